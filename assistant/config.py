@@ -1,0 +1,106 @@
+"""Settings, and where Apprentice keeps things on disk.
+
+One visible order: defaults < APPRENTICE_HOME/config.toml < APPRENTICE_* environment
+variables < command-line flags. Every setting is a field of `Settings`; the
+environment variable for `max_tokens` is `APPRENTICE_MAX_TOKENS`.
+
+    python -m assistant.config      # print the settings in force and where they came from
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import platformdirs
+
+from assistant.errors import ApprenticeError
+
+MODES = ("private", "ask", "auto")
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "private"  # private | ask | auto (DESIGN.md, "Privacy modes")
+    temperature: float = 0.0  # 0 decodes greedily, so answers repeat
+    top_p: float = 1.0
+    max_tokens: int = 512  # longest answer, in tokens
+    context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
+    system_prompt: str = ""  # empty: assets/system_prompt.md
+    prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations
+
+
+def home() -> Path:
+    """The folder that holds all user state: database, models, config."""
+    env = os.environ.get("APPRENTICE_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("apprentice"))
+
+
+def cache_dir() -> Path:
+    """Read-only downloads (pulled wheels), shared by every home on this machine."""
+    env = os.environ.get("APPRENTICE_CACHE")
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("apprentice"))
+
+
+def assets_dir() -> Path:
+    """assets/ of a source checkout, or its copy inside an installed wheel (assistant/assets)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "assets"
+    return installed if installed.is_dir() else here.parent / "assets"
+
+
+def _coerce(name: str, value, kind: type, origin: str):
+    try:
+        if kind is bool and isinstance(value, str):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ApprenticeError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
+
+
+def load(overrides: dict | None = None) -> Settings:
+    """Settings from defaults, config.toml, environment and `overrides` (flags), in that order."""
+    types = {f.name: type(f.default) for f in fields(Settings)}
+    values: dict = {}
+    path = home() / "config.toml"
+    if path.exists():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ApprenticeError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+        for name, value in table.items():
+            if name not in types:
+                print(f"warning: {path}: unknown setting {name!r} ignored", file=sys.stderr)
+                continue
+            values[name] = _coerce(name, value, types[name], str(path))
+    for name, kind in types.items():
+        env = os.environ.get(f"APPRENTICE_{name.upper()}")
+        if env is not None:
+            values[name] = _coerce(name, env, kind, f"APPRENTICE_{name.upper()}")
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
+    settings = Settings(**values)
+    if settings.mode not in MODES:
+        raise ApprenticeError(f"mode must be one of {', '.join(MODES)}, not {settings.mode!r}.")
+    return settings
+
+
+def system_prompt(settings: Settings) -> str:
+    if settings.system_prompt:
+        return settings.system_prompt
+    return (assets_dir() / "system_prompt.md").read_text(encoding="utf-8").strip()
+
+
+if __name__ == "__main__":
+    for key, value in dataclasses.asdict(load()).items():
+        print(f"{key} = {value!r}")
+    print(f"# home: {home()}\n# cache: {cache_dir()}")

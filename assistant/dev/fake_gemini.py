@@ -1,0 +1,494 @@
+"""A local fake of Google's Gemini REST API, for tests and benchmarks.
+
+It answers `models/{model}:generateContent` and
+`models/{model}:streamGenerateContent?alt=sse` under /v1/ and /v1beta/ the way
+the google-genai SDK calls them, from a table of known queries, and can inject
+the faults a real teacher shows: 429 with a retry delay, 500, 503, a slow first
+byte, a stream cut midway, a garbled body. It binds 127.0.0.1 only.
+
+Run it and point the SDK (or Apprentice) at it:
+
+    apprentice dev fake-gemini --port 8765 --answers assets/bench/capitals.jsonl
+    python -m assistant.dev.fake_gemini --port 0 --fault 429:1:0.2s
+    GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=any apprentice ask ...
+
+or start it in-process, on a free port, in a test:
+
+    with FakeGemini(answers={"What is 2+2?": "4"}, faults=["503:1"]) as fake:
+        client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=fake.url))
+
+Answers: a JSONL file whose lines are {"query", "answer"} or {"query", "reference"}
+(benchmark files: the reference is the answer), optionally with "rationale". The
+last user message is matched case-insensitively, ignoring trailing punctuation
+and runs of whitespace; anything else gets DEFAULT_ANSWER. When the last user
+message or the system instruction mentions "rationale" and the line has one, the
+answer is "Rationale: <rationale>\\nAnswer: <answer>".
+
+Faults: `--fault KIND[:COUNT[:DELAY]]`, repeatable, KIND one of 429, 500, 503,
+slow, cut, garbage. COUNT limits the fault to that many requests (empty: every
+request). DELAY ("0.2s", "200ms", "3") is the retryDelay a 429 advertises
+(default 1s) or how late a slow reply starts (default 3s). Faults are used in
+the order given: each model request takes the first fault with requests left, so
+`--fault 429:1 --fault 503:1` fails twice, differently, and then answers.
+
+Token counts in usageMetadata are whitespace-separated words: the prompt's are
+those of every text part sent (contents and system instruction).
+
+`--record FILE` appends one JSON line per request received: {"path", "model",
+"body", "time"}; never a header, never the query string, so never the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from os import PathLike
+from pathlib import Path
+from typing import Any, Union
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_ANSWER = "I am a fake Gemini and have no answer for that."
+WORDS_PER_CHUNK = 3
+FAULT_KINDS = ("429", "500", "503", "slow", "cut", "garbage")
+DEFAULT_DELAY = {"429": 1.0, "slow": 3.0}  # seconds
+GARBAGE = b'{"candidates": [{"content": <html>Service glitch</html>'  # what a broken proxy might send
+
+# The two prefixes a custom base URL may be called with, and the two methods.
+MODEL_PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):(generateContent|streamGenerateContent)$")
+TRAILING = re.compile(r"[\s.,;:!?]+$")
+
+Answers = Union[str, PathLike, Mapping[str, str], Iterable[Mapping[str, Any]], None]
+
+
+class AnswersError(ValueError):
+    """An answers table that cannot be used; the message is one sentence."""
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int | None = None  # requests left to spoil; None: every request
+    delay: float = 0.0  # 429: the advertised retryDelay; slow: how late the first byte is
+
+
+def parse_fault(spec: str) -> Fault:
+    """'429', '503:2', '429:1:0.2s', 'slow::500ms' -> Fault."""
+    parts = spec.split(":")
+    kind = parts[0]
+    if kind not in FAULT_KINDS or len(parts) > 3:
+        raise ValueError(
+            f"Unknown fault {spec!r}: use KIND[:COUNT[:DELAY]] with KIND one of {', '.join(FAULT_KINDS)}."
+        )
+    count = None
+    if len(parts) > 1 and parts[1]:
+        if not parts[1].isdigit() or int(parts[1]) < 1:
+            raise ValueError(f"Fault {spec!r}: COUNT must be a whole number of requests, 1 or more.")
+        count = int(parts[1])
+    delay = DEFAULT_DELAY.get(kind, 0.0)
+    if len(parts) > 2:
+        delay = _seconds(parts[2], spec)
+    return Fault(kind, count, delay)
+
+
+def _seconds(text: str, spec: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)?", text.strip())
+    if not match:
+        raise ValueError(f"Fault {spec!r}: DELAY must look like 0.2s, 200ms or 3.")
+    value = float(match[1])
+    return value / 1000 if match[2] == "ms" else value
+
+
+def normalize(text: str) -> str:
+    """The form queries are matched in: lower case, single spaces, no trailing punctuation."""
+    return TRAILING.sub("", " ".join(text.split()).lower())
+
+
+def load_answers(source: Answers) -> dict[str, tuple[str, str | None]]:
+    """A JSONL path, a {query: answer} mapping, or rows like the JSONL lines -> {normalized query: (answer, rationale)}."""
+    if source is None:
+        return {}
+    if isinstance(source, Mapping):
+        return {normalize(q): (a, None) for q, a in source.items()}
+    if isinstance(source, (str, PathLike)):
+        return _load_answers_file(Path(source))
+    table = {}
+    for n, row in enumerate(source, 1):
+        query, answer, rationale = _row(row, f"Answer row {n}")
+        table[normalize(query)] = (answer, rationale)
+    return table
+
+
+def _load_answers_file(path: Path) -> dict[str, tuple[str, str | None]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise AnswersError(f"Cannot read the answers file {path}: {reason}.") from None
+    table = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise AnswersError(f"Answers file {path}, line {n} is not valid JSON ({e.msg}).") from None
+        query, answer, rationale = _row(row, f"Answers file {path}, line {n}")
+        table[normalize(query)] = (answer, rationale)
+    return table
+
+
+def _row(row: Any, where: str) -> tuple[str, str, str | None]:
+    if isinstance(row, Mapping):
+        answer = row.get("answer", row.get("reference"))
+        rationale = row.get("rationale")
+        if isinstance(row.get("query"), str) and isinstance(answer, str) and isinstance(rationale, (str, type(None))):
+            return row["query"], answer, rationale
+    raise AnswersError(f'{where} needs a "query" string and an "answer" or "reference" string.')
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _texts(content: Any) -> list[str]:
+    """The text parts of one Content ({"role", "parts": [{"text"}]}); other parts are ignored."""
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list):
+        return []
+    return [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+
+
+def _duration(seconds: float) -> str:
+    """Protobuf Duration in JSON, as Google writes retryDelay: '1s', '0.200s'."""
+    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds:.3f}s"
+
+
+def error_body(code: int, status: str, message: str, details: list | None = None) -> dict:
+    """Google's error shape, which google.genai.errors.APIError reads."""
+    return {"error": {"code": code, "message": message, "status": status, "details": details or []}}
+
+
+def _quota_error(model: str, delay: float) -> dict:
+    return error_body(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "You exceeded your current quota, please check your plan and billing details. "
+        f"Please retry in {delay:g}s.",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"model": model, "location": "global"},
+                        "quotaValue": "10",
+                    }
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": _duration(delay)},
+        ],
+    )
+
+
+SERVER_ERRORS = {
+    "500": error_body(
+        500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+    ),
+    "503": error_body(503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
+}
+
+
+class FakeGemini:
+    """The fake server, in-process: start() -> base URL, stop(); or `with FakeGemini(...) as fake: fake.url`."""
+
+    def __init__(
+        self,
+        answers: Answers = None,
+        faults: Iterable[str | Fault] = (),
+        record: str | PathLike | None = None,
+        *,
+        key: str | None = None,
+        port: int = 0,
+        default_answer: str = DEFAULT_ANSWER,
+        log: bool = False,
+    ):
+        self.answers = load_answers(answers)
+        # Copies: counts go down as requests arrive, and a caller's Fault stays as given.
+        self.faults = [replace(f) if isinstance(f, Fault) else parse_fault(f) for f in faults]
+        self.record = Path(record) if record is not None else None
+        self.key = key  # None: any non-empty key is accepted
+        self.port = port
+        self.default_answer = default_answer
+        self.log = log
+        self.url: str | None = None
+        self._lock = threading.Lock()  # guards fault counts and the record file
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-gemini", daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def __enter__(self) -> FakeGemini:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def take_fault(self) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.count is None:
+                    return fault
+                if fault.count > 0:
+                    fault.count -= 1
+                    return fault
+        return None
+
+    def write_record(self, path: str, model: str | None, body: Any) -> None:
+        if self.record is None:
+            return
+        line = {"path": path, "model": model, "body": body, "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+        with self._lock, self.record.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def reply(self, request: dict) -> tuple[str, int]:
+        """The answer text for a GenerateContentRequest, and its prompt size in words."""
+        contents = request["contents"]
+        user = [c for c in contents if isinstance(c, dict) and c.get("role", "user") == "user"]
+        query = "".join(_texts(user[-1])).strip() if user else ""
+        system = " ".join(_texts(request.get("systemInstruction")))
+        prompt_words = sum(_words(t) for c in contents for t in _texts(c)) + _words(system)
+        answer, rationale = self.answers.get(normalize(query), (self.default_answer, None))
+        if rationale and "rationale" in f"{query}\n{system}".lower():
+            answer = f"Rationale: {rationale}\nAnswer: {answer}"
+        return answer, prompt_words
+
+
+def _response(model: str, response_id: str, text: str, usage: dict | None = None) -> dict:
+    """One GenerateContentResponse; the one carrying usage is the last and says STOP."""
+    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+    body: dict[str, Any] = {"candidates": [candidate]}
+    if usage is not None:
+        candidate["finishReason"] = "STOP"
+        body["usageMetadata"] = usage
+    body["modelVersion"] = model
+    body["responseId"] = response_id
+    return body
+
+
+def _chunks(answer: str) -> list[str]:
+    """The answer in pieces of WORDS_PER_CHUNK words that join back to it exactly."""
+    words = re.split(r"(?<=\s)(?=\S)", answer)
+    return ["".join(words[i : i + WORDS_PER_CHUNK]) for i in range(0, len(words), WORDS_PER_CHUNK)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1: keep-alive like Google, and chunked streams, so a client can tell a cut stream from a finished one.
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeGemini/1"
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Not the request line: its query string may carry `?key=`.
+        self.log_message("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.fake.log:  # type: ignore[attr-defined]
+            super().log_message(format, *args)
+
+    def _serve(self) -> None:
+        try:
+            self._handle()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout during `slow`, say)
+
+    def _handle(self) -> None:
+        fake: FakeGemini = self.server.fake  # type: ignore[attr-defined]
+        url = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        route = MODEL_PATH.match(url.path) if self.command == "POST" else None
+        model = route[2] if route else None
+        try:
+            body = json.loads(raw) if raw else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = raw.decode("utf-8", "replace")
+            bad_json = True
+        else:
+            bad_json = False
+        fake.write_record(url.path, model, body)
+
+        if route is None:
+            return self._send_json(404, error_body(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server."))
+        # The SDK sends the header; `?key=` is what curl users of the real API type.
+        key = self.headers.get("x-goog-api-key") or parse_qs(url.query).get("key", [""])[0]
+        if not key:
+            return self._send_json(403, error_body(
+                403,
+                "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API.",
+                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING", "domain": "googleapis.com"}],
+            ))
+        if fake.key is not None and key != fake.key:
+            return self._send_json(400, error_body(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                  "metadata": {"service": "generativelanguage.googleapis.com"}}],
+            ))
+        if bad_json or not isinstance(body, dict):
+            return self._send_json(400, error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be a JSON object."))
+        if not isinstance(body.get("contents"), list) or not body["contents"]:
+            return self._send_json(400, error_body(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified"))
+
+        fault = fake.take_fault()
+        kind = fault.kind if fault else None
+        if kind == "429":
+            return self._send_json(429, _quota_error(model, fault.delay))
+        if kind in SERVER_ERRORS:
+            return self._send_json(int(kind), SERVER_ERRORS[kind])
+        if kind == "slow":
+            time.sleep(fault.delay)  # before the status line: the first byte is late
+
+        answer, prompt_words = fake.reply(body)
+        usage = {
+            "promptTokenCount": prompt_words,
+            "candidatesTokenCount": _words(answer),
+            "totalTokenCount": prompt_words + _words(answer),
+        }
+        response_id = uuid.uuid4().hex[:22]
+        if route[3] == "generateContent":
+            return self._send_json(200, _response(model, response_id, answer, usage), kind)
+
+        pieces = _chunks(answer)
+        events = [_response(model, response_id, p) for p in pieces[:-1]]
+        events.append(_response(model, response_id, pieces[-1], usage))
+        if "alt=sse" not in url.query:
+            # Without alt=sse the real API streams one JSON array; the SDK always asks for SSE.
+            return self._send_json(200, events, kind)
+        self._send_sse(events, kind)
+
+    def _send_json(self, status: int, body: Any, fault: str | None = None) -> None:
+        data = GARBAGE if fault == "garbage" else json.dumps(body, indent=2).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if fault == "cut":
+            # Promise the whole body, send half, hang up: the client sees an incomplete read.
+            self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+    def _send_sse(self, events: list[dict], fault: str | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if fault == "cut":
+            # About half the events, then close without the final one or the chunked terminator.
+            for event in events[: len(events) // 2]:
+                self._write_chunk(b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
+            self.close_connection = True
+            return
+        for i, event in enumerate(events):
+            data = GARBAGE if fault == "garbage" and i == 0 else json.dumps(event).encode()
+            self._write_chunk(b"data: " + data + b"\r\n\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+
+def _fault_arg(spec: str) -> Fault:
+    try:
+        return parse_fault(spec)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="apprentice dev fake-gemini",
+        description="A local server that speaks Gemini's REST API, answers from a table and injects faults.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 (default) picks a free one")
+    parser.add_argument("--answers", metavar="FILE.jsonl", help='lines of {"query", "answer" or "reference", "rationale"?}')
+    parser.add_argument("--record", metavar="FILE.jsonl", help="append each request (path, model, body, time) as a JSON line")
+    parser.add_argument(
+        "--fault",
+        metavar="KIND[:COUNT[:DELAY]]",
+        type=_fault_arg,
+        action="append",
+        default=[],
+        help=f"inject a fault ({', '.join(FAULT_KINDS)}) into the first COUNT requests (default: all); repeatable",
+    )
+    parser.add_argument("--key", help="accept only this API key (default: any non-empty key)")
+    parser.add_argument("--default-answer", metavar="TEXT", default=DEFAULT_ANSWER, help="the answer to a query not in the table")
+    args = parser.parse_args(argv)
+
+    try:
+        fake = FakeGemini(args.answers, args.fault, args.record, key=args.key, port=args.port, default_answer=args.default_answer, log=True)
+    except AnswersError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if fake.record is not None:
+        try:
+            fake.record.open("a").close()
+        except OSError as e:
+            print(f"Cannot write the record file {fake.record}: {e.strerror}.", file=sys.stderr)
+            return 2
+    try:
+        url = fake.start()
+    except OSError as e:
+        print(f"Cannot listen on 127.0.0.1:{args.port}: {e.strerror}; pick another --port or 0.", file=sys.stderr)
+        return 1
+
+    # SIGTERM (how tests and scripts stop it) ends the wait below like Ctrl-C does.
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    print(f"listening on {url}", flush=True)
+    try:
+        stopped.wait()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

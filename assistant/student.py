@@ -1,0 +1,314 @@
+"""The local student: an MLX model owned by one long-lived thread.
+
+MLX streams belong to the thread that made them (mlx-lm's server does the same), so
+every MLX call (load, prefill, decode) happens on the owner thread; callers queue a
+request and read tokens, each with its log-probability, from a `Generation`.
+Each conversation keeps a prompt cache, in memory and on disk, so a follow-up only
+reads the new turn instead of the whole history.
+
+    python -m assistant.student PATH "question"     # stream one answer from a checkpoint
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant import blas
+from assistant.errors import ModelMissing
+
+_DONE = object()
+
+
+@dataclass
+class Token:
+    text: str
+    logprob: float | None  # log-probability the student gave the token it chose
+
+
+@dataclass
+class Stats:
+    prompt_tokens: int = 0  # tokens in the whole prompt
+    cached_tokens: int = 0  # of those, read from the prompt cache instead of computed
+    tokens: int = 0  # generated
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    finish_reason: str | None = None  # stop | length | cancelled
+    notes: list[str] = field(default_factory=list)
+
+
+class Generation:
+    """One answer in flight. Iterate for `Token`s; `stats` is complete once iteration ends."""
+
+    def __init__(self, messages: list[dict], conversation: str | None, max_tokens: int):
+        self.messages = messages
+        self.conversation = conversation
+        self.max_tokens = max_tokens
+        self.stats = Stats()
+        self.started = time.perf_counter()
+        self._queue: queue.Queue = queue.Queue()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop after the current token; what arrived so far stays valid."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+
+class Student:
+    """Load a checkpoint on an owner thread and answer chat messages with it."""
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        system_prompt: str = "",
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        context_tokens: int = 4096,
+        cache_dir: Path | None = None,
+        cache_conversations: int = 8,
+    ):
+        self.path = Path(path)
+        self.name = name
+        self.system_prompt = system_prompt
+        self.temperature = temperature
+        self.top_p = top_p
+        self.context_tokens = context_tokens
+        self.cache_dir = cache_dir
+        self.cache_conversations = cache_conversations
+        self._caches: OrderedDict[str, tuple[list, list[int]]] = OrderedDict()
+        self._jobs: queue.Queue = queue.Queue()
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"student-{name}", daemon=True)
+        self._thread.start()
+        self._loaded.wait()
+        if self._load_error:
+            raise self._load_error
+
+    # -- public, any thread ------------------------------------------------------
+
+    def generate(self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512) -> Generation:
+        """Queue an answer to `messages` (user/assistant turns; the system prompt is added here)."""
+        gen = Generation(messages, conversation, max_tokens)
+        self._jobs.put(gen)
+        return gen
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+    # -- owner thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        except BaseException as exc:  # reported to the constructor, which raises it
+            self._load_error = exc
+            self._loaded.set()
+            return
+        self._loaded.set()
+        while (gen := self._jobs.get()) is not None:
+            try:
+                self._generate(gen)
+            except BaseException as exc:
+                gen._queue.put(exc)
+            gen._queue.put(_DONE)
+
+    def _load(self) -> None:
+        blas.ensure()
+        import mlx.core as mx
+        from mlx_lm import load
+
+        self._mx = mx
+        if not (self.path / "config.json").exists():
+            raise ModelMissing(
+                f"The student model at {self.path} is missing; run `apprentice model pull` to fetch it."
+            )
+        try:
+            self.model, self.tokenizer = load(str(self.path))
+        except Exception as exc:
+            raise ModelMissing(
+                f"The student model at {self.path} cannot be loaded ({type(exc).__name__}: {exc}); "
+                "run `apprentice model pull` to fetch it again."
+            ) from None
+        config = json.loads((self.path / "config.json").read_text())
+        model_limit = int(config.get("max_position_embeddings") or self.context_tokens)
+        self.context_limit = min(self.context_tokens, model_limit)
+
+    def _prompt(self, gen: Generation) -> list[int]:
+        """Prompt tokens for `gen`, cut to fit the context, with a note for each cut."""
+        budget = self.context_limit - gen.max_tokens
+        if budget < 64:
+            gen.max_tokens = self.context_limit // 2
+            budget = self.context_limit - gen.max_tokens
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        history, last = gen.messages[:-1], gen.messages[-1]
+        template = self.tokenizer.apply_chat_template
+
+        def encode(msgs):
+            return list(template(system + msgs + [last], add_generation_prompt=True, tokenize=True))
+
+        tokens = encode(history)
+        dropped = 0
+        while len(tokens) > budget and history:
+            history = history[2:]  # oldest question and its answer
+            dropped += 1
+            tokens = encode(history)
+        if dropped:
+            gen.stats.notes.append(f"{dropped} earlier turn(s) left out to fit the student's context.")
+        if len(tokens) > budget:
+            query_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
+            keep = max(16, len(query_ids) - (len(tokens) - budget) - 8)
+            head, tail = query_ids[: keep // 2], query_ids[len(query_ids) - keep // 2 :]
+            cut = self.tokenizer.decode(head) + " … " + self.tokenizer.decode(tail)
+            last = {**last, "content": cut}
+            tokens = encode([])
+            gen.stats.notes.append(
+                f"The query was {len(query_ids)} tokens, more than the student's context of "
+                f"{self.context_limit} allows; its middle was cut to fit."
+            )
+        return tokens
+
+    def _cache_for(self, conversation: str | None, tokens: list[int]):
+        """A prompt cache for `tokens` and how many of them it already holds."""
+        from mlx_lm.models.cache import can_trim_prompt_cache, make_prompt_cache, trim_prompt_cache
+
+        entry = self._caches.pop(conversation, None) if conversation else None
+        if entry is None and conversation:
+            entry = self._load_cache(conversation)
+        if entry is not None:
+            cache, cached = entry
+            common = 0
+            for a, b in zip(cached, tokens):
+                if a != b:
+                    break
+                common += 1
+            common = min(common, len(tokens) - 1)  # the model must read at least one token
+            extra = len(cached) - common
+            if common > 0 and (extra == 0 or can_trim_prompt_cache(cache)):
+                if extra:
+                    trim_prompt_cache(cache, extra)
+                return cache, common
+        return make_prompt_cache(self.model), 0
+
+    def _generate(self, gen: Generation) -> None:
+        from mlx_lm import stream_generate
+        from mlx_lm.sample_utils import make_sampler
+
+        tokens = self._prompt(gen)
+        cache, reuse = self._cache_for(gen.conversation, tokens)
+        stats = gen.stats
+        stats.prompt_tokens, stats.cached_tokens = len(tokens), reuse
+        sampler = make_sampler(temp=self.temperature, top_p=self.top_p)
+        generated: list[int] = []
+        first = None
+        stats.finish_reason = "length"
+        for r in stream_generate(
+            self.model, self.tokenizer, tokens[reuse:], max_tokens=gen.max_tokens, sampler=sampler, prompt_cache=cache
+        ):
+            if first is None:
+                first = time.perf_counter()
+                stats.ttft_ms = (first - gen.started) * 1000
+            if r.finish_reason == "stop" and r.token in self.tokenizer.eos_token_ids:
+                if r.text:
+                    gen._queue.put(Token(r.text, None))
+                stats.finish_reason = "stop"
+                break
+            generated.append(r.token)
+            gen._queue.put(Token(r.text, r.logprobs[r.token].item()))
+            if gen.cancelled:
+                stats.finish_reason = "cancelled"
+                break
+            if r.finish_reason:
+                stats.finish_reason = r.finish_reason
+        if first is not None:
+            stats.tokens = len(generated)
+            elapsed = time.perf_counter() - first
+            stats.tokens_per_s = (len(generated) - 1) / elapsed if len(generated) > 1 and elapsed > 0 else None
+        self._keep_cache(gen.conversation, cache, tokens + generated)
+
+    # -- prompt caches ----------------------------------------------------------------
+
+    def _keep_cache(self, conversation: str | None, cache, known: list[int]) -> None:
+        from mlx_lm.models.cache import trim_prompt_cache
+
+        if not conversation:
+            return
+        offset = getattr(cache[0], "offset", len(known))
+        if offset > len(known):  # a token was computed ahead but never seen: drop it
+            trim_prompt_cache(cache, offset - len(known))
+        known = known[: min(offset, len(known))]
+        self._caches[conversation] = (cache, known)
+        while len(self._caches) > self.cache_conversations:
+            self._caches.popitem(last=False)
+        if self.cache_dir:
+            self._save_cache(conversation, cache, known)
+
+    def _cache_file(self, conversation: str) -> Path:
+        return self.cache_dir / f"{conversation}.safetensors"
+
+    def _save_cache(self, conversation: str, cache, known: list[int]) -> None:
+        from mlx_lm.models.cache import save_prompt_cache
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self._cache_file(conversation)
+        tmp = path.with_name(path.stem + ".partial.safetensors")
+        save_prompt_cache(str(tmp), cache, {"model": self.name, "tokens": json.dumps(known)})
+        tmp.replace(path)
+        files = sorted(self.cache_dir.glob("*.safetensors"), key=lambda p: p.stat().st_mtime)
+        for old in files[: -self.cache_conversations]:
+            old.unlink(missing_ok=True)
+
+    def _load_cache(self, conversation: str):
+        from mlx_lm.models.cache import load_prompt_cache
+
+        if not self.cache_dir:
+            return None
+        path = self._cache_file(conversation)
+        if not path.exists():
+            return None
+        try:
+            cache, meta = load_prompt_cache(str(path), return_metadata=True)
+            if meta.get("model") != self.name:
+                return None
+            return cache, json.loads(meta["tokens"])
+        except Exception:  # a stale or torn cache file only costs a full prefill
+            path.unlink(missing_ok=True)
+            return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        return 2
+    student = Student(Path(argv[0]), name=Path(argv[0]).name)
+    gen = student.generate([{"role": "user", "content": argv[1]}])
+    for token in gen:
+        print(token.text, end="", flush=True)
+    print(f"\n[{gen.stats.tokens} tokens, {gen.stats.ttft_ms:.0f} ms to first, {gen.stats.tokens_per_s or 0:.1f} tok/s]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Versions of the student on disk, and which one is active.
+
+Each version is a folder under APPRENTICE_HOME/models/NAME holding an MLX checkpoint
+(or pointing at one elsewhere) and a `version.json` that carries its own story:
+source, bits, parent, when, and for distilled versions the dataset and metrics.
+`models/active.json` names the active version and the ones active before it, so
+`rollback` is one step back. A version appears only by renaming a finished folder
+into place, so an interrupted pull or distillation never leaves half a model registered.
+
+    python -m model.registry        # list versions
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant import config
+from assistant.errors import ApprenticeError, BadInput, ModelMissing
+
+VERSION_FILE = "version.json"
+STATE_FILE = "active.json"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PULL_HINT = "run `apprentice model pull` to fetch the default student"
+
+
+@dataclass
+class Version:
+    name: str
+    source: str  # where it came from: a package, a path, a hub repo, a distillation
+    bits: int | None  # bits per weight of the linear layers (4, 8, 16, 32)
+    created: str
+    parent: str | None = None
+    external_path: str | None = None  # a checkpoint registered where it lies
+    info: dict = field(default_factory=dict)  # dataset hash, hyper-parameters, metrics…
+    folder: Path | None = None  # set on load, not stored
+
+    @property
+    def path(self) -> Path:
+        """The checkpoint folder mlx-lm loads."""
+        return Path(self.external_path) if self.external_path else self.folder
+
+    def size_bytes(self) -> int:
+        root = self.path
+        if root is None or not root.exists():
+            return 0
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("folder")
+        return data
+
+
+def models_dir() -> Path:
+    return config.home() / "models"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def _state() -> dict:
+    path = models_dir() / STATE_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {"active": None, "previous": []}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApprenticeError(f"{path} is corrupt; remove it and choose a version with `apprentice model use NAME`.")
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise BadInput(f"{name!r} is not a usable version name: use letters, digits, '.', '_' or '-'.")
+    return name
+
+
+def get(name: str) -> Version:
+    folder = models_dir() / name
+    try:
+        data = json.loads((folder / VERSION_FILE).read_text())
+    except FileNotFoundError:
+        raise ApprenticeError(f"No student version named {name!r}; `apprentice model list` shows them.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelMissing(f"The student version {name!r} is corrupt; {PULL_HINT}, or remove {folder}.") from None
+    return Version(**data, folder=folder)
+
+
+def versions() -> list[Version]:
+    root = models_dir()
+    if not root.exists():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and (folder / VERSION_FILE).exists():
+            found.append(get(folder.name))
+    return sorted(found, key=lambda v: v.created)
+
+
+def active_name() -> str | None:
+    return _state().get("active")
+
+
+def active() -> Version:
+    """The version answering queries; a clear error when there is none or it is gone."""
+    name = active_name()
+    if not name:
+        raise ModelMissing(f"No student model is installed; {PULL_HINT}.")
+    try:
+        version = get(name)
+    except ApprenticeError:
+        raise ModelMissing(f"The active student {name!r} is missing; {PULL_HINT}.") from None
+    if not (version.path / "config.json").exists():
+        raise ModelMissing(f"The student {name!r} at {version.path} is missing or incomplete; {PULL_HINT}.")
+    return version
+
+
+def use(name: str) -> Version:
+    version = get(name)
+    state = _state()
+    if state.get("active") != name:
+        previous = [n for n in state.get("previous", []) if n != name]
+        if state.get("active"):
+            previous.append(state["active"])
+        _write_json(models_dir() / STATE_FILE, {"active": name, "previous": previous[-20:]})
+    return version
+
+
+def rollback() -> Version:
+    """Return to the version that was active before the current one."""
+    state = _state()
+    previous = [n for n in state.get("previous", []) if (models_dir() / n / VERSION_FILE).exists()]
+    if not previous:
+        raise ApprenticeError("There is no earlier version to roll back to.")
+    name = previous.pop()
+    _write_json(models_dir() / STATE_FILE, {"active": name, "previous": previous})
+    return get(name)
+
+
+def staging_folder(name: str) -> Path:
+    """A fresh hidden folder to build a version in, later passed to `register`."""
+    models_dir().mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=models_dir(), prefix=f".staging-{name}-"))
+
+
+def register(staging: Path, version: Version, make_active: bool = True) -> Version:
+    """Move a finished staging folder into place as `version.name` (atomic rename)."""
+    check_name(version.name)
+    target = models_dir() / version.name
+    if target.exists():
+        raise ApprenticeError(f"A version named {version.name!r} exists; remove it or choose another name.")
+    _write_json(staging / VERSION_FILE, version.to_json())
+    os.replace(staging, target)
+    version.folder = target
+    if make_active:
+        use(version.name)
+    return version
+
+
+def remove(name: str) -> None:
+    if name == active_name():
+        raise ApprenticeError(f"{name!r} is active; `apprentice model use` another version first.")
+    folder = get(name).folder
+    shutil.rmtree(folder)
+    state = _state()
+    if name in state.get("previous", []):
+        state["previous"] = [n for n in state["previous"] if n != name]
+        _write_json(models_dir() / STATE_FILE, state)
+
+
+def clean_staging() -> None:
+    """Remove staging folders left by interrupted pulls or runs."""
+    root = models_dir()
+    if root.exists():
+        for folder in root.glob(".staging-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def checkpoint_bits(path: Path) -> int | None:
+    """Bits per linear weight of an mlx-lm checkpoint, from its config."""
+    try:
+        cfg = json.loads((Path(path) / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    quant = cfg.get("quantization") or cfg.get("quantization_config")
+    if isinstance(quant, dict) and "bits" in quant:
+        return int(quant["bits"])
+    dtype = str(cfg.get("torch_dtype") or cfg.get("dtype") or "")
+    return {"float32": 32, "float16": 16, "bfloat16": 16}.get(dtype)
+
+
+def new_version(name: str, source: str, bits: int | None, **kw) -> Version:
+    return Version(name=name, source=source, bits=bits, created=_now(), **kw)
+
+
+if __name__ == "__main__":
+    for v in versions():
+        mark = "*" if v.name == active_name() else " "
+        print(f"{mark} {v.name:16} {v.bits or '?':>3} bits  {v.size_bytes() / 1e6:7.1f} MB  {v.source}")
