@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Callable
 
 from assistant import config, privacy
 from assistant.errors import BadInput
@@ -128,7 +129,14 @@ class Assistant:
         return self._student
 
     def answer(self, query: str, conversation_id: int | None = None, *, source: str = "ask",
-               log: bool = True, force: str | None = None, mode: str | None = None) -> Answer:
+               log: bool = True, force: str | None = None, mode: str | None = None,
+               consent: Callable[[str], bool] | None = None) -> Answer:
+        """Start answering `query`; iterate the returned Answer for its text.
+
+        `force` is "local" or "cloud" (--local/--cloud, /local, /cloud); `mode` overrides the
+        configured privacy mode for this query; `consent(text)` is asked, in `ask` mode, whether
+        the exact redacted `text` may go to the teacher (None: no one to ask, stay local).
+        """
         query = query.strip()
         if not query:
             raise BadInput("The query is empty; say what you want to ask.")

@@ -155,6 +155,7 @@ def rollback() -> Version:
 
 def staging_folder(name: str) -> Path:
     """A fresh hidden folder to build a version in, later passed to `register`."""
+    check_name(name)
     models_dir().mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(dir=models_dir(), prefix=f".staging-{name}-"))
 
@@ -193,16 +194,26 @@ def clean_staging() -> None:
 
 
 def checkpoint_bits(path: Path) -> int | None:
-    """Bits per linear weight of an mlx-lm checkpoint, from its config."""
+    """Bits per linear weight of an mlx-lm checkpoint: its quantization, else its weights' dtype."""
+    path = Path(path)
     try:
-        cfg = json.loads((Path(path) / "config.json").read_text())
+        cfg = json.loads((path / "config.json").read_text())
     except (OSError, json.JSONDecodeError):
         return None
     quant = cfg.get("quantization") or cfg.get("quantization_config")
     if isinstance(quant, dict) and "bits" in quant:
         return int(quant["bits"])
-    dtype = str(cfg.get("torch_dtype") or cfg.get("dtype") or "")
-    return {"float32": 32, "float16": 16, "bfloat16": 16}.get(dtype)
+    sizes = {"F32": 32, "F16": 16, "BF16": 16, "F64": 64}
+    for weights in sorted(path.glob("*.safetensors")):
+        try:  # the header is 8 bytes of length, then JSON naming each tensor's dtype
+            with open(weights, "rb") as f:
+                header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        except (OSError, ValueError):
+            continue
+        for name, entry in header.items():
+            if name.endswith(".weight") and isinstance(entry, dict) and entry.get("dtype") in sizes:
+                return sizes[entry["dtype"]]
+    return None
 
 
 def new_version(name: str, source: str, bits: int | None, **kw) -> Version:

