@@ -72,6 +72,27 @@ def ensure_student(json_mode: bool) -> None:
         pull.pull(say=say)
 
 
+def terminal_consent(text: str) -> bool:
+    """Show exactly what would leave the machine and ask, on the terminal itself (/dev/tty),
+    so it works while stdin carries the query and stdout the JSON."""
+    from assistant.render import inert
+
+    with open("/dev/tty", "r+") as tty:
+        rule = "─" * 60
+        tty.write(f"\nThe student may not know this. Gemini would receive exactly:\n{rule}\n{inert(text)}\n{rule}\n")
+        tty.write("Send this to Gemini? [y/N] ")
+        tty.flush()
+        return tty.readline().strip().lower() in ("y", "yes")
+
+
+def has_terminal() -> bool:
+    try:
+        with open("/dev/tty", "r+"):
+            return True
+    except OSError:
+        return False
+
+
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode for this query (default: from config).")
@@ -109,7 +130,8 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
         conversation_id = assistant.store.last_conversation_id()
         if conversation_id is None:
             say("No earlier conversation to continue; starting a new one.")
-    answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force)
+    consent = terminal_consent if has_terminal() else None
+    answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force, consent=consent)
     if json_mode:
         for _ in answer:
             pass
@@ -259,13 +281,59 @@ def log():
     """The history: every turn, what answered it, and why."""
 
 
+def _example_json(row: dict) -> dict:
+    return {
+        "example_id": row["id"],
+        "turn_id": row["turn_id"],
+        "query_sent": row["query_sent"],
+        "teacher_answer": row["teacher_answer"],
+        "teacher_model": row["teacher_model"],
+        "student_answer": row["student_answer"],
+        "student_confidence": row["student_confidence"],
+        "consent": row["consent"],
+        "status": row["status"],
+        "error": row["error"],
+        "redactions": json.loads(row["redactions"] or "{}"),
+        "prompt_tokens": row["prompt_tokens"],
+        "answer_tokens": row["answer_tokens"],
+        "latency_ms": row["latency_ms"],
+        "score": row["score"],
+        "reason": row["reason"],
+        "bad": bool(row["bad"]),
+        "created": row["created"],
+    }
+
+
+def _print_examples(rows: list[dict]) -> None:
+    from assistant.render import inert
+
+    for row in rows:
+        when = dt.datetime.fromisoformat(row["created"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        flag = " · marked bad" if row["bad"] else ("" if row["status"] == "ok" else f" · {row['status']}")
+        click.echo(f"example {row['id']}  {when}  {row['teacher_model']} · consent {row['consent']}{flag}")
+        click.echo(f"  sent: {' '.join(inert(row['query_sent']).split())[:200]}")
+        answer = row["teacher_answer"] or row["error"] or ""
+        click.echo(f"  got:  {' '.join(inert(answer).split())[:200]}")
+
+
 @log.command("list")
-@click.option("-n", "--count", default=20, show_default=True, help="How many turns (0: all).")
+@click.option("-n", "--count", default=20, show_default=True, help="How many (0: all).")
+@click.option("--examples", is_flag=True, help="List teacher fallbacks (what left the machine) instead of turns.")
+@click.option("--all", "all_", is_flag=True, help="With --examples: failed requests too (the full audit trail).")
 @click.option("--json", "json_mode", is_flag=True, help="Print a JSON array, newest first.")
-def log_list(count, json_mode):
-    """List turns, newest first."""
+def log_list(count, examples, all_, json_mode):
+    """List turns (or, with --examples, teacher fallbacks), newest first."""
     from assistant.store import Store
 
+    if examples:
+        rows = Store().examples(limit=count or None, include_failed=all_)
+        if json_mode:
+            emit_json([_example_json(r) for r in rows])
+        elif rows:
+            _print_examples(rows)
+        else:
+            say("No teacher fallbacks yet: nothing has left this machine.")
+        return
     rows = Store().turns(limit=count or None)
     if json_mode:
         emit_json([_turn_json(r) for r in rows])
@@ -318,6 +386,38 @@ def log_search(text, count, json_mode):
         say(f"No turns match {words!r}.")
 
 
+@log.command("bad")
+@click.argument("turn_id", type=int)
+def log_bad(turn_id):
+    """Mark turn TURN_ID's answer wrong: never trained on, and similar queries go to the teacher."""
+    from assistant.core import Assistant
+
+    turn = Assistant(config.load()).mark_bad(turn_id)
+    what = "the router will send similar queries to the teacher" if turn["route"] == "local" else \
+        "its teacher answer will not be trained on"
+    say(f"Marked turn {turn_id} as wrong; {what}.")
+
+
+@log.command("export")
+@click.option("--examples", is_flag=True, required=True, help="Export the teacher fallbacks (required).")
+@click.option("--format", "fmt", type=click.Choice(["mlx", "jsonl"]), default="mlx", show_default=True,
+              help="mlx: chat JSONL ({\"messages\": [...]}) for mlx_lm.lora; jsonl: one example object a line.")
+@click.option("-o", "--output", type=click.File("w"), default="-", help="File to write (default: stdout).")
+def log_export(examples, fmt, output):
+    """Write the distillation examples (whole teacher answers, not marked bad) as JSONL."""
+    from assistant.store import Store
+
+    rows = [r for r in Store().examples(limit=None) if not r["bad"]]
+    for row in reversed(rows):  # oldest first, as they were learned
+        if fmt == "mlx":
+            messages = json.loads(row["messages_sent"]) + [{"role": "assistant", "content": row["teacher_answer"]}]
+            line = {"messages": messages}
+        else:
+            line = _example_json(row)
+        output.write(json.dumps(line, ensure_ascii=False) + "\n")
+    say(f"Exported {len(rows)} examples.")
+
+
 @log.command("rm")
 @click.argument("turn_id", type=int, required=False)
 @click.option("--all", "all_", is_flag=True, help="Remove every turn and conversation.")
@@ -339,6 +439,53 @@ def log_rm(turn_id, all_, yes):
         say(f"Removed turn {turn_id}.")
     else:
         raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys():
+    """API keys for the teacher. A key is never printed, logged or stored in the database."""
+
+
+@keys.command("set")
+@click.argument("service", type=click.Choice(["gemini"]))
+def keys_set(service):
+    """Store a Gemini key in APPRENTICE_HOME/keys/gemini (mode 0600). Reads it hidden, or from stdin."""
+    from assistant import privacy
+
+    if sys.stdin.isatty():
+        import getpass
+
+        key = getpass.getpass("Gemini API key (hidden): ")
+    else:
+        key = sys.stdin.readline()
+    key = key.strip()
+    if not key or any(c.isspace() for c in key):
+        raise BadInput("That is not a key: paste the key alone, on one line.")
+    privacy.store_key(key)
+    say(f"Gemini key saved to {privacy.key_file()} (readable by you only).")
+
+
+@keys.command("rm")
+@click.argument("service", type=click.Choice(["gemini"]))
+def keys_rm(service):
+    """Forget the stored Gemini key."""
+    from assistant import privacy
+
+    privacy.key_file().unlink(missing_ok=True)
+    say("Stored Gemini key removed." + (" GEMINI_API_KEY or GOOGLE_API_KEY is still set in the environment."
+                                        if privacy.key_source() == "environment" else ""))
+
+
+@keys.command("status")
+def keys_status():
+    """Whether a Gemini key is set, and where from (never the key itself)."""
+    from assistant import privacy
+
+    source = privacy.key_source()
+    click.echo(f"gemini: {'set, from the ' + source if source else 'not set (every mode answers privately)'}")
 
 
 # -- dev ----------------------------------------------------------------------------------

@@ -25,13 +25,26 @@ MODES = ("private", "ask", "auto")
 
 @dataclass(frozen=True)
 class Settings:
-    mode: str = "private"  # private | ask | auto (DESIGN.md, "Privacy modes")
+    mode: str = ""  # private | ask | auto; empty: private until a Gemini key is set, then ask
     temperature: float = 0.0  # 0 decodes greedily, so answers repeat
     top_p: float = 1.0
     max_tokens: int = 512  # longest answer, in tokens
     context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
     system_prompt: str = ""  # empty: assets/system_prompt.md
     prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations
+    # the teacher
+    gemini_model: str = "gemini-2.5-flash"
+    teacher_timeout_s: float = 60.0
+    teacher_retries: int = 3  # on 408/429/5xx and broken connections, before any text arrived
+    teacher_max_retry_delay_s: float = 10.0  # a 429 asking to wait longer fails at once
+    teacher_daily_cap: int = 200  # teacher queries a day in auto mode; past it, answers stay local
+    redact_terms: tuple = ()  # your own words to redact (names, projects); env: comma-separated
+    # the router (see assistant/router.py); scores are P(the student would be wrong)
+    router_cloud_threshold: float = 0.6
+    router_local_threshold: float = 0.3
+    router_prior: float = 0.45  # with no similar past query: the cascade decides
+    cascade_min_logprob: float = -0.45  # the student's mean token log-probability to keep its answer
+    judge_agree_similarity: float = 0.75
 
 
 def home() -> Path:
@@ -54,6 +67,12 @@ def assets_dir() -> Path:
 
 
 def _coerce(name: str, value, kind: type, origin: str):
+    if kind is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.split(",")]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ApprenticeError(f"{origin}: {name} must be a list of words, not {value!r}.")
+        return tuple(v.strip() for v in value if v.strip())
     try:
         if kind is bool and isinstance(value, str):
             if value.lower() in ("1", "true", "yes", "on"):
@@ -89,7 +108,7 @@ def load(overrides: dict | None = None) -> Settings:
         if value is not None:
             values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
     settings = Settings(**values)
-    if settings.mode not in MODES:
+    if settings.mode and settings.mode not in MODES:
         raise ApprenticeError(f"mode must be one of {', '.join(MODES)}, not {settings.mode!r}.")
     return settings
 

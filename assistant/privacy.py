@@ -34,6 +34,23 @@ def gemini_key() -> str | None:
         return None
 
 
+def key_source() -> str | None:
+    """Where the key comes from: "environment", "key file", or None."""
+    if any(os.environ.get(name, "").strip() for name in KEY_ENV):
+        return "environment"
+    return "key file" if gemini_key() else None
+
+
+def store_key(key: str) -> None:
+    """Write the key readable by the user only; it never goes into the database."""
+    path = key_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_TRUNC
+
+
 def effective_mode(mode: str, has_key: bool) -> tuple[str, str | None]:
     """The mode that applies, and a note when it differs from the one asked for."""
     if mode != "private" and not has_key:

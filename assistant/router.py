@@ -1,26 +1,122 @@
 """The router: should the local student answer, or the teacher? No I/O of its own.
 
-`Decision.score` is the estimated probability that the student's answer would be
-wrong (higher: more likely to go to the teacher); None when there is no estimate.
-Rules come first: the privacy mode and an explicit --local/--cloud decide outright.
+`Decision.score` is the estimated probability that the student's answer would be wrong
+(higher: more likely to go to the teacher). Signals, in order:
+
+1. the privacy mode and an explicit --local/--cloud decide outright;
+2. rules for what a small offline model cannot know (today's date, weather, news,
+   prices, anything "latest") and an explicit "ask Gemini";
+3. nearest neighbours, by embedding, among past queries whose outcome is known for the
+   active student (judged against the teacher, or marked bad by the user);
+4. in between the thresholds, a cascade: the student answers first, and a low mean
+   token log-probability escalates (the Assistant runs that part).
+
+    python -m assistant.router "What's the weather in Paris tomorrow?"
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
+
+import numpy as np
+
+LIVE = re.compile(
+    r"\b(weather|forecast|news|headlines?|today|tonight|tomorrow|yesterday|this (week|month|year)|"
+    r"right now|currently|current|latest|recent(ly)?|stock|share price|prices?|exchange rate|"
+    r"score|election|what time is it|what day is it|what'?s the date|date today)\b",
+    re.IGNORECASE,
+)
+EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Decision:
-    route: str  # "local" or "cloud"
+    route: str  # "local", "cloud", or "cascade" (the student first, escalate if unsure)
     score: float | None
     reason: str
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    cloud: float = 0.6  # score at or above: the teacher
+    local: float = 0.3  # score at or below: the student alone
+    prior: float = 0.45  # score with no similar past query: a cascade
+    neighbours: int = 5
+    min_similarity: float = 0.6  # cosine similarity for a past query to count as similar
+
+
+class OutcomeIndex:
+    """Embeddings of past queries with known outcomes for one student version, in memory."""
+
+    def __init__(self, dim: int = 384):
+        self.vectors = np.zeros((0, dim), dtype=np.float32)
+        self.wrong = np.zeros((0,), dtype=np.float32)
+        self.queries: list[str] = []
+        self.last_id = 0
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def add(self, rows: list[dict]) -> None:
+        """Rows from the store: query, embedding (float32 bytes), wrong, id."""
+        if not rows:
+            return
+        vecs = np.stack([np.frombuffer(r["embedding"], dtype=np.float32) for r in rows])
+        self.vectors = np.concatenate([self.vectors, vecs])
+        self.wrong = np.concatenate([self.wrong, np.array([r["wrong"] for r in rows], dtype=np.float32)])
+        self.queries += [r["query"] for r in rows]
+        self.last_id = max(self.last_id, max(r["id"] for r in rows))
+
+    def nearest(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[int, float]]:
+        if not len(self):
+            return []
+        sims = self.vectors @ vector  # (n,): cosine, vectors are normalized
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [(int(i), float(sims[i])) for i in top if sims[i] >= min_similarity]
+
+
 class Router:
-    def decide(self, query: str, *, mode: str, force: str | None = None) -> Decision:
+    def __init__(self, thresholds: Thresholds | None = None):
+        self.t = thresholds or Thresholds()
+
+    def decide(self, query: str, *, mode: str, force: str | None = None,
+               vector: np.ndarray | None = None, index: OutcomeIndex | None = None) -> Decision:
+        """`vector` is the query's embedding, `index` the outcomes known for the active student."""
         if force == "local":
             return Decision("local", None, "you asked for the local student")
         if mode == "private":
             return Decision("local", None, "private mode: nothing leaves this machine")
-        return Decision("local", None, "the student answers; no teacher is set up")
+        if force == "cloud":
+            return Decision("cloud", None, "you asked for the teacher")
+        if EXPLICIT.search(query):
+            return Decision("cloud", 1.0, "you asked for Gemini")
+        if m := LIVE.search(query):
+            return Decision("cloud", 0.9, f"needs live information (“{m.group(0)}”) that an offline model cannot know")
+        if vector is None or index is None:
+            return self._by_score(self.t.prior, "no similarity index yet")
+        near = index.nearest(vector, self.t.neighbours, self.t.min_similarity)
+        if not near:
+            return self._by_score(self.t.prior, "no similar past query")
+        weights = np.array([s for _, s in near])
+        wrong = np.array([index.wrong[i] for i, _ in near])
+        score = float((weights * wrong).sum() / weights.sum())
+        closest = index.queries[near[0][0]]
+        n_wrong = int(wrong.sum())
+        return self._by_score(
+            score, f"{len(near)} similar past quer{'y' if len(near) == 1 else 'ies'}, "
+                   f"{n_wrong} answered wrong by the student (closest: “{closest[:60]}”)")
+
+    def _by_score(self, score: float, why: str) -> Decision:
+        if score >= self.t.cloud:
+            return Decision("cloud", score, f"likely too hard for the student: {why}")
+        if score <= self.t.local:
+            return Decision("local", score, f"the student should know: {why}")
+        return Decision("cascade", score, f"unsure, the student tries first: {why}")
+
+
+if __name__ == "__main__":
+    print(Router().decide(" ".join(sys.argv[1:]), mode="auto"))

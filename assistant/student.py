@@ -24,6 +24,9 @@ from assistant import blas
 from assistant.errors import ModelMissing
 
 _DONE = object()
+# transformers' lazy modules break when two threads import them at once (the student's
+# tokenizer and the router's embedder both pull them in), so loads take turns.
+LOAD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -136,8 +139,9 @@ class Student:
 
     def _load(self) -> None:
         blas.ensure()
-        import mlx.core as mx
-        from mlx_lm import load
+        with LOAD_LOCK:
+            import mlx.core as mx
+            from mlx_lm import load
 
         self._mx = mx
         if not (self.path / "config.json").exists():
@@ -145,7 +149,8 @@ class Student:
                 f"The student model at {self.path} is missing; run `apprentice model pull` to fetch it."
             )
         try:
-            self.model, self.tokenizer = load(str(self.path))
+            with LOAD_LOCK:
+                self.model, self.tokenizer = load(str(self.path))
         except Exception as exc:
             raise ModelMissing(
                 f"The student model at {self.path} cannot be loaded ({type(exc).__name__}: {exc}); "

@@ -1,0 +1,166 @@
+"""The teacher: Gemini through the google-genai SDK, streamed, with bounded retries.
+
+Only built when a query may leave the machine (never in private mode). The SDK's own
+retry options back off exponentially but ignore the `retryDelay` Google sends with a
+429, so retries happen here: before the first chunk arrives, on 408/429/5xx and
+connection errors, waiting what the server asks within `max_retry_delay_s`. A stream
+that breaks after it started is an error (the caller answers locally), never a
+half answer passed off as whole. The key never appears in a message.
+
+    GEMINI_API_KEY=… python -m assistant.teacher "question"
+    GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:PORT   # e.g. `apprentice dev fake-gemini`
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
+
+
+class TeacherError(Exception):
+    """The teacher could not give a whole answer; the message is fit to show (no key in it)."""
+
+
+@dataclass
+class TeacherUsage:
+    model: str
+    prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    latency_ms: float | None = None  # request to last chunk, retries included
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    attempts: int = 0
+
+
+def _retry_delay(exc) -> float | None:
+    """Seconds from a google.rpc.RetryInfo detail ('1.5s'), if the error carries one."""
+    body = getattr(exc, "details", None)
+    try:
+        for detail in body["error"]["details"]:
+            if detail.get("@type", "").endswith("google.rpc.RetryInfo"):
+                return float(re.sub(r"s$", "", str(detail["retryDelay"])))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        pass
+    return None
+
+
+class Teacher:
+    """Streams Gemini's answer to a list of chat messages (role user/assistant)."""
+
+    def __init__(self, key: str, model: str = "gemini-2.5-flash", *, system_prompt: str = "",
+                 timeout_s: float = 60.0, retries: int = 3, max_retry_delay_s: float = 10.0):
+        from google import genai
+        from google.genai import types
+
+        self._key = key
+        self.model = model
+        self.system_prompt = system_prompt
+        self.retries = retries
+        self.max_retry_delay_s = max_retry_delay_s
+        self._types = types
+        # One attempt per call: the retries below read the server's retry delay.
+        self._client = genai.Client(api_key=key, http_options=types.HttpOptions(timeout=int(timeout_s * 1000)))
+        self.usage = TeacherUsage(model)
+
+    def _safe(self, text: str) -> str:
+        # keys are long; a short test key would mangle ordinary words
+        return text.replace(self._key, "[key]") if len(self._key) >= 8 else text
+
+    def _describe(self, exc: BaseException) -> str:
+        from google.genai import errors
+
+        if isinstance(exc, errors.APIError):
+            return self._safe(f"{exc.code} {exc.status or ''}: {exc.message or ''}".strip())
+        name = type(exc).__name__
+        if "Timeout" in name:
+            return "no reply in time"
+        if isinstance(exc, ValueError):
+            return "a malformed reply"
+        return self._safe(f"{name}: {exc}")
+
+    def _retryable(self, exc: BaseException) -> tuple[bool, float | None]:
+        from google.genai import errors
+
+        if isinstance(exc, errors.APIError):
+            return exc.code in RETRY_STATUSES, _retry_delay(exc)
+        if isinstance(exc, ValueError):  # garbage: asking again rarely helps, and costs quota
+            return False, None
+        return True, None  # connection refused, reset, timed out
+
+    def stream(self, messages: list[dict]) -> Iterator[str]:
+        """Yield the answer's text chunks; raise TeacherError if no whole answer arrives."""
+        types = self._types
+        contents = [
+            types.Content(role="model" if m["role"] == "assistant" else "user", parts=[types.Part(text=m["content"])])
+            for m in messages
+        ]
+        config = types.GenerateContentConfig(system_instruction=self.system_prompt or None)
+        self.usage = usage = TeacherUsage(self.model)
+        started = time.perf_counter()
+        for attempt in range(self.retries + 1):
+            usage.attempts = attempt + 1
+            chunks = None
+            try:
+                chunks = self._client.models.generate_content_stream(model=self.model, contents=contents, config=config)
+                first = next(chunks, None)  # the request happens here; errors before any text are retryable
+            except Exception as exc:
+                retry, delay = self._retryable(exc)
+                if not retry or attempt == self.retries:
+                    raise TeacherError(f"Gemini failed after {attempt + 1} attempt(s): {self._describe(exc)}") from None
+                if delay is None:
+                    delay = min(self.max_retry_delay_s, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
+                elif delay > self.max_retry_delay_s:
+                    raise TeacherError(
+                        f"Gemini is rate-limited and asks to wait {delay:.0f} s, longer than the "
+                        f"{self.max_retry_delay_s:.0f} s allowed."
+                    ) from None
+                time.sleep(delay)
+                continue
+            break
+        usage.ttft_ms = (time.perf_counter() - started) * 1000
+        first_text = time.perf_counter()
+        try:
+            chunk = first
+            while chunk is not None:
+                meta = getattr(chunk, "usage_metadata", None)
+                if meta is not None:
+                    usage.prompt_tokens = meta.prompt_token_count or usage.prompt_tokens
+                    usage.answer_tokens = meta.candidates_token_count or usage.answer_tokens
+                if chunk.text:
+                    yield chunk.text
+                chunk = next(chunks, None)
+        except Exception as exc:
+            raise TeacherError(f"Gemini's answer broke off ({self._describe(exc)}).") from None
+        usage.latency_ms = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - first_text
+        if usage.answer_tokens and elapsed > 0:
+            usage.tokens_per_s = usage.answer_tokens / elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    from assistant import privacy
+
+    argv = sys.argv[1:] if argv is None else argv
+    key = privacy.gemini_key()
+    if not key or not argv:
+        print("usage: GEMINI_API_KEY=… python -m assistant.teacher QUESTION", file=sys.stderr)
+        return 2
+    teacher = Teacher(key)
+    try:
+        for text in teacher.stream([{"role": "user", "content": " ".join(argv)}]):
+            print(text, end="", flush=True)
+    except TeacherError as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 1
+    print(f"\n[{teacher.usage}]", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
