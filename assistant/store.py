@@ -64,6 +64,56 @@ def m001_conversations_and_turns(db: sqlite_utils.Database) -> None:
     db["turns"].enable_fts(["query", "answer"], create_triggers=True, tokenize="porter")
 
 
+@migration
+def m002_examples_and_outcomes(db: sqlite_utils.Database) -> None:
+    # Every request that left the machine, answered or not: the audit trail, and, when the
+    # teacher answered whole, a distillation example.
+    db["examples"].create(
+        {
+            "id": int,
+            "turn_id": int,  # null when the turn was kept out of the history (--no-log)
+            "query_sent": str,  # the redacted query, exactly as sent
+            "messages_sent": str,  # JSON: the whole redacted conversation sent
+            "redactions": str,  # JSON: how many values of each kind were replaced
+            "teacher_answer": str,  # as received (placeholders, not the user's data)
+            "teacher_model": str,
+            "status": str,  # ok | failed
+            "error": str,
+            "prompt_tokens": int,
+            "answer_tokens": int,
+            "latency_ms": float,
+            "student_answer": str,  # when the cascade asked the student first
+            "student_confidence": float,  # its mean token log-probability
+            "student_version": str,
+            "score": float,
+            "reason": str,
+            "consent": str,  # ask | auto
+            "bad": int,  # marked wrong by the user: never trained on
+            "created": str,
+        },
+        pk="id",
+    )
+    db["examples"].create_index(["created"])
+    # What the router learns from: was the student wrong on this query? Kept per student version.
+    db["outcomes"].create(
+        {
+            "id": int,
+            "query": str,
+            "embedding": bytes,  # float32 (384,), normalized
+            "student_version": str,
+            "wrong": int,
+            "origin": str,  # judged (against the teacher) | marked_bad (by the user)
+            "similarity": float,  # the judge's similarity, when judged
+            "turn_id": int,
+            "example_id": int,
+            "created": str,
+        },
+        pk="id",
+    )
+    db["outcomes"].create_index(["student_version"])
+    db["turns"].add_column("bad", int, not_null_default=0)
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -201,6 +251,89 @@ class Store:
 
     def iter_turns(self) -> Iterator[dict]:
         yield from self.db.query("SELECT * FROM turns ORDER BY id")
+
+    # -- examples and outcomes ---------------------------------------------------------
+
+    def add_example(self, **fields) -> int:
+        return self._write(lambda: self.db["examples"].insert({"created": now(), "bad": 0, **fields}).last_pk)
+
+    def examples(self, limit: int | None = 20, include_failed: bool = False) -> list[dict]:
+        """Teacher fallbacks, newest first; by default only whole answers, the training data."""
+        sql = "SELECT * FROM examples" + ("" if include_failed else " WHERE status = 'ok'") + " ORDER BY id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql))
+
+    def teacher_calls_since(self, since: str, consent: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM examples WHERE created >= ?", [since]
+        if consent:
+            sql += " AND consent = ?"
+            params.append(consent)
+        return self.db.execute(sql, params).fetchone()[0]
+
+    def add_outcome(self, **fields) -> int:
+        return self._write(lambda: self.db["outcomes"].insert({"created": now(), **fields}).last_pk)
+
+    def outcomes(self, student_version: str, after_id: int = 0) -> list[dict]:
+        return list(self.db.query(
+            "SELECT id, query, embedding, wrong, origin FROM outcomes WHERE student_version = ? AND id > ? ORDER BY id",
+            [student_version, after_id],
+        ))
+
+    def mark_bad(self, turn_id: int) -> dict:
+        """Mark a turn's answer wrong; its teacher example, if any, is never trained on."""
+        turn = self.turn(turn_id)
+        if turn is None:
+            raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+
+        def mark():
+            self.db["turns"].update(turn_id, {"bad": 1})
+            self.db.execute("UPDATE examples SET bad = 1 WHERE turn_id = ?", [turn_id])
+
+        self._write(mark)
+        return self.turn(turn_id)
+
+    # -- the chat app's history ---------------------------------------------------------
+
+    def conversations(self, search: str | None = None, limit: int | None = 100) -> list[dict]:
+        """Conversations newest first (benchmark runs left out), each with `id`, `title`, `source`,
+        `created`, `updated` and `turns` (how many); with `search`, only those whose title or
+        turns match it: full text over queries and answers, the last word as a prefix, so
+        a search can run as the user types."""
+        sql = (
+            "SELECT c.id, c.title, c.source, c.created, c.updated, COUNT(t.id) AS turns"
+            " FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id"
+            " WHERE c.source != 'bench'"
+        )
+        params: list = []
+        words = (search or "").split()
+        if words:
+            match = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in words) + "*"
+            sql += (
+                " AND (c.id IN (SELECT turns.conversation_id FROM turns"
+                " JOIN turns_fts ON turns_fts.rowid = turns.id WHERE turns_fts MATCH ?)"
+                " OR c.title LIKE ?)"
+            )
+            params += [match, f"%{' '.join(words)}%"]
+        sql += " GROUP BY c.id ORDER BY c.updated DESC, c.id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            raise BadInput(f"Cannot search for {search!r}: {exc}.") from None
+
+    def conversation_turns(self, conversation_id: int) -> list[dict]:
+        """Every turn of a conversation, oldest first, with where each answer came from."""
+        return list(self.db.query("SELECT * FROM turns WHERE conversation_id = ? ORDER BY id", [conversation_id]))
+
+    def query_sent(self, turn_id: int) -> str | None:
+        """What left the machine for a turn: the redacted query as sent to the teacher, or None."""
+        row = self.db.execute(
+            "SELECT query_sent FROM examples WHERE turn_id = ? ORDER BY id DESC LIMIT 1", [turn_id]
+        ).fetchone()
+        return row[0] if row else None
 
 
 def _fts_query(text: str) -> str:
