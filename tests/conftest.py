@@ -122,3 +122,34 @@ def default_checkpoint(tmp_path_factory) -> Path:
 def default_student(home, default_checkpoint) -> str:
     """The real default student registered as `base` in this test's home."""
     return register_checkpoint(default_checkpoint, "base")
+
+
+@pytest.fixture
+def gemini(monkeypatch, tmp_path):
+    """Start the fake Gemini (real HTTP on loopback) and point the real SDK at it with a dummy key.
+
+    Call it with the fake's arguments: `fake = gemini(answers={...}, faults=["503:1"])`;
+    `fake.record` is the JSONL file of every request it received.
+    """
+    from assistant.dev.fake_gemini import FakeGemini
+
+    started = []
+
+    def start(answers=None, faults=(), key="test-key-0123456789"):
+        fake = FakeGemini(answers=answers, faults=faults, record=tmp_path / "sent.jsonl")
+        fake.start()
+        started.append(fake)
+        monkeypatch.setenv("GEMINI_API_KEY", key)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        fake.record_path = tmp_path / "sent.jsonl"
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+def sent_requests(fake) -> list[dict]:
+    """What reached the fake Gemini: one dict per request (path, model, body)."""
+    path = fake.record_path
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -1,0 +1,209 @@
+"""Hard queries go to the teacher only as the privacy mode allows, redacted, after consent;
+every fallback is recorded; a failing teacher never costs the user an answer.
+The real Assistant, the tiny random student, the real SDK and the fake Gemini over HTTP."""
+
+import json
+import os
+import socket
+import stat
+
+import pytest
+
+from assistant import config
+from assistant.cli import main
+from assistant.core import Assistant
+from assistant.store import Store
+from tests.conftest import sent_requests
+
+WEATHER = "What's the weather in Paris tomorrow?"
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def ask(capsys, *args):
+    code, out, err = run(capsys, "ask", *args, "--json", "--max-tokens", "8")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_auto_sends_a_live_query_to_the_teacher_and_logs_the_example(capsys, tiny_student, gemini):
+    fake = gemini(answers={WEATHER: "Sunny and 21 °C in Paris tomorrow."})
+    data = ask(capsys, WEATHER, "--mode", "auto")
+    assert data["route"] == "cloud" and data["model"] == "gemini-2.5-flash"
+    assert "live information" in data["reason"] and data["answer"] == "Sunny and 21 °C in Paris tomorrow."
+    code, out, _ = run(capsys, "log", "list", "--examples", "--json")
+    (example,) = json.loads(out)
+    assert example["turn_id"] == data["turn_id"] and example["query_sent"] == WEATHER
+    assert example["teacher_answer"] == data["answer"] and example["consent"] == "auto"
+    assert {"example_id", "student_answer", "student_confidence", "teacher_model", "created"} <= set(example)
+    assert len(sent_requests(fake)) == 1
+
+
+def test_private_mode_opens_no_socket_at_all(capsys, tiny_student, gemini, monkeypatch):
+    fake = gemini(answers={WEATHER: "Sunny."})
+    connects = []
+    real_connect = socket.socket.connect
+
+    def guard(self, address):
+        connects.append(address)
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    data = ask(capsys, WEATHER, "--mode", "private")
+    assert data["route"] == "local" and data["reason"].startswith("private mode")
+    assert connects == [] and sent_requests(fake) == []
+    code, _, err = run(capsys, "ask", WEATHER, "--mode", "private", "--cloud")
+    assert code == 2 and "refused in private mode" in err
+    assert connects == []
+
+
+def test_private_until_a_key_is_set_then_ask(tiny_student, gemini, monkeypatch):
+    assert Assistant().default_mode() == "private"
+    gemini()
+    assert Assistant().default_mode() == "ask"
+    monkeypatch.setenv("APPRENTICE_MODE", "auto")
+    assert Assistant(config.load()).default_mode() == "auto"
+
+
+def test_what_leaves_is_redacted_and_the_user_sees_the_original(capsys, tiny_student, gemini):
+    fake = gemini(answers={"Write to [EMAIL_1] about the weather today": "Done: I wrote to [EMAIL_1]."})
+    data = ask(capsys, "Write to ada@example.com about the weather today", "--mode", "auto")
+    assert data["answer"] == "Done: I wrote to ada@example.com."
+    body = json.dumps(sent_requests(fake))
+    assert "ada@example.com" not in body and "[EMAIL_1]" in body
+    (example,) = Store().examples()
+    assert example["query_sent"] == "Write to [EMAIL_1] about the weather today"  # logged as sent
+    assert "ada@example.com" not in example["teacher_answer"]
+    assert any("redacted" in n for n in data["notes"])
+
+
+@pytest.mark.parametrize("says_yes", [True, False])
+def test_ask_mode_shows_the_exact_redacted_text_and_obeys(tiny_student, gemini, says_yes):
+    fake = gemini(answers={"Is call [PHONE_1] the latest number?": "I cannot check that."})
+    shown = []
+
+    def consent(text):
+        shown.append(text)
+        return says_yes
+
+    answer = Assistant().answer("Is call +44 20 7946 0958 the latest number?", mode="ask", consent=consent)
+    text = "".join(answer)
+    assert shown == ["Is call [PHONE_1] the latest number?"]
+    if says_yes:
+        assert answer.decision.route == "cloud" and text == "I cannot check that."
+        assert [r["body"]["contents"][-1]["parts"][0]["text"] for r in sent_requests(fake)] == shown
+    else:
+        assert answer.decision.route == "local" and "You kept this query on this machine." in answer.notes
+        assert sent_requests(fake) == [] and Store().examples(include_failed=True) == []
+
+
+def test_ask_mode_without_a_terminal_stays_local_and_says_so(capsys, tiny_student, gemini):
+    fake = gemini(answers={WEATHER: "Sunny."})
+    data = ask(capsys, WEATHER, "--mode", "ask")  # pytest has no terminal to ask on
+    assert data["route"] == "local" and any("no one to ask" in n for n in data["notes"])
+    assert sent_requests(fake) == []
+
+
+@pytest.mark.parametrize("fault", ["503", "garbage", "429::60s"])
+def test_a_failing_teacher_still_gets_the_user_an_answer(capsys, tiny_student, gemini, monkeypatch, fault):
+    monkeypatch.setenv("APPRENTICE_TEACHER_RETRIES", "1")
+    gemini(answers={WEATHER: "Sunny."}, faults=[fault])
+    data = ask(capsys, WEATHER, "--mode", "auto")
+    assert data["route"] == "local" and data["model"] == "tiny" and data["tokens"] == 8
+    assert any("Gemini could not answer" in n for n in data["notes"])
+    assert Store().turn(data["turn_id"])["query"] == WEATHER  # the query is never lost
+    assert Store().examples() == []  # no training example from a failure…
+    (failed,) = Store().examples(include_failed=True)  # …but the audit trail says what left
+    assert failed["status"] == "failed" and failed["query_sent"] == WEATHER
+
+
+def test_a_cut_stream_is_not_stored_as_an_example(capsys, tiny_student, gemini):
+    gemini(answers={WEATHER: "one two three four five six seven eight nine ten eleven twelve"}, faults=["cut"])
+    data = ask(capsys, WEATHER, "--mode", "auto")
+    assert data["route"] == "local" and "student's answer follows" in data["answer"]
+    assert Store().examples() == []
+
+
+def test_no_log_still_records_what_left(capsys, tiny_student, gemini):
+    gemini(answers={WEATHER: "Sunny."})
+    data = ask(capsys, WEATHER, "--mode", "auto", "--no-log")
+    assert data["turn_id"] is None and data["route"] == "cloud"
+    assert Store().turns() == []
+    (example,) = Store().examples()
+    assert example["turn_id"] is None and example["query_sent"] == WEATHER
+
+
+def test_the_daily_cap_keeps_answers_local(capsys, tiny_student, gemini, monkeypatch):
+    monkeypatch.setenv("APPRENTICE_TEACHER_DAILY_CAP", "1")
+    fake = gemini(answers={WEATHER: "Sunny."})
+    assert ask(capsys, WEATHER, "--mode", "auto")["route"] == "cloud"
+    second = ask(capsys, WEATHER, "--mode", "auto")
+    assert second["route"] == "local" and any("limit of 1" in n for n in second["notes"])
+    assert len(sent_requests(fake)) == 1
+
+
+def test_the_cascade_escalates_an_unsure_student_and_the_router_learns(tiny_student, gemini):
+    # The tiny random student is never sure, so every unfamiliar query escalates, and its
+    # answer is judged against the teacher's: an outcome the router uses for similar queries.
+    gemini(answers={"Who wrote the novel Middlemarch?": "George Eliot wrote Middlemarch."})
+    assistant = Assistant()
+    first = assistant.answer("Who wrote the novel Middlemarch?", mode="auto")
+    assert "".join(first) == "George Eliot wrote Middlemarch."
+    assert first.decision.route == "cloud" and "the student was unsure" in first.decision.reason
+    (example,) = Store().examples()
+    assert example["student_answer"] is not None and example["student_confidence"] < -0.45
+    outcomes = Store().outcomes("tiny")
+    assert len(outcomes) == 1 and outcomes[0]["wrong"] == 1
+    second = assistant.answer("Who was the author of Middlemarch?", mode="auto")
+    "".join(second)
+    assert second.decision.route == "cloud"
+    assert "1 answered wrong by the student" in second.decision.reason and "Middlemarch" in second.decision.reason
+
+
+def test_a_sure_student_keeps_its_answer(tiny_student, gemini, monkeypatch):
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")
+    fake = gemini()
+    answer = Assistant().answer("Tell me about rivers", mode="auto")
+    text = "".join(answer)
+    assert answer.decision.route == "local" and "the student was sure" in answer.decision.reason
+    assert text == Store().turns()[0]["answer"] and sent_requests(fake) == []
+
+
+def test_marking_an_answer_bad_sends_similar_queries_to_the_teacher(capsys, tiny_student, gemini):
+    first = ask(capsys, "What is the tallest mountain in Africa?")  # private: the student answers
+    assert first["route"] == "local"
+    code, _, err = run(capsys, "log", "bad", str(first["turn_id"]))
+    assert code == 0 and "similar queries" in err
+    gemini(answers={"Which is the highest mountain in Africa?": "Kilimanjaro."})
+    data = ask(capsys, "Which is the highest mountain in Africa?", "--mode", "auto")
+    assert data["route"] == "cloud" and "answered wrong by the student" in data["reason"]
+
+
+def test_export_writes_mlx_chat_jsonl(capsys, tiny_student, gemini, tmp_path):
+    gemini(answers={WEATHER: "Sunny."})
+    ask(capsys, WEATHER, "--mode", "auto")
+    out = tmp_path / "train.jsonl"
+    code, _, err = run(capsys, "log", "export", "--examples", "--format", "mlx", "-o", str(out))
+    assert code == 0
+    (line,) = [json.loads(l) for l in out.read_text().splitlines()]
+    assert line == {"messages": [{"role": "user", "content": WEATHER}, {"role": "assistant", "content": "Sunny."}]}
+
+
+def test_keys_set_stores_the_key_privately_and_never_shows_it(capsys, home, monkeypatch, tiny_student):
+    import io
+
+    key = "AIzaSyExampleKeyThatIsLongEnough123"
+    monkeypatch.setattr("sys.stdin", io.StringIO(key + "\n"))
+    code, out, err = run(capsys, "keys", "set", "gemini")
+    assert code == 0 and key not in out + err
+    path = home / "keys" / "gemini"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    code, out, err = run(capsys, "keys", "status")
+    assert "set, from the key file" in out and key not in out + err
+    ask(capsys, "hello")
+    assert key.encode() not in (home / "apprentice.db").read_bytes()

@@ -1,0 +1,78 @@
+"""Router decisions and the reasons a person reads, with real all-MiniLM-L6-v2 embeddings."""
+
+import numpy as np
+import pytest
+
+from assistant.embedder import shared
+from assistant.judge import contains_reference, judge
+from assistant.router import OutcomeIndex, Router
+
+
+@pytest.fixture(scope="module")
+def embed():
+    return lambda texts: shared().encode(texts)
+
+
+def index_of(embed, outcomes: dict[str, int]) -> OutcomeIndex:
+    index = OutcomeIndex()
+    vecs = embed(list(outcomes))
+    index.add([{"id": i + 1, "query": q, "embedding": v.tobytes(), "wrong": w}
+               for i, ((q, w), v) in enumerate(zip(outcomes.items(), vecs))])
+    return index
+
+
+@pytest.mark.parametrize("query, word", [
+    ("What's the weather in Paris tomorrow?", "weather"),
+    ("latest news about the election", "latest"),
+    ("what is the bitcoin price right now", "price"),
+    ("What day is it?", "What day is it"),
+])
+def test_live_information_goes_to_the_teacher(query, word):
+    d = Router().decide(query, mode="auto")
+    assert d.route == "cloud" and d.score >= 0.6 and word.lower() in d.reason.lower()
+
+
+def test_modes_and_forcing_decide_first():
+    r = Router()
+    assert r.decide("weather today?", mode="private").route == "local"
+    assert r.decide("weather today?", mode="auto", force="local").reason == "you asked for the local student"
+    assert r.decide("2+2?", mode="ask", force="cloud").route == "cloud"
+    assert r.decide("please ask Gemini: what is a monad?", mode="auto").reason == "you asked for Gemini"
+
+
+def test_a_query_like_ones_the_student_got_wrong_goes_to_the_teacher(embed):
+    index = index_of(embed, {
+        "What is the capital of Australia?": 1,
+        "What's the capital city of Canada?": 1,
+        "How many legs does a spider have?": 0,
+    })
+    router = Router()
+    hard = router.decide("Which city is the capital of Australia?", mode="auto",
+                         vector=embed(["Which city is the capital of Australia?"])[0], index=index)
+    assert hard.route == "cloud" and "answered wrong" in hard.reason and "Australia" in hard.reason
+    easy = router.decide("How many legs do spiders have?", mode="auto",
+                         vector=embed(["How many legs do spiders have?"])[0], index=index)
+    assert easy.route == "local" and easy.score <= 0.3
+    new = router.decide("Write a poem about the sea", mode="auto",
+                        vector=embed(["Write a poem about the sea"])[0], index=index)
+    assert new.route == "cascade" and "no similar past query" in new.reason
+
+
+def test_the_judge_checks_short_facts_exactly_and_long_answers_by_meaning():
+    assert judge("The capital of France is Paris.", "Paris").agree
+    assert not judge("The capital of France is Lyon.", "Paris").agree
+    assert contains_reference("It is New York City.", "New York") and not contains_reference("York", "New York")
+    assert judge("Water boils at 100 degrees Celsius at sea level.",
+                 "At sea level, water boils at 100 °C (212 °F).").agree
+    assert not judge("Bananas are yellow fruit rich in potassium.",
+                     "At sea level, water boils at 100 °C (212 °F).").agree
+
+
+def test_nearest_neighbours_scale_to_many_outcomes():
+    rng = np.random.default_rng(0)
+    vecs = rng.standard_normal((10_000, 384)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    index = OutcomeIndex()
+    index.add([{"id": i + 1, "query": f"q{i}", "embedding": v.tobytes(), "wrong": i % 2} for i, v in enumerate(vecs)])
+    near = index.nearest(vecs[1234], k=5, min_similarity=0.5)
+    assert near[0] == (1234, pytest.approx(1.0, abs=1e-5)) and len(index) == 10_000
