@@ -150,6 +150,7 @@ class Assistant:
                 temperature=self.settings.temperature, top_p=self.settings.top_p,
                 context_tokens=self.settings.context_tokens, cache_dir=config.home() / "cache" / "prompts",
                 cache_conversations=self.settings.prompt_cache_conversations,
+                adapter_path=version.adapter_path,
             )
         return self._student
 

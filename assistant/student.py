@@ -89,8 +89,10 @@ class Student:
         context_tokens: int = 4096,
         cache_dir: Path | None = None,
         cache_conversations: int = 8,
+        adapter_path: Path | None = None,
     ):
         self.path = Path(path)
+        self.adapter_path = Path(adapter_path) if adapter_path else None
         self.name = name
         self.system_prompt = system_prompt
         self.temperature = temperature
@@ -150,7 +152,8 @@ class Student:
             )
         try:
             with LOAD_LOCK:
-                self.model, self.tokenizer = load(str(self.path))
+                adapter = str(self.adapter_path) if self.adapter_path else None
+                self.model, self.tokenizer = load(str(self.path), adapter_path=adapter)
         except Exception as exc:
             raise ModelMissing(
                 f"The student model at {self.path} cannot be loaded ({type(exc).__name__}: {exc}); "

@@ -46,7 +46,17 @@ class Version:
         """The checkpoint folder mlx-lm loads."""
         return Path(self.external_path) if self.external_path else self.folder
 
+    @property
+    def adapter_path(self) -> Path | None:
+        """For a distilled version: its folder, holding adapters.safetensors and adapter_config.json."""
+        if self.folder is not None and (self.folder / "adapters.safetensors").exists():
+            return self.folder
+        return None
+
     def size_bytes(self) -> int:
+        """Disk this version itself uses: its folder, plus the checkpoint when it is its own."""
+        if self.adapter_path is not None:
+            return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
         root = self.path
         if root is None or not root.exists():
             return 0
