@@ -488,6 +488,15 @@ def keys_status():
     click.echo(f"gemini: {'set, from the ' + source if source else 'not set (every mode answers privately)'}")
 
 
+@cli.command()
+@click.option("--json", "json_mode", is_flag=True, help="Print a JSON array of checks.")
+def doctor(json_mode):
+    """Check this installation: MLX, BLAS, the student, the database, keys, voice."""
+    from assistant.doctor import main as doctor_main
+
+    sys.exit(doctor_main(json_mode))
+
+
 # -- dev ----------------------------------------------------------------------------------
 
 
@@ -527,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:  # subcommands that run a main() of their own
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except click.ClickException as exc:  # bad usage: click's own message
         exc.show()
         return 2 if isinstance(exc, click.UsageError) else exc.exit_code

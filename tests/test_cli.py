@@ -187,3 +187,16 @@ def test_help_teaches(capsys):
     assert code == 0 and "ask" in out and "Quick start" in out
     code, out, _ = run(capsys, "ask", "--help")
     assert "--continue" in out and "Examples" in out
+
+
+def test_doctor_names_what_is_missing(capsys, home):
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1  # a fresh home has no student yet
+    assert "✗ student" in out and "apprentice model pull" in out and "✓ database" in out
+    code, out, _ = run(capsys, "doctor", "--json")
+    assert {c["name"] for c in json.loads(out)} >= {"mlx", "student", "database", "privacy"}
+
+
+def test_doctor_is_content_with_a_student(capsys, tiny_student):
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0 and "✓ student     tiny" in out
