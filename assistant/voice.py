@@ -1,0 +1,334 @@
+"""`apprentice voice`: speak a question, hear the answer, through the same private Assistant.
+
+The recording is transcribed on this machine (assistant/speech.py), the transcript is shown
+and then asked like a typed query (same router, privacy mode, consent, redaction and log,
+with source "voice"), the answer is printed and spoken.
+
+    apprentice voice                                  # push-to-talk until Ctrl-C or "goodbye"
+    apprentice voice --wav question.wav --json        # one recorded question
+    apprentice voice --wav q.wav --tts-out answer.wav # write the spoken answer instead of playing it
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from assistant import config
+from assistant.errors import ApprenticeError, BadInput
+
+GOODBYES = {"goodbye", "good bye", "bye", "bye bye", "goodbye apprentice"}
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def keyboard_consent(text: str) -> bool:
+    """Ask on the terminal whether exactly `text` may go to the teacher; no terminal means no."""
+    from assistant.render import inert
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    _say("The teacher would be sent exactly this:")
+    _say("  " + inert(text).replace("\n", "\n  "))
+    try:
+        return click.confirm("Send it?", default=False, err=True)
+    except (click.Abort, EOFError):
+        return False
+
+
+def is_goodbye(transcript: str) -> bool:
+    return " ".join(re.findall(r"[a-z]+", transcript.lower())) in GOODBYES
+
+
+class Voice:
+    """One voice session: a recognizer, a speaker (or None) and the Assistant they talk through."""
+
+    def __init__(self, assistant, recognizer, speaker, *, language: str | None = None, log: bool = True,
+                 force: str | None = None, mode: str | None = None,
+                 consent: Callable[[str], bool] | None = keyboard_consent):
+        self.assistant = assistant
+        self.recognizer = recognizer
+        self.speaker = speaker
+        self.language = language
+        self.options = dict(log=log, force=force, mode=mode, consent=consent)
+
+    def hear(self, audio) -> tuple[str, float]:
+        """(transcript, stt_ms); speech.NotHeard when the recording holds nothing to answer."""
+        from assistant import speech
+
+        return speech.transcribe(self.recognizer, audio, self.language)
+
+    def ask(self, audio, conversation_id: int | None = None, *, stream: bool = True,
+            tts_out: Path | None = None, heard: tuple[str, float] | None = None) -> dict:
+        """Transcribe one recording, answer it and speak the answer: the `--json` object.
+
+        With `stream`, the transcript, the answer and notes are printed as they come.
+        """
+        from assistant import speech
+        from assistant.render import inert
+
+        text, stt_ms = heard or self.hear(audio)
+        if stream:
+            _say(f"You said: {inert(text)}")
+        answer = self.assistant.answer(text, conversation_id, source="voice", **self.options)
+        seen = 0
+        if stream:
+            seen = self._notes(answer.notes, seen)
+            for chunk in answer:
+                click.echo(inert(chunk), nl=False)
+            click.echo()
+        else:
+            for _ in answer:
+                pass
+        result = answer.result()
+        tts_ms = self.speak(result["answer"], tts_out, result["notes"]) if self.speaker else None
+        if stream:
+            self._notes(result["notes"], seen)
+        audio_s = len(audio) / speech.SAMPLE_RATE
+        return {**result, "transcript": text, "stt_ms": round(stt_ms, 1),
+                "tts_ms": None if tts_ms is None else round(tts_ms, 1), "audio_s": round(audio_s, 3),
+                "stt_rtf": round(stt_ms / 1000 / audio_s, 3), "stt": self.recognizer.name,
+                "tts": self.speaker.name if self.speaker else None}
+
+    @staticmethod
+    def _notes(notes: list[str], seen: int) -> int:
+        for note in notes[seen:]:
+            _say(f"note: {note}")
+        return len(notes)
+
+    def speak(self, answer: str, out: Path | None, notes: list[str]) -> float | None:
+        """Say `answer` into `out`, or aloud; the synthesis time in ms (playing is not counted).
+
+        Writing `out` must work (ApprenticeError otherwise); speaking aloud may fail with a
+        note: the answer is printed all the same, and this session stops trying to speak.
+        """
+        from assistant import speech
+
+        words = speech.speakable(answer)
+        if not words:
+            return None
+        if out is not None:
+            return speech.synthesize(self.speaker, words, out)
+        with tempfile.TemporaryDirectory(prefix="apprentice-tts-") as tmp:
+            wav = Path(tmp) / "answer.wav"
+            try:
+                ms = speech.synthesize(self.speaker, words, wav)
+                speech.play(wav)
+            except ApprenticeError as exc:
+                notes.append(str(exc))
+                self.speaker = None
+                return None
+        return ms
+
+    def converse(self, listen: Callable[[], object]) -> int:
+        """Push-to-talk until `listen()` returns None (input ended), "goodbye", or Ctrl-C at the prompt.
+
+        Each question goes on the same conversation. A question that fails (nothing heard, an
+        error) says so in one line and the next one still works. Returns the answers given.
+        """
+        from assistant import speech
+        from assistant.render import inert
+
+        conversation_id, answered = None, 0
+        while True:
+            try:
+                audio = listen()
+            except (KeyboardInterrupt, EOFError):
+                audio = None
+            except ApprenticeError as exc:
+                _say(f"Error: {exc}")
+                continue
+            if audio is None:
+                break
+            try:
+                heard = self.hear(audio)
+                if is_goodbye(heard[0]):
+                    _say(f"You said: {inert(heard[0])}")
+                    break
+                result = self.ask(audio, conversation_id, heard=heard)
+                conversation_id = result["conversation_id"]
+                answered += 1
+            except speech.NotHeard as exc:
+                _say(str(exc))
+            except ApprenticeError as exc:
+                _say(f"Error: {exc}")
+            except KeyboardInterrupt:
+                click.echo()
+                _say("(stopped)")
+        _say("Goodbye.")
+        return answered
+
+
+# -- the microphone ---------------------------------------------------------------------------
+
+
+class Microphone:
+    """Push-to-talk on the default input device, through sounddevice (PortAudio)."""
+
+    SILENCE_S = 1.2  # this long a pause after speech ends a question
+    WAIT_S = 8.0  # no speech at all for this long ends it too
+    LONGEST_S = 30.0
+
+    def __init__(self):
+        try:
+            import sounddevice as sd
+        except OSError:  # sounddevice raises "PortAudio library not found"
+            raise ApprenticeError("No audio system: the PortAudio library is missing (on Debian or Ubuntu: "
+                                  "sudo apt install libportaudio2); or answer a recording with --wav FILE.") from None
+        except ImportError:
+            raise ApprenticeError("Listening needs sounddevice: pip install 'apprentice[voice]'; "
+                                  "or answer a recording with --wav FILE.") from None
+        try:
+            device = sd.query_devices(kind="input")
+        except (sd.PortAudioError, ValueError):
+            raise ApprenticeError("No microphone found: plug one in, or answer a recording with --wav FILE.") from None
+        self.sd = sd
+        self.rate = int(device["default_samplerate"])
+
+    def record(self, stop: Callable[[], bool]):
+        """Record until `stop()` (Enter), a pause after speech, or LONGEST_S: 16 kHz mono float32."""
+        import queue
+
+        import numpy as np
+
+        from assistant import speech
+
+        blocks: queue.Queue = queue.Queue()
+        block = self.rate // 20  # 50 ms
+        heard, floor, quiet_s, total_s, kept = False, None, 0.0, 0.0, []
+        try:
+            with self.sd.InputStream(samplerate=self.rate, channels=1, dtype="float32", blocksize=block,
+                                     callback=lambda data, *_: blocks.put(data[:, 0].copy())):
+                while total_s < self.LONGEST_S and not stop():
+                    try:
+                        chunk = blocks.get(timeout=0.5)
+                    except queue.Empty:
+                        continue
+                    kept.append(chunk)
+                    total_s += len(chunk) / self.rate
+                    level = float(np.sqrt(np.mean(chunk**2)))
+                    floor = level if floor is None else min(floor, level)
+                    if level > max(0.01, 3 * floor):
+                        heard, quiet_s = True, 0.0
+                    else:
+                        quiet_s += len(chunk) / self.rate
+                    if (heard and quiet_s >= self.SILENCE_S) or (not heard and total_s >= self.WAIT_S):
+                        break
+        except self.sd.PortAudioError as exc:
+            raise ApprenticeError(f"The microphone stopped working ({exc}); try again, or use --wav FILE.") from None
+        audio = np.concatenate(kept) if kept else np.zeros(0, np.float32)
+        return speech.resample(audio, self.rate)
+
+    def listen(self):
+        """Wait for Enter, then record one question; None when the input ends."""
+        _say("Press Enter and ask (Enter or a pause ends the question; Ctrl-C quits).")
+        if not sys.stdin.readline():
+            return None
+        _say("Listening…")
+        return self.record(_enter_pressed)
+
+
+def _enter_pressed() -> bool:
+    """True once a line is waiting on stdin (read and dropped): Enter ends a recording."""
+    try:
+        if select.select([sys.stdin], [], [], 0)[0]:
+            sys.stdin.readline()
+            return True
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+@click.command("voice")
+@click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="Answer one recorded question (WAV, any rate or channels) instead of listening.")
+@click.option("--stt", type=click.Choice(["auto", "faster-whisper", "mlx-whisper"]), default="auto", show_default=True,
+              help="Speech recognizer: auto is mlx-whisper on Apple silicon when ready, else faster-whisper.")
+@click.option("--tts", type=click.Choice(["auto", "say", "espeak-ng", "none"]), default="auto", show_default=True,
+              help="Speech engine for the answer: auto is `say` on macOS, else espeak-ng; none stays silent.")
+@click.option("--tts-out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.wav",
+              help="Write the spoken answer to FILE.wav instead of playing it (with --wav).")
+@click.option("--language", metavar="CODE", default="en", show_default=True,
+              help="Language spoken (fr, de…); auto detects it, at about 0.5 s per question.")
+@click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode for these queries (default: from config).")
+@click.option("--local", "force", flag_value="local", help="Answer with the local student, whatever the router says.")
+@click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key).")
+@click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation.")
+@click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID.")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object (with --wav).")
+@click.option("--no-log", is_flag=True, help="Keep these turns out of the history.")
+@click.option("--max-tokens", type=int, help="Longest answer, in tokens.")
+@click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable).")
+def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conversation_id, json_mode, no_log,
+                  max_tokens, temperature):
+    """Ask by voice: the question is transcribed on this machine, the answer printed and spoken.
+
+    Without --wav, push-to-talk: press Enter, ask, and Enter or a pause ends the question;
+    repeat until Ctrl-C or "goodbye". The transcript is shown before the answer.
+
+    \b
+    Examples:
+      apprentice voice
+      apprentice voice --wav question.wav --json --tts none
+      apprentice voice --wav question.wav --tts-out answer.wav
+    """
+    from assistant import speech
+    from assistant.cli import emit_json, ensure_student
+
+    if wav is None and (json_mode or tts_out):
+        raise BadInput("--json and --tts-out answer one recording: add --wav FILE.")
+    if continue_ and conversation_id is not None:
+        raise BadInput("Use --continue or --conversation ID, not both.")
+    if tts_out is not None:
+        if tts == "none":
+            raise BadInput("--tts none and --tts-out contradict each other; choose one.")
+        if not tts_out.parent.is_dir():
+            raise BadInput(f"Cannot write {tts_out}: the folder {tts_out.parent} does not exist.")
+    settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
+    microphone = None
+    if wav is not None:
+        audio = speech.read_audio(wav)
+        speech.require_speech(audio)  # before loading anything: a silent file is answered at once
+    else:
+        microphone = Microphone()
+    speaker = speech.speaker(tts)
+    if speaker is None and tts == "auto":
+        _say("note: no speech engine found (install espeak-ng); answers are printed only.")
+    if tts_out is not None and speaker is None:
+        raise ApprenticeError("No speech engine to write --tts-out with: install espeak-ng, or on macOS use --tts say.")
+    engine = speech.recognizer(stt, say=_say)
+    ensure_student(json_mode)
+
+    from assistant.core import Assistant
+
+    assistant = Assistant(settings)
+    if continue_:
+        conversation_id = assistant.store.last_conversation_id()
+        if conversation_id is None:
+            _say("No earlier conversation to continue; starting a new one.")
+    voice = Voice(assistant, engine, speaker, language=None if language == "auto" else language,
+                  log=not no_log, force=force, consent=keyboard_consent if sys.stdin.isatty() else None)
+    try:
+        if microphone is not None:
+            voice.converse(microphone.listen)
+            return
+        result = voice.ask(audio, conversation_id, stream=not json_mode, tts_out=tts_out)
+    finally:
+        assistant.close()
+    if json_mode:
+        for note in result["notes"]:
+            _say(f"note: {note}")
+        emit_json(result)
+    elif tts_out is not None and result["tts_ms"] is not None:
+        _say(f"The spoken answer is in {tts_out}.")
