@@ -98,11 +98,10 @@ class Redactor:
                 return self._placeholder(kind, m.group())
 
             text = pattern.sub(replace, text)
-        for term in self.terms:
-            text = re.sub(
-                rf"(?<!\w){re.escape(term)}(?!\w)",
-                lambda m: self._placeholder("TERM", m.group()), text, flags=re.IGNORECASE,
-            )
+        if self.terms:  # one pass, longest first, so numbering follows the text
+            alternatives = "|".join(map(re.escape, self.terms))
+            text = re.sub(rf"(?<!\w)(?:{alternatives})(?!\w)",
+                          lambda m: self._placeholder("TERM", m.group()), text, flags=re.IGNORECASE)
         return text
 
     def restore(self, text: str) -> str:
