@@ -453,6 +453,23 @@ from assistant.voice import voice_command  # noqa: E402  (light: its heavy impor
 cli.add_command(voice_command)
 
 
+# -- bench ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def bench():
+    """Benchmarks: speed of the local path, and the distillation flywheel."""
+
+
+@bench.command("speed", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_speed(args):
+    """Time to first token, decode and prefill, llama.cpp, memory, router (`--help` for options)."""
+    from model.bench.speed import main as speed_main
+
+    sys.exit(speed_main(list(args)))
+
+
 # -- keys ---------------------------------------------------------------------------------
 
 

@@ -1,0 +1,22 @@
+"""`apprentice bench speed --json` reports every figure as one JSON object (tiny model, quick)."""
+
+import json
+
+from assistant.cli import main
+
+
+def test_bench_speed_reports_every_figure(capsys, tiny_student):
+    code = main(["bench", "speed", "--quick", "--json", "--runs", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    f = json.loads(out)
+    assert f["model"] == "tiny"
+    for name in ("prompt_30", "prompt_1000"):
+        assert f["mlx"]["ttft_ms"][name]["median"] > 0
+    assert f["mlx"]["decode_tokens_per_s"]["median"] > 0 and f["mlx"]["prefill_tokens_per_s"]["median"] > 0
+    assert f["follow_up"]["cached_tokens"] > 0.8 * f["follow_up"]["prompt_tokens"]
+    assert f["limit"]["read_bandwidth_gb_s"] > 0 and 0 < f["limit"]["decode_percent_of_limit"]
+    assert f["cold_start_ms"]["median"] > 0 and f["peak_rss_mb"] > 0
+    assert set(f["router_ms"]) == {"0", "1000"} and f["router_ms"]["1000"]["p50"] > 0
+    # llama.cpp runs on the default student's GGUF only, and says so
+    assert f["llama_cpp"] is None and f["ratios"] is None and f["notes"]
