@@ -1,0 +1,1 @@
+"""Benchmarks: `apprentice bench speed` and `apprentice bench distill`."""
