@@ -61,17 +61,6 @@ def read_query(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-def ensure_student(json_mode: bool) -> None:
-    """On first use, fetch the default student (it says what and from where before it does)."""
-    from model import registry
-
-    if registry.active_name() is None:
-        from model import pull
-
-        say("No student model yet: fetching the default one (first run only).")
-        pull.pull(say=say)
-
-
 def terminal_consent(text: str) -> bool:
     """Show exactly what would leave the machine and ask, on the terminal itself (/dev/tty),
     so it works while stdin carries the query and stdout the JSON."""
@@ -124,7 +113,9 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
     if continue_ and conversation_id is not None:
         raise BadInput("Use --continue or --conversation ID, not both.")
     settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
-    ensure_student(json_mode)
+    from model.pull import ensure_default
+
+    ensure_default(say)
     assistant = Assistant(settings)
     if continue_:
         conversation_id = assistant.store.last_conversation_id()

