@@ -44,11 +44,20 @@ def cli(ctx: click.Context) -> None:
 
     \b
     Quick start:
+      apprentice                                  # the chat app
       apprentice ask "What is the capital of France?"
       apprentice log list
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(ctx.get_help())  # no terminal to draw the chat app on
+            return
+        from model.pull import ensure_default
+
+        ensure_default(say)  # first run: fetch the default student, saying so, before the app opens
+        from assistant.tui.app import main as chat_main
+
+        ctx.exit(chat_main())
 
 
 # -- ask ------------------------------------------------------------------------------

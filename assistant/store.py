@@ -114,6 +114,13 @@ def m002_examples_and_outcomes(db: sqlite_utils.Database) -> None:
     db["turns"].add_column("bad", int, not_null_default=0)
 
 
+@migration
+def m003_example_rationales(db: sqlite_utils.Database) -> None:
+    # `apprentice distill --rationales` asks the teacher again, for a rationale: that request is
+    # recorded like any other that left (status "rationale") and points at the example it explains.
+    db["examples"].add_column("rationale_for", int)
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -334,6 +341,42 @@ class Store:
             "SELECT query_sent FROM examples WHERE turn_id = ? ORDER BY id DESC LIMIT 1", [turn_id]
         ).fetchone()
         return row[0] if row else None
+
+    # -- distillation (model/dataset.py, model/distill.py) ------------------------------------
+
+    def distill_examples(self) -> list[dict]:
+        """Whole teacher answers, oldest first, with what decides whether one may be trained on:
+        `source` and `turn_query` come from its turn, None when the turn was removed from the log
+        or never kept in it (--no-log); `turn_bad` is 1 when the user marked the answer wrong."""
+        return list(self.db.query(
+            "SELECT e.*, t.id AS turn_found, t.source AS source, t.query AS turn_query, t.bad AS turn_bad"
+            " FROM examples e LEFT JOIN turns t ON t.id = e.turn_id WHERE e.status = 'ok' ORDER BY e.id"
+        ))
+
+    def trainable_example_ids(self) -> set[int]:
+        """Examples still in the log and not marked wrong: what a distilled version may have learned from."""
+        return {row[0] for row in self.db.execute(
+            "SELECT e.id FROM examples e JOIN turns t ON t.id = e.turn_id"
+            " WHERE e.status = 'ok' AND e.bad = 0 AND t.bad = 0"
+        )}
+
+    def add_rationale(self, example_id: int, **fields) -> int:
+        """Record a request for a rationale (it left the machine like any other) and its answer."""
+        return self.add_example(**fields, status="rationale", rationale_for=example_id)
+
+    def rationales(self) -> dict[int, str]:
+        """The teacher's rationale answers, newest per example: {example_id: answer as received}."""
+        return {row[0]: row[1] for row in self.db.execute(
+            "SELECT rationale_for, teacher_answer FROM examples WHERE status = 'rationale'"
+            " AND rationale_for IS NOT NULL AND teacher_answer IS NOT NULL ORDER BY id"
+        )}
+
+    def outcomes_with_answers(self, student_version: str) -> list[dict]:
+        """A version's outcomes, newest first, each with the teacher's answer when it was judged against one."""
+        return list(self.db.query(
+            "SELECT o.*, e.teacher_answer FROM outcomes o LEFT JOIN examples e ON e.id = o.example_id"
+            " WHERE o.student_version = ? ORDER BY o.id DESC", [student_version]
+        ))
 
 
 def _fts_query(text: str) -> str:

@@ -1,0 +1,1 @@
+"""The parts of the chat screen: prompt, conversation, status bar, history sidebar."""
