@@ -333,9 +333,9 @@ def test_everything_fits_in_80_by_24(tiny_student):
             thread = threading.Thread(target=app.ask_consent, args=("x " * 300,))
             thread.start()
             await until(pilot, lambda: isinstance(app.screen, ConsentScreen), "the consent modal")
-            await pilot.pause()
             text = app.screen.query_one("#consent-text")
-            assert 0 < text.max_scroll_y == text.scroll_y  # a long text opens on its end: the new query
+            # a long text opens on its end, where the new query is (scrolling lands after layout)
+            await until(pilot, lambda: 0 < text.max_scroll_y == text.scroll_y, "the consent text scrolled to its end")
             for button in app.screen.query("Button"):
                 assert app.screen.region.contains_region(button.region) and button.region.height > 0
             await pilot.press("escape")
