@@ -237,7 +237,7 @@ class FakeGemini:
         self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        server = _Server(("127.0.0.1", self.port), _Handler)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-gemini", daemon=True)
@@ -305,6 +305,17 @@ def _chunks(answer: str) -> list[str]:
     """The answer in pieces of WORDS_PER_CHUNK words that join back to it exactly."""
     words = re.split(r"(?<=\s)(?=\S)", answer)
     return ["".join(words[i : i + WORDS_PER_CHUNK]) for i in range(0, len(words), WORDS_PER_CHUNK)]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up (after a cut or garbled reply, or a timeout) is part of the
+        # faults this server exists to show, not a server error worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
