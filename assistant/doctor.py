@@ -41,6 +41,10 @@ def checks() -> list[Check]:
         lib = blas.ensure()
         out.append(Check("blas", "ok" if lib else "note", f"OpenBLAS under MLX: {lib}" if lib else
                          "MLX uses its slow reference BLAS: apt-get install libopenblas0-pthread (10x faster prefill)"))
+        from assistant import kernels
+
+        out.append(Check("kernel", "ok" if kernels.available() else "note", kernels.describe() if kernels.available()
+                         else f"no fast 4-bit kernel: {kernels.why_not()}; the student runs in float32"))
     try:
         from model import registry
 

@@ -154,6 +154,9 @@ class Student:
             with LOAD_LOCK:
                 adapter = str(self.adapter_path) if self.adapter_path else None
                 self.model, self.tokenizer = load(str(self.path), adapter_path=adapter)
+            from assistant import kernels
+
+            kernels.install(self.model)  # a 4-bit student on Linux: the fast CPU path, when it was built
         except Exception as exc:
             raise ModelMissing(
                 f"The student model at {self.path} cannot be loaded ({type(exc).__name__}: {exc}); "

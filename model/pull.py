@@ -59,11 +59,17 @@ def default_dtype() -> str:
     """The weight format that measured best on this kind of machine.
 
     The GGUF is already 4-bit, so every format holds the same numbers and gives the same
-    answers; only speed differs. mlx[cpu]'s quantized kernels are slow, and on a 2-core
-    x86 machine float32 (with OpenBLAS) decoded 25 tok/s against 12 for 4-bit. On Apple
-    silicon MLX's 4-bit kernels are the fast path and the file is 5x smaller.
+    answers; only speed and memory differ. On Apple silicon MLX's 4-bit kernels are the fast
+    path. On Linux mlx[cpu]'s own 4-bit kernel is slow (12 tok/s against 25 for float32 with
+    OpenBLAS on 2 cores), so 4-bit is chosen only when Apprentice's kernel was built
+    (assistant/kernels): then 4-bit decoded 2.7x float32's speed with equal prefill and a
+    fifth of the weight memory.
     """
     if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "q4"
+    from assistant import kernels
+
+    if kernels.available():  # Linux with the extension built: decode 2.7x float32+OpenBLAS, equal prefill
         return "q4"
     return "float32"
 

@@ -18,5 +18,8 @@ def test_bench_speed_reports_every_figure(capsys, tiny_student):
     assert f["limit"]["read_bandwidth_gb_s"] > 0 and 0 < f["limit"]["decode_percent_of_limit"]
     assert f["cold_start_ms"]["median"] > 0 and f["peak_rss_mb"] > 0
     assert set(f["router_ms"]) == {"0", "1000"} and f["router_ms"]["1000"]["p50"] > 0
+    assert f["machine"]["quantized_kernel"].startswith("none")  # the tiny student is float32
+    assert f["goals"]["ttft_30_tokens_ms"]["target"] == 300 and f["goals"]["peak_rss_mb"]["met"] in (True, False)
+    assert f["goals"]["decode_over_llama_cpp"]["met"] is None  # no llama.cpp figure to compare
     # llama.cpp runs on the default student's GGUF only, and says so
     assert f["llama_cpp"] is None and f["ratios"] is None and f["notes"]

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant import blas
+from assistant import blas, kernels
 from model.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
 
 LONG_PROMPT_TOKENS = 1000
@@ -230,7 +230,10 @@ import assistant.tui.app  # the chat app's code, as when it runs
 a = Assistant()
 ''.join(a.answer("Say hello.", log=False, mode="private"))
 a.embedder.start(); a.embedder.encode(["warm"])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024))
+if sys.platform == "linux":  # VmHWM: ru_maxrss would carry the forking parent's peak across exec
+    print(int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) * 1024)
+else:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -238,8 +241,7 @@ def peak_rss_mb() -> float | None:
     done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT], capture_output=True, text=True)
     if done.returncode != 0:
         return None
-    return round(int(done.stdout.strip().splitlines()[-1]) / 1e6 if sys.platform == "darwin"
-                 else int(done.stdout.strip().splitlines()[-1]) / 2**20, 1)
+    return round(int(done.stdout.strip().splitlines()[-1]) / 2**20, 1)  # bytes → MiB
 
 
 def router_latency(sizes: tuple[int, ...], queries: int = 200) -> dict:
@@ -291,6 +293,8 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     notes: list[str] = []
     say("loading the student")
     model, tokenizer = load(str(model_path), adapter_path=str(adapter) if adapter else None)
+    fast = kernels.install(model)  # what the app does for a quantized student
+    figures["machine"]["quantized_kernel"] = kernels.describe() if fast else "none (not a quantized student)"
     figures["weight_bytes_per_token"] = weight_bytes(model)
     say("prefill and decode")
     figures["mlx"] = mlx_engine(model, tokenizer, runs)
@@ -332,14 +336,34 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     figures["cold_start_ms"] = cold_start_ms(runs)
     say("peak memory of the whole process")
     figures["peak_rss_mb"] = peak_rss_mb()
+    figures["goals"] = goals(figures)
     figures["notes"] = notes
     return figures
+
+
+def goals(f: dict) -> dict:
+    """Issue 7's goals on this machine: each figure, its target, and whether it is met."""
+    r, m = f.get("ratios") or {}, f["mlx"]
+
+    def goal(value, target, higher_is_better):
+        if value is None:
+            return {"value": None, "target": target, "met": None}
+        return {"value": value, "target": target, "met": value >= target if higher_is_better else value < target}
+
+    return {
+        "decode_over_llama_cpp": goal(r.get("decode_mlx_over_llama_cpp"), 0.5, True),
+        "prefill_over_llama_cpp": goal(r.get("prefill_mlx_over_llama_cpp"), 1.0, True),
+        "ttft_30_tokens_ms": goal(m["ttft_ms"]["prompt_30"]["median"], 300, False),
+        "router_p99_ms_at_max": goal(list(f["router_ms"].values())[-1]["p99"], 20, False),
+        "peak_rss_mb": goal(f.get("peak_rss_mb"), 1024, False),
+    }
 
 
 def report(f: dict) -> str:
     m, lim = f["mlx"], f["limit"]
     lines = [
         f"Apprentice speed — student {f['model']}, {f['machine']['cores']} cores, BLAS: {f['machine']['blas']}",
+        f"  quantized kernel: {f['machine']['quantized_kernel']}",
         f"  cold start to first token        {f['cold_start_ms']['median']:>8.0f} ms",
         f"  first token, 30-token prompt     {m['ttft_ms']['prompt_30']['median']:>8.1f} ms",
         f"  first token, 1000-token prompt   {m['ttft_ms']['prompt_1000']['median']:>8.1f} ms",
@@ -362,6 +386,8 @@ def report(f: dict) -> str:
         lines.append(f"  router, {int(n):>7,} outcomes        p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms")
     if f.get("peak_rss_mb"):
         lines.append(f"  peak memory (student, embedder, app) {f['peak_rss_mb']:.0f} MiB")
+    missed = [name for name, g in f.get("goals", {}).items() if g["met"] is False]
+    lines.append(f"  goals missed: {', '.join(missed)}" if missed else "  goals: all met (or not measured)")
     lines += [f"  note: {n}" for n in f["notes"]]
     return "\n".join(lines)
 

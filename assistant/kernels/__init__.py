@@ -1,0 +1,150 @@
+"""A fast CPU path for the student's 4-bit (and 8-bit) quantized layers, when it was built.
+
+mlx[cpu]'s quantized matmul is slow on x86: a 4-bit student decoded at half the speed of
+the same numbers dequantized to float32, though it reads a fifth of the bytes. The C++
+extension `_qmatvec` (built by `pip install`, optional: see setup.py) multiplies float32
+activations with MLX's packed weights (w = scale * q + bias, group 32 or 64, uint32 words
+of 8 nibbles, little-endian) using AVX2/FMA and 2 threads. `install(model)` swaps it in for
+the model's QuantizedLinear layers and its quantized tied embedding head:
+
+- a few rows (decode, short prompts): the extension;
+- many rows (prefill of a long prompt): dequantize that layer's weights and use the
+  BLAS matmul, which beats any matrix-vector loop once the weights are reused enough.
+
+Without the extension, or on another platform, `install` changes nothing and MLX's own
+kernels run.
+
+    python -c "from assistant import kernels; print(kernels.describe())"   # is the fast path here, which ISA
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from assistant import blas
+
+blas.ensure()  # importing this module loads MLX: the optimized BLAS must come first
+
+import mlx.core as mx  # noqa: E402
+
+if importlib.util.find_spec("assistant.kernels._qmatvec") is None:
+    _qmatvec = None
+    _why = "the extension is not built (`pip install -e .` builds it when CMake and a C++ compiler are present)"
+else:
+    _why = ""
+    try:
+        from assistant.kernels import _qmatvec
+    except ImportError as exc:  # built, but not loadable here (another MLX, another machine)
+        _qmatvec, _why = None, f"the extension does not load ({exc}): reinstall Apprentice"
+    else:
+        if _qmatvec.mlx_version != mx.__version__:  # MLX's C++ ABI changes between versions
+            _why = f"built against MLX {_qmatvec.mlx_version}, running {mx.__version__}: reinstall Apprentice"
+            _qmatvec = None
+
+if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only at the first call
+    try:
+        _w, _s, _b = mx.quantize(mx.ones((8, 32)), group_size=32, bits=4)
+        mx.eval(_qmatvec.qmatvec(mx.ones((1, 32)), _w, _s, _b, 32, 4))
+    except Exception as exc:  # noqa: BLE001
+        _qmatvec, _why = None, f"the extension does not run with this MLX ({exc}): reinstall Apprentice"
+
+if _qmatvec is not None and os.environ.get("APPRENTICE_QMATVEC_THREADS"):
+    _qmatvec.set_threads(int(os.environ["APPRENTICE_QMATVEC_THREADS"]))
+
+# Above this many rows, dequantize-then-matmul (BLAS) wins over the extension's loop.
+MAX_ROWS = int(os.environ.get("APPRENTICE_QMATVEC_MAX_ROWS", "10"))
+
+
+def available() -> bool:
+    """True when the extension is built for this MLX and runs on the CPU here."""
+    return _qmatvec is not None and mx.default_device() == mx.cpu
+
+
+def why_not() -> str:
+    return _why or ("" if available() else "MLX runs on the GPU here: its own kernels are the fast path")
+
+
+def qmatmul(x, w, scales, biases, group_size: int, bits: int):
+    """x @ dequantize(w, scales, biases).T for float32 x, choosing the fast path by row count."""
+    rows = x.size // x.shape[-1]
+    if rows <= MAX_ROWS:
+        return _qmatvec.qmatvec(x, w, scales, biases, group_size, bits)
+    return x @ _qmatvec.dequantize_f32(w, scales, biases, group_size, bits).T
+
+
+def _fits(module) -> bool:
+    return (
+        getattr(module, "mode", "affine") == "affine"
+        and module.bits in (4, 8)
+        and module.group_size % 8 == 0
+        and "biases" in module
+        and module["scales"].dtype in (mx.float16, mx.float32)
+    )
+
+
+def _linear_call(self, x):
+    if x.dtype != mx.float32 or not _fits(self):
+        return _mlx_linear_call(self, x)
+    y = qmatmul(x, self["weight"], self["scales"], self["biases"], self.group_size, self.bits)
+    if "bias" in self:
+        y = y + self["bias"]
+    return y
+
+
+def _embedding_as_linear(self, x):
+    if x.dtype != mx.float32 or not _fits(self):
+        return _mlx_embedding_as_linear(self, x)
+    return qmatmul(x, self["weight"], self["scales"], self["biases"], self.group_size, self.bits)
+
+
+_mlx_linear_call = None
+_mlx_embedding_as_linear = None
+
+
+def install(model=None) -> bool:
+    """Route quantized layers through the extension; True if it is now in use.
+
+    The swap is on the classes (nn.QuantizedLinear, nn.QuantizedEmbedding), so it covers
+    every quantized model in the process; `model` only says whether there is one to speed up.
+    """
+    global _mlx_linear_call, _mlx_embedding_as_linear
+    if not available():
+        return False
+    import mlx.nn as nn
+
+    if _mlx_linear_call is None:
+        _mlx_linear_call = nn.QuantizedLinear.__call__
+        _mlx_embedding_as_linear = nn.QuantizedEmbedding.as_linear
+        nn.QuantizedLinear.__call__ = _linear_call
+        nn.QuantizedEmbedding.as_linear = _embedding_as_linear
+    if model is None:
+        return True
+    return any(isinstance(m, (nn.QuantizedLinear, nn.QuantizedEmbedding)) for _, m in model.named_modules())
+
+
+def uninstall() -> None:
+    """Back to MLX's own quantized kernels (for comparisons)."""
+    global _mlx_linear_call, _mlx_embedding_as_linear
+    if _mlx_linear_call is None:
+        return
+    import mlx.nn as nn
+
+    nn.QuantizedLinear.__call__ = _mlx_linear_call
+    nn.QuantizedEmbedding.as_linear = _mlx_embedding_as_linear
+    _mlx_linear_call = _mlx_embedding_as_linear = None
+
+
+def set_threads(n: int) -> None:
+    if _qmatvec is not None:
+        _qmatvec.set_threads(n)
+
+
+def describe() -> str:
+    if not available():
+        return f"MLX's own quantized kernels ({why_not()})"
+    return f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads)"
+
+
+if __name__ == "__main__":
+    print(describe())

@@ -1,0 +1,21 @@
+// Python bindings for the quantized product: assistant.kernels._qmatvec.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/variant.h>
+
+#include "qmatvec.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+NB_MODULE(_qmatvec, m) {
+  m.doc() = "A fast CPU product of float32 activations with MLX's affine-quantized weights.";
+  m.def("qmatvec", &apprentice::qmatvec, "x"_a, "w"_a, "scales"_a, "biases"_a, "group_size"_a, "bits"_a,
+        nb::kw_only(), "stream"_a = nb::none(),
+        "x @ dequantize(w, scales, biases).T for float32 x: (..., K), w: (N, K * bits / 32) uint32.");
+  m.def("dequantize_f32", &apprentice::dequantize_f32, "w"_a, "scales"_a, "biases"_a, "group_size"_a, "bits"_a,
+        nb::kw_only(), "stream"_a = nb::none(), "dequantize(w, scales, biases) as float32, computed in float32.");
+  m.def("isa", &apprentice::isa, "Which inner loop runs here: 'avx2' or 'portable'.");
+  m.def("set_threads", &apprentice::set_threads, "n"_a, "Threads that share one product (1 to 8).");
+  m.def("threads", &apprentice::threads);
+  m.attr("mlx_version") = MLX_BUILT_AGAINST;
+}

@@ -1,0 +1,76 @@
+// A fast CPU product of float32 activations with MLX's affine-quantized weights.
+//
+// w: (N, K * bits / 32) uint32, 32 / bits values per word, little-endian;
+// scales, biases: (N, K / group_size), float16 or float32; w_real = scale * q + bias.
+// y = x @ w_real.T for x: (..., K) float32, the layout mx.quantized_matmul(transpose=True) takes.
+#pragma once
+
+#include "mlx/mlx.h"
+#include "mlx/primitives.h"
+
+namespace apprentice {
+
+namespace mx = mlx::core;
+
+mx::array qmatvec(
+    const mx::array& x,
+    const mx::array& w,
+    const mx::array& scales,
+    const mx::array& biases,
+    int group_size,
+    int bits,
+    mx::StreamOrDevice s = {});
+
+class QMatVec : public mx::UnaryPrimitive {
+ public:
+  QMatVec(mx::Stream stream, int group_size, int bits)
+      : mx::UnaryPrimitive(stream), group_size_(group_size), bits_(bits) {}
+
+  void eval_cpu(const std::vector<mx::array>& inputs, mx::array& out) override;
+  void eval_gpu(const std::vector<mx::array>& inputs, mx::array& out) override;
+
+  const char* name() const override {
+    return "QMatVec";
+  }
+  bool is_equivalent(const mx::Primitive& other) const override;
+  std::vector<mx::Shape> output_shapes(const std::vector<mx::array>& inputs) override;
+
+ private:
+  int group_size_;
+  int bits_;
+};
+
+// dequantize(w, scales, biases) as float32 (N, K), for the BLAS matmul of a long prompt.
+mx::array dequantize_f32(
+    const mx::array& w,
+    const mx::array& scales,
+    const mx::array& biases,
+    int group_size,
+    int bits,
+    mx::StreamOrDevice s = {});
+
+class DequantizeF32 : public mx::UnaryPrimitive {
+ public:
+  DequantizeF32(mx::Stream stream, int group_size, int bits)
+      : mx::UnaryPrimitive(stream), group_size_(group_size), bits_(bits) {}
+
+  void eval_cpu(const std::vector<mx::array>& inputs, mx::array& out) override;
+  void eval_gpu(const std::vector<mx::array>& inputs, mx::array& out) override;
+
+  const char* name() const override {
+    return "DequantizeF32";
+  }
+  bool is_equivalent(const mx::Primitive& other) const override;
+
+ private:
+  int group_size_;
+  int bits_;
+};
+
+// Which inner loop runs here: "avx2" or "portable".
+const char* isa();
+// Threads that share one product (the caller's and helpers); default 2, at most 8.
+void set_threads(int n);
+int threads();
+
+}  // namespace apprentice
