@@ -470,6 +470,24 @@ def bench_speed(args):
     sys.exit(speed_main(list(args)))
 
 
+@bench.command("distill", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_distill(args):
+    """The flywheel end to end, offline, in a home of its own (`--help` for options)."""
+    from model.bench.distill import main as distill_bench_main
+
+    sys.exit(distill_bench_main(list(args)))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def distill(args):
+    """Fine-tune the student on the teacher's logged answers; promote it only if better (`--help`)."""
+    from model.distill import main as distill_main
+
+    sys.exit(distill_main(list(args)))
+
+
 # -- keys ---------------------------------------------------------------------------------
 
 

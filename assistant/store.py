@@ -347,16 +347,18 @@ class Store:
     def distill_examples(self) -> list[dict]:
         """Whole teacher answers, oldest first, with what decides whether one may be trained on:
         `source` and `turn_query` come from its turn, None when the turn was removed from the log
-        or never kept in it (--no-log); `turn_bad` is 1 when the user marked the answer wrong."""
+        or never kept in it (--no-log); `turn_bad` is 1 when the user marked the answer wrong.
+        A turn id is reused after the newest turn is removed: a turn newer than the example is not its own."""
         return list(self.db.query(
             "SELECT e.*, t.id AS turn_found, t.source AS source, t.query AS turn_query, t.bad AS turn_bad"
-            " FROM examples e LEFT JOIN turns t ON t.id = e.turn_id WHERE e.status = 'ok' ORDER BY e.id"
+            " FROM examples e LEFT JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
+            " WHERE e.status = 'ok' ORDER BY e.id"
         ))
 
     def trainable_example_ids(self) -> set[int]:
         """Examples still in the log and not marked wrong: what a distilled version may have learned from."""
         return {row[0] for row in self.db.execute(
-            "SELECT e.id FROM examples e JOIN turns t ON t.id = e.turn_id"
+            "SELECT e.id FROM examples e JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
             " WHERE e.status = 'ok' AND e.bad = 0 AND t.bad = 0"
         )}
 

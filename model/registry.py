@@ -230,6 +230,40 @@ def new_version(name: str, source: str, bits: int | None, **kw) -> Version:
     return Version(name=name, source=source, bits=bits, created=_now(), **kw)
 
 
+# -- distilled versions ----------------------------------------------------------------------
+
+
+def next_name(prefix: str = "distill") -> str:
+    """`prefix-N` for the first N after every version and unfinished run of that name."""
+    root = models_dir()
+    taken = [p.name for p in root.iterdir()] if root.exists() else []
+    numbers = [int(m[1]) for n in taken if (m := re.match(rf"^(?:\.staging-)?{re.escape(prefix)}-(\d+)(?:-|$)", n))]
+    return f"{prefix}-{max(numbers, default=0) + 1}"
+
+
+def trained_on(version: Version) -> set[int]:
+    """The example ids a distilled version learned from (empty for other versions)."""
+    return set(version.info.get("dataset", {}).get("example_ids", []))
+
+
+def flagged(trainable_ids: set[int]) -> list[tuple[Version, int]]:
+    """Versions that learned from examples since removed from the log or marked wrong, with how many.
+
+    `trainable_ids` comes from `Store().trainable_example_ids()`."""
+    found = []
+    for version in versions():
+        gone = len(trained_on(version) - trainable_ids)
+        if gone:
+            found.append((version, gone))
+    return found
+
+
+def dependents(name: str) -> list[str]:
+    """Versions whose base checkpoint is version `name`'s folder (distilled from it)."""
+    folder = str(models_dir() / name)
+    return [v.name for v in versions() if v.name != name and v.external_path == folder]
+
+
 if __name__ == "__main__":
     for v in versions():
         mark = "*" if v.name == active_name() else " "

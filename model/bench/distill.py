@@ -1,0 +1,504 @@
+"""`apprentice bench distill`: the flywheel end to end, offline, in a home of its own.
+
+    apprentice bench distill [--train FILE] [--test FILE] [--json] [--plot FILE.png] [--quick] [--rationales]
+
+It never touches the user's log or active student: everything happens in a temporary
+APPRENTICE_HOME (your config.toml is copied in, so the router's thresholds are yours), with
+the default student (the one pulled in your home, read only, else pulled from the cache) and
+a fake Gemini on loopback that answers every query from its line: the `answer` when the line
+has one (a sentence, as a real teacher says it: "17 + 25 = 42."), else the `reference`. Every
+line's answer passes the line's own check against its reference: the teacher is right by
+construction. (Terse teacher answers, "42", measured worse as training data: the student lost
+the lead-in it computes and recalls with, and forgot facts it knew.)
+
+1. Every train query goes through the real `Assistant` in auto mode: the router decides,
+   fallbacks are logged and judged exactly as for a user.
+2. Before: each test query is routed with the router's memory as phase 1 left it (frozen, so
+   the test set teaches nothing), and answered by the student alone and by the teacher.
+3. `apprentice distill`, excluding the test file, scoring held-out queries with the train
+   file's checks.
+4. After: the test queries again, with whatever is active now and its re-judged memory.
+
+Measures (each with a 95% bootstrap interval over test queries): the student's accuracy alone;
+the routed system's accuracy and teacher share at the configured thresholds (the cascade's
+log-probability rule included); always-teacher accuracy; the curve of routed accuracy over
+teacher share (queries sent to the teacher in order of the router's score, the student's
+confidence breaking ties: every threshold there is), CPT(95%) = the least teacher share whose
+routed accuracy reaches 95% of the teacher's, and APGR = the area under the curve of the
+performance gap recovered, (routed − student) / (teacher − student), as in RouteLLM.
+Per-family numbers and wall time too.
+
+Sizes: the shipped files hold 17 train and 10 test queries per family (102 and 60); answers are
+cut at 40 tokens. On the README's 2-core machine the default run took 6 to 8.5 minutes (with
+other work loading the machine), within the 15 minutes it is sized for. `--quick` takes 3 train
+and 2 test queries per family: with a tiny model, seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant import blas, config
+from assistant.errors import ApprenticeError
+
+QUICK_TRAIN, QUICK_TEST = 3, 2
+BOOTSTRAP = 1000
+FAKE_KEY = "bench-fake-gemini-key"
+
+
+def parser() -> argparse.ArgumentParser:
+    shipped = config.assets_dir() / "bench"
+    p = argparse.ArgumentParser(prog="apprentice bench distill",
+                                description="Does distillation lower the teacher share at equal accuracy? Measured offline.")
+    p.add_argument("--train", type=Path, default=shipped / "train.jsonl", help="train queries (JSONL; default: the shipped file)")
+    p.add_argument("--test", type=Path, default=shipped / "test.jsonl", help="test queries (JSONL; default: the shipped file)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")
+    p.add_argument("--quick", action="store_true", help=f"{QUICK_TRAIN} train and {QUICK_TEST} test queries per family")
+    p.add_argument("--rationales", action="store_true", help="distill with the teacher's rationales (a second task)")
+    p.add_argument("--student", type=Path, metavar="PATH", help="an mlx-lm checkpoint to start from (default: the default student)")
+    p.add_argument("--max-tokens", type=int, default=40, help="longest answer, in tokens (default 40)")
+    p.add_argument("--rejudge-seconds", type=float, default=150.0, help="time allowed to re-judge the router's memory")
+    p.add_argument("--distill-arg", action="append", default=[], metavar="=--FLAG=VALUE",
+                   help="pass a flag to `apprentice distill` (e.g. --distill-arg=--learning-rate=2e-4)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--keep", action="store_true", help="keep the benchmark's home folder and say where")
+    p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich")
+    return p
+
+
+def take_quick(rows: list[dict], per_family: int) -> list[dict]:
+    counts: dict[str, int] = {}
+    out = []
+    for row in rows:
+        if counts.get(row["family"], 0) < per_family:
+            counts[row["family"]] = counts.get(row["family"], 0) + 1
+            out.append(row)
+    return out
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]):
+    """Set environment variables for the benchmark, and put back what was there."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def default_checkpoint(say) -> tuple[Path | None, str]:
+    """The default student pulled in the user's home (used read only), or None to pull one."""
+    from model import registry
+
+    try:
+        version = registry.get("base")
+    except ApprenticeError:
+        return None, ""
+    if (version.path / "config.json").exists():
+        return version.path, version.source
+    return None, ""
+
+
+def install_student(path: Path | None, say) -> str:
+    """Register the student in the benchmark's home and make it active; returns its name."""
+    from model import pull, registry
+
+    if path is None:
+        return pull.pull(say=say).name
+    staging = registry.staging_folder("base")
+    version = registry.new_version("base", source=str(path), bits=registry.checkpoint_bits(path), external_path=str(path))
+    registry.register(staging, version, make_active=True)
+    return version.name
+
+
+# -- measuring ------------------------------------------------------------------------------------------
+
+
+def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progress, label: str) -> list[dict]:
+    """Each test query routed with the router's memory frozen, answered by the student alone; the
+    teacher's answer is asked once and reused. Nothing is logged or learned."""
+    from assistant import privacy
+    from model.bench.checks import check
+    from model.evaluate import answer
+
+    settings = assistant.settings
+    student = assistant.student()
+    index = assistant.outcome_index(student.name)
+    embedder = assistant.embedder
+    vectors = embedder.encode([r["query"] for r in rows])
+    teacher = assistant.teacher(privacy.gemini_key())
+    task = progress.task(label, len(rows))
+    out = []
+    for row, vector in zip(rows, vectors):
+        q = row["query"]
+        decision = assistant.router.decide(q, mode="auto", vector=vector, index=index)
+        text, confidence = answer(student, [{"role": "user", "content": q}], settings.max_tokens)
+        if q not in teacher_answers:
+            teacher_answers[q] = "".join(teacher.stream([{"role": "user", "content": q}])).strip()
+        kw = dict(tolerance=row.get("tolerance"), threshold=row.get("threshold"), embedder=embedder)
+        student_right = check(text, row["reference"], row["check"], **kw)
+        teacher_right = check(teacher_answers[q], row["reference"], row["check"], **kw)
+        conf = confidence if confidence is not None else float("-inf")
+        to_teacher = decision.route == "cloud" or (decision.route == "cascade" and conf < settings.cascade_min_logprob)
+        out.append({"query": q, "family": row["family"], "check": row["check"], "route": decision.route,
+                    "score": decision.score, "confidence": None if confidence is None else round(confidence, 3),
+                    "student_answer": text, "student_right": student_right, "teacher_right": teacher_right,
+                    "to_teacher": to_teacher, "routed_right": teacher_right if to_teacher else student_right})
+        task.advance()
+    return out
+
+
+def curve(score, confidence, student_right, teacher_right) -> tuple[np.ndarray, np.ndarray]:
+    """Routed accuracy after sending the k most doubtful queries to the teacher, k = 0…n:
+    (shares, accuracies), each of length n+1. Doubt: the router's score, then low confidence."""
+    n = len(score)
+    conf = np.where(np.isfinite(confidence), confidence, -1e9)
+    order = np.lexsort((conf, -score))  # last key is primary: highest score first, least confident first
+    s, t = student_right[order].astype(float), teacher_right[order].astype(float)
+    to_teacher = np.concatenate([[0.0], np.cumsum(t)])
+    kept_student = np.concatenate([[s.sum()], s.sum() - np.cumsum(s)])
+    return np.arange(n + 1) / n, (to_teacher + kept_student) / n
+
+
+def cpt(shares, accs, teacher_acc: float, level: float = 0.95) -> float:
+    reached = np.nonzero(accs >= level * teacher_acc - 1e-12)[0]
+    return float(shares[reached[0]]) if len(reached) else 1.0
+
+
+def apgr(shares, accs, student_acc: float, teacher_acc: float) -> float | None:
+    gap = teacher_acc - student_acc
+    if gap <= 1e-12:
+        return None  # the student is as good as the teacher: no gap to recover
+    pgr = (accs - student_acc) / gap
+    return float(np.sum((pgr[1:] + pgr[:-1]) / 2 * np.diff(shares)))
+
+
+def phase_metrics(records: list[dict], idx=None) -> dict:
+    idx = np.arange(len(records)) if idx is None else idx
+    pick = [records[i] for i in idx]
+    arr = lambda k: np.array([r[k] for r in pick], dtype=float)
+    score = np.array([r["score"] if r["score"] is not None else 0.5 for r in pick], dtype=float)
+    conf = np.array([r["confidence"] if r["confidence"] is not None else -np.inf for r in pick], dtype=float)
+    s, t = arr("student_right"), arr("teacher_right")
+    shares, accs = curve(score, conf, s, t)
+    student_acc, teacher_acc = float(s.mean()), float(t.mean())
+    return {"student_accuracy": student_acc, "teacher_accuracy": teacher_acc,
+            "routed_accuracy": float(arr("routed_right").mean()), "teacher_share": float(arr("to_teacher").mean()),
+            "cpt95": cpt(shares, accs, teacher_acc), "apgr": apgr(shares, accs, student_acc, teacher_acc),
+            "curve": (shares, accs)}
+
+
+def bootstrap(before: list[dict], after: list[dict], seed: int) -> dict:
+    """95% intervals of each metric, and of after − before, resampling test queries (paired)."""
+    rng = np.random.default_rng(seed)
+    n = len(before)
+    names = ("student_accuracy", "routed_accuracy", "teacher_share", "cpt95", "apgr")
+    samples = {f"{k}.{p}": [] for k in names for p in ("before", "after", "delta")}
+    samples["teacher_accuracy"] = []
+    for _ in range(BOOTSTRAP):
+        idx = rng.integers(0, n, n)
+        b, a = phase_metrics(before, idx), phase_metrics(after, idx)
+        samples["teacher_accuracy"].append(b["teacher_accuracy"])
+        for k in names:
+            if b[k] is None or a[k] is None:
+                continue
+            samples[f"{k}.before"].append(b[k])
+            samples[f"{k}.after"].append(a[k])
+            samples[f"{k}.delta"].append(a[k] - b[k])
+    return {k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)] if v else None
+            for k, v in samples.items()}
+
+
+def families(before: list[dict], after: list[dict]) -> dict:
+    out = {}
+    for fam in sorted({r["family"] for r in before}):
+        b = [r for r in before if r["family"] == fam]
+        a = [r for r in after if r["family"] == fam]
+        mean = lambda rows, k: round(sum(r[k] for r in rows) / len(rows), 4)
+        out[fam] = {"n": len(b), "student_accuracy": {"before": mean(b, "student_right"), "after": mean(a, "student_right")},
+                    "routed_accuracy": {"before": mean(b, "routed_right"), "after": mean(a, "routed_right")},
+                    "teacher_share": {"before": mean(b, "to_teacher"), "after": mean(a, "to_teacher")},
+                    "teacher_accuracy": mean(b, "teacher_right")}
+    return out
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {"system": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cores": os.cpu_count(),
+            "blas": blas.ensure(), "python": platform.python_version(), "load_average_at_end": load}
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, progress) -> dict:
+    from assistant.dev.fake_gemini import FakeGemini
+    from model import distill
+    from model.dataset import key, read_tasks
+
+    started = time.monotonic()
+    notes: list[str] = []
+    train, test = read_tasks(args.train), read_tasks(args.test)
+    test_keys = {key(r["query"]) for r in test}
+    overlap = [r for r in train if key(r["query"]) in test_keys]
+    if overlap:
+        notes.append(f"{len(overlap)} train queries are also in the test file; they were left out of training.")
+        train = [r for r in train if key(r["query"]) not in test_keys]
+    if args.quick:
+        train, test = take_quick(train, QUICK_TRAIN), take_quick(test, QUICK_TEST)
+    user_config = config.home() / "config.toml"
+    checkpoint, source = (args.student, str(args.student)) if args.student else default_checkpoint(progress.say)
+    home = Path(tempfile.mkdtemp(prefix="apprentice-bench-"))
+    if user_config.exists():
+        shutil.copy(user_config, home / "config.toml")
+    fake = FakeGemini(answers=train + test)
+    fake.start()
+    env = {"APPRENTICE_HOME": str(home), "GEMINI_API_KEY": FAKE_KEY, "GOOGLE_GEMINI_BASE_URL": fake.url,
+           "APPRENTICE_MODE": "auto", "APPRENTICE_MAX_TOKENS": str(args.max_tokens),
+           "APPRENTICE_TEACHER_DAILY_CAP": "1000000"}
+    times: dict[str, float] = {}
+    assistant = None
+    try:
+        with environment(env):
+            from assistant.core import Assistant
+
+            tick = time.monotonic()
+            install_student(checkpoint, progress.say)
+            assistant = Assistant(config.load())
+            settings = assistant.settings
+            assistant.embedder.start()
+            times["setup"] = time.monotonic() - tick
+
+            tick = time.monotonic()
+            task = progress.task("1 collect (train)", len(train))
+            routes = []
+            for row in train:
+                ans = assistant.answer(row["query"], source="bench", mode="auto")
+                for _ in ans:
+                    pass
+                routes.append(ans.decision.route)
+                task.advance()
+            collected = {"queries": len(train), "teacher_share": round(routes.count("cloud") / max(1, len(train)), 4),
+                         "examples": len(assistant.store.examples(limit=None))}
+            times["collect"] = time.monotonic() - tick
+
+            tick = time.monotonic()
+            teacher_answers: dict[str, str] = {}
+            before = measure(assistant, test, teacher_answers, progress, "2 test before")
+            times["test_before"] = time.monotonic() - tick
+
+            tick = time.monotonic()
+            argv = ["--exclude", str(args.test), "--references", str(args.train),
+                    "--rejudge-seconds", str(args.rejudge_seconds)]
+            if args.quick:
+                argv += ["--min-examples", "4"]
+            if args.rationales:
+                argv += ["--rationales"]
+            distilled = distill.run(distill.parser().parse_args(argv + args.distill_arg), progress)
+            times["distill"] = time.monotonic() - tick
+            if distilled["status"] == "too_few":
+                raise ApprenticeError(
+                    f"Phase 1 logged {distilled['dataset']['examples']} usable examples; distillation needs "
+                    f"{distilled['min_examples']}. Use a larger --train file.")
+
+            tick = time.monotonic()
+            if distilled["promoted"]:
+                after = measure(assistant, test, teacher_answers, progress, "4 test after")
+            else:
+                notes.append(f"{distilled['version']} was not promoted ({distilled['reason']}); "
+                             "after distillation the system is the one before.")
+                after = before
+            times["test_after"] = time.monotonic() - tick
+    finally:
+        if assistant is not None:
+            assistant.close()  # and free the student's arrays now, not at exit (see model.distill._close)
+            assistant = None
+            gc.collect()
+        fake.stop()
+        if args.keep:
+            notes.append(f"The benchmark's home is kept at {home}.")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+    b, a = phase_metrics(before), phase_metrics(after)
+    ci = bootstrap(before, after, args.seed)
+    pair = lambda k: {"before": _r(b[k]), "after": _r(a[k]), "before_ci": ci[f"{k}.before"],
+                      "after_ci": ci[f"{k}.after"], "delta_ci": ci[f"{k}.delta"]}
+    result = {
+        "student_accuracy": pair("student_accuracy"),
+        "teacher_share": pair("teacher_share"),
+        "routed_accuracy": pair("routed_accuracy"),
+        "teacher_accuracy": _r(b["teacher_accuracy"]),
+        "teacher_accuracy_ci": ci["teacher_accuracy"],
+        "always_student_accuracy": {"before": _r(b["student_accuracy"]), "after": _r(a["student_accuracy"])},
+        "always_teacher_accuracy": _r(b["teacher_accuracy"]),
+        "cpt95": pair("cpt95"),
+        "apgr": pair("apgr"),
+        "curve": {"before": _points(b["curve"]), "after": _points(a["curve"])},
+        "families": families(before, after),
+        "collection": collected,
+        "distill": {k: distilled.get(k) for k in ("version", "promoted", "reason", "dataset", "training", "metrics",
+                                                   "rejudged", "seconds")},
+        "sizes": {"train": len(train), "test": len(test), "quick": args.quick},
+        "settings": {"student": source or "pulled default student", "max_tokens": settings.max_tokens,
+                     "router_cloud_threshold": settings.router_cloud_threshold,
+                     "router_local_threshold": settings.router_local_threshold,
+                     "cascade_min_logprob": settings.cascade_min_logprob, "rationales": args.rationales,
+                     "distill_args": args.distill_arg},
+        "queries": {"before": before, "after": after if after is not before else "same as before"},
+        "machine": machine(),
+        "phase_s": {k: round(v, 1) for k, v in times.items()},
+        "wall_s": round(time.monotonic() - started, 1),
+        "notes": notes + distilled.get("notes", []),
+    }
+    if args.plot:
+        plot(result, args.plot)
+    return result
+
+
+def _r(x):
+    return None if x is None else round(float(x), 4)
+
+
+def _points(c) -> list[list[float]]:
+    shares, accs = c
+    return [[round(float(s), 4), round(float(a), 4)] for s, a in zip(shares, accs)]
+
+
+# -- output ----------------------------------------------------------------------------------------------------
+
+
+def table(result: dict) -> str:
+    def pct(x):
+        return "   –" if x is None else f"{100 * x:4.0f}%"
+
+    def ci(v):
+        return "" if not v else f"  [{100 * v[0]:.0f}, {100 * v[1]:.0f}]"
+
+    lines = [f"{'':28} {'before':>8} {'after':>8}   95% CI of after − before"]
+    for name, label in (("student_accuracy", "student alone: accuracy"), ("routed_accuracy", "routed: accuracy"),
+                        ("teacher_share", "routed: teacher share"), ("cpt95", "CPT(95%): teacher share"),
+                        ("apgr", "APGR")):
+        m = result[name]
+        lines.append(f"{label:28} {pct(m['before']):>8} {pct(m['after']):>8}  {ci(m['delta_ci'])}")
+    lines.append(f"{'teacher alone: accuracy':28} {pct(result['teacher_accuracy']):>8}")
+    lines.append("")
+    lines.append(f"{'family':12} {'n':>3}  {'student':>13}  {'routed':>13}  {'teacher share':>13}")
+    for fam, f in result["families"].items():
+        arrow = lambda d: f"{pct(d['before']).strip():>5}→{pct(d['after']).strip():<5}"
+        lines.append(f"{fam:12} {f['n']:>3}  {arrow(f['student_accuracy']):>13}  {arrow(f['routed_accuracy']):>13}  "
+                     f"{arrow(f['teacher_share']):>13}")
+    d = result["distill"]
+    lines.append("")
+    lines.append(f"distilled {d['version']}: {'promoted' if d['promoted'] else 'not promoted'} ({d['reason']})")
+    lines.append(f"train {result['sizes']['train']} / test {result['sizes']['test']} queries; collection sent "
+                 f"{100 * result['collection']['teacher_share']:.0f}% to the teacher; wall time {result['wall_s']:.0f} s "
+                 f"({', '.join(f'{k} {v:.0f} s' for k, v in result['phase_s'].items())})")
+    return "\n".join(lines)
+
+
+def plot(result: dict, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ApprenticeError("--plot needs matplotlib: `pip install matplotlib`.") from None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    teacher = result["teacher_accuracy"]
+    for phase, color in (("before", "tab:gray"), ("after", "tab:blue")):
+        pts = np.array(result["curve"][phase])
+        left.plot(100 * pts[:, 0], 100 * pts[:, 1], color=color, label=f"{phase} distillation")
+        left.scatter([100 * result["teacher_share"][phase]], [100 * result["routed_accuracy"][phase]], color=color,
+                     zorder=3, marker="o", s=40)
+        c = result["cpt95"][phase]
+        left.axvline(100 * c, color=color, linestyle=":", linewidth=1)
+    left.axhline(100 * teacher, color="tab:green", linestyle="--", linewidth=1, label="always teacher")
+    left.axhline(95 * teacher, color="tab:green", linestyle=":", linewidth=1, label="95% of teacher (CPT line)")
+    left.set_xlabel("queries sent to the teacher (%)")
+    left.set_ylabel("routed accuracy (%)")
+    left.set_title("Routing curve (dots: configured thresholds)")
+    left.legend(loc="lower right", fontsize=8)
+    left.set_xlim(0, 100)
+    left.set_ylim(0, 105)
+    names = [("student_accuracy", "student\naccuracy"), ("routed_accuracy", "routed\naccuracy"),
+             ("teacher_share", "teacher\nshare"), ("cpt95", "CPT(95%)")]
+    x = np.arange(len(names))
+    for offset, phase, color in ((-0.2, "before", "tab:gray"), (0.2, "after", "tab:blue")):
+        values = [100 * (result[k][phase] or 0) for k, _ in names]
+        cis = [result[k][f"{phase}_ci"] or [result[k][phase] or 0] * 2 for k, _ in names]
+        err = np.array([[max(0.0, v - 100 * c[0]), max(0.0, 100 * c[1] - v)] for v, c in zip(values, cis)]).T
+        right.bar(x + offset, values, width=0.4, color=color, label=f"{phase}", yerr=err, capsize=3)
+    right.set_xticks(x, [label for _, label in names])
+    right.set_ylabel("%")
+    right.set_ylim(0, 105)
+    right.set_title("Before and after distillation (95% CI)")
+    right.legend(fontsize=8)
+    m = result["machine"]
+    fig.suptitle(f"apprentice bench distill: {result['sizes']['train']} train / {result['sizes']['test']} test queries, "
+                 f"{m['cores']} cores ({m['cpu']}), {result['wall_s']:.0f} s", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = parser().parse_args(argv)
+    blas.ensure()
+    from model.distill import Progress
+
+    style = "none" if args.progress == "rich" and args.json and not sys.stderr.isatty() else args.progress
+    progress = Progress(style)
+    try:
+        with progress:
+            result = run(args, progress)
+    except KeyboardInterrupt:
+        print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
+        return 130
+    except ApprenticeError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

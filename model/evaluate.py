@@ -1,0 +1,148 @@
+"""A student against the teacher's answers on held-out queries: the metric distillation promotes on.
+
+The metric, per query: **right** when the student's answer agrees with the teacher's. Where the
+query carries a checkable reference, the check decides: a benchmark line's own check (exact,
+contains, number, json, similar), or, for a logged example, the check the teacher's answer
+allows by its shape (a JSON object must parse equal, a bare number must match). Elsewhere the
+judge decides, the same `assistant.judge.judge` the router learns from: the teacher's short
+answer contained in the student's, or embedding similarity of at least 0.75. The score is the
+share of queries answered right; the mean similarity is reported next to it.
+
+Answers are greedy, and each is cut at 1.5 times the teacher's answer length in tokens plus 8
+(at most `max_tokens`), which bounds the time a rambling student can take.
+
+    python -m model.evaluate PATH [--adapter FOLDER] --tasks FILE.jsonl     # score a checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass
+class Item:
+    """One held-out query: the conversation, the teacher's answer, and how to check it."""
+
+    messages: list[dict]
+    reference: str  # the teacher's answer (or the benchmark's reference)
+    check: str | None = None  # None: the judge decides
+    tolerance: float | None = None
+    threshold: float | None = None
+    family: str | None = None
+    example_id: int | None = None
+
+    @classmethod
+    def from_task(cls, row: dict) -> "Item":
+        return cls([{"role": "user", "content": row["query"]}], row["reference"], row["check"],
+                   row.get("tolerance"), row.get("threshold"), row.get("family"))
+
+
+@dataclass
+class Scored:
+    answer: str
+    right: bool
+    similarity: float
+    confidence: float | None  # mean token log-probability of the answer
+    how: str  # what decided: a check's name, or the judge's reason
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    scores: list[Scored] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return sum(s.right for s in self.scores) / len(self.scores) if self.scores else 0.0
+
+    @property
+    def similarity(self) -> float:
+        return statistics.fmean(s.similarity for s in self.scores) if self.scores else 0.0
+
+    def to_json(self) -> dict:
+        return {"accuracy": round(self.accuracy, 4), "similarity": round(self.similarity, 4),
+                "right": sum(s.right for s in self.scores), "n": len(self.scores)}
+
+
+def token_budget(tokenizer, reference: str, cap: int) -> int:
+    """Enough tokens to say what the teacher said, not enough to ramble for long."""
+    return max(8, min(cap, int(1.5 * len(tokenizer.encode(reference))) + 8))
+
+
+def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None]:
+    """The student's whole greedy answer and its mean token log-probability."""
+    gen = student.generate(messages, max_tokens=max_tokens)
+    text, logprobs = "", []
+    for token in gen:
+        text += token.text
+        if token.logprob is not None:
+            logprobs.append(token.logprob)
+    return text.strip(), (statistics.fmean(logprobs) if logprobs else None)
+
+
+def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:
+    """Right or wrong, by the item's check where it has one, else by the judge; with the similarity."""
+    from assistant.judge import AGREE_SIMILARITY, judge
+    from model.bench import checks
+
+    verdict = judge(text, item.reference, embedder=embedder,
+                    agree_similarity=agree_similarity or AGREE_SIMILARITY)
+    kind = item.check or checks.infer(item.reference)
+    if kind is None:
+        return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
+    right = checks.check(text, item.reference, kind, tolerance=item.tolerance, threshold=item.threshold,
+                         embedder=embedder)
+    return Scored(text, right, verdict.similarity, None, kind)
+
+
+def evaluate(student, items: list[Item], *, max_tokens: int = 128, embedder=None,
+             agree_similarity: float | None = None,
+             advance: Callable[[], None] | None = None, deadline: float | None = None) -> Report:
+    """Answer each item with `student` (an assistant.student.Student) and score it."""
+    report = Report()
+    for item in items:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        started = time.perf_counter()
+        text, confidence = answer(student, item.messages, token_budget(student.tokenizer, item.reference, max_tokens))
+        scored = score(text, item, embedder=embedder, agree_similarity=agree_similarity)
+        scored.confidence, scored.seconds = confidence, time.perf_counter() - started
+        report.scores.append(scored)
+        if advance:
+            advance()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from assistant import blas, config
+
+    blas.ensure()
+    from assistant.student import Student
+    from model.dataset import read_tasks
+
+    parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--adapter", type=Path)
+    parser.add_argument("--tasks", type=Path, required=True)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    args = parser.parse_args(argv)
+    student = Student(args.checkpoint, name="eval", system_prompt=config.system_prompt(config.load()),
+                      adapter_path=args.adapter)
+    items = [Item.from_task(row) for row in read_tasks(args.tasks)]
+    report = evaluate(student, items, max_tokens=args.max_tokens)
+    for item, s in zip(items, report.scores):
+        print(f"{'✓' if s.right else '✗'} {item.messages[-1]['content'][:60]!r} → {s.answer[:60]!r} ({s.how})",
+              file=sys.stderr)
+    print(json.dumps(report.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
