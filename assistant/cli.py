@@ -15,7 +15,8 @@ import traceback
 import click
 
 from assistant import __version__, config
-from assistant.errors import ApprenticeError, BadInput, ModelMissing
+from assistant.errors import ApprenticeError, BadInput
+from assistant.options import query_options
 
 # Hugging Face libraries stay offline unless a user adds a hub model (DESIGN.md: private).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -93,15 +94,8 @@ def has_terminal() -> bool:
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode for this query (default: from config).")
-@click.option("--local", "force", flag_value="local", help="Answer with the local student, whatever the router says.")
-@click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key).")
-@click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation.")
-@click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID.")
+@query_options
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of streaming text.")
-@click.option("--no-log", is_flag=True, help="Keep this turn out of the history.")
-@click.option("--max-tokens", type=int, help="Longest answer, in tokens.")
-@click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable).")
 def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_tokens, temperature):
     """Ask one question; the answer streams to stdout.
 

@@ -315,7 +315,7 @@ class Store:
         params: list = []
         words = (search or "").split()
         if words:
-            match = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in words) + "*"
+            match = _fts_query(search) + "*"  # the last word as a prefix: search as you type
             sql += (
                 " AND (c.id IN (SELECT turns.conversation_id FROM turns"
                 " JOIN turns_fts ON turns_fts.rowid = turns.id WHERE turns_fts MATCH ?)"

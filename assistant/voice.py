@@ -22,6 +22,7 @@ import click
 
 from assistant import config
 from assistant.errors import ApprenticeError, BadInput
+from assistant.options import query_options
 
 GOODBYES = {"goodbye", "good bye", "bye", "bye bye", "goodbye apprentice"}
 
@@ -261,15 +262,8 @@ def _enter_pressed() -> bool:
               help="Write the spoken answer to FILE.wav instead of playing it (with --wav).")
 @click.option("--language", metavar="CODE", default="en", show_default=True,
               help="Language spoken (fr, de…); auto detects it, at about 0.5 s per question.")
-@click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode for these queries (default: from config).")
-@click.option("--local", "force", flag_value="local", help="Answer with the local student, whatever the router says.")
-@click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key).")
-@click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation.")
-@click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID.")
+@query_options
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object (with --wav).")
-@click.option("--no-log", is_flag=True, help="Keep these turns out of the history.")
-@click.option("--max-tokens", type=int, help="Longest answer, in tokens.")
-@click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable).")
 def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conversation_id, json_mode, no_log,
                   max_tokens, temperature):
     """Ask by voice: the question is transcribed on this machine, the answer printed and spoken.
