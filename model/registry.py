@@ -187,6 +187,8 @@ def register(staging: Path, version: Version, make_active: bool = True) -> Versi
 def remove(name: str) -> None:
     if name == active_name():
         raise ApprenticeError(f"{name!r} is active; `apprentice model use` another version first.")
+    if built_on := dependents(name):
+        raise ApprenticeError(f"{', '.join(built_on)} are distilled from {name!r}; remove them first.")
     folder = get(name).folder
     shutil.rmtree(folder)
     state = _state()
@@ -200,6 +202,8 @@ def clean_staging() -> None:
     root = models_dir()
     if root.exists():
         for folder in root.glob(".staging-*"):
+            if (folder / "run.json").exists():  # an interrupted distillation: `distill --resume` continues it
+                continue
             shutil.rmtree(folder, ignore_errors=True)
 
 
