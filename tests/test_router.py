@@ -76,3 +76,13 @@ def test_nearest_neighbours_scale_to_many_outcomes():
     index.add([{"id": i + 1, "query": f"q{i}", "embedding": v.tobytes(), "wrong": i % 2} for i, v in enumerate(vecs)])
     near = index.nearest(vecs[1234], k=5, min_similarity=0.5)
     assert near[0] == (1234, pytest.approx(1.0, abs=1e-5)) and len(index) == 10_000
+
+
+@pytest.mark.parametrize("student, teacher, agree", [
+    ("3 kilograms is 1.36 pounds.", "3 kilograms is 6.61 pounds.", False),    # a wrong number
+    ("Three kilograms equal 6.61 pounds.", "3 kilograms is 6.61 pounds.", True),
+    ("The capital of Australia is Sydney.", "Canberra is the capital of Australia.", False),  # a wrong name
+    ("The capital of Australia is Canberra.", "Canberra is the capital of Australia.", True),
+])
+def test_the_judge_catches_wrong_facts_that_read_alike(student, teacher, agree):
+    assert judge(student, teacher).agree is agree
