@@ -10,12 +10,11 @@ import datetime as dt
 import json
 import os
 import sys
-import traceback
 
 import click
 
 from assistant import __version__, config
-from assistant.errors import ApprenticeError, BadInput
+from assistant.errors import ApprenticeError, BadInput, log_crash
 from assistant.options import query_options
 
 # Hugging Face libraries stay offline unless a user adds a hub model (DESIGN.md: private).
@@ -205,7 +204,6 @@ def model_pull(name, dtype, force):
 @click.option("--use/--no-use", default=True, help="Make it active (default: yes).")
 def model_add(path_or_repo, name, use):
     """Register any checkpoint mlx-lm can load: a local folder or a Hugging Face repo."""
-    from model import registry
     from model.add import add
 
     version = add(path_or_repo, name=name, make_active=use, say=say)
@@ -558,18 +556,6 @@ def dev_fake_gemini(args):
 # -- entry point ------------------------------------------------------------------------------
 
 
-def _log_crash() -> str:
-    path = config.home() / "logs" / "errors.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a") as f:
-            f.write(f"--- {dt.datetime.now().isoformat()} apprentice {' '.join(sys.argv[1:2])}\n")
-            f.write(traceback.format_exc())
-        return str(path)
-    except OSError:
-        return "(could not write the error log)"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command; errors become one sentence and an exit status, never a traceback."""
     try:
@@ -591,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug: the user gets a sentence, the traceback goes to a file
-        where = _log_crash()
+        where = log_crash(" ".join(sys.argv[1:2]))
         say(f"Error: something went wrong ({type(exc).__name__}: {exc}). Details are in {where}.")
         return 1
 

@@ -18,3 +18,20 @@ class BadInput(ApprenticeError):
 
 class ModelMissing(ApprenticeError):
     """No usable student model on disk."""
+
+
+def log_crash(where: str) -> str:
+    """Append the current traceback to APPRENTICE_HOME/logs/errors.log; the path, to tell the user."""
+    import datetime as dt
+    import traceback
+
+    from assistant import config
+
+    path = config.home() / "logs" / "errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(f"--- {dt.datetime.now().isoformat()} apprentice {where}\n{traceback.format_exc()}")
+        return str(path)
+    except OSError:
+        return "(could not write the error log)"

@@ -152,7 +152,7 @@ class Store:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 if attempt == 0:
-                    print(f"The database is busy in another process; waiting…", file=sys.stderr)
+                    print("The database is busy in another process; waiting…", file=sys.stderr)
                 time.sleep(0.5)
         raise ApprenticeError(
             f"The database {self.path} stayed locked by another process; close it and try again."

@@ -11,8 +11,6 @@ thread and waits for the user's choice.
 from __future__ import annotations
 
 import threading
-import traceback
-import datetime as dt
 from concurrent.futures import Future
 from functools import partial
 from typing import Iterable
@@ -25,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from assistant import config, privacy
-from assistant.errors import ApprenticeError
+from assistant.errors import ApprenticeError, log_crash
 from assistant.store import Store
 from assistant.tui import commands
 from assistant.tui.screens.consent import ConsentScreen
@@ -202,7 +200,7 @@ class ApprenticeApp(App[None]):
         except ApprenticeError as exc:
             self._ui(view.fail, str(exc))
         except Exception as exc:  # a bug: say so in the app, keep the details in the error log
-            self._ui(view.fail, f"Something went wrong ({type(exc).__name__}: {exc}). Details are in {_log_crash()}.")
+            self._ui(view.fail, f"Something went wrong ({type(exc).__name__}: {exc}). Details are in {log_crash('(chat)')}.")
         finally:
             self._answer = None
             self._ui(self.answer_done, result)
@@ -426,17 +424,6 @@ class ApprenticeApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
-
-
-def _log_crash() -> str:
-    path = config.home() / "logs" / "errors.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a") as f:
-            f.write(f"--- {dt.datetime.now().isoformat()} apprentice (chat)\n{traceback.format_exc()}")
-        return str(path)
-    except OSError:
-        return "(could not write the error log)"
 
 
 def main(argv: list[str] | None = None) -> int:
