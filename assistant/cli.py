@@ -15,7 +15,7 @@ import click
 
 from assistant import __version__, config
 from assistant.errors import ApprenticeError, BadInput, log_crash
-from assistant.options import query_options
+from assistant.options import conversation_to_continue, query_options
 
 # Hugging Face libraries stay offline unless a user adds a hub model (DESIGN.md: private).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -119,10 +119,7 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
 
     ensure_default(say)
     assistant = Assistant(settings)
-    if continue_:
-        conversation_id = assistant.store.last_conversation_id()
-        if conversation_id is None:
-            say("No earlier conversation to continue; starting a new one.")
+    conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, say)
     consent = terminal_consent if has_terminal() else None
     answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force, consent=consent)
     if json_mode:

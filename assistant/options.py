@@ -20,3 +20,12 @@ def query_options(fn):
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def conversation_to_continue(store, continue_: bool, conversation_id: int | None, say) -> int | None:
+    """The conversation `--continue` or `--conversation ID` names (None: a new one)."""
+    if continue_:
+        conversation_id = store.last_conversation_id()
+        if conversation_id is None:
+            say("No earlier conversation to continue; starting a new one.")
+    return conversation_id

@@ -22,7 +22,7 @@ import click
 
 from assistant import config
 from assistant.errors import ApprenticeError, BadInput
-from assistant.options import query_options
+from assistant.options import conversation_to_continue, query_options
 
 GOODBYES = {"goodbye", "good bye", "bye", "bye bye", "goodbye apprentice"}
 
@@ -308,10 +308,7 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
     from assistant.core import Assistant
 
     assistant = Assistant(settings)
-    if continue_:
-        conversation_id = assistant.store.last_conversation_id()
-        if conversation_id is None:
-            _say("No earlier conversation to continue; starting a new one.")
+    conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, _say)
     voice = Voice(assistant, engine, speaker, language=None if language == "auto" else language,
                   log=not no_log, force=force, consent=keyboard_consent if sys.stdin.isatty() else None)
     try:
