@@ -43,8 +43,32 @@ class Settings:
     router_cloud_threshold: float = 0.6
     router_local_threshold: float = 0.3
     router_prior: float = 0.45  # with no similar past query: the cascade decides
-    cascade_min_logprob: float = -0.45  # the student's mean token log-probability to keep its answer
+    # the cascade keeps the student's answer when its mean token log-probability reaches this; a
+    # distilled version carries its own line, calibrated on held-out queries (see model/distill.py)
+    cascade_min_logprob: float = -0.45
+    cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     judge_agree_similarity: float = 0.75
+    # distillation (model/distill.py; `apprentice distill --help` says what each does)
+    distill_min_examples: int = 20
+    distill_heldout_fraction: float = 0.2
+    distill_dedup_similarity: float = 0.85
+    distill_fine_tune_type: str = "lora"
+    distill_num_layers: int = 16
+    distill_lora_rank: int = 8
+    distill_lora_scale: float = 20.0
+    distill_learning_rate: float = 1e-4
+    distill_batch_size: int = 4
+    distill_epochs: int = 2
+    distill_iters: int = 0
+    distill_max_seq_length: int = 1024
+    distill_save_every: int = 10
+    distill_margin: float = 0.05
+    distill_eval_limit: int = 60
+    distill_eval_max_tokens: int = 128
+    distill_rejudge_seconds: float = 120.0
+    distill_rejudge_trained: bool = False
+    distill_rationales: bool = False
+    distill_seed: int = 0
 
 
 def home() -> Path:

@@ -128,6 +128,7 @@ class Assistant:
         self._student: Student | None = None
         self._teacher = None
         self._index: OutcomeIndex | None = None
+        self.cascade_min_logprob = s.cascade_min_logprob  # the active version's own, once it is loaded
 
     # -- what answers ---------------------------------------------------------------
 
@@ -152,6 +153,7 @@ class Assistant:
                 cache_conversations=self.settings.prompt_cache_conversations,
                 adapter_path=version.adapter_path,
             )
+            self.cascade_min_logprob = version.cascade_min_logprob(self.settings.cascade_min_logprob)
         return self._student
 
     def teacher(self, key: str):
@@ -227,7 +229,7 @@ class Assistant:
         if decision.route == "cascade":
             tried = self._try_student(ans, student, messages, conversation)
             confidence = tried[1]
-            if ans.cancelled or confidence >= self.settings.cascade_min_logprob:
+            if ans.cancelled or confidence >= self.cascade_min_logprob:
                 ans.decision = Decision("local", decision.score,
                                         f"{decision.reason}; the student was sure (mean log-prob {confidence:.2f})")
                 yield tried[0]

@@ -15,20 +15,24 @@
    ids, hyper-parameters, losses and metrics; it becomes active only if its held-out accuracy
    beats the current student's by `--margin`. Otherwise it stays on disk, unpromoted, with the
    reason (`apprentice model use NAME` makes it active anyway).
+   The version also carries its own cascade line: the least mean token log-probability at which
+   its held-out answers were right at least `cascade_precision` of the time (model/evaluate.py,
+   `cascade_threshold`). Fine-tuning makes a student surer of itself, right or wrong, so the base
+   student's line would keep too many wrong answers.
 5. After a promotion the router's memory is re-judged for the new student: the outcomes logged
    for the previous one, newest first, are answered again and judged against the teacher's
    answers, for at most `--rejudge-seconds`; outcomes not reached in time are left out (similar
    queries go to the cascade, which learns again), and answers the user marked wrong carry over.
-   `--rejudge-trained 0` leaves out the outcomes of examples the candidate trained on as well:
-   an answer learned by heart says little about the similar queries the router would send.
+   Outcomes of examples the candidate trained on are left out unless `--rejudge-trained`: an
+   answer learned by heart says little about the similar queries the router would send it.
 
 Interrupt safety: training happens in a staging folder under the registry, with the adapter
 saved every `--save-every` steps; Ctrl-C or a crash leaves the active student untouched, and
 `apprentice distill --resume` continues from the last saved step (Adam's moments restart, as
 with mlx-lm's own --resume-adapter-file). Nothing is registered before the run is complete.
 
-Settings: defaults here < `distill_*` settings in config.toml/environment, once config.py
-declares them < flags.
+Settings: the `distill_*` settings (assistant/config.py: config.toml, APPRENTICE_DISTILL_* environment)
+< flags.
 """
 
 from __future__ import annotations
@@ -49,26 +53,25 @@ from assistant.errors import ApprenticeError
 
 ADAPTERS = "adapters.safetensors"
 STATE = "run.json"
-DEFAULTS = {  # name: (default, help); a `distill_<name>` setting overrides the default
-    "min_examples": (20, "fewest usable examples to train on"),
-    "heldout_fraction": (0.2, "share of examples held out to evaluate on"),
-    "dedup_similarity": (0.85, "cosine similarity at which two queries may be near-duplicates"),
-    "fine_tune_type": ("lora", "lora or dora"),
-    "num_layers": (16, "adapt the last N transformer blocks (-1: all)"),
-    "lora_rank": (8, "rank of the adapter matrices"),
-    "lora_scale": (20.0, "scale of the adapter's output (mlx-lm's convention)"),
-    "learning_rate": (1e-4, "Adam learning rate"),
-    "batch_size": (4, "examples per step"),
-    "epochs": (2, "passes over the training examples (when --iters is 0)"),
-    "iters": (0, "training steps; 0: from --epochs"),
-    "max_seq_length": (1024, "longest example in tokens; longer ones are cut"),
-    "save_every": (10, "save the adapter every N steps, for --resume"),
-    "margin": (0.05, "held-out accuracy the candidate must gain over the current student"),
-    "eval_limit": (60, "most held-out examples to evaluate on (the newest)"),
-    "eval_max_tokens": (128, "longest answer generated per held-out query"),
-    "rejudge_seconds": (120.0, "time allowed for re-judging the router's outcomes after a promotion"),
-    "rejudge_trained": (1, "1: re-judge outcomes of examples the candidate trained on too (in-sample); 0: only the others"),
-    "seed": (0, "random seed: adapter initialisation and example order"),
+HELP = {  # each option's default is the `distill_<name>` setting (assistant/config.py)
+    "min_examples": "fewest usable examples to train on",
+    "heldout_fraction": "share of examples held out to evaluate on",
+    "dedup_similarity": "cosine similarity at which two queries may be near-duplicates",
+    "fine_tune_type": "lora or dora",
+    "num_layers": "adapt the last N transformer blocks (-1: all)",
+    "lora_rank": "rank of the adapter matrices",
+    "lora_scale": "scale of the adapter's output (mlx-lm's convention)",
+    "learning_rate": "Adam learning rate",
+    "batch_size": "examples per step",
+    "epochs": "passes over the training examples (when --iters is 0)",
+    "iters": "training steps; 0: from --epochs",
+    "max_seq_length": "longest example in tokens; longer ones are cut",
+    "save_every": "save the adapter every N steps, for --resume",
+    "margin": "held-out accuracy the candidate must gain over the current student",
+    "eval_limit": "most held-out examples to evaluate on (the newest)",
+    "eval_max_tokens": "longest answer generated per held-out query",
+    "rejudge_seconds": "time allowed for re-judging the router's outcomes after a promotion",
+    "seed": "random seed: adapter initialisation and example order",
 }
 RATIONALE_SYSTEM = ("Before the answer, give a short rationale. Reply in exactly two lines: "
                     "'Rationale: …' and then 'Answer: …'.")
@@ -155,20 +158,25 @@ def parser() -> argparse.ArgumentParser:
                    help="a benchmark test file whose queries must stay out (the shipped one always does)")
     p.add_argument("--references", action="append", default=[], metavar="TASKS.jsonl",
                    help="benchmark lines whose checks score the held-out queries they match")
-    for name, (default, text) in DEFAULTS.items():
+    p.add_argument("--rejudge-trained", action=argparse.BooleanOptionalAction, default=None,
+                   help="re-judge the outcomes of examples the candidate trained on too (answers learned by heart "
+                        "make the router over-trust the student on similar queries; default: off)")
+    defaults = config.Settings()
+    for name, text in HELP.items():
+        default = getattr(defaults, f"distill_{name}")
         flag = "--" + name.replace("_", "-")
         metavar = {int: "N", float: "X", str: "NAME"}[type(default)]
-        p.add_argument(flag, type=type(default), default=None, metavar=metavar, help=f"{text} (default {default})")
+        p.add_argument(flag, type=type(default), default=None, metavar=metavar,
+                       help=f"{text} (setting distill_{name}, default {default})")
     return p
 
 
 def options(args: argparse.Namespace, settings) -> dict:
-    """Each value from the flag, else a `distill_<name>` setting, else the default."""
+    """Each value from the flag, else the `distill_<name>` setting."""
     out = {}
-    for name, (default, _) in DEFAULTS.items():
+    for name in [*HELP, "rationales", "rejudge_trained"]:
         value = getattr(args, name)
-        out[name] = value if value is not None else getattr(settings, f"distill_{name}", default)
-    out["rationales"] = args.rationales if args.rationales is not None else getattr(settings, "distill_rationales", False)
+        out[name] = value if value is not None else getattr(settings, f"distill_{name}")
     if out["fine_tune_type"] not in ("lora", "dora"):
         raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {out['fine_tune_type']!r}.")
     if out["batch_size"] < 1 or out["epochs"] < 1 or out["save_every"] < 1:
@@ -528,6 +536,7 @@ def _close(student) -> None:
 
 def _decide(folder, state, store, settings, progress, items, cand, cur, current, candidate) -> dict:
     from model import registry
+    from model.evaluate import cascade_threshold
 
     ev = state["evaluation"]
     gain = cand.accuracy - cur.accuracy
@@ -537,6 +546,9 @@ def _decide(folder, state, store, settings, progress, items, cand, cur, current,
               f"{versus}: not better by the margin of {ev['margin']:.0%}")
     metrics = {"candidate": cand.to_json(), "current": {**cur.to_json(), "version": current.name},
                "margin": ev["margin"], "gain": round(gain, 4)}
+    line = cascade_threshold(cand.scores, settings.cascade_precision)
+    cascade = {"min_logprob": round(line, 4), "precision": settings.cascade_precision,
+               "kept": sum(s.confidence is not None and s.confidence >= line for s in cand.scores), "n": len(cand.scores)}
     by_family: dict[str, list] = {}
     for item, a, b in zip(items, cand.scores, cur.scores):
         if item.family:
@@ -550,7 +562,7 @@ def _decide(folder, state, store, settings, progress, items, cand, cur, current,
         "training": {"steps": state["iters"], "seconds": state["train_seconds"], "loss_first": (state["losses"] or [None])[0],
                      "loss_last": (state["losses"] or [None])[-1], "val_loss": state["val_loss"], "blas": state["blas"],
                      "resumed_from": state.get("resumed_from", [])},
-        "metrics": metrics, "promoted": promote, "reason": reason,
+        "metrics": metrics, "cascade": cascade, "promoted": promote, "reason": reason,
     }
     for name in ("train.jsonl", "valid.jsonl", "heldout.jsonl", STATE):  # the training data stays in the log only
         (folder / name).unlink(missing_ok=True)
@@ -560,9 +572,9 @@ def _decide(folder, state, store, settings, progress, items, cand, cur, current,
     registry.register(folder, version, make_active=promote)
     result = {"status": "promoted" if promote else "kept", "version": version.name, "parent": state["parent"],
               "promoted": promote, "reason": reason, "dataset": {k: v for k, v in state["dataset"].items() if k != "example_ids"},
-              "training": info["training"], "metrics": metrics}
+              "training": info["training"], "metrics": metrics, "cascade": cascade}
     if promote:
-        trained = set(state["trained_ids"]) if not ev.get("rejudge_trained", 1) else set()
+        trained = set() if ev.get("rejudge_trained") else set(state["trained_ids"])
         result["rejudged"] = rejudge(store, version.name, current.name, candidate, settings,
                                      ev["rejudge_seconds"], progress, skip=trained)
     return result
@@ -623,6 +635,9 @@ def _summary(result: dict) -> list[str]:
         if m.get("families"):
             lines.append("By family: " + ", ".join(f"{f} {v['current']:.0%}→{v['candidate']:.0%}"
                                                    for f, v in m["families"].items()) + ".")
+        c = result["cascade"]
+        lines.append(f"Cascade: it keeps its own answer at a mean log-prob of {c['min_logprob']:.2f} or more "
+                     f"({c['kept']} of {c['n']} held-out answers, right at least {c['precision']:.0%} of the time).")
         if not result["promoted"]:
             lines.append(f"`apprentice model use {result['version']}` makes it active anyway.")
         if r := result.get("rejudged"):

@@ -120,6 +120,23 @@ def evaluate(student, items: list[Item], *, max_tokens: int = 128, embedder=None
     return report
 
 
+def cascade_threshold(scores: list[Scored], precision: float) -> float:
+    """The cascade's line for a student: the least mean token log-probability at which its answers
+    were right at least `precision` of the time, among the answers at least that sure.
+
+    Answers sorted surest first, the line is drawn at the right answer that ends the longest prefix
+    whose share of right answers is at least `precision`. When no prefix qualifies, the line is
+    0.0, which no answer reaches: the cascade then asks the teacher whenever the router is unsure.
+    """
+    ranked = sorted((s for s in scores if s.confidence is not None), key=lambda s: -s.confidence)
+    line, right = 0.0, 0
+    for k, s in enumerate(ranked, 1):
+        right += s.right
+        if s.right and right / k >= precision - 1e-9:
+            line = s.confidence
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     from assistant import blas, config
 

@@ -53,6 +53,10 @@ class Version:
             return self.folder
         return None
 
+    def cascade_min_logprob(self, default: float) -> float:
+        """This version's own cascade line, calibrated when it was distilled; else `default`."""
+        return self.info.get("cascade", {}).get("min_logprob", default)
+
     def size_bytes(self) -> int:
         """Disk this version itself uses: its folder, plus the checkpoint when it is its own."""
         if self.adapter_path is not None:

@@ -174,6 +174,23 @@ def test_a_sure_student_keeps_its_answer(tiny_student, gemini, monkeypatch):
     assert text == Store().turns()[0]["answer"] and sent_requests(fake) == []
 
 
+def test_a_distilled_version_decides_with_its_own_calibrated_line(tiny_checkpoint, home, gemini):
+    # The configured line (-0.45) would escalate the tiny student's answer; a version whose
+    # held-out answers were right down to -100 keeps it, and a line of 0.0 keeps nothing.
+    from model import registry
+
+    fake = gemini(answers={"Tell me about rivers": "Rivers flow."})
+    for name, line in (("calibrated", -100.0), ("strict", 0.0)):
+        staging = registry.staging_folder(name)
+        version = registry.new_version(name, source="test", bits=32, external_path=str(tiny_checkpoint),
+                                       info={"cascade": {"min_logprob": line}})
+        registry.register(staging, version, make_active=True)
+        answer = Assistant().answer("Tell me about rivers", mode="auto")
+        "".join(answer)
+        assert answer.decision.route == ("local" if name == "calibrated" else "cloud"), answer.decision.reason
+    assert len(sent_requests(fake)) == 1
+
+
 def test_marking_an_answer_bad_sends_similar_queries_to_the_teacher(capsys, tiny_student, gemini):
     first = ask(capsys, "What is the tallest mountain in Africa?")  # private: the student answers
     assert first["route"] == "local"

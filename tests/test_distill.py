@@ -59,6 +59,9 @@ def test_distill_learns_promotes_rejudges_and_rolls_back(tiny_student, capsys):
     assert len(info["dataset"]["hash"]) == 16
     assert info["hyperparameters"]["learning_rate"] == 1e-3 and info["metrics"]["candidate"]["n"] >= 1
     assert not (version.folder / "train.jsonl").exists()  # the training data stays in the log only
+    # its own cascade line, drawn where its held-out answers were right
+    cascade = info["cascade"]
+    assert cascade == result["cascade"] and cascade["kept"] >= 1 and version.cascade_min_logprob(-0.45) < 0
     # the router's memory, re-judged for the new student: it now answers those queries right
     rejudged = store.outcomes_with_answers("distill-1")
     assert rejudged and all(o["origin"] == "rejudged" for o in rejudged)
@@ -108,6 +111,21 @@ def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, 
     assert result["version"] == "distill-1" and distill.interrupted() is None
 
 
+def test_the_cascade_line_keeps_only_answers_as_sure_as_right_ones():
+    from model.evaluate import Scored, cascade_threshold
+
+    def scored(confidence, right):
+        return Scored("", right, 0.0, confidence, "test")
+
+    # surest first: right, right, wrong, right, wrong → 3 of the 4 surest are right
+    scores = [scored(-0.1, True), scored(-0.2, True), scored(-0.3, False), scored(-0.4, True), scored(-0.5, False)]
+    assert cascade_threshold(scores, 0.9) == -0.2
+    assert cascade_threshold(scores, 0.75) == -0.4
+    # a student sure of its wrong answers keeps nothing; an unmeasured one too
+    assert cascade_threshold([scored(-0.01, False), scored(-0.5, True)], 0.9) == 0.0
+    assert cascade_threshold([], 0.9) == 0.0
+
+
 def test_too_few_examples_says_how_many_more_and_stops(tiny_student, capsys):
     store = Store()
     for q in PARIS[:3]:
@@ -116,6 +134,16 @@ def test_too_few_examples_says_how_many_more_and_stops(tiny_student, capsys):
     assert code == 1
     assert "at least 5" in err and "2 more" in err
     assert [v.name for v in registry.versions()] == ["tiny"]
+
+
+def test_distill_settings_come_from_the_config_file_and_flags_win(tiny_student, capsys, home):
+    (home / "config.toml").write_text("distill_min_examples = 7\n")
+    for q in PARIS[:2]:
+        log_example(Store(), q, "Paris")
+    code, result, _ = run(["--json", "--progress", "none"], capsys)
+    assert code == 1 and result["min_examples"] == 7 and result["needed"] == 5
+    code, result, _ = run(["--json", "--progress", "none", "--min-examples", "3"], capsys)
+    assert code == 1 and result["min_examples"] == 3 and result["needed"] == 1
 
 
 def test_dataset_dedups_decontaminates_and_leaves_out_what_must_not_be_learned(home, tmp_path):

@@ -21,7 +21,7 @@ the lead-in it computes and recalls with, and forgot facts it knew.)
 
 Measures (each with a 95% bootstrap interval over test queries): the student's accuracy alone;
 the routed system's accuracy and teacher share at the configured thresholds (the cascade's
-log-probability rule included); always-teacher accuracy; the curve of routed accuracy over
+log-probability rule included, with the distilled version's own calibrated line); always-teacher accuracy; the curve of routed accuracy over
 teacher share (queries sent to the teacher in order of the router's score, the student's
 confidence breaking ties: every threshold there is), CPT(95%) = the least teacher share whose
 routed accuracy reaches 95% of the teacher's, and APGR = the area under the curve of the
@@ -157,7 +157,7 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
         student_right = check(text, row["reference"], row["check"], **kw)
         teacher_right = check(teacher_answers[q], row["reference"], row["check"], **kw)
         conf = confidence if confidence is not None else float("-inf")
-        to_teacher = decision.route == "cloud" or (decision.route == "cascade" and conf < settings.cascade_min_logprob)
+        to_teacher = decision.route == "cloud" or (decision.route == "cascade" and conf < assistant.cascade_min_logprob)
         out.append({"query": q, "family": row["family"], "check": row["check"], "route": decision.route,
                     "score": decision.score, "confidence": None if confidence is None else round(confidence, 3),
                     "student_answer": text, "student_right": student_right, "teacher_right": teacher_right,
@@ -314,6 +314,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             tick = time.monotonic()
             teacher_answers: dict[str, str] = {}
             before = measure(assistant, test, teacher_answers, progress, "2 test before")
+            cascade_lines = {"before": assistant.cascade_min_logprob}
             times["test_before"] = time.monotonic() - tick
 
             tick = time.monotonic()
@@ -333,10 +334,11 @@ def run(args: argparse.Namespace, progress) -> dict:
             tick = time.monotonic()
             if distilled["promoted"]:
                 after = measure(assistant, test, teacher_answers, progress, "4 test after")
+                cascade_lines["after"] = assistant.cascade_min_logprob
             else:
                 notes.append(f"{distilled['version']} was not promoted ({distilled['reason']}); "
                              "after distillation the system is the one before.")
-                after = before
+                after, cascade_lines["after"] = before, cascade_lines["before"]
             times["test_after"] = time.monotonic() - tick
     finally:
         if assistant is not None:
@@ -367,12 +369,12 @@ def run(args: argparse.Namespace, progress) -> dict:
         "families": families(before, after),
         "collection": collected,
         "distill": {k: distilled.get(k) for k in ("version", "promoted", "reason", "dataset", "training", "metrics",
-                                                   "rejudged", "seconds")},
+                                                   "cascade", "rejudged", "seconds")},
         "sizes": {"train": len(train), "test": len(test), "quick": args.quick},
         "settings": {"student": source or "pulled default student", "max_tokens": settings.max_tokens,
                      "router_cloud_threshold": settings.router_cloud_threshold,
                      "router_local_threshold": settings.router_local_threshold,
-                     "cascade_min_logprob": settings.cascade_min_logprob, "rationales": args.rationales,
+                     "cascade_min_logprob": cascade_lines, "rationales": args.rationales,
                      "distill_args": args.distill_arg},
         "queries": {"before": before, "after": after if after is not before else "same as before"},
         "machine": machine(),

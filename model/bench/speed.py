@@ -130,7 +130,7 @@ def lora_tokens_per_s(model, tokenizer, steps: int = 4) -> float:
     loss_and_grad = nn.value_and_grad(model, default_loss)
 
     def step():
-        (loss, ntoks), grads = loss_and_grad(model, batch[:, :-1], batch[:, 1:], lengths)
+        (loss, ntoks), grads = loss_and_grad(model, batch, lengths)  # mlx-lm splits inputs and targets
         optimizer.update(model, grads)
         mx.eval(model.parameters(), optimizer.state, loss)
         return ntoks.item()
