@@ -154,8 +154,10 @@ def model_list(json_mode):
     from model import registry
 
     active = registry.active_name()
+    flagged = _flagged()
     rows = [
-        {**v.to_json(), "path": str(v.path), "size_bytes": v.size_bytes(), "active": v.name == active}
+        {**v.to_json(), "path": str(v.path), "size_bytes": v.size_bytes(), "active": v.name == active,
+         "trained_on_deleted": flagged.get(v.name, 0)}
         for v in registry.versions()
     ]
     if json_mode:
@@ -168,7 +170,22 @@ def model_list(json_mode):
     for r in rows:
         mark = "*" if r["active"] else " "
         bits = r["bits"] or "?"
-        click.echo(f"{mark} {r['name']:16} {bits:>4} {r['size_bytes'] / 1e6:>6.0f} MB  {r['source']}")
+        flag = f"  [learned from {r['trained_on_deleted']} deleted example(s)]" if r["trained_on_deleted"] else ""
+        click.echo(f"{mark} {r['name']:16} {bits:>4} {r['size_bytes'] / 1e6:>6.0f} MB  {r['source']}{flag}")
+    if flagged:
+        say("Versions marked [learned from … deleted] still hold what you removed from the log: "
+            "`apprentice model rm --flagged` removes them.")
+
+
+def _flagged() -> dict[str, int]:
+    """Version name → how many examples it learned from are gone from the log (deleted or marked wrong)."""
+    from assistant.store import Store
+    from model import registry
+
+    versions = registry.versions()
+    if not any(registry.trained_on(v) for v in versions):
+        return {}  # nothing distilled: no need to open the log
+    return {v.name: n for v, n in registry.flagged(Store().trainable_example_ids())}
 
 
 @model.command("pull")
@@ -228,13 +245,47 @@ def model_rollback():
 
 
 @model.command("rm")
-@click.argument("name")
-def model_rm(name):
-    """Remove version NAME from disk (never the active one)."""
+@click.argument("name", required=False)
+@click.option("--flagged", is_flag=True,
+              help="Remove every version that learned from examples since deleted from the log (asks first).")
+@click.option("--yes", is_flag=True, help="With --flagged: do not ask.")
+def model_rm(name, flagged, yes):
+    """Remove version NAME from disk (never the active one), or the flagged ones.
+
+    A distilled version keeps what it learned from the log; after you delete examples with
+    `apprentice log rm`, the versions trained on them are flagged (`apprentice model list`)."""
     from model import registry
 
-    registry.remove(name)
-    say(f"Removed student version {name!r}.")
+    if flagged == (name is not None):
+        raise click.UsageError("Give a version NAME or --flagged.")
+    if name is not None:
+        registry.remove(name)
+        say(f"Removed student version {name!r}.")
+        return
+    found = _flagged()
+    if not found:
+        say("No version learned from deleted examples; nothing to remove.")
+        return
+    active = registry.active_name()
+    if active in found:
+        say(f"{active!r} is active and learned from {found.pop(active)} deleted example(s); it stays until "
+            "another version answers (`apprentice model rollback`, or `apprentice distill` to train without them).")
+    removable = [n for n in found if not (set(registry.dependents(n)) - set(found))]
+    blocked = sorted(set(found) - set(removable))
+    if blocked:
+        say(f"Kept {', '.join(blocked)}: other versions are distilled from them.")
+    if not removable:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise BadInput("Removing flagged versions needs --yes when there is no terminal to ask.")
+        click.confirm(f"Remove {', '.join(removable)}?", abort=True, err=True)
+    pending = list(removable)
+    while pending:  # versions distilled from others go first
+        name = next(n for n in pending if not (set(registry.dependents(n)) & set(pending)))
+        registry.remove(name)
+        pending.remove(name)
+        say(f"Removed student version {name!r}.")
 
 
 # -- log --------------------------------------------------------------------------------
@@ -433,6 +484,9 @@ def log_rm(turn_id, all_, yes):
         say(f"Removed turn {turn_id}.")
     else:
         raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
+    if flagged := _flagged():
+        say(f"{', '.join(flagged)} learned from examples no longer in the log; `apprentice model rm --flagged` "
+            "removes those versions.")
 
 
 # -- voice ----------------------------------------------------------------------------------

@@ -29,6 +29,14 @@ def log_example(store: Store, query: str, answer: str, source: str = "ask", logg
                              teacher_answer=answer, teacher_model="fake", status="ok", consent="auto")
 
 
+def cli(capsys, *args) -> tuple[int, str, str]:
+    from assistant.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def run(argv, capsys) -> tuple[int, dict | None, str]:
     code = distill.main(argv)
     out, err = capsys.readouterr()
@@ -76,12 +84,19 @@ def test_distill_learns_promotes_rejudges_and_rolls_back(tiny_student, capsys):
     kept = registry.get("distill-2")
     assert kept.info["promoted"] is False and kept.parent == "distill-1"
 
-    # deleting an example from the log flags the versions trained on it
-    store.delete_turn(store.db.execute("SELECT turn_id FROM examples WHERE id = ?", [trained[0]]).fetchone()[0])
-    flagged = {v.name: n for v, n in registry.flagged(store.trainable_example_ids())}
-    assert flagged == {"distill-1": 1, "distill-2": 1}
+    # deleting an example from the log flags the versions trained on it, and `model rm` offers them
+    turn = store.db.execute("SELECT turn_id FROM examples WHERE id = ?", [trained[0]]).fetchone()[0]
+    code, _, err = cli(capsys, "log", "rm", str(turn))
+    assert code == 0 and "distill-1, distill-2 learned from examples no longer in the log" in err
+    code, out, _ = cli(capsys, "model", "list", "--json")
+    assert {r["name"]: r["trained_on_deleted"] for r in json.loads(out)} == {"tiny": 0, "distill-1": 1, "distill-2": 1}
+    code, _, err = cli(capsys, "model", "rm", "--flagged", "--yes")
+    assert code == 0 and "'distill-1' is active" in err and "Removed student version 'distill-2'" in err
+    assert [v.name for v in registry.versions()] == ["tiny", "distill-1"]
 
     assert registry.rollback().name == "tiny"
+    code, _, err = cli(capsys, "model", "rm", "--flagged", "--yes")
+    assert code == 0 and [v.name for v in registry.versions()] == ["tiny"]
 
 
 def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, capsys, monkeypatch):
