@@ -12,6 +12,7 @@ reads the new turn instead of the whole history.
 from __future__ import annotations
 
 import json
+import gc
 import queue
 import sys
 import threading
@@ -138,6 +139,11 @@ class Student:
             except BaseException as exc:
                 gen._queue.put(exc)
             gen._queue.put(_DONE)
+        # Free the weights and caches here, on the thread that made them: MLX arrays of a finished
+        # thread left for the interpreter's exit to free crashed the process about one time in two.
+        self.model = None
+        self._caches.clear()
+        gc.collect()
 
     def _load(self) -> None:
         blas.ensure()

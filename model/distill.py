@@ -515,23 +515,17 @@ def evaluate_and_promote(folder: Path, state: dict, store, settings, progress: P
     try:
         cur = scores(student, "current")
     finally:
-        _close(student)
+        student.close()
         del student
     candidate = _student(Path(state["base"]), state["name"], settings, folder)
     try:
         cand = scores(candidate, "candidate")
         return _decide(folder, state, store, settings, progress, items, cand, cur, current, candidate)
     finally:
-        _close(candidate)
+        candidate.close()
         del candidate
 
 
-def _close(student) -> None:
-    """Stop a student's thread and free its arrays now: MLX arrays of a finished owner thread that
-    are freed only at interpreter exit crash the process about one time in two."""
-    student.close()
-    student.model = None
-    gc.collect()
 
 
 def _decide(folder, state, store, settings, progress, items, cand, cur, current, candidate) -> dict:

@@ -342,7 +342,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             times["test_after"] = time.monotonic() - tick
     finally:
         if assistant is not None:
-            assistant.close()  # and free the student's arrays now, not at exit (see model.distill._close)
+            assistant.close()  # the student frees its arrays on its own thread (see Student._run)
             assistant = None
             gc.collect()
         fake.stop()
