@@ -14,6 +14,7 @@ import sys
 import click
 
 from assistant import __version__, config
+from assistant.consent import terminal_consent
 from assistant.errors import ApprenticeError, BadInput, log_crash
 from assistant.options import conversation_to_continue, query_options
 
@@ -70,27 +71,6 @@ def read_query(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-def terminal_consent(text: str) -> bool:
-    """Show exactly what would leave the machine and ask, on the terminal itself (/dev/tty),
-    so it works while stdin carries the query and stdout the JSON."""
-    from assistant.render import inert
-
-    with open("/dev/tty", "r+") as tty:
-        rule = "─" * 60
-        tty.write(f"\nThe student may not know this. Gemini would receive exactly:\n{rule}\n{inert(text)}\n{rule}\n")
-        tty.write("Send this to Gemini? [y/N] ")
-        tty.flush()
-        return tty.readline().strip().lower() in ("y", "yes")
-
-
-def has_terminal() -> bool:
-    try:
-        with open("/dev/tty", "r+"):
-            return True
-    except OSError:
-        return False
-
-
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @query_options
@@ -120,7 +100,7 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
     ensure_default(say)
     assistant = Assistant(settings)
     conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, say)
-    consent = terminal_consent if has_terminal() else None
+    consent = terminal_consent()
     answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force, consent=consent)
     if json_mode:
         for _ in answer:

@@ -21,6 +21,7 @@ from typing import Callable
 import click
 
 from assistant import config
+from assistant.consent import terminal_consent
 from assistant.errors import ApprenticeError, BadInput
 from assistant.options import conversation_to_continue, query_options
 
@@ -29,20 +30,6 @@ GOODBYES = {"goodbye", "good bye", "bye", "bye bye", "goodbye apprentice"}
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
-
-
-def keyboard_consent(text: str) -> bool:
-    """Ask on the terminal whether exactly `text` may go to the teacher; no terminal means no."""
-    from assistant.render import inert
-
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return False
-    _say("The teacher would be sent exactly this:")
-    _say("  " + inert(text).replace("\n", "\n  "))
-    try:
-        return click.confirm("Send it?", default=False, err=True)
-    except (click.Abort, EOFError):
-        return False
 
 
 def is_goodbye(transcript: str) -> bool:
@@ -54,7 +41,7 @@ class Voice:
 
     def __init__(self, assistant, recognizer, speaker, *, language: str | None = None, log: bool = True,
                  force: str | None = None, mode: str | None = None,
-                 consent: Callable[[str], bool] | None = keyboard_consent):
+                 consent: Callable[[str], bool] | None = None):
         self.assistant = assistant
         self.recognizer = recognizer
         self.speaker = speaker
@@ -310,7 +297,7 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
     assistant = Assistant(settings)
     conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, _say)
     voice = Voice(assistant, engine, speaker, language=None if language == "auto" else language,
-                  log=not no_log, force=force, consent=keyboard_consent if sys.stdin.isatty() else None)
+                  log=not no_log, force=force, consent=terminal_consent())
     try:
         if microphone is not None:
             voice.converse(microphone.listen)
