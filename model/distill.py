@@ -535,7 +535,7 @@ def _decide(folder, state, store, settings, progress, items, cand, cur, current,
     ev = state["evaluation"]
     gain = cand.accuracy - cur.accuracy
     promote = bool(items) and gain >= ev["margin"] - 1e-9
-    versus = f"held-out accuracy {cand.accuracy:.0%} against {cur.accuracy:.0%} for {current.name} on {len(items)} queries"
+    versus = f"held-out accuracy {cand.accuracy:.0%} against {cur.accuracy:.0%} for {current.name} on {len(items)} quer{'y' if len(items) == 1 else 'ies'}"
     reason = (f"{versus}: better by {gain:+.0%}, at least the margin of {ev['margin']:.0%}" if promote else
               f"{versus}: not better by the margin of {ev['margin']:.0%}")
     metrics = {"candidate": cand.to_json(), "current": {**cur.to_json(), "version": current.name},

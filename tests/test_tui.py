@@ -1,6 +1,6 @@
 """The chat app, driven as a user would: pilot tests against the real Assistant with the tiny
-random student (and fake-gemini as the teacher), plus snapshots of the main screen, the
-consent modal and the history sidebar.
+random student (and fake-gemini as the teacher), /distill running a real distillation of it as
+a child process, plus snapshots of the main screen, the consent modal and the history sidebar.
 
     python -m pytest tests/test_tui.py -q
     python -m pytest tests/test_tui.py --snapshot-update     # after a deliberate change of look
@@ -18,16 +18,19 @@ import threading
 import time
 
 import pytest
+from textual.widgets import Button, ProgressBar
 
 from assistant import config
 from assistant.store import Store
 from assistant.tui import commands
 from assistant.tui.app import ApprenticeApp
 from assistant.tui.screens.consent import ConsentScreen
+from assistant.tui.screens.distill import DistillScreen
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
 from assistant.tui.widgets.conversation import AnswerView
 from assistant.tui.widgets.status import StatusBar
+from test_distill import PARIS, log_example
 
 SIZE = (80, 24)
 WEATHER = "What's the weather in Paris tomorrow?"
@@ -459,6 +462,215 @@ def test_bad_marks_the_last_answer_wrong(tiny_student):
             outcomes = Store().outcomes("tiny")  # what the router learns from
             assert [(o["query"], o["wrong"], o["origin"]) for o in outcomes] == [
                 ("What is the capital of France?", 1, "marked_bad")]
+
+    run(scenario)
+
+
+# -- /distill: a real distillation of the tiny student, run as a child process ---------------------
+
+# the tiny random model learns to say "Paris" in 150 steps at this rate (see test_distill.py)
+FAST_DISTILL = {"min_examples": 4, "iters": 150, "learning_rate": 1e-3, "num_layers": -1, "batch_size": 4,
+                "save_every": 10}
+
+
+def distill_settings(monkeypatch, **settings) -> None:
+    """`distill_*` settings in the environment: the app reads them, and the child inherits them."""
+    for name, value in settings.items():
+        monkeypatch.setenv(f"APPRENTICE_DISTILL_{name.upper()}", str(value))
+
+
+def distill_text(app) -> str:
+    """What the /distill screen shows: its texts and the labels of its visible buttons."""
+    screen = app.screen
+    def visible(w) -> bool:
+        return all(a.display for a in w.ancestors_with_self if a is not screen and a is not app)
+
+    shown = [w for w in screen.query("Static") if not isinstance(w, Button) and visible(w)]
+    texts = [getattr(r, "plain", str(r)) for w in shown if (r := w.render())]
+    return "\n".join(texts + [f"[{b.label}]" for b in screen.query(Button) if b.display])
+
+
+async def open_distill(pilot) -> DistillScreen:
+    await pilot.press(*"/distill", "enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, DistillScreen), "the distill screen")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def test_distill_shows_the_examples_waiting_and_an_interrupted_run(tiny_student, tiny_checkpoint, monkeypatch):
+    from model import distill, registry
+
+    store = Store()
+    ids = [log_example(store, q, "Paris") for q in PARIS[:6]]
+    learned = registry.new_version("distill-1", source="test", bits=None, parent="tiny",
+                                   external_path=str(tiny_checkpoint), info={"dataset": {"example_ids": ids[:2]}})
+    registry.register(registry.staging_folder("distill-1"), learned, make_active=True)
+    staging = registry.staging_folder("distill-2")
+    (staging / distill.STATE).write_text(json.dumps({"name": "distill-2", "done_iters": 30, "iters": 150}))
+
+    distill_settings(monkeypatch, min_examples=4)
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_distill(pilot)
+            text = distill_text(app)
+            assert "6 teacher answers are logged for training; distill-1 has not learned from 4 of them." in text
+            assert "distill-2 was interrupted at step 30 of 150" in text
+            assert "[Resume]" in text and "[Start over]" in text and "[Close]" in text
+            assert screen.focused.id == "resume"
+            for button in screen.query(Button):  # usable at 80×24
+                assert not button.display or screen.region.contains_region(button.region)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, DistillScreen)
+            # the command palette has it too
+            await pilot.press("ctrl+p", *"Distill")
+            await until(pilot, lambda: "Distill the student (/distill)" in screen_text(app), "the palette")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, DistillScreen), "the distill screen from the palette")
+
+    run(scenario)
+
+
+def test_distill_with_too_few_examples_says_how_many_more(tiny_student, monkeypatch):
+    from model import registry
+
+    store = Store()
+    for q in PARIS[:3]:
+        log_example(store, q, "Paris")
+
+    distill_settings(monkeypatch, min_examples=5)
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_distill(pilot)
+            text = distill_text(app)
+            assert "3 teacher answers are logged" in text
+            assert "it takes at least 5 usable teacher answers; 2 more are needed" in text
+            assert "[Start]" not in text and "[Close]" in text
+            await pilot.press("escape")
+            # enough by count, but two are the same question: the child says how many more after dedup
+            log_example(store, "What is the capital of Japan?", "Tokyo")
+            log_example(store, "what is the capital of japan", "Tokyo")
+            await open_distill(pilot)
+            assert "[Start]" in distill_text(app)
+            await pilot.click("#start")
+            await until(pilot, lambda: "Too few examples" in distill_text(app), "the child's answer")
+            text = distill_text(app)
+            assert "needs at least 5 usable teacher answers and there are 4 (left out: duplicate 1)" in text
+            assert "1 more is needed" in text
+            assert "[Close]" in text
+            assert [v.name for v in registry.versions()] == ["tiny"]
+
+    run(scenario)
+
+
+def test_distill_runs_a_child_that_promotes_and_the_next_question_uses_it(tiny_student, monkeypatch):
+    store = Store()
+    for q in PARIS:
+        log_example(store, q, "Paris")
+
+    distill_settings(monkeypatch, **FAST_DISTILL)
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_distill(pilot)
+            text = distill_text(app)
+            assert "12 teacher answers are logged for training; tiny has not learned from 12 of them." in text
+            await pilot.press("enter")  # Start has the focus
+            bar = screen.query_one(ProgressBar)
+            await until(pilot, lambda: "Training · step" in distill_text(app), "training progress")
+            assert bar.total == 150 and 0 < bar.progress <= 150
+            assert "s left" in distill_text(app) or "almost done" in distill_text(app)
+            assert "[Cancel]" in distill_text(app) and "[Start]" not in distill_text(app)
+            await until(pilot, lambda: "is now the active student" in distill_text(app), "the promotion")
+            text = distill_text(app)
+            assert "distill-1 is now the active student: held-out accuracy" in text
+            assert "takes effect at your next question" in text
+            assert "tiny has not learned from" not in text  # the counts are read again
+            assert "student distill-1" in status_text(app)
+            await pilot.press("escape")
+            view = await ask(pilot, "What is the capital of France?")
+            assert badge_text(view).startswith("⌂ local · distill-1")
+            assert Store().turn(view.turn_id)["model"] == "distill-1"
+
+    run(scenario)
+
+
+def test_cancelling_a_distillation_keeps_the_student_and_offers_resume(tiny_student, monkeypatch):
+    from model import registry
+
+    store = Store()
+    for q in PARIS[:8]:
+        log_example(store, q, "Paris")
+
+    distill_settings(monkeypatch, **{**FAST_DISTILL, "iters": 2000})  # long enough to cancel mid-run
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_distill(pilot)
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.query_one(ProgressBar).progress > 12, "a saved step")
+            await pilot.press("escape")
+            assert "Stopping" in distill_text(app)
+            await until(pilot, lambda: "Cancelled" in distill_text(app), "the child to stop")
+            text = distill_text(app)
+            assert "the active student (tiny) is unchanged" in text
+            assert "Resume continues distill-1 from its last saved step" in text
+            assert "[Resume]" in text and isinstance(app.screen, DistillScreen)
+            assert registry.active_name() == "tiny" and "student tiny" in status_text(app)
+
+    run(scenario)
+
+
+def test_closing_the_app_mid_distillation_stops_the_child(tiny_student, monkeypatch):
+    import os
+
+    store = Store()
+    for q in PARIS[:8]:
+        log_example(store, q, "Paris")
+
+    distill_settings(monkeypatch, **{**FAST_DISTILL, "iters": 2000})
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_distill(pilot)
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.process is not None, "the child to start")
+            pid = screen.process.pid
+        return pid
+
+    pid = run(scenario)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_distillation_that_crashes_is_one_sentence_and_logged(tiny_student, home, monkeypatch):
+    from assistant.tui.screens import distill as screen_module
+
+    for q in PARIS[:4]:
+        log_example(Store(), q, "Paris")
+    crash = "import sys; print('loading', file=sys.stderr); raise RuntimeError('the disk is full')"
+    monkeypatch.setattr(screen_module, "CHILD", ("-c", crash))
+
+    distill_settings(monkeypatch, min_examples=4)
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_distill(pilot)
+            await pilot.press("enter")
+            await until(pilot, lambda: "stopped unexpectedly" in distill_text(app), "the crash to show")
+            text = distill_text(app)
+            log = home / "logs" / "errors.log"
+            assert f"(exit status 1): RuntimeError: the disk is full. Its output is in {log}." in text
+            assert "Traceback" not in text
+            assert "Traceback" in log.read_text() and "the disk is full" in log.read_text()
+            assert app.screen.focused.id == "close"
 
     run(scenario)
 

@@ -27,6 +27,7 @@ from assistant.errors import ApprenticeError, log_crash
 from assistant.store import Store
 from assistant.tui import commands
 from assistant.tui.screens.consent import ConsentScreen
+from assistant.tui.screens.distill import DistillScreen
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
 from assistant.tui.widgets.conversation import AnswerView, Conversation
@@ -350,6 +351,17 @@ class ApprenticeApp(App[None]):
         self.refresh_status()
         self.notify(f"Student {name!r} is active.")
         self.warm_student()
+
+    async def command_distill(self, _: str) -> None:
+        if not isinstance(self.screen, DistillScreen):
+            self.push_screen(DistillScreen(self.reader, self.settings))
+
+    @on(DistillScreen.Finished)
+    def distill_finished(self, event: DistillScreen.Finished) -> None:
+        """A promotion shows in the status bar now; the student loads now, so the next question need not wait."""
+        self.refresh_status()
+        if event.result and event.result.get("promoted"):
+            self.warm_student()
 
     async def command_new(self, _: str) -> None:
         if self.answering:

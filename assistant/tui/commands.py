@@ -27,6 +27,8 @@ COMMANDS = [
     Command("local", "Ask the student", "Answer this question (or the last one again) with the local student.", "[QUESTION]"),
     Command("bad", "Mark answer wrong", "Mark the last answer wrong: the router learns from it."),
     Command("model", "Student versions", "List the student versions and switch; /model NAME switches at once.", "[NAME]"),
+    Command("distill", "Distill the student", "Show the teacher answers waiting, then fine-tune the student on them; "
+            "a better version becomes active at the next question."),
     Command("new", "New conversation", "Start a new conversation."),
     Command("history", "History", "Show or hide past conversations."),
     Command("copy", "Copy last answer", "Copy the last answer to the clipboard."),
@@ -38,7 +40,7 @@ BY_NAME = {c.name: c for c in COMMANDS}
 KEYS = [
     ("Enter", "send the question"),
     ("Shift+Enter, Ctrl+J", "new line in the prompt"),
-    ("Esc", "stop the answer that is streaming (what arrived is kept)"),
+    ("Esc", "stop the answer that is streaming (what arrived is kept); in /distill, cancel the run"),
     ("Ctrl+T", "next privacy mode: private → ask → auto"),
     ("Ctrl+R", "show or hide the history (type to search, Enter opens)"),
     ("Ctrl+N", "new conversation"),

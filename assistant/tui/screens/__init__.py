@@ -1,1 +1,1 @@
-"""Screens pushed over the chat: consent before anything leaves, help, choosing a student."""
+"""Screens pushed over the chat: consent before anything leaves, help, choosing a student, distilling it."""
