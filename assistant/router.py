@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -47,10 +48,26 @@ class Thresholds:
     min_similarity: float = 0.6  # cosine similarity for a past query to count as similar
 
 
+@functools.cache  # once per process
+def _numpy_blas_single_threaded() -> None:
+    """One thread for numpy's own BLAS (the kNN product). Its threads wait for each other by
+    spinning, and with the student's threads on the same cores a decision at 10,000 outcomes
+    took 80-110 ms instead of 8-16 (2-core machine, medians). MLX's BLAS is another library
+    and keeps its threads."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return
+    for lib in ThreadpoolController().lib_controllers:
+        if "numpy" in lib.filepath:
+            lib.set_num_threads(1)
+
+
 class OutcomeIndex:
     """Embeddings of past queries with known outcomes for one student version, in memory."""
 
     def __init__(self, dim: int = 384):
+        _numpy_blas_single_threaded()
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.wrong = np.zeros((0,), dtype=np.float32)
         self.queries: list[str] = []
