@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from assistant.cli import main
 
 
@@ -23,3 +25,21 @@ def test_bench_speed_reports_every_figure(capsys, tiny_student):
     assert f["goals"]["decode_over_llama_cpp"]["met"] is None  # no llama.cpp figure to compare
     # llama.cpp runs on the default student's GGUF only, and says so
     assert f["llama_cpp"] is None and f["ratios"] is None and f["notes"]
+
+
+def test_llama_cpp_runs_in_a_child_without_mlx(tmp_path):
+    """llama.cpp is timed in a process of its own: importing the benchmark there loads no MLX."""
+    import subprocess
+    import sys
+
+    from model.bench import speed
+
+    probe = "import sys, model.bench.speed; print('mlx.core' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:  # absent: no figures, no error (the caller adds a note)
+        assert speed.llama_cpp(tmp_path / "none.gguf", 1, [1, 2], [1]) is None
+    else:  # present: the child's failure reaches the caller with its reason
+        with pytest.raises(RuntimeError, match="does not exist"):
+            speed.llama_cpp(tmp_path / "none.gguf", 1, [1, 2], [1])

