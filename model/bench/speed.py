@@ -3,8 +3,8 @@
 Each figure is the median of several runs with its min and max. In the same run, on the
 same weights (the default student's GGUF), llama.cpp's decode and prefill through
 llama-cpp-python (the optional `bench` extra; skipped with a note when absent) in a child
-process of its own, and the physical limit: measured memory read bandwidth divided by the bytes of weights read per
-generated token.
+process of its own, and the physical limit: measured memory read bandwidth divided by the
+bytes of weights read per generated token.
 
     apprentice bench speed [--json] [--runs 3] [--quick] [--model PATH]
 """
