@@ -1,6 +1,9 @@
 """The fast quantized kernel computes what MLX's own kernel computes, and answers do not change.
 
-Skipped where the optional extension is not built (macOS, or a build without a compiler).
+With float activations it matches MLX to float rounding; with int8 activations it matches
+MLX's product of x rounded to int8 per block of 32, which is within a fraction of a percent
+of the product of x itself. Skipped where the optional extension is not built (macOS, or a
+build without a compiler).
 """
 
 import pytest
@@ -10,6 +13,29 @@ from assistant import kernels
 pytestmark = pytest.mark.skipif(not kernels.available(), reason=f"fast kernel not in use: {kernels.why_not()}")
 
 
+@pytest.fixture
+def int8():
+    """Choose the activation path for one test (kernels.set_int8), then restore the environment's."""
+    yield kernels.set_int8
+    kernels.set_int8(kernels.INT8, kernels.VNNI)
+
+
+@pytest.fixture
+def float_path(int8):
+    int8([])
+
+
+def rounded_per_block(x):
+    """x quantized as the int8 path does (per block of 32: d = max|x| / 127, round(x / d)), back in float."""
+    import mlx.core as mx
+
+    b = x.reshape(*x.shape[:-1], -1, 32)
+    amax = mx.abs(b).max(axis=-1, keepdims=True)
+    q = mx.round(b * mx.where(amax > 0, 127 / amax, 0))
+    return (q * (amax / 127)).reshape(x.shape)
+
+
+@pytest.mark.usefixtures("float_path")
 @pytest.mark.parametrize("bits", [4, 8])
 @pytest.mark.parametrize("scale_dtype", ["float16", "float32"])
 @pytest.mark.parametrize("rows,n,k", [(1, 200, 576), (1, 1536, 64), (3, 192, 576), (30, 64, 128), (100, 96, 256)])
@@ -26,6 +52,47 @@ def test_product_matches_mlx(bits, scale_dtype, rows, n, k):
     assert mx.allclose(got, want, rtol=1e-4, atol=1e-4 * mx.abs(want).max().item()).item()
 
 
+@pytest.mark.parametrize("vnni", [True, False])  # without VNNI on the CPU both run AVX2
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("scale_dtype", ["float16", "float32"])
+@pytest.mark.parametrize("group_size,rows,n,k", [  # K = 96: an odd number of 32-blocks, so group 32 only
+    (g, rows, n, k) for g in (32, 64)
+    for rows, n, k in [(1, 200, 576), (1, 37, 96), (1, 1536, 64), (3, 192, 576), (5, 64, 1536), (7, 30, 320),
+                       (1, 8192, 576)]  # the last one shares its rows between threads
+    if k % g == 0])
+def test_int8_product_matches_mlx(int8, vnni, bits, group_size, scale_dtype, rows, n, k):
+    import mlx.core as mx
+
+    int8([4, 8], vnni)
+    mx.random.seed(bits * 1000 + n + k)
+    w = mx.random.normal((n, k)).astype(getattr(mx, scale_dtype))
+    wq, scales, biases = mx.quantize(w, group_size=group_size, bits=bits)
+    x = mx.random.normal((rows, k))
+    got = kernels._qmatvec.qmatvec(x, wq, scales, biases, group_size, bits)
+    # Exact, up to float rounding, for the rounded x ...
+    want = mx.quantized_matmul(rounded_per_block(x), wq, scales, biases, transpose=True, group_size=group_size,
+                               bits=bits)
+    assert got.shape == want.shape and got.dtype == mx.float32
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-4 * mx.abs(want).max().item()).item()
+    # ... and within the rounding of x (~0.5% here) of the product with x itself.
+    exact = mx.quantized_matmul(x, wq, scales, biases, transpose=True, group_size=group_size, bits=bits)
+    assert (mx.linalg.norm(got - exact) / mx.linalg.norm(exact)).item() < 0.008
+
+
+def test_int8_switch_is_per_width(int8):
+    import mlx.core as mx
+
+    wq, scales, biases = mx.quantize(mx.random.normal((64, 128)), group_size=32, bits=4)
+    x = mx.random.normal((1, 128))
+    exact = mx.quantized_matmul(x, wq, scales, biases, transpose=True, group_size=32, bits=4)
+    int8([8])  # the head only: 4-bit weights keep float activations
+    assert kernels._qmatvec.int8() == [8]
+    assert mx.allclose(kernels._qmatvec.qmatvec(x, wq, scales, biases, 32, 4), exact, atol=1e-4).item()
+    int8([4])
+    assert not mx.allclose(kernels._qmatvec.qmatvec(x, wq, scales, biases, 32, 4), exact, atol=1e-4).item()
+
+
+@pytest.mark.usefixtures("float_path")
 def test_batched_rows_keep_their_shape():
     import mlx.core as mx
 
@@ -45,8 +112,9 @@ def test_bad_shapes_are_refused():
         kernels._qmatvec.qmatvec(mx.random.normal((1, 96)), wq, scales, biases, 32, 4)
 
 
+@pytest.mark.usefixtures("float_path")
 def test_greedy_answers_do_not_change(tiny_checkpoint):
-    """A 4-bit student answers token for token the same with the fast kernel as with MLX's."""
+    """A 4-bit student answers token for token the same with the fast kernel (float activations) as with MLX's."""
     import mlx.nn as nn
     from mlx_lm import generate, load
 
@@ -65,3 +133,25 @@ def test_greedy_answers_do_not_change(tiny_checkpoint):
     finally:
         kernels.uninstall()
     assert got == want
+
+
+def test_int8_logits_stay_close(int8, tiny_checkpoint):
+    """A 4-bit student with an 8-bit head: int8 activations move its logits by about 1% (0.9% here)."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx_lm import load
+
+    model, tokenizer = load(str(tiny_checkpoint))
+    nn.quantize(model, group_size=32, bits=4, class_predicate=lambda _, m: (
+        {"group_size": 32, "bits": 8} if isinstance(m, nn.Embedding) else hasattr(m, "to_quantized")))
+    tokens = mx.array([tokenizer.encode("What is the capital of France?")[:3]])  # decode-sized: few rows
+
+    kernels.uninstall()
+    want = model(tokens)
+    try:
+        assert kernels.install(model)
+        int8([4, 8])
+        got = model(tokens)
+    finally:
+        kernels.uninstall()
+    assert 0 < (mx.linalg.norm(got - want) / mx.linalg.norm(want)).item() < 0.02

@@ -1,6 +1,7 @@
 // Python bindings for the quantized product: assistant.kernels._qmatvec.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/variant.h>
+#include <nanobind/stl/vector.h>
 
 #include "qmatvec.h"
 
@@ -15,6 +16,9 @@ NB_MODULE(_qmatvec, m) {
   m.def("dequantize_f32", &apprentice::dequantize_f32, "w"_a, "scales"_a, "biases"_a, "group_size"_a, "bits"_a,
         nb::kw_only(), "stream"_a = nb::none(), "dequantize(w, scales, biases) as float32, computed in float32.");
   m.def("isa", &apprentice::isa, "Which inner loop runs here: 'avx2' or 'portable'.");
+  m.def("set_int8", &apprentice::set_int8, "bits"_a, "vnni"_a = true,
+        "Weight widths (4, 8) whose products quantize x to int8 per block of 32; vnni=False forces AVX2.");
+  m.def("int8", &apprentice::int8, "Weight widths whose products use int8 activations.");
   m.def("set_threads", &apprentice::set_threads, "n"_a, "Threads that share one product (1 to 8).");
   m.def("threads", &apprentice::threads);
   m.attr("mlx_version") = MLX_BUILT_AGAINST;

@@ -8,12 +8,15 @@
 //   sum_i (s * q_i + b) * x_i  =  s * sum_i q_i * x_i  +  b * sum_i x_i
 //
 // so the inner loop is one FMA per 8 weights; the sums of x per group are computed once
-// per call. Output rows are split between the MLX stream's thread and helper threads
-// that spin briefly, then sleep, between calls.
+// per call. That loop is still bound by the unpacking, so by default (set_int8) x is
+// rounded to int8 per block of 32 once per call and each block becomes an integer dot
+// product (int8_kernels.inc). Output rows are split between the MLX stream's thread and
+// helper threads that spin briefly, then sleep, between calls.
 #include "qmatvec.h"
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -230,11 +233,126 @@ bool has_avx2() {
       __builtin_cpu_supports("f16c");
   return yes;
 }
+
+bool has_vnni() {
+  static const bool yes = has_avx2() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+  return yes;
+}
+
+// ---- int8 activations ----------------------------------------------------------------------
+
+// Unpacking nibbles to floats costs ~4 vector ops per 8 weights and bounds the float loop
+// (it is arithmetic-bound, not memory-bound). Quantizing x to int8 once per call makes a
+// block of 32 weights an integer dot product of a few ops, as llama.cpp does (its Q8_1).
+
+// x quantized per row and block of 32: d = max|x| / 127, xq = round(x / d). For 4-bit
+// weights two blocks are stored [even elements of both | odd elements of both], the order
+// the low and high nibbles of their 32 packed bytes come in; an unpaired last block
+// [even | odd]. For 8-bit weights, in element order. d holds, per step of the inner loop
+// (a pair of blocks for 4-bit, a block for 8-bit), the d of each of its 8 output lanes.
+struct QuantX {
+  std::vector<int8_t> q;  // (M, K)
+  std::vector<float> d;  // (M, steps, 8)
+  // (M, K / gs): sums of the quantized x per group, for the bias term. Not the float sums:
+  // with those the error would be sum_i (w_i - b) e_i for rounding errors e_i, and the
+  // bias of a 4-bit group is about -7.5 scales, twice a weight's size; with these it is
+  // sum_i w_i e_i, the error of an exact product with the rounded x (as llama.cpp's Q8_1).
+  std::vector<float> sum;
+  int steps;
+};
+
+QuantX quantize_x(const float* x, int M, int K, int gs, int bits) {
+  const int blocks = K / 32, groups = K / gs;
+  QuantX qx;
+  qx.steps = bits == 4 ? (blocks + 1) / 2 : blocks;
+  qx.q.resize(size_t(M) * K);
+  qx.d.resize(size_t(M) * qx.steps * 8);
+  qx.sum.assign(size_t(M) * groups, 0.f);
+  for (int m = 0; m < M; ++m) {
+    int8_t* qr = qx.q.data() + size_t(m) * K;
+    float* dr = qx.d.data() + size_t(m) * qx.steps * 8;
+    for (int b = 0; b < blocks; ++b) {
+      const float* xb = x + size_t(m) * K + 32 * b;
+      float amax = 0.f;
+      for (int i = 0; i < 32; ++i)
+        amax = std::max(amax, std::fabs(xb[i]));
+      const float d = amax / 127.f, id = amax > 0.f ? 127.f / amax : 0.f;
+      int isum = 0;
+      auto q = [&](int i) {
+        int v = int(std::lrintf(xb[i] * id));
+        isum += v;
+        return int8_t(v);
+      };
+      if (bits == 8) {
+        for (int i = 0; i < 32; ++i)
+          qr[32 * b + i] = q(i);
+        std::fill_n(dr + 8 * b, 8, d);
+      } else if (b / 2 * 2 + 1 < blocks) {  // one of a pair: its half of the even and odd runs
+        int8_t* base = qr + 64 * (b / 2) + 16 * (b % 2);
+        for (int t = 0; t < 16; ++t) {
+          base[t] = q(2 * t);
+          base[32 + t] = q(2 * t + 1);
+        }
+        std::fill_n(dr + 8 * (b / 2) + 4 * (b % 2), 4, d);
+      } else {
+        for (int t = 0; t < 16; ++t) {
+          qr[32 * b + t] = q(2 * t);
+          qr[32 * b + 16 + t] = q(2 * t + 1);
+        }
+        std::fill_n(dr + 8 * (b / 2), 8, d);
+      }
+      qx.sum[size_t(m) * groups + b * 32 / gs] += d * float(isum);
+    }
+  }
+  return qx;
+}
+
+template <typename S>
+struct Job8 {
+  const int8_t* xq;
+  const float* xd;  // QuantX::d
+  const float* xsum;
+  const uint8_t* w;
+  const S* scales;
+  const S* biases;
+  float* y;
+  int M, N, K, gs, bits, steps;
+};
+
+namespace avx2 {
+#define INT8_TARGET "avx2,fma,f16c"
+#define INT8_VNNI 0
+#include "int8_kernels.inc"
+#undef INT8_TARGET
+#undef INT8_VNNI
+}  // namespace avx2
+
+namespace vnni {
+#define INT8_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512vnni"
+#define INT8_VNNI 1
+#include "int8_kernels.inc"
+#undef INT8_TARGET
+#undef INT8_VNNI
+}  // namespace vnni
 #else
 bool has_avx2() {
   return false;
 }
+bool has_vnni() {
+  return false;
+}
 #endif
+
+// Which weights take the int8 path (a bit per width: 4 and 8), and whether VNNI may run it.
+std::atomic<int> int8_bits{0};
+std::atomic<bool> vnni_allowed{true};
+
+bool int8_for(int bits, int gs) {
+  return has_avx2() && gs % 32 == 0 && (int8_bits.load(std::memory_order_relaxed) & bits) != 0;
+}
+bool use_vnni() {
+  return has_vnni() && vnni_allowed.load(std::memory_order_relaxed);
+}
 
 template <typename S>
 void rows(const Job<S>& j, int n0, int n1) {
@@ -409,10 +527,31 @@ void dequantize_all(const mx::array& w, const mx::array& scales, const mx::array
   Pool::get().run(N, chunk_rows(N), [&j](int n0, int n1) { dequant_rows(j, n0, n1); });
 }
 
+#ifdef APPRENTICE_X86
+template <typename S>
+void compute_int8(const mx::array& x, const mx::array& w, const mx::array& scales, const mx::array& biases,
+                  mx::array& out, int gs, int bits) {
+  const int K = x.shape(-1), N = out.shape(-1), M = int(x.size() / K);
+  const QuantX qx = quantize_x(x.data<float>(), M, K, gs, bits);
+  Job8<S> j{qx.q.data(), qx.d.data(), qx.sum.data(), reinterpret_cast<const uint8_t*>(w.data<uint32_t>()),
+            scales.data<S>(), biases.data<S>(), out.data<float>(), M, N, K, gs, bits, qx.steps};
+  auto fn = use_vnni() ? &vnni::rows<S> : &avx2::rows<S>;
+  if (size_t(N) * K * M < HELPER_MIN_WEIGHTS) {
+    fn(j, 0, N);
+    return;
+  }
+  Pool::get().run(N, chunk_rows(N), [&j, fn](int n0, int n1) { fn(j, n0, n1); });
+}
+#endif
+
 template <typename S>
 void compute(const mx::array& x, const mx::array& w, const mx::array& scales, const mx::array& biases,
              mx::array& out, int gs, int bits) {
   const int K = x.shape(-1), N = out.shape(-1), M = int(x.size() / K), groups = K / gs;
+#ifdef APPRENTICE_X86
+  if (int8_for(bits, gs))
+    return compute_int8<S>(x, w, scales, biases, out, gs, bits);
+#endif
   std::vector<float> xsum(size_t(M) * groups);
   const float* xp = x.data<float>();
   for (int m = 0; m < M; ++m)
@@ -543,7 +682,30 @@ std::vector<mx::Shape> QMatVec::output_shapes(const std::vector<mx::array>& inpu
 }
 
 const char* isa() {
-  return has_avx2() ? "avx2" : "portable";
+  if (!has_avx2())
+    return "portable";
+  if (!(int8_bits.load() & 4))
+    return "avx2";
+  return use_vnni() ? "avx512-vnni, int8 activations" : "avx2, int8 activations";
+}
+
+void set_int8(const std::vector<int>& bits, bool vnni) {
+  int mask = 0;
+  for (int b : bits)
+    if (b == 4 || b == 8)
+      mask |= b;
+    else
+      throw std::invalid_argument("set_int8: bits are 4 or 8");
+  int8_bits.store(mask);
+  vnni_allowed.store(vnni);
+}
+
+std::vector<int> int8() {
+  std::vector<int> bits;
+  for (int b : {4, 8})
+    if (int8_bits.load() & b)
+      bits.push_back(b);
+  return bits;
 }
 
 void set_threads(int n) {

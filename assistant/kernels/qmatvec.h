@@ -69,6 +69,10 @@ class DequantizeF32 : public mx::UnaryPrimitive {
 
 // Which inner loop runs here: "avx2" or "portable".
 const char* isa();
+// Which weight widths (4, 8) multiply int8-quantized activations instead of float ones, and
+// whether AVX-512 VNNI may run them (else AVX2). Off until set.
+void set_int8(const std::vector<int>& bits, bool vnni = true);
+std::vector<int> int8();
 // Threads that share one product (the caller's and helpers); default 2, at most 8.
 void set_threads(int n);
 int threads();
