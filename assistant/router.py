@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sys
@@ -48,26 +49,37 @@ class Thresholds:
     min_similarity: float = 0.6  # cosine similarity for a past query to count as similar
 
 
-@functools.cache  # once per process
-def _numpy_blas_single_threaded() -> None:
-    """One thread for numpy's own BLAS (the kNN product). Its threads wait for each other by
-    spinning, and with the student's threads on the same cores a decision at 10,000 outcomes
-    took 80-110 ms instead of 8-16 (2-core machine, medians). MLX's BLAS is another library
-    and keeps its threads."""
+@functools.cache
+def _numpy_blas() -> list:
+    """numpy's own BLAS libraries (threadpoolctl controllers); MLX's BLAS is another library."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
-        return
-    for lib in ThreadpoolController().lib_controllers:
-        if "numpy" in lib.filepath:
-            lib.set_num_threads(1)
+        return []
+    return [lib for lib in ThreadpoolController().lib_controllers if "numpy" in lib.filepath]
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """numpy's BLAS on one thread for the kNN product, then as it was. Its threads wait for each
+    other by spinning, and with the student's threads on the same cores a decision at 10,000
+    outcomes took 80-110 ms instead of 8-16 (2-core machine, medians). Only here: the rest of
+    the process (Whisper's features, for one) keeps numpy's threads and their exact numbers."""
+    libs = _numpy_blas()
+    before = [lib.num_threads for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, before):
+            lib.set_num_threads(n)
 
 
 class OutcomeIndex:
     """Embeddings of past queries with known outcomes for one student version, in memory."""
 
     def __init__(self, dim: int = 384):
-        _numpy_blas_single_threaded()
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.wrong = np.zeros((0,), dtype=np.float32)
         self.queries: list[str] = []
@@ -89,7 +101,8 @@ class OutcomeIndex:
     def nearest(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[int, float]]:
         if not len(self):
             return []
-        sims = self.vectors @ vector  # (n,): cosine, vectors are normalized
+        with _one_blas_thread():
+            sims = self.vectors @ vector  # (n,): cosine, vectors are normalized
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top])]

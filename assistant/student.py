@@ -104,6 +104,7 @@ class Student:
         self._caches: OrderedDict[str, tuple[list, list[int]]] = OrderedDict()
         self._jobs: queue.Queue = queue.Queue()
         self._loaded = threading.Event()
+        self._closed = threading.Event()
         self._load_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"student-{name}", daemon=True)
         self._thread.start()
@@ -120,8 +121,9 @@ class Student:
         return gen
 
     def close(self) -> None:
+        """Finish the queued answers, then free the weights; the owner thread stays, parked."""
         self._jobs.put(None)
-        self._thread.join(timeout=10)
+        self._closed.wait(timeout=10)
 
     # -- owner thread -------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class Student:
         except BaseException as exc:  # reported to the constructor, which raises it
             self._load_error = exc
             self._loaded.set()
-            return
+            threading.Event().wait()  # parked, not ended: see below
         self._loaded.set()
         while (gen := self._jobs.get()) is not None:
             try:
@@ -139,11 +141,15 @@ class Student:
             except BaseException as exc:
                 gen._queue.put(exc)
             gen._queue.put(_DONE)
-        # Free the weights and caches here, on the thread that made them: MLX arrays of a finished
-        # thread left for the interpreter's exit to free crashed the process about one time in two.
-        self.model = None
+        self.model = None  # the weights and caches are freed here, on the thread that made them
         self._caches.clear()
         gc.collect()
+        self._closed.set()
+        # The thread never ends. When a thread that used MLX ends, MLX's thread-local destructors
+        # take the GIL; if the interpreter is exiting at that moment, the process aborts
+        # ("terminate called without an active exception", one exit in two after a close()).
+        # A parked daemon thread is simply dropped at exit.
+        threading.Event().wait()
 
     def _load(self) -> None:
         blas.ensure()

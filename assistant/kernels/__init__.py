@@ -154,10 +154,15 @@ def set_threads(n: int) -> None:
         _qmatvec.set_threads(n)
 
 
-def set_int8(bits: list[int], vnni: bool = True) -> None:
+def set_int8(bits: list[int], vnni: bool | None = None) -> None:
     """Which weight widths (4, 8) use int8 activations from now on; [] for float ones."""
     if _qmatvec is not None and hasattr(_qmatvec, "set_int8"):
-        _qmatvec.set_int8(bits, vnni)
+        _qmatvec.set_int8(bits, VNNI if vnni is None else vnni)
+
+
+def int8() -> list[int]:
+    """The weight widths whose products use int8 activations now."""
+    return list(_qmatvec.int8()) if _qmatvec is not None and hasattr(_qmatvec, "int8") else []
 
 
 def describe() -> str:
