@@ -155,3 +155,65 @@ def test_int8_logits_stay_close(int8, tiny_checkpoint):
     finally:
         kernels.uninstall()
     assert 0 < (mx.linalg.norm(got - want) / mx.linalg.norm(want)).item() < 0.02
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 576), (3, 64)])
+def test_fused_rms_norm_matches_mlx(shape):
+    import mlx.core as mx
+
+    kernels.uninstall()  # MLX's own ops as the reference
+    x, w = mx.random.normal(shape), mx.random.normal((shape[-1],))
+    got = kernels._qmatvec.rms_norm(x, w, 1e-5)
+    assert mx.allclose(got, mx.fast.rms_norm(x, w, 1e-5), rtol=1e-5, atol=1e-5).item()
+
+
+@pytest.mark.parametrize("dims,base,scale,offset", [(64, 10000.0, 1.0, 0), (64, 100000.0, 1.0, 37),
+                                                    (32, 10000.0, 0.5, 1000)])
+def test_fused_rope_matches_mlx(dims, base, scale, offset):
+    import mlx.core as mx
+
+    kernels.uninstall()
+    x = mx.random.normal((1, 9, 1, 64))
+    got = kernels._qmatvec.rope(x, dims, base, scale, offset)
+    want = mx.fast.rope(x, dims, traditional=False, base=base, scale=scale, offset=offset)
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-4).item()
+
+
+@pytest.mark.parametrize("length", [1, 40, 256])
+@pytest.mark.parametrize("layout", ["cache slice", "transposed"])
+def test_fused_decode_attention_matches_mlx(length, layout):
+    """One query row per head, 9 query heads sharing 3 key/value heads, keys read where they lie:
+    a slice of a KV cache's preallocated buffer, or a transposed view that must be gathered."""
+    import mlx.core as mx
+
+    kernels.uninstall()
+    q = mx.random.normal((1, 9, 1, 64))
+    if layout == "cache slice":
+        buffer_k, buffer_v = mx.random.normal((1, 3, 256, 64)), mx.random.normal((1, 3, 256, 64))
+        k, v = buffer_k[:, :, :length, :], buffer_v[:, :, :length, :]
+    else:
+        k = mx.random.normal((1, 3, 64, length)).transpose(0, 1, 3, 2)
+        v = mx.random.normal((1, 3, length, 64))
+    got = kernels._qmatvec.decode_attention(q, k, v, 0.125)
+    want = mx.fast.scaled_dot_product_attention(q, k, v, scale=0.125)
+    assert got.shape == want.shape == (1, 9, 1, 64)
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-5).item()
+
+
+def test_prefill_and_training_keep_mlx_ops(tiny_checkpoint):
+    """The fused steps have no gradients: inputs longer than a decode step go to MLX's own ops,
+    so a LoRA step through an installed model still computes its loss and gradients."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx_lm import load
+    from mlx_lm.tuner.trainer import default_loss
+
+    model, tokenizer = load(str(tiny_checkpoint))
+    try:
+        assert kernels.install() is True
+        batch = mx.array([tokenizer.encode("What is the capital of France? Paris is the capital.")])
+        (loss, _), grads = nn.value_and_grad(model, default_loss)(model, batch, mx.array([[0, batch.shape[1]]]))
+        mx.eval(loss, grads)
+    finally:
+        kernels.uninstall()
+    assert loss.item() > 0

@@ -3,6 +3,7 @@
 #include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
+#include "fused.h"
 #include "qmatvec.h"
 
 namespace nb = nanobind;
@@ -16,6 +17,12 @@ NB_MODULE(_qmatvec, m) {
   m.def("dequantize_f32", &apprentice::dequantize_f32, "w"_a, "scales"_a, "biases"_a, "group_size"_a, "bits"_a,
         nb::kw_only(), "stream"_a = nb::none(), "dequantize(w, scales, biases) as float32, computed in float32.");
   m.def("isa", &apprentice::isa, "Which inner loop runs here: 'avx2' or 'portable'.");
+  m.def("rms_norm", &apprentice::rms_norm, "x"_a, "w"_a, "eps"_a, nb::kw_only(), "stream"_a = nb::none(),
+        "x * rsqrt(mean(x**2, -1) + eps) * w for float32 x: (..., D), w: (D,).");
+  m.def("rope", &apprentice::rope, "x"_a, "dims"_a, "base"_a, "scale"_a, "offset"_a, nb::kw_only(),
+        "stream"_a = nb::none(), "mx.fast.rope(traditional=False) for float32 x: (B, H, L, D), an int offset.");
+  m.def("decode_attention", &apprentice::decode_attention, "q"_a, "k"_a, "v"_a, "scale"_a, nb::kw_only(),
+        "stream"_a = nb::none(), "softmax(scale * q @ k.T) @ v without a mask, for q: (B, Hq, 1, D), float32.");
   m.def("set_int8", &apprentice::set_int8, "bits"_a, "vnni"_a = true,
         "Weight widths (4, 8) whose products quantize x to int8 per block of 32; vnni=False forces AVX2.");
   m.def("int8", &apprentice::int8, "Weight widths whose products use int8 activations.");
