@@ -58,12 +58,13 @@ INDEX_URL = "https://pypi.org/simple"  # any PEP 691 index; APPRENTICE_INDEX_URL
 def default_dtype() -> str:
     """The weight format that measured best on this kind of machine.
 
-    The GGUF is already 4-bit, so every format holds the same numbers and gives the same
-    answers; only speed and memory differ. On Apple silicon MLX's 4-bit kernels are the fast
-    path. On Linux mlx[cpu]'s own 4-bit kernel is slow (12 tok/s against 25 for float32 with
-    OpenBLAS on 2 cores), so 4-bit is chosen only when Apprentice's kernel was built
-    (assistant/kernels): then 4-bit decoded 2.7x float32's speed with equal prefill and a
-    fifth of the weight memory.
+    The GGUF is already 4-bit, so every format holds the same numbers and, computed in float,
+    gives the same answers. On Apple silicon MLX's 4-bit kernels are the fast path. On Linux
+    mlx[cpu]'s own 4-bit kernel is slow (12 tok/s against 25 for float32 with OpenBLAS on 2
+    cores), so 4-bit is chosen only when Apprentice's kernel was built (assistant/kernels):
+    then 4-bit decoded 2.7x float32's speed with equal prefill and a fifth of the weight
+    memory, and the kernel's int8 activations (on by default; same test score, other
+    wording in a fifth of the answers) add 1.4x.
     """
     if sys.platform == "darwin" and platform.machine() == "arm64":
         return "q4"
