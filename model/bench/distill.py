@@ -29,8 +29,9 @@ performance gap recovered, (routed − student) / (teacher − student), as in R
 Per-family numbers and wall time too.
 
 Sizes: the shipped files hold 17 train and 10 test queries per family (102 and 60); answers are
-cut at 40 tokens. On the README's 2-core machine the default run took 6 to 8.5 minutes (with
-other work loading the machine), within the 15 minutes it is sized for. `--quick` takes 3 train
+cut at 40 tokens. On the README's 2-core machine the default run took 2.5 minutes with the
+default 4-bit student (5 to 8.5 with float32 weights or other work loading the machine),
+within the 15 minutes it is sized for. `--quick` takes 3 train
 and 2 test queries per family: with a tiny model, seconds.
 """
 
