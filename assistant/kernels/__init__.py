@@ -209,7 +209,8 @@ def int8() -> list[int]:
 def describe() -> str:
     if not available():
         return f"MLX's own quantized kernels ({why_not()})"
-    return f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads)"
+    return (f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads) "
+            "and fused decode steps (RMSNorm, RoPE, attention)")
 
 
 if __name__ == "__main__":
