@@ -85,6 +85,11 @@ class Progress:
     ({"phase", "done", "total", "eta_s", …}, for the chat app running this as a child process);
     or nothing but notes ("none")."""
 
+    @classmethod
+    def for_flags(cls, progress: str, json_out: bool) -> "Progress":
+        """--progress as given, except that rich bars stay off when --json goes to a script."""
+        return cls("none" if progress == "rich" and json_out and not sys.stderr.isatty() else progress)
+
     def __init__(self, style: str = "rich"):
         self.style = style
         self._bars = None
@@ -645,8 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
     blas.ensure()  # before MLX loads: LoRA steps are several times faster with OpenBLAS on Linux
-    style = "none" if args.progress == "rich" and args.json and not sys.stderr.isatty() else args.progress
-    progress = Progress(style)
+    progress = Progress.for_flags(args.progress, args.json)
     try:
         with progress:
             result = run(args, progress)

@@ -36,6 +36,8 @@ blas.ensure()  # importing this module loads MLX: the optimized BLAS must come f
 
 import mlx.core as mx  # noqa: E402
 
+FUNCTIONS = ("qmatvec", "dequantize_f32", "set_int8", "int8", "rms_norm", "rope", "decode_attention")
+
 if importlib.util.find_spec("assistant.kernels._qmatvec") is None:
     _qmatvec = None
     _why = "the extension is not built (`pip install -e .` builds it when CMake and a C++ compiler are present)"
@@ -46,8 +48,12 @@ else:
     except ImportError as exc:  # built, but not loadable here (another MLX, another machine)
         _qmatvec, _why = None, f"the extension does not load ({exc}): reinstall Apprentice"
     else:
+        missing = [f for f in FUNCTIONS if not hasattr(_qmatvec, f)]
         if _qmatvec.mlx_version != mx.__version__:  # MLX's C++ ABI changes between versions
             _why = f"built against MLX {_qmatvec.mlx_version}, running {mx.__version__}: reinstall Apprentice"
+            _qmatvec = None
+        elif missing:  # left from an older Apprentice when a rebuild failed
+            _why = f"the extension is older than this Apprentice (no {', '.join(missing)}): reinstall Apprentice"
             _qmatvec = None
 
 if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only at the first call
@@ -67,9 +73,7 @@ if _qmatvec is not None and os.environ.get("APPRENTICE_QMATVEC_THREADS"):
 # APPRENTICE_QMATVEC_VNNI=0 keeps AVX-512 VNNI out of it (AVX2 maddubs instead).
 INT8 = {"0": [], "4": [4]}.get(os.environ.get("APPRENTICE_QMATVEC_INT8", "1"), [4, 8])
 VNNI = os.environ.get("APPRENTICE_QMATVEC_VNNI", "1") != "0"
-if _qmatvec is not None and not hasattr(_qmatvec, "set_int8"):  # a build from before the switch
-    INT8 = []
-elif _qmatvec is not None:
+if _qmatvec is not None:
     _qmatvec.set_int8(INT8, VNNI)
 
 # Above this many rows, dequantize-then-matmul (BLAS) wins over the extension's loop.
@@ -197,13 +201,13 @@ def set_threads(n: int) -> None:
 
 def set_int8(bits: list[int], vnni: bool | None = None) -> None:
     """Which weight widths (4, 8) use int8 activations from now on; [] for float ones."""
-    if _qmatvec is not None and hasattr(_qmatvec, "set_int8"):
+    if _qmatvec is not None:
         _qmatvec.set_int8(bits, VNNI if vnni is None else vnni)
 
 
 def int8() -> list[int]:
     """The weight widths whose products use int8 activations now."""
-    return list(_qmatvec.int8()) if _qmatvec is not None and hasattr(_qmatvec, "int8") else []
+    return list(_qmatvec.int8()) if _qmatvec is not None else []
 
 
 def describe() -> str:

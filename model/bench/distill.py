@@ -483,8 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     blas.ensure()
     from model.distill import Progress
 
-    style = "none" if args.progress == "rich" and args.json and not sys.stderr.isatty() else args.progress
-    progress = Progress(style)
+    progress = Progress.for_flags(args.progress, args.json)
     try:
         with progress:
             result = run(args, progress)
