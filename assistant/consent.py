@@ -10,7 +10,7 @@ to ask: `terminal_consent()` returns None and the Assistant keeps the query loca
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from assistant.render import inert
 

@@ -19,7 +19,7 @@ import json
 import statistics
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
@@ -35,8 +35,16 @@ Consent = Callable[[str], bool]
 class Answer:
     """One answer in flight: iterate for text chunks, then read `result()`."""
 
-    def __init__(self, assistant: "Assistant", query: str, decision: Decision, model: str,
-                 conversation_id: int | None, turn_id: int | None, notes: list[str]):
+    def __init__(
+        self,
+        assistant: Assistant,
+        query: str,
+        decision: Decision,
+        model: str,
+        conversation_id: int | None,
+        turn_id: int | None,
+        notes: list[str],
+    ):
         self.query = query
         self.decision = decision  # the final route: local or cloud
         self.model = model
@@ -92,10 +100,18 @@ class Answer:
         store = self._assistant.store
         if self.turn_id is not None:
             store.finish_turn(
-                self.turn_id, answer=self.text, status=status, notes=json.dumps(self.notes),
-                route=self.decision.route, reason=self.decision.reason, score=self.decision.score,
-                model=self.model, prompt_tokens=self.prompt_tokens, tokens=self.tokens,
-                ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s,
+                self.turn_id,
+                answer=self.text,
+                status=status,
+                notes=json.dumps(self.notes),
+                route=self.decision.route,
+                reason=self.decision.reason,
+                score=self.decision.score,
+                model=self.model,
+                prompt_tokens=self.prompt_tokens,
+                tokens=self.tokens,
+                ttft_ms=self.ttft_ms,
+                tokens_per_s=self.tokens_per_s,
                 duration_ms=(time.perf_counter() - self.started) * 1000,
             )
 
@@ -122,8 +138,9 @@ class Assistant:
         self.settings = settings or config.load()
         self.store = store or Store()
         s = self.settings
-        self.router = Router(Thresholds(cloud=s.router_cloud_threshold, local=s.router_local_threshold,
-                                        prior=s.router_prior))
+        self.router = Router(
+            Thresholds(cloud=s.router_cloud_threshold, local=s.router_local_threshold, prior=s.router_prior)
+        )
         self.embedder = shared_embedder()
         self._student: Student | None = None
         self._teacher = None
@@ -138,7 +155,7 @@ class Assistant:
 
     def student(self) -> Student:
         """The active student, reloaded when another version became active since the last query."""
-        from model import registry  # the one import from model/ at query time
+        from assistant.models import registry
 
         version = registry.active()
         if self._student is None or self._student.name != version.name:
@@ -147,9 +164,13 @@ class Assistant:
             self._student = None
             self._index = None  # outcomes are per student version
             self._student = Student(
-                version.path, name=version.name, system_prompt=config.system_prompt(self.settings),
-                temperature=self.settings.temperature, top_p=self.settings.top_p,
-                context_tokens=self.settings.context_tokens, cache_dir=config.home() / "cache" / "prompts",
+                version.path,
+                name=version.name,
+                system_prompt=config.system_prompt(self.settings),
+                temperature=self.settings.temperature,
+                top_p=self.settings.top_p,
+                context_tokens=self.settings.context_tokens,
+                cache_dir=config.home() / "cache" / "prompts",
                 cache_conversations=self.settings.prompt_cache_conversations,
                 adapter_path=version.adapter_path,
             )
@@ -162,9 +183,14 @@ class Assistant:
 
         if self._teacher is None:
             s = self.settings
-            self._teacher = Teacher(key, s.gemini_model, system_prompt=config.system_prompt(s),
-                                    timeout_s=s.teacher_timeout_s, retries=s.teacher_retries,
-                                    max_retry_delay_s=s.teacher_max_retry_delay_s)
+            self._teacher = Teacher(
+                key,
+                s.gemini_model,
+                system_prompt=config.system_prompt(s),
+                timeout_s=s.teacher_timeout_s,
+                retries=s.teacher_retries,
+                max_retry_delay_s=s.teacher_max_retry_delay_s,
+            )
         return self._teacher
 
     def outcome_index(self, version: str) -> OutcomeIndex:
@@ -176,9 +202,17 @@ class Assistant:
 
     # -- one query ----------------------------------------------------------------------
 
-    def answer(self, query: str, conversation_id: int | None = None, *, source: str = "ask",
-               log: bool = True, force: str | None = None, mode: str | None = None,
-               consent: Consent | None = None) -> Answer:
+    def answer(
+        self,
+        query: str,
+        conversation_id: int | None = None,
+        *,
+        source: str = "ask",
+        log: bool = True,
+        force: str | None = None,
+        mode: str | None = None,
+        consent: Consent | None = None,
+    ) -> Answer:
         """Start answering `query`; iterate the returned Answer for its text.
 
         `force` is "local" or "cloud" (--local/--cloud, /local, /cloud); `mode` overrides the
@@ -196,7 +230,8 @@ class Assistant:
         if force == "cloud" and mode == "private":
             raise BadInput(
                 "--cloud needs a Gemini key (set GEMINI_API_KEY or run `apprentice keys set gemini`)."
-                if key is None else "--cloud is refused in private mode; use --mode ask or --mode auto."
+                if key is None
+                else "--cloud is refused in private mode; use --mode ask or --mode auto."
             )
         notes = [why_private] if why_private else []
         student = self.student()
@@ -214,14 +249,29 @@ class Assistant:
         if log:
             if conversation_id is None:
                 conversation_id = self.store.new_conversation(query, source)
-            turn_id = self.store.start_turn(conversation_id, query, source, route=decision.route,
-                                            reason=decision.reason, score=decision.score, model=student.name)
+            turn_id = self.store.start_turn(
+                conversation_id,
+                query,
+                source,
+                route=decision.route,
+                reason=decision.reason,
+                score=decision.score,
+                model=student.name,
+            )
         answer = Answer(self, query, decision, student.name, conversation_id, turn_id, notes)
         answer._flow = self._flow(answer, student, history, mode, key, consent, vector)
         return answer
 
-    def _flow(self, ans: Answer, student: Student, history: list[dict], mode: str, key: str | None,
-              consent: Consent | None, vector) -> Iterator[str]:
+    def _flow(
+        self,
+        ans: Answer,
+        student: Student,
+        history: list[dict],
+        mode: str,
+        key: str | None,
+        consent: Consent | None,
+        vector,
+    ) -> Iterator[str]:
         messages = history + [{"role": "user", "content": ans.query}]
         conversation = str(ans.conversation_id) if ans.conversation_id is not None else None
         decision = ans.decision
@@ -230,12 +280,14 @@ class Assistant:
             tried = self._try_student(ans, student, messages, conversation)
             confidence = tried[1]
             if ans.cancelled or confidence >= self.cascade_min_logprob:
-                ans.decision = Decision("local", decision.score,
-                                        f"{decision.reason}; the student was sure (mean log-prob {confidence:.2f})")
+                ans.decision = Decision(
+                    "local", decision.score, f"{decision.reason}; the student was sure (mean log-prob {confidence:.2f})"
+                )
                 yield tried[0]
                 return
-            decision = ans.decision = Decision("cloud", decision.score,
-                                               f"{decision.reason}; the student was unsure (mean log-prob {confidence:.2f})")
+            decision = ans.decision = Decision(
+                "cloud", decision.score, f"{decision.reason}; the student was unsure (mean log-prob {confidence:.2f})"
+            )
         if decision.route == "cloud":
             redactor = Redactor(self.settings.redact_terms)
             sent = [{**m, "content": redactor.redact(m["content"])} for m in messages]
@@ -244,8 +296,11 @@ class Assistant:
                 done = yield from self._ask_teacher(ans, key, redactor, sent, mode, tried, student, vector)
                 if done:
                     return
-            ans.decision = Decision("local", decision.score, decision.reason + (
-                "; kept local" if not allowed else "; the teacher failed, the student answered"))
+            ans.decision = Decision(
+                "local",
+                decision.score,
+                decision.reason + ("; kept local" if not allowed else "; the teacher failed, the student answered"),
+            )
         ans.model = student.name
         if tried is not None:
             yield tried[0]
@@ -255,8 +310,9 @@ class Assistant:
     # -- the student ------------------------------------------------------------------------
 
     def _stream_student(self, ans: Answer, student: Student, messages, conversation) -> Iterator[str]:
-        gen = ans._generation = student.generate(messages, conversation=conversation,
-                                                 max_tokens=self.settings.max_tokens)
+        gen = ans._generation = student.generate(
+            messages, conversation=conversation, max_tokens=self.settings.max_tokens
+        )
         if ans.cancelled:
             gen.cancel()
         try:
@@ -285,7 +341,7 @@ class Assistant:
         if mode == "auto":
             cap = self.settings.teacher_daily_cap
             midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            if self.store.teacher_calls_since(midnight.astimezone(dt.timezone.utc).isoformat(), "auto") >= cap:
+            if self.store.teacher_calls_since(midnight.astimezone(dt.UTC).isoformat(), "auto") >= cap:
                 ans.note(f"Today's limit of {cap} Gemini queries in auto mode is reached; the student answered.")
                 return False
             return True
@@ -299,17 +355,25 @@ class Assistant:
             return True
         return False
 
-    def _ask_teacher(self, ans: Answer, key: str, redactor: Redactor, sent: list[dict], mode: str,
-                     tried, student: Student, vector):
+    def _ask_teacher(
+        self, ans: Answer, key: str, redactor: Redactor, sent: list[dict], mode: str, tried, student: Student, vector
+    ):
         """Stream the teacher's answer, restored; True if it answered whole. Records what left."""
         from assistant.teacher import TeacherError
 
         teacher = self.teacher(key)
         record = dict(
-            turn_id=ans.turn_id, query_sent=sent[-1]["content"], messages_sent=json.dumps(sent),
-            redactions=json.dumps(redactor.found), teacher_model=teacher.model, consent=mode,
-            score=ans.decision.score, reason=ans.decision.reason, student_version=student.name,
-            student_answer=tried[0] if tried else None, student_confidence=tried[1] if tried else None,
+            turn_id=ans.turn_id,
+            query_sent=sent[-1]["content"],
+            messages_sent=json.dumps(sent),
+            redactions=json.dumps(redactor.found),
+            teacher_model=teacher.model,
+            consent=mode,
+            score=ans.decision.score,
+            reason=ans.decision.reason,
+            student_version=student.name,
+            student_answer=tried[0] if tried else None,
+            student_confidence=tried[1] if tried else None,
         )
         if redactor.found:
             ans.note("Sent redacted: " + ", ".join(f"{n} {k.lower()}" for k, n in redactor.found.items()) + ".")
@@ -328,8 +392,9 @@ class Assistant:
                 yield tail
         except TeacherError as exc:
             usage = teacher.usage
-            self.store.add_example(**record, status="failed", error=str(exc), teacher_answer=raw or None,
-                                   latency_ms=usage.latency_ms)
+            self.store.add_example(
+                **record, status="failed", error=str(exc), teacher_answer=raw or None, latency_ms=usage.latency_ms
+            )
             if ans.cancelled:
                 ans.model = teacher.model
                 return True
@@ -342,33 +407,55 @@ class Assistant:
         ans.tokens, ans.ttft_ms, ans.tokens_per_s = usage.answer_tokens or 0, usage.ttft_ms, usage.tokens_per_s
         ans.prompt_tokens = usage.prompt_tokens
         example_id = self.store.add_example(
-            **record, status="ok", teacher_answer=raw, prompt_tokens=usage.prompt_tokens,
-            answer_tokens=usage.answer_tokens, latency_ms=usage.latency_ms,
+            **record,
+            status="ok",
+            teacher_answer=raw,
+            prompt_tokens=usage.prompt_tokens,
+            answer_tokens=usage.answer_tokens,
+            latency_ms=usage.latency_ms,
         )
         if tried is not None:
             self._learn(ans, student, tried[0], raw, example_id, vector)
         return True
 
-    def _learn(self, ans: Answer, student: Student, student_answer: str, teacher_answer: str,
-               example_id: int, vector) -> None:
+    def _learn(
+        self, ans: Answer, student: Student, student_answer: str, teacher_answer: str, example_id: int, vector
+    ) -> None:
         """The student answered too: judge it against the teacher, so similar queries route better."""
         from assistant.judge import judge
 
-        verdict = judge(student_answer, teacher_answer, embedder=self.embedder,
-                        agree_similarity=self.settings.judge_agree_similarity)
+        verdict = judge(
+            student_answer,
+            teacher_answer,
+            embedder=self.embedder,
+            agree_similarity=self.settings.judge_agree_similarity,
+        )
         if vector is None:
             vector = self.embedder.encode([ans.query])[0]
-        self.store.add_outcome(query=ans.query, embedding=vector.tobytes(), student_version=student.name,
-                               wrong=int(not verdict.agree), origin="judged", similarity=verdict.similarity,
-                               turn_id=ans.turn_id, example_id=example_id)
+        self.store.add_outcome(
+            query=ans.query,
+            embedding=vector.tobytes(),
+            student_version=student.name,
+            wrong=int(not verdict.agree),
+            origin="judged",
+            similarity=verdict.similarity,
+            turn_id=ans.turn_id,
+            example_id=example_id,
+        )
 
     def mark_bad(self, turn_id: int) -> dict:
         """The user says an answer was wrong: never train on it; if the student gave it, learn to route."""
         turn = self.store.mark_bad(turn_id)
         if turn["route"] == "local":
             vector = self.embedder.encode([turn["query"]])[0]
-            self.store.add_outcome(query=turn["query"], embedding=vector.tobytes(), student_version=turn["model"],
-                                   wrong=1, origin="marked_bad", turn_id=turn_id)
+            self.store.add_outcome(
+                query=turn["query"],
+                embedding=vector.tobytes(),
+                student_version=turn["model"],
+                wrong=1,
+                origin="marked_bad",
+                turn_id=turn_id,
+            )
         return turn
 
     def close(self) -> None:

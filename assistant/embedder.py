@@ -26,7 +26,7 @@ class Embedder:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> "Embedder":
+    def start(self) -> Embedder:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._load, name="embedder", daemon=True)
@@ -67,7 +67,9 @@ class Embedder:
         self._done.wait()
         if self._model is None:
             raise RuntimeError(f"the embedding model could not be loaded ({self._error})")
-        return np.asarray(self._model.encode(texts, normalize_embeddings=True, show_progress_bar=False), dtype=np.float32)
+        return np.asarray(
+            self._model.encode(texts, normalize_embeddings=True, show_progress_bar=False), dtype=np.float32
+        )
 
 
 _shared = Embedder()

@@ -42,8 +42,34 @@ def numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:[.,]\d+)?", text))
 
 
-SENTENCE_STARTERS = {"The", "A", "An", "It", "Its", "This", "That", "There", "These", "Those", "In", "At", "On",
-                     "Yes", "No", "Sure", "Of", "To", "For", "As", "I", "You", "We", "They", "He", "She"}
+SENTENCE_STARTERS = {
+    "The",
+    "A",
+    "An",
+    "It",
+    "Its",
+    "This",
+    "That",
+    "There",
+    "These",
+    "Those",
+    "In",
+    "At",
+    "On",
+    "Yes",
+    "No",
+    "Sure",
+    "Of",
+    "To",
+    "For",
+    "As",
+    "I",
+    "You",
+    "We",
+    "They",
+    "He",
+    "She",
+}
 
 
 def names(text: str) -> set[str]:
@@ -51,8 +77,9 @@ def names(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"\b[A-Z][a-zA-Z]+", text) if w not in SENTENCE_STARTERS}
 
 
-def judge(student: str, teacher: str, *, embedder: Embedder | None = None,
-          agree_similarity: float = AGREE_SIMILARITY) -> Verdict:
+def judge(
+    student: str, teacher: str, *, embedder: Embedder | None = None, agree_similarity: float = AGREE_SIMILARITY
+) -> Verdict:
     student, teacher = student.strip(), teacher.strip()
     if not student:
         return Verdict(False, 0.0, "the student gave no answer")
@@ -60,8 +87,9 @@ def judge(student: str, teacher: str, *, embedder: Embedder | None = None,
     similarity = float(a @ b)
     if len(_words(teacher)) <= SHORT_ANSWER_WORDS:
         agree = contains_reference(student, teacher)
-        return Verdict(agree, similarity, "contains the teacher's short answer" if agree
-                       else "misses the teacher's short answer")
+        return Verdict(
+            agree, similarity, "contains the teacher's short answer" if agree else "misses the teacher's short answer"
+        )
     agree = similarity >= agree_similarity
     if agree and len(_words(teacher)) <= FACT_ANSWER_WORDS:
         # "3 kg is 1.36 lb" reads much like "3 kg is 6.61 lb", and "Sydney" like "Canberra":

@@ -9,7 +9,9 @@ def query_options(fn):
     """The options every way of asking shares (ask, voice): mode, route, conversation, log, decoding."""
     options = [
         click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode (default: from config)."),
-        click.option("--local", "force", flag_value="local", help="Answer with the local student, whatever the router says."),
+        click.option(
+            "--local", "force", flag_value="local", help="Answer with the local student, whatever the router says."
+        ),
         click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key)."),
         click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation."),
         click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID."),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 
 def _luhn(digits: str) -> bool:
@@ -67,7 +67,11 @@ PATTERNS: list[tuple[str, re.Pattern, object]] = [
     ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"), _iban_ok),
     ("CARD", re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), _card_ok),
     ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b"), _ip_ok),
-    ("PHONE", re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)"), _phone_ok),
+    (
+        "PHONE",
+        re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)"),
+        _phone_ok,
+    ),
 ]
 PLACEHOLDER = re.compile(r"\[(?:EMAIL|IBAN|CARD|IP|PHONE|TERM)_\d+\]")
 
@@ -92,6 +96,7 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         for kind, pattern, valid in PATTERNS:
+
             def replace(m: re.Match, kind=kind, valid=valid) -> str:
                 if PLACEHOLDER.fullmatch(m.group()) or (valid and not valid(m.group())):
                     return m.group()
@@ -100,8 +105,12 @@ class Redactor:
             text = pattern.sub(replace, text)
         if self.terms:  # one pass, longest first, so numbering follows the text
             alternatives = "|".join(map(re.escape, self.terms))
-            text = re.sub(rf"(?<!\w)(?:{alternatives})(?!\w)",
-                          lambda m: self._placeholder("TERM", m.group()), text, flags=re.IGNORECASE)
+            text = re.sub(
+                rf"(?<!\w)(?:{alternatives})(?!\w)",
+                lambda m: self._placeholder("TERM", m.group()),
+                text,
+                flags=re.IGNORECASE,
+            )
         return text
 
     def restore(self, text: str) -> str:

@@ -113,8 +113,15 @@ class Router:
     def __init__(self, thresholds: Thresholds | None = None):
         self.t = thresholds or Thresholds()
 
-    def decide(self, query: str, *, mode: str, force: str | None = None,
-               vector: np.ndarray | None = None, index: OutcomeIndex | None = None) -> Decision:
+    def decide(
+        self,
+        query: str,
+        *,
+        mode: str,
+        force: str | None = None,
+        vector: np.ndarray | None = None,
+        index: OutcomeIndex | None = None,
+    ) -> Decision:
         """`vector` is the query's embedding, `index` the outcomes known for the active student."""
         if force == "local":
             return Decision("local", None, "you asked for the local student")
@@ -137,8 +144,10 @@ class Router:
         closest = index.queries[near[0][0]]
         n_wrong = int(wrong.sum())
         return self._by_score(
-            score, f"{len(near)} similar past quer{'y' if len(near) == 1 else 'ies'}, "
-                   f"{n_wrong} answered wrong by the student (closest: “{closest[:60]}”)")
+            score,
+            f"{len(near)} similar past quer{'y' if len(near) == 1 else 'ies'}, "
+            f"{n_wrong} answered wrong by the student (closest: “{closest[:60]}”)",
+        )
 
     def _by_score(self, score: float, why: str) -> Decision:
         if score >= self.t.cloud:

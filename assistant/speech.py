@@ -140,26 +140,28 @@ class FasterWhisper:
             from faster_whisper import WhisperModel
         except (ImportError, OSError):  # OSError: CTranslate2's shared library would not load
             raise _missing("faster-whisper") from None
-        from model.whisper import pull_whisper
+        from assistant.models.whisper import pull_whisper
 
         path = pull_whisper(say=say)
         try:
             self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=2)
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ApprenticeError(f"Whisper base in {path} would not load ({exc}); remove that folder and run "
-                                  "`apprentice model pull whisper-base` again.") from None
+            raise ApprenticeError(
+                f"Whisper base in {path} would not load ({exc}); remove that folder and run "
+                "`apprentice model pull whisper-base` again."
+            ) from None
 
     def transcribe(self, audio, language: str | None = None) -> str:
         # Segments judged to hold no speech (no_speech_prob > 0.6 and low log-prob) are dropped.
         try:
-            segments, _ = self.model.transcribe(audio, language=language, beam_size=5,
-                                                condition_on_previous_text=False)
+            segments, _ = self.model.transcribe(audio, language=language, beam_size=5, condition_on_previous_text=False)
             return " ".join(s.text.strip() for s in segments).strip()
         except ValueError as exc:
             if "language code" not in str(exc):
                 raise
-            raise BadInput(f"Whisper does not know the language {language!r}; use a code such as en, fr or de, "
-                           "or --language auto.") from None
+            raise BadInput(
+                f"Whisper does not know the language {language!r}; use a code such as en, fr or de, or --language auto."
+            ) from None
 
 
 class MlxWhisper:

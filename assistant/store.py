@@ -14,8 +14,8 @@ import datetime as dt
 import sqlite3
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -34,9 +34,7 @@ def migration(fn):
 
 @migration
 def m001_conversations_and_turns(db: sqlite_utils.Database) -> None:
-    db["conversations"].create(
-        {"id": int, "title": str, "source": str, "created": str, "updated": str}, pk="id"
-    )
+    db["conversations"].create({"id": int, "title": str, "source": str, "created": str, "updated": str}, pk="id")
     db["turns"].create(
         {
             "id": int,
@@ -122,7 +120,7 @@ def m003_example_rationales(db: sqlite_utils.Database) -> None:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
@@ -154,9 +152,7 @@ class Store:
                 if attempt == 0:
                     print("The database is busy in another process; waiting…", file=sys.stderr)
                 time.sleep(0.5)
-        raise ApprenticeError(
-            f"The database {self.path} stayed locked by another process; close it and try again."
-        )
+        raise ApprenticeError(f"The database {self.path} stayed locked by another process; close it and try again.")
 
     def _migrate(self) -> None:
         with self.db.conn:
@@ -179,9 +175,11 @@ class Store:
     def new_conversation(self, title: str, source: str) -> int:
         created = now()
         return self._write(
-            lambda: self.db["conversations"]
-            .insert({"title": title[:80], "source": source, "created": created, "updated": created})
-            .last_pk
+            lambda: (
+                self.db["conversations"]
+                .insert({"title": title[:80], "source": source, "created": created, "updated": created})
+                .last_pk
+            )
         )
 
     def conversation_exists(self, conversation_id: int) -> bool:
@@ -282,10 +280,13 @@ class Store:
         return self._write(lambda: self.db["outcomes"].insert({"created": now(), **fields}).last_pk)
 
     def outcomes(self, student_version: str, after_id: int = 0) -> list[dict]:
-        return list(self.db.query(
-            "SELECT id, query, embedding, wrong, origin FROM outcomes WHERE student_version = ? AND id > ? ORDER BY id",
-            [student_version, after_id],
-        ))
+        return list(
+            self.db.query(
+                "SELECT id, query, embedding, wrong, origin FROM outcomes"
+                " WHERE student_version = ? AND id > ? ORDER BY id",
+                [student_version, after_id],
+            )
+        )
 
     def mark_bad(self, turn_id: int) -> dict:
         """Mark a turn's answer wrong; its teacher example, if any, is never trained on."""
@@ -349,18 +350,23 @@ class Store:
         `source` and `turn_query` come from its turn, None when the turn was removed from the log
         or never kept in it (--no-log); `turn_bad` is 1 when the user marked the answer wrong.
         A turn id is reused after the newest turn is removed: a turn newer than the example is not its own."""
-        return list(self.db.query(
-            "SELECT e.*, t.id AS turn_found, t.source AS source, t.query AS turn_query, t.bad AS turn_bad"
-            " FROM examples e LEFT JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
-            " WHERE e.status = 'ok' ORDER BY e.id"
-        ))
+        return list(
+            self.db.query(
+                "SELECT e.*, t.id AS turn_found, t.source AS source, t.query AS turn_query, t.bad AS turn_bad"
+                " FROM examples e LEFT JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
+                " WHERE e.status = 'ok' ORDER BY e.id"
+            )
+        )
 
     def trainable_example_ids(self) -> set[int]:
         """Examples still in the log and not marked wrong: what a distilled version may have learned from."""
-        return {row[0] for row in self.db.execute(
-            "SELECT e.id FROM examples e JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
-            " WHERE e.status = 'ok' AND e.bad = 0 AND t.bad = 0"
-        )}
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT e.id FROM examples e JOIN turns t ON t.id = e.turn_id AND t.created <= e.created"
+                " WHERE e.status = 'ok' AND e.bad = 0 AND t.bad = 0"
+            )
+        }
 
     def add_rationale(self, example_id: int, **fields) -> int:
         """Record a request for a rationale (it left the machine like any other) and its answer."""
@@ -368,17 +374,23 @@ class Store:
 
     def rationales(self) -> dict[int, str]:
         """The teacher's rationale answers, newest per example: {example_id: answer as received}."""
-        return {row[0]: row[1] for row in self.db.execute(
-            "SELECT rationale_for, teacher_answer FROM examples WHERE status = 'rationale'"
-            " AND rationale_for IS NOT NULL AND teacher_answer IS NOT NULL ORDER BY id"
-        )}
+        return {
+            row[0]: row[1]
+            for row in self.db.execute(
+                "SELECT rationale_for, teacher_answer FROM examples WHERE status = 'rationale'"
+                " AND rationale_for IS NOT NULL AND teacher_answer IS NOT NULL ORDER BY id"
+            )
+        }
 
     def outcomes_with_answers(self, student_version: str) -> list[dict]:
         """A version's outcomes, newest first, each with the teacher's answer when it was judged against one."""
-        return list(self.db.query(
-            "SELECT o.*, e.teacher_answer FROM outcomes o LEFT JOIN examples e ON e.id = o.example_id"
-            " WHERE o.student_version = ? ORDER BY o.id DESC", [student_version]
-        ))
+        return list(
+            self.db.query(
+                "SELECT o.*, e.teacher_answer FROM outcomes o LEFT JOIN examples e ON e.id = o.example_id"
+                " WHERE o.student_version = ? ORDER BY o.id DESC",
+                [student_version],
+            )
+        )
 
 
 def _fts_query(text: str) -> str:

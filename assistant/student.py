@@ -11,8 +11,8 @@ reads the new turn instead of the whole history.
 
 from __future__ import annotations
 
-import json
 import gc
+import json
 import queue
 import sys
 import threading
@@ -159,9 +159,7 @@ class Student:
 
         self._mx = mx
         if not (self.path / "config.json").exists():
-            raise ModelMissing(
-                f"The student model at {self.path} is missing; run `apprentice model pull` to fetch it."
-            )
+            raise ModelMissing(f"The student model at {self.path} is missing; run `apprentice model pull` to fetch it.")
         try:
             with LOAD_LOCK:
                 adapter = str(self.adapter_path) if self.adapter_path else None
@@ -329,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     gen = student.generate([{"role": "user", "content": argv[1]}])
     for token in gen:
         print(token.text, end="", flush=True)
-    print(f"\n[{gen.stats.tokens} tokens, {gen.stats.ttft_ms:.0f} ms to first, {gen.stats.tokens_per_s or 0:.1f} tok/s]")
+    print(
+        f"\n[{gen.stats.tokens} tokens, {gen.stats.ttft_ms:.0f} ms to first, {gen.stats.tokens_per_s or 0:.1f} tok/s]"
+    )
     return 0
 
 

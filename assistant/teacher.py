@@ -17,8 +17,8 @@ import random
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 
@@ -53,8 +53,16 @@ def _retry_delay(exc) -> float | None:
 class Teacher:
     """Streams Gemini's answer to a list of chat messages (role user/assistant)."""
 
-    def __init__(self, key: str, model: str = "gemini-2.5-flash", *, system_prompt: str = "",
-                 timeout_s: float = 60.0, retries: int = 3, max_retry_delay_s: float = 10.0):
+    def __init__(
+        self,
+        key: str,
+        model: str = "gemini-2.5-flash",
+        *,
+        system_prompt: str = "",
+        timeout_s: float = 60.0,
+        retries: int = 3,
+        max_retry_delay_s: float = 10.0,
+    ):
         from google import genai
         from google.genai import types
 

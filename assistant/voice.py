@@ -15,8 +15,8 @@ import re
 import select
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 
@@ -39,9 +39,18 @@ def is_goodbye(transcript: str) -> bool:
 class Voice:
     """One voice session: a recognizer, a speaker (or None) and the Assistant they talk through."""
 
-    def __init__(self, assistant, recognizer, speaker, *, language: str | None = None, log: bool = True,
-                 force: str | None = None, mode: str | None = None,
-                 consent: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        assistant,
+        recognizer,
+        speaker,
+        *,
+        language: str | None = None,
+        log: bool = True,
+        force: str | None = None,
+        mode: str | None = None,
+        consent: Callable[[str], bool] | None = None,
+    ):
         self.assistant = assistant
         self.recognizer = recognizer
         self.speaker = speaker
@@ -54,8 +63,15 @@ class Voice:
 
         return speech.transcribe(self.recognizer, audio, self.language)
 
-    def ask(self, audio, conversation_id: int | None = None, *, stream: bool = True,
-            tts_out: Path | None = None, heard: tuple[str, float] | None = None) -> dict:
+    def ask(
+        self,
+        audio,
+        conversation_id: int | None = None,
+        *,
+        stream: bool = True,
+        tts_out: Path | None = None,
+        heard: tuple[str, float] | None = None,
+    ) -> dict:
         """Transcribe one recording, answer it and speak the answer: the `--json` object.
 
         With `stream`, the transcript, the answer and notes are printed as they come.
@@ -81,10 +97,16 @@ class Voice:
         if stream:
             self._notes(result["notes"], seen)
         audio_s = len(audio) / speech.SAMPLE_RATE
-        return {**result, "transcript": text, "stt_ms": round(stt_ms, 1),
-                "tts_ms": None if tts_ms is None else round(tts_ms, 1), "audio_s": round(audio_s, 3),
-                "stt_rtf": round(stt_ms / 1000 / audio_s, 3), "stt": self.recognizer.name,
-                "tts": self.speaker.name if self.speaker else None}
+        return {
+            **result,
+            "transcript": text,
+            "stt_ms": round(stt_ms, 1),
+            "tts_ms": None if tts_ms is None else round(tts_ms, 1),
+            "audio_s": round(audio_s, 3),
+            "stt_rtf": round(stt_ms / 1000 / audio_s, 3),
+            "stt": self.recognizer.name,
+            "tts": self.speaker.name if self.speaker else None,
+        }
 
     @staticmethod
     def _notes(notes: list[str], seen: int) -> int:
@@ -169,11 +191,14 @@ class Microphone:
         try:
             import sounddevice as sd
         except OSError:  # sounddevice raises "PortAudio library not found"
-            raise ApprenticeError("No audio system: the PortAudio library is missing (on Debian or Ubuntu: "
-                                  "sudo apt install libportaudio2); or answer a recording with --wav FILE.") from None
+            raise ApprenticeError(
+                "No audio system: the PortAudio library is missing (on Debian or Ubuntu: "
+                "sudo apt install libportaudio2); or answer a recording with --wav FILE."
+            ) from None
         except ImportError:
-            raise ApprenticeError("Listening needs sounddevice: pip install 'apprentice[voice]'; "
-                                  "or answer a recording with --wav FILE.") from None
+            raise ApprenticeError(
+                "Listening needs sounddevice: pip install 'apprentice[voice]'; or answer a recording with --wav FILE."
+            ) from None
         try:
             device = sd.query_devices(kind="input")
         except (sd.PortAudioError, ValueError):
@@ -193,8 +218,13 @@ class Microphone:
         block = self.rate // 20  # 50 ms
         heard, floor, quiet_s, total_s, kept = False, None, 0.0, 0.0, []
         try:
-            with self.sd.InputStream(samplerate=self.rate, channels=1, dtype="float32", blocksize=block,
-                                     callback=lambda data, *_: blocks.put(data[:, 0].copy())):
+            with self.sd.InputStream(
+                samplerate=self.rate,
+                channels=1,
+                dtype="float32",
+                blocksize=block,
+                callback=lambda data, *_: blocks.put(data[:, 0].copy()),
+            ):
                 while total_s < self.LONGEST_S and not stop():
                     try:
                         chunk = blocks.get(timeout=0.5)
@@ -239,20 +269,57 @@ def _enter_pressed() -> bool:
 
 
 @click.command("voice")
-@click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
-              help="Answer one recorded question (WAV, any rate or channels) instead of listening.")
-@click.option("--stt", type=click.Choice(["auto", "faster-whisper", "mlx-whisper"]), default="auto", show_default=True,
-              help="Speech recognizer: auto is mlx-whisper on Apple silicon when ready, else faster-whisper.")
-@click.option("--tts", type=click.Choice(["auto", "say", "espeak-ng", "none"]), default="auto", show_default=True,
-              help="Speech engine for the answer: auto is `say` on macOS, else espeak-ng; none stays silent.")
-@click.option("--tts-out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.wav",
-              help="Write the spoken answer to FILE.wav instead of playing it (with --wav).")
-@click.option("--language", metavar="CODE", default="en", show_default=True,
-              help="Language spoken (fr, de…); auto detects it, at about 0.5 s per question.")
+@click.option(
+    "--wav",
+    "wav",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Answer one recorded question (WAV, any rate or channels) instead of listening.",
+)
+@click.option(
+    "--stt",
+    type=click.Choice(["auto", "faster-whisper", "mlx-whisper"]),
+    default="auto",
+    show_default=True,
+    help="Speech recognizer: auto is mlx-whisper on Apple silicon when ready, else faster-whisper.",
+)
+@click.option(
+    "--tts",
+    type=click.Choice(["auto", "say", "espeak-ng", "none"]),
+    default="auto",
+    show_default=True,
+    help="Speech engine for the answer: auto is `say` on macOS, else espeak-ng; none stays silent.",
+)
+@click.option(
+    "--tts-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.wav",
+    help="Write the spoken answer to FILE.wav instead of playing it (with --wav).",
+)
+@click.option(
+    "--language",
+    metavar="CODE",
+    default="en",
+    show_default=True,
+    help="Language spoken (fr, de…); auto detects it, at about 0.5 s per question.",
+)
 @query_options
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object (with --wav).")
-def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conversation_id, json_mode, no_log,
-                  max_tokens, temperature):
+def voice_command(
+    wav,
+    stt,
+    tts,
+    tts_out,
+    language,
+    mode,
+    force,
+    continue_,
+    conversation_id,
+    json_mode,
+    no_log,
+    max_tokens,
+    temperature,
+):
     """Ask by voice: the question is transcribed on this machine, the answer printed and spoken.
 
     Without --wav, push-to-talk: press Enter, ask, and Enter or a pause ends the question;
@@ -266,7 +333,7 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
     """
     from assistant import speech
     from assistant.cli import emit_json
-    from model.pull import ensure_default
+    from assistant.models.pull import ensure_default
 
     if wav is None and (json_mode or tts_out):
         raise BadInput("--json and --tts-out answer one recording: add --wav FILE.")
@@ -296,8 +363,15 @@ def voice_command(wav, stt, tts, tts_out, language, mode, force, continue_, conv
 
     assistant = Assistant(settings)
     conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, _say)
-    voice = Voice(assistant, engine, speaker, language=None if language == "auto" else language,
-                  log=not no_log, force=force, consent=terminal_consent())
+    voice = Voice(
+        assistant,
+        engine,
+        speaker,
+        language=None if language == "auto" else language,
+        log=not no_log,
+        force=force,
+        consent=terminal_consent(),
+    )
     try:
         if microphone is not None:
             voice.converse(microphone.listen)

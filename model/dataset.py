@@ -96,14 +96,20 @@ class Dataset:
         for ex in self.train if split == "train" else self.heldout:
             out.append({"messages": system + ex.messages + [{"role": "assistant", "content": ex.answer}]})
             if rationales and split == "train" and parse_rationale(ex.rationale):
-                asked = ex.messages[:-1] + [{"role": "user", "content": f"{ex.messages[-1]['content']}\n\n{RATIONALE_REQUEST}"}]
+                asked = ex.messages[:-1] + [
+                    {"role": "user", "content": f"{ex.messages[-1]['content']}\n\n{RATIONALE_REQUEST}"}
+                ]
                 out.append({"messages": system + asked + [{"role": "assistant", "content": ex.rationale}]})
         return out
 
     def summary(self) -> dict:
         return {
-            "examples": len(self), "train": len(self.train), "heldout": len(self.heldout),
-            "sources": self.sources(), "left_out": dict(self.left_out.most_common()), "hash": self.hash,
+            "examples": len(self),
+            "train": len(self.train),
+            "heldout": len(self.heldout),
+            "sources": self.sources(),
+            "left_out": dict(self.left_out.most_common()),
+            "hash": self.hash,
             "rationales": sum(1 for ex in self.train if parse_rationale(ex.rationale)),
         }
 
@@ -194,9 +200,16 @@ class _NearDuplicates:
                 yield int(i), int(j)
 
 
-def build(store=None, *, exclude: list[Path | str] | None = None, exclude_rows: list[dict] | None = None,
-          embedder=None, heldout_fraction: float = HELDOUT_FRACTION, dedup_similarity: float = DEDUP_SIMILARITY,
-          include_shipped_test: bool = True) -> Dataset:
+def build(
+    store=None,
+    *,
+    exclude: list[Path | str] | None = None,
+    exclude_rows: list[dict] | None = None,
+    embedder=None,
+    heldout_fraction: float = HELDOUT_FRACTION,
+    dedup_similarity: float = DEDUP_SIMILARITY,
+    include_shipped_test: bool = True,
+) -> Dataset:
     """The dataset the log gives now. `exclude` names task files (JSONL) whose queries must stay out,
     `exclude_rows` gives such queries directly; the shipped benchmark test file is always excluded."""
     from assistant.judge import contains_reference
@@ -228,9 +241,15 @@ def build(store=None, *, exclude: list[Path | str] | None = None, exclude_rows: 
         if LIVE.search(messages[-1]["content"]):
             left["needs live information"] += 1
             continue
-        ex = Example(id=row["id"], messages=messages, answer=answer, source=row["source"] or "unknown",
-                     created=row["created"], query=row["turn_query"] or messages[-1]["content"],
-                     rationale=rationales.get(row["id"]))
+        ex = Example(
+            id=row["id"],
+            messages=messages,
+            answer=answer,
+            source=row["source"] or "unknown",
+            created=row["created"],
+            query=row["turn_query"] or messages[-1]["content"],
+            rationale=rationales.get(row["id"]),
+        )
         k = key(ex.text)
         if k in candidates:
             left["duplicate"] += 1
@@ -261,8 +280,10 @@ def build(store=None, *, exclude: list[Path | str] | None = None, exclude_rows: 
         contaminated = set()
         for i, j in near.pairs(texts, [t["query"] for t in task_list]):
             task = task_list[j]
-            if i not in contaminated and (near.same_answer(examples[i].answer, task.get("answer", task["reference"]))
-                                          or contains_reference(examples[i].answer, task["reference"])):
+            if i not in contaminated and (
+                near.same_answer(examples[i].answer, task.get("answer", task["reference"]))
+                or contains_reference(examples[i].answer, task["reference"])
+            ):
                 contaminated.add(i)
         left["in a benchmark test file"] += len(contaminated)
         examples = [ex for i, ex in enumerate(examples) if i not in contaminated]
@@ -292,8 +313,10 @@ def build(store=None, *, exclude: list[Path | str] | None = None, exclude_rows: 
 def describe(ds: Dataset) -> str:
     """The dataset for a person: counts, then every example (train and held-out)."""
     s = ds.summary()
-    lines = [f"{s['examples']} examples: {s['train']} to train on, {s['heldout']} held out to evaluate "
-             f"(dataset {s['hash']})."]
+    lines = [
+        f"{s['examples']} examples: {s['train']} to train on, {s['heldout']} held out to evaluate "
+        f"(dataset {s['hash']})."
+    ]
     if s["sources"]:
         lines.append("By source: " + ", ".join(f"{k} {v}" for k, v in s["sources"].items()) + ".")
     if s["left_out"]:

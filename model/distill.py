@@ -73,8 +73,9 @@ HELP = {  # each option's default is the `distill_<name>` setting (assistant/con
     "rejudge_seconds": "time allowed for re-judging the router's outcomes after a promotion",
     "seed": "random seed: adapter initialisation and example order",
 }
-RATIONALE_SYSTEM = ("Before the answer, give a short rationale. Reply in exactly two lines: "
-                    "'Rationale: …' and then 'Answer: …'.")
+RATIONALE_SYSTEM = (
+    "Before the answer, give a short rationale. Reply in exactly two lines: 'Rationale: …' and then 'Answer: …'."
+)
 
 
 # -- progress --------------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ class Progress:
     or nothing but notes ("none")."""
 
     @classmethod
-    def for_flags(cls, progress: str, json_out: bool) -> "Progress":
+    def for_flags(cls, progress: str, json_out: bool) -> Progress:
         """--progress as given, except that rich bars stay off when --json goes to a script."""
         return cls("none" if progress == "rich" and json_out and not sys.stderr.isatty() else progress)
 
@@ -96,13 +97,28 @@ class Progress:
         self._started = False  # the bars show from the first task on
         if style == "rich":
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import (
+                Progress as Bars,
+            )
 
             self.console = Console(stderr=True)
-            self._bars = Bars(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
-                              TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                              TextColumn("{task.fields[info]}"), console=self.console)
+            self._bars = Bars(
+                TextColumn("{task.description:<18}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=self.console,
+            )
 
     def __enter__(self):
         return self
@@ -119,7 +135,7 @@ class Progress:
         else:
             print(text, file=sys.stderr, flush=True)
 
-    def task(self, name: str, total: int, done: int = 0) -> "Task":
+    def task(self, name: str, total: int, done: int = 0) -> Task:
         return Task(self, name, total, done)
 
 
@@ -141,8 +157,19 @@ class Task:
             self.progress._bars.update(self._id, advance=n, info=text)
         elif self.progress.style == "jsonl":
             rate = (time.monotonic() - self.started) / max(1, self.done - self.start_done)
-            print(json.dumps({"phase": self.name, "done": self.done, "total": self.total,
-                              "eta_s": round(rate * (self.total - self.done), 1), **info}), file=sys.stderr, flush=True)
+            print(
+                json.dumps(
+                    {
+                        "phase": self.name,
+                        "done": self.done,
+                        "total": self.total,
+                        "eta_s": round(rate * (self.total - self.done), 1),
+                        **info,
+                    }
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 # -- options -------------------------------------------------------------------------------------------
@@ -153,26 +180,53 @@ def parser() -> argparse.ArgumentParser:
         prog="apprentice distill",
         description="Fine-tune the student on the teacher's logged answers; promote it only if it does better.",
     )
-    p.add_argument("--dry-run", action="store_true", help="print the dataset it would train on, with counts per source; train nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the dataset it would train on, with counts per source; train nothing",
+    )
     p.add_argument("--resume", action="store_true", help="continue the interrupted run from its last saved step")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich", help="how progress shows on stderr")
-    p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=None,
-                   help="ask the teacher for a short rationale to each training example and learn it as a second task")
-    p.add_argument("--exclude", action="append", default=[], metavar="TEST.jsonl",
-                   help="a benchmark test file whose queries must stay out (the shipped one always does)")
-    p.add_argument("--references", action="append", default=[], metavar="TASKS.jsonl",
-                   help="benchmark lines whose checks score the held-out queries they match")
-    p.add_argument("--rejudge-trained", action=argparse.BooleanOptionalAction, default=None,
-                   help="re-judge the outcomes of examples the candidate trained on too (answers learned by heart "
-                        "make the router over-trust the student on similar queries; default: off)")
+    p.add_argument(
+        "--rationales",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask the teacher for a short rationale to each training example and learn it as a second task",
+    )
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="TEST.jsonl",
+        help="a benchmark test file whose queries must stay out (the shipped one always does)",
+    )
+    p.add_argument(
+        "--references",
+        action="append",
+        default=[],
+        metavar="TASKS.jsonl",
+        help="benchmark lines whose checks score the held-out queries they match",
+    )
+    p.add_argument(
+        "--rejudge-trained",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="re-judge the outcomes of examples the candidate trained on too (answers learned by heart "
+        "make the router over-trust the student on similar queries; default: off)",
+    )
     defaults = config.Settings()
     for name, text in HELP.items():
         default = getattr(defaults, f"distill_{name}")
         flag = "--" + name.replace("_", "-")
         metavar = {int: "N", float: "X", str: "NAME"}[type(default)]
-        p.add_argument(flag, type=type(default), default=None, metavar=metavar,
-                       help=f"{text} (setting distill_{name}, default {default})")
+        p.add_argument(
+            flag,
+            type=type(default),
+            default=None,
+            metavar=metavar,
+            help=f"{text} (setting distill_{name}, default {default})",
+        )
     return p
 
 
@@ -196,8 +250,8 @@ def waiting(store=None) -> dict:
     """What the chat app's /distill shows before a run, cheaply (no embeddings): teacher answers
     that may be trained on, how many the active student has not learned from, and whether an
     interrupted run can be resumed."""
+    from assistant.models import registry
     from assistant.store import Store
-    from model import registry
 
     usable = (store or Store()).trainable_example_ids()
     try:
@@ -205,14 +259,18 @@ def waiting(store=None) -> dict:
     except ApprenticeError:
         learned = set()
     pending = interrupted()
-    return {"examples": len(usable), "new": len(usable - learned),
-            "interrupted": None if pending is None else {"version": pending[1]["name"], "step": pending[1]["done_iters"],
-                                                         "steps": pending[1]["iters"]}}
+    return {
+        "examples": len(usable),
+        "new": len(usable - learned),
+        "interrupted": None
+        if pending is None
+        else {"version": pending[1]["name"], "step": pending[1]["done_iters"], "steps": pending[1]["iters"]},
+    }
 
 
 def interrupted() -> tuple[Path, dict] | None:
     """The newest staging folder of a run that did not finish, with its state."""
-    from model import registry
+    from assistant.models import registry
 
     root = registry.models_dir()
     found = []
@@ -244,8 +302,9 @@ def _read_jsonl(path: Path) -> list[dict]:
 def run(args: argparse.Namespace, progress: Progress) -> dict:
     """The whole distillation; returns the result object (`--json` prints it)."""
     blas.ensure()
+    from assistant.models import registry
     from assistant.store import Store
-    from model import dataset, registry
+    from model import dataset
 
     settings = config.load()
     opts = options(args, settings)
@@ -263,8 +322,12 @@ def run(args: argparse.Namespace, progress: Progress) -> dict:
         state.setdefault("resumed_from", []).append(state["done_iters"])
         _write_state(folder, state)
     else:
-        ds = dataset.build(store, exclude=args.exclude, heldout_fraction=opts["heldout_fraction"],
-                           dedup_similarity=opts["dedup_similarity"])
+        ds = dataset.build(
+            store,
+            exclude=args.exclude,
+            heldout_fraction=opts["heldout_fraction"],
+            dedup_similarity=opts["dedup_similarity"],
+        )
         result = {"status": "dry_run", "dataset": ds.summary(), "notes": notes}
         if args.dry_run:
             result["listing"] = dataset.describe(ds)
@@ -274,8 +337,10 @@ def run(args: argparse.Namespace, progress: Progress) -> dict:
             return {**result, "status": "too_few", "needed": needed, "min_examples": opts["min_examples"]}
         if pending is not None:
             shutil.rmtree(pending[0], ignore_errors=True)
-            notes.append(f"The interrupted run {pending[1]['name']} was discarded for a new one "
-                         "(`apprentice distill --resume` continues one instead).")
+            notes.append(
+                f"The interrupted run {pending[1]['name']} was discarded for a new one "
+                "(`apprentice distill --resume` continues one instead)."
+            )
         if opts["rationales"]:
             ask_rationales(store, ds, settings, progress, notes)
         folder, state = _prepare(ds, active, opts, settings, args)
@@ -288,7 +353,8 @@ def run(args: argparse.Namespace, progress: Progress) -> dict:
 
 def _prepare(ds, active, opts: dict, settings, args) -> tuple[Path, dict]:
     """A staging folder with the dataset's files and the run's state."""
-    from model import dataset, registry
+    from assistant.models import registry
+    from model import dataset
 
     system_prompt = config.system_prompt(settings)
     train_rows = ds.rows("train", system_prompt, rationales=opts["rationales"])
@@ -307,25 +373,55 @@ def _prepare(ds, active, opts: dict, settings, args) -> tuple[Path, dict]:
     items = []
     for ex in heldout:
         ref = references.get(dataset.key(ex.messages[-1]["content"])) if len(ex.messages) == 1 else None
-        items.append({"messages": ex.messages, "reference": ref["reference"] if ref else ex.answer, "example_id": ex.id,
-                      "check": ref["check"] if ref else None, "tolerance": ref.get("tolerance") if ref else None,
-                      "threshold": ref.get("threshold") if ref else None, "family": ref["family"] if ref else None})
+        items.append(
+            {
+                "messages": ex.messages,
+                "reference": ref["reference"] if ref else ex.answer,
+                "example_id": ex.id,
+                "check": ref["check"] if ref else None,
+                "tolerance": ref.get("tolerance") if ref else None,
+                "threshold": ref.get("threshold") if ref else None,
+                "family": ref["family"] if ref else None,
+            }
+        )
     name = registry.next_name("distill")
     folder = registry.staging_folder(name)
     _write_jsonl(folder / "train.jsonl", train_rows)
     _write_jsonl(folder / "valid.jsonl", valid_rows)
     _write_jsonl(folder / "heldout.jsonl", items)
     state = {
-        "name": name, "parent": active.name, "base": str(active.path), "bits": active.bits,
+        "name": name,
+        "parent": active.name,
+        "base": str(active.path),
+        "bits": active.bits,
         "dataset": {**ds.summary(), "example_ids": sorted(ex.id for ex in ds.examples), "train_rows": len(train_rows)},
-        "hyperparameters": {k: opts[k] for k in ("fine_tune_type", "num_layers", "lora_rank", "lora_scale",
-                                                  "learning_rate", "epochs", "max_seq_length", "seed", "rationales")}
-                           | {"batch_size": batch, "iters": iters, "dropout": 0.0},
-        "evaluation": {k: opts[k] for k in ("margin", "eval_limit", "eval_max_tokens", "rejudge_seconds",
-                                            "rejudge_trained")},
+        "hyperparameters": {
+            k: opts[k]
+            for k in (
+                "fine_tune_type",
+                "num_layers",
+                "lora_rank",
+                "lora_scale",
+                "learning_rate",
+                "epochs",
+                "max_seq_length",
+                "seed",
+                "rationales",
+            )
+        }
+        | {"batch_size": batch, "iters": iters, "dropout": 0.0},
+        "evaluation": {
+            k: opts[k] for k in ("margin", "eval_limit", "eval_max_tokens", "rejudge_seconds", "rejudge_trained")
+        },
         "trained_ids": sorted(ex.id for ex in ds.train),
-        "iters": iters, "done_iters": 0, "save_every": opts["save_every"], "losses": [], "val_loss": {}, "trained": False,
-        "train_seconds": 0.0, "blas": blas.ensure(),
+        "iters": iters,
+        "done_iters": 0,
+        "save_every": opts["save_every"],
+        "losses": [],
+        "val_loss": {},
+        "trained": False,
+        "train_seconds": 0.0,
+        "blas": blas.ensure(),
     }
     _write_state(folder, state)
     return folder, state
@@ -343,11 +439,18 @@ def ask_rationales(store, ds, settings, progress: Progress, notes: list[str]) ->
     key = privacy.gemini_key()
     mode = settings.mode or ("ask" if key else "private")
     if key is None or mode == "private":
-        raise ApprenticeError("--rationales asks the teacher again for each example, which needs a Gemini key and a "
-                              "mode other than private; run without --rationales to train on the answers alone.")
-    teacher = Teacher(key, settings.gemini_model, system_prompt=f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}",
-                      timeout_s=settings.teacher_timeout_s, retries=settings.teacher_retries,
-                      max_retry_delay_s=settings.teacher_max_retry_delay_s)
+        raise ApprenticeError(
+            "--rationales asks the teacher again for each example, which needs a Gemini key and a "
+            "mode other than private; run without --rationales to train on the answers alone."
+        )
+    teacher = Teacher(
+        key,
+        settings.gemini_model,
+        system_prompt=f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}",
+        timeout_s=settings.teacher_timeout_s,
+        retries=settings.teacher_retries,
+        max_retry_delay_s=settings.teacher_max_retry_delay_s,
+    )
     progress.say(f"Asking the teacher for {len(todo)} rationale(s); the already-sent redacted queries go again.")
     task = progress.task("rationales", len(todo))
     failed = 0
@@ -357,15 +460,25 @@ def ask_rationales(store, ds, settings, progress: Progress, notes: list[str]) ->
             text = "".join(teacher.stream(ex.messages))
         except TeacherError as exc:
             error, failed = str(exc), failed + 1
-        store.add_rationale(ex.id, turn_id=None, query_sent=ex.messages[-1]["content"],
-                            messages_sent=json.dumps(ex.messages), teacher_answer=text or None,
-                            teacher_model=teacher.model, consent=mode, error=error,
-                            latency_ms=teacher.usage.latency_ms, answer_tokens=teacher.usage.answer_tokens)
+        store.add_rationale(
+            ex.id,
+            turn_id=None,
+            query_sent=ex.messages[-1]["content"],
+            messages_sent=json.dumps(ex.messages),
+            teacher_answer=text or None,
+            teacher_model=teacher.model,
+            consent=mode,
+            error=error,
+            latency_ms=teacher.usage.latency_ms,
+            answer_tokens=teacher.usage.answer_tokens,
+        )
         ex.rationale = text or None
         task.advance()
     got = sum(1 for ex in ds.train if parse_rationale(ex.rationale or ""))
-    notes.append(f"{got} of {len(ds.train)} training examples carry a rationale"
-                 + (f"; {failed} request(s) failed." if failed else "."))
+    notes.append(
+        f"{got} of {len(ds.train)} training examples carry a rationale"
+        + (f"; {failed} request(s) failed." if failed else ".")
+    )
 
 
 # -- training ----------------------------------------------------------------------------------------
@@ -411,8 +524,9 @@ def _train(folder: Path, state: dict, progress: Progress) -> None:
     done = state["done_iters"]
     if done:
         model.load_weights(str(adapters), strict=False)
-    (folder / "adapter_config.json").write_text(json.dumps(
-        {"fine_tune_type": hp["fine_tune_type"], "num_layers": layers, "lora_parameters": lora}, indent=1))
+    (folder / "adapter_config.json").write_text(
+        json.dumps({"fine_tune_type": hp["fine_tune_type"], "num_layers": layers, "lora_parameters": lora}, indent=1)
+    )
 
     train_set = CacheDataset(ChatDataset(_read_jsonl(folder / "train.jsonl"), tokenizer, mask_prompt=True))
     valid_set = CacheDataset(ChatDataset(_read_jsonl(folder / "valid.jsonl"), tokenizer, mask_prompt=True))
@@ -453,13 +567,27 @@ def _train(folder: Path, state: dict, progress: Progress) -> None:
                 _write_state(folder, state)
 
     class QuietUI:  # mlx-lm's own bar goes to stdout with no ETA: ours replaces it
-        def __init__(self, *a, **k): pass
-        def __enter__(self): return self
-        def __exit__(self, *exc): return False
-        def advance(self): pass
-        def report_train(self, *a): pass
-        def report_val(self, *a): pass
-        def report_save(self, *a): pass
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def advance(self):
+            pass
+
+        def report_train(self, *a):
+            pass
+
+        def report_val(self, *a):
+            pass
+
+        def report_save(self, *a):
+            pass
+
         @contextlib.contextmanager
         def val_task(self, total):
             yield lambda: None
@@ -470,9 +598,15 @@ def _train(folder: Path, state: dict, progress: Progress) -> None:
         np.random.seed(hp["seed"] + done)  # the batch order: a resumed run does not replay the same batches
         optimizer = optim.Adam(learning_rate=hp["learning_rate"])
         final = folder / "trained.safetensors"
-        args = trainer.TrainingArgs(batch_size=hp["batch_size"], iters=remaining, steps_per_report=1,
-                                    steps_per_eval=10**9, steps_per_save=10**9, adapter_file=str(final),
-                                    max_seq_length=hp["max_seq_length"])
+        args = trainer.TrainingArgs(
+            batch_size=hp["batch_size"],
+            iters=remaining,
+            steps_per_report=1,
+            steps_per_eval=10**9,
+            steps_per_save=10**9,
+            adapter_file=str(final),
+            max_seq_length=hp["max_seq_length"],
+        )
         original_ui, trainer.TrainUI = trainer.TrainUI, QuietUI
         try:
             with contextlib.redirect_stdout(sys.stderr):
@@ -487,8 +621,10 @@ def _train(folder: Path, state: dict, progress: Progress) -> None:
     _write_state(folder, state)
     losses = state["losses"]
     if losses:
-        progress.say(f"Trained {state['iters']} steps in {state['train_seconds']:.0f} s: loss {losses[0]:.3f} → "
-                     f"{losses[-1]:.3f}; validation loss {state['val_loss']['before']} → {state['val_loss']['after']}.")
+        progress.say(
+            f"Trained {state['iters']} steps in {state['train_seconds']:.0f} s: loss {losses[0]:.3f} → "
+            f"{losses[-1]:.3f}; validation loss {state['val_loss']['before']} → {state['val_loss']['after']}."
+        )
 
 
 # -- evaluation, promotion, re-judging ---------------------------------------------------------------
@@ -497,13 +633,19 @@ def _train(folder: Path, state: dict, progress: Progress) -> None:
 def _student(path, name: str, settings, adapter_path=None):
     from assistant.student import Student
 
-    return Student(path, name=name, system_prompt=config.system_prompt(settings), temperature=0.0,
-                   context_tokens=settings.context_tokens, adapter_path=adapter_path)
+    return Student(
+        path,
+        name=name,
+        system_prompt=config.system_prompt(settings),
+        temperature=0.0,
+        context_tokens=settings.context_tokens,
+        adapter_path=adapter_path,
+    )
 
 
 def evaluate_and_promote(folder: Path, state: dict, store, settings, progress: Progress, notes: list[str]) -> dict:
     from assistant.embedder import shared
-    from model import registry
+    from assistant.models import registry
     from model.evaluate import Item, evaluate
 
     ev = state["evaluation"]
@@ -513,8 +655,14 @@ def evaluate_and_promote(folder: Path, state: dict, store, settings, progress: P
 
     def scores(student, role: str):
         task = progress.task(f"evaluate {role}", len(items))
-        return evaluate(student, items, max_tokens=ev["eval_max_tokens"], embedder=embedder,
-                        agree_similarity=settings.judge_agree_similarity, advance=task.advance)
+        return evaluate(
+            student,
+            items,
+            max_tokens=ev["eval_max_tokens"],
+            embedder=embedder,
+            agree_similarity=settings.judge_agree_similarity,
+            advance=task.advance,
+        )
 
     student = _student(current.path, current.name, settings, current.adapter_path)
     try:
@@ -531,61 +679,99 @@ def evaluate_and_promote(folder: Path, state: dict, store, settings, progress: P
         del candidate
 
 
-
-
 def _decide(folder, state, store, settings, progress, items, cand, cur, current, candidate) -> dict:
-    from model import registry
+    from assistant.models import registry
     from model.evaluate import cascade_threshold
 
     ev = state["evaluation"]
     gain = cand.accuracy - cur.accuracy
     promote = bool(items) and gain >= ev["margin"] - 1e-9
-    versus = f"held-out accuracy {cand.accuracy:.0%} against {cur.accuracy:.0%} for {current.name} on {len(items)} quer{'y' if len(items) == 1 else 'ies'}"
-    reason = (f"{versus}: better by {gain:+.0%}, at least the margin of {ev['margin']:.0%}" if promote else
-              f"{versus}: not better by the margin of {ev['margin']:.0%}")
-    metrics = {"candidate": cand.to_json(), "current": {**cur.to_json(), "version": current.name},
-               "margin": ev["margin"], "gain": round(gain, 4)}
+    queries = f"{len(items)} quer{'y' if len(items) == 1 else 'ies'}"
+    versus = f"held-out accuracy {cand.accuracy:.0%} against {cur.accuracy:.0%} for {current.name} on {queries}"
+    reason = (
+        f"{versus}: better by {gain:+.0%}, at least the margin of {ev['margin']:.0%}"
+        if promote
+        else f"{versus}: not better by the margin of {ev['margin']:.0%}"
+    )
+    metrics = {
+        "candidate": cand.to_json(),
+        "current": {**cur.to_json(), "version": current.name},
+        "margin": ev["margin"],
+        "gain": round(gain, 4),
+    }
     line = cascade_threshold(cand.scores, settings.cascade_precision)
-    cascade = {"min_logprob": round(line, 4), "precision": settings.cascade_precision,
-               "kept": sum(s.confidence is not None and s.confidence >= line for s in cand.scores), "n": len(cand.scores)}
+    cascade = {
+        "min_logprob": round(line, 4),
+        "precision": settings.cascade_precision,
+        "kept": sum(s.confidence is not None and s.confidence >= line for s in cand.scores),
+        "n": len(cand.scores),
+    }
     by_family: dict[str, list] = {}
     for item, a, b in zip(items, cand.scores, cur.scores):
         if item.family:
             by_family.setdefault(item.family, []).append((a.right, b.right))
     if by_family:
-        metrics["families"] = {f: {"candidate": sum(a for a, _ in v) / len(v), "current": sum(b for _, b in v) / len(v),
-                                   "n": len(v)} for f, v in sorted(by_family.items())}
+        metrics["families"] = {
+            f: {"candidate": sum(a for a, _ in v) / len(v), "current": sum(b for _, b in v) / len(v), "n": len(v)}
+            for f, v in sorted(by_family.items())
+        }
     info = {
-        "kind": "distilled", "base": state["base"],
-        "dataset": state["dataset"], "hyperparameters": state["hyperparameters"],
-        "training": {"steps": state["iters"], "seconds": state["train_seconds"], "loss_first": (state["losses"] or [None])[0],
-                     "loss_last": (state["losses"] or [None])[-1], "val_loss": state["val_loss"], "blas": state["blas"],
-                     "resumed_from": state.get("resumed_from", [])},
-        "metrics": metrics, "cascade": cascade, "promoted": promote, "reason": reason,
+        "kind": "distilled",
+        "base": state["base"],
+        "dataset": state["dataset"],
+        "hyperparameters": state["hyperparameters"],
+        "training": {
+            "steps": state["iters"],
+            "seconds": state["train_seconds"],
+            "loss_first": (state["losses"] or [None])[0],
+            "loss_last": (state["losses"] or [None])[-1],
+            "val_loss": state["val_loss"],
+            "blas": state["blas"],
+            "resumed_from": state.get("resumed_from", []),
+        },
+        "metrics": metrics,
+        "cascade": cascade,
+        "promoted": promote,
+        "reason": reason,
     }
     for name in ("train.jsonl", "valid.jsonl", "heldout.jsonl", STATE):  # the training data stays in the log only
         (folder / name).unlink(missing_ok=True)
     version = registry.new_version(
-        state["name"], source=f"distilled from {state['parent']} on {state['dataset']['examples']} examples",
-        bits=state["bits"], parent=state["parent"], external_path=state["base"], info=info)
+        state["name"],
+        source=f"distilled from {state['parent']} on {state['dataset']['examples']} examples",
+        bits=state["bits"],
+        parent=state["parent"],
+        external_path=state["base"],
+        info=info,
+    )
     registry.register(folder, version, make_active=promote)
-    result = {"status": "promoted" if promote else "kept", "version": version.name, "parent": state["parent"],
-              "promoted": promote, "reason": reason, "dataset": {k: v for k, v in state["dataset"].items() if k != "example_ids"},
-              "training": info["training"], "metrics": metrics, "cascade": cascade}
+    result = {
+        "status": "promoted" if promote else "kept",
+        "version": version.name,
+        "parent": state["parent"],
+        "promoted": promote,
+        "reason": reason,
+        "dataset": {k: v for k, v in state["dataset"].items() if k != "example_ids"},
+        "training": info["training"],
+        "metrics": metrics,
+        "cascade": cascade,
+    }
     if promote:
         trained = set() if ev.get("rejudge_trained") else set(state["trained_ids"])
-        result["rejudged"] = rejudge(store, version.name, current.name, candidate, settings,
-                                     ev["rejudge_seconds"], progress, skip=trained)
+        result["rejudged"] = rejudge(
+            store, version.name, current.name, candidate, settings, ev["rejudge_seconds"], progress, skip=trained
+        )
     return result
 
 
-def rejudge(store, new: str, previous: str, student, settings, seconds: float, progress: Progress,
-            skip: set[int] = frozenset()) -> dict:
+def rejudge(
+    store, new: str, previous: str, student, settings, seconds: float, progress: Progress, skip: set[int] = frozenset()
+) -> dict:
     """Give the new student a router memory: the previous student's outcomes, judged again with it.
     Outcomes of examples in `skip` (those it trained on, when asked) are left out: right on an
     answer it learned by heart says little about the similar queries the router would send it."""
-    from assistant.judge import judge
     from assistant.embedder import shared
+    from assistant.judge import judge
     from model.dataset import key
     from model.evaluate import answer, token_budget
 
@@ -596,8 +782,14 @@ def rejudge(store, new: str, previous: str, student, settings, seconds: float, p
             continue
         seen.add(key(row["query"]))
         if row["origin"] == "marked_bad":  # the user said the answer was wrong: no teacher to judge against
-            store.add_outcome(query=row["query"], embedding=row["embedding"], student_version=new, wrong=1,
-                              origin="marked_bad", turn_id=row["turn_id"])
+            store.add_outcome(
+                query=row["query"],
+                embedding=row["embedding"],
+                student_version=new,
+                wrong=1,
+                origin="marked_bad",
+                turn_id=row["turn_id"],
+            )
             carried += 1
         elif row["teacher_answer"] and row["example_id"] not in skip:
             todo.append(row)
@@ -610,16 +802,31 @@ def rejudge(store, new: str, previous: str, student, settings, seconds: float, p
             break
         messages = [{"role": "user", "content": row["query"]}]
         text, _ = answer(student, messages, token_budget(student.tokenizer, row["teacher_answer"], 128))
-        verdict = judge(text, row["teacher_answer"], embedder=embedder, agree_similarity=settings.judge_agree_similarity)
-        store.add_outcome(query=row["query"], embedding=row["embedding"], student_version=new,
-                          wrong=int(not verdict.agree), origin="rejudged", similarity=verdict.similarity,
-                          turn_id=row["turn_id"], example_id=row["example_id"])
+        verdict = judge(
+            text, row["teacher_answer"], embedder=embedder, agree_similarity=settings.judge_agree_similarity
+        )
+        store.add_outcome(
+            query=row["query"],
+            embedding=row["embedding"],
+            student_version=new,
+            wrong=int(not verdict.agree),
+            origin="rejudged",
+            similarity=verdict.similarity,
+            turn_id=row["turn_id"],
+            example_id=row["example_id"],
+        )
         done += 1
         right += verdict.agree
         task.advance()
-    return {"outcomes": len(todo), "rejudged": done, "now_right": right, "left_out": len(todo) - done,
-            "carried_marked_wrong": carried, "seconds": round(time.monotonic() - started, 1),
-            "budget_s": seconds}
+    return {
+        "outcomes": len(todo),
+        "rejudged": done,
+        "now_right": right,
+        "left_out": len(todo) - done,
+        "carried_marked_wrong": carried,
+        "seconds": round(time.monotonic() - started, 1),
+        "budget_s": seconds,
+    }
 
 
 # -- the command --------------------------------------------------------------------------------------
@@ -632,16 +839,23 @@ def _summary(result: dict) -> list[str]:
         verb = "is now the active student" if result["promoted"] else "was kept on disk, not active"
         lines.append(f"{result['version']} {verb}: {result['reason']}.")
         if m.get("families"):
-            lines.append("By family: " + ", ".join(f"{f} {v['current']:.0%}→{v['candidate']:.0%}"
-                                                   for f, v in m["families"].items()) + ".")
+            lines.append(
+                "By family: "
+                + ", ".join(f"{f} {v['current']:.0%}→{v['candidate']:.0%}" for f, v in m["families"].items())
+                + "."
+            )
         c = result["cascade"]
-        lines.append(f"Cascade: it keeps its own answer at a mean log-prob of {c['min_logprob']:.2f} or more "
-                     f"({c['kept']} of {c['n']} held-out answers, right at least {c['precision']:.0%} of the time).")
+        lines.append(
+            f"Cascade: it keeps its own answer at a mean log-prob of {c['min_logprob']:.2f} or more "
+            f"({c['kept']} of {c['n']} held-out answers, right at least {c['precision']:.0%} of the time)."
+        )
         if not result["promoted"]:
             lines.append(f"`apprentice model use {result['version']}` makes it active anyway.")
         if r := result.get("rejudged"):
-            lines.append(f"Router memory: {r['rejudged']} of {r['outcomes']} past outcomes re-judged in {r['seconds']:.0f} s "
-                         f"({r['now_right']} now right); {r['left_out']} not reached in time go to the cascade.")
+            lines.append(
+                f"Router memory: {r['rejudged']} of {r['outcomes']} past outcomes re-judged in {r['seconds']:.0f} s "
+                f"({r['now_right']} now right); {r['left_out']} not reached in time go to the cascade."
+            )
     return lines
 
 
@@ -657,8 +871,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pending = interrupted()
         where = f" at step {pending[1]['done_iters']} of {pending[1]['iters']}" if pending else ""
-        print(f"\nInterrupted{where}; the active student is unchanged. "
-              "`apprentice distill --resume` continues from the last saved step.", file=sys.stderr)
+        print(
+            f"\nInterrupted{where}; the active student is unchanged. "
+            "`apprentice distill --resume` continues from the last saved step.",
+            file=sys.stderr,
+        )
         return 130
     except ApprenticeError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -671,9 +888,12 @@ def main(argv: list[str] | None = None) -> int:
     if status == "too_few":
         ds = result["dataset"]
         left = "; left out: " + ", ".join(f"{k} {v}" for k, v in ds["left_out"].items()) if ds["left_out"] else ""
-        print(f"Distillation needs at least {result['min_examples']} usable examples and the log has {ds['examples']}"
-              f"{left}. {result['needed']} more teacher answers are needed: keep using Apprentice in ask or auto "
-              "mode, then distill again.", file=sys.stderr)
+        print(
+            f"Distillation needs at least {result['min_examples']} usable examples and the log has {ds['examples']}"
+            f"{left}. {result['needed']} more teacher answers are needed: keep using Apprentice in ask or auto "
+            "mode, then distill again.",
+            file=sys.stderr,
+        )
     if args.json:
         result.pop("listing", None)
         print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -21,9 +21,9 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass
@@ -39,9 +39,15 @@ class Item:
     example_id: int | None = None
 
     @classmethod
-    def from_task(cls, row: dict) -> "Item":
-        return cls([{"role": "user", "content": row["query"]}], row["reference"], row["check"],
-                   row.get("tolerance"), row.get("threshold"), row.get("family"))
+    def from_task(cls, row: dict) -> Item:
+        return cls(
+            [{"role": "user", "content": row["query"]}],
+            row["reference"],
+            row["check"],
+            row.get("tolerance"),
+            row.get("threshold"),
+            row.get("family"),
+        )
 
 
 @dataclass
@@ -67,8 +73,12 @@ class Report:
         return statistics.fmean(s.similarity for s in self.scores) if self.scores else 0.0
 
     def to_json(self) -> dict:
-        return {"accuracy": round(self.accuracy, 4), "similarity": round(self.similarity, 4),
-                "right": sum(s.right for s in self.scores), "n": len(self.scores)}
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "similarity": round(self.similarity, 4),
+            "right": sum(s.right for s in self.scores),
+            "n": len(self.scores),
+        }
 
 
 def token_budget(tokenizer, reference: str, cap: int) -> int:
@@ -92,19 +102,26 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
     from assistant.judge import AGREE_SIMILARITY, judge
     from model.bench import checks
 
-    verdict = judge(text, item.reference, embedder=embedder,
-                    agree_similarity=agree_similarity or AGREE_SIMILARITY)
+    verdict = judge(text, item.reference, embedder=embedder, agree_similarity=agree_similarity or AGREE_SIMILARITY)
     kind = item.check or checks.infer(item.reference)
     if kind is None:
         return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
-    right = checks.check(text, item.reference, kind, tolerance=item.tolerance, threshold=item.threshold,
-                         embedder=embedder)
+    right = checks.check(
+        text, item.reference, kind, tolerance=item.tolerance, threshold=item.threshold, embedder=embedder
+    )
     return Scored(text, right, verdict.similarity, None, kind)
 
 
-def evaluate(student, items: list[Item], *, max_tokens: int = 128, embedder=None,
-             agree_similarity: float | None = None,
-             advance: Callable[[], None] | None = None, deadline: float | None = None) -> Report:
+def evaluate(
+    student,
+    items: list[Item],
+    *,
+    max_tokens: int = 128,
+    embedder=None,
+    agree_similarity: float | None = None,
+    advance: Callable[[], None] | None = None,
+    deadline: float | None = None,
+) -> Report:
     """Answer each item with `student` (an assistant.student.Student) and score it."""
     report = Report()
     for item in items:
@@ -150,13 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=Path, required=True)
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args(argv)
-    student = Student(args.checkpoint, name="eval", system_prompt=config.system_prompt(config.load()),
-                      adapter_path=args.adapter)
+    student = Student(
+        args.checkpoint, name="eval", system_prompt=config.system_prompt(config.load()), adapter_path=args.adapter
+    )
     items = [Item.from_task(row) for row in read_tasks(args.tasks)]
     report = evaluate(student, items, max_tokens=args.max_tokens)
     for item, s in zip(items, report.scores):
-        print(f"{'✓' if s.right else '✗'} {item.messages[-1]['content'][:60]!r} → {s.answer[:60]!r} ({s.how})",
-              file=sys.stderr)
+        print(
+            f"{'✓' if s.right else '✗'} {item.messages[-1]['content'][:60]!r} → {s.answer[:60]!r} ({s.how})",
+            file=sys.stderr,
+        )
     print(json.dumps(report.to_json()))
     return 0
 

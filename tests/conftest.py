@@ -46,11 +46,15 @@ def _tiny_tokenizer(out: Path):
         "Apprentice answers questions privately on your own computer.",
     ] * 20
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(corpus, vocab_size=400, min_frequency=1,
-                            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    bpe.train_from_iterator(
+        corpus, vocab_size=400, min_frequency=1, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    )
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer, bos_token="<|im_start|>", eos_token="<|im_end|>",
-        unk_token="<|endoftext|>", pad_token="<|endoftext|>",
+        tokenizer_object=bpe._tokenizer,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(str(out))
@@ -66,10 +70,17 @@ def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512) -> Path:
     out.mkdir(parents=True)
     tokenizer = _tiny_tokenizer(out)
     config = {
-        "model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "intermediate_size": 128,
-        "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
-        "vocab_size": len(tokenizer), "max_position_embeddings": max_position_embeddings,
-        "tie_word_embeddings": True, "rope_theta": 10000.0,
+        "model_type": "llama",
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "intermediate_size": 128,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-5,
+        "vocab_size": len(tokenizer),
+        "max_position_embeddings": max_position_embeddings,
+        "tie_word_embeddings": True,
+        "rope_theta": 10000.0,
         "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
     }
     mx.random.seed(0)
@@ -85,7 +96,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 
 def register_checkpoint(path: Path, name: str) -> str:
-    from model import registry
+    from assistant.models import registry
 
     staging = registry.staging_folder(name)
     version = registry.new_version(name, source=str(path), bits=registry.checkpoint_bits(path), external_path=str(path))
@@ -102,7 +113,7 @@ def tiny_student(home, tiny_checkpoint) -> str:
 @pytest.fixture(scope="session")
 def default_checkpoint(tmp_path_factory) -> Path:
     """The real default student, pulled (from the machine-wide cache) into a session home."""
-    from model import pull, registry
+    from assistant.models import pull, registry
 
     session_home = tmp_path_factory.mktemp("session-home")
     old = os.environ.get("APPRENTICE_HOME")

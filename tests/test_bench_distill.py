@@ -21,11 +21,16 @@ def test_checks_judge_answers_as_documented():
     assert checks.check("5 km is about 3.1 miles", "3.11 miles", "number")  # within 1%
     assert not checks.check("5 km is 3 miles", "3.11 miles", "number")
     assert checks.check("1,000 grams", "1000", "number")
-    assert checks.check('```json\n{"intent": "timer", "minutes": 10}\n```', '{"minutes": 10, "intent": "Timer"}', "json")
+    assert checks.check(
+        '```json\n{"intent": "timer", "minutes": 10}\n```', '{"minutes": 10, "intent": "Timer"}', "json"
+    )
     assert not checks.check('{"intent": "timer", "minutes": 11}', '{"intent": "timer", "minutes": 10}', "json")
     assert not checks.check("Sure! I set a timer.", '{"intent": "timer", "minutes": 10}', "json")
-    assert checks.check("Jupiter is the biggest planet of the solar system.",
-                        "Jupiter is the largest planet in the solar system.", "similar")
+    assert checks.check(
+        "Jupiter is the biggest planet of the solar system.",
+        "Jupiter is the largest planet in the solar system.",
+        "similar",
+    )
     assert not checks.check("I like turtles.", "Jupiter is the largest planet in the solar system.", "similar")
     assert (checks.infer('{"a": 1}'), checks.infer("42"), checks.infer("Paris")) == ("json", "number", None)
 
@@ -57,8 +62,8 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
     shipped = config.assets_dir() / "bench"
     for name in ("train.jsonl", "test.jsonl"):
         assert (tmp_path / name).read_text() == (shipped / name).read_text()
-    train = [json.loads(l) for l in (shipped / "train.jsonl").read_text().splitlines()]
-    test = [json.loads(l) for l in (shipped / "test.jsonl").read_text().splitlines()]
+    train = [json.loads(line_) for line_ in (shipped / "train.jsonl").read_text().splitlines()]
+    test = [json.loads(line_) for line_ in (shipped / "test.jsonl").read_text().splitlines()]
     assert not {generator.key(r["query"]) for r in train} & {generator.key(r["query"]) for r in test}
     assert {r["family"] for r in test} == {"device", "conversion", "dates", "arithmetic", "facts", "fresh"}
     for row in train + test:  # the teacher (the fake answers with the line) is right by construction
@@ -74,8 +79,15 @@ def test_a_bad_task_file_is_bad_input(tmp_path, capsys):
 
 def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_path, capsys):
     plot = tmp_path / "bench.png"
-    argv = ["--quick", "--student", str(tiny_checkpoint), "--json", "--progress", "none",
-            "--distill-arg=--learning-rate=1e-3"]
+    argv = [
+        "--quick",
+        "--student",
+        str(tiny_checkpoint),
+        "--json",
+        "--progress",
+        "none",
+        "--distill-arg=--learning-rate=1e-3",
+    ]
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     if has_matplotlib:
         argv += ["--plot", str(plot)]

@@ -35,7 +35,10 @@ def test_llama_cpp_runs_in_a_child_without_mlx(tmp_path):
     from model.bench import speed
 
     probe = "import sys, model.bench.speed; print('mlx.core' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
     try:
         import llama_cpp  # noqa: F401
     except ImportError:  # absent: no figures, no error (the caller adds a note)

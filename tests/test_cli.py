@@ -6,13 +6,21 @@ import io
 import json
 import shutil
 
-import pytest
-
 from assistant.cli import main
 from assistant.store import Store
 
-ANSWER_FIELDS = {"answer", "route", "reason", "model", "turn_id", "conversation_id", "tokens",
-                 "ttft_ms", "tokens_per_s", "notes"}
+ANSWER_FIELDS = {
+    "answer",
+    "route",
+    "reason",
+    "model",
+    "turn_id",
+    "conversation_id",
+    "tokens",
+    "ttft_ms",
+    "tokens_per_s",
+    "notes",
+}
 
 
 def run(capsys, *args, stdin: bytes | None = None, monkeypatch=None):
@@ -39,8 +47,9 @@ def test_ask_json_has_every_contract_field_and_is_logged(capsys, tiny_student):
     (turn,) = json.loads(out)
     assert turn["turn_id"] == data["turn_id"] and turn["source"] == "ask"
     assert turn["answer"] == data["answer"] or turn["answer"].strip() == data["answer"]
-    assert {"turn_id", "conversation_id", "query", "answer", "route", "reason", "model", "source",
-            "created"} <= set(turn)
+    assert {"turn_id", "conversation_id", "query", "answer", "route", "reason", "model", "source", "created"} <= set(
+        turn
+    )
 
 
 def test_ask_streams_plain_text(capsys, tiny_student):

@@ -177,13 +177,14 @@ def test_a_sure_student_keeps_its_answer(tiny_student, gemini, monkeypatch):
 def test_a_distilled_version_decides_with_its_own_calibrated_line(tiny_checkpoint, home, gemini):
     # The configured line (-0.45) would escalate the tiny student's answer; a version whose
     # held-out answers were right down to -100 keeps it, and a line of 0.0 keeps nothing.
-    from model import registry
+    from assistant.models import registry
 
     fake = gemini(answers={"Tell me about rivers": "Rivers flow."})
     for name, line in (("calibrated", -100.0), ("strict", 0.0)):
         staging = registry.staging_folder(name)
-        version = registry.new_version(name, source="test", bits=32, external_path=str(tiny_checkpoint),
-                                       info={"cascade": {"min_logprob": line}})
+        version = registry.new_version(
+            name, source="test", bits=32, external_path=str(tiny_checkpoint), info={"cascade": {"min_logprob": line}}
+        )
         registry.register(staging, version, make_active=True)
         answer = Assistant().answer("Tell me about rivers", mode="auto")
         "".join(answer)
@@ -207,7 +208,7 @@ def test_export_writes_mlx_chat_jsonl(capsys, tiny_student, gemini, tmp_path):
     out = tmp_path / "train.jsonl"
     code, _, err = run(capsys, "log", "export", "--examples", "--format", "mlx", "-o", str(out))
     assert code == 0
-    (line,) = [json.loads(l) for l in out.read_text().splitlines()]
+    (line,) = [json.loads(line_) for line_ in out.read_text().splitlines()]
     assert line == {"messages": [{"role": "user", "content": WEATHER}, {"role": "assistant", "content": "Sunny."}]}
 
 

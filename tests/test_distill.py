@@ -7,16 +7,41 @@ import time
 
 import numpy as np
 
+from assistant.models import registry
 from assistant.store import Store
-from model import dataset, distill, registry
+from model import dataset, distill
 
 # A tiny random model learns to say "Paris" in 150 steps at this rate (a few seconds).
-FAST = ["--min-examples", "4", "--iters", "150", "--learning-rate", "1e-3", "--num-layers", "-1",
-        "--batch-size", "4", "--save-every", "10", "--progress", "none"]
-PARIS = ["What is the capital of France?", "Hello, how are you?", "Where is Paris?", "Tell me the capital please.",
-         "Which city is the capital?", "Capital of France, please.", "What city do you recommend?",
-         "Name a city in France.", "Where should I travel?", "What is your favourite city?", "Big city in France?",
-         "Answer with a city."]
+FAST = [
+    "--min-examples",
+    "4",
+    "--iters",
+    "150",
+    "--learning-rate",
+    "1e-3",
+    "--num-layers",
+    "-1",
+    "--batch-size",
+    "4",
+    "--save-every",
+    "10",
+    "--progress",
+    "none",
+]
+PARIS = [
+    "What is the capital of France?",
+    "Hello, how are you?",
+    "Where is Paris?",
+    "Tell me the capital please.",
+    "Which city is the capital?",
+    "Capital of France, please.",
+    "What city do you recommend?",
+    "Name a city in France.",
+    "Where should I travel?",
+    "What is your favourite city?",
+    "Big city in France?",
+    "Answer with a city.",
+]
 
 
 def log_example(store: Store, query: str, answer: str, source: str = "ask", logged: bool = True) -> int:
@@ -25,8 +50,15 @@ def log_example(store: Store, query: str, answer: str, source: str = "ask", logg
     if logged:
         conversation = store.new_conversation(query, source)
         turn = store.start_turn(conversation, query, source, route="cloud")
-    return store.add_example(turn_id=turn, query_sent=query, messages_sent=json.dumps([{"role": "user", "content": query}]),
-                             teacher_answer=answer, teacher_model="fake", status="ok", consent="auto")
+    return store.add_example(
+        turn_id=turn,
+        query_sent=query,
+        messages_sent=json.dumps([{"role": "user", "content": query}]),
+        teacher_answer=answer,
+        teacher_model="fake",
+        status="ok",
+        consent="auto",
+    )
 
 
 def cli(capsys, *args) -> tuple[int, str, str]:
@@ -47,8 +79,14 @@ def test_distill_learns_promotes_rejudges_and_rolls_back(tiny_student, capsys):
     store = Store()
     ids = [log_example(store, q, "Paris") for q in PARIS]
     for q, example_id in zip(PARIS, ids):  # the base student was judged wrong on each
-        store.add_outcome(query=q, embedding=np.zeros(384, np.float32).tobytes(), student_version="tiny",
-                          wrong=1, origin="judged", example_id=example_id)
+        store.add_outcome(
+            query=q,
+            embedding=np.zeros(384, np.float32).tobytes(),
+            student_version="tiny",
+            wrong=1,
+            origin="judged",
+            example_id=example_id,
+        )
 
     code, result, err = run(FAST + ["--json"], capsys)
 
@@ -163,10 +201,12 @@ def test_distill_settings_come_from_the_config_file_and_flags_win(tiny_student, 
 
 def test_dataset_dedups_decontaminates_and_leaves_out_what_must_not_be_learned(home, tmp_path):
     store = Store()
-    kept = [log_example(store, "Set a timer for 5 minutes.", '{"intent": "timer", "minutes": 5}'),
-            log_example(store, "Set a timer for 7 minutes.", '{"intent": "timer", "minutes": 7}', source="voice"),
-            log_example(store, "What day comes after Monday?", "Tuesday"),
-            log_example(store, "What day comes after Tuesday?", "Wednesday")]
+    kept = [
+        log_example(store, "Set a timer for 5 minutes.", '{"intent": "timer", "minutes": 5}'),
+        log_example(store, "Set a timer for 7 minutes.", '{"intent": "timer", "minutes": 7}', source="voice"),
+        log_example(store, "What day comes after Monday?", "Tuesday"),
+        log_example(store, "What day comes after Tuesday?", "Wednesday"),
+    ]
     log_example(store, "What is the capital of Japan?", "Tokyo")
     log_example(store, "what is the capital of japan", "Tokyo")  # the same, newer
     newest = log_example(store, "Which city is the capital of Japan?", "Tokyo")  # a near-duplicate, newest: kept
@@ -180,14 +220,30 @@ def test_dataset_dedups_decontaminates_and_leaves_out_what_must_not_be_learned(h
     log_example(store, "Convert 5 kilometers to miles.", "3.11 miles")  # in the test file
     log_example(store, "How many miles is 5 kilometers?", "3.11 miles")  # a paraphrase of it
     test_file = tmp_path / "test.jsonl"
-    test_file.write_text(json.dumps({"query": "Convert 5 kilometers to miles", "reference": "3.11 miles",
-                                     "check": "number", "family": "conversion"}) + "\n")
+    test_file.write_text(
+        json.dumps(
+            {
+                "query": "Convert 5 kilometers to miles",
+                "reference": "3.11 miles",
+                "check": "number",
+                "family": "conversion",
+            }
+        )
+        + "\n"
+    )
 
     ds = dataset.build(store, exclude=[test_file], include_shipped_test=False)
 
     assert sorted(ex.id for ex in ds.examples) == sorted(kept + [newest])
-    assert ds.left_out == {"duplicate": 1, "near-duplicate": 1, "needs live information": 1, "asked with --no-log": 1,
-                           "marked wrong": 1, "removed from the log": 1, "in a benchmark test file": 2}
+    assert ds.left_out == {
+        "duplicate": 1,
+        "near-duplicate": 1,
+        "needs live information": 1,
+        "asked with --no-log": 1,
+        "marked wrong": 1,
+        "removed from the log": 1,
+        "in a benchmark test file": 2,
+    }
     assert ds.sources() == {"ask": 4, "voice": 1}
     assert ds.heldout and ds.train  # a split even for a tiny log
     again = dataset.build(store, exclude=[test_file], include_shipped_test=False)
@@ -209,7 +265,12 @@ def test_dry_run_prints_the_dataset_with_counts_per_source_and_trains_nothing(ti
     listing = capsys.readouterr().out
     code2, result, _ = run(["--dry-run", "--json"], capsys)
     assert code == 0 and code2 == 0
-    assert "By source: " in listing and "voice 1" in listing and "ask 1" in listing and "'Who painted the Mona Lisa?'" in listing
+    assert (
+        "By source: " in listing
+        and "voice 1" in listing
+        and "ask 1" in listing
+        and "'Who painted the Mona Lisa?'" in listing
+    )
     assert result["status"] == "dry_run" and result["dataset"]["sources"] == {"voice": 1, "ask": 1}
     assert [v.name for v in registry.versions()] == ["tiny"] and distill.interrupted() is None
 

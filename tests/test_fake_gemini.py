@@ -34,15 +34,18 @@ def isolated(tmp_path, monkeypatch):
 def client(url, attempts=1, **options):
     """A real SDK client; attempts=1 so a single failure is seen as it is."""
     retry = types.HttpRetryOptions(attempts=attempts, initial_delay=0.05, jitter=0)
-    return genai.Client(api_key="test-key", http_options=types.HttpOptions(base_url=url, retry_options=retry, **options))
+    return genai.Client(
+        api_key="test-key", http_options=types.HttpOptions(base_url=url, retry_options=retry, **options)
+    )
 
 
 def records(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def post(url, path, body, headers={"x-goog-api-key": "test-key"}):
+def post(url, path, body, headers=None):
     """A raw request, for what the SDK never sends (no key, a bad body, a wrong path)."""
+    headers = {"x-goog-api-key": "test-key"} if headers is None else headers
     request = urllib.request.Request(url + path, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -67,8 +70,12 @@ def test_generate_content_answers_from_the_table():
 def test_a_reference_line_answers_and_unknown_queries_get_the_default():
     with FakeGemini(ROWS) as fake:
         gemini = client(fake.url)
-        assert gemini.models.generate_content(model=MODEL, contents="How many legs does a spider have?").text == "Eight."
-        assert gemini.models.generate_content(model=MODEL, contents="What is the meaning of life?").text == DEFAULT_ANSWER
+        assert (
+            gemini.models.generate_content(model=MODEL, contents="How many legs does a spider have?").text == "Eight."
+        )
+        assert (
+            gemini.models.generate_content(model=MODEL, contents="What is the meaning of life?").text == DEFAULT_ANSWER
+        )
 
 
 def test_a_request_for_a_rationale_gets_one():
@@ -234,7 +241,11 @@ def test_fault_specs():
 def run_module(*args, **kwargs):
     return subprocess.Popen(
         [sys.executable, "-m", "assistant.dev.fake_gemini", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
     )
 
 
@@ -266,4 +277,7 @@ def test_command_rejects_a_bad_answers_file(tmp_path):
     out, err = server.communicate(timeout=10)
     assert server.returncode == 2
     assert out == ""
-    assert err.strip() == f"Answers file {answers}, line 2 is not valid JSON (Expecting property name enclosed in double quotes)."
+    assert (
+        err.strip()
+        == f"Answers file {answers}, line 2 is not valid JSON (Expecting property name enclosed in double quotes)."
+    )

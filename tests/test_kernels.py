@@ -17,8 +17,9 @@ from assistant import kernels
 # `pip install` builds the extension on x86-64 Linux with a C++ compiler (CI installs g++): there
 # a missing kernel is a failure (test_the_kernel_is_built_where_it_can_be), not a skip.
 BUILDABLE = sys.platform == "linux" and platform.machine() == "x86_64" and shutil.which("c++") is not None
-pytestmark = pytest.mark.skipif(not kernels.available() and not BUILDABLE,
-                                reason=f"fast kernel not in use on this platform: {kernels.why_not()}")
+pytestmark = pytest.mark.skipif(
+    not kernels.available() and not BUILDABLE, reason=f"fast kernel not in use on this platform: {kernels.why_not()}"
+)
 
 
 def test_the_kernel_is_built_where_it_can_be():
@@ -67,11 +68,23 @@ def test_product_matches_mlx(bits, scale_dtype, rows, n, k):
 @pytest.mark.parametrize("vnni", [True, False])  # without VNNI on the CPU both run AVX2
 @pytest.mark.parametrize("bits", [4, 8])
 @pytest.mark.parametrize("scale_dtype", ["float16", "float32"])
-@pytest.mark.parametrize("group_size,rows,n,k", [  # K = 96: an odd number of 32-blocks, so group 32 only
-    (g, rows, n, k) for g in (32, 64)
-    for rows, n, k in [(1, 200, 576), (1, 37, 96), (1, 1536, 64), (3, 192, 576), (5, 64, 1536), (7, 30, 320),
-                       (1, 8192, 576)]  # the last one shares its rows between threads
-    if k % g == 0])
+@pytest.mark.parametrize(
+    "group_size,rows,n,k",
+    [  # K = 96: an odd number of 32-blocks, so group 32 only
+        (g, rows, n, k)
+        for g in (32, 64)
+        for rows, n, k in [
+            (1, 200, 576),
+            (1, 37, 96),
+            (1, 1536, 64),
+            (3, 192, 576),
+            (5, 64, 1536),
+            (7, 30, 320),
+            (1, 8192, 576),
+        ]  # the last one shares its rows between threads
+        if k % g == 0
+    ],
+)
 def test_int8_product_matches_mlx(int8, vnni, bits, group_size, scale_dtype, rows, n, k):
     import mlx.core as mx
 
@@ -82,8 +95,9 @@ def test_int8_product_matches_mlx(int8, vnni, bits, group_size, scale_dtype, row
     x = mx.random.normal((rows, k))
     got = kernels._qmatvec.qmatvec(x, wq, scales, biases, group_size, bits)
     # Exact, up to float rounding, for the rounded x ...
-    want = mx.quantized_matmul(rounded_per_block(x), wq, scales, biases, transpose=True, group_size=group_size,
-                               bits=bits)
+    want = mx.quantized_matmul(
+        rounded_per_block(x), wq, scales, biases, transpose=True, group_size=group_size, bits=bits
+    )
     assert got.shape == want.shape and got.dtype == mx.float32
     assert mx.allclose(got, want, rtol=1e-4, atol=1e-4 * mx.abs(want).max().item()).item()
     # ... and within the rounding of x (~0.5% here) of the product with x itself.
@@ -154,8 +168,14 @@ def test_int8_logits_stay_close(int8, tiny_checkpoint):
     from mlx_lm import load
 
     model, tokenizer = load(str(tiny_checkpoint))
-    nn.quantize(model, group_size=32, bits=4, class_predicate=lambda _, m: (
-        {"group_size": 32, "bits": 8} if isinstance(m, nn.Embedding) else hasattr(m, "to_quantized")))
+    nn.quantize(
+        model,
+        group_size=32,
+        bits=4,
+        class_predicate=lambda _, m: (
+            {"group_size": 32, "bits": 8} if isinstance(m, nn.Embedding) else hasattr(m, "to_quantized")
+        ),
+    )
     tokens = mx.array([tokenizer.encode("What is the capital of France?")[:3]])  # decode-sized: few rows
 
     kernels.uninstall()
@@ -179,8 +199,9 @@ def test_fused_rms_norm_matches_mlx(shape):
     assert mx.allclose(got, mx.fast.rms_norm(x, w, 1e-5), rtol=1e-5, atol=1e-5).item()
 
 
-@pytest.mark.parametrize("dims,base,scale,offset", [(64, 10000.0, 1.0, 0), (64, 100000.0, 1.0, 37),
-                                                    (32, 10000.0, 0.5, 1000)])
+@pytest.mark.parametrize(
+    "dims,base,scale,offset", [(64, 10000.0, 1.0, 0), (64, 100000.0, 1.0, 37), (32, 10000.0, 0.5, 1000)]
+)
 def test_fused_rope_matches_mlx(dims, base, scale, offset):
     import mlx.core as mx
 

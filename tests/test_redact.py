@@ -6,18 +6,21 @@ import pytest
 from assistant.redact import Redactor, RestoringStream
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("write to jane.doe+work@mail.example.org", "EMAIL"),
-    ("my card is 4111 1111 1111 1111", "CARD"),
-    ("card 5500-0000-0000-0004 please", "CARD"),
-    ("IBAN DE89 3704 0044 0532 0130 00", "IBAN"),
-    ("IBAN GB82WEST12345698765432", "IBAN"),
-    ("the server is 10.0.12.7", "IP"),
-    ("or fe80:0:0:0:202:b3ff:fe1e:8329", "IP"),
-    ("call +44 20 7946 0958", "PHONE"),
-    ("call (415) 555-0132", "PHONE"),
-    ("call 020 7946 0958 tonight", "PHONE"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("write to jane.doe+work@mail.example.org", "EMAIL"),
+        ("my card is 4111 1111 1111 1111", "CARD"),
+        ("card 5500-0000-0000-0004 please", "CARD"),
+        ("IBAN DE89 3704 0044 0532 0130 00", "IBAN"),
+        ("IBAN GB82WEST12345698765432", "IBAN"),
+        ("the server is 10.0.12.7", "IP"),
+        ("or fe80:0:0:0:202:b3ff:fe1e:8329", "IP"),
+        ("call +44 20 7946 0958", "PHONE"),
+        ("call (415) 555-0132", "PHONE"),
+        ("call 020 7946 0958 tonight", "PHONE"),
+    ],
+)
 def test_each_kind_is_replaced_and_restored(text, kind):
     r = Redactor()
     redacted = r.redact(text)
@@ -25,13 +28,16 @@ def test_each_kind_is_replaced_and_restored(text, kind):
     assert r.restore(redacted) == text
 
 
-@pytest.mark.parametrize("text", [
-    "In 1999-2004 I had 3 cats",                # years are not phones
-    "card 4111 1111 1111 1112",                 # fails Luhn
-    "IBAN DE00 3704 0044 0532 0130 00",         # fails mod 97
-    "version 999.1.2.3 of the tool",            # not an IP
-    "order 1234 5678",                          # too short for a bare phone number
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In 1999-2004 I had 3 cats",  # years are not phones
+        "card 4111 1111 1111 1112",  # fails Luhn
+        "IBAN DE00 3704 0044 0532 0130 00",  # fails mod 97
+        "version 999.1.2.3 of the tool",  # not an IP
+        "order 1234 5678",  # too short for a bare phone number
+    ],
+)
 def test_lookalikes_stay(text):
     assert Redactor().redact(text) == text
 

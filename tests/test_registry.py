@@ -5,7 +5,7 @@ import json
 import pytest
 
 from assistant.errors import ApprenticeError, ModelMissing
-from model import registry
+from assistant.models import registry
 from tests.conftest import register_checkpoint
 
 

@@ -16,17 +16,24 @@ def embed():
 def index_of(embed, outcomes: dict[str, int]) -> OutcomeIndex:
     index = OutcomeIndex()
     vecs = embed(list(outcomes))
-    index.add([{"id": i + 1, "query": q, "embedding": v.tobytes(), "wrong": w}
-               for i, ((q, w), v) in enumerate(zip(outcomes.items(), vecs))])
+    index.add(
+        [
+            {"id": i + 1, "query": q, "embedding": v.tobytes(), "wrong": w}
+            for i, ((q, w), v) in enumerate(zip(outcomes.items(), vecs))
+        ]
+    )
     return index
 
 
-@pytest.mark.parametrize("query, word", [
-    ("What's the weather in Paris tomorrow?", "weather"),
-    ("latest news about the election", "latest"),
-    ("what is the bitcoin price right now", "price"),
-    ("What day is it?", "What day is it"),
-])
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ("What's the weather in Paris tomorrow?", "weather"),
+        ("latest news about the election", "latest"),
+        ("what is the bitcoin price right now", "price"),
+        ("What day is it?", "What day is it"),
+    ],
+)
 def test_live_information_goes_to_the_teacher(query, word):
     d = Router().decide(query, mode="auto")
     assert d.route == "cloud" and d.score >= 0.6 and word.lower() in d.reason.lower()
@@ -41,20 +48,29 @@ def test_modes_and_forcing_decide_first():
 
 
 def test_a_query_like_ones_the_student_got_wrong_goes_to_the_teacher(embed):
-    index = index_of(embed, {
-        "What is the capital of Australia?": 1,
-        "What's the capital city of Canada?": 1,
-        "How many legs does a spider have?": 0,
-    })
+    index = index_of(
+        embed,
+        {
+            "What is the capital of Australia?": 1,
+            "What's the capital city of Canada?": 1,
+            "How many legs does a spider have?": 0,
+        },
+    )
     router = Router()
-    hard = router.decide("Which city is the capital of Australia?", mode="auto",
-                         vector=embed(["Which city is the capital of Australia?"])[0], index=index)
+    hard = router.decide(
+        "Which city is the capital of Australia?",
+        mode="auto",
+        vector=embed(["Which city is the capital of Australia?"])[0],
+        index=index,
+    )
     assert hard.route == "cloud" and "answered wrong" in hard.reason and "Australia" in hard.reason
-    easy = router.decide("How many legs do spiders have?", mode="auto",
-                         vector=embed(["How many legs do spiders have?"])[0], index=index)
+    easy = router.decide(
+        "How many legs do spiders have?", mode="auto", vector=embed(["How many legs do spiders have?"])[0], index=index
+    )
     assert easy.route == "local" and easy.score <= 0.3
-    new = router.decide("Write a poem about the sea", mode="auto",
-                        vector=embed(["Write a poem about the sea"])[0], index=index)
+    new = router.decide(
+        "Write a poem about the sea", mode="auto", vector=embed(["Write a poem about the sea"])[0], index=index
+    )
     assert new.route == "cascade" and "no similar past query" in new.reason
 
 
@@ -62,10 +78,12 @@ def test_the_judge_checks_short_facts_exactly_and_long_answers_by_meaning():
     assert judge("The capital of France is Paris.", "Paris").agree
     assert not judge("The capital of France is Lyon.", "Paris").agree
     assert contains_reference("It is New York City.", "New York") and not contains_reference("York", "New York")
-    assert judge("Water boils at 100 degrees Celsius at sea level.",
-                 "At sea level, water boils at 100 °C (212 °F).").agree
-    assert not judge("Bananas are yellow fruit rich in potassium.",
-                     "At sea level, water boils at 100 °C (212 °F).").agree
+    assert judge(
+        "Water boils at 100 degrees Celsius at sea level.", "At sea level, water boils at 100 °C (212 °F)."
+    ).agree
+    assert not judge(
+        "Bananas are yellow fruit rich in potassium.", "At sea level, water boils at 100 °C (212 °F)."
+    ).agree
 
 
 def test_nearest_neighbours_scale_to_many_outcomes():
@@ -78,11 +96,14 @@ def test_nearest_neighbours_scale_to_many_outcomes():
     assert near[0] == (1234, pytest.approx(1.0, abs=1e-5)) and len(index) == 10_000
 
 
-@pytest.mark.parametrize("student, teacher, agree", [
-    ("3 kilograms is 1.36 pounds.", "3 kilograms is 6.61 pounds.", False),    # a wrong number
-    ("Three kilograms equal 6.61 pounds.", "3 kilograms is 6.61 pounds.", True),
-    ("The capital of Australia is Sydney.", "Canberra is the capital of Australia.", False),  # a wrong name
-    ("The capital of Australia is Canberra.", "Canberra is the capital of Australia.", True),
-])
+@pytest.mark.parametrize(
+    "student, teacher, agree",
+    [
+        ("3 kilograms is 1.36 pounds.", "3 kilograms is 6.61 pounds.", False),  # a wrong number
+        ("Three kilograms equal 6.61 pounds.", "3 kilograms is 6.61 pounds.", True),
+        ("The capital of Australia is Sydney.", "Canberra is the capital of Australia.", False),  # a wrong name
+        ("The capital of Australia is Canberra.", "Canberra is the capital of Australia.", True),
+    ],
+)
 def test_the_judge_catches_wrong_facts_that_read_alike(student, teacher, agree):
     assert judge(student, teacher).agree is agree

@@ -1,6 +1,5 @@
 """The SQLite store: migrations, turns, full-text search, and waiting out another process's lock."""
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -51,11 +50,15 @@ def test_a_locked_database_is_waited_for_and_the_turn_is_kept(home, monkeypatch)
     monkeypatch.setattr("assistant.store.LOCK_WAIT_S", 0.2)
     # another process holds the write lock for 1.5 s
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('BEGIN IMMEDIATE');"
-         "print('locked', flush=True); time.sleep(1.5); c.rollback()",
-         str(store.path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('BEGIN IMMEDIATE');"
+            "print('locked', flush=True); time.sleep(1.5); c.rollback()",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     waiting = Store()

@@ -78,8 +78,10 @@ def test_a_query_longer_than_the_context_is_cut_with_a_note(student):
 def test_old_turns_are_dropped_before_the_query_is_cut(student):
     history = []
     for i in range(30):
-        history += [{"role": "user", "content": f"Question {i} about Paris and France"},
-                    {"role": "assistant", "content": "The capital of France is Paris. " * 3}]
+        history += [
+            {"role": "user", "content": f"Question {i} about Paris and France"},
+            {"role": "assistant", "content": "The capital of France is Paris. " * 3},
+        ]
     gen, _ = run(student, history + [{"role": "user", "content": "Last one?"}], max_tokens=8)
     assert any("earlier turn" in n for n in gen.stats.notes)
     assert not any("cut to fit" in n for n in gen.stats.notes)
@@ -108,8 +110,10 @@ def test_all_mlx_work_happens_on_the_owner_thread(student):
     mlx_lm.stream_generate = spy
     try:
         results = []
-        callers = [threading.Thread(target=lambda: results.append(run(student, [{"role": "user", "content": "hi"}])))
-                   for _ in range(3)]
+        callers = [
+            threading.Thread(target=lambda: results.append(run(student, [{"role": "user", "content": "hi"}])))
+            for _ in range(3)
+        ]
         for t in callers:
             t.start()
         for t in callers:

@@ -48,8 +48,9 @@ def test_503_is_retried_then_reported(gemini):
 
 
 def test_a_cut_stream_is_an_error_not_a_short_answer(gemini):
-    gemini(answers={"What is the capital of France?": "one two three four five six seven eight nine ten"},
-           faults=["cut:1"])
+    gemini(
+        answers={"What is the capital of France?": "one two three four five six seven eight nine ten"}, faults=["cut:1"]
+    )
     got = []
     with pytest.raises(TeacherError, match="broke off"):
         for chunk in teacher().stream(Q):

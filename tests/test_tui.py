@@ -18,6 +18,7 @@ import threading
 import time
 
 import pytest
+from test_distill import PARIS, log_example
 from textual.widgets import Button, ProgressBar
 
 from assistant import config
@@ -30,7 +31,6 @@ from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
 from assistant.tui.widgets.conversation import AnswerView
 from assistant.tui.widgets.status import StatusBar
-from test_distill import PARIS, log_example
 
 SIZE = (80, 24)
 WEATHER = "What's the weather in Paris tomorrow?"
@@ -83,8 +83,16 @@ def screen_text(app) -> str:
 
     from rich.console import Console
 
-    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
-                      force_terminal=True, color_system="truecolor", legacy_windows=False, safe_box=False)
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+        safe_box=False,
+    )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text(styles=False)
 
@@ -95,27 +103,54 @@ def notifications(app) -> str:
 
 def seed(store: Store, title: str, updated: str, turns: list[dict]) -> int:
     """A finished conversation written straight into the store, with fixed times."""
-    cid = store.db["conversations"].insert(
-        {"title": title, "source": "chat", "created": updated, "updated": updated}
-    ).last_pk
+    cid = (
+        store.db["conversations"]
+        .insert({"title": title, "source": "chat", "created": updated, "updated": updated})
+        .last_pk
+    )
     for turn in turns:
-        store.db["turns"].insert({
-            "conversation_id": cid, "source": "chat", "status": "done", "notes": "[]",
-            "created": updated, "score": None, "tokens": 12, "ttft_ms": 80.0, **turn,
-        })
+        store.db["turns"].insert(
+            {
+                "conversation_id": cid,
+                "source": "chat",
+                "status": "done",
+                "notes": "[]",
+                "created": updated,
+                "score": None,
+                "tokens": 12,
+                "ttft_ms": 80.0,
+                **turn,
+            }
+        )
     return cid
 
 
 CAPITALS = [
-    {"query": "What is the capital of France?", "answer": "The capital of France is **Paris**.",
-     "route": "local", "model": "tiny", "reason": "private mode: nothing leaves this machine",
-     "tokens_per_s": 41.5},
-    {"query": WEATHER, "answer": "Sunny, around 24 °C, with a light breeze in the afternoon.",
-     "route": "cloud", "model": "gemini-2.5-flash", "score": 0.92,
-     "reason": "needs live data (weather) that the student cannot know", "tokens_per_s": None},
-    {"query": "Print hello in Python", "answer": "```python\nprint(\"hello\")\n```",
-     "route": "local", "model": "tiny", "reason": "the student answers this kind of query well",
-     "tokens_per_s": 38.2},
+    {
+        "query": "What is the capital of France?",
+        "answer": "The capital of France is **Paris**.",
+        "route": "local",
+        "model": "tiny",
+        "reason": "private mode: nothing leaves this machine",
+        "tokens_per_s": 41.5,
+    },
+    {
+        "query": WEATHER,
+        "answer": "Sunny, around 24 °C, with a light breeze in the afternoon.",
+        "route": "cloud",
+        "model": "gemini-2.5-flash",
+        "score": 0.92,
+        "reason": "needs live data (weather) that the student cannot know",
+        "tokens_per_s": None,
+    },
+    {
+        "query": "Print hello in Python",
+        "answer": '```python\nprint("hello")\n```',
+        "route": "local",
+        "model": "tiny",
+        "reason": "the student answers this kind of query well",
+        "tokens_per_s": 38.2,
+    },
 ]
 
 
@@ -240,8 +275,9 @@ def test_the_consent_modal_keeps_local_by_default_and_sends_on_request(tiny_stud
             for press in (["enter"], ["escape"], ["click-send"]):
                 thread = threading.Thread(target=worker)
                 thread.start()
-                await until(pilot, lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused,
-                            "the consent modal")
+                await until(
+                    pilot, lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused, "the consent modal"
+                )
                 shown = app.screen.query_one("#consent-text Static").render().plain
                 assert shown == text  # the exact text that would leave
                 assert app.screen.focused.id == "keep-local"  # the default button
@@ -249,7 +285,7 @@ def test_the_consent_modal_keeps_local_by_default_and_sends_on_request(tiny_stud
                     await pilot.click("#send")
                 else:
                     await pilot.press(*press)
-                await until(pilot, lambda: not thread.is_alive(), "the worker to get its answer")
+                await until(pilot, lambda t=thread: not t.is_alive(), "the worker to get its answer")
                 await pilot.pause()
                 assert not isinstance(app.screen, ConsentScreen)
             assert answers == [False, False, True]
@@ -292,9 +328,21 @@ def test_history_restores_a_conversation_after_restarting_the_app(tiny_student):
 def test_control_characters_in_answers_are_shown_inert(tiny_student):
     store = Store()
     evil = "Look: \x1b]0;pwned\x07\x1b[31mred\x1b[0m and a bell\x07 \x9b2J"
-    seed(store, "escapes", "2025-01-15T09:30:00+00:00",
-         [{"query": "say \x1b[2Jsomething", "answer": evil, "route": "local", "model": "tiny",
-           "reason": "test", "tokens_per_s": 1.0}])
+    seed(
+        store,
+        "escapes",
+        "2025-01-15T09:30:00+00:00",
+        [
+            {
+                "query": "say \x1b[2Jsomething",
+                "answer": evil,
+                "route": "local",
+                "model": "tiny",
+                "reason": "test",
+                "tokens_per_s": 1.0,
+            }
+        ],
+    )
 
     async def scenario():
         app = make_app()
@@ -411,7 +459,8 @@ def test_copy_new_and_unknown_commands(tiny_student):
 
 def test_model_lists_versions_and_switches_the_student(tiny_student, tiny_checkpoint):
     from conftest import register_checkpoint
-    from model import registry
+
+    from assistant.models import registry
 
     register_checkpoint(tiny_checkpoint, "tiny2")
     registry.use("tiny")
@@ -461,7 +510,8 @@ def test_bad_marks_the_last_answer_wrong(tiny_student):
             assert Store().turn(view.turn_id)["bad"] == 1
             outcomes = Store().outcomes("tiny")  # what the router learns from
             assert [(o["query"], o["wrong"], o["origin"]) for o in outcomes] == [
-                ("What is the capital of France?", 1, "marked_bad")]
+                ("What is the capital of France?", 1, "marked_bad")
+            ]
 
     run(scenario)
 
@@ -469,8 +519,14 @@ def test_bad_marks_the_last_answer_wrong(tiny_student):
 # -- /distill: a real distillation of the tiny student, run as a child process ---------------------
 
 # the tiny random model learns to say "Paris" in 150 steps at this rate (see test_distill.py)
-FAST_DISTILL = {"min_examples": 4, "iters": 150, "learning_rate": 1e-3, "num_layers": -1, "batch_size": 4,
-                "save_every": 10}
+FAST_DISTILL = {
+    "min_examples": 4,
+    "iters": 150,
+    "learning_rate": 1e-3,
+    "num_layers": -1,
+    "batch_size": 4,
+    "save_every": 10,
+}
 
 
 def distill_settings(monkeypatch, **settings) -> None:
@@ -482,6 +538,7 @@ def distill_settings(monkeypatch, **settings) -> None:
 def distill_text(app) -> str:
     """What the /distill screen shows: its texts and the labels of its visible buttons."""
     screen = app.screen
+
     def visible(w) -> bool:
         return all(a.display for a in w.ancestors_with_self if a is not screen and a is not app)
 
@@ -498,12 +555,19 @@ async def open_distill(pilot) -> DistillScreen:
 
 
 def test_distill_shows_the_examples_waiting_and_an_interrupted_run(tiny_student, tiny_checkpoint, monkeypatch):
-    from model import distill, registry
+    from assistant.models import registry
+    from model import distill
 
     store = Store()
     ids = [log_example(store, q, "Paris") for q in PARIS[:6]]
-    learned = registry.new_version("distill-1", source="test", bits=None, parent="tiny",
-                                   external_path=str(tiny_checkpoint), info={"dataset": {"example_ids": ids[:2]}})
+    learned = registry.new_version(
+        "distill-1",
+        source="test",
+        bits=None,
+        parent="tiny",
+        external_path=str(tiny_checkpoint),
+        info={"dataset": {"example_ids": ids[:2]}},
+    )
     registry.register(registry.staging_folder("distill-1"), learned, make_active=True)
     staging = registry.staging_folder("distill-2")
     (staging / distill.STATE).write_text(json.dumps({"name": "distill-2", "done_iters": 30, "iters": 150}))
@@ -533,7 +597,7 @@ def test_distill_shows_the_examples_waiting_and_an_interrupted_run(tiny_student,
 
 
 def test_distill_with_too_few_examples_says_how_many_more(tiny_student, monkeypatch):
-    from model import registry
+    from assistant.models import registry
 
     store = Store()
     for q in PARIS[:3]:
@@ -600,7 +664,7 @@ def test_distill_runs_a_child_that_promotes_and_the_next_question_uses_it(tiny_s
 
 
 def test_cancelling_a_distillation_keeps_the_student_and_offers_resume(tiny_student, monkeypatch):
-    from model import registry
+    from assistant.models import registry
 
     store = Store()
     for q in PARIS[:8]:
@@ -757,8 +821,11 @@ def test_snapshot_main_screen_light_theme(tiny_student, utc, snap_compare):
 def test_snapshot_consent_modal(tiny_student, utc, snap_compare):
     async def run_before(pilot):
         await _steady(pilot)
-        pilot.app.push_screen(ConsentScreen("Write to [EMAIL_1] and call [PHONE_1] about the weather "
-                                            "in Paris tomorrow; my card is [CARD_1]."))
+        pilot.app.push_screen(
+            ConsentScreen(
+                "Write to [EMAIL_1] and call [PHONE_1] about the weather in Paris tomorrow; my card is [CARD_1]."
+            )
+        )
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -62,7 +62,9 @@ def wavs(tmp_path_factory) -> dict[str, Path]:
     return {
         "question": original,
         "16k-mono": write_wav(d / "q16.wav", speech.resample(mono, rate, 16_000)[:, None], 16_000),
-        "44k-stereo": write_wav(d / "q44.wav", np.stack([speech.resample(mono, rate, 44_100), quieter], axis=1), 44_100),
+        "44k-stereo": write_wav(
+            d / "q44.wav", np.stack([speech.resample(mono, rate, 44_100), quieter], axis=1), 44_100
+        ),
         "silence": write_wav(d / "silence.wav", np.zeros((32_000, 1)), 16_000),
         "goodbye": espeak("goodbye", d / "goodbye.wav"),
         "not-audio": d / "not-audio.wav",
@@ -119,7 +121,10 @@ def test_tts_out_writes_the_spoken_answer(default_student, wavs, whisper, tmp_pa
 
 
 def test_markdown_is_spoken_as_plain_words(whisper, tmp_path):
-    answer = "# Capitals\n\n**Paris** is the *capital* of France.\n\n| Country | Capital |\n|---|---|\n| France | `Paris` |\n- see [the atlas](https://example.com)"
+    answer = (
+        "# Capitals\n\n**Paris** is the *capital* of France.\n\n"
+        "| Country | Capital |\n|---|---|\n| France | `Paris` |\n- see [the atlas](https://example.com)"
+    )
     words = speech.speakable(answer)
     assert words == "Capitals. Paris is the capital of France. Country, Capital. France, Paris. see the atlas."
     raw = speech.synthesize(speech.Espeak(), answer, tmp_path / "raw.wav") and tmp_path / "raw.wav"
@@ -146,11 +151,15 @@ def test_other_encodings_read_as_the_same_samples(wavs, tmp_path, kind):
             w.writeframes(raw)
     else:
         import av  # installed with faster-whisper
+
         with av.open(str(path), "w") as out:
             stream = out.add_stream("flac" if kind == "flac" else "pcm_f32le", rate=rate, layout="stereo")
             planes = np.stack([mono, mono])
-            frame = av.AudioFrame.from_ndarray((planes * 32767).astype(np.int16) if kind == "flac" else planes,
-                                               format="s16p" if kind == "flac" else "fltp", layout="stereo")
+            frame = av.AudioFrame.from_ndarray(
+                (planes * 32767).astype(np.int16) if kind == "flac" else planes,
+                format="s16p" if kind == "flac" else "fltp",
+                layout="stereo",
+            )
             frame.sample_rate = rate
             for packet in [*stream.encode(frame), *stream.encode(None)]:
                 out.mux(packet)
@@ -161,11 +170,14 @@ def test_other_encodings_read_as_the_same_samples(wavs, tmp_path, kind):
 # -- bad input: one sentence, the contract's exit status, no traceback --------------------------
 
 
-@pytest.mark.parametrize("name, status, words", [
-    ("silence", 2, "I didn't catch that — try again."),
-    ("empty", 2, "is not a recording I can read"),
-    ("not-audio", 2, "is not a recording I can read"),
-])
+@pytest.mark.parametrize(
+    "name, status, words",
+    [
+        ("silence", 2, "I didn't catch that — try again."),
+        ("empty", 2, "is not a recording I can read"),
+        ("not-audio", 2, "is not a recording I can read"),
+    ],
+)
 def test_bad_recordings_say_so_in_one_line(wavs, capsys, name, status, words):
     code, out, err = run(capsys, "--wav", wavs[name], "--json")
     assert code == status
@@ -190,8 +202,10 @@ def test_no_portaudio_library(capsys, monkeypatch):
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)  # the real import runs again and fails
     code, out, err = run(capsys)
     assert code == 1 and out == ""
-    assert err.strip() == ("Error: No audio system: the PortAudio library is missing (on Debian or Ubuntu: "
-                           "sudo apt install libportaudio2); or answer a recording with --wav FILE.")
+    assert err.strip() == (
+        "Error: No audio system: the PortAudio library is missing (on Debian or Ubuntu: "
+        "sudo apt install libportaudio2); or answer a recording with --wav FILE."
+    )
 
 
 def test_no_microphone(capsys):
@@ -223,8 +237,14 @@ def test_loop_answers_the_next_question_after_a_failure(tiny_student, wavs, whis
     def mic_broke():
         raise ApprenticeError("The microphone stopped working (device unplugged); try again, or use --wav FILE.")
 
-    takes = [lambda: speech.read_audio(wavs["silence"]), mic_broke, lambda: question, lambda: question,
-             lambda: speech.read_audio(wavs["goodbye"]), lambda: pytest.fail("listened after goodbye")]
+    takes = [
+        lambda: speech.read_audio(wavs["silence"]),
+        mic_broke,
+        lambda: question,
+        lambda: question,
+        lambda: speech.read_audio(wavs["goodbye"]),
+        lambda: pytest.fail("listened after goodbye"),
+    ]
     assistant = Assistant(config.load({"max_tokens": 8}))
     try:
         answered = Voice(assistant, whisper, None, language="en").converse(lambda: takes.pop(0)())
@@ -254,8 +274,9 @@ def test_ask_mode_shows_the_transcript_for_consent(tiny_student, wavs, whisper, 
     asked: list[str] = []
     assistant = Assistant(config.load({"max_tokens": 8, "mode": "ask"}))
     try:
-        voice = Voice(assistant, whisper, None, language="en", force="cloud",
-                      consent=lambda text: asked.append(text) or False)
+        voice = Voice(
+            assistant, whisper, None, language="en", force="cloud", consent=lambda text: asked.append(text) or False
+        )
         result = voice.ask(speech.read_audio(wavs["question"]), stream=False)
     finally:
         assistant.close()

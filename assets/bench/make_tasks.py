@@ -30,40 +30,167 @@ import re
 from pathlib import Path
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-            "eleventh", "twelfth"]
-NAMES = ["Anna", "Bob", "Carlos", "Dana", "Eve", "Farid", "Grace", "Hugo", "Ines", "Jack", "Kemal", "Lena",
-         "Marta", "Noah", "Olga", "Pablo", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Yuki", "Zoe"]
-MESSAGES = ["I'm running late", "see you at the station", "dinner is ready", "call me back",
-            "the meeting moved to Friday", "happy birthday", "I bought the tickets", "on my way",
-            "can you pick up bread", "the keys are under the mat", "thanks for the flowers", "good luck today"]
-TASKS = ["call the dentist", "buy milk", "water the plants", "pay the rent", "take out the trash",
-         "book a table", "send the report", "feed the cat", "charge my phone", "pick up the kids",
-         "renew my passport", "stretch", "check the oven", "move the car"]
-CAPITALS = {"France": "Paris", "Japan": "Tokyo", "Italy": "Rome", "Germany": "Berlin", "Spain": "Madrid",
-            "Canada": "Ottawa", "Egypt": "Cairo", "Russia": "Moscow", "China": "Beijing", "Greece": "Athens",
-            "Portugal": "Lisbon", "Norway": "Oslo", "Sweden": "Stockholm", "Kenya": "Nairobi", "Peru": "Lima",
-            "Ireland": "Dublin", "Austria": "Vienna", "Poland": "Warsaw", "Argentina": "Buenos Aires",
-            "Thailand": "Bangkok", "Mexico": "Mexico City", "South Korea": "Seoul", "Cuba": "Havana",
-            "Finland": "Helsinki", "Denmark": "Copenhagen", "Hungary": "Budapest", "India": "New Delhi",
-            "Australia": "Canberra", "Turkey": "Ankara", "Chile": "Santiago"}
-SYMBOLS = {"gold": "Au", "silver": "Ag", "iron": "Fe", "sodium": "Na", "potassium": "K", "oxygen": "O",
-           "hydrogen": "H", "carbon": "C", "copper": "Cu", "lead": "Pb", "helium": "He", "mercury": "Hg",
-           "tin": "Sn", "calcium": "Ca", "nitrogen": "N", "zinc": "Zn"}
-AUTHORS = {"Romeo and Juliet": "Shakespeare", "Hamlet": "Shakespeare", "Pride and Prejudice": "Jane Austen",
-           "1984": "George Orwell", "War and Peace": "Tolstoy", "Don Quixote": "Cervantes",
-           "The Odyssey": "Homer", "Moby-Dick": "Herman Melville", "Frankenstein": "Mary Shelley",
-           "Les Misérables": "Victor Hugo", "The Origin of Species": "Charles Darwin",
-           "Oliver Twist": "Charles Dickens", "Faust": "Goethe", "Dracula": "Bram Stoker"}
+ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+]
+NAMES = [
+    "Anna",
+    "Bob",
+    "Carlos",
+    "Dana",
+    "Eve",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jack",
+    "Kemal",
+    "Lena",
+    "Marta",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yuki",
+    "Zoe",
+]
+MESSAGES = [
+    "I'm running late",
+    "see you at the station",
+    "dinner is ready",
+    "call me back",
+    "the meeting moved to Friday",
+    "happy birthday",
+    "I bought the tickets",
+    "on my way",
+    "can you pick up bread",
+    "the keys are under the mat",
+    "thanks for the flowers",
+    "good luck today",
+]
+TASKS = [
+    "call the dentist",
+    "buy milk",
+    "water the plants",
+    "pay the rent",
+    "take out the trash",
+    "book a table",
+    "send the report",
+    "feed the cat",
+    "charge my phone",
+    "pick up the kids",
+    "renew my passport",
+    "stretch",
+    "check the oven",
+    "move the car",
+]
+CAPITALS = {
+    "France": "Paris",
+    "Japan": "Tokyo",
+    "Italy": "Rome",
+    "Germany": "Berlin",
+    "Spain": "Madrid",
+    "Canada": "Ottawa",
+    "Egypt": "Cairo",
+    "Russia": "Moscow",
+    "China": "Beijing",
+    "Greece": "Athens",
+    "Portugal": "Lisbon",
+    "Norway": "Oslo",
+    "Sweden": "Stockholm",
+    "Kenya": "Nairobi",
+    "Peru": "Lima",
+    "Ireland": "Dublin",
+    "Austria": "Vienna",
+    "Poland": "Warsaw",
+    "Argentina": "Buenos Aires",
+    "Thailand": "Bangkok",
+    "Mexico": "Mexico City",
+    "South Korea": "Seoul",
+    "Cuba": "Havana",
+    "Finland": "Helsinki",
+    "Denmark": "Copenhagen",
+    "Hungary": "Budapest",
+    "India": "New Delhi",
+    "Australia": "Canberra",
+    "Turkey": "Ankara",
+    "Chile": "Santiago",
+}
+SYMBOLS = {
+    "gold": "Au",
+    "silver": "Ag",
+    "iron": "Fe",
+    "sodium": "Na",
+    "potassium": "K",
+    "oxygen": "O",
+    "hydrogen": "H",
+    "carbon": "C",
+    "copper": "Cu",
+    "lead": "Pb",
+    "helium": "He",
+    "mercury": "Hg",
+    "tin": "Sn",
+    "calcium": "Ca",
+    "nitrogen": "N",
+    "zinc": "Zn",
+}
+AUTHORS = {
+    "Romeo and Juliet": "Shakespeare",
+    "Hamlet": "Shakespeare",
+    "Pride and Prejudice": "Jane Austen",
+    "1984": "George Orwell",
+    "War and Peace": "Tolstoy",
+    "Don Quixote": "Cervantes",
+    "The Odyssey": "Homer",
+    "Moby-Dick": "Herman Melville",
+    "Frankenstein": "Mary Shelley",
+    "Les Misérables": "Victor Hugo",
+    "The Origin of Species": "Charles Darwin",
+    "Oliver Twist": "Charles Dickens",
+    "Faust": "Goethe",
+    "Dracula": "Bram Stoker",
+}
 EXPLAIN = {  # free-form answers, checked by similarity
     "Why is the sky blue?": "Air molecules scatter blue sunlight more than red light, so the sky looks blue.",
     "What does a thermometer measure?": "A thermometer measures temperature.",
     "What do bees make?": "Bees make honey and beeswax.",
-    "Why do we have seasons?": "Earth's tilted axis changes how directly sunlight hits each hemisphere during the year.",
-    "What is photosynthesis?": "Photosynthesis is how plants turn sunlight, water and carbon dioxide into sugar and oxygen.",
+    "Why do we have seasons?": (
+        "Earth's tilted axis changes how directly sunlight hits each hemisphere during the year."
+    ),
+    "What is photosynthesis?": (
+        "Photosynthesis is how plants turn sunlight, water and carbon dioxide into sugar and oxygen."
+    ),
     "What does a compass show?": "A compass shows the direction of magnetic north.",
     "What is the largest planet in the solar system?": "Jupiter is the largest planet in the solar system.",
     "What is the freezing point of water in Celsius?": "Water freezes at 0 degrees Celsius.",
@@ -72,13 +199,38 @@ EXPLAIN = {  # free-form answers, checked by similarity
     "What gas do plants absorb from the air?": "Plants absorb carbon dioxide from the air.",
     "What is the longest river in Africa?": "The Nile is the longest river in Africa.",
 }
-CITIES = ["Paris", "London", "Tokyo", "New York", "Berlin", "Madrid", "Rome", "Sydney", "Toronto", "Cairo",
-          "Lisbon", "Seoul", "Mumbai", "Oslo", "Lima", "Nairobi"]
+CITIES = [
+    "Paris",
+    "London",
+    "Tokyo",
+    "New York",
+    "Berlin",
+    "Madrid",
+    "Rome",
+    "Sydney",
+    "Toronto",
+    "Cairo",
+    "Lisbon",
+    "Seoul",
+    "Mumbai",
+    "Oslo",
+    "Lima",
+    "Nairobi",
+]
 SKIES = ["sunny", "cloudy", "light rain", "snow", "fog", "thunderstorms", "clear skies", "windy"]
 COMPANIES = ["Apple", "Microsoft", "Toyota", "Nestle", "Siemens", "Samsung", "Shell", "Airbus", "Sony", "Nike"]
 CURRENCIES = ["dollar", "yen", "pound", "franc", "krone", "peso", "rupee", "won"]
-TOPICS = ["the Mars mission", "the football final", "the climate summit", "the election in Brazil",
-          "the new iPhone", "the marathon", "the central bank", "the film festival", "the chess championship"]
+TOPICS = [
+    "the Mars mission",
+    "the football final",
+    "the climate summit",
+    "the election in Brazil",
+    "the new iPhone",
+    "the marathon",
+    "the central bank",
+    "the film festival",
+    "the chess championship",
+]
 
 
 def device(r: random.Random) -> dict:
@@ -86,13 +238,22 @@ def device(r: random.Random) -> dict:
     if kind == "timer":
         if r.random() < 0.2:
             hours = r.randint(1, 3)
-            query = r.choice(["Set a timer for {h} hour{s}.", "Start a {h} hour timer.", "Timer for {h} hour{s}, please."])
+            query = r.choice(
+                ["Set a timer for {h} hour{s}.", "Start a {h} hour timer.", "Timer for {h} hour{s}, please."]
+            )
             query = query.format(h=hours, s="s" if hours > 1 else "")
             minutes, said = 60 * hours, f"{hours} hour{'s' if hours > 1 else ''}, that is {60 * hours} minutes"
         else:
             minutes = r.choice([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 90])
-            query = r.choice(["Set a timer for {m} minutes.", "Start a {m} minute timer.", "Timer for {m} minutes, please.",
-                              "Count down {m} minutes.", "Set a {m} minute timer for the pasta."]).format(m=minutes)
+            query = r.choice(
+                [
+                    "Set a timer for {m} minutes.",
+                    "Start a {m} minute timer.",
+                    "Timer for {m} minutes, please.",
+                    "Count down {m} minutes.",
+                    "Set a {m} minute timer for the pasta.",
+                ]
+            ).format(m=minutes)
             said = f"{minutes} minutes"
         ref = {"intent": "timer", "minutes": minutes}
         why = f"The user wants a countdown of {said}."
@@ -114,18 +275,30 @@ def device(r: random.Random) -> dict:
         why = f"The task is to {task}; {hour} {'pm' if pm else 'am'} is {h24:02d}:00."
     else:
         name, text = r.choice(NAMES), r.choice(MESSAGES)
-        query = r.choice(["Text {n} that {t}.", "Send {n} a message saying {t}.", "Message {n}: {t}."]).format(n=name, t=text)
+        query = r.choice(["Text {n} that {t}.", "Send {n} a message saying {t}.", "Message {n}: {t}."]).format(
+            n=name, t=text
+        )
         ref = {"intent": "message", "to": name, "text": text}
         why = f"The message goes to {name} and says: {text}."
     return {"query": query, "reference": json.dumps(ref), "check": "json", "family": "device", "rationale": why}
 
 
 CONVERSIONS = [  # (from, to, factor or function, unit words)
-    ("kilometers", "miles", 0.621371), ("miles", "kilometers", 1.609344), ("kilograms", "pounds", 2.204623),
-    ("pounds", "kilograms", 0.453592), ("centimeters", "inches", 0.393701), ("inches", "centimeters", 2.54),
-    ("meters", "feet", 3.28084), ("feet", "meters", 0.3048), ("liters", "gallons", 0.264172),
-    ("hours", "minutes", 60), ("minutes", "seconds", 60), ("days", "hours", 24), ("kilograms", "grams", 1000),
-    ("degrees Celsius", "degrees Fahrenheit", "c2f"), ("degrees Fahrenheit", "degrees Celsius", "f2c"),
+    ("kilometers", "miles", 0.621371),
+    ("miles", "kilometers", 1.609344),
+    ("kilograms", "pounds", 2.204623),
+    ("pounds", "kilograms", 0.453592),
+    ("centimeters", "inches", 0.393701),
+    ("inches", "centimeters", 2.54),
+    ("meters", "feet", 3.28084),
+    ("feet", "meters", 0.3048),
+    ("liters", "gallons", 0.264172),
+    ("hours", "minutes", 60),
+    ("minutes", "seconds", 60),
+    ("days", "hours", 24),
+    ("kilograms", "grams", 1000),
+    ("degrees Celsius", "degrees Fahrenheit", "c2f"),
+    ("degrees Fahrenheit", "degrees Celsius", "f2c"),
 ]
 
 
@@ -146,8 +319,14 @@ def conversion(r: random.Random) -> dict:
         result, how = value * factor, f"{value} × {factor}"
     query = r.choice(["Convert {v} {s} to {d}.", "How many {d} is {v} {s}?", "What is {v} {s} in {d}?"])
     query = query.format(v=value, s=src, d=dst)
-    return {"query": query, "reference": f"{_fmt(result)} {dst}", "check": "number", "family": "conversion",
-            "answer": f"{value} {src} is {_fmt(result)} {dst}.", "rationale": f"{how} = {_fmt(result)}."}
+    return {
+        "query": query,
+        "reference": f"{_fmt(result)} {dst}",
+        "check": "number",
+        "family": "conversion",
+        "answer": f"{value} {src} is {_fmt(result)} {dst}.",
+        "rationale": f"{how} = {_fmt(result)}.",
+    }
 
 
 def dates(r: random.Random) -> dict:
@@ -156,51 +335,95 @@ def dates(r: random.Random) -> dict:
         i = r.randrange(7)
         j = (i + (1 if kind == "after" else -1)) % 7
         query = f"What day comes {kind} {WEEKDAYS[i]}?"
-        return {"query": query, "reference": WEEKDAYS[j], "check": "contains", "family": "dates",
-                "answer": f"The day {kind} {WEEKDAYS[i]} is {WEEKDAYS[j]}.",
-                "rationale": f"The week runs {', '.join(WEEKDAYS)}; {kind} {WEEKDAYS[i]} is {WEEKDAYS[j]}."}
+        return {
+            "query": query,
+            "reference": WEEKDAYS[j],
+            "check": "contains",
+            "family": "dates",
+            "answer": f"The day {kind} {WEEKDAYS[i]} is {WEEKDAYS[j]}.",
+            "rationale": f"The week runs {', '.join(WEEKDAYS)}; {kind} {WEEKDAYS[i]} is {WEEKDAYS[j]}.",
+        }
     if kind == "plus":
         i, n = r.randrange(7), r.randint(2, 6)
         query = f"What day of the week is {n} days after {WEEKDAYS[i]}?"
-        return {"query": query, "reference": WEEKDAYS[(i + n) % 7], "check": "contains", "family": "dates",
-                "answer": f"{n} days after {WEEKDAYS[i]} is {WEEKDAYS[(i + n) % 7]}.",
-                "rationale": f"Counting {n} days on from {WEEKDAYS[i]} lands on {WEEKDAYS[(i + n) % 7]}."}
+        return {
+            "query": query,
+            "reference": WEEKDAYS[(i + n) % 7],
+            "check": "contains",
+            "family": "dates",
+            "answer": f"{n} days after {WEEKDAYS[i]} is {WEEKDAYS[(i + n) % 7]}.",
+            "rationale": f"Counting {n} days on from {WEEKDAYS[i]} lands on {WEEKDAYS[(i + n) % 7]}.",
+        }
     if kind == "month_after":
         i = r.randrange(12)
-        return {"query": f"Which month comes after {MONTHS[i]}?", "reference": MONTHS[(i + 1) % 12],
-                "check": "contains", "family": "dates", "answer": f"{MONTHS[(i + 1) % 12]} comes after {MONTHS[i]}.",
-                "rationale": f"{MONTHS[(i + 1) % 12]} follows {MONTHS[i]} in the calendar."}
+        return {
+            "query": f"Which month comes after {MONTHS[i]}?",
+            "reference": MONTHS[(i + 1) % 12],
+            "check": "contains",
+            "family": "dates",
+            "answer": f"{MONTHS[(i + 1) % 12]} comes after {MONTHS[i]}.",
+            "rationale": f"{MONTHS[(i + 1) % 12]} follows {MONTHS[i]} in the calendar.",
+        }
     if kind == "nth_month":
         i = r.randrange(12)
-        return {"query": f"What is the {ORDINALS[i]} month of the year?", "reference": MONTHS[i], "check": "contains",
-                "family": "dates", "answer": f"The {ORDINALS[i]} month of the year is {MONTHS[i]}.",
-                "rationale": f"Counting from January, month {i + 1} is {MONTHS[i]}."}
+        return {
+            "query": f"What is the {ORDINALS[i]} month of the year?",
+            "reference": MONTHS[i],
+            "check": "contains",
+            "family": "dates",
+            "answer": f"The {ORDINALS[i]} month of the year is {MONTHS[i]}.",
+            "rationale": f"Counting from January, month {i + 1} is {MONTHS[i]}.",
+        }
     if kind == "days_in":
         i = r.randrange(12)
-        return {"query": f"How many days are there in {MONTHS[i]}?", "reference": str(DAYS_IN_MONTH[i]),
-                "check": "number", "family": "dates", "answer": f"{MONTHS[i]} has {DAYS_IN_MONTH[i]} days.",
-                "rationale": f"{MONTHS[i]} has {DAYS_IN_MONTH[i]} days" + (" (29 in a leap year)." if i == 1 else ".")}
+        return {
+            "query": f"How many days are there in {MONTHS[i]}?",
+            "reference": str(DAYS_IN_MONTH[i]),
+            "check": "number",
+            "family": "dates",
+            "answer": f"{MONTHS[i]} has {DAYS_IN_MONTH[i]} days.",
+            "rationale": f"{MONTHS[i]} has {DAYS_IN_MONTH[i]} days" + (" (29 in a leap year)." if i == 1 else "."),
+        }
     start = dt.date(2024, 1, 1) + dt.timedelta(days=r.randrange(366))
     n = r.randint(1, 10)
     end = start + dt.timedelta(days=n)
-    return {"query": f"What date is {n} days after {start.isoformat()}? Answer as YYYY-MM-DD.",
-            "reference": end.isoformat(), "check": "exact", "family": "dates",
-            "rationale": f"{start.isoformat()} plus {n} days is {end.isoformat()}."}
+    return {
+        "query": f"What date is {n} days after {start.isoformat()}? Answer as YYYY-MM-DD.",
+        "reference": end.isoformat(),
+        "check": "exact",
+        "family": "dates",
+        "rationale": f"{start.isoformat()} plus {n} days is {end.isoformat()}.",
+    }
 
 
 def arithmetic(r: random.Random) -> dict:
     op = r.choice(["+", "-", "*", "/", "%"])
     if op == "+":
         a, b = r.randint(2, 99), r.randint(2, 99)
-        query, result = r.choice(["What is {a} + {b}?", "What is {a} plus {b}?", "Add {a} and {b}."]).format(a=a, b=b), a + b
-        why, said = f"{a} + {b}: {a} + {b - b % 10} = {a + b - b % 10}, then + {b % 10} = {result}.", f"{a} + {b} = {result}."
+        query, result = (
+            r.choice(["What is {a} + {b}?", "What is {a} plus {b}?", "Add {a} and {b}."]).format(a=a, b=b),
+            a + b,
+        )
+        why, said = (
+            f"{a} + {b}: {a} + {b - b % 10} = {a + b - b % 10}, then + {b % 10} = {result}.",
+            f"{a} + {b} = {result}.",
+        )
     elif op == "-":
         a, b = r.randint(20, 99), r.randint(2, 19)
-        query, result = r.choice(["What is {a} - {b}?", "What is {a} minus {b}?", "Subtract {b} from {a}."]).format(a=a, b=b), a - b
-        why, said = f"{a} − {b}: {a} − {b - b % 10} = {a - b + b % 10}, then − {b % 10} = {result}.", f"{a} - {b} = {result}."
+        query, result = (
+            r.choice(["What is {a} - {b}?", "What is {a} minus {b}?", "Subtract {b} from {a}."]).format(a=a, b=b),
+            a - b,
+        )
+        why, said = (
+            f"{a} − {b}: {a} − {b - b % 10} = {a - b + b % 10}, then − {b % 10} = {result}.",
+            f"{a} - {b} = {result}.",
+        )
     elif op == "*":
         a, b = r.randint(2, 12), r.randint(2, 12)
-        query, result = r.choice(["What is {a} times {b}?", "What is {a} x {b}?", "Multiply {a} by {b}."]).format(a=a, b=b), a * b
+        query, result = (
+            r.choice(["What is {a} times {b}?", "What is {a} x {b}?", "Multiply {a} by {b}."]).format(a=a, b=b),
+            a * b,
+        )
         why, said = f"{a} × {b} is {b} added {a} times: {result}.", f"{a} × {b} = {result}."
     elif op == "/":
         b, result = r.randint(2, 12), r.randint(2, 12)
@@ -211,8 +434,14 @@ def arithmetic(r: random.Random) -> dict:
         p, base = r.choice([10, 20, 25, 50, 75]), r.choice([40, 60, 80, 100, 120, 200, 400])
         query, result = f"What is {p}% of {base}?", p * base // 100
         why, said = f"{p}% of {base} is {base} × {p}/100 = {result}.", f"{p}% of {base} is {result}."
-    return {"query": query, "reference": str(result), "check": "number", "family": "arithmetic", "answer": said,
-            "rationale": why}
+    return {
+        "query": query,
+        "reference": str(result),
+        "check": "number",
+        "family": "arithmetic",
+        "answer": said,
+        "rationale": why,
+    }
 
 
 def facts(r: random.Random) -> dict:
@@ -220,33 +449,61 @@ def facts(r: random.Random) -> dict:
     if kind == "capital":
         country = r.choice(list(CAPITALS))
         query = r.choice(["What is the capital of {c}?", "Which city is the capital of {c}?"]).format(c=country)
-        return {"query": query, "reference": CAPITALS[country], "check": "contains", "family": "facts",
-                "answer": f"The capital of {country} is {CAPITALS[country]}.",
-                "rationale": f"{CAPITALS[country]} is the seat of government of {country}."}
+        return {
+            "query": query,
+            "reference": CAPITALS[country],
+            "check": "contains",
+            "family": "facts",
+            "answer": f"The capital of {country} is {CAPITALS[country]}.",
+            "rationale": f"{CAPITALS[country]} is the seat of government of {country}.",
+        }
     if kind == "symbol":
         element = r.choice(list(SYMBOLS))
-        return {"query": f"What is the chemical symbol for {element}?", "reference": SYMBOLS[element],
-                "check": "contains", "family": "facts", "answer": f"The chemical symbol for {element} is {SYMBOLS[element]}.",
-                "rationale": f"On the periodic table, {element} is written {SYMBOLS[element]}."}
+        return {
+            "query": f"What is the chemical symbol for {element}?",
+            "reference": SYMBOLS[element],
+            "check": "contains",
+            "family": "facts",
+            "answer": f"The chemical symbol for {element} is {SYMBOLS[element]}.",
+            "rationale": f"On the periodic table, {element} is written {SYMBOLS[element]}.",
+        }
     if kind == "author":
         book = r.choice(list(AUTHORS))
-        return {"query": f"Who wrote {book}?", "reference": AUTHORS[book], "check": "contains", "family": "facts",
-                "answer": f"{book} was written by {AUTHORS[book]}.", "rationale": f"{book} is a famous work by {AUTHORS[book]}."}
+        return {
+            "query": f"Who wrote {book}?",
+            "reference": AUTHORS[book],
+            "check": "contains",
+            "family": "facts",
+            "answer": f"{book} was written by {AUTHORS[book]}.",
+            "rationale": f"{book} is a famous work by {AUTHORS[book]}.",
+        }
     query = r.choice(list(EXPLAIN))
-    return {"query": query, "reference": EXPLAIN[query], "check": "similar", "family": "facts",
-            "rationale": "This is basic science and geography."}
+    return {
+        "query": query,
+        "reference": EXPLAIN[query],
+        "check": "similar",
+        "family": "facts",
+        "rationale": "This is basic science and geography.",
+    }
 
 
 def fresh(r: random.Random) -> dict:
     kind = r.choice(["weather", "weather", "stock", "news", "rate"])
     if kind == "weather":
         city, sky, temp = r.choice(CITIES), r.choice(SKIES), r.randint(-5, 33)
-        query = r.choice(["What's the weather in {c} right now?", "What is the weather forecast for {c} tomorrow?",
-                          "Is it raining in {c} today?"]).format(c=city)
+        query = r.choice(
+            [
+                "What's the weather in {c} right now?",
+                "What is the weather forecast for {c} tomorrow?",
+                "Is it raining in {c} today?",
+            ]
+        ).format(c=city)
         reference = f"{sky.capitalize()}, {temp}°C in {city}."
     elif kind == "stock":
         company, price = r.choice(COMPANIES), r.randint(20, 900)
-        query = r.choice(["What is {c}'s share price right now?", "What is the current stock price of {c}?"]).format(c=company)
+        query = r.choice(["What is {c}'s share price right now?", "What is the current stock price of {c}?"]).format(
+            c=company
+        )
         reference = f"{company} trades at {price} dollars."
     elif kind == "news":
         topic, n = r.choice(TOPICS), r.randint(2, 9)
@@ -254,14 +511,25 @@ def fresh(r: random.Random) -> dict:
         reference = f"The latest on {topic}: update number {n} came in an hour ago."
     else:
         currency, rate = r.choice(CURRENCIES), round(r.uniform(0.8, 1.3), 3)
-        query = r.choice(["What is the euro to {c} exchange rate today?", "What's the current exchange rate from euros to {c}s?",
-                          "How many {c}s is one euro right now?"]).format(c=currency)
+        query = r.choice(
+            [
+                "What is the euro to {c} exchange rate today?",
+                "What's the current exchange rate from euros to {c}s?",
+                "How many {c}s is one euro right now?",
+            ]
+        ).format(c=currency)
         reference = f"One euro is {rate} {currency}s."
     return {"query": query, "reference": reference, "check": "contains", "family": "fresh"}
 
 
-FAMILIES = {"device": device, "conversion": conversion, "dates": dates, "arithmetic": arithmetic,
-            "facts": facts, "fresh": fresh}
+FAMILIES = {
+    "device": device,
+    "conversion": conversion,
+    "dates": dates,
+    "arithmetic": arithmetic,
+    "facts": facts,
+    "fresh": fresh,
+}
 
 
 def key(query: str) -> str:

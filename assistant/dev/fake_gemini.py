@@ -50,11 +50,11 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from os import PathLike
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_ANSWER = "I am a fake Gemini and have no answer for that."
@@ -67,7 +67,7 @@ GARBAGE = b'{"candidates": [{"content": <html>Service glitch</html>'  # what a b
 MODEL_PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):(generateContent|streamGenerateContent)$")
 TRAILING = re.compile(r"[\s.,;:!?]+$")
 
-Answers = Union[str, PathLike, Mapping[str, str], Iterable[Mapping[str, Any]], None]
+Answers = str | PathLike | Mapping[str, str] | Iterable[Mapping[str, Any]] | None
 
 
 class AnswersError(ValueError):
@@ -86,9 +86,7 @@ def parse_fault(spec: str) -> Fault:
     parts = spec.split(":")
     kind = parts[0]
     if kind not in FAULT_KINDS or len(parts) > 3:
-        raise ValueError(
-            f"Unknown fault {spec!r}: use KIND[:COUNT[:DELAY]] with KIND one of {', '.join(FAULT_KINDS)}."
-        )
+        raise ValueError(f"Unknown fault {spec!r}: use KIND[:COUNT[:DELAY]] with KIND one of {', '.join(FAULT_KINDS)}.")
     count = None
     if len(parts) > 1 and parts[1]:
         if not parts[1].isdigit() or int(parts[1]) < 1:
@@ -114,7 +112,10 @@ def normalize(text: str) -> str:
 
 
 def load_answers(source: Answers) -> dict[str, tuple[str, str | None]]:
-    """A JSONL path, a {query: answer} mapping, or rows like the JSONL lines -> {normalized query: (answer, rationale)}."""
+    """A JSONL path, a {query: answer} mapping, or rows like the JSONL lines.
+
+    Returns {normalized query: (answer, rationale)}.
+    """
     if source is None:
         return {}
     if isinstance(source, Mapping):
@@ -182,8 +183,7 @@ def _quota_error(model: str, delay: float) -> dict:
     return error_body(
         429,
         "RESOURCE_EXHAUSTED",
-        "You exceeded your current quota, please check your plan and billing details. "
-        f"Please retry in {delay:g}s.",
+        f"You exceeded your current quota, please check your plan and billing details. Please retry in {delay:g}s.",
         [
             {
                 "@type": "type.googleapis.com/google.rpc.QuotaFailure",
@@ -203,7 +203,9 @@ def _quota_error(model: str, delay: float) -> dict:
 
 SERVER_ERRORS = {
     "500": error_body(
-        500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
     ),
     "503": error_body(503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
 }
@@ -272,7 +274,12 @@ class FakeGemini:
     def write_record(self, path: str, model: str | None, body: Any) -> None:
         if self.record is None:
             return
-        line = {"path": path, "model": model, "body": body, "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+        line = {
+            "path": path,
+            "model": model,
+            "body": body,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
         with self._lock, self.record.open("a", encoding="utf-8") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
@@ -359,29 +366,54 @@ class _Handler(BaseHTTPRequestHandler):
         fake.write_record(url.path, model, body)
 
         if route is None:
-            return self._send_json(404, error_body(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server."))
+            return self._send_json(
+                404, error_body(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server.")
+            )
         # The SDK sends the header; `?key=` is what curl users of the real API type.
         key = self.headers.get("x-goog-api-key") or parse_qs(url.query).get("key", [""])[0]
         if not key:
-            return self._send_json(403, error_body(
+            return self._send_json(
                 403,
-                "PERMISSION_DENIED",
-                "Method doesn't allow unregistered callers (callers without established identity). "
-                "Please use API Key or other form of API consumer identity to call this API.",
-                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING", "domain": "googleapis.com"}],
-            ))
+                error_body(
+                    403,
+                    "PERMISSION_DENIED",
+                    "Method doesn't allow unregistered callers (callers without established identity). "
+                    "Please use API Key or other form of API consumer identity to call this API.",
+                    [
+                        {
+                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "CREDENTIALS_MISSING",
+                            "domain": "googleapis.com",
+                        }
+                    ],
+                ),
+            )
         if fake.key is not None and key != fake.key:
-            return self._send_json(400, error_body(
+            return self._send_json(
                 400,
-                "INVALID_ARGUMENT",
-                "API key not valid. Please pass a valid API key.",
-                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                  "metadata": {"service": "generativelanguage.googleapis.com"}}],
-            ))
+                error_body(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "API key not valid. Please pass a valid API key.",
+                    [
+                        {
+                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "API_KEY_INVALID",
+                            "domain": "googleapis.com",
+                            "metadata": {"service": "generativelanguage.googleapis.com"},
+                        }
+                    ],
+                ),
+            )
         if bad_json or not isinstance(body, dict):
-            return self._send_json(400, error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be a JSON object."))
+            return self._send_json(
+                400,
+                error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be a JSON object."),
+            )
         if not isinstance(body.get("contents"), list) or not body["contents"]:
-            return self._send_json(400, error_body(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified"))
+            return self._send_json(
+                400, error_body(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
+            )
 
         fault = fake.take_fault()
         kind = fault.kind if fault else None
@@ -457,8 +489,12 @@ def main(argv: list[str] | None = None) -> int:
         description="A local server that speaks Gemini's REST API, answers from a table and injects faults.",
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 (default) picks a free one")
-    parser.add_argument("--answers", metavar="FILE.jsonl", help='lines of {"query", "answer" or "reference", "rationale"?}')
-    parser.add_argument("--record", metavar="FILE.jsonl", help="append each request (path, model, body, time) as a JSON line")
+    parser.add_argument(
+        "--answers", metavar="FILE.jsonl", help='lines of {"query", "answer" or "reference", "rationale"?}'
+    )
+    parser.add_argument(
+        "--record", metavar="FILE.jsonl", help="append each request (path, model, body, time) as a JSON line"
+    )
     parser.add_argument(
         "--fault",
         metavar="KIND[:COUNT[:DELAY]]",
@@ -468,11 +504,21 @@ def main(argv: list[str] | None = None) -> int:
         help=f"inject a fault ({', '.join(FAULT_KINDS)}) into the first COUNT requests (default: all); repeatable",
     )
     parser.add_argument("--key", help="accept only this API key (default: any non-empty key)")
-    parser.add_argument("--default-answer", metavar="TEXT", default=DEFAULT_ANSWER, help="the answer to a query not in the table")
+    parser.add_argument(
+        "--default-answer", metavar="TEXT", default=DEFAULT_ANSWER, help="the answer to a query not in the table"
+    )
     args = parser.parse_args(argv)
 
     try:
-        fake = FakeGemini(args.answers, args.fault, args.record, key=args.key, port=args.port, default_answer=args.default_answer, log=True)
+        fake = FakeGemini(
+            args.answers,
+            args.fault,
+            args.record,
+            key=args.key,
+            port=args.port,
+            default_answer=args.default_answer,
+            log=True,
+        )
     except AnswersError as e:
         print(e, file=sys.stderr)
         return 2

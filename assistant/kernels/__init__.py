@@ -134,8 +134,15 @@ def _rope_call(self, x, offset=0):
 
 def _attention(q, k, v, *args, scale, mask=None, sinks=None, **kwargs):
     """mx.fast.scaled_dot_product_attention; one query row without a mask (decode) runs as one op."""
-    if args or kwargs or mask is not None or sinks is not None or q.ndim != 4 or q.shape[2] != 1 \
-            or not _on_cpu_f32(q, k, v):
+    if (
+        args
+        or kwargs
+        or mask is not None
+        or sinks is not None
+        or q.ndim != 4
+        or q.shape[2] != 1
+        or not _on_cpu_f32(q, k, v)
+    ):
         return _mlx_calls["attention"](q, k, v, *args, scale=scale, mask=mask, sinks=sinks, **kwargs)
     return _qmatvec.decode_attention(q, k, v, scale)
 
@@ -167,8 +174,9 @@ def install(model=None) -> bool:
         _mlx_embedding_as_linear = nn.QuantizedEmbedding.as_linear
         nn.QuantizedLinear.__call__ = _linear_call
         nn.QuantizedEmbedding.as_linear = _embedding_as_linear
-        _mlx_calls.update(rms_norm=nn.RMSNorm.__call__, rope=nn.RoPE.__call__,
-                          attention=mx.fast.scaled_dot_product_attention)
+        _mlx_calls.update(
+            rms_norm=nn.RMSNorm.__call__, rope=nn.RoPE.__call__, attention=mx.fast.scaled_dot_product_attention
+        )
         nn.RMSNorm.__call__ = _rms_norm_call
         nn.RoPE.__call__ = _rope_call
         # mlx-lm's models call it through the module at each call, so this reaches all of them
@@ -213,8 +221,10 @@ def int8() -> list[int]:
 def describe() -> str:
     if not available():
         return f"MLX's own quantized kernels ({why_not()})"
-    return (f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads) "
-            "and fused decode steps (RMSNorm, RoPE, attention)")
+    return (
+        f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads) "
+        "and fused decode steps (RMSNorm, RoPE, attention)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ thread and waits for the user's choice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future
 from functools import partial
-from typing import Iterable
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -105,7 +105,7 @@ class ApprenticeApp(App[None]):
         self.warm_student()
 
     def refresh_status(self) -> None:
-        from model import registry
+        from assistant.models import registry
 
         status = self.status
         status.mode = self.current_mode()
@@ -185,8 +185,9 @@ class ApprenticeApp(App[None]):
         result = None
         try:
             with self._student_lock:
-                answer = self.assistant.answer(query, self.conversation_id, source="chat", force=force,
-                                               mode=self.mode, consent=consent)
+                answer = self.assistant.answer(
+                    query, self.conversation_id, source="chat", force=force, mode=self.mode, consent=consent
+                )
             self._answer = answer
             if self._stop_requested:
                 answer.cancel()
@@ -201,7 +202,9 @@ class ApprenticeApp(App[None]):
         except ApprenticeError as exc:
             self._ui(view.fail, str(exc))
         except Exception as exc:  # a bug: say so in the app, keep the details in the error log
-            self._ui(view.fail, f"Something went wrong ({type(exc).__name__}: {exc}). Details are in {log_crash('(chat)')}.")
+            self._ui(
+                view.fail, f"Something went wrong ({type(exc).__name__}: {exc}). Details are in {log_crash('(chat)')}."
+            )
         finally:
             self._answer = None
             self._ui(self.answer_done, result)
@@ -249,8 +252,10 @@ class ApprenticeApp(App[None]):
         self._consents.add(decision)
 
         def show() -> None:
-            self.push_screen(ConsentScreen(text, forced=forced),
-                             callback=lambda allowed: decision.done() or decision.set_result(bool(allowed)))
+            self.push_screen(
+                ConsentScreen(text, forced=forced),
+                callback=lambda allowed: decision.done() or decision.set_result(bool(allowed)),
+            )
 
         if self._ui(show) is None and not self.is_running:
             return False
@@ -271,8 +276,9 @@ class ApprenticeApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for command in commands.COMMANDS:
-            yield SystemCommand(f"{command.title} (/{command.name})", command.help,
-                                partial(self.run_command, command.name, ""))
+            yield SystemCommand(
+                f"{command.title} (/{command.name})", command.help, partial(self.run_command, command.name, "")
+            )
 
     async def run_command(self, name: str, argument: str) -> None:
         await getattr(self, f"command_{name}")(argument)
@@ -317,12 +323,15 @@ class ApprenticeApp(App[None]):
             self._ui(self.notify, str(exc), severity="error")
             return
         self._ui(view.mark_bad)
-        why = ("the router learns from it" if turn.get("route") == "local"
-               else "it will never be used to train the student")
+        why = (
+            "the router learns from it"
+            if turn.get("route") == "local"
+            else "it will never be used to train the student"
+        )
         self._ui(self.notify, f"Marked answer #{view.turn_id} wrong; {why}.")
 
     async def command_model(self, name: str) -> None:
-        from model import registry
+        from assistant.models import registry
 
         if self.answering:
             self.notify(BUSY_NOTE, severity="warning")
@@ -341,7 +350,7 @@ class ApprenticeApp(App[None]):
         self.push_screen(ModelScreen(versions, active), callback=lambda chosen: chosen and self.use_student(chosen))
 
     def use_student(self, name: str) -> None:
-        from model import registry
+        from assistant.models import registry
 
         try:
             registry.use(name)
@@ -393,10 +402,14 @@ class ApprenticeApp(App[None]):
         if note:
             self.notify(note, title=f"{mode} mode", severity="warning")
         else:
-            self.notify({"private": "Private: nothing leaves this machine.",
-                         "ask": "Ask: you will see what would be sent, and decide each time.",
-                         "auto": "Auto: hard queries go to Gemini, redacted, without asking."}[mode],
-                        title=f"{mode} mode")
+            self.notify(
+                {
+                    "private": "Private: nothing leaves this machine.",
+                    "ask": "Ask: you will see what would be sent, and decide each time.",
+                    "auto": "Auto: hard queries go to Gemini, redacted, without asking.",
+                }[mode],
+                title=f"{mode} mode",
+            )
 
     def action_next_mode(self) -> None:
         self.set_mode(MODES[(MODES.index(self.current_mode()) + 1) % len(MODES)])

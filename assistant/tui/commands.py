@@ -23,12 +23,25 @@ COMMANDS = [
     Command("private", "Private mode", "Nothing leaves this machine."),
     Command("ask", "Ask mode", "Ask before each query goes to Gemini, showing exactly what would be sent."),
     Command("auto", "Auto mode", "Hard queries go to Gemini, redacted, without asking."),
-    Command("cloud", "Ask Gemini", "Send this question (or the last one again) to Gemini, still through consent and redaction.", "[QUESTION]"),
-    Command("local", "Ask the student", "Answer this question (or the last one again) with the local student.", "[QUESTION]"),
+    Command(
+        "cloud",
+        "Ask Gemini",
+        "Send this question (or the last one again) to Gemini, still through consent and redaction.",
+        "[QUESTION]",
+    ),
+    Command(
+        "local", "Ask the student", "Answer this question (or the last one again) with the local student.", "[QUESTION]"
+    ),
     Command("bad", "Mark answer wrong", "Mark the last answer wrong: the router learns from it."),
-    Command("model", "Student versions", "List the student versions and switch; /model NAME switches at once.", "[NAME]"),
-    Command("distill", "Distill the student", "Show the teacher answers waiting, then fine-tune the student on them; "
-            "a better version becomes active at the next question."),
+    Command(
+        "model", "Student versions", "List the student versions and switch; /model NAME switches at once.", "[NAME]"
+    ),
+    Command(
+        "distill",
+        "Distill the student",
+        "Show the teacher answers waiting, then fine-tune the student on them; "
+        "a better version becomes active at the next question.",
+    ),
     Command("new", "New conversation", "Start a new conversation."),
     Command("history", "History", "Show or hide past conversations."),
     Command("copy", "Copy last answer", "Copy the last answer to the clipboard."),

@@ -7,7 +7,8 @@ A benchmark line says how its answer is checked (`check`):
 | `exact`    | the answer, lower-cased, without surrounding quotes, spaces and end punctuation, is the reference |
 | `contains` | every word of the reference appears, in order, in the answer (the judge's rule)   |
 | `number`   | a number in the answer is within `tolerance` (relative, default 1%) of the reference's |
-| `json`     | the answer (or its one fenced code block) parses as JSON equal to the reference's; strings compare without case |
+| `json`     | the answer (or its one fenced code block) parses as JSON equal to the reference's;     |
+|            | strings compare without case                                                           |
 | `similar`  | the answers' embeddings have cosine similarity of at least `threshold` (default: the judge's 0.75) |
 
 `infer(reference)` picks the check a teacher's answer allows when nothing says which: JSON
@@ -63,8 +64,15 @@ def _same_json(a, b) -> bool:
     return a == b
 
 
-def check(answer: str, reference: str, kind: str, *, tolerance: float | None = None,
-          threshold: float | None = None, embedder=None) -> bool:
+def check(
+    answer: str,
+    reference: str,
+    kind: str,
+    *,
+    tolerance: float | None = None,
+    threshold: float | None = None,
+    embedder=None,
+) -> bool:
     """Is `answer` right against `reference` under check `kind` (one of CHECKS)?"""
     answer = answer or ""
     if kind == "exact":

@@ -21,7 +21,8 @@ the lead-in it computes and recalls with, and forgot facts it knew.)
 
 Measures (each with a 95% bootstrap interval over test queries): the student's accuracy alone;
 the routed system's accuracy and teacher share at the configured thresholds (the cascade's
-log-probability rule included, with the distilled version's own calibrated line); always-teacher accuracy; the curve of routed accuracy over
+log-probability rule included, with the distilled version's own calibrated line); always-teacher
+accuracy; the curve of routed accuracy over
 teacher share (queries sent to the teacher in order of the router's score, the student's
 confidence breaking ties: every threshold there is), CPT(95%) = the least teacher share whose
 routed accuracy reaches 95% of the teacher's, and APGR = the area under the curve of the
@@ -61,19 +62,32 @@ FAKE_KEY = "bench-fake-gemini-key"
 
 def parser() -> argparse.ArgumentParser:
     shipped = config.assets_dir() / "bench"
-    p = argparse.ArgumentParser(prog="apprentice bench distill",
-                                description="Does distillation lower the teacher share at equal accuracy? Measured offline.")
-    p.add_argument("--train", type=Path, default=shipped / "train.jsonl", help="train queries (JSONL; default: the shipped file)")
-    p.add_argument("--test", type=Path, default=shipped / "test.jsonl", help="test queries (JSONL; default: the shipped file)")
+    p = argparse.ArgumentParser(
+        prog="apprentice bench distill",
+        description="Does distillation lower the teacher share at equal accuracy? Measured offline.",
+    )
+    p.add_argument(
+        "--train", type=Path, default=shipped / "train.jsonl", help="train queries (JSONL; default: the shipped file)"
+    )
+    p.add_argument(
+        "--test", type=Path, default=shipped / "test.jsonl", help="test queries (JSONL; default: the shipped file)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_TRAIN} train and {QUICK_TEST} test queries per family")
     p.add_argument("--rationales", action="store_true", help="distill with the teacher's rationales (a second task)")
-    p.add_argument("--student", type=Path, metavar="PATH", help="an mlx-lm checkpoint to start from (default: the default student)")
+    p.add_argument(
+        "--student", type=Path, metavar="PATH", help="an mlx-lm checkpoint to start from (default: the default student)"
+    )
     p.add_argument("--max-tokens", type=int, default=40, help="longest answer, in tokens (default 40)")
     p.add_argument("--rejudge-seconds", type=float, default=150.0, help="time allowed to re-judge the router's memory")
-    p.add_argument("--distill-arg", action="append", default=[], metavar="=--FLAG=VALUE",
-                   help="pass a flag to `apprentice distill` (e.g. --distill-arg=--learning-rate=2e-4)")
+    p.add_argument(
+        "--distill-arg",
+        action="append",
+        default=[],
+        metavar="=--FLAG=VALUE",
+        help="pass a flag to `apprentice distill` (e.g. --distill-arg=--learning-rate=2e-4)",
+    )
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--keep", action="store_true", help="keep the benchmark's home folder and say where")
     p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich")
@@ -107,7 +121,7 @@ def environment(values: dict[str, str]):
 
 def default_checkpoint(say) -> tuple[Path | None, str]:
     """The default student pulled in the user's home (used read only), or None to pull one."""
-    from model import registry
+    from assistant.models import registry
 
     try:
         version = registry.get("base")
@@ -120,12 +134,14 @@ def default_checkpoint(say) -> tuple[Path | None, str]:
 
 def install_student(path: Path | None, say) -> str:
     """Register the student in the benchmark's home and make it active; returns its name."""
-    from model import pull, registry
+    from assistant.models import pull, registry
 
     if path is None:
         return pull.pull(say=say).name
     staging = registry.staging_folder("base")
-    version = registry.new_version("base", source=str(path), bits=registry.checkpoint_bits(path), external_path=str(path))
+    version = registry.new_version(
+        "base", source=str(path), bits=registry.checkpoint_bits(path), external_path=str(path)
+    )
     registry.register(staging, version, make_active=True)
     return version.name
 
@@ -159,10 +175,21 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
         teacher_right = check(teacher_answers[q], row["reference"], row["check"], **kw)
         conf = confidence if confidence is not None else float("-inf")
         to_teacher = decision.route == "cloud" or (decision.route == "cascade" and conf < assistant.cascade_min_logprob)
-        out.append({"query": q, "family": row["family"], "check": row["check"], "route": decision.route,
-                    "score": decision.score, "confidence": None if confidence is None else round(confidence, 3),
-                    "student_answer": text, "student_right": student_right, "teacher_right": teacher_right,
-                    "to_teacher": to_teacher, "routed_right": teacher_right if to_teacher else student_right})
+        out.append(
+            {
+                "query": q,
+                "family": row["family"],
+                "check": row["check"],
+                "route": decision.route,
+                "score": decision.score,
+                "confidence": None if confidence is None else round(confidence, 3),
+                "student_answer": text,
+                "student_right": student_right,
+                "teacher_right": teacher_right,
+                "to_teacher": to_teacher,
+                "routed_right": teacher_right if to_teacher else student_right,
+            }
+        )
         task.advance()
     return out
 
@@ -195,16 +222,24 @@ def apgr(shares, accs, student_acc: float, teacher_acc: float) -> float | None:
 def phase_metrics(records: list[dict], idx=None) -> dict:
     idx = np.arange(len(records)) if idx is None else idx
     pick = [records[i] for i in idx]
-    arr = lambda k: np.array([r[k] for r in pick], dtype=float)
+
+    def arr(k):
+        return np.array([r[k] for r in pick], dtype=float)
+
     score = np.array([r["score"] if r["score"] is not None else 0.5 for r in pick], dtype=float)
     conf = np.array([r["confidence"] if r["confidence"] is not None else -np.inf for r in pick], dtype=float)
     s, t = arr("student_right"), arr("teacher_right")
     shares, accs = curve(score, conf, s, t)
     student_acc, teacher_acc = float(s.mean()), float(t.mean())
-    return {"student_accuracy": student_acc, "teacher_accuracy": teacher_acc,
-            "routed_accuracy": float(arr("routed_right").mean()), "teacher_share": float(arr("to_teacher").mean()),
-            "cpt95": cpt(shares, accs, teacher_acc), "apgr": apgr(shares, accs, student_acc, teacher_acc),
-            "curve": (shares, accs)}
+    return {
+        "student_accuracy": student_acc,
+        "teacher_accuracy": teacher_acc,
+        "routed_accuracy": float(arr("routed_right").mean()),
+        "teacher_share": float(arr("to_teacher").mean()),
+        "cpt95": cpt(shares, accs, teacher_acc),
+        "apgr": apgr(shares, accs, student_acc, teacher_acc),
+        "curve": (shares, accs),
+    }
 
 
 def bootstrap(before: list[dict], after: list[dict], seed: int) -> dict:
@@ -224,8 +259,10 @@ def bootstrap(before: list[dict], after: list[dict], seed: int) -> dict:
             samples[f"{k}.before"].append(b[k])
             samples[f"{k}.after"].append(a[k])
             samples[f"{k}.delta"].append(a[k] - b[k])
-    return {k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)] if v else None
-            for k, v in samples.items()}
+    return {
+        k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)] if v else None
+        for k, v in samples.items()
+    }
 
 
 def families(before: list[dict], after: list[dict]) -> dict:
@@ -233,11 +270,17 @@ def families(before: list[dict], after: list[dict]) -> dict:
     for fam in sorted({r["family"] for r in before}):
         b = [r for r in before if r["family"] == fam]
         a = [r for r in after if r["family"] == fam]
-        mean = lambda rows, k: round(sum(r[k] for r in rows) / len(rows), 4)
-        out[fam] = {"n": len(b), "student_accuracy": {"before": mean(b, "student_right"), "after": mean(a, "student_right")},
-                    "routed_accuracy": {"before": mean(b, "routed_right"), "after": mean(a, "routed_right")},
-                    "teacher_share": {"before": mean(b, "to_teacher"), "after": mean(a, "to_teacher")},
-                    "teacher_accuracy": mean(b, "teacher_right")}
+
+        def mean(rows, k):
+            return round(sum(r[k] for r in rows) / len(rows), 4)
+
+        out[fam] = {
+            "n": len(b),
+            "student_accuracy": {"before": mean(b, "student_right"), "after": mean(a, "student_right")},
+            "routed_accuracy": {"before": mean(b, "routed_right"), "after": mean(a, "routed_right")},
+            "teacher_share": {"before": mean(b, "to_teacher"), "after": mean(a, "to_teacher")},
+            "teacher_accuracy": mean(b, "teacher_right"),
+        }
     return out
 
 
@@ -254,8 +297,14 @@ def machine() -> dict:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         load = None
-    return {"system": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cores": os.cpu_count(),
-            "blas": blas.ensure(), "python": platform.python_version(), "load_average_at_end": load}
+    return {
+        "system": f"{platform.system()} {platform.machine()}",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "blas": blas.ensure(),
+        "python": platform.python_version(),
+        "load_average_at_end": load,
+    }
 
 
 # -- the run ------------------------------------------------------------------------------------------------
@@ -283,9 +332,14 @@ def run(args: argparse.Namespace, progress) -> dict:
         shutil.copy(user_config, home / "config.toml")
     fake = FakeGemini(answers=train + test)
     fake.start()
-    env = {"APPRENTICE_HOME": str(home), "GEMINI_API_KEY": FAKE_KEY, "GOOGLE_GEMINI_BASE_URL": fake.url,
-           "APPRENTICE_MODE": "auto", "APPRENTICE_MAX_TOKENS": str(args.max_tokens),
-           "APPRENTICE_TEACHER_DAILY_CAP": "1000000"}
+    env = {
+        "APPRENTICE_HOME": str(home),
+        "GEMINI_API_KEY": FAKE_KEY,
+        "GOOGLE_GEMINI_BASE_URL": fake.url,
+        "APPRENTICE_MODE": "auto",
+        "APPRENTICE_MAX_TOKENS": str(args.max_tokens),
+        "APPRENTICE_TEACHER_DAILY_CAP": "1000000",
+    }
     times: dict[str, float] = {}
     assistant = None
     try:
@@ -308,8 +362,11 @@ def run(args: argparse.Namespace, progress) -> dict:
                     pass
                 routes.append(ans.decision.route)
                 task.advance()
-            collected = {"queries": len(train), "teacher_share": round(routes.count("cloud") / max(1, len(train)), 4),
-                         "examples": len(assistant.store.examples(limit=None))}
+            collected = {
+                "queries": len(train),
+                "teacher_share": round(routes.count("cloud") / max(1, len(train)), 4),
+                "examples": len(assistant.store.examples(limit=None)),
+            }
             times["collect"] = time.monotonic() - tick
 
             tick = time.monotonic()
@@ -319,8 +376,14 @@ def run(args: argparse.Namespace, progress) -> dict:
             times["test_before"] = time.monotonic() - tick
 
             tick = time.monotonic()
-            argv = ["--exclude", str(args.test), "--references", str(args.train),
-                    "--rejudge-seconds", str(args.rejudge_seconds)]
+            argv = [
+                "--exclude",
+                str(args.test),
+                "--references",
+                str(args.train),
+                "--rejudge-seconds",
+                str(args.rejudge_seconds),
+            ]
             if args.quick:
                 argv += ["--min-examples", "4"]
             if args.rationales:
@@ -330,15 +393,18 @@ def run(args: argparse.Namespace, progress) -> dict:
             if distilled["status"] == "too_few":
                 raise ApprenticeError(
                     f"Phase 1 logged {distilled['dataset']['examples']} usable examples; distillation needs "
-                    f"{distilled['min_examples']}. Use a larger --train file.")
+                    f"{distilled['min_examples']}. Use a larger --train file."
+                )
 
             tick = time.monotonic()
             if distilled["promoted"]:
                 after = measure(assistant, test, teacher_answers, progress, "4 test after")
                 cascade_lines["after"] = assistant.cascade_min_logprob
             else:
-                notes.append(f"{distilled['version']} was not promoted ({distilled['reason']}); "
-                             "after distillation the system is the one before.")
+                notes.append(
+                    f"{distilled['version']} was not promoted ({distilled['reason']}); "
+                    "after distillation the system is the one before."
+                )
                 after, cascade_lines["after"] = before, cascade_lines["before"]
             times["test_after"] = time.monotonic() - tick
     finally:
@@ -354,8 +420,16 @@ def run(args: argparse.Namespace, progress) -> dict:
 
     b, a = phase_metrics(before), phase_metrics(after)
     ci = bootstrap(before, after, args.seed)
-    pair = lambda k: {"before": _r(b[k]), "after": _r(a[k]), "before_ci": ci[f"{k}.before"],
-                      "after_ci": ci[f"{k}.after"], "delta_ci": ci[f"{k}.delta"]}
+
+    def pair(k):
+        return {
+            "before": _r(b[k]),
+            "after": _r(a[k]),
+            "before_ci": ci[f"{k}.before"],
+            "after_ci": ci[f"{k}.after"],
+            "delta_ci": ci[f"{k}.delta"],
+        }
+
     result = {
         "student_accuracy": pair("student_accuracy"),
         "teacher_share": pair("teacher_share"),
@@ -369,14 +443,30 @@ def run(args: argparse.Namespace, progress) -> dict:
         "curve": {"before": _points(b["curve"]), "after": _points(a["curve"])},
         "families": families(before, after),
         "collection": collected,
-        "distill": {k: distilled.get(k) for k in ("version", "promoted", "reason", "dataset", "training", "metrics",
-                                                   "cascade", "rejudged", "seconds")},
+        "distill": {
+            k: distilled.get(k)
+            for k in (
+                "version",
+                "promoted",
+                "reason",
+                "dataset",
+                "training",
+                "metrics",
+                "cascade",
+                "rejudged",
+                "seconds",
+            )
+        },
         "sizes": {"train": len(train), "test": len(test), "quick": args.quick},
-        "settings": {"student": source or "pulled default student", "max_tokens": settings.max_tokens,
-                     "router_cloud_threshold": settings.router_cloud_threshold,
-                     "router_local_threshold": settings.router_local_threshold,
-                     "cascade_min_logprob": cascade_lines, "rationales": args.rationales,
-                     "distill_args": args.distill_arg},
+        "settings": {
+            "student": source or "pulled default student",
+            "max_tokens": settings.max_tokens,
+            "router_cloud_threshold": settings.router_cloud_threshold,
+            "router_local_threshold": settings.router_local_threshold,
+            "cascade_min_logprob": cascade_lines,
+            "rationales": args.rationales,
+            "distill_args": args.distill_arg,
+        },
         "queries": {"before": before, "after": after if after is not before else "same as before"},
         "machine": machine(),
         "phase_s": {k: round(v, 1) for k, v in times.items()},
@@ -408,24 +498,35 @@ def table(result: dict) -> str:
         return "" if not v else f"  [{100 * v[0]:.0f}, {100 * v[1]:.0f}]"
 
     lines = [f"{'':28} {'before':>8} {'after':>8}   95% CI of after − before"]
-    for name, label in (("student_accuracy", "student alone: accuracy"), ("routed_accuracy", "routed: accuracy"),
-                        ("teacher_share", "routed: teacher share"), ("cpt95", "CPT(95%): teacher share"),
-                        ("apgr", "APGR")):
+    for name, label in (
+        ("student_accuracy", "student alone: accuracy"),
+        ("routed_accuracy", "routed: accuracy"),
+        ("teacher_share", "routed: teacher share"),
+        ("cpt95", "CPT(95%): teacher share"),
+        ("apgr", "APGR"),
+    ):
         m = result[name]
         lines.append(f"{label:28} {pct(m['before']):>8} {pct(m['after']):>8}  {ci(m['delta_ci'])}")
     lines.append(f"{'teacher alone: accuracy':28} {pct(result['teacher_accuracy']):>8}")
     lines.append("")
     lines.append(f"{'family':12} {'n':>3}  {'student':>13}  {'routed':>13}  {'teacher share':>13}")
     for fam, f in result["families"].items():
-        arrow = lambda d: f"{pct(d['before']).strip():>5}→{pct(d['after']).strip():<5}"
-        lines.append(f"{fam:12} {f['n']:>3}  {arrow(f['student_accuracy']):>13}  {arrow(f['routed_accuracy']):>13}  "
-                     f"{arrow(f['teacher_share']):>13}")
+
+        def arrow(d):
+            return f"{pct(d['before']).strip():>5}→{pct(d['after']).strip():<5}"
+
+        lines.append(
+            f"{fam:12} {f['n']:>3}  {arrow(f['student_accuracy']):>13}  {arrow(f['routed_accuracy']):>13}  "
+            f"{arrow(f['teacher_share']):>13}"
+        )
     d = result["distill"]
     lines.append("")
     lines.append(f"distilled {d['version']}: {'promoted' if d['promoted'] else 'not promoted'} ({d['reason']})")
-    lines.append(f"train {result['sizes']['train']} / test {result['sizes']['test']} queries; collection sent "
-                 f"{100 * result['collection']['teacher_share']:.0f}% to the teacher; wall time {result['wall_s']:.0f} s "
-                 f"({', '.join(f'{k} {v:.0f} s' for k, v in result['phase_s'].items())})")
+    lines.append(
+        f"train {result['sizes']['train']} / test {result['sizes']['test']} queries; collection sent "
+        f"{100 * result['collection']['teacher_share']:.0f}% to the teacher; wall time {result['wall_s']:.0f} s "
+        f"({', '.join(f'{k} {v:.0f} s' for k, v in result['phase_s'].items())})"
+    )
     return "\n".join(lines)
 
 
@@ -442,8 +543,14 @@ def plot(result: dict, path: Path) -> None:
     for phase, color in (("before", "tab:gray"), ("after", "tab:blue")):
         pts = np.array(result["curve"][phase])
         left.plot(100 * pts[:, 0], 100 * pts[:, 1], color=color, label=f"{phase} distillation")
-        left.scatter([100 * result["teacher_share"][phase]], [100 * result["routed_accuracy"][phase]], color=color,
-                     zorder=3, marker="o", s=40)
+        left.scatter(
+            [100 * result["teacher_share"][phase]],
+            [100 * result["routed_accuracy"][phase]],
+            color=color,
+            zorder=3,
+            marker="o",
+            s=40,
+        )
         c = result["cpt95"][phase]
         left.axvline(100 * c, color=color, linestyle=":", linewidth=1)
     left.axhline(100 * teacher, color="tab:green", linestyle="--", linewidth=1, label="always teacher")
@@ -454,8 +561,12 @@ def plot(result: dict, path: Path) -> None:
     left.legend(loc="lower right", fontsize=8)
     left.set_xlim(0, 100)
     left.set_ylim(0, 105)
-    names = [("student_accuracy", "student\naccuracy"), ("routed_accuracy", "routed\naccuracy"),
-             ("teacher_share", "teacher\nshare"), ("cpt95", "CPT(95%)")]
+    names = [
+        ("student_accuracy", "student\naccuracy"),
+        ("routed_accuracy", "routed\naccuracy"),
+        ("teacher_share", "teacher\nshare"),
+        ("cpt95", "CPT(95%)"),
+    ]
     x = np.arange(len(names))
     for offset, phase, color in ((-0.2, "before", "tab:gray"), (0.2, "after", "tab:blue")):
         values = [100 * (result[k][phase] or 0) for k, _ in names]
@@ -468,8 +579,11 @@ def plot(result: dict, path: Path) -> None:
     right.set_title("Before and after distillation (95% CI)")
     right.legend(fontsize=8)
     m = result["machine"]
-    fig.suptitle(f"apprentice bench distill: {result['sizes']['train']} train / {result['sizes']['test']} test queries, "
-                 f"{m['cores']} cores ({m['cpu']}), {result['wall_s']:.0f} s", fontsize=9)
+    fig.suptitle(
+        f"apprentice bench distill: {result['sizes']['train']} train / {result['sizes']['test']} test queries, "
+        f"{m['cores']} cores ({m['cpu']}), {result['wall_s']:.0f} s",
+        fontsize=9,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

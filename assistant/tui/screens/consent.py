@@ -48,7 +48,11 @@ class ConsentScreen(ModalScreen[bool]):
         self.forced = forced
 
     def compose(self):
-        why = "You asked for Gemini (/cloud)." if self.forced else "The router judged this query too hard for the student."
+        why = (
+            "You asked for Gemini (/cloud)."
+            if self.forced
+            else "The router judged this query too hard for the student."
+        )
         with Vertical():
             yield Static("Send this to Gemini?", id="consent-title")
             yield Static(

@@ -62,18 +62,27 @@ def result_text(result: dict) -> tuple[str, str]:
     """(sentence for the user, style class) for the child's JSON result."""
     status = result.get("status")
     if status == "promoted":
-        return (f"{result['version']} is now the active student: {result['reason']}. "
-                "It takes effect at your next question.", "-good")
+        return (
+            f"{result['version']} is now the active student: {result['reason']}. "
+            "It takes effect at your next question.",
+            "-good",
+        )
     if status == "kept":
-        return (f"{result['version']} was kept on disk but not made active: {result['reason']}. "
-                f"/model {result['version']} switches to it anyway.", "-warn")
+        return (
+            f"{result['version']} was kept on disk but not made active: {result['reason']}. "
+            f"/model {result['version']} switches to it anyway.",
+            "-warn",
+        )
     if status == "too_few":
         ds = result.get("dataset", {})
         left = ds.get("left_out") or {}
         why = f" (left out: {', '.join(f'{k} {v}' for k, v in left.items())})" if left else ""
-        return (f"Too few examples: distillation needs at least {result['min_examples']} usable teacher answers "
-                f"and there are {ds.get('examples', 0)}{why}. {more(result['needed'])}: keep asking in "
-                "ask or auto mode, then distill again.", "-warn")
+        return (
+            f"Too few examples: distillation needs at least {result['min_examples']} usable teacher answers "
+            f"and there are {ds.get('examples', 0)}{why}. {more(result['needed'])}: keep asking in "
+            "ask or auto mode, then distill again.",
+            "-warn",
+        )
     if status == "error":
         return f"Distillation failed: {result.get('error', 'no reason given')}", "-bad"
     return f"The distillation ended with an unexpected result ({status!r}).", "-bad"
@@ -137,8 +146,11 @@ class DistillScreen(ModalScreen[None]):
     def compose(self):
         with Vertical(id="distill-box") as box:
             box.border_title = "Distill the student"
-            yield Static("Distillation fine-tunes the student on Gemini's logged answers, then makes the new "
-                         "version active only if it answers held-out questions better.", id="distill-intro")
+            yield Static(
+                "Distillation fine-tunes the student on Gemini's logged answers, then makes the new "
+                "version active only if it answers held-out questions better.",
+                id="distill-intro",
+            )
             yield Static(id="distill-waiting", markup=False)
             yield Static(id="distill-hint", markup=False)
             with Vertical(id="distill-progress"):
@@ -163,29 +175,38 @@ class DistillScreen(ModalScreen[None]):
         return (self.settings or config.load()).distill_min_examples
 
     def show_waiting(self) -> None:
-        from model import distill, registry
+        from assistant.models import registry
+        from model import distill
 
         self.waiting = w = distill.waiting(self.store)
         student = registry.active_name() or "The student"
         if w["examples"] == 0:
-            counts = ("No teacher answers are logged yet: the student learns from what Gemini answers "
-                      "in ask or auto mode.")
+            counts = (
+                "No teacher answers are logged yet: the student learns from what Gemini answers in ask or auto mode."
+            )
         else:
-            learned = (f"{student} has learned from all of them" if w["new"] == 0 else
-                       f"{student} has not learned from {w['new']} of them")
+            learned = (
+                f"{student} has learned from all of them"
+                if w["new"] == 0
+                else f"{student} has not learned from {w['new']} of them"
+            )
             counts = f"{w['examples']} teacher answers are logged for training; {learned}."
         self.query_one("#distill-waiting", Static).update(counts)
 
         hints = []
         pending = w["interrupted"]
         if pending:
-            hints.append(f"The run for {pending['version']} was interrupted at step {pending['step']} of "
-                         f"{pending['steps']}: Resume continues it; Start over begins a new one.")
+            hints.append(
+                f"The run for {pending['version']} was interrupted at step {pending['step']} of "
+                f"{pending['steps']}: Resume continues it; Start over begins a new one."
+            )
         least = self.min_examples()
         needed = least - w["examples"]
         if needed > 0 and w["examples"] > 0:
-            hints.append(f"Too few to distill: it takes at least {least} usable teacher answers; "
-                         f"{more(needed)}. Keep asking in ask or auto mode, then distill again.")
+            hints.append(
+                f"Too few to distill: it takes at least {least} usable teacher answers; "
+                f"{more(needed)}. Keep asking in ask or auto mode, then distill again."
+            )
         hint = self.query_one("#distill-hint", Static)
         hint.update("\n".join(hints))
         hint.display = bool(hints)
@@ -243,7 +264,7 @@ class DistillScreen(ModalScreen[None]):
         self._interrupt()
         try:
             await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             if process.returncode is None:
@@ -271,8 +292,11 @@ class DistillScreen(ModalScreen[None]):
             await self._run_child(resume)
         except Exception as exc:  # a bug here: say so on the screen, keep the details in the error log
             self.process = None
-            self._finish(None, f"Something went wrong ({type(exc).__name__}: {exc}). "
-                               f"Details are in {log_crash('distill (chat)')}.", "-bad")
+            self._finish(
+                None,
+                f"Something went wrong ({type(exc).__name__}: {exc}). Details are in {log_crash('distill (chat)')}.",
+                "-bad",
+            )
 
     async def _run_child(self, resume: bool) -> None:
         self.cancelling = False
@@ -284,13 +308,23 @@ class DistillScreen(ModalScreen[None]):
         self._message("")
         cancel = self.query_one("#cancel", Button)
         cancel.label, cancel.disabled = "Cancel", False
-        argv = [sys.executable, *CHILD, "--json", "--progress", "jsonl"]  # its settings: config.toml and the environment
+        argv = [
+            sys.executable,
+            *CHILD,
+            "--json",
+            "--progress",
+            "jsonl",
+        ]  # its settings: config.toml and the environment
         if resume:
             argv.append("--resume")
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=LINE_LIMIT,
+            )
         except OSError as exc:
             self._finish(None, f"Could not start the distillation: {exc}.", "-bad")
             return
@@ -352,15 +386,18 @@ class DistillScreen(ModalScreen[None]):
             self._finish(None, self._crash_text(code, tail), "-bad")
 
     def _stopped_text(self) -> str:
-        from model import distill, registry
+        from assistant.models import registry
+        from model import distill
 
         what = "Cancelled" if self.cancelling else "Interrupted"
         pending = distill.waiting(self.store)["interrupted"]
         student = registry.active_name() or "none"
         if pending is None:
             return f"{what} before training began; the active student ({student}) is unchanged."
-        return (f"{what}; the active student ({student}) is unchanged. Resume continues {pending['version']} "
-                f"from its last saved step, {pending['step']} of {pending['steps']}.")
+        return (
+            f"{what}; the active student ({student}) is unchanged. Resume continues {pending['version']} "
+            f"from its last saved step, {pending['step']} of {pending['steps']}."
+        )
 
     def _crash_text(self, code: int, tail: list[str]) -> str:
         """One sentence for a child that died without a result; its stderr goes to the error log."""
@@ -368,8 +405,10 @@ class DistillScreen(ModalScreen[None]):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "a") as f:
-                f.write(f"--- {dt.datetime.now().isoformat()} apprentice distill (from the chat app), "
-                        f"exit status {code}\n" + "\n".join(tail) + "\n")
+                f.write(
+                    f"--- {dt.datetime.now().isoformat()} apprentice distill (from the chat app), "
+                    f"exit status {code}\n" + "\n".join(tail) + "\n"
+                )
             where = f"Its output is in {path}."
         except OSError:
             where = ""

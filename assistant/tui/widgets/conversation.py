@@ -43,7 +43,7 @@ def with_placeholders(text: str) -> Content:
     text = inert(text)
     content, last = Content(""), 0
     for match in PLACEHOLDER.finditer(text):
-        content += Content(text[last:match.start()])
+        content += Content(text[last : match.start()])
         content += Content.styled(match.group(), "bold reverse $text-warning")
         last = match.end()
     return content + Content(text[last:])

@@ -27,12 +27,13 @@ class PromptInput(TextArea):
     class Submitted(Message):
         """The user pressed Enter on a non-empty prompt."""
 
-        prompt: "PromptInput"
+        prompt: PromptInput
         text: str
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         placeholder=PLACEHOLDER, **kwargs)
+        super().__init__(
+            soft_wrap=True, show_line_numbers=False, tab_behavior="focus", placeholder=PLACEHOLDER, **kwargs
+        )
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

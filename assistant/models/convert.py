@@ -5,7 +5,7 @@ straight into MLX's affine quantized layout (weight, scales, biases; group 32),
 so the 4-bit checkpoint is the GGUF's own numbers, not a second, lossy
 quantization. Other dtypes dequantize those numbers once.
 
-    python -m model.convert FILE.gguf OUT_DIR [--dtype q4|float16|bfloat16|float32]
+    python -m assistant.models.convert FILE.gguf OUT_DIR [--dtype q4|float16|bfloat16|float32]
 """
 
 from __future__ import annotations
@@ -129,8 +129,7 @@ def convert_gguf(gguf_path: Path, out_dir: Path, dtype: str = "q4") -> dict:
     # packed uint32 columns × 32 / bits == scales columns × group size; the embedding is
     # often 8-bit (Q8_0) where the rest is 4-bit, so bits are read per tensor.
     bits = {
-        k[: -len(".scales")]: 32 * weights[k[: -len(".scales")] + ".weight"].shape[1]
-        // (v.shape[1] * GGUF_GROUP_SIZE)
+        k[: -len(".scales")]: 32 * weights[k[: -len(".scales")] + ".weight"].shape[1] // (v.shape[1] * GGUF_GROUP_SIZE)
         for k, v in weights.items()
         if k.endswith(".scales")
     }
