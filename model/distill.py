@@ -437,20 +437,13 @@ def ask_rationales(store, ds, settings, progress: Progress, notes: list[str]) ->
     if not todo:
         return
     key = privacy.gemini_key()
-    mode = settings.mode or ("ask" if key else "private")
+    mode = privacy.default_mode(settings)
     if key is None or mode == "private":
         raise ApprenticeError(
             "--rationales asks the teacher again for each example, which needs a Gemini key and a "
             "mode other than private; run without --rationales to train on the answers alone."
         )
-    teacher = Teacher(
-        key,
-        settings.gemini_model,
-        system_prompt=f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}",
-        timeout_s=settings.teacher_timeout_s,
-        retries=settings.teacher_retries,
-        max_retry_delay_s=settings.teacher_max_retry_delay_s,
-    )
+    teacher = Teacher.from_settings(key, settings, f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}")
     progress.say(f"Asking the teacher for {len(todo)} rationale(s); the already-sent redacted queries go again.")
     task = progress.task("rationales", len(todo))
     failed = 0
