@@ -119,6 +119,29 @@ def m003_example_rationales(db: sqlite_utils.Database) -> None:
     db["examples"].add_column("rationale_for", int)
 
 
+@migration
+def m004_timers_and_notes(db: sqlite_utils.Database) -> None:
+    # Actions (assistant/tools/): timers, alarms and reminders the ringer process rings, and notes,
+    # which never leave the machine. Times are UTC ISO strings, so every process compares them alike.
+    db["timers"].create(
+        {
+            "id": int,
+            "kind": str,  # timer | alarm | reminder
+            "label": str,
+            "due": str,  # UTC ISO
+            "created": str,
+            "status": str,  # pending | rung | missed | cancelled
+            "rang_at": str,
+            "shown_at": str,  # when a surface showed the ring; a ring nobody saw counts as missed
+            "source": str,  # ask | chat | voice
+        },
+        pk="id",
+    )
+    db["timers"].create_index(["status", "due"])
+    db["notes"].create({"id": int, "text": str, "created": str}, pk="id")
+    db["notes"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -391,6 +414,33 @@ class Store:
                 [student_version],
             )
         )
+
+    # -- notes (personal data: never sent anywhere) ------------------------------------
+
+    def add_note(self, text: str) -> int:
+        return self._write(lambda: self.db["notes"].insert({"text": text, "created": now()}).last_pk)
+
+    def notes(self, limit: int | None = 20) -> list[dict]:
+        """Notes newest first."""
+        sql = "SELECT * FROM notes ORDER BY id DESC" + (" LIMIT ?" if limit else "")
+        return list(self.db.query(sql, [limit] if limit else []))
+
+    def find_notes(self, words: list[str], limit: int = 5) -> list[dict]:
+        """Notes holding any of `words` (stemmed: "boilers" finds "boiler"), best match first."""
+        words = [w.replace('"', '""') for w in words if w.strip()]
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        return list(
+            self.db.query(
+                "SELECT notes.* FROM notes JOIN notes_fts ON notes_fts.rowid = notes.id"
+                " WHERE notes_fts MATCH ? ORDER BY notes_fts.rank, notes.id DESC LIMIT ?",
+                [match, limit],
+            )
+        )
+
+    def delete_note(self, note_id: int) -> bool:
+        return self._write(lambda: self.db.execute("DELETE FROM notes WHERE id = ?", [note_id]).rowcount) > 0
 
 
 def _fts_query(text: str) -> str:

@@ -1,0 +1,308 @@
+"""The tool registry: what the assistant can do on this machine, as typed Python functions.
+
+A tool is a function `fn(ctx: ToolContext, **arguments) -> ToolResult` registered with
+`@tool("name")`. Its declaration (name, description, JSON-schema parameters) is derived once
+from the signature and docstring by google-genai (no client needed) and serves everything:
+the student's system prompt, Gemini's function_declarations, validation here, and
+`apprentice tools`. A model only *chooses* a call; `run()` validates it against that
+declaration and executes it. Nothing but a registered tool can run, and no tool opens a
+network connection or a shell.
+
+    python -m assistant.tools        # print the declarations as JSON
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import ApprenticeError
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.store import Store
+
+# The modules whose import registers tools; one missing from a checkout is skipped, never guessed at.
+TOOL_MODULES = ("clock", "calculate", "convert", "note", "timers")
+
+_REGISTRY: dict[str, Tool] = {}
+
+
+class ToolError(ApprenticeError):
+    """A call that cannot run: unknown tool, bad or out-of-range argument. The message is one sentence for the user."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    store: Store  # assistant.store.Store (SQLite)
+    now: dt.datetime  # aware datetime in the user's zone (tests pass a fixed one)
+    settings: Settings | None = None
+
+    @classmethod
+    def here(cls, store: Store, settings: Settings | None = None) -> ToolContext:
+        """A context at this machine's current time, in its local zone."""
+        return cls(store=store, now=dt.datetime.now().astimezone(), settings=settings)
+
+
+@dataclass
+class ToolResult:
+    name: str
+    arguments: dict  # validated, normalized arguments that ran
+    data: dict  # JSON-able result (what `ask --json` shows as action.result)
+    text: str  # the answer shown to the user, from the tool's own template
+    badge: str  # short label for the chat app, e.g. "timer · 10 min"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    function: Callable
+    declaration: dict  # {"name", "description", "parameters": JSON schema (type object)}
+    local_only: bool = False  # True for "note": a query about notes is never routed to the teacher
+
+    @property
+    def parameters(self) -> dict:
+        return self.declaration["parameters"]["properties"]
+
+    @property
+    def required(self) -> list[str]:
+        return self.declaration["parameters"].get("required", [])
+
+
+def tool(name: str, *, local_only: bool = False, limits: dict[str, tuple[float | None, float | None]] | None = None):
+    """Register a typed function as a tool.
+
+    `limits` states ranges the schema cannot express from types alone, {"minutes": (0, 10080)};
+    they become `minimum`/`maximum` in the declaration, so the teacher sees them and validation
+    enforces them.
+    """
+
+    def register(fn: Callable) -> Callable:
+        if name in _REGISTRY and _REGISTRY[name].function is not fn:
+            raise ValueError(f"two tools are named {name!r}")
+        _REGISTRY[name] = Tool(name, fn, _declare(name, fn, limits or {}), local_only)
+        return fn
+
+    return register
+
+
+def _declare(name: str, fn: Callable, limits: dict) -> dict:
+    """The declaration google-genai derives from `fn` without its ctx parameter, as a plain dict."""
+    from google.genai import types
+
+    signature = inspect.signature(fn, eval_str=True)
+    params = list(signature.parameters.values())[1:]  # the first is ctx: the program's, never a model's
+
+    # google-genai reads the signature and the docstring; a wrapper with only what a model fills in
+    def shape(**kwargs):  # pragma: no cover - never called
+        raise NotImplementedError
+
+    shape.__name__ = name
+    shape.__doc__ = _summary(fn.__doc__ or "")
+    shape.__signature__ = signature.replace(parameters=params, return_annotation=dict)
+    shape.__annotations__ = {**{p.name: p.annotation for p in params}, "return": dict}
+    declared = types.FunctionDeclaration.from_callable_with_api_option(
+        callable=shape, api_option="GEMINI_API", use_json_schema=True
+    )
+    schema = declared.parameters_json_schema or {"type": "object", "properties": {}}
+    properties = {}
+    for key, prop in schema.get("properties", {}).items():
+        properties[key] = _plain(prop)
+    for key, text in _arg_docs(fn.__doc__ or "").items():
+        if key in properties:
+            properties[key]["description"] = text
+    for key, (low, high) in limits.items():
+        if key not in properties:
+            raise ValueError(f"limit on unknown parameter {key!r} of {name}")
+        if low is not None:
+            properties[key]["minimum"] = low
+        if high is not None:
+            properties[key]["maximum"] = high
+    parameters = {"type": "object", "properties": properties, "required": list(schema.get("required", []))}
+    return {"name": name, "description": declared.description or "", "parameters": parameters}
+
+
+def _plain(prop: dict) -> dict:
+    """`X | None = None` comes as anyOf [X, null]: an optional X, which `required` already says."""
+    prop = dict(prop)
+    options = prop.pop("anyOf", None)
+    if options:
+        kept = [o for o in options if o.get("type") != "null"]
+        if len(kept) == 1:
+            prop = {**kept[0], **prop}
+    if prop.get("default", 0) is None:
+        del prop["default"]
+    prop.pop("title", None)
+    return prop
+
+
+def _summary(doc: str) -> str:
+    """The docstring up to its Args: section, on one line: what the tool does, for every model."""
+    head = re.split(r"^\s*Args:\s*$", inspect.cleandoc(doc), maxsplit=1, flags=re.M)[0]
+    return " ".join(head.split())
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """Google-style `Args:` lines, {"name": "description"}."""
+    parts = re.split(r"^\s*Args:\s*$", inspect.cleandoc(doc), maxsplit=1, flags=re.M)
+    if len(parts) < 2:
+        return {}
+    found: dict[str, str] = {}
+    last = None
+    for line in parts[1].splitlines():
+        match = re.match(r"^\s{2,}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
+        if match:
+            last = match.group(1)
+            found[last] = match.group(2).strip()
+        elif last and line.strip() and not re.match(r"^\S", line):
+            found[last] += " " + line.strip()
+        elif re.match(r"^\S", line):  # a new section (Returns:, Raises:)
+            break
+    return found
+
+
+def tools() -> dict[str, Tool]:
+    """Every registered tool, by name (importing the tool modules registers them)."""
+    for module in TOOL_MODULES:
+        full = f"{__name__}.{module}"
+        if importlib.util.find_spec(full) is not None:
+            importlib.import_module(full)
+    return dict(_REGISTRY)
+
+
+def declarations() -> list[dict]:
+    """The declarations, for Gemini's function_declarations and `apprentice tools`."""
+    return [t.declaration for t in tools().values()]
+
+
+def gemini_tool():
+    """The declarations as one google-genai `types.Tool`, the same dicts the student and validation use."""
+    from google.genai import types
+
+    return types.Tool(
+        function_declarations=[
+            types.FunctionDeclaration(
+                name=d["name"], description=d["description"], parameters_json_schema=d["parameters"]
+            )
+            for d in declarations()
+        ]
+    )
+
+
+def local_only(name: str) -> bool:
+    """Whether a call to this tool must stay on this machine (notes), in any mode."""
+    found = tools().get(name)
+    return bool(found and found.local_only)
+
+
+def student_prompt() -> str:
+    """The tool list and the call format, compact: it sits in every system prompt of a small student."""
+    from assistant.tools.calls import CALL_CLOSE, CALL_OPEN
+
+    listed = "; ".join(f"{t.name}({', '.join(t.parameters)})" for t in tools().values())
+    return f'Tools: {listed}.\nTo use a tool, reply only {CALL_OPEN}{{"name": "...", "arguments": {{...}}}}{CALL_CLOSE}'
+
+
+def validate(name: str, arguments: dict) -> dict:
+    """The arguments checked against the declaration and normalized ("10" -> 10); ToolError if they cannot run."""
+    found = tools().get(name)
+    if found is None:
+        known = ", ".join(sorted(tools()))
+        raise ToolError(f"There is no tool called {name!r}; the tools are {known}.")
+    if not isinstance(arguments, dict):
+        raise ToolError(f"The arguments of {name} must be a JSON object of names and values.")
+    properties = found.parameters
+    clean: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if key not in properties:
+            allowed = ", ".join(properties) or "none"
+            raise ToolError(f"{name} has no argument {key!r}; its arguments are: {allowed}.")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # left out: the tool's default applies, or `required` below says it is missing
+        clean[key] = _check(name, key, value, properties[key])
+    for key in found.required:
+        if key not in clean:
+            raise ToolError(f"{name} needs the argument {key!r}.")
+    return clean
+
+
+def _check(tool_name: str, key: str, value: Any, schema: dict) -> Any:
+    kind = schema.get("type")
+    where = f"{key!r} of {tool_name}"
+    if kind == "integer":
+        number = _number(value, where, "a whole number")
+        if number != int(number):
+            raise ToolError(f"The argument {where} must be a whole number, not {value!r}.")
+        value = int(number)
+    elif kind == "number":
+        value = _number(value, where, "a number")
+        if value == int(value) and abs(value) < 2**53:
+            value = int(value)
+    elif kind == "boolean":
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+            value = value.strip().lower() in ("true", "yes", "1")
+        elif not isinstance(value, bool):
+            raise ToolError(f"The argument {where} must be true or false, not {value!r}.")
+    elif kind == "string":
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ToolError(f"The argument {where} must be text, not {json.dumps(value)}.")
+        value = str(value).strip()
+    if "enum" in schema:
+        choices = {str(c).lower(): c for c in schema["enum"]}
+        if str(value).lower() not in choices:
+            raise ToolError(
+                f"The argument {where} must be one of {', '.join(map(str, schema['enum']))}, not {value!r}."
+            )
+        value = choices[str(value).lower()]
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and value < low:
+        raise ToolError(f"The argument {where} must be at least {low:g}, not {value:g}.")
+    if high is not None and value > high:
+        raise ToolError(f"The argument {where} must be at most {high:g}, not {value:g}.")
+    return value
+
+
+def _number(value: Any, where: str, kind: str) -> float:
+    if isinstance(value, bool):
+        raise ToolError(f"The argument {where} must be {kind}, not {value!r}.")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            raise ToolError(f"The argument {where} must be {kind}, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise ToolError(f"The argument {where} must be a finite number, not {value!r}.")
+    return number
+
+
+def run(name: str, arguments: dict, ctx: ToolContext) -> ToolResult:
+    """Validate a call, then run it here; nothing that is not a registered tool can run."""
+    clean = validate(name, arguments)
+    result = tools()[name].function(ctx, **clean)
+    if not isinstance(result, ToolResult):  # a tool's own bug, never a model's doing
+        raise TypeError(f"tool {name} returned {type(result).__name__}, not ToolResult")
+    return result
+
+
+def main() -> None:
+    print(json.dumps(declarations(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
