@@ -3,26 +3,33 @@
     answer = assistant.answer("What is the capital of France?", source="ask")
     for chunk in answer:          # text as it arrives
         print(chunk, end="")
-    answer.result()               # the JSON object of DESIGN.md's contracts
+    answer.result()               # the answer object of docs/CONTRACTS.md
 
-The query is written to the log before anything answers, and the answer after, so a
-crash or Ctrl-C mid-answer keeps the query and what arrived. A query goes to the
-teacher only when the privacy mode allows it, after consent in `ask` mode, redacted;
-whatever left the machine is recorded (an example when the teacher answered whole).
-If the teacher fails, the student answers and a note says why.
+One query's life, in the order `Answer` lives it:
+
+1. `Assistant.answer` checks the query, settles the privacy mode, asks the router, and
+   writes the query to the log before anything answers (a crash keeps it).
+2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
+   itself by the active version's line, its answer stands; if not, the query escalates.
+3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
+   (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
+   a distillation example. If the teacher fails, the student answers and a note says why.
+4. Otherwise the student answers.
+5. The turn is finished in the log with what arrived, even when interrupted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
+from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.redact import Redactor, RestoringStream
 from assistant.router import Decision, OutcomeIndex, Router, Thresholds
@@ -32,42 +39,94 @@ from assistant.student import Student
 Consent = Callable[[str], bool]
 
 
+@dataclass
+class CascadeStep:
+    """The student answered first, unseen; its mean token log-probability decides whether it stands."""
+
+    response: Response
+    line: float  # the active version's cascade line (mean log-prob)
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+    @property
+    def confidence(self) -> float:
+        confidence = self.response.confidence
+        return confidence if confidence is not None else float("-inf")  # no tokens: no confidence
+
+    @property
+    def sure(self) -> bool:
+        return self.confidence >= self.line
+
+
+@dataclass
+class TeacherStep:
+    """A query meant for the teacher: what would leave, whether it did, and what came back."""
+
+    sent: list[dict]  # the redacted messages: what leaves, and what the user is shown in ask mode
+    redactor: Redactor
+    allowed: bool = False
+    response: Response | None = None
+    error: str | None = None  # why the teacher gave no whole answer
+    example_id: int | None = None  # the record of what left (an example when whole, else a failed row)
+
+    @property
+    def ok(self) -> bool:
+        return self.allowed and self.response is not None and self.response.done and self.error is None
+
+
+@dataclass
+class QueryContext:
+    """What answering a query needs: the mode in force, the key, the student and its line, the history."""
+
+    mode: str  # the privacy mode in force
+    key: str | None  # the Gemini key, when one is set
+    student: Student
+    line: float  # the active version's cascade line
+    history: list[dict]  # earlier turns of the conversation
+    vector: object = None  # the query's embedding, when the router computed one
+    consent: Consent | None = None
+
+
 class Answer:
-    """One answer in flight: iterate for text chunks, then read `result()`."""
+    """One answer in flight: iterate for text chunks, then read `result()`.
+
+    Only the typed steps set what the answer became: `decision` (the final route),
+    `cascade`, `teacher`, and `response` (the engine whose text was shown).
+    """
 
     def __init__(
         self,
         assistant: Assistant,
         query: str,
         decision: Decision,
-        model: str,
+        context: QueryContext,
         conversation_id: int | None,
         turn_id: int | None,
         notes: list[str],
     ):
         self.query = query
-        self.decision = decision  # the final route: local or cloud
-        self.model = model
+        self.decision = decision
         self.conversation_id = conversation_id
         self.turn_id = turn_id
         self.notes = notes
         self.text = ""
-        self.logprobs: list[float] = []  # per generated token of a local answer: the student's confidence
-        self.tokens = 0
-        self.ttft_ms: float | None = None
-        self.tokens_per_s: float | None = None
-        self.prompt_tokens: int | None = None
+        self.cascade: CascadeStep | None = None
+        self.teacher: TeacherStep | None = None
+        self.response: Response | None = None
         self.started = time.perf_counter()
         self._assistant = assistant
-        self._flow: Iterator[str] | None = None
+        self.context = context
         self._cancel = threading.Event()
-        self._generation = None  # the student's Generation while one runs
         self._finished = False
 
-    def __iter__(self):
+    # -- what a surface uses ---------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[str]:
         status = "failed"
         try:
-            for chunk in self._flow:
+            for chunk in self._answer():
                 self.text += chunk
                 yield chunk
             status = "interrupted" if self.cancelled else "done"
@@ -80,12 +139,17 @@ class Answer:
 
     def cancel(self) -> None:
         self._cancel.set()
-        if self._generation is not None:
-            self._generation.cancel()
+        if self.response is not None:
+            self.response.cancel()
 
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def model(self) -> str:
+        """Who answered: the engine whose text was shown, else the active student."""
+        return self.response.model if self.response is not None else self.context.student.name
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -97,38 +161,126 @@ class Answer:
         self._finished = True
         if status == "interrupted":
             self.note("The answer was interrupted; what arrived is kept.")
-        store = self._assistant.store
-        if self.turn_id is not None:
-            store.finish_turn(
-                self.turn_id,
-                answer=self.text,
-                status=status,
-                notes=json.dumps(self.notes),
-                route=self.decision.route,
-                reason=self.decision.reason,
-                score=self.decision.score,
-                model=self.model,
-                prompt_tokens=self.prompt_tokens,
-                tokens=self.tokens,
-                ttft_ms=self.ttft_ms,
-                tokens_per_s=self.tokens_per_s,
-                duration_ms=(time.perf_counter() - self.started) * 1000,
-            )
+        self._assistant.finish(self, status)
 
     def result(self) -> dict:
-        """The answer object of DESIGN.md's contracts."""
-        return {
-            "answer": self.text.strip(),
-            "route": self.decision.route,
-            "reason": self.decision.reason,
-            "model": self.model,
-            "turn_id": self.turn_id,
-            "conversation_id": self.conversation_id,
-            "tokens": self.tokens,
-            "ttft_ms": round(self.ttft_ms, 1) if self.ttft_ms is not None else None,
-            "tokens_per_s": round(self.tokens_per_s, 1) if self.tokens_per_s is not None else None,
-            "notes": list(self.notes),
-        }
+        """The answer object of docs/CONTRACTS.md."""
+        usage = self.response.usage if self.response is not None else None
+        return answer_fields(
+            answer=self.text,
+            route=self.decision.route,
+            reason=self.decision.reason,
+            model=self.model,
+            turn_id=self.turn_id,
+            conversation_id=self.conversation_id,
+            tokens=usage.tokens if usage else 0,
+            ttft_ms=usage.ttft_ms if usage else None,
+            tokens_per_s=usage.tokens_per_s if usage else None,
+            notes=self.notes,
+        )
+
+    # -- one query's life -------------------------------------------------------------------
+
+    def _answer(self) -> Iterator[str]:
+        messages = self.context.history + [{"role": "user", "content": self.query}]
+        if self.decision.route == "cascade":
+            self.cascade = self._ask_student_first(messages)
+            if self.cascade.sure or self.cancelled:
+                self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
+                yield from self._show(self.cascade.response)
+                return
+            self._settle("cloud", f"the student was unsure (mean log-prob {self.cascade.confidence:.2f})")
+        if self.decision.route == "cloud":
+            self.teacher = self._offer_to_teacher(messages)
+            if self.teacher.allowed:
+                yield from self._show_teacher(self.teacher)
+                if self.teacher.ok or self.cancelled:
+                    return
+                self._settle("local", "the teacher failed, the student answered")
+            else:
+                self._settle("local", "kept local")
+        if self.cascade is not None:  # the student already answered; do not ask it twice
+            yield from self._show(self.cascade.response)
+            return
+        yield from self._show(self._student(messages))
+
+    def _settle(self, route: str, why: str) -> None:
+        self.decision = Decision(route, self.decision.score, f"{self.decision.reason}; {why}")
+
+    def _student(self, messages: list[dict]) -> Response:
+        conversation = str(self.conversation_id) if self.conversation_id is not None else None
+        response = self.context.student.stream(
+            messages, conversation=conversation, max_tokens=self._assistant.settings.max_tokens
+        )
+        if self.cancelled:
+            response.cancel()
+        return response
+
+    def _show(self, response: Response) -> Iterator[str]:
+        """Stream `response` as the answer (a finished one replays its text); its notes become the answer's."""
+        self.response = response
+        try:
+            yield from response
+        finally:
+            for note in response.notes:
+                self.note(note)
+
+    def _ask_student_first(self, messages: list[dict]) -> CascadeStep:
+        """The cascade: the student's whole answer, unshown, and its mean token log-probability."""
+        step = CascadeStep(self._student(messages), self.context.line)
+        self.response = step.response  # so a cancel reaches it
+        step.response.complete()
+        self.response = None
+        return step
+
+    def _offer_to_teacher(self, messages: list[dict]) -> TeacherStep:
+        """Redact; then may it leave? Auto: within the daily cap. Ask: if the user says yes to this text."""
+        redactor = Redactor(self._assistant.settings.redact_terms)
+        step = TeacherStep([{**m, "content": redactor.redact(m["content"])} for m in messages], redactor)
+        mode, consent = self.context.mode, self.context.consent
+        if mode == "auto":
+            cap = self._assistant.settings.teacher_daily_cap
+            if self._assistant.store.teacher_calls_since(local_midnight_utc(), "auto") >= cap:
+                self.note(f"Today's limit of {cap} Gemini queries in auto mode is reached; the student answered.")
+            else:
+                step.allowed = True
+        elif mode == "ask":
+            if consent is None:
+                self.note("Ask mode, but no one to ask whether this may go to Gemini; it stayed on this machine.")
+            elif consent(transcript(step.sent)):
+                step.allowed = True
+            else:
+                self.note("You kept this query on this machine.")
+        return step
+
+    def _show_teacher(self, step: TeacherStep) -> Iterator[str]:
+        """Stream the teacher's answer with redactions restored; record what left, whole or not."""
+        from assistant.teacher import TeacherError
+
+        teacher = self._assistant.teacher(self.context.key)
+        if step.redactor.found:
+            self.note("Sent redacted: " + ", ".join(f"{n} {k.lower()}" for k, n in step.redactor.found.items()) + ".")
+        step.response = response = teacher.stream(step.sent)
+        self.response = response
+        restoring, shown = RestoringStream(step.redactor), False
+        try:
+            for chunk in response:
+                if out := restoring.feed(chunk):
+                    shown = True
+                    yield out
+                if self.cancelled:
+                    raise TeacherError("the answer was cancelled")
+            if tail := restoring.flush():
+                yield tail
+        except TeacherError as exc:
+            step.error = str(exc)
+            if not self.cancelled:
+                self.note(f"Gemini could not answer ({exc}); the student answered instead.")
+                self.response = None
+                if shown:  # the user saw part of it: say where the student's answer begins
+                    yield "\n\n(Gemini broke off; the student's answer follows.)\n\n"
+        finally:
+            step.example_id = self._assistant.record_sent(self, step)
 
 
 class Assistant:
@@ -145,16 +297,14 @@ class Assistant:
         self._student: Student | None = None
         self._teacher = None
         self._index: OutcomeIndex | None = None
-        self.cascade_min_logprob = s.cascade_min_logprob  # the active version's own, once it is loaded
 
     # -- what answers ---------------------------------------------------------------
 
     def default_mode(self) -> str:
-        """The configured mode; unset means private until a key is set, then ask."""
         return privacy.default_mode(self.settings)
 
-    def student(self) -> Student:
-        """The active student, reloaded when another version became active since the last query."""
+    def student(self) -> tuple[Student, float]:
+        """The active student and its cascade line; reloaded when another version became active."""
         from assistant.models import registry
 
         version = registry.active()
@@ -174,8 +324,7 @@ class Assistant:
                 cache_conversations=self.settings.prompt_cache_conversations,
                 adapter_path=version.adapter_path,
             )
-            self.cascade_min_logprob = version.cascade_min_logprob(self.settings.cascade_min_logprob)
-        return self._student
+        return self._student, version.cascade_min_logprob(self.settings.cascade_min_logprob)
 
     def teacher(self, key: str):
         """The Gemini client, built the first time a query may leave (never in private mode)."""
@@ -217,26 +366,17 @@ class Assistant:
         if conversation_id is not None and not self.store.conversation_exists(conversation_id):
             raise BadInput(f"There is no conversation {conversation_id}; `apprentice log list` shows them.")
         key = privacy.gemini_key()
-        requested = mode or self.default_mode()
-        mode, why_private = privacy.effective_mode(requested, key is not None)
+        mode, why_private = privacy.effective_mode(mode or self.default_mode(), key is not None)
         if force == "cloud" and mode == "private":
             raise BadInput(
                 "--cloud needs a Gemini key (set GEMINI_API_KEY or run `apprentice keys set gemini`)."
                 if key is None
                 else "--cloud is refused in private mode; use --mode ask or --mode auto."
             )
-        notes = [why_private] if why_private else []
-        student = self.student()
-        vector = index = None
-        if mode != "private":
-            self.embedder.start()  # after the student is loaded: torch loads while it answers
-        if mode != "private" and force is None:
-            index = self.outcome_index(student.name)
-            # Only wait for the embedder when there are outcomes to compare against.
-            if len(index) or self.embedder.ready:
-                vector = self.embedder.encode([query])[0]
-        decision = self.router.decide(query, mode=mode, force=force, vector=vector, index=index)
+        student, line = self.student()
         history = self.store.history(conversation_id) if conversation_id is not None else []
+        context = QueryContext(mode, key, student, line, history, consent=consent)
+        decision = self._decide(query, context, force)
         turn_id = None
         if log:
             if conversation_id is None:
@@ -250,169 +390,55 @@ class Assistant:
                 score=decision.score,
                 model=student.name,
             )
-        answer = Answer(self, query, decision, student.name, conversation_id, turn_id, notes)
-        answer._flow = self._flow(answer, student, history, mode, key, consent, vector)
-        return answer
+        notes = [why_private] if why_private else []
+        return Answer(self, query, decision, context, conversation_id, turn_id, notes)
 
-    def _flow(
-        self,
-        ans: Answer,
-        student: Student,
-        history: list[dict],
-        mode: str,
-        key: str | None,
-        consent: Consent | None,
-        vector,
-    ) -> Iterator[str]:
-        messages = history + [{"role": "user", "content": ans.query}]
-        conversation = str(ans.conversation_id) if ans.conversation_id is not None else None
-        decision = ans.decision
-        tried = None  # (text, confidence) when the cascade asked the student first
-        if decision.route == "cascade":
-            tried = self._try_student(ans, student, messages, conversation)
-            confidence = tried[1]
-            if ans.cancelled or confidence >= self.cascade_min_logprob:
-                ans.decision = Decision(
-                    "local", decision.score, f"{decision.reason}; the student was sure (mean log-prob {confidence:.2f})"
-                )
-                yield tried[0]
-                return
-            decision = ans.decision = Decision(
-                "cloud", decision.score, f"{decision.reason}; the student was unsure (mean log-prob {confidence:.2f})"
-            )
-        if decision.route == "cloud":
-            redactor = Redactor(self.settings.redact_terms)
-            sent = [{**m, "content": redactor.redact(m["content"])} for m in messages]
-            allowed = self._may_send(ans, mode, consent, sent)
-            if allowed:
-                done = yield from self._ask_teacher(ans, key, redactor, sent, mode, tried, student, vector)
-                if done:
-                    return
-            ans.decision = Decision(
-                "local",
-                decision.score,
-                decision.reason + ("; kept local" if not allowed else "; the teacher failed, the student answered"),
-            )
-        ans.model = student.name
-        if tried is not None:
-            yield tried[0]
-            return
-        yield from self._stream_student(ans, student, messages, conversation)
+    def _decide(self, query: str, context: QueryContext, force: str | None) -> Decision:
+        """The router's decision, with past outcomes when the mode lets the query leave at all."""
+        index = None
+        if context.mode != "private":
+            self.embedder.start()  # after the student is loaded: torch loads while it answers
+            if force is None:
+                index = self.outcome_index(context.student.name)
+                # Only wait for the embedder when there are outcomes to compare against.
+                if len(index) or self.embedder.ready:
+                    context.vector = self.embedder.encode([query])[0]
+        return self.router.decide(query, mode=context.mode, force=force, vector=context.vector, index=index)
 
-    # -- the student ------------------------------------------------------------------------
+    # -- what the answer leaves behind ----------------------------------------------------------
 
-    def _stream_student(self, ans: Answer, student: Student, messages, conversation) -> Iterator[str]:
-        gen = ans._generation = student.generate(
-            messages, conversation=conversation, max_tokens=self.settings.max_tokens
-        )
-        if ans.cancelled:
-            gen.cancel()
-        try:
-            for token in gen:
-                if token.logprob is not None:
-                    ans.logprobs.append(token.logprob)
-                yield token.text
-        finally:
-            ans._generation = None
-            stats = gen.stats
-            ans.tokens, ans.ttft_ms, ans.tokens_per_s = stats.tokens, stats.ttft_ms, stats.tokens_per_s
-            ans.prompt_tokens = stats.prompt_tokens
-            for note in stats.notes:
-                ans.note(note)
+    def record_sent(self, answer: Answer, step: TeacherStep) -> int:
+        """Record what left the machine: an example when the teacher answered whole, else a failed row.
 
-    def _try_student(self, ans: Answer, student: Student, messages, conversation) -> tuple[str, float]:
-        """The cascade: the student's whole answer, unshown, and its mean token log-probability."""
-        text = "".join(self._stream_student(ans, student, messages, conversation))
-        confidence = statistics.fmean(ans.logprobs) if ans.logprobs else float("-inf")
-        return text, confidence
-
-    # -- the teacher --------------------------------------------------------------------------
-
-    def _may_send(self, ans: Answer, mode: str, consent: Consent | None, sent: list[dict]) -> bool:
-        """May the redacted `sent` leave? Auto: within the daily cap. Ask: if the user says yes."""
-        if mode == "auto":
-            cap = self.settings.teacher_daily_cap
-            midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            if self.store.teacher_calls_since(midnight.astimezone(dt.UTC).isoformat(), "auto") >= cap:
-                ans.note(f"Today's limit of {cap} Gemini queries in auto mode is reached; the student answered.")
-                return False
-            return True
-        if mode == "ask":
-            if consent is None:
-                ans.note("Ask mode, but no one to ask whether this may go to Gemini; it stayed on this machine.")
-                return False
-            if not consent(transcript(sent)):
-                ans.note("You kept this query on this machine.")
-                return False
-            return True
-        return False
-
-    def _ask_teacher(
-        self, ans: Answer, key: str, redactor: Redactor, sent: list[dict], mode: str, tried, student: Student, vector
-    ):
-        """Stream the teacher's answer, restored; True if it answered whole. Records what left."""
-        from assistant.teacher import TeacherError
-
-        teacher = self.teacher(key)
-        record = dict(
-            turn_id=ans.turn_id,
-            query_sent=sent[-1]["content"],
-            messages_sent=json.dumps(sent),
-            redactions=json.dumps(redactor.found),
-            teacher_model=teacher.model,
-            consent=mode,
-            score=ans.decision.score,
-            reason=ans.decision.reason,
-            student_version=student.name,
-            student_answer=tried[0] if tried else None,
-            student_confidence=tried[1] if tried else None,
-        )
-        if redactor.found:
-            ans.note("Sent redacted: " + ", ".join(f"{n} {k.lower()}" for k, n in redactor.found.items()) + ".")
-        raw, shown = "", ""
-        restoring = RestoringStream(redactor)
-        try:
-            for chunk in teacher.stream(sent):
-                raw += chunk
-                if out := restoring.feed(chunk):
-                    shown += out
-                    yield out
-                if ans.cancelled:
-                    raise TeacherError("the answer was cancelled")
-            if tail := restoring.flush():
-                shown += tail
-                yield tail
-        except TeacherError as exc:
-            usage = teacher.usage
-            self.store.add_example(
-                **record, status="failed", error=str(exc), teacher_answer=raw or None, latency_ms=usage.latency_ms
-            )
-            if ans.cancelled:
-                ans.model = teacher.model
-                return True
-            ans.note(f"Gemini could not answer ({exc}); the student answered instead.")
-            if shown:  # the user saw part of it: say where the student's answer begins
-                yield "\n\n(Gemini broke off; the student's answer follows.)\n\n"
-            return False
-        usage = teacher.usage
-        ans.model = teacher.model
-        ans.tokens, ans.ttft_ms, ans.tokens_per_s = usage.answer_tokens or 0, usage.ttft_ms, usage.tokens_per_s
-        ans.prompt_tokens = usage.prompt_tokens
+        When the student had answered too (a cascade), judge it against the teacher so similar
+        queries route better next time.
+        """
+        response, cascade = step.response, answer.cascade
+        ok = step.ok and not answer.cancelled
         example_id = self.store.add_example(
-            **record,
-            status="ok",
-            teacher_answer=raw,
-            prompt_tokens=usage.prompt_tokens,
-            answer_tokens=usage.answer_tokens,
-            latency_ms=usage.latency_ms,
+            turn_id=answer.turn_id,
+            query_sent=step.sent[-1]["content"],
+            messages_sent=json.dumps(step.sent),
+            redactions=json.dumps(step.redactor.found),
+            teacher_model=response.model,
+            consent=answer.context.mode,
+            score=answer.decision.score,
+            reason=answer.decision.reason,
+            student_version=answer.context.student.name,
+            student_answer=cascade.text if cascade else None,
+            student_confidence=cascade.confidence if cascade else None,
+            status="ok" if ok else "failed",
+            error=None if ok else (step.error or "the answer was cancelled"),
+            teacher_answer=response.text or None,
+            prompt_tokens=response.usage.prompt_tokens if ok else None,
+            answer_tokens=response.usage.tokens if ok else None,
+            latency_ms=response.usage.latency_ms,
         )
-        if tried is not None:
-            self._learn(ans, student, tried[0], raw, example_id, vector)
-        return True
+        if ok and cascade is not None:
+            self._learn(answer, cascade.text, response.text, example_id)
+        return example_id
 
-    def _learn(
-        self, ans: Answer, student: Student, student_answer: str, teacher_answer: str, example_id: int, vector
-    ) -> None:
+    def _learn(self, answer: Answer, student_answer: str, teacher_answer: str, example_id: int) -> None:
         """The student answered too: judge it against the teacher, so similar queries route better."""
         from assistant.judge import judge
 
@@ -422,17 +448,39 @@ class Assistant:
             embedder=self.embedder,
             agree_similarity=self.settings.judge_agree_similarity,
         )
+        vector = answer.context.vector
         if vector is None:
-            vector = self.embedder.encode([ans.query])[0]
+            vector = self.embedder.encode([answer.query])[0]
         self.store.add_outcome(
-            query=ans.query,
+            query=answer.query,
             embedding=vector.tobytes(),
-            student_version=student.name,
+            student_version=answer.context.student.name,
             wrong=int(not verdict.agree),
             origin="judged",
             similarity=verdict.similarity,
-            turn_id=ans.turn_id,
+            turn_id=answer.turn_id,
             example_id=example_id,
+        )
+
+    def finish(self, answer: Answer, status: str) -> None:
+        """Write what arrived into the turn the query started."""
+        if answer.turn_id is None:
+            return
+        usage = answer.response.usage if answer.response is not None else None
+        self.store.finish_turn(
+            answer.turn_id,
+            answer=answer.text,
+            status=status,
+            notes=json.dumps(answer.notes),
+            route=answer.decision.route,
+            reason=answer.decision.reason,
+            score=answer.decision.score,
+            model=answer.model,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            tokens=usage.tokens if usage else 0,
+            ttft_ms=usage.ttft_ms if usage else None,
+            tokens_per_s=usage.tokens_per_s if usage else None,
+            duration_ms=(time.perf_counter() - answer.started) * 1000,
         )
 
     def mark_bad(self, turn_id: int) -> dict:
@@ -454,6 +502,40 @@ class Assistant:
         if self._student is not None:
             self._student.close()
             self._student = None
+
+
+def answer_fields(
+    *,
+    answer: str,
+    route: str,
+    reason: str,
+    model: str,
+    turn_id: int | None,
+    conversation_id: int | None,
+    tokens: int | None,
+    ttft_ms: float | None,
+    tokens_per_s: float | None,
+    notes: list[str],
+) -> dict:
+    """The answer object of docs/CONTRACTS.md, the one place its fields are named."""
+    return {
+        "answer": (answer or "").strip(),
+        "route": route,
+        "reason": reason,
+        "model": model,
+        "turn_id": turn_id,
+        "conversation_id": conversation_id,
+        "tokens": tokens or 0,
+        "ttft_ms": round(ttft_ms, 1) if ttft_ms is not None else None,
+        "tokens_per_s": round(tokens_per_s, 1) if tokens_per_s is not None else None,
+        "notes": list(notes),
+    }
+
+
+def local_midnight_utc() -> str:
+    """The start of the user's day, as the store's UTC timestamps spell it."""
+    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(dt.UTC).isoformat()
 
 
 def transcript(messages: list[dict]) -> str:

@@ -2,7 +2,7 @@
 
 MLX streams belong to the thread that made them (mlx-lm's server does the same), so
 every MLX call (load, prefill, decode) happens on the owner thread; callers queue a
-request and read tokens, each with its log-probability, from a `Generation`.
+request and read the answer, each token with its log-probability, from a `StudentResponse`.
 Each conversation keeps a prompt cache, in memory and on disk, so a follow-up only
 reads the new turn instead of the whole history.
 
@@ -18,10 +18,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import blas
+from assistant.engine import Response, Token
 from assistant.errors import ModelMissing
 
 _DONE = object()
@@ -30,51 +30,26 @@ _DONE = object()
 LOAD_LOCK = threading.Lock()
 
 
-@dataclass
-class Token:
-    text: str
-    logprob: float | None  # log-probability the student gave the token it chose
+class StudentResponse(Response):
+    """The student's answer: tokens come from the owner thread through a queue, each with its log-probability."""
 
-
-@dataclass
-class Stats:
-    prompt_tokens: int = 0  # tokens in the whole prompt
-    cached_tokens: int = 0  # of those, read from the prompt cache instead of computed
-    tokens: int = 0  # generated
-    ttft_ms: float | None = None
-    tokens_per_s: float | None = None
-    finish_reason: str | None = None  # stop | length | cancelled
-    notes: list[str] = field(default_factory=list)
-
-
-class Generation:
-    """One answer in flight. Iterate for `Token`s; `stats` is complete once iteration ends."""
-
-    def __init__(self, messages: list[dict], conversation: str | None, max_tokens: int):
+    def __init__(self, model: str, messages: list[dict], conversation: str | None, max_tokens: int):
+        super().__init__(model)
         self.messages = messages
         self.conversation = conversation
         self.max_tokens = max_tokens
-        self.stats = Stats()
-        self.started = time.perf_counter()
         self._queue: queue.Queue = queue.Queue()
-        self._cancel = threading.Event()
 
-    def cancel(self) -> None:
-        """Stop after the current token; what arrived so far stays valid."""
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def __iter__(self):
+    def _chunks(self):
         while True:
             item = self._queue.get()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            if item.logprob is not None:
+                self.logprobs.append(item.logprob)
+            yield item.text
 
 
 class Student:
@@ -114,11 +89,11 @@ class Student:
 
     # -- public, any thread ------------------------------------------------------
 
-    def generate(self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512) -> Generation:
+    def stream(self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512) -> StudentResponse:
         """Queue an answer to `messages` (user/assistant turns; the system prompt is added here)."""
-        gen = Generation(messages, conversation, max_tokens)
-        self._jobs.put(gen)
-        return gen
+        response = StudentResponse(self.name, messages, conversation, max_tokens)
+        self._jobs.put(response)
+        return response
 
     def close(self) -> None:
         """Finish the queued answers, then free the weights; the owner thread stays, parked."""
@@ -135,12 +110,12 @@ class Student:
             self._loaded.set()
             threading.Event().wait()  # parked, not ended: see below
         self._loaded.set()
-        while (gen := self._jobs.get()) is not None:
+        while (response := self._jobs.get()) is not None:
             try:
-                self._generate(gen)
+                self._generate(response)
             except BaseException as exc:
-                gen._queue.put(exc)
-            gen._queue.put(_DONE)
+                response._queue.put(exc)
+            response._queue.put(_DONE)
         self.model = None  # the weights and caches are freed here, on the thread that made them
         self._caches.clear()
         gc.collect()
@@ -176,7 +151,7 @@ class Student:
         model_limit = int(config.get("max_position_embeddings") or self.context_tokens)
         self.context_limit = min(self.context_tokens, model_limit)
 
-    def _prompt(self, gen: Generation) -> list[int]:
+    def _prompt(self, gen: StudentResponse) -> list[int]:
         """Prompt tokens for `gen`, cut to fit the context, with a note for each cut."""
         budget = self.context_limit - gen.max_tokens
         if budget < 64:
@@ -196,7 +171,7 @@ class Student:
             dropped += 1
             tokens = encode(history)
         if dropped:
-            gen.stats.notes.append(f"{dropped} earlier turn(s) left out to fit the student's context.")
+            gen.notes.append(f"{dropped} earlier turn(s) left out to fit the student's context.")
         if len(tokens) > budget:
             query_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
             keep = max(16, len(query_ids) - (len(tokens) - budget) - 8)
@@ -204,7 +179,7 @@ class Student:
             cut = self.tokenizer.decode(head) + " … " + self.tokenizer.decode(tail)
             last = {**last, "content": cut}
             tokens = encode([])
-            gen.stats.notes.append(
+            gen.notes.append(
                 f"The query was {len(query_ids)} tokens, more than the student's context of "
                 f"{self.context_limit} allows; its middle was cut to fit."
             )
@@ -232,40 +207,41 @@ class Student:
                 return cache, common
         return make_prompt_cache(self.model), 0
 
-    def _generate(self, gen: Generation) -> None:
+    def _generate(self, gen: StudentResponse) -> None:
         from mlx_lm import stream_generate
         from mlx_lm.sample_utils import make_sampler
 
         tokens = self._prompt(gen)
         cache, reuse = self._cache_for(gen.conversation, tokens)
-        stats = gen.stats
-        stats.prompt_tokens, stats.cached_tokens = len(tokens), reuse
+        usage = gen.usage
+        usage.prompt_tokens, usage.cached_tokens = len(tokens), reuse
         sampler = make_sampler(temp=self.temperature, top_p=self.top_p)
         generated: list[int] = []
         first = None
-        stats.finish_reason = "length"
+        gen.finish_reason = "length"
         for r in stream_generate(
             self.model, self.tokenizer, tokens[reuse:], max_tokens=gen.max_tokens, sampler=sampler, prompt_cache=cache
         ):
             if first is None:
                 first = time.perf_counter()
-                stats.ttft_ms = (first - gen.started) * 1000
+                usage.ttft_ms = (first - gen.started) * 1000
             if r.finish_reason == "stop" and r.token in self.tokenizer.eos_token_ids:
                 if r.text:
                     gen._queue.put(Token(r.text, None))
-                stats.finish_reason = "stop"
+                gen.finish_reason = "stop"
                 break
             generated.append(r.token)
             gen._queue.put(Token(r.text, r.logprobs[r.token].item()))
             if gen.cancelled:
-                stats.finish_reason = "cancelled"
+                gen.finish_reason = "cancelled"
                 break
             if r.finish_reason:
-                stats.finish_reason = r.finish_reason
+                gen.finish_reason = r.finish_reason
         if first is not None:
-            stats.tokens = len(generated)
+            usage.tokens = len(generated)
             elapsed = time.perf_counter() - first
-            stats.tokens_per_s = (len(generated) - 1) / elapsed if len(generated) > 1 and elapsed > 0 else None
+            usage.tokens_per_s = (len(generated) - 1) / elapsed if len(generated) > 1 and elapsed > 0 else None
+        usage.latency_ms = (time.perf_counter() - gen.started) * 1000
         self._keep_cache(gen.conversation, cache, tokens + generated)
 
     # -- prompt caches ----------------------------------------------------------------
@@ -324,12 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
     student = Student(Path(argv[0]), name=Path(argv[0]).name)
-    gen = student.generate([{"role": "user", "content": argv[1]}])
-    for token in gen:
-        print(token.text, end="", flush=True)
-    print(
-        f"\n[{gen.stats.tokens} tokens, {gen.stats.ttft_ms:.0f} ms to first, {gen.stats.tokens_per_s or 0:.1f} tok/s]"
-    )
+    response = student.stream([{"role": "user", "content": argv[1]}])
+    for text in response:
+        print(text, end="", flush=True)
+    u = response.usage
+    print(f"\n[{u.tokens} tokens, {u.ttft_ms or 0:.0f} ms to first, {u.tokens_per_s or 0:.1f} tok/s]")
     return 0
 
 

@@ -18,24 +18,14 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from assistant.engine import Response
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 
 
 class TeacherError(Exception):
     """The teacher could not give a whole answer; the message is fit to show (no key in it)."""
-
-
-@dataclass
-class TeacherUsage:
-    model: str
-    prompt_tokens: int | None = None
-    answer_tokens: int | None = None
-    latency_ms: float | None = None  # request to last chunk, retries included
-    ttft_ms: float | None = None
-    tokens_per_s: float | None = None
-    attempts: int = 0
 
 
 def _retry_delay(exc) -> float | None:
@@ -74,7 +64,6 @@ class Teacher:
         self._types = types
         # One attempt per call: the retries below read the server's retry delay.
         self._client = genai.Client(api_key=key, http_options=types.HttpOptions(timeout=int(timeout_s * 1000)))
-        self.usage = TeacherUsage(model)
 
     @classmethod
     def from_settings(cls, key: str, settings, system_prompt: str | None = None) -> Teacher:
@@ -115,22 +104,26 @@ class Teacher:
             return False, None
         return True, None  # connection refused, reset, timed out
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
-        """Yield the answer's text chunks; raise TeacherError if no whole answer arrives."""
+    def stream(self, messages: list[dict]) -> TeacherResponse:
+        """Gemini's answer to `messages`; iterating it raises TeacherError if no whole answer arrives."""
+        return TeacherResponse(self, messages)
+
+    def _contents(self, messages: list[dict]) -> list:
         types = self._types
-        contents = [
+        return [
             types.Content(role="model" if m["role"] == "assistant" else "user", parts=[types.Part(text=m["content"])])
             for m in messages
         ]
-        config = types.GenerateContentConfig(system_instruction=self.system_prompt or None)
-        self.usage = usage = TeacherUsage(self.model)
-        started = time.perf_counter()
+
+    def _first_chunk(self, response: TeacherResponse):
+        """Open the stream and read its first chunk, retrying what may succeed on a second try."""
+        config = self._types.GenerateContentConfig(system_instruction=self.system_prompt or None)
+        contents = self._contents(response.messages)
         for attempt in range(self.retries + 1):
-            usage.attempts = attempt + 1
-            chunks = None
+            response.usage.attempts = attempt + 1
             try:
                 chunks = self._client.models.generate_content_stream(model=self.model, contents=contents, config=config)
-                first = next(chunks, None)  # the request happens here; errors before any text are retryable
+                return next(chunks, None), chunks  # the request happens here; errors before any text are retryable
             except Exception as exc:
                 retry, delay = self._retryable(exc)
                 if not retry or attempt == self.retries:
@@ -143,26 +136,42 @@ class Teacher:
                         f"{self.max_retry_delay_s:.0f} s allowed."
                     ) from None
                 time.sleep(delay)
-                continue
-            break
-        usage.ttft_ms = (time.perf_counter() - started) * 1000
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class TeacherResponse(Response):
+    """Gemini's streamed answer; usage and timings are filled from the chunks' metadata."""
+
+    def __init__(self, teacher: Teacher, messages: list[dict]):
+        super().__init__(teacher.model)
+        self.messages = messages
+        self._teacher = teacher
+
+    def _chunks(self) -> Iterator[str]:
+        usage = self.usage
+        chunk, chunks = self._teacher._first_chunk(self)
         first_text = time.perf_counter()
+        usage.ttft_ms = (first_text - self.started) * 1000
         try:
-            chunk = first
             while chunk is not None:
                 meta = getattr(chunk, "usage_metadata", None)
                 if meta is not None:
                     usage.prompt_tokens = meta.prompt_token_count or usage.prompt_tokens
-                    usage.answer_tokens = meta.candidates_token_count or usage.answer_tokens
+                    usage.tokens = meta.candidates_token_count or usage.tokens
                 if chunk.text:
                     yield chunk.text
+                if self.cancelled:
+                    raise TeacherError("the answer was cancelled")
                 chunk = next(chunks, None)
+        except TeacherError:
+            raise
         except Exception as exc:
-            raise TeacherError(f"Gemini's answer broke off ({self._describe(exc)}).") from None
-        usage.latency_ms = (time.perf_counter() - started) * 1000
+            raise TeacherError(f"Gemini's answer broke off ({self._teacher._describe(exc)}).") from None
+        self.finish_reason = "stop"
+        usage.latency_ms = (time.perf_counter() - self.started) * 1000
         elapsed = time.perf_counter() - first_text
-        if usage.answer_tokens and elapsed > 0:
-            usage.tokens_per_s = usage.answer_tokens / elapsed
+        if usage.tokens and elapsed > 0:
+            usage.tokens_per_s = usage.tokens / elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,14 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     if not key or not argv:
         print("usage: GEMINI_API_KEY=… python -m assistant.teacher QUESTION", file=sys.stderr)
         return 2
-    teacher = Teacher(key)
+    response = Teacher(key).stream([{"role": "user", "content": " ".join(argv)}])
     try:
-        for text in teacher.stream([{"role": "user", "content": " ".join(argv)}]):
+        for text in response:
             print(text, end="", flush=True)
     except TeacherError as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
-    print(f"\n[{teacher.usage}]", file=sys.stderr)
+    print(f"\n[{response.usage}]", file=sys.stderr)
     return 0
 
 

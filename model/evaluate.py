@@ -88,13 +88,8 @@ def token_budget(tokenizer, reference: str, cap: int) -> int:
 
 def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None]:
     """The student's whole greedy answer and its mean token log-probability."""
-    gen = student.generate(messages, max_tokens=max_tokens)
-    text, logprobs = "", []
-    for token in gen:
-        text += token.text
-        if token.logprob is not None:
-            logprobs.append(token.logprob)
-    return text.strip(), (statistics.fmean(logprobs) if logprobs else None)
+    response = student.stream(messages, max_tokens=max_tokens)
+    return response.complete().strip(), response.confidence
 
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:

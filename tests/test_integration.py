@@ -104,8 +104,10 @@ def test_4bit_and_float32_conversions_give_the_same_answer(tmp_path):
             convert_gguf(gguf, tmp_path / dtype, dtype=dtype)
             student = Student(tmp_path / dtype, name=dtype)
             try:
-                gen = student.generate([{"role": "user", "content": "What is the capital of France?"}], max_tokens=24)
-                answers.append("".join(t.text for t in gen))
+                response = student.stream(
+                    [{"role": "user", "content": "What is the capital of France?"}], max_tokens=24
+                )
+                answers.append(response.complete())
             finally:
                 student.close()
     finally:

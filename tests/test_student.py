@@ -18,40 +18,42 @@ def student(tiny_checkpoint):
 
 
 def run(student, messages, conversation=None, max_tokens=16):
-    gen = student.generate(messages, conversation=conversation, max_tokens=max_tokens)
-    tokens = list(gen)
-    return gen, tokens
+    response = student.stream(messages, conversation=conversation, max_tokens=max_tokens)
+    chunks = list(response)
+    return response, chunks
 
 
-def test_tokens_stream_with_log_probabilities(student):
-    gen, tokens = run(student, [{"role": "user", "content": "What is the capital of France?"}])
-    assert len(tokens) == gen.stats.tokens == 16
-    assert all(t.logprob is not None and t.logprob <= 0 and math.isfinite(t.logprob) for t in tokens)
-    assert gen.stats.ttft_ms > 0 and gen.stats.finish_reason == "length"
+def test_text_streams_with_a_log_probability_per_token(student):
+    response, chunks = run(student, [{"role": "user", "content": "What is the capital of France?"}])
+    assert len(chunks) == len(response.logprobs) == response.usage.tokens == 16
+    assert "".join(chunks) == response.text and response.model == "tiny"
+    assert all(lp <= 0 and math.isfinite(lp) for lp in response.logprobs)
+    assert response.confidence == pytest.approx(sum(response.logprobs) / 16)
+    assert response.usage.ttft_ms > 0 and response.finish_reason == "length" and response.tool_call is None
 
 
 def test_greedy_decoding_repeats(student):
     msgs = [{"role": "user", "content": "Hello, how are you?"}]
-    first = "".join(t.text for t in run(student, msgs)[1])
-    again = "".join(t.text for t in run(student, msgs)[1])
+    first = run(student, msgs)[0].text
+    again = run(student, msgs)[0].text
     assert first == again
 
 
 def test_a_follow_up_reads_only_the_new_turn_and_answers_the_same(student, tiny_checkpoint, tmp_path):
     q1 = [{"role": "user", "content": "What is the capital of France?"}]
     gen1, tokens1 = run(student, q1, conversation="c1")
-    answer = "".join(t.text for t in tokens1)
+    answer = gen1.text
     q2 = q1 + [{"role": "assistant", "content": answer}, {"role": "user", "content": "And of Italy?"}]
     gen2, tokens2 = run(student, q2, conversation="c1")
-    assert gen2.stats.cached_tokens >= gen1.stats.prompt_tokens  # the whole first turn was reused
-    assert gen2.stats.cached_tokens < gen2.stats.prompt_tokens
+    assert gen2.usage.cached_tokens >= gen1.usage.prompt_tokens  # the whole first turn was reused
+    assert gen2.usage.cached_tokens < gen2.usage.prompt_tokens
     # the same follow-up without a cache gives the same tokens: reuse changes speed, not answers
     fresh = Student(tiny_checkpoint, name="tiny", system_prompt="You are terse.", context_tokens=512)
     try:
         _, cold = run(fresh, q2, conversation=None)
     finally:
         fresh.close()
-    assert [t.text for t in cold] == [t.text for t in tokens2]
+    assert cold == tokens2
 
 
 def test_prompt_cache_survives_a_restart_on_disk(tiny_checkpoint, tmp_path):
@@ -61,18 +63,18 @@ def test_prompt_cache_survives_a_restart_on_disk(tiny_checkpoint, tmp_path):
     s1.close()
     assert (tmp_path / "7.safetensors").exists()
     s2 = Student(tiny_checkpoint, name="tiny", cache_dir=tmp_path, context_tokens=512)
-    q2 = q1 + [{"role": "assistant", "content": "".join(t.text for t in tokens)}, {"role": "user", "content": "Again"}]
+    q2 = q1 + [{"role": "assistant", "content": "".join(tokens)}, {"role": "user", "content": "Again"}]
     gen, _ = run(s2, q2, conversation="7")
     s2.close()
-    assert gen.stats.cached_tokens > 0
+    assert gen.usage.cached_tokens > 0
 
 
 def test_a_query_longer_than_the_context_is_cut_with_a_note(student):
     long_query = "capital of France " * 400  # far beyond 512 tokens
     gen, tokens = run(student, [{"role": "user", "content": long_query}], max_tokens=8)
     assert len(tokens) == 8
-    assert gen.stats.prompt_tokens <= 512 - 8
-    assert any("cut to fit" in n for n in gen.stats.notes)
+    assert gen.usage.prompt_tokens <= 512 - 8
+    assert any("cut to fit" in n for n in gen.notes)
 
 
 def test_old_turns_are_dropped_before_the_query_is_cut(student):
@@ -83,18 +85,18 @@ def test_old_turns_are_dropped_before_the_query_is_cut(student):
             {"role": "assistant", "content": "The capital of France is Paris. " * 3},
         ]
     gen, _ = run(student, history + [{"role": "user", "content": "Last one?"}], max_tokens=8)
-    assert any("earlier turn" in n for n in gen.stats.notes)
-    assert not any("cut to fit" in n for n in gen.stats.notes)
+    assert any("earlier turn" in n for n in gen.notes)
+    assert not any("cut to fit" in n for n in gen.notes)
 
 
 def test_cancel_stops_after_the_current_token(student):
-    gen = student.generate([{"role": "user", "content": "Hello"}], max_tokens=200)
+    response = student.stream([{"role": "user", "content": "Hello"}], max_tokens=200)
     got = []
-    for token in gen:
-        got.append(token)
+    for chunk in response:
+        got.append(chunk)
         if len(got) == 3:
-            gen.cancel()
-    assert 3 <= len(got) <= 5 and gen.stats.finish_reason == "cancelled"
+            response.cancel()
+    assert 3 <= len(got) <= 5 and response.finish_reason == "cancelled" and response.text == "".join(got)
 
 
 def test_all_mlx_work_happens_on_the_owner_thread(student):

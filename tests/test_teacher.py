@@ -17,18 +17,19 @@ def teacher(**kw):
 
 def test_streams_the_answer_in_chunks_with_usage(gemini):
     gemini(answers={"What is the capital of France?": "The capital of France is Paris, on the Seine."})
-    t = teacher()
-    chunks = list(t.stream(Q))
-    assert len(chunks) > 1 and "".join(chunks) == "The capital of France is Paris, on the Seine."
-    assert t.usage.answer_tokens == 9 and t.usage.prompt_tokens > 0 and t.usage.attempts == 1
+    response = teacher().stream(Q)
+    chunks = list(response)
+    assert len(chunks) > 1 and "".join(chunks) == response.text == "The capital of France is Paris, on the Seine."
+    assert response.usage.tokens == 9 and response.usage.prompt_tokens > 0 and response.usage.attempts == 1
+    assert response.model == "gemini-2.5-flash" and response.usage.ttft_ms > 0
 
 
 def test_a_429_is_retried_after_the_delay_the_server_asks(gemini):
     gemini(answers={"What is the capital of France?": "Paris."}, faults=["429:1:0.4s"])
-    t = teacher()
     started = time.monotonic()
-    assert "".join(t.stream(Q)) == "Paris."
-    assert time.monotonic() - started >= 0.4 and t.usage.attempts == 2
+    response = teacher().stream(Q)
+    assert response.complete() == "Paris."
+    assert time.monotonic() - started >= 0.4 and response.usage.attempts == 2
 
 
 def test_a_429_asking_too_long_a_wait_fails_at_once(gemini):

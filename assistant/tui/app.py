@@ -127,7 +127,7 @@ class ApprenticeApp(App[None]):
         self._ui(setattr, self.status, "busy", "loading the student…")
         try:
             with self._student_lock:
-                self.assistant.student()
+                self.assistant.student()  # loads it; the line is read at each query
         except ApprenticeError as exc:
             self._ui(self.notify, str(exc), title="No student", severity="error", timeout=15)
         finally:

@@ -117,13 +117,13 @@ def follow_up(path: Path, adapter: Path | None, runs: int) -> dict:
         ttft, cached, total = [], 0, 0
         for i in range(runs):
             conversation = f"bench-{i}"
-            list(student.generate(history[:1], conversation=conversation, max_tokens=8))
-            gen = student.generate(
+            student.stream(history[:1], conversation=conversation, max_tokens=8).complete()
+            response = student.stream(
                 history + [{"role": "user", "content": "And lakes?"}], conversation=conversation, max_tokens=1
             )
-            list(gen)
-            ttft.append(gen.stats.ttft_ms)
-            cached, total = gen.stats.cached_tokens, gen.stats.prompt_tokens
+            response.complete()
+            ttft.append(response.usage.ttft_ms)
+            cached, total = response.usage.cached_tokens, response.usage.prompt_tokens
         return {"ttft_ms": spread(ttft), "cached_tokens": cached, "prompt_tokens": total}
     finally:
         student.close()
@@ -301,7 +301,8 @@ def router_latency(sizes: tuple[int, ...], queries: int = 200) -> dict:
     import numpy as np
 
     from assistant.embedder import shared
-    from assistant.router import OutcomeIndex, Router
+    from assistant.outcomes import OutcomeIndex
+    from assistant.router import Router
 
     embedder = shared()
     embedder.encode(["warm up"])
