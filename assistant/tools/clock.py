@@ -1,0 +1,327 @@
+"""The clock tool: the time and date here or in another place, a date's weekday, days between dates.
+
+Everything comes from this machine's clock and the IANA time-zone database (`zoneinfo`), so
+"what time is it" never needs the teacher. A city is found by the last part of its zone's
+name ("New York" → America/New_York) or by a short list of cities and countries the
+database does not name.
+
+    python -m assistant.tools.clock Tokyo
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import string
+import sys
+import zoneinfo
+
+from assistant.tools import ToolContext, ToolError, ToolResult, tool
+
+# Places people ask about that are not the last part of a zone's name.
+ALIASES = {
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "silicon valley": "America/Los_Angeles",
+    "california": "America/Los_Angeles",
+    "las vegas": "America/Los_Angeles",
+    "san diego": "America/Los_Angeles",
+    "portland": "America/Los_Angeles",
+    "washington": "America/New_York",
+    "washington dc": "America/New_York",
+    "dc": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "atlanta": "America/New_York",
+    "philadelphia": "America/New_York",
+    "new york city": "America/New_York",
+    "nyc": "America/New_York",
+    "houston": "America/Chicago",
+    "dallas": "America/Chicago",
+    "austin": "America/Chicago",
+    "salt lake city": "America/Denver",
+    "montreal": "America/Toronto",
+    "ottawa": "America/Toronto",
+    "quebec": "America/Toronto",
+    "calgary": "America/Edmonton",
+    "rio": "America/Sao_Paulo",
+    "rio de janeiro": "America/Sao_Paulo",
+    "brasilia": "America/Sao_Paulo",
+    "munich": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "cologne": "Europe/Berlin",
+    "geneva": "Europe/Zurich",
+    "milan": "Europe/Rome",
+    "venice": "Europe/Rome",
+    "florence": "Europe/Rome",
+    "naples": "Europe/Rome",
+    "barcelona": "Europe/Madrid",
+    "seville": "Europe/Madrid",
+    "valencia": "Europe/Madrid",
+    "porto": "Europe/Lisbon",
+    "lyon": "Europe/Paris",
+    "marseille": "Europe/Paris",
+    "nice": "Europe/Paris",
+    "edinburgh": "Europe/London",
+    "manchester": "Europe/London",
+    "glasgow": "Europe/London",
+    "cardiff": "Europe/London",
+    "belfast": "Europe/London",
+    "the hague": "Europe/Amsterdam",
+    "rotterdam": "Europe/Amsterdam",
+    "st petersburg": "Europe/Moscow",
+    "saint petersburg": "Europe/Moscow",
+    "cracow": "Europe/Warsaw",
+    "krakow": "Europe/Warsaw",
+    "beijing": "Asia/Shanghai",
+    "peking": "Asia/Shanghai",
+    "shenzhen": "Asia/Shanghai",
+    "guangzhou": "Asia/Shanghai",
+    "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "bombay": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "chennai": "Asia/Kolkata",
+    "hyderabad": "Asia/Kolkata",
+    "calcutta": "Asia/Kolkata",
+    "osaka": "Asia/Tokyo",
+    "kyoto": "Asia/Tokyo",
+    "abu dhabi": "Asia/Dubai",
+    "saigon": "Asia/Ho_Chi_Minh",
+    "ho chi minh city": "Asia/Ho_Chi_Minh",
+    "hanoi": "Asia/Bangkok",
+    "canberra": "Australia/Sydney",
+    "wellington": "Pacific/Auckland",
+    "cape town": "Africa/Johannesburg",
+    "tel aviv": "Asia/Jerusalem",
+    "mecca": "Asia/Riyadh",
+    "hawaii": "Pacific/Honolulu",
+    "alaska": "America/Anchorage",
+    # countries with one zone, and the usual zone of large ones
+    "uk": "Europe/London",
+    "england": "Europe/London",
+    "britain": "Europe/London",
+    "united kingdom": "Europe/London",
+    "ireland": "Europe/Dublin",
+    "france": "Europe/Paris",
+    "germany": "Europe/Berlin",
+    "italy": "Europe/Rome",
+    "spain": "Europe/Madrid",
+    "portugal": "Europe/Lisbon",
+    "netherlands": "Europe/Amsterdam",
+    "switzerland": "Europe/Zurich",
+    "poland": "Europe/Warsaw",
+    "greece": "Europe/Athens",
+    "turkey": "Europe/Istanbul",
+    "japan": "Asia/Tokyo",
+    "china": "Asia/Shanghai",
+    "india": "Asia/Kolkata",
+    "korea": "Asia/Seoul",
+    "south korea": "Asia/Seoul",
+    "thailand": "Asia/Bangkok",
+    "vietnam": "Asia/Ho_Chi_Minh",
+    "israel": "Asia/Jerusalem",
+    "egypt": "Africa/Cairo",
+    "kenya": "Africa/Nairobi",
+    "nigeria": "Africa/Lagos",
+    "south africa": "Africa/Johannesburg",
+    "new zealand": "Pacific/Auckland",
+    "argentina": "America/Argentina/Buenos_Aires",
+    "buenos aires": "America/Argentina/Buenos_Aires",
+    "peru": "America/Lima",
+    "colombia": "America/Bogota",
+    "chile": "America/Santiago",
+}
+_ABBREVIATIONS = {"utc": "UTC", "gmt": "UTC", "z": "UTC", "zulu": "UTC"}
+# Old names the database keeps as links; the current name is preferred when a city has both.
+_LEGACY_PREFIXES = ("US/", "Etc/", "SystemV/", "Canada/", "Brazil/", "Mexico/", "Chile/")
+
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+HOLIDAYS = {
+    "christmas": (12, 25),
+    "christmas day": (12, 25),
+    "christmas eve": (12, 24),
+    "boxing day": (12, 26),
+    "new year's eve": (12, 31),
+    "new years eve": (12, 31),
+    "new year": (1, 1),
+    "new year's day": (1, 1),
+    "new years day": (1, 1),
+    "new years": (1, 1),
+    "halloween": (10, 31),
+    "valentine's day": (2, 14),
+    "valentines day": (2, 14),
+}
+
+
+@tool("clock")
+def clock(
+    ctx: ToolContext, place: str | None = None, date: str | None = None, to_date: str | None = None
+) -> ToolResult:
+    """The time and date now (here, or in another city or time zone), the weekday of a date, or days between dates.
+
+    Args:
+      place: a city or time zone, e.g. "Tokyo" or "Europe/Paris"; leave out for here
+      date: a date, e.g. "2026-12-25", "December 25" or "tomorrow": gives its weekday
+      to_date: count the days until this date, from `date` or else from today
+    """
+    now = ctx.now
+    arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date}.items() if v}
+    if to_date:
+        start = parse_date(date, now.date()) if date else now.date()
+        end = parse_date(to_date, now.date())
+        days = (end - start).days
+        text = _days_text(start, end, days, from_today=not date)
+        data = {"from": start.isoformat(), "to": end.isoformat(), "days": days}
+        return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
+    if date:
+        day = parse_date(date, now.date())
+        verb = "is" if day >= now.date() else "was"
+        text = f"{_long_date(day)} {verb} a {day:%A}."
+        return ToolResult(
+            "clock", arguments, {"date": day.isoformat(), "weekday": f"{day:%A}"}, text, "clock · weekday"
+        )
+    if place:
+        zone = find_zone(place)
+        there = now.astimezone(zoneinfo.ZoneInfo(zone))
+        name = zone if "/" in place else place.strip()
+        name = string.capwords(name) if name.islower() and len(name) > 3 else name
+        if there.date() == now.date():
+            text = f"In {name} it's {there:%H:%M} ({zone})."
+        else:
+            text = f"In {name} it's {there:%H:%M} on {there:%A}, {_long_date(there.date())} ({zone})."
+        data = {**_moment(there), "zone": zone}
+        return ToolResult("clock", arguments, data, text, f"clock · {name} {there:%H:%M}")
+    text = f"It's {now:%H:%M} on {now:%A}, {_long_date(now.date())}."
+    return ToolResult("clock", arguments, {**_moment(now), "zone": _zone_name(now)}, text, f"clock · {now:%H:%M}")
+
+
+def _moment(when: dt.datetime) -> dict:
+    return {"time": f"{when:%H:%M}", "date": when.date().isoformat(), "weekday": f"{when:%A}"}
+
+
+def _zone_name(when: dt.datetime) -> str:
+    return getattr(when.tzinfo, "key", None) or when.tzname() or "local"
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _days_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:
+    unit = "day" if abs(days) == 1 else "days"
+    if from_today:
+        if days == 0:
+            return f"{_long_date(end)} is today."
+        if days > 0:
+            return f"{_long_date(end)} is in {days} {unit}."
+        return f"{_long_date(end)} was {-days} {unit} ago."
+    return f"From {_long_date(start)} to {_long_date(end)} is {days} {unit}."
+
+
+def parse_date(text: str, today: dt.date) -> dt.date:
+    """A date as people write it; one without a year is its next occurrence from today."""
+    raw = text
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().lower().replace(",", " ").replace("’", "'"))
+    text = " ".join(w for w in text.split() if w not in ("the", "of", "on"))
+    relative = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1, "day after tomorrow": 2}
+    if text in relative:
+        return today + dt.timedelta(days=relative[text])
+    if text in HOLIDAYS:
+        return _next(today, *HOLIDAYS[text])
+    match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
+    if match:
+        return _make(raw, int(match[1]), int(match[2]), int(match[3]))
+    weekday = re.fullmatch(r"(?:next |this )?(\w+)", text)
+    if weekday and weekday[1] in WEEKDAYS:
+        ahead = (WEEKDAYS.index(weekday[1]) - today.weekday()) % 7
+        return today + dt.timedelta(days=ahead or 7 if text.startswith("next") else ahead)
+    words = text.split()
+    month = [w for w in words if w in MONTHS]
+    numbers = [int(w) for w in words if w.isdigit()]
+    if len(month) == 1 and 1 <= len(numbers) <= 2 and len(words) == 1 + len(numbers):
+        days = [n for n in numbers if n <= 31]
+        years = [n for n in numbers if n > 31]
+        if len(days) == 1 and len(years) <= 1:
+            if years:
+                return _make(raw, years[0], MONTHS[month[0]], days[0])
+            return _next(today, MONTHS[month[0]], days[0], raw)
+    raise ToolError(f"I cannot read the date {raw!r}; write it like 2026-12-25 or December 25.")
+
+
+def _make(raw: str, year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ToolError(f"There is no such date as {raw!r}; check the day and the month.") from None
+
+
+def _next(today: dt.date, month: int, day: int, raw: str = "") -> dt.date:
+    found = _make(raw or f"{month}/{day}", today.year, month, day) if (month, day) != (2, 29) else None
+    if found is None or found < today:
+        for year in range(today.year + (found is not None), today.year + 9):
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                continue
+    return found
+
+
+@functools.cache
+def _zone_index() -> dict[str, str]:
+    """{"new york": "America/New_York", "europe/paris": "Europe/Paris", ...} from the installed database."""
+    index: dict[str, str] = {}
+    names = sorted(zoneinfo.available_timezones(), key=lambda z: (z.startswith(_LEGACY_PREFIXES), z.count("/"), z))
+    for zone in names:
+        index.setdefault(zone.lower(), zone)
+        city = zone.rsplit("/", 1)[-1].replace("_", " ").lower()
+        index.setdefault(city, zone)
+    return index
+
+
+def find_zone(place: str) -> str:
+    """The IANA zone of a city, country or zone name; ToolError when it is not known."""
+    key = " ".join(place.strip().lower().replace(".", "").split())
+    candidates = [key, key.split(",")[0].strip(), re.sub(r"^(the city of|city of)\s+", "", key)]
+    for candidate in candidates:
+        if candidate in _ABBREVIATIONS:
+            return _ABBREVIATIONS[candidate]
+        if candidate in ALIASES:
+            return ALIASES[candidate]
+        if candidate in _zone_index():
+            return _zone_index()[candidate]
+    raise ToolError(
+        f"I don't know the time zone of {place.strip()!r}; name a large city nearby or a zone like Europe/Paris."
+    )
+
+
+if __name__ == "__main__":
+    from assistant.store import Store
+
+    ctx = ToolContext.here(Store())
+    print(clock(ctx, place=" ".join(sys.argv[1:]) or None).text)
