@@ -14,24 +14,27 @@ import sys
 import click
 
 from assistant import __version__, config
-from assistant.consent import terminal_consent
 from assistant.errors import ApprenticeError, BadInput, log_crash
-from assistant.options import conversation_to_continue, query_options
+from assistant.options import Asking, QueryOptions, query_options
+from assistant.output import ShownAnswer, emit_answer, emit_json, say
 
-# Hugging Face libraries stay offline unless a user adds a hub model (DESIGN.md: private).
+# Hugging Face libraries stay offline unless a user adds a hub model (docs/CONTRACTS.md: private).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def say(message: str) -> None:
-    """Notes and progress go to stderr, so stdout stays the answer (or the JSON)."""
-    click.echo(message, err=True)
+def _settings() -> config.Settings:
+    """The settings, for commands that do not ask: what config.toml sets but is ignored is said as a note."""
+    return config.load(warn=lambda warning: say(f"note: {warning}"))
 
 
-def emit_json(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+def _store():
+    """The log, for commands that read or change it: waiting on another process is said, not silent."""
+    from assistant.store import Store
+
+    return Store(on_wait=say)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +78,7 @@ def read_query(words: tuple[str, ...]) -> str:
 @click.argument("query", nargs=-1, required=True)
 @query_options
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of streaming text.")
-def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_tokens, temperature):
+def ask(query, options: QueryOptions, json_mode):
     """Ask one question; the answer streams to stdout.
 
     QUERY is the question; `-` reads it from stdin.
@@ -86,37 +89,17 @@ def ask(query, mode, force, continue_, conversation_id, json_mode, no_log, max_t
       apprentice ask --continue "And of Italy?"
       echo "Summarize: ..." | apprentice ask - --json
     """
-    from assistant.core import Assistant
-    from assistant.render import inert
-
     text = read_query(query)
     if not text.strip():
         raise BadInput("The query is empty; say what you want to ask.")
-    if continue_ and conversation_id is not None:
-        raise BadInput("Use --continue or --conversation ID, not both.")
-    settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
-    from assistant.models.pull import ensure_default
-
-    ensure_default(say)
-    assistant = Assistant(settings)
-    conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, say)
-    consent = terminal_consent()
-    answer = assistant.answer(text, conversation_id, source="ask", log=not no_log, force=force, consent=consent)
+    asking = Asking(options, source="ask")
+    asking.start()
+    shown = ShownAnswer(asking.answer(text), before=asking.notes)
     if json_mode:
-        for _ in answer:
-            pass
-        for note in answer.notes:
-            say(f"note: {note}")
-        emit_json(answer.result())
-        return
-    for note in answer.notes:
-        say(f"note: {note}")
-    seen = len(answer.notes)
-    for chunk in answer:
-        click.echo(inert(chunk), nl=False)
-    click.echo()
-    for note in answer.notes[seen:]:
-        say(f"note: {note}")
+        shown.wait()
+        emit_answer(shown.result())
+    else:
+        shown.stream()
 
 
 # -- model ----------------------------------------------------------------------------
@@ -167,12 +150,11 @@ def model_list(json_mode):
 def _flagged() -> dict[str, int]:
     """Version name → how many examples it learned from are gone from the log (deleted or marked wrong)."""
     from assistant.models import registry
-    from assistant.store import Store
 
     versions = registry.versions()
     if not any(registry.trained_on(v) for v in versions):
         return {}  # nothing distilled: no need to open the log
-    return {v.name: n for v, n in registry.flagged(Store().trainable_example_ids())}
+    return {v.name: n for v, n in registry.flagged(_store().trainable_example_ids())}
 
 
 @model.command("pull")
@@ -290,22 +272,9 @@ def model_rm(name, flagged, yes):
 
 
 def _turn_json(row: dict) -> dict:
-    return {
-        "turn_id": row["id"],
-        "conversation_id": row["conversation_id"],
-        "query": row["query"],
-        "answer": row["answer"],
-        "route": row["route"],
-        "reason": row["reason"],
-        "model": row["model"],
-        "source": row["source"],
-        "status": row["status"],
-        "tokens": row["tokens"],
-        "ttft_ms": row["ttft_ms"],
-        "tokens_per_s": row["tokens_per_s"],
-        "notes": json.loads(row["notes"] or "[]"),
-        "created": row["created"],
-    }
+    from assistant.turns import turn_fields
+
+    return turn_fields(row)
 
 
 def _print_turns(rows: list[dict]) -> None:
@@ -368,10 +337,9 @@ def _print_examples(rows: list[dict]) -> None:
 @click.option("--json", "json_mode", is_flag=True, help="Print a JSON array, newest first.")
 def log_list(count, examples, all_, json_mode):
     """List turns (or, with --examples, teacher fallbacks), newest first."""
-    from assistant.store import Store
 
     if examples:
-        rows = Store().examples(limit=count or None, include_failed=all_)
+        rows = _store().examples(limit=count or None, include_failed=all_)
         if json_mode:
             emit_json([_example_json(r) for r in rows])
         elif rows:
@@ -379,7 +347,7 @@ def log_list(count, examples, all_, json_mode):
         else:
             say("No teacher fallbacks yet: nothing has left this machine.")
         return
-    rows = Store().turns(limit=count or None)
+    rows = _store().turns(limit=count or None)
     if json_mode:
         emit_json([_turn_json(r) for r in rows])
     elif rows:
@@ -394,9 +362,8 @@ def log_list(count, examples, all_, json_mode):
 def log_show(turn_id, json_mode):
     """Show one turn in full."""
     from assistant.render import inert
-    from assistant.store import Store
 
-    row = Store().turn(turn_id)
+    row = _store().turn(turn_id)
     if row is None:
         raise BadInput(f"There is no turn {turn_id}; `apprentice log list` shows them.")
     data = _turn_json(row)
@@ -428,12 +395,11 @@ def log_show(turn_id, json_mode):
 @click.option("--json", "json_mode", is_flag=True, help="Print a JSON array.")
 def log_search(text, count, json_mode):
     """Full-text search over queries and answers."""
-    from assistant.store import Store
 
     words = " ".join(text).strip()
     if not words:
         raise BadInput("Say what to search for.")
-    rows = Store().turns(limit=count or None, query=words)
+    rows = _store().turns(limit=count or None, query=words)
     if json_mode:
         emit_json([_turn_json(r) for r in rows])
     elif rows:
@@ -448,7 +414,7 @@ def log_bad(turn_id):
     """Mark turn TURN_ID's answer wrong: never trained on, and similar queries go to the teacher."""
     from assistant.core import Assistant
 
-    turn = Assistant(config.load()).mark_bad(turn_id)
+    turn = Assistant(_settings(), store=_store()).mark_bad(turn_id)
     what = (
         "the router will send similar queries to the teacher"
         if turn["route"] == "local"
@@ -470,9 +436,8 @@ def log_bad(turn_id):
 @click.option("-o", "--output", type=click.File("w"), default="-", help="File to write (default: stdout).")
 def log_export(examples, fmt, output):
     """Write the distillation examples (whole teacher answers, not marked bad) as JSONL."""
-    from assistant.store import Store
 
-    rows = [r for r in Store().examples(limit=None) if not r["bad"]]
+    rows = [r for r in _store().examples(limit=None) if not r["bad"]]
     for row in reversed(rows):  # oldest first, as they were learned
         if fmt == "mlx":
             messages = json.loads(row["messages_sent"]) + [{"role": "assistant", "content": row["teacher_answer"]}]
@@ -489,11 +454,10 @@ def log_export(examples, fmt, output):
 @click.option("--yes", is_flag=True, help="Do not ask before removing everything.")
 def log_rm(turn_id, all_, yes):
     """Remove turn TURN_ID, or everything with --all."""
-    from assistant.store import Store
 
     if all_ == (turn_id is not None):
         raise click.UsageError("Give a turn ID or --all.")
-    store = Store()
+    store = _store()
     if all_:
         if not yes:
             if not sys.stdin.isatty():

@@ -35,6 +35,7 @@ from assistant.redact import Redactor, RestoringStream
 from assistant.router import Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student
+from assistant.turns import answer_fields
 
 Consent = Callable[[str], bool]
 
@@ -502,34 +503,6 @@ class Assistant:
         if self._student is not None:
             self._student.close()
             self._student = None
-
-
-def answer_fields(
-    *,
-    answer: str,
-    route: str,
-    reason: str,
-    model: str,
-    turn_id: int | None,
-    conversation_id: int | None,
-    tokens: int | None,
-    ttft_ms: float | None,
-    tokens_per_s: float | None,
-    notes: list[str],
-) -> dict:
-    """The answer object of docs/CONTRACTS.md, the one place its fields are named."""
-    return {
-        "answer": (answer or "").strip(),
-        "route": route,
-        "reason": reason,
-        "model": model,
-        "turn_id": turn_id,
-        "conversation_id": conversation_id,
-        "tokens": tokens or 0,
-        "ttft_ms": round(ttft_ms, 1) if ttft_ms is not None else None,
-        "tokens_per_s": round(tokens_per_s, 1) if tokens_per_s is not None else None,
-        "notes": list(notes),
-    }
 
 
 def local_midnight_utc() -> str:

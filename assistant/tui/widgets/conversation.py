@@ -9,7 +9,6 @@ shown passes through `inert`, so an answer can never drive the terminal.
 
 from __future__ import annotations
 
-import json
 import re
 
 from textual.binding import Binding
@@ -18,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
 
 from assistant.render import inert
+from assistant.turns import turn_fields
 
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")  # what redaction puts in place of private data
 WELCOME = (
@@ -154,24 +154,7 @@ class AnswerView(Vertical, can_focus=True):
 
     async def show_turn(self, row: dict, sent: str | None = None) -> None:
         """Show a finished turn read back from the store."""
-        try:
-            notes = json.loads(row.get("notes") or "[]")
-        except (TypeError, ValueError):
-            notes = []
-        result = {
-            "answer": (row.get("answer") or "").strip(),
-            "route": row.get("route"),
-            "reason": row.get("reason"),
-            "model": row.get("model"),
-            "turn_id": row.get("id"),
-            "tokens": row.get("tokens"),
-            "tokens_per_s": row.get("tokens_per_s"),
-            "ttft_ms": row.get("ttft_ms"),
-            "notes": notes,
-        }
-        if row.get("status") in ("interrupted", "failed") and not notes:
-            result["notes"] = [f"This answer was {row['status']}."]
-        await self.finish(result, sent, score=row.get("score"))
+        await self.finish(turn_fields(row), sent, score=row.get("score"))
         if row.get("bad"):
             self.mark_bad()
 
