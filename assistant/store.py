@@ -442,6 +442,65 @@ class Store:
     def delete_note(self, note_id: int) -> bool:
         return self._write(lambda: self.db.execute("DELETE FROM notes WHERE id = ?", [note_id]).rowcount) > 0
 
+    # -- timers, alarms and reminders (assistant/tools/timers.py; rung by assistant/tools/ringer.py) --
+
+    def add_timer(self, kind: str, due: str, label: str = "", source: str = "", created: str | None = None) -> int:
+        row = {"kind": kind, "label": label, "due": due, "created": created or now(), "status": "pending"}
+        return self._write(lambda: self.db["timers"].insert({**row, "source": source}).last_pk)
+
+    def timer(self, timer_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM timers WHERE id = ?", [timer_id]))
+        return rows[0] if rows else None
+
+    def timers(self, status: str | None = "pending", kind: str | None = None) -> list[dict]:
+        """Timers soonest first; `status=None` for every one, rung and cancelled too."""
+        where, params = [], []
+        for column, value in (("status", status), ("kind", kind)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM timers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY due, id"
+        return list(self.db.query(sql, params))
+
+    def cancel_timer(self, timer_id: int) -> bool:
+        """Cancel a pending timer; False when it is not pending (it rang, was missed or is unknown)."""
+        sql = "UPDATE timers SET status = 'cancelled' WHERE id = ? AND status = 'pending'"
+        return self._write(lambda: self.db.execute(sql, [timer_id]).rowcount) > 0
+
+    def next_due(self) -> str | None:
+        return self.db.execute("SELECT MIN(due) FROM timers WHERE status = 'pending'").fetchone()[0]
+
+    def claim_due(self, until: str) -> list[dict]:
+        """Mark the pending timers due by `until` rung, and return them: one UPDATE, so of two
+        processes claiming at once each timer goes to exactly one, and rings once."""
+
+        def claim():
+            cursor = self.db.execute(
+                "UPDATE timers SET status = 'rung', rang_at = ? WHERE status = 'pending' AND due <= ? RETURNING *",
+                [now(), until],
+            )
+            columns = [c[0] for c in cursor.description]
+            return [dict(zip(columns, values)) for values in cursor.fetchall()]
+
+        return sorted(self._write(claim), key=lambda row: (row["due"], row["id"]))
+
+    def miss_overdue(self, before: str) -> int:
+        """Pending timers due before `before` never rang (no ringer ran): they are missed."""
+        sql = "UPDATE timers SET status = 'missed' WHERE status = 'pending' AND due < ?"
+        return self._write(lambda: self.db.execute(sql, [before]).rowcount)
+
+    def unshown_rings(self) -> list[dict]:
+        """Timers that rang or were missed and that no surface has shown yet, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM timers WHERE status IN ('rung', 'missed') AND shown_at IS NULL ORDER BY due, id"
+            )
+        )
+
+    def mark_shown(self, timer_ids: list[int]) -> int:
+        marks = ", ".join("?" * len(timer_ids))
+        sql = f"UPDATE timers SET shown_at = ? WHERE id IN ({marks}) AND shown_at IS NULL"
+        return self._write(lambda: self.db.execute(sql, [now(), *timer_ids]).rowcount) if timer_ids else 0
 
 def _fts_query(text: str) -> str:
     """Quote each word so user text (hyphens, colons) is never read as FTS syntax."""

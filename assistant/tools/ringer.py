@@ -1,0 +1,246 @@
+"""The ringer: one background process per APPRENTICE_HOME that rings timers, alarms and reminders.
+
+Setting a timer calls `ensure_running()`, which starts one when none runs. It detaches fully (a
+session of its own, no terminal, output to APPRENTICE_HOME/logs/ringer.log), so a timer set by a
+one-shot `apprentice ask` rings after that command has exited. A lock on APPRENTICE_HOME/ringer.lock
+(fcntl.flock, released by the kernel however the process ends) keeps it single. It sleeps until
+the next due time, re-reading the store every few seconds or at once when woken (SIGUSR1, sent when
+a timer is set), and exits when nothing is pending.
+
+A ring marks the row rung first (one UPDATE ... WHERE status = 'pending': two processes never ring
+the same timer), then shows a desktop notification through `notify-send` where there is one, and
+speaks the ring through the voice stack's speaker (espeak-ng, or `say` on macOS) when one is
+installed. APPRENTICE_RING_WAV=1 keeps each spoken ring as APPRENTICE_HOME/rings/<id>.wav instead
+of deleting it once played (what tests check on a machine with no sound device). The terminal
+bell and the chat app's notice belong to the surfaces that are open: they show rings through
+`rings.due_unshown`. APPRENTICE_RINGER=off starts no ringer (the surfaces still show what came due).
+
+    python -m assistant.tools.ringer        # run in the foreground; exits at once if one runs
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from assistant import config
+
+POLL_S = 5.0  # re-read the store this often even when not woken: a cancel elsewhere, a clock change
+LOCK_NAME = "ringer.lock"
+_started: list[subprocess.Popen] = []  # kept so a ringer that ends is reaped, not left a zombie
+
+
+def _lock_path(home: Path) -> Path:
+    return home / LOCK_NAME
+
+
+def _log(message: str) -> None:
+    print(f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S} {message}", flush=True)
+
+
+def _try_lock(home: Path):
+    """The open lock file when this process now holds the lock; None when another process does."""
+    home.mkdir(parents=True, exist_ok=True)
+    handle = open(_lock_path(home), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def running(home: Path | None = None) -> int | None:
+    """The ringer's process id when one runs for this home (0 while it is starting), else None."""
+    home = home or config.home()
+    if not _lock_path(home).exists():
+        return None
+    held = _try_lock(home)
+    if held is not None:  # nobody holds it: no ringer
+        fcntl.flock(held, fcntl.LOCK_UN)
+        held.close()
+        return None
+    text = _lock_path(home).read_text().strip()
+    return int(text) if text.isdigit() else 0
+
+
+def ensure_running(home: Path | None = None) -> int | None:
+    """Start a ringer for this home if none runs, or wake the one that does so it sees a new timer.
+    Returns its process id (0 while it starts), or None when APPRENTICE_RINGER=off."""
+    for child in list(_started):
+        if child.poll() is not None:
+            _started.remove(child)
+    if os.environ.get("APPRENTICE_RINGER", "").strip().lower() in ("off", "0", "no", "false"):
+        return None
+    home = home or config.home()
+    pid = running(home)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except (ProcessLookupError, PermissionError):
+            pass  # it is ending: the timer was written first, and it re-reads the store before it goes
+        return pid
+    if pid == 0:
+        return 0
+    return start(home)
+
+
+def start(home: Path) -> int:
+    """Start a detached ringer: its own session, no terminal, output to logs/ringer.log."""
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, APPRENTICE_HOME=str(home))
+    package_root = str(Path(__file__).resolve().parents[2])  # so `-m assistant...` imports from any folder
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    with open(home / "logs" / "ringer.log", "a") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "assistant.tools.ringer"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            cwd=str(home),
+            env=env,
+            start_new_session=True,  # no terminal: closing the one that set the timer does not end it
+            close_fds=True,
+        )
+    _started.append(child)
+    return child.pid
+
+
+# -- ringing ---------------------------------------------------------------------------------
+
+
+def notify(text: str) -> bool:
+    """A desktop notification, where `notify-send` exists (a Linux desktop); whether one was shown."""
+    program = shutil.which("notify-send")
+    if not program:
+        return False
+    try:
+        done = subprocess.run(
+            [program, "--app-name=Apprentice", "--urgency=critical", "Apprentice", text],
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def speak(text: str, timer_id: int, home: Path) -> Path | None:
+    """Say the ring through the voice stack's speaker and play it; the WAV kept when
+    APPRENTICE_RING_WAV asks for it. None when no speaker is installed."""
+    from assistant import speech
+    from assistant.errors import ApprenticeError
+
+    engine = speech.speaker("auto")
+    if engine is None:
+        return None
+    keep = os.environ.get("APPRENTICE_RING_WAV", "").strip().lower() in ("1", "yes", "true", "on")
+    folder = home / "rings"
+    folder.mkdir(parents=True, exist_ok=True)
+    if keep:
+        out = folder / f"{timer_id}.wav"
+    else:
+        fd, name = tempfile.mkstemp(suffix=".wav", dir=folder)
+        os.close(fd)
+        out = Path(name)
+    try:
+        speech.synthesize(engine, speech.speakable(text), out)
+        try:
+            speech.play(out)
+        except ApprenticeError as exc:  # no sound device: the notification and the surfaces remain
+            _log(f"could not play the ring: {exc}")
+    except ApprenticeError as exc:
+        _log(f"could not speak the ring: {exc}")
+        return None
+    finally:
+        if not keep:
+            out.unlink(missing_ok=True)
+    return out if keep else None
+
+
+def ring(row: dict, home: Path) -> None:
+    from assistant.tools import rings
+
+    text = rings.ring_text(row)
+    _log(f"rang {row['kind']} {row['id']}: {text}")
+    notify(text)
+    speak(text, row["id"], home)
+
+
+def ring_due(store, home: Path) -> list[dict]:
+    """Ring what is due now; what came due long ago, while no ringer ran, is marked missed instead."""
+    from assistant.tools import rings
+
+    now = dt.datetime.now(dt.UTC)
+    stale = store.miss_overdue(rings.utc_iso(now - dt.timedelta(seconds=rings.GRACE_S)))
+    if stale:
+        _log(f"{stale} came due while no ringer ran: missed")
+    rung = store.claim_due(rings.utc_iso(now))
+    for row in rung:
+        ring(row, home)
+    return rung
+
+
+# -- the process --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    from assistant.store import Store
+    from assistant.tools import rings
+
+    home = config.home()
+    # SIGUSR1 only wakes the wait below: installed before the lock is taken, so no process can
+    # signal a ringer that would still die of it
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGUSR1, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    lock = _try_lock(home)
+    if lock is None:
+        print(f"A ringer already runs for {home}.", file=sys.stderr)
+        return 0
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    _log(f"ringer {os.getpid()} started")
+    store = Store()
+    try:
+        while True:
+            ring_due(store, home)
+            due = store.next_due()
+            if due is None:
+                # Let go, then look once more: a timer written just before a setter saw the lock
+                # held (and so started no ringer) is seen here, and this process takes it on.
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                lock.close()
+                if store.next_due() is None or (lock := _try_lock(home)) is None:
+                    break
+                continue
+            wait = (rings.parse_utc(due) - dt.datetime.now(dt.UTC)).total_seconds()
+            select.select([wake_read], [], [], min(POLL_S, max(0.0, wait)))
+            try:
+                while os.read(wake_read, 512):
+                    pass
+            except BlockingIOError:
+                pass
+    finally:
+        if lock is not None and not lock.closed:
+            lock.close()
+    _log(f"ringer {os.getpid()} done: nothing is pending")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

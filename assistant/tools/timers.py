@@ -1,0 +1,307 @@
+"""Timers, alarms and reminders: set, list and cancel them; the ringer process rings them.
+
+Three tools share one table (`timers` in the store) and one shape of call:
+
+    timer(minutes=10)                         a countdown
+    alarm(time="7 am")                        the next such clock time
+    reminder(text="call mum", minutes=20)     words that ring, after a delay or at a clock time
+
+each also with action="list", or action="cancel" and an id or label. Setting one starts the
+ringer (assistant/tools/ringer.py) when none runs for this APPRENTICE_HOME, so a timer set by a
+one-shot `apprentice ask` still rings after that command exited. Times are stored in UTC and
+shown in the user's zone, 24-hour ("14:32").
+
+The surfaces show what rang with `due_unshown(store)` and `mark_shown(store, ids)` (in
+assistant/tools/rings.py, which imports little): a ring that no surface showed counts as
+missed, and so does whatever came due while no ringer ran.
+
+    python -m assistant.tools.timers "at 7"     # which time an alarm "at 7" would ring at now
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from typing import Literal
+
+from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools.rings import (
+    as_json,
+    clock_words,
+    describe,
+    due_unshown,
+    duration_words,
+    mark_shown,
+    short_duration,
+    until_words,
+    utc_iso,
+    what,
+)
+
+__all__ = ["alarm", "due_unshown", "mark_shown", "next_clock_time", "parse_clock", "reminder", "timer"]
+
+MAX_TIMER_S = 7 * 86400  # a week: longer is a reminder or an alarm, not a countdown
+MAX_REMINDER_S = 366 * 86400
+
+Action = Literal["set", "list", "cancel"]
+
+
+# -- clock times --------------------------------------------------------------------------
+
+_CLOCK = re.compile(r"(?P<h>\d{1,2})(?:[:.h]?(?P<m>\d{2}))?\s*(?P<ap>am|pm|a|p)?\s*(?:o'?\s?clock)?")
+_EVENING = re.compile(r"\b(tonight|this evening|in the evening|at night|this afternoon|in the afternoon)\b")
+_MORNING = re.compile(r"\b(this morning|in the morning)\b")
+
+
+def parse_clock(text: str) -> tuple[int, int, bool, bool]:
+    """ "7:30 pm" -> (19, 30, ambiguous=False, tomorrow=False). A time with no am/pm whose hour could
+    be either ("at 7", "7:00") is ambiguous; one written with a leading zero or past 12 ("07:30",
+    "19:00") is not. ToolError when it is not a clock time."""
+    raw = str(text).strip()
+    words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
+    tomorrow = bool(re.search(r"\btomorrow\b", words))
+    evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
+    words = re.sub(r"\b(tomorrow|today)\b", " ", words)
+    words = _EVENING.sub(" ", _MORNING.sub(" ", words))
+    words = re.sub(r"^\s*(at|for|by|on)\b", " ", words).strip(" ,.")
+    if words in ("noon", "midday"):
+        return 12, 0, False, tomorrow
+    if words == "midnight":
+        return 0, 0, False, tomorrow
+    match = _CLOCK.fullmatch(words)
+    if not match:
+        raise ToolError(f"{raw!r} is not a clock time I can read; say it like 7:30, 7 am or 19:00.")
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    meridiem = (match["ap"] or "")[:1] or ("p" if evening else "a" if morning else "")
+    if minute > 59 or hour > 23 or (meridiem and not 1 <= hour <= 12):
+        raise ToolError(f"{raw!r} is not a clock time; say it like 7:30, 7 am or 19:00.")
+    if meridiem:
+        return hour % 12 + (12 if meridiem == "p" else 0), minute, False, tomorrow
+    ambiguous = 1 <= hour <= 12 and not match["h"].startswith("0")
+    return hour, minute, ambiguous, tomorrow
+
+
+def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
+    """The next time `text` names after `now`, in now's zone, and what the answer should add about
+    the choice: that it is tomorrow because today's has passed, or which of two it took."""
+    hour, minute, ambiguous, tomorrow = parse_clock(text)
+    start = now
+    if tomorrow:
+        start = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0, 0), tzinfo=now.tzinfo)
+    hours = [hour, (hour + 12) % 24] if ambiguous else [hour]
+    candidates = []
+    for h in hours:
+        at = dt.datetime.combine(start.date(), dt.time(h, minute), tzinfo=now.tzinfo)
+        if at <= start:
+            at += dt.timedelta(days=1)
+        candidates.append(at)
+    when = min(candidates)
+    note = ""
+    if ambiguous:
+        plain = f"{hour}:{minute:02d}" if minute else f"{hour}"
+        spoken = plain if minute else f"{hour} o'clock"
+        other = "am" if when.hour >= 12 else "pm"
+        note = f"the next {spoken} (say “{plain} {other}” for the other one)"
+    elif not tomorrow and when.date() > now.date():
+        note = f"{when:%H:%M} has already passed today"
+    return when, note
+
+
+# -- the tools ---------------------------------------------------------------------------------
+
+
+def _seconds(kind: str, hours: float, minutes: float, seconds: float, longest: int) -> int:
+    asked = " ".join(f"{v:g} {unit}" for v, unit in ((hours, "hours"), (minutes, "minutes"), (seconds, "seconds")) if v)
+    if min(hours, minutes, seconds) < 0:
+        raise ToolError(f"A {kind} cannot be set for a negative time ({asked}); give how long, e.g. 10 minutes.")
+    total = hours * 3600 + minutes * 60 + seconds
+    if total == 0:
+        raise ToolError(f"Say how long: for example a {kind} for 10 minutes.")
+    if total < 1:
+        raise ToolError(f"A {kind} must be at least 1 second away, not {asked}.")
+    if total > longest:
+        raise ToolError(f"A {kind} of {asked} is out of range; the longest is {duration_words(longest)}.")
+    return int(round(total))
+
+
+def _source(ctx: ToolContext) -> str:
+    return getattr(ctx, "source", "") or ""
+
+
+def _added(ctx: ToolContext, kind: str, due: dt.datetime, label: str) -> dict:
+    from assistant.tools import ringer
+
+    timer_id = ctx.store.add_timer(kind, utc_iso(due), label=label, source=_source(ctx), created=utc_iso(ctx.now))
+    ringer.ensure_running()
+    return ctx.store.timer(timer_id)
+
+
+def _list(ctx: ToolContext, kind: str, arguments: dict) -> ToolResult:
+    rows = ctx.store.timers(status="pending", kind=kind)
+    plural = f"{kind}s"
+    if not rows:
+        text = f"No {plural} are set."
+    else:
+        text = f"{plural.capitalize()}: " + "; ".join(describe(r, ctx.now, kind=False) for r in rows) + "."
+    return ToolResult(
+        kind,
+        arguments,
+        {"action": "list", "timers": [as_json(r, ctx.now) for r in rows]},
+        text,
+        f"{plural} · {len(rows)} set",
+    )
+
+
+def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -> ToolResult:
+    pending = ctx.store.timers(status="pending", kind=kind)
+    if id:
+        row = ctx.store.timer(id)
+        if row is None or row["status"] != "pending":
+            state = "no" if row is None else f"already {row['status']}"
+            raise ToolError(f"{kind.capitalize()} {id} is {state}: `apprentice timers` lists those set.")
+    elif label:
+        want = label.strip().lower()
+        matching = [r for r in pending if want in (r["label"] or "").lower()]
+        if not matching:
+            raise ToolError(f"No {kind} called “{label}” is set; `apprentice timers` lists those set.")
+        row = matching[0]
+    elif len(pending) == 1:
+        row = pending[0]
+    elif not pending:
+        raise ToolError(f"No {kind} is set, so there is none to cancel.")
+    else:
+        ids = ", ".join(f"#{r['id']}" for r in pending)
+        raise ToolError(f"{len(pending)} {kind}s are set ({ids}); say which one to cancel by its number.")
+    if not ctx.store.cancel_timer(row["id"]):  # it rang in the meantime
+        raise ToolError(f"{kind.capitalize()} {row['id']} has just rung, so there is nothing left to cancel.")
+    return ToolResult(
+        kind,
+        {**arguments, "id": row["id"]},
+        {"action": "cancel", "cancelled": as_json(ctx.store.timer(row["id"]), ctx.now)},
+        f"{row['kind'].capitalize()} {row['id']} ({what(row, ctx.now)}) cancelled.",
+        f"{kind} · cancelled",
+    )
+
+
+@tool("timer")
+def timer(
+    ctx: ToolContext,
+    minutes: float = 0,
+    seconds: float = 0,
+    hours: float = 0,
+    label: str = "",
+    action: Action = "set",
+    id: int = 0,
+) -> ToolResult:
+    """Set a countdown timer, list the timers, or cancel one.
+
+    Args:
+      minutes: how long the timer runs, in minutes
+      seconds: how long, in seconds (added to minutes and hours)
+      hours: how long, in hours
+      label: an optional name, e.g. "tea"
+      action: set (the default), list, or cancel
+      id: the number of the timer to cancel
+    """
+    arguments = {"action": action}
+    if action == "list":
+        return _list(ctx, "timer", arguments)
+    if action == "cancel":
+        return _cancel(ctx, "timer", id, label, {**arguments, **({"label": label} if label else {})})
+    total = _seconds("timer", hours, minutes, seconds, MAX_TIMER_S)
+    due = ctx.now + dt.timedelta(seconds=total)
+    row = _added(ctx, "timer", due, label)
+    name = f"Timer “{label}”" if label else "Timer"
+    text = f"{name} set for {duration_words(total)}; it rings at {clock_words(due, ctx.now, seconds=total < 60)}."
+    arguments = {**arguments, "seconds": total, **({"label": label} if label else {})}
+    return ToolResult(
+        "timer", arguments, {"action": "set", **as_json(row, ctx.now)}, text, f"timer · {short_duration(total)}"
+    )
+
+
+@tool("alarm")
+def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "set", id: int = 0) -> ToolResult:
+    """Set an alarm for the next time the clock shows a time, list the alarms, or cancel one.
+
+    Args:
+      time: the clock time, e.g. "7:00", "7 am", "19:30"
+      label: an optional name, e.g. "wake up"
+      action: set (the default), list, or cancel
+      id: the number of the alarm to cancel
+    """
+    arguments = {"action": action}
+    if action == "list":
+        return _list(ctx, "alarm", arguments)
+    if action == "cancel":
+        return _cancel(ctx, "alarm", id, label, {**arguments, **({"label": label} if label else {})})
+    if not time:
+        raise ToolError("Say when the alarm should ring, for example 7 am.")
+    due, note = next_clock_time(time, ctx.now)
+    row = _added(ctx, "alarm", due, label)
+    name = f"Alarm “{label}”" if label else "Alarm"
+    text = f"{name} set for {clock_words(due, ctx.now)}" + (
+        f": {note}." if note else f"; it rings in {until_words(due, ctx.now)}."
+    )
+    arguments = {**arguments, "time": f"{due:%H:%M}", **({"label": label} if label else {})}
+    return ToolResult("alarm", arguments, {"action": "set", **as_json(row, ctx.now)}, text, f"alarm · {due:%H:%M}")
+
+
+@tool("reminder")
+def reminder(
+    ctx: ToolContext,
+    text: str = "",
+    minutes: float = 0,
+    hours: float = 0,
+    seconds: float = 0,
+    time: str = "",
+    action: Action = "set",
+    id: int = 0,
+) -> ToolResult:
+    """Remind the user of something after a delay or at a clock time, list the reminders, or cancel one.
+
+    Args:
+      text: what to remind of, e.g. "call mum"
+      minutes: remind after this many minutes
+      hours: remind after this many hours
+      seconds: remind after this many seconds
+      time: or remind at this clock time, e.g. "17:00", "5 pm"
+      action: set (the default), list, or cancel
+      id: the number of the reminder to cancel
+    """
+    arguments = {"action": action}
+    if action == "list":
+        return _list(ctx, "reminder", arguments)
+    if action == "cancel":
+        return _cancel(ctx, "reminder", id, text, {**arguments, **({"text": text} if text else {})})
+    if not text:
+        raise ToolError("Say what to remind you of, for example: remind me to call mum in 20 minutes.")
+    delay = hours or minutes or seconds
+    if time and delay:
+        raise ToolError("Give the reminder either a time or a delay, not both.")
+    note = ""
+    if time:
+        due, note = next_clock_time(time, ctx.now)
+        arguments["time"] = f"{due:%H:%M}"
+    elif delay:
+        total = _seconds("reminder", hours, minutes, seconds, MAX_REMINDER_S)
+        due = ctx.now + dt.timedelta(seconds=total)
+        arguments["seconds"] = total
+    else:
+        raise ToolError("Say when to remind you: at a time (5 pm) or after a delay (in 20 minutes).")
+    row = _added(ctx, "reminder", due, text)
+    when = clock_words(due, ctx.now, seconds=(due - ctx.now).total_seconds() < 60)
+    answer = f"Reminder set: “{text}” at {when}" + (f": {note}." if note else f", in {until_words(due, ctx.now)}.")
+    return ToolResult(
+        "reminder",
+        {**arguments, "text": text},
+        {"action": "set", **as_json(row, ctx.now)},
+        answer,
+        f"reminder · {due.astimezone(ctx.now.tzinfo):%H:%M}",
+    )
+
+
+if __name__ == "__main__":
+    now = dt.datetime.now().astimezone()
+    when, why = next_clock_time(" ".join(sys.argv[1:]) or "7", now)
+    print(f"{when:%Y-%m-%d %H:%M %Z}" + (f" ({why})" if why else ""))
