@@ -2,7 +2,9 @@
 
 One visible order: defaults < APPRENTICE_HOME/config.toml < APPRENTICE_* environment
 variables < command-line flags. Every setting is a field of `Settings`; the
-environment variable for `max_tokens` is `APPRENTICE_MAX_TOKENS`.
+environment variable for `max_tokens` is `APPRENTICE_MAX_TOKENS`. Loading never prints:
+a setting that cannot be used raises ApprenticeError, one that is only ignored (an unknown
+name in config.toml) is passed to the caller's `warn`, and the surface shows it.
 
     python -m assistant.config      # print the settings in force and where they came from
 """
@@ -13,6 +15,7 @@ import dataclasses
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -109,8 +112,12 @@ def _coerce(name: str, value, kind: type, origin: str):
         raise ApprenticeError(f"{origin}: {name} must be a {kind.__name__}, not {value!r}.") from None
 
 
-def load(overrides: dict | None = None) -> Settings:
-    """Settings from defaults, config.toml, environment and `overrides` (flags), in that order."""
+def load(overrides: dict | None = None, warn: Callable[[str], None] | None = None) -> Settings:
+    """Settings from defaults, config.toml, environment and `overrides` (flags), in that order.
+
+    `warn(sentence)` hears about what is ignored (an unknown setting in config.toml): the CLI
+    prints it as a note, the chat app shows a notification; without `warn` it is dropped.
+    """
     types = {f.name: type(f.default) for f in fields(Settings)}
     values: dict = {}
     path = home() / "config.toml"
@@ -121,7 +128,11 @@ def load(overrides: dict | None = None) -> Settings:
             raise ApprenticeError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
         for name, value in table.items():
             if name not in types:
-                print(f"warning: {path}: unknown setting {name!r} ignored", file=sys.stderr)
+                if warn is not None:
+                    warn(
+                        f"{path} has no setting {name!r}, so it is ignored; check its spelling "
+                        "(`python -m assistant.config` lists every setting)."
+                    )
                 continue
             values[name] = _coerce(name, value, types[name], str(path))
     for name, kind in types.items():
@@ -144,6 +155,6 @@ def system_prompt(settings: Settings) -> str:
 
 
 if __name__ == "__main__":
-    for key, value in dataclasses.asdict(load()).items():
+    for key, value in dataclasses.asdict(load(warn=lambda w: print(f"warning: {w}", file=sys.stderr))).items():
         print(f"{key} = {value!r}")
     print(f"# home: {home()}\n# cache: {cache_dir()}")

@@ -1,33 +1,123 @@
-"""Command-line options shared by every way of asking (`apprentice ask`, `apprentice voice`)."""
+"""What every way of asking from the command line shares (`apprentice ask`, `apprentice voice`):
+the options, and the setup between reading them and the first answer.
+
+    @click.command()
+    @query_options
+    def ask(options: QueryOptions, ...):
+        asking = Asking(options, source="ask")   # settings read: a bad one fails here, fast
+        asking.start()                            # first-run pull, the Assistant, the conversation
+        answer = asking.answer("What is the capital of France?")
+
+The chat app has its own setup (assistant/tui/app.py): it asks its user in a dialog, not on
+the terminal, and shows notes as notifications.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
 
 import click
 
 from assistant import config
+from assistant.errors import BadInput
+from assistant.output import say
+
+OPTIONS = [
+    click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode (default: from config)."),
+    click.option(
+        "--local", "force", flag_value="local", help="Answer with the local student, whatever the router says."
+    ),
+    click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key)."),
+    click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation."),
+    click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID."),
+    click.option("--no-log", is_flag=True, help="Keep the turns out of the history."),
+    click.option("--max-tokens", type=int, help="Longest answer, in tokens."),
+    click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable)."),
+]
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """The options of `query_options`, as read from the command line."""
+
+    mode: str | None = None  # None: the configured mode
+    force: str | None = None  # "local" (--local) or "cloud" (--cloud)
+    continue_: bool = False
+    conversation_id: int | None = None
+    no_log: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    def __post_init__(self):
+        if self.continue_ and self.conversation_id is not None:
+            raise BadInput("Use --continue or --conversation ID, not both.")
+
+    def overrides(self) -> dict:
+        """The settings these flags set (None: not given), for config.load."""
+        return {"mode": self.mode, "max_tokens": self.max_tokens, "temperature": self.temperature}
 
 
 def query_options(fn):
-    """The options every way of asking shares (ask, voice): mode, route, conversation, log, decoding."""
-    options = [
-        click.option("--mode", type=click.Choice(config.MODES), help="Privacy mode (default: from config)."),
-        click.option(
-            "--local", "force", flag_value="local", help="Answer with the local student, whatever the router says."
-        ),
-        click.option("--cloud", "force", flag_value="cloud", help="Ask the teacher (still needs consent and a key)."),
-        click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation."),
-        click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID."),
-        click.option("--no-log", is_flag=True, help="Keep the turns out of the history."),
-        click.option("--max-tokens", type=int, help="Longest answer, in tokens."),
-        click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable)."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    """Add the options every way of asking shares; the command receives them as `options: QueryOptions`."""
+    names = [f.name for f in QueryOptions.__dataclass_fields__.values()]
+
+    @functools.wraps(fn)
+    def command(*args, **kwargs):
+        options = QueryOptions(**{name: kwargs.pop(name) for name in names})
+        return fn(*args, options=options, **kwargs)
+
+    for option in reversed(OPTIONS):
+        command = option(command)
+    return command
 
 
-def conversation_to_continue(store, continue_: bool, conversation_id: int | None, say) -> int | None:
-    """The conversation `--continue` or `--conversation ID` names (None: a new one)."""
-    if continue_:
-        conversation_id = store.last_conversation_id()
-        if conversation_id is None:
-            say("No earlier conversation to continue; starting a new one.")
-    return conversation_id
+@dataclass
+class Asking:
+    """One command's questions (one for `ask`, a conversation for `voice`): the settings, the
+    Assistant, the conversation they go on, and whether the person at the terminal may be asked
+    for consent.
+
+    Setting up can leave notes (a setting ignored, no conversation to continue): they are shown
+    with the first answer and go into its `"notes"`.
+    """
+
+    options: QueryOptions
+    source: str  # "ask" or "voice": what the log records
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        # read before anything slow (a model load, a first-run pull): a bad setting fails at once
+        self.settings = config.load(self.options.overrides(), warn=self.notes.append)
+        self.assistant = None
+        self.conversation_id = self.options.conversation_id
+        self.consent = None
+
+    def start(self):
+        """Fetch the default student on first use (saying so), then build the Assistant and find
+        the conversation to go on with. Returns the Assistant."""
+        from assistant.consent import terminal_consent
+        from assistant.core import Assistant
+        from assistant.models.pull import ensure_default
+        from assistant.store import Store
+
+        ensure_default(say)
+        self.assistant = Assistant(self.settings, store=Store(on_wait=say))
+        if self.options.continue_:
+            self.conversation_id = self.assistant.store.last_conversation_id()
+            if self.conversation_id is None:
+                self.notes.append("No earlier conversation to continue; starting a new one.")
+        self.consent = terminal_consent()
+        return self.assistant
+
+    def answer_options(self) -> dict:
+        """Keyword arguments of Assistant.answer that the command line decides."""
+        return {"log": not self.options.no_log, "force": self.options.force, "consent": self.consent}
+
+    def answer(self, text: str):
+        """Start answering `text` on this command's conversation; iterate the Answer for its text."""
+        return self.assistant.answer(text, self.conversation_id, source=self.source, **self.answer_options())
+
+    def close(self) -> None:
+        if self.assistant is not None:
+            self.assistant.close()

@@ -502,6 +502,7 @@ class Store:
         sql = f"UPDATE timers SET shown_at = ? WHERE id IN ({marks}) AND shown_at IS NULL"
         return self._write(lambda: self.db.execute(sql, [now(), *timer_ids]).rowcount) if timer_ids else 0
 
+
 def _fts_query(text: str) -> str:
     """Quote each word so user text (hyphens, colons) is never read as FTS syntax."""
     words = [w.replace('"', '""') for w in text.split()]

@@ -20,16 +20,11 @@ from pathlib import Path
 
 import click
 
-from assistant import config
-from assistant.consent import terminal_consent
 from assistant.errors import ApprenticeError, BadInput
-from assistant.options import conversation_to_continue, query_options
+from assistant.options import Asking, QueryOptions, query_options
+from assistant.output import ShownAnswer, emit_answer, say, show_notes
 
 GOODBYES = {"goodbye", "good bye", "bye", "bye bye", "goodbye apprentice"}
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def is_goodbye(transcript: str) -> bool:
@@ -50,12 +45,14 @@ class Voice:
         force: str | None = None,
         mode: str | None = None,
         consent: Callable[[str], bool] | None = None,
+        notes: list[str] | None = None,
     ):
         self.assistant = assistant
         self.recognizer = recognizer
         self.speaker = speaker
         self.language = language
         self.options = dict(log=log, force=force, mode=mode, consent=consent)
+        self.notes = list(notes or [])  # from setting up (a setting ignored…): shown with the first answer
 
     def hear(self, audio) -> tuple[str, float]:
         """(transcript, stt_ms); speech.NotHeard when the recording holds nothing to answer."""
@@ -81,21 +78,17 @@ class Voice:
 
         text, stt_ms = heard or self.hear(audio)
         if stream:
-            _say(f"You said: {inert(text)}")
-        answer = self.assistant.answer(text, conversation_id, source="voice", **self.options)
-        seen = 0
+            say(f"You said: {inert(text)}")
+        shown = ShownAnswer(self.assistant.answer(text, conversation_id, source="voice", **self.options), self.notes)
+        self.notes = []
         if stream:
-            seen = self._notes(answer.notes, seen)
-            for chunk in answer:
-                click.echo(inert(chunk), nl=False)
-            click.echo()
+            shown.stream()
         else:
-            for _ in answer:
-                pass
-        result = answer.result()
+            shown.wait()
+        result = shown.result()
         tts_ms = self.speak(result["answer"], tts_out, result["notes"]) if self.speaker else None
         if stream:
-            self._notes(result["notes"], seen)
+            shown.notes(result["notes"])  # speaking may have failed, with a note
         audio_s = len(audio) / speech.SAMPLE_RATE
         return {
             **result,
@@ -107,12 +100,6 @@ class Voice:
             "stt": self.recognizer.name,
             "tts": self.speaker.name if self.speaker else None,
         }
-
-    @staticmethod
-    def _notes(notes: list[str], seen: int) -> int:
-        for note in notes[seen:]:
-            _say(f"note: {note}")
-        return len(notes)
 
     def speak(self, answer: str, out: Path | None, notes: list[str]) -> float | None:
         """Say `answer` into `out`, or aloud; the synthesis time in ms (playing is not counted).
@@ -138,42 +125,44 @@ class Voice:
                 return None
         return ms
 
-    def converse(self, listen: Callable[[], object]) -> int:
+    def converse(self, listen: Callable[[], object], conversation_id: int | None = None) -> int:
         """Push-to-talk until `listen()` returns None (input ended), "goodbye", or Ctrl-C at the prompt.
 
-        Each question goes on the same conversation. A question that fails (nothing heard, an
-        error) says so in one line and the next one still works. Returns the answers given.
+        Each question goes on the same conversation (`conversation_id`, or a new one). A question
+        that fails (nothing heard, an error) says so in one line and the next one still works.
+        Returns the answers given.
         """
         from assistant import speech
         from assistant.render import inert
 
-        conversation_id, answered = None, 0
+        show_notes(self.notes)  # now, not with the first answer: that may be a while
+        self.notes, answered = [], 0
         while True:
             try:
                 audio = listen()
             except (KeyboardInterrupt, EOFError):
                 audio = None
             except ApprenticeError as exc:
-                _say(f"Error: {exc}")
+                say(f"Error: {exc}")
                 continue
             if audio is None:
                 break
             try:
                 heard = self.hear(audio)
                 if is_goodbye(heard[0]):
-                    _say(f"You said: {inert(heard[0])}")
+                    say(f"You said: {inert(heard[0])}")
                     break
                 result = self.ask(audio, conversation_id, heard=heard)
                 conversation_id = result["conversation_id"]
                 answered += 1
             except speech.NotHeard as exc:
-                _say(str(exc))
+                say(str(exc))
             except ApprenticeError as exc:
-                _say(f"Error: {exc}")
+                say(f"Error: {exc}")
             except KeyboardInterrupt:
                 click.echo()
-                _say("(stopped)")
-        _say("Goodbye.")
+                say("(stopped)")
+        say("Goodbye.")
         return answered
 
 
@@ -247,10 +236,10 @@ class Microphone:
 
     def listen(self):
         """Wait for Enter, then record one question; None when the input ends."""
-        _say("Press Enter and ask (Enter or a pause ends the question; Ctrl-C quits).")
+        say("Press Enter and ask (Enter or a pause ends the question; Ctrl-C quits).")
         if not sys.stdin.readline():
             return None
-        _say("Listening…")
+        say("Listening…")
         return self.record(_enter_pressed)
 
 
@@ -311,14 +300,8 @@ def voice_command(
     tts,
     tts_out,
     language,
-    mode,
-    force,
-    continue_,
-    conversation_id,
+    options: QueryOptions,
     json_mode,
-    no_log,
-    max_tokens,
-    temperature,
 ):
     """Ask by voice: the question is transcribed on this machine, the answer printed and spoken.
 
@@ -332,19 +315,15 @@ def voice_command(
       apprentice voice --wav question.wav --tts-out answer.wav
     """
     from assistant import speech
-    from assistant.cli import emit_json
-    from assistant.models.pull import ensure_default
 
     if wav is None and (json_mode or tts_out):
         raise BadInput("--json and --tts-out answer one recording: add --wav FILE.")
-    if continue_ and conversation_id is not None:
-        raise BadInput("Use --continue or --conversation ID, not both.")
     if tts_out is not None:
         if tts == "none":
             raise BadInput("--tts none and --tts-out contradict each other; choose one.")
         if not tts_out.parent.is_dir():
             raise BadInput(f"Cannot write {tts_out}: the folder {tts_out.parent} does not exist.")
-    settings = config.load({"mode": mode, "max_tokens": max_tokens, "temperature": temperature})
+    asking = Asking(options, source="voice")
     microphone = None
     if wav is not None:
         audio = speech.read_audio(wav)
@@ -353,35 +332,27 @@ def voice_command(
         microphone = Microphone()
     speaker = speech.speaker(tts)
     if speaker is None and tts == "auto":
-        _say("note: no speech engine found (install espeak-ng); answers are printed only.")
+        asking.notes.append("No speech engine found (install espeak-ng); answers are printed only.")
     if tts_out is not None and speaker is None:
         raise ApprenticeError("No speech engine to write --tts-out with: install espeak-ng, or on macOS use --tts say.")
-    engine = speech.recognizer(stt, say=_say)
-    ensure_default(_say)
-
-    from assistant.core import Assistant
-
-    assistant = Assistant(settings)
-    conversation_id = conversation_to_continue(assistant.store, continue_, conversation_id, _say)
+    engine = speech.recognizer(stt, say=say)
+    assistant = asking.start()
     voice = Voice(
         assistant,
         engine,
         speaker,
         language=None if language == "auto" else language,
-        log=not no_log,
-        force=force,
-        consent=terminal_consent(),
+        notes=asking.notes,
+        **asking.answer_options(),
     )
     try:
         if microphone is not None:
-            voice.converse(microphone.listen)
+            voice.converse(microphone.listen, asking.conversation_id)
             return
-        result = voice.ask(audio, conversation_id, stream=not json_mode, tts_out=tts_out)
+        result = voice.ask(audio, asking.conversation_id, stream=not json_mode, tts_out=tts_out)
     finally:
-        assistant.close()
+        asking.close()
     if json_mode:
-        for note in result["notes"]:
-            _say(f"note: {note}")
-        emit_json(result)
+        emit_answer(result)
     elif tts_out is not None and result["tts_ms"] is not None:
-        _say(f"The spoken answer is in {tts_out}.")
+        say(f"The spoken answer is in {tts_out}.")

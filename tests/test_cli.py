@@ -191,6 +191,28 @@ def test_bad_config_gets_a_sentence(capsys, tiny_student, home):
     assert code == 1 and "temperature must be a float" in err
 
 
+def test_an_unknown_setting_is_a_note_and_stdout_stays_one_json_object(capsys, tiny_student, home):
+    (home / "config.toml").write_text("temprature = 0.5\nmax_tokens = 8\n")
+    code, out, err = run(capsys, "ask", "hello", "--json")
+    assert code == 0, err
+    data = json.loads(out)  # nothing but the object on stdout
+    assert data["tokens"] == 8  # the known setting still applies
+    (note,) = [n for n in data["notes"] if "temprature" in n]
+    assert "ignored" in note and f"note: {note}" in err
+    code, out, err = run(capsys, "ask", "hello", "--max-tokens", "3")
+    assert code == 0 and "temprature" in err and "temprature" not in out
+
+
+def test_continue_with_nothing_to_continue_says_so_in_the_notes(capsys, tiny_student):
+    data = ask_json(capsys, "hello", "--continue")
+    assert data["conversation_id"] is not None
+    assert "No earlier conversation to continue; starting a new one." in data["notes"]
+    code, _, err = run(capsys, "ask", "hello", "--continue", "--conversation", str(data["conversation_id"]))
+    assert code == 2 and "not both" in err
+    code, _, err = run(capsys, "voice", "--continue", "--conversation", "1", "--tts", "none")
+    assert code == 2 and "not both" in err  # the same options, read the same way, before any audio
+
+
 def test_help_teaches(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "ask" in out and "Quick start" in out

@@ -44,7 +44,7 @@ def test_full_text_search_takes_any_user_text(home):
     assert store.turns(query="flour:") and not store.turns(query="nothing-like-this")
 
 
-def test_a_locked_database_is_waited_for_and_the_turn_is_kept(home, monkeypatch):
+def test_a_locked_database_is_waited_for_and_the_turn_is_kept(home, monkeypatch, capsys):
     store = Store()
     conv = store.new_conversation("q", "ask")
     monkeypatch.setattr("assistant.store.LOCK_WAIT_S", 0.2)
@@ -61,13 +61,17 @@ def test_a_locked_database_is_waited_for_and_the_turn_is_kept(home, monkeypatch)
         text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
-    waiting = Store()
+    told: list[str] = []
+    waiting = Store(on_wait=told.append)
     waiting.db.conn.execute("PRAGMA busy_timeout = 200")  # give up inside SQLite fast, retry outside
     started = time.monotonic()
     turn = waiting.start_turn(conv, "still here?", "ask")
     holder.wait()
     assert time.monotonic() - started > 0.5  # it really waited
     assert Store().turn(turn)["query"] == "still here?"
+    # the surface is told once, and decides how to say it: the store itself prints nothing
+    assert told == ["The database is busy in another process; waiting…"]
+    assert capsys.readouterr().err == ""
 
 
 def test_corrupt_database_gets_a_sentence(home):

@@ -56,15 +56,17 @@ class ApprenticeApp(App[None]):
 
     def __init__(self, settings: config.Settings | None = None, assistant=None) -> None:
         super().__init__()
+        self.warnings: list[str] = []  # what config.toml sets but Apprentice ignores: notified once the app is up
         if assistant is None:
             from assistant.core import Assistant
 
-            assistant = Assistant(settings or config.load())
+            settings = settings or config.load(warn=self.warnings.append)
+            assistant = Assistant(settings, store=Store(on_wait=self.waiting))
         self.assistant = assistant
         self.settings = assistant.settings
         self.mode: str | None = None  # set by /private /ask /auto; None: the configured default
         self.conversation_id: int | None = None
-        self.reader = Store(assistant.store.path)  # the UI thread's own connection (WAL: reads never wait)
+        self.reader = Store(assistant.store.path, on_wait=self.waiting)  # the UI thread's own (WAL: reads never wait)
         self.last_query: str | None = None
         self.answering = False
         self._answer = None  # the Answer in flight
@@ -102,7 +104,13 @@ class ApprenticeApp(App[None]):
     def on_mount(self) -> None:
         self.refresh_status()
         self.prompt.focus()
+        for warning in self.warnings:
+            self.notify(warning, title="config.toml", severity="warning", timeout=15, markup=False)
         self.warm_student()
+
+    def waiting(self, sentence: str) -> None:
+        """The store waits for another process's lock (from any thread): say so, the app stays usable."""
+        self.notify(sentence, severity="warning", markup=False)
 
     def refresh_status(self) -> None:
         from assistant.models import registry
