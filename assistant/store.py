@@ -3,7 +3,9 @@
 The schema is built by numbered migrations recorded in the `_migrations` table
 (simonw/llm's pattern): append a new `@migration` function, never edit a released one.
 WAL mode lets the chat app read while `apprentice ask` writes; a database locked by
-another process is waited for, never given up on, so no turn is dropped.
+another process is waited for, never given up on, so no turn is dropped. The store never
+prints: a surface that wants to say it is waiting passes `on_wait` (the CLI writes it to
+stderr, the chat app shows a notification).
 
     python -m assistant.store       # migrate the database and print its tables
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ def m001_conversations_and_turns(db: sqlite_utils.Database) -> None:
             "conversation_id": int,
             "query": str,
             "answer": str,
-            "route": str,  # local | cloud
+            "route": str,  # local | cloud; cascade (the student first) until that turn settles, and after a crash
             "reason": str,  # the router's reason, in words
             "score": float,  # the router's estimate that the student would be wrong
             "model": str,  # student version name, or the Gemini model id
@@ -75,7 +76,7 @@ def m002_examples_and_outcomes(db: sqlite_utils.Database) -> None:
             "redactions": str,  # JSON: how many values of each kind were replaced
             "teacher_answer": str,  # as received (placeholders, not the user's data)
             "teacher_model": str,
-            "status": str,  # ok | failed
+            "status": str,  # ok | failed | rationale (m003: a rationale asked for by distillation)
             "error": str,
             "prompt_tokens": int,
             "answer_tokens": int,
@@ -100,7 +101,9 @@ def m002_examples_and_outcomes(db: sqlite_utils.Database) -> None:
             "embedding": bytes,  # float32 (384,), normalized
             "student_version": str,
             "wrong": int,
-            "origin": str,  # judged (against the teacher) | marked_bad (by the user)
+            # judged (against the teacher) | marked_bad (by the user) | rejudged (by distillation, for
+            # a new version: the previous version's outcome, judged again with the new student)
+            "origin": str,
             "similarity": float,  # the judge's similarity, when judged
             "turn_id": int,
             "example_id": int,
@@ -149,8 +152,10 @@ def now() -> str:
 class Store:
     """All reads and writes of the database go through here."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, on_wait: Callable[[str], None] | None = None):
+        """Open (and migrate) the database; `on_wait(sentence)` is told when another process holds it."""
         self.path = Path(path) if path else config.home() / "apprentice.db"
+        self.on_wait = on_wait
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(str(self.path), timeout=LOCK_WAIT_S, check_same_thread=False)
@@ -172,8 +177,8 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
-                if attempt == 0:
-                    print("The database is busy in another process; waiting…", file=sys.stderr)
+                if attempt == 0 and self.on_wait is not None:
+                    self.on_wait("The database is busy in another process; waiting…")
                 time.sleep(0.5)
         raise ApprenticeError(f"The database {self.path} stayed locked by another process; close it and try again.")
 
