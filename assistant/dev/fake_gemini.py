@@ -8,7 +8,7 @@ byte, a stream cut midway, a garbled body. It binds 127.0.0.1 only.
 
 Run it and point the SDK (or Apprentice) at it:
 
-    apprentice dev fake-gemini --port 8765 --answers assets/bench/capitals.jsonl
+    apprentice dev fake-gemini --port 8765 --answers assets/bench/train.jsonl
     python -m assistant.dev.fake_gemini --port 0 --fault 429:1:0.2s
     GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=any apprentice ask ...
 
