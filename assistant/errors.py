@@ -1,6 +1,6 @@
 """Errors a user can meet: each carries a sentence that says what to do next, and an exit status.
 
-Exit statuses follow DESIGN.md: 1 an error the message explains, 2 bad usage or input.
+Exit statuses follow docs/CONTRACTS.md: 1 an error the message explains, 2 bad usage or input.
 """
 
 
