@@ -17,6 +17,7 @@ from assistant import __version__, config
 from assistant.errors import ApprenticeError, BadInput, log_crash
 from assistant.options import Asking, QueryOptions, query_options
 from assistant.output import ShownAnswer, emit_answer, emit_json, say
+from assistant.voice import voice_command  # light: its heavy imports are inside the command
 
 # Hugging Face libraries stay offline unless a user adds a hub model (docs/CONTRACTS.md: private).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -476,8 +477,6 @@ def log_rm(turn_id, all_, yes):
 
 
 # -- voice ----------------------------------------------------------------------------------
-
-from assistant.voice import voice_command  # noqa: E402  (light: its heavy imports are inside)
 
 cli.add_command(voice_command)
 
