@@ -155,6 +155,10 @@ def system_prompt(settings: Settings) -> str:
 
 
 if __name__ == "__main__":
-    for key, value in dataclasses.asdict(load(warn=lambda w: print(f"warning: {w}", file=sys.stderr))).items():
+    try:
+        loaded = load(warn=lambda warning: print(f"warning: {warning}", file=sys.stderr))
+    except ApprenticeError as exc:
+        sys.exit(f"Error: {exc}")
+    for key, value in dataclasses.asdict(loaded).items():
         print(f"{key} = {value!r}")
     print(f"# home: {home()}\n# cache: {cache_dir()}")
