@@ -17,6 +17,7 @@ from assistant import __version__, config
 from assistant.errors import ApprenticeError, BadInput, log_crash
 from assistant.options import Asking, QueryOptions, query_options
 from assistant.output import ShownAnswer, emit_answer, emit_json, say
+from assistant.tools.timer_commands import announce_missed, timers_command
 from assistant.voice import voice_command  # light: its heavy imports are inside the command
 
 # Hugging Face libraries stay offline unless a user adds a hub model (docs/CONTRACTS.md: private).
@@ -53,6 +54,8 @@ def cli(ctx: click.Context) -> None:
       apprentice ask "What is the capital of France?"
       apprentice log list
     """
+    if ctx.invoked_subcommand is not None:  # rings nobody saw, as "Missed: …" (the chat app shows its own)
+        announce_missed(say)
     if ctx.invoked_subcommand is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(ctx.get_help())  # no terminal to draw the chat app on
@@ -479,6 +482,7 @@ def log_rm(turn_id, all_, yes):
 # -- voice ----------------------------------------------------------------------------------
 
 cli.add_command(voice_command)
+cli.add_command(timers_command)
 
 
 # -- bench ----------------------------------------------------------------------------------

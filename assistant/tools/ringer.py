@@ -72,6 +72,16 @@ def running(home: Path | None = None) -> int | None:
     return int(text) if text.isdigit() else 0
 
 
+def wake(home: Path | None = None) -> None:
+    """Have a running ringer re-read the store now (a timer was cancelled: it may have nothing left)."""
+    pid = running(home or config.home())
+    if pid:
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def ensure_running(home: Path | None = None) -> int | None:
     """Start a ringer for this home if none runs, or wake the one that does so it sees a new timer.
     Returns its process id (0 while it starts), or None when APPRENTICE_RINGER=off."""

@@ -175,6 +175,9 @@ def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -
         raise ToolError(f"{len(pending)} {kind}s are set ({ids}); say which one to cancel by its number.")
     if not ctx.store.cancel_timer(row["id"]):  # it rang in the meantime
         raise ToolError(f"{kind.capitalize()} {row['id']} has just rung, so there is nothing left to cancel.")
+    from assistant.tools import ringer
+
+    ringer.wake()  # with nothing left pending it ends now, not at its next look
     return ToolResult(
         kind,
         {**arguments, "id": row["id"]},
