@@ -34,6 +34,13 @@ def store(home) -> Store:
     return Store()
 
 
+@pytest.fixture(autouse=True)
+def ringer_allowed(monkeypatch):
+    """The ringer starts on demand here, whatever the environment says."""
+    monkeypatch.delenv("APPRENTICE_RINGER", raising=False)
+    monkeypatch.delenv("APPRENTICE_RING_WAV", raising=False)
+
+
 @pytest.fixture
 def quiet(monkeypatch):
     """Tools alone: at a fixed time in the past, no ringer would have anything to ring."""
@@ -190,6 +197,14 @@ def test_an_ambiguous_hour_in_the_evening_takes_the_morning_one():
         "2026-03-03T07:00:00+01:00",
         "the next 7 o'clock (say “7 pm” for the other one)",
     )
+
+
+def test_an_alarm_across_the_change_to_summer_time_rings_at_the_wall_clock_hour(store, quiet, in_paris):
+    saturday_night = dt.datetime(2026, 3, 28, 22, 0).astimezone()  # +01:00; clocks go forward at 02:00
+    alarm = run("alarm", {"time": "7 am"}, ToolContext(store=store, now=saturday_night))
+    assert alarm.data["due_local"] == "2026-03-29T07:00:00+02:00"
+    timer = run("timer", {"hours": 10}, ToolContext(store=store, now=saturday_night))
+    assert timer.text == "Timer set for 10 hours; it rings at 09:00 tomorrow."  # 10 hours of real time
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from assistant import config
@@ -195,7 +196,10 @@ def ring_due(store, home: Path) -> list[dict]:
         _log(f"{stale} came due while no ringer ran: missed")
     rung = store.claim_due(rings.utc_iso(now))
     for row in rung:
-        ring(row, home)
+        try:
+            ring(row, home)
+        except Exception:  # one ring's failure (a notifier, a speaker) must not silence the rest
+            _log(f"ringing {row['kind']} {row['id']} failed:\n{traceback.format_exc()}")
     return rung
 
 

@@ -35,9 +35,24 @@ def short_duration(seconds: float) -> str:
     return " ".join(parts) or "0 s"
 
 
+def in_zone(when: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """`when` in the user's zone. A fixed offset (what `datetime.now().astimezone()` gives) is this
+    machine's zone as it is now: past a daylight-saving change, its rules give the right hour."""
+    if isinstance(now.tzinfo, dt.timezone) and now.utcoffset() == now.replace(tzinfo=None).astimezone().utcoffset():
+        return when.astimezone()
+    return when.astimezone(now.tzinfo)
+
+
+def at_clock(day: dt.date, time: dt.time, now: dt.datetime) -> dt.datetime:
+    """That day's wall-clock time in the user's zone (DST rules included when the zone is this machine's)."""
+    if isinstance(now.tzinfo, dt.timezone) and now.utcoffset() == now.replace(tzinfo=None).astimezone().utcoffset():
+        return dt.datetime.combine(day, time).astimezone()
+    return dt.datetime.combine(day, time, tzinfo=now.tzinfo)
+
+
 def clock_words(when: dt.datetime, now: dt.datetime, seconds: bool = False) -> str:
     """A local time as a user reads it, with its day when that is not today: "07:00 tomorrow"."""
-    when = when.astimezone(now.tzinfo)
+    when = in_zone(when, now)
     hhmm = when.strftime("%H:%M:%S" if seconds else "%H:%M")
     days = (when.date() - now.date()).days
     if days == 0:
@@ -109,7 +124,7 @@ def as_json(row: dict, now: dt.datetime) -> dict:
         "kind": row["kind"],
         "label": row["label"] or "",
         "due": row["due"],
-        "due_local": due.astimezone(now.tzinfo).isoformat(timespec="seconds"),
+        "due_local": in_zone(due, now).isoformat(timespec="seconds"),
         "seconds_left": max(0, round((due - now).total_seconds())) if row["status"] == "pending" else 0,
         "status": row["status"],
         "created": row["created"],

@@ -95,8 +95,6 @@ def announce_missed(say) -> None:
     path = config.home() / "apprentice.db"
     if not path.exists():
         return
-    from assistant.tools import ringer, rings
-
     try:  # plain sqlite3: the common case, nothing to say, should not pay for importing the store
         conn = sqlite3.connect(str(path), timeout=5)
         try:
@@ -109,7 +107,11 @@ def announce_missed(say) -> None:
     except sqlite3.Error:  # no timers table yet, or a database busy elsewhere: the next command will say
         return
     unshown, pending = found
-    if not pending or (not unshown and ringer.running() is not None):
+    if not pending:
+        return
+    from assistant.tools import ringer, rings
+
+    if not unshown and ringer.running() is not None:
         return
     from assistant.render import inert
 

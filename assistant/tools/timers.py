@@ -28,10 +28,12 @@ from typing import Literal
 from assistant.tools import ToolContext, ToolError, ToolResult, tool
 from assistant.tools.rings import (
     as_json,
+    at_clock,
     clock_words,
     describe,
     due_unshown,
     duration_words,
+    in_zone,
     mark_shown,
     short_duration,
     until_words,
@@ -88,13 +90,13 @@ def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
     hour, minute, ambiguous, tomorrow = parse_clock(text)
     start = now
     if tomorrow:
-        start = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0, 0), tzinfo=now.tzinfo)
+        start = at_clock(now.date() + dt.timedelta(days=1), dt.time(0, 0), now)
     hours = [hour, (hour + 12) % 24] if ambiguous else [hour]
     candidates = []
     for h in hours:
-        at = dt.datetime.combine(start.date(), dt.time(h, minute), tzinfo=now.tzinfo)
+        at = at_clock(start.date(), dt.time(h, minute), now)
         if at <= start:
-            at += dt.timedelta(days=1)
+            at = at_clock(start.date() + dt.timedelta(days=1), dt.time(h, minute), now)
         candidates.append(at)
     when = min(candidates)
     note = ""
@@ -300,7 +302,7 @@ def reminder(
         {**arguments, "text": text},
         {"action": "set", **as_json(row, ctx.now)},
         answer,
-        f"reminder · {due.astimezone(ctx.now.tzinfo):%H:%M}",
+        f"reminder · {in_zone(due, ctx.now):%H:%M}",
     )
 
 
