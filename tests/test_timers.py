@@ -376,6 +376,17 @@ def test_there_is_never_a_second_ringer(home, store):
     assert ringer.running(home) == pid
 
 
+def test_a_killed_ringer_leaves_no_lock_behind(home, store):
+    run("timer", {"minutes": 30}, ToolContext.here(store))
+    killed = wait_for(lambda: ringer.running(home), 10)
+    assert killed
+    os.kill(killed, signal.SIGKILL)
+    assert wait_for(lambda: ringer.running(home) is None, 5)  # the kernel let go of its lock
+    run("timer", {"seconds": 1}, ToolContext.here(store))
+    assert wait_for(lambda: store.timer(2)["status"] == "rung", 5), _log(home)
+    assert ringer.running(home) not in (None, killed)  # a new ringer, for the 30-minute timer
+
+
 def test_two_ringers_started_together_ring_each_timer_once(home, store):
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
     ids = [store.add_timer("timer", rings.utc_iso(soon + dt.timedelta(milliseconds=50 * i))) for i in range(5)]

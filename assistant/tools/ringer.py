@@ -73,19 +73,27 @@ def running(home: Path | None = None) -> int | None:
     return int(text) if text.isdigit() else 0
 
 
+def _signal(pid: int) -> None:
+    """SIGUSR1 to the ringer: it looks at the store now. Where /proc shows what a process is, one
+    that is not a ringer (a stale number left by a killed one) is never signalled."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:
+        if cmdline.parent.parent.is_dir() and b"assistant.tools.ringer" not in cmdline.read_bytes():
+            return
+        os.kill(pid, signal.SIGUSR1)
+    except (OSError, ProcessLookupError, PermissionError):
+        pass  # it is ending: a timer is written first, and the ringer looks once more before it goes
+
+
 def wake(home: Path | None = None) -> None:
     """Have a running ringer re-read the store now (a timer was cancelled: it may have nothing left)."""
-    pid = running(home or config.home())
-    if pid:
-        try:
-            os.kill(pid, signal.SIGUSR1)
-        except (ProcessLookupError, PermissionError):
-            pass
+    if pid := running(home or config.home()):
+        _signal(pid)
 
 
-def ensure_running(home: Path | None = None) -> int | None:
-    """Start a ringer for this home if none runs, or wake the one that does so it sees a new timer.
-    Returns its process id (0 while it starts), or None when APPRENTICE_RINGER=off."""
+def ensure_running(home: Path | None = None, wake: bool = True) -> int | None:
+    """Start a ringer for this home if none runs, or (`wake`) have the one that does look at the
+    store now, to see a new timer. Its process id (0 while it starts), or None when APPRENTICE_RINGER=off."""
     for child in list(_started):
         if child.poll() is not None:
             _started.remove(child)
@@ -93,14 +101,10 @@ def ensure_running(home: Path | None = None) -> int | None:
         return None
     home = home or config.home()
     pid = running(home)
-    if pid:
-        try:
-            os.kill(pid, signal.SIGUSR1)
-        except (ProcessLookupError, PermissionError):
-            pass  # it is ending: the timer was written first, and it re-reads the store before it goes
+    if pid and wake:
+        _signal(pid)
+    if pid is not None:
         return pid
-    if pid == 0:
-        return 0
     return start(home)
 
 
@@ -206,6 +210,20 @@ def ring_due(store, home: Path) -> list[dict]:
 # -- the process --------------------------------------------------------------------------------
 
 
+def _hold(lock) -> None:
+    """Write this process's number into the lock it holds, for `running()` and `wake()`."""
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
+
+
+def _let_go(lock) -> None:
+    lock.truncate(0)  # no process number left behind for anyone to signal
+    lock.flush()
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     from assistant.store import Store
     from assistant.tools import rings
@@ -224,10 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     if lock is None:
         print(f"A ringer already runs for {home}.", file=sys.stderr)
         return 0
-    lock.seek(0)
-    lock.truncate()
-    lock.write(str(os.getpid()))
-    lock.flush()
+    _hold(lock)
     _log(f"ringer {os.getpid()} started")
     store = Store()
     try:
@@ -237,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             if due is None:
                 # Let go, then look once more: a timer written just before a setter saw the lock
                 # held (and so started no ringer) is seen here, and this process takes it on.
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                lock.close()
+                _let_go(lock)
                 if store.next_due() is None or (lock := _try_lock(home)) is None:
                     break
+                _hold(lock)
                 continue
             wait = (rings.parse_utc(due) - dt.datetime.now(dt.UTC)).total_seconds()
             select.select([wake_read], [], [], min(POLL_S, max(0.0, wait)))
@@ -251,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 pass
     finally:
         if lock is not None and not lock.closed:
-            lock.close()
+            _let_go(lock)
     _log(f"ringer {os.getpid()} done: nothing is pending")
     return 0
 

@@ -177,7 +177,7 @@ def due_unshown(store, now: dt.datetime | None = None) -> list[dict]:
     now = now or dt.datetime.now(dt.UTC)
     store.miss_overdue(utc_iso(now - dt.timedelta(seconds=GRACE_S)))
     if store.next_due() is not None:
-        ringer.ensure_running()
+        ringer.ensure_running(wake=False)  # surfaces call this often: a running ringer is left alone
     return store.unshown_rings()
 
 
