@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import importlib
 import importlib.util
 import inspect
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,11 +104,66 @@ def tool(name: str, *, local_only: bool = False, limits: dict[str, tuple[float |
 
 
 def _declare(name: str, fn: Callable, limits: dict) -> dict:
-    """The declaration google-genai derives from `fn` without its ctx parameter, as a plain dict."""
-    from google.genai import types
+    """The declaration of `fn`, from the cache of derived declarations when this exact source was seen before.
 
+    Importing google-genai costs about a second, which a private-mode `apprentice ask` would otherwise pay
+    on every run just to read seven schemas; the cache is keyed by everything the derivation reads
+    (name, signature, docstring, limits, the google-genai version), so an edit derives again.
+    """
     signature = inspect.signature(fn, eval_str=True)
     params = list(signature.parameters.values())[1:]  # the first is ctx: the program's, never a model's
+    key = _cache_key(name, params, fn.__doc__ or "", limits)
+    cached = _read_cache().get(key)
+    if cached is not None:
+        return cached
+    declaration = _derive(name, fn, signature, params, limits)
+    _write_cache(key, declaration)
+    return declaration
+
+
+def _cache_key(name: str, params: list, doc: str, limits: dict) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        genai_version = version("google-genai")
+    except PackageNotFoundError:
+        genai_version = "?"
+    shape = [name, [str(p) for p in params], doc, sorted((k, list(v)) for k, v in limits.items()), genai_version]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:32]
+
+
+def _cache_path():
+    from assistant import config
+
+    return config.cache_dir() / "tool-declarations.json"
+
+
+@functools.cache
+def _read_cache() -> dict:
+    try:
+        return json.loads(_cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(key: str, declaration: dict) -> None:
+    """Add one declaration to the cache file, atomically: processes starting together never see half a file."""
+    cache = _read_cache()
+    cache[key] = declaration
+    path = _cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        on_disk = json.loads(path.read_text()) if path.exists() else {}
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps({**on_disk, **cache}))
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        pass  # a read-only cache only costs the derivation next time
+
+
+def _derive(name: str, fn: Callable, signature: inspect.Signature, params: list, limits: dict) -> dict:
+    """The declaration google-genai derives from `fn` without its ctx parameter, as a plain dict."""
+    from google.genai import types
 
     # google-genai reads the signature and the docstring; a wrapper with only what a model fills in
     def shape(**kwargs):  # pragma: no cover - never called

@@ -150,6 +150,28 @@ def unit_name(text: str) -> str:
     return raw.replace(" ", "_")
 
 
+# Names pint reads as they are, which the fast path's templates should know too.
+PLAIN_UNITS = (
+    "cup cups pint pints quart quarts acre acres joule joules kj kilojoule kilojoules watt watts w kw kilowatt"
+    " kilowatts mw megawatt megawatts wh bar bars psi atm atmosphere atmospheres pa pascal pascals kpa hpa day days"
+    " week weeks month months year years decade decades century centuries microsecond microseconds nanosecond"
+    " nanoseconds fortnight fortnights furlong furlongs league leagues micrometer micrometers micron microns"
+    " nanometer nanometers lightyear lightyears parsec parsecs au radian radians degree degrees electronvolt ev"
+).split()
+_LENGTHS = ("m", "km", "cm", "mm", "ft", "feet", "foot", "in", "inch", "inches", "yd", "yard", "yards", "mi", "mile")
+_LENGTHS += ("miles", "meter", "meters", "metre", "metres", "kilometer", "kilometers", "kilometre", "kilometres")
+
+
+def unit_vocabulary() -> set[str]:
+    """Every unit name the fast path should recognize: aliases, currencies (to refuse them), areas and volumes."""
+    words = {k for k in ALIASES if k not in ('"', "'")} | CURRENCIES | set(PLAIN_UNITS)
+    words |= {"light year", "light years", "calories", "kilowatts", "gigawatt hours"}
+    for length in _LENGTHS:
+        words |= {f"square {length}", f"sq {length}", f"{length}2", f"{length}²", f"{length}^2"}
+        words |= {f"cubic {length}", f"cu {length}", f"{length}3", f"{length}³", f"{length}^3"}
+    return words
+
+
 def is_currency(from_unit: str, to_unit: str) -> bool:
     """Whether this is a currency conversion: a currency on one side, and one (or a bare "pounds") on the other."""
     keys = [" ".join(u.lower().split()) for u in (from_unit, to_unit)]

@@ -1,0 +1,328 @@
+"""The fast path: the commonest requests matched by sentence templates, before any model runs.
+
+As Home Assistant's Assist does, "set a timer for 10 minutes", "what time is it", "5 miles
+in km", "17 * 23" and "remember that ..." are recognized by hassil against the templates in
+assets/intents.yaml, then turned into a tool call here. A match whose slots make no sense (a
+number that is not one, a place with no time zone, words that are not arithmetic) is
+dropped, so what is left for the router is only what the templates truly cover. A match
+costs well under a millisecond; `python -m assistant.tools.fastpath --bench` measures it.
+
+    python -m assistant.tools.fastpath "convert 5 miles to km"
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import sys
+import time
+from collections.abc import Callable
+
+from assistant.tools import ToolError, validate
+from assistant.tools.calls import ToolCall, format_call
+
+MAX_QUERY = 200  # characters: a longer query is a conversation, not a command
+
+# Number words, for "five minutes" and "twenty five miles"; digits need none of this.
+_SMALL = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+    " seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+WORD_NUMBERS = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+WORD_NUMBERS |= {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a dozen": 12, "dozen": 12}
+WORD_NUMBERS |= {"half": 0.5, "half a": 0.5, "half an": 0.5, "a half": 0.5, "quarter": 0.25, "a quarter": 0.25}
+WORD_NUMBERS |= {"a quarter of a": 0.25, "a quarter of an": 0.25, "quarter of an": 0.25, "three quarters of an": 0.75}
+
+
+def parse_number(text: str) -> float | None:
+    """A number written in digits ("2.5", "1,000") or words ("five", "twenty five", "a", "half an"); else None."""
+    text = " ".join(text.strip().lower().replace("-", " ").split())
+    digits = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text) else text
+    if re.fullmatch(r"\d+(\.\d+)?|\.\d+", digits):
+        return float(digits)
+    if text in WORD_NUMBERS:
+        return WORD_NUMBERS[text]
+    words = text.split()
+    total, current = 0, 0
+    for word in words:
+        if word == "and":
+            continue
+        if word == "hundred" and current:
+            current *= 100
+        elif word == "thousand" and (current or total):
+            total, current = (total + current) * 1000, 0
+        elif word in WORD_NUMBERS and isinstance(WORD_NUMBERS[word], int) and word not in ("a", "an"):
+            current += WORD_NUMBERS[word]
+        else:
+            return None
+    return float(total + current) if words else None
+
+
+def words_to_digits(text: str) -> str:
+    """Number words in running text made digits: "five times three" -> "5 times 3"."""
+    pattern = (
+        r"\b(?:(?:" + "|".join(_TENS) + r")(?:[ -](?:" + "|".join(_SMALL[1:10]) + r"))?|" + "|".join(_SMALL) + r")\b"
+    )
+    return re.sub(pattern, lambda m: _number_text(parse_number(m.group(0))), text, flags=re.I)
+
+
+def _number_text(value: float | None) -> str:
+    return "" if value is None else (str(int(value)) if value == int(value) else str(value))
+
+
+def _plain_number(value: float) -> int | float:
+    return int(value) if value == int(value) else value
+
+
+# -- the templates ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _intents():
+    """The templates, with {unit} and {unit2} filled by every unit name the convert tool reads."""
+    import yaml
+    from hassil import Intents, TextSlotList
+
+    from assistant import config
+    from assistant.tools.convert import unit_vocabulary
+
+    with open(config.assets_dir() / "intents.yaml", encoding="utf-8") as f:
+        intents = Intents.from_dict(yaml.safe_load(f))
+    units = sorted(unit_vocabulary(), key=len, reverse=True)
+    for name in ("unit", "unit2"):
+        intents.slot_lists[name] = TextSlotList.from_strings(units, allow_template=False, name=name)
+    return intents
+
+
+def _entities(result, text: str) -> dict[str, str]:
+    """Each slot as the user wrote it: a wildcard's own span of the query keeps its punctuation."""
+    found = {}
+    for name, entity in result.entities.items():
+        span = getattr(entity, "text_span", None)
+        if entity.is_wildcard and span:
+            found[name] = text[span[0] : span[1]].strip()
+        elif name in ("time_unit", "time_unit2", "action", "topic") or not entity.text:
+            found[name] = str(entity.value)  # a list's output value, or a slot the template fixes
+        else:
+            found[name] = str(entity.text).strip()
+    return found
+
+
+def match(query: str) -> ToolCall | None:
+    """The tool call a template recognizes in `query`, or None; only calls that validate are returned."""
+    text = " ".join((query or "").split())
+    if not text or len(text) > MAX_QUERY:
+        return None
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000: the number lists read digits only
+    found = _first_call(text)
+    if found is None:
+        # "five minutes": the number lists read digits, so number words are made digits and matched again;
+        # only now, so a note's own words ("I owe Bob two pounds") stay as written
+        digits = words_to_digits(text)
+        if digits != text:
+            found = _first_call(digits, skip=("note_add", "note_find"))
+    return found
+
+
+def _first_call(text: str, skip: tuple = ()) -> ToolCall | None:
+    from hassil import recognize_all
+
+    results = [r for r in recognize_all(text, _intents()) if r.intent.name not in skip]
+    # the most literal words matched wins: "convert 5 miles to km" is a conversion before it is an expression
+    results.sort(key=lambda r: -r.text_chunks_matched)
+    for result in results:
+        build = BUILDERS.get(result.intent.name)
+        if build is None:
+            continue
+        slots = _entities(result, text)
+        try:
+            call = build(slots)
+            if call is not None:
+                return ToolCall(call.name, validate(call.name, call.arguments))
+        except ToolError:
+            continue
+    return None
+
+
+# -- from slots to calls ----------------------------------------------------------------------------
+
+
+def _number(s: dict, whole: str, fraction: str) -> float | None:
+    """The number of a slot and its optional decimals ({n}.{frac}: "2" and "05" are 2.05)."""
+    if whole not in s:
+        return None
+    return parse_number(f"{s[whole]}.{s[fraction]}" if s.get(fraction) else s[whole])
+
+
+def _timer(s: dict) -> ToolCall | None:
+    if s.get("action") == "list":
+        return ToolCall("timer", {"action": "list"})
+    arguments: dict = {}
+    for number, fraction, unit in (("n", "frac", "time_unit"), ("n2", "frac2", "time_unit2")):
+        value = _number(s, number, fraction)
+        if number in s and (value is None or value <= 0):
+            return None
+        if value:
+            arguments[s[unit]] = _plain_number(arguments.get(s[unit], 0) + value)
+    return ToolCall("timer", arguments) if arguments else None
+
+
+def _clock_time(text: str) -> str | None:
+    """A clock time as the timers tool reads it ("7", "7:30", "seven am"), else None."""
+    from assistant.tools.timers import parse_clock
+
+    text = words_to_digits(text.strip().rstrip(".?!"))
+    try:
+        parse_clock(text)
+    except (ToolError, ValueError):
+        return None
+    return text
+
+
+def _alarm(s: dict) -> ToolCall | None:
+    if s.get("action") == "list":
+        return ToolCall("alarm", {"action": "list"})
+    when = _clock_time(s.get("time", ""))
+    return ToolCall("alarm", {"time": when}) if when else None
+
+
+def _reminder(s: dict) -> ToolCall | None:
+    if s.get("action") == "list":
+        return ToolCall("reminder", {"action": "list"})
+    what = s.get("text", "").strip().rstrip(".!?")
+    if not what:
+        return None
+    if "time" in s:
+        when = _clock_time(s["time"])
+        return ToolCall("reminder", {"text": what, "time": when}) if when else None
+    value = _number(s, "n", "frac")
+    if value is None or value <= 0:
+        return None
+    return ToolCall("reminder", {"text": what, s["time_unit"]: _plain_number(value)})
+
+
+def _clock_now(s: dict) -> ToolCall:
+    return ToolCall("clock", {})
+
+
+def _clock_place(s: dict) -> ToolCall | None:
+    from assistant.tools.clock import find_zone
+
+    place = s.get("place", "").strip().rstrip(".?!")
+    find_zone(place)  # a place with no known zone is not this template's: ToolError, and the next match is tried
+    return ToolCall("clock", {"place": place})
+
+
+def _dates(*texts: str) -> bool:
+    import datetime as dt
+
+    from assistant.tools.clock import parse_date
+
+    for text in texts:
+        parse_date(text, dt.date.today())  # ToolError when it is not a date
+    return True
+
+
+def _clock_date(s: dict) -> ToolCall | None:
+    date = s["date"].strip().rstrip(".?!")
+    return ToolCall("clock", {"date": date}) if _dates(date) else None
+
+
+def _clock_until(s: dict) -> ToolCall | None:
+    if "date2" in s:
+        start, end = s["date"].strip(), s["date2"].strip().rstrip(".?!")
+        return ToolCall("clock", {"date": start, "to_date": end}) if _dates(start, end) else None
+    end = s["date"].strip().rstrip(".?!")
+    return ToolCall("clock", {"to_date": end}) if _dates(end) else None
+
+
+def _convert(s: dict) -> ToolCall | None:
+    value = _number(s, "value", "frac")
+    if value is None:
+        return None
+    return ToolCall("convert", {"value": _plain_number(value), "from_unit": s["unit"], "to_unit": s["unit2"]})
+
+
+_NAMES = {"sqrt", "cbrt", "abs", "round", "floor", "ceil", "log", "ln", "log2", "exp", "factorial", "pct", "pi", "e"}
+
+
+def is_arithmetic(expression: str) -> bool:
+    """Whether the words are arithmetic the calculate tool reads: numbers and at least one operation."""
+    from assistant.tools.calculate import normalize
+
+    text = normalize(expression)
+    if not re.search(r"\d", text) or re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}", text):
+        return False  # no number, or a date
+    if set(re.findall(r"[a-z_]+", text)) - _NAMES:
+        return False
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    while isinstance(tree, ast.UnaryOp):
+        tree = tree.operand
+    return isinstance(tree, ast.BinOp | ast.Call)
+
+
+def _calculate(s: dict) -> ToolCall | None:
+    expression = words_to_digits(s.get("expression", "")).strip().rstrip("?.!= ")
+    return ToolCall("calculate", {"expression": expression}) if is_arithmetic(expression) else None
+
+
+def _note_add(s: dict) -> ToolCall | None:
+    text = s.get("text", "").strip().lstrip(":").strip()
+    return ToolCall("note", {"text": text}) if text else None
+
+
+def _note_find(s: dict) -> ToolCall:
+    topic = s.get("topic", "").strip().rstrip("?.!")
+    return ToolCall("note", {"find": topic} if topic else {})
+
+
+BUILDERS: dict[str, Callable[[dict], ToolCall | None]] = {
+    "timer": _timer,
+    "alarm": _alarm,
+    "reminder": _reminder,
+    "clock_now": _clock_now,
+    "clock_place": _clock_place,
+    "clock_date": _clock_date,
+    "clock_until": _clock_until,
+    "convert": _convert,
+    "calculate": _calculate,
+    "note_add": _note_add,
+    "note_find": _note_find,
+}
+
+
+# -- measuring it -----------------------------------------------------------------------------------
+
+
+def bench(queries: list[str], rounds: int = 1) -> dict:
+    """Latency of `match` over the queries (after one warm-up run): p50, p99 and max in ms, and the share matched."""
+    for query in queries:
+        match(query)
+    times, hits = [], 0
+    for _ in range(rounds):
+        for query in queries:
+            start = time.perf_counter()
+            hits += match(query) is not None
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "queries": len(times),
+        "matched": hits / len(times),
+        "p50_ms": times[len(times) // 2],
+        "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
+        "max_ms": times[-1],
+    }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--bench"]:
+        lines = [line.strip() for line in open(sys.argv[2], encoding="utf-8") if line.strip()]
+        print(bench(lines, rounds=3))
+    else:
+        found = match(" ".join(sys.argv[1:]))
+        print(format_call(found) if found else "no match")
