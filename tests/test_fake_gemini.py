@@ -123,7 +123,8 @@ def test_record_keeps_the_request_body_and_never_the_key(tmp_path):
     text = record.read_text()
     assert "secret-key-123" not in text
     (line,) = records(record)
-    assert set(line) == {"path", "model", "body", "time"}
+    assert set(line) == {"path", "model", "body", "tools", "time"}
+    assert line["tools"] == []  # nothing declared
     assert line["model"] == MODEL
     assert line["path"] == f"/v1/models/{MODEL}:streamGenerateContent"
     assert line["body"]["contents"][-1]["parts"][0]["text"] == "What is the capital of France?"

@@ -24,6 +24,16 @@ and runs of whitespace; anything else gets DEFAULT_ANSWER. When the last user
 message or the system instruction mentions "rationale" and the line has one, the
 answer is "Rationale: <rationale>\\nAnswer: <answer>".
 
+A line with a call, {"query", "call": {"name", "arguments"}} (the benchmark's action
+format, which may also carry "family" and "reference"), answers with a `functionCall`
+part the way Gemini streams one: a last chunk whose part is {"functionCall": {"name",
+"args"}, "thoughtSignature"}, with finishReason STOP and usageMetadata. An "answer" on
+the line streams first as text, as Gemini sometimes says a few words before a call; a
+"reference" is what executing the call shows, so it is never sent with the call. Like
+the real model, the fake calls only a tool the request declares: otherwise the line's
+text answer (or DEFAULT_ANSWER) comes instead. As the real API does, a request whose
+model turn with a functionCall does not follow a user turn gets a 400.
+
 Faults: `--fault KIND[:COUNT[:DELAY]]`, repeatable, KIND one of 429, 500, 503,
 slow, cut, garbage. COUNT limits the fault to that many requests (empty: every
 request). DELAY ("0.2s", "200ms", "3") is the retryDelay a 429 advertises
@@ -32,15 +42,21 @@ the order given: each model request takes the first fault with requests left, so
 `--fault 429:1 --fault 503:1` fails twice, differently, and then answers.
 
 Token counts in usageMetadata are whitespace-separated words: the prompt's are
-those of every text part sent (contents and system instruction).
+those of every text part sent (contents and system instruction) and of each
+functionCall's JSON; a reply's, those of its text and of its call's JSON.
 
 `--record FILE` appends one JSON line per request received: {"path", "model",
-"body", "time"}; never a header, never the query string, so never the key.
+"body", "tools", "time"}, where "tools" names the functions the request declared
+(tools[].functionDeclarations[].name); never a header, never the query string, so
+never the key. In-process, `fake.requests` holds the same records (without "time"),
+whether or not there is a file, and `fake.declared` the declared names per request
+(the command, which may run for days, keeps them only in the file).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import signal
@@ -111,25 +127,36 @@ def normalize(text: str) -> str:
     return TRAILING.sub("", " ".join(text.split()).lower())
 
 
-def load_answers(source: Answers) -> dict[str, tuple[str, str | None]]:
-    """A JSONL path, a {query: answer} mapping, or rows like the JSONL lines.
+@dataclass(frozen=True)
+class Reply:
+    """What the fake says to one query: text, a rationale it may give first, a call it makes when it can."""
 
-    Returns {normalized query: (answer, rationale)}.
-    """
+    answer: str | None = None  # text; with a call, the words said before it
+    rationale: str | None = None
+    call: dict | None = None  # {"name", "arguments"}
+    reference: str | None = None  # a benchmark's expected text: the answer when no call is made
+
+    def text(self, default: str) -> str:
+        """The text answer when no call is made."""
+        return self.answer if self.answer is not None else self.reference if self.reference is not None else default
+
+
+def load_answers(source: Answers) -> dict[str, Reply]:
+    """A JSONL path, a {query: answer} mapping, or rows like the JSONL lines; {normalized query: Reply}."""
     if source is None:
         return {}
     if isinstance(source, Mapping):
-        return {normalize(q): (a, None) for q, a in source.items()}
+        return {normalize(q): Reply(answer=a) for q, a in source.items()}
     if isinstance(source, (str, PathLike)):
         return _load_answers_file(Path(source))
     table = {}
     for n, row in enumerate(source, 1):
-        query, answer, rationale = _row(row, f"Answer row {n}")
-        table[normalize(query)] = (answer, rationale)
+        query, reply = _row(row, f"Answer row {n}")
+        table[normalize(query)] = reply
     return table
 
 
-def _load_answers_file(path: Path) -> dict[str, tuple[str, str | None]]:
+def _load_answers_file(path: Path) -> dict[str, Reply]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
@@ -143,30 +170,72 @@ def _load_answers_file(path: Path) -> dict[str, tuple[str, str | None]]:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise AnswersError(f"Answers file {path}, line {n} is not valid JSON ({e.msg}).") from None
-        query, answer, rationale = _row(row, f"Answers file {path}, line {n}")
-        table[normalize(query)] = (answer, rationale)
+        query, reply = _row(row, f"Answers file {path}, line {n}")
+        table[normalize(query)] = reply
     return table
 
 
-def _row(row: Any, where: str) -> tuple[str, str, str | None]:
-    if isinstance(row, Mapping):
-        answer = row.get("answer", row.get("reference"))
-        rationale = row.get("rationale")
-        if isinstance(row.get("query"), str) and isinstance(answer, str) and isinstance(rationale, (str, type(None))):
-            return row["query"], answer, rationale
-    raise AnswersError(f'{where} needs a "query" string and an "answer" or "reference" string.')
+def _row(row: Any, where: str) -> tuple[str, Reply]:
+    if not isinstance(row, Mapping) or not isinstance(row.get("query"), str):
+        raise AnswersError(f'{where} needs a "query" string and an "answer", "reference" or "call".')
+    texts = {k: row.get(k) for k in ("answer", "reference", "rationale")}
+    for key, value in texts.items():
+        if not isinstance(value, (str, type(None))):
+            raise AnswersError(f'{where}: "{key}" must be a string.')
+    call = row.get("call")
+    if call is not None:
+        arguments = call.get("arguments", {}) if isinstance(call, Mapping) else None
+        if not isinstance(call, Mapping) or not isinstance(call.get("name"), str) or not isinstance(arguments, Mapping):
+            raise AnswersError(f'{where}: "call" must be {{"name": string, "arguments": object}}.')
+        call = {"name": call["name"], "arguments": dict(arguments)}
+    elif texts["answer"] is None and texts["reference"] is None:
+        raise AnswersError(f'{where} needs a "query" string and an "answer", "reference" or "call".')
+    return row["query"], Reply(texts["answer"], texts["rationale"], call, texts["reference"])
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
+def _parts(content: Any) -> list[dict]:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
 def _texts(content: Any) -> list[str]:
     """The text parts of one Content ({"role", "parts": [{"text"}]}); other parts are ignored."""
-    parts = content.get("parts") if isinstance(content, dict) else None
-    if not isinstance(parts, list):
-        return []
-    return [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    return [p["text"] for p in _parts(content) if isinstance(p.get("text"), str)]
+
+
+def _calls(content: Any) -> list[dict]:
+    """The functionCall parts of one Content."""
+    return [p["functionCall"] for p in _parts(content) if isinstance(p.get("functionCall"), dict)]
+
+
+def declared_tools(request: Any) -> list[str]:
+    """The function names a GenerateContentRequest declares (tools[].functionDeclarations[].name)."""
+    tools = request.get("tools") if isinstance(request, dict) else None
+    names = []
+    for tool in tools if isinstance(tools, list) else ():
+        declarations = tool.get("functionDeclarations") if isinstance(tool, dict) else None
+        for declaration in declarations if isinstance(declarations, list) else ():
+            if isinstance(declaration, dict) and isinstance(declaration.get("name"), str):
+                names.append(declaration["name"])
+    return names
+
+
+def _misplaced_call(contents: list) -> bool:
+    """Whether a model turn with a functionCall follows anything but a user turn, which Gemini refuses."""
+    for i, content in enumerate(contents):
+        if isinstance(content, dict) and content.get("role") == "model" and _calls(content):
+            before = contents[i - 1] if i else None
+            if not isinstance(before, dict) or before.get("role", "user") != "user":
+                return True
+    return False
+
+
+def _call_words(call: dict) -> int:
+    return _words(json.dumps(call))
 
 
 def _duration(seconds: float) -> str:
@@ -224,6 +293,7 @@ class FakeGemini:
         port: int = 0,
         default_answer: str = DEFAULT_ANSWER,
         log: bool = False,
+        keep_requests: bool = True,
     ):
         self.answers = load_answers(answers)
         # Copies: counts go down as requests arrive, and a caller's Fault stays as given.
@@ -234,7 +304,9 @@ class FakeGemini:
         self.default_answer = default_answer
         self.log = log
         self.url: str | None = None
-        self._lock = threading.Lock()  # guards fault counts and the record file
+        self.keep_requests = keep_requests
+        self.requests: list[dict] = []  # every request received: {"path", "model", "body", "tools"}
+        self._lock = threading.Lock()  # guards fault counts, the requests and the record file
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -271,34 +343,52 @@ class FakeGemini:
                     return fault
         return None
 
-    def write_record(self, path: str, model: str | None, body: Any) -> None:
-        if self.record is None:
-            return
-        line = {
-            "path": path,
-            "model": model,
-            "body": body,
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
-        with self._lock, self.record.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    @property
+    def declared(self) -> list[list[str]]:
+        """The function names each request declared, in the order requests came."""
+        with self._lock:
+            return [r["tools"] for r in self.requests]
 
-    def reply(self, request: dict) -> tuple[str, int]:
-        """The answer text for a GenerateContentRequest, and its prompt size in words."""
+    def write_record(self, path: str, model: str | None, body: Any) -> None:
+        line = {"path": path, "model": model, "body": body, "tools": declared_tools(body)}
+        with self._lock:
+            if self.keep_requests:
+                self.requests.append(line)
+            if self.record is None:
+                return
+            line = {**line, "time": datetime.now(UTC).isoformat(timespec="milliseconds")}
+            with self.record.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def reply(self, request: dict) -> tuple[str, dict | None, int]:
+        """The answer text and call for a GenerateContentRequest, and its prompt size in words."""
         contents = request["contents"]
         user = [c for c in contents if isinstance(c, dict) and c.get("role", "user") == "user"]
         query = "".join(_texts(user[-1])).strip() if user else ""
         system = " ".join(_texts(request.get("systemInstruction")))
-        prompt_words = sum(_words(t) for c in contents for t in _texts(c)) + _words(system)
-        answer, rationale = self.answers.get(normalize(query), (self.default_answer, None))
-        if rationale and "rationale" in f"{query}\n{system}".lower():
-            answer = f"Rationale: {rationale}\nAnswer: {answer}"
-        return answer, prompt_words
+        prompt_words = (
+            sum(_words(t) for c in contents for t in _texts(c))
+            + sum(_call_words(call) for c in contents for call in _calls(c))
+            + _words(system)
+        )
+        found = self.answers.get(normalize(query), Reply())
+        if found.call is not None and found.call["name"] in declared_tools(request):
+            return found.answer or "", found.call, prompt_words
+        answer = found.text(self.default_answer)
+        if found.rationale and "rationale" in f"{query}\n{system}".lower():
+            answer = f"Rationale: {found.rationale}\nAnswer: {answer}"
+        return answer, None, prompt_words
 
 
-def _response(model: str, response_id: str, text: str, usage: dict | None = None) -> dict:
+def _call_part(call: dict) -> dict:
+    """A functionCall part as Gemini sends it, with the opaque thought signature thinking models attach."""
+    signature = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    return {"functionCall": {"name": call["name"], "args": call["arguments"]}, "thoughtSignature": signature}
+
+
+def _response(model: str, response_id: str, parts: list[dict], usage: dict | None = None) -> dict:
     """One GenerateContentResponse; the one carrying usage is the last and says STOP."""
-    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     body: dict[str, Any] = {"candidates": [candidate]}
     if usage is not None:
         candidate["finishReason"] = "STOP"
@@ -414,6 +504,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(
                 400, error_body(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
             )
+        if _misplaced_call(body["contents"]):
+            return self._send_json(
+                400,
+                error_body(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Please ensure that function call turn comes immediately after a user turn or after a function "
+                    "response turn.",
+                ),
+            )
 
         fault = fake.take_fault()
         kind = fault.kind if fault else None
@@ -424,17 +524,22 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "slow":
             time.sleep(fault.delay)  # before the status line: the first byte is late
 
-        answer, prompt_words = fake.reply(body)
+        answer, call, prompt_words = fake.reply(body)
+        answer_words = _words(answer) + (_call_words(call) if call else 0)
         usage = {
             "promptTokenCount": prompt_words,
-            "candidatesTokenCount": _words(answer),
-            "totalTokenCount": prompt_words + _words(answer),
+            "candidatesTokenCount": answer_words,
+            "totalTokenCount": prompt_words + answer_words,
         }
         response_id = uuid.uuid4().hex[:22]
         if route[3] == "generateContent":
-            return self._send_json(200, _response(model, response_id, answer, usage), kind)
+            parts = ([{"text": answer}] if answer or not call else []) + ([_call_part(call)] if call else [])
+            return self._send_json(200, _response(model, response_id, parts, usage), kind)
 
-        pieces = _chunks(answer)
+        # Text in pieces of a few words; a call comes whole in the last chunk, as Gemini streams it.
+        pieces = [[{"text": p}] for p in _chunks(answer)] if answer or not call else []
+        if call:
+            pieces.append([_call_part(call)])
         events = [_response(model, response_id, p) for p in pieces[:-1]]
         events.append(_response(model, response_id, pieces[-1], usage))
         if "alt=sse" not in url.query:
@@ -461,9 +566,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if fault == "cut":
-            # About half the events, then close without the final one or the chunked terminator.
+            # About half the events, then close without the final one or the chunked terminator;
+            # a reply of one event (a call) is cut inside it.
             for event in events[: len(events) // 2]:
                 self._write_chunk(b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
+            if len(events) == 1:
+                data = b"data: " + json.dumps(events[0]).encode()
+                self._write_chunk(data[: len(data) // 2])
             self.close_connection = True
             return
         for i, event in enumerate(events):
@@ -490,10 +599,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 (default) picks a free one")
     parser.add_argument(
-        "--answers", metavar="FILE.jsonl", help='lines of {"query", "answer" or "reference", "rationale"?}'
+        "--answers",
+        metavar="FILE.jsonl",
+        help='lines of {"query", "answer" or "reference", "rationale"?} or {"query", "call": {"name", "arguments"}}',
     )
     parser.add_argument(
-        "--record", metavar="FILE.jsonl", help="append each request (path, model, body, time) as a JSON line"
+        "--record",
+        metavar="FILE.jsonl",
+        help="append each request (path, model, body, declared tools, time) as a JSON line",
     )
     parser.add_argument(
         "--fault",
@@ -518,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             default_answer=args.default_answer,
             log=True,
+            keep_requests=False,
         )
     except AnswersError as e:
         print(e, file=sys.stderr)
