@@ -251,6 +251,15 @@ def test_reminder_after_a_delay_or_at_a_time(ctx, store):
     )
 
 
+def test_a_delay_given_where_a_clock_time_goes_counts_from_now(ctx):
+    assert run("alarm", {"time": "in 10 minutes"}, ctx).text == "Alarm set for 14:32; it rings in 10 minutes."
+    assert run("reminder", {"text": "water the plants", "time": "in 2 days"}, ctx).text == (
+        "Reminder set: “water the plants” at 14:22 on Wednesday, in 2 days."
+    )
+    with pytest.raises(ToolError, match="either a time or a delay, not both"):
+        run("reminder", {"text": "stretch", "time": "in 1 hour", "minutes": 5}, ctx)
+
+
 @pytest.mark.parametrize(
     ("arguments", "says"),
     [

@@ -84,6 +84,19 @@ def parse_clock(text: str) -> tuple[int, int, bool, bool]:
     return hour, minute, ambiguous, tomorrow
 
 
+_DELAY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_delay(text: str) -> float | None:
+    """ "in 20 minutes", "1 hour 30 min" -> seconds; None when `text` is not a delay (a clock time)."""
+    words = re.sub(r"^\s*in\b", " ", str(text).lower()).replace(" and ", " ").strip(" ,.")
+    parts = _DELAY_PART.findall(words)
+    if not parts or _DELAY_PART.sub("", words).strip(" ,"):
+        return None
+    return sum(float(n) * _UNIT_SECONDS[unit[0]] for n, unit in parts)
+
+
 def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
     """The next time `text` names after `now`, in now's zone, and what the answer should add about
     the choice: that it is tomorrow because today's has passed, or which of two it took."""
@@ -242,7 +255,11 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
         return _cancel(ctx, "alarm", id, label, {**arguments, **({"label": label} if label else {})})
     if not time:
         raise ToolError("Say when the alarm should ring, for example 7 am.")
-    due, note = next_clock_time(time, ctx.now)
+    delay = parse_delay(time)
+    if delay is not None:  # "an alarm in 10 minutes": the clock time that will be then
+        due, note = ctx.now + dt.timedelta(seconds=_seconds("alarm", 0, 0, delay, MAX_TIMER_S)), ""
+    else:
+        due, note = next_clock_time(time, ctx.now)
     row = _added(ctx, "alarm", due, label)
     name = f"Alarm “{label}”" if label else "Alarm"
     text = f"{name} set for {clock_words(due, ctx.now)}" + (
@@ -281,6 +298,11 @@ def reminder(
         return _cancel(ctx, "reminder", id, text, {**arguments, **({"text": text} if text else {})})
     if not text:
         raise ToolError("Say what to remind you of, for example: remind me to call mum in 20 minutes.")
+    given = parse_delay(time) if time else None
+    if given is not None:  # a delay given as the time: "in 20 minutes"
+        if hours or minutes or seconds:
+            raise ToolError("Give the reminder either a time or a delay, not both.")
+        time, seconds = "", given
     delay = hours or minutes or seconds
     if time and delay:
         raise ToolError("Give the reminder either a time or a delay, not both.")
