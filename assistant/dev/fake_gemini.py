@@ -35,11 +35,13 @@ text answer (or DEFAULT_ANSWER) comes instead. As the real API does, a request w
 model turn with a functionCall does not follow a user turn gets a 400.
 
 Faults: `--fault KIND[:COUNT[:DELAY]]`, repeatable, KIND one of 429, 500, 503,
-slow, cut, garbage. COUNT limits the fault to that many requests (empty: every
+slow, cut, garbage, badcall. COUNT limits the fault to that many requests (empty: every
 request). DELAY ("0.2s", "200ms", "3") is the retryDelay a 429 advertises
 (default 1s) or how late a slow reply starts (default 3s). Faults are used in
 the order given: each model request takes the first fault with requests left, so
 `--fault 429:1 --fault 503:1` fails twice, differently, and then answers.
+`badcall` is Gemini failing to form a call: a 200 reply with no content and
+finishReason MALFORMED_FUNCTION_CALL.
 
 Token counts in usageMetadata are whitespace-separated words: the prompt's are
 those of every text part sent (contents and system instruction) and of each
@@ -75,7 +77,7 @@ from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_ANSWER = "I am a fake Gemini and have no answer for that."
 WORDS_PER_CHUNK = 3
-FAULT_KINDS = ("429", "500", "503", "slow", "cut", "garbage")
+FAULT_KINDS = ("429", "500", "503", "slow", "cut", "garbage", "badcall")
 DEFAULT_DELAY = {"429": 1.0, "slow": 3.0}  # seconds
 GARBAGE = b'{"candidates": [{"content": <html>Service glitch</html>'  # what a broken proxy might send
 
@@ -207,9 +209,17 @@ def _texts(content: Any) -> list[str]:
     return [p["text"] for p in _parts(content) if isinstance(p.get("text"), str)]
 
 
+def _field(obj: dict, camel: str) -> Any:
+    """A field by its JSON name or its proto name, as Google's parser accepts both (the SDK sends
+    `functionDeclarations` but, inside a declaration, `parameters_json_schema`)."""
+    if camel in obj:
+        return obj[camel]
+    return obj.get(re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), camel))
+
+
 def _calls(content: Any) -> list[dict]:
     """The functionCall parts of one Content."""
-    return [p["functionCall"] for p in _parts(content) if isinstance(p.get("functionCall"), dict)]
+    return [call for p in _parts(content) if isinstance(call := _field(p, "functionCall"), dict)]
 
 
 def declared_tools(request: Any) -> list[str]:
@@ -217,7 +227,7 @@ def declared_tools(request: Any) -> list[str]:
     tools = request.get("tools") if isinstance(request, dict) else None
     names = []
     for tool in tools if isinstance(tools, list) else ():
-        declarations = tool.get("functionDeclarations") if isinstance(tool, dict) else None
+        declarations = _field(tool, "functionDeclarations") if isinstance(tool, dict) else None
         for declaration in declarations if isinstance(declarations, list) else ():
             if isinstance(declaration, dict) and isinstance(declaration.get("name"), str):
                 names.append(declaration["name"])
@@ -398,6 +408,17 @@ def _response(model: str, response_id: str, parts: list[dict], usage: dict | Non
     return body
 
 
+def _malformed_call(model: str, prompt_words: int) -> dict:
+    """Gemini's reply when it fails to form a function call: no content, a finish reason saying so."""
+    candidate = {
+        "finishReason": "MALFORMED_FUNCTION_CALL",
+        "finishMessage": "Malformed function call: timer(minutes=ten)",
+        "index": 0,
+    }
+    usage = {"promptTokenCount": prompt_words, "totalTokenCount": prompt_words}
+    return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model}
+
+
 def _chunks(answer: str) -> list[str]:
     """The answer in pieces of WORDS_PER_CHUNK words that join back to it exactly."""
     words = re.split(r"(?<=\s)(?=\S)", answer)
@@ -525,6 +546,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)  # before the status line: the first byte is late
 
         answer, call, prompt_words = fake.reply(body)
+        if kind == "badcall":
+            return self._send_reply(route[3], url.query, [_malformed_call(model, prompt_words)])
         answer_words = _words(answer) + (_call_words(call) if call else 0)
         usage = {
             "promptTokenCount": prompt_words,
@@ -542,10 +565,15 @@ class _Handler(BaseHTTPRequestHandler):
             pieces.append([_call_part(call)])
         events = [_response(model, response_id, p) for p in pieces[:-1]]
         events.append(_response(model, response_id, pieces[-1], usage))
-        if "alt=sse" not in url.query:
+        self._send_reply(route[3], url.query, events, kind)
+
+    def _send_reply(self, method: str, query: str, events: list[dict], fault: str | None = None) -> None:
+        if method == "generateContent":
+            return self._send_json(200, events[-1], fault)
+        if "alt=sse" not in query:
             # Without alt=sse the real API streams one JSON array; the SDK always asks for SSE.
-            return self._send_json(200, events, kind)
-        self._send_sse(events, kind)
+            return self._send_json(200, events, fault)
+        self._send_sse(events, fault)
 
     def _send_json(self, status: int, body: Any, fault: str | None = None) -> None:
         data = GARBAGE if fault == "garbage" else json.dumps(body, indent=2).encode()
