@@ -7,7 +7,7 @@
 2. rules for what a small offline model cannot know (today's date, weather, news,
    prices, anything "latest") and an explicit "ask Gemini";
 3. nearest neighbours, by embedding, among past queries whose outcome is known for the
-   active student (judged against the teacher, or marked bad by the user);
+   active student (judged against the teacher, or marked bad by the user; assistant/outcomes.py);
 4. in between the thresholds, a cascade: the student answers first, and a low mean
    token log-probability escalates (the Assistant runs that part).
 
@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import re
 import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+from assistant.outcomes import OutcomeIndex
 
 LIVE = re.compile(
     r"\b(weather|forecast|news|headlines?|today|tonight|tomorrow|yesterday|this (week|month|year)|"
@@ -47,66 +47,6 @@ class Thresholds:
     prior: float = 0.45  # score with no similar past query: a cascade
     neighbours: int = 5
     min_similarity: float = 0.6  # cosine similarity for a past query to count as similar
-
-
-@functools.cache
-def _numpy_blas() -> list:
-    """numpy's own BLAS libraries (threadpoolctl controllers); MLX's BLAS is another library."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return []
-    return [lib for lib in ThreadpoolController().lib_controllers if "numpy" in lib.filepath]
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """numpy's BLAS on one thread for the kNN product, then as it was. Its threads wait for each
-    other by spinning, and with the student's threads on the same cores a decision at 10,000
-    outcomes took 80-110 ms instead of 8-16 (2-core machine, medians). Only here: the rest of
-    the process (Whisper's features, for one) keeps numpy's threads and their exact numbers."""
-    libs = _numpy_blas()
-    before = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n in zip(libs, before):
-            lib.set_num_threads(n)
-
-
-class OutcomeIndex:
-    """Embeddings of past queries with known outcomes for one student version, in memory."""
-
-    def __init__(self, dim: int = 384):
-        self.vectors = np.zeros((0, dim), dtype=np.float32)
-        self.wrong = np.zeros((0,), dtype=np.float32)
-        self.queries: list[str] = []
-        self.last_id = 0
-
-    def __len__(self) -> int:
-        return len(self.queries)
-
-    def add(self, rows: list[dict]) -> None:
-        """Rows from the store: query, embedding (float32 bytes), wrong, id."""
-        if not rows:
-            return
-        vecs = np.stack([np.frombuffer(r["embedding"], dtype=np.float32) for r in rows])
-        self.vectors = np.concatenate([self.vectors, vecs])
-        self.wrong = np.concatenate([self.wrong, np.array([r["wrong"] for r in rows], dtype=np.float32)])
-        self.queries += [r["query"] for r in rows]
-        self.last_id = max(self.last_id, max(r["id"] for r in rows))
-
-    def nearest(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[int, float]]:
-        if not len(self):
-            return []
-        with _one_blas_thread():
-            sims = self.vectors @ vector  # (n,): cosine, vectors are normalized
-        k = min(k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top])]
-        return [(int(i), float(sims[i])) for i in top if sims[i] >= min_similarity]
 
 
 class Router:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from assistant import config
 from assistant.errors import BadInput
+from assistant.outcomes import query_key
 
 HELDOUT_FRACTION = 0.2
 DEDUP_SIMILARITY = 0.85
@@ -154,13 +155,8 @@ def shipped_test_file() -> Path:
 # -- building ----------------------------------------------------------------------------------
 
 
-def key(text: str) -> str:
-    """Case, spacing and end punctuation aside."""
-    return re.sub(r"[\s.,;:!?]+$", "", " ".join(text.split()).lower())
-
-
 def split_of(ex: Example, fraction: float) -> str:
-    bucket = int(hashlib.sha256(key(ex.text).encode()).hexdigest()[:8], 16) / 2**32
+    bucket = int(hashlib.sha256(query_key(ex.text).encode()).hexdigest()[:8], 16) / 2**32
     return "heldout" if bucket < fraction else "train"
 
 
@@ -182,7 +178,7 @@ class _NearDuplicates:
         self.similarity = similarity
 
     def same_answer(self, a: str, b: str) -> bool:
-        if key(a) == key(b):
+        if query_key(a) == query_key(b):
             return True
         if len(a.split()) <= SHORT_ANSWER_WORDS or len(b.split()) <= SHORT_ANSWER_WORDS or not _same_numbers(a, b):
             return False
@@ -219,7 +215,7 @@ def build(
     store = store or Store()
     left = Counter()
     rationales = store.rationales()
-    candidates: dict[str, Example] = {}  # key(text) → newest example
+    candidates: dict[str, Example] = {}  # query_key(text) → newest example
     for row in store.distill_examples():
         if row["bad"] or row["turn_bad"]:
             left["marked wrong"] += 1
@@ -250,7 +246,7 @@ def build(
             query=row["turn_query"] or messages[-1]["content"],
             rationale=rationales.get(row["id"]),
         )
-        k = key(ex.text)
+        k = query_key(ex.text)
         if k in candidates:
             left["duplicate"] += 1
         candidates[k] = ex  # oldest first: the newest answer wins
@@ -260,10 +256,10 @@ def build(
     files = [shipped_test_file()] if include_shipped_test and shipped_test_file().exists() else []
     for path in [*files, *(exclude or [])]:
         tasks += read_tasks(path)
-    task_keys = {key(t["query"]): t for t in tasks}
+    task_keys = {query_key(t["query"]): t for t in tasks}
     kept = []
     for ex in examples:
-        if len(ex.messages) == 1 and key(ex.text) in task_keys:
+        if len(ex.messages) == 1 and query_key(ex.text) in task_keys:
             left["in a benchmark test file"] += 1
         else:
             kept.append(ex)
@@ -304,7 +300,7 @@ def build(
     train = [ex for ex in examples if split_of(ex, heldout_fraction) == "train"]
     heldout = [ex for ex in examples if split_of(ex, heldout_fraction) == "heldout"]
     if not heldout and len(train) >= 2 and heldout_fraction > 0:  # a tiny log still needs something to evaluate on
-        first = min(train, key=lambda e: hashlib.sha256(key(e.text).encode()).hexdigest())
+        first = min(train, key=lambda e: hashlib.sha256(query_key(e.text).encode()).hexdigest())
         train.remove(first)
         heldout.append(first)
     return Dataset(train, heldout, +left)

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.outcomes import token_budget
+
 
 @dataclass
 class Item:
@@ -79,11 +81,6 @@ class Report:
             "right": sum(s.right for s in self.scores),
             "n": len(self.scores),
         }
-
-
-def token_budget(tokenizer, reference: str, cap: int) -> int:
-    """Enough tokens to say what the teacher said, not enough to ramble for long."""
-    return max(8, min(cap, int(1.5 * len(tokenizer.encode(reference))) + 8))
 
 
 def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None]:

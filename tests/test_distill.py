@@ -154,8 +154,8 @@ def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, 
     assert code == 130
     assert "active student is unchanged" in err and "--resume" in err
     assert registry.active_name() == "tiny" and [v.name for v in registry.versions()] == ["tiny"]
-    folder, state = distill.interrupted()
-    assert state["done_iters"] == 30 and (folder / "adapters.safetensors").exists()
+    pending = distill.interrupted()
+    assert pending.step == 30 and (pending.folder / "adapters.safetensors").exists()
 
     monkeypatch.setattr(distill.Task, "advance", advance)
     code, result, err = run(FAST + ["--resume", "--json"], capsys)

@@ -5,7 +5,8 @@ import pytest
 
 from assistant.embedder import shared
 from assistant.judge import contains_reference, judge
-from assistant.router import OutcomeIndex, Router
+from assistant.outcomes import OutcomeIndex
+from assistant.router import Router
 
 
 @pytest.fixture(scope="module")

@@ -555,8 +555,8 @@ async def open_distill(pilot) -> DistillScreen:
 
 
 def test_distill_shows_the_examples_waiting_and_an_interrupted_run(tiny_student, tiny_checkpoint, monkeypatch):
+    from assistant import training
     from assistant.models import registry
-    from model import distill
 
     store = Store()
     ids = [log_example(store, q, "Paris") for q in PARIS[:6]]
@@ -570,7 +570,7 @@ def test_distill_shows_the_examples_waiting_and_an_interrupted_run(tiny_student,
     )
     registry.register(registry.staging_folder("distill-1"), learned, make_active=True)
     staging = registry.staging_folder("distill-2")
-    (staging / distill.STATE).write_text(json.dumps({"name": "distill-2", "done_iters": 30, "iters": 150}))
+    (staging / training.STATE).write_text(json.dumps({"name": "distill-2", "done_iters": 30, "iters": 150}))
 
     distill_settings(monkeypatch, min_examples=4)
 

@@ -312,17 +312,18 @@ def machine() -> dict:
 
 def run(args: argparse.Namespace, progress) -> dict:
     from assistant.dev.fake_gemini import FakeGemini
+    from assistant.outcomes import query_key
     from model import distill
-    from model.dataset import key, read_tasks
+    from model.dataset import read_tasks
 
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_tasks(args.train), read_tasks(args.test)
-    test_keys = {key(r["query"]) for r in test}
-    overlap = [r for r in train if key(r["query"]) in test_keys]
+    test_keys = {query_key(r["query"]) for r in test}
+    overlap = [r for r in train if query_key(r["query"]) in test_keys]
     if overlap:
         notes.append(f"{len(overlap)} train queries are also in the test file; they were left out of training.")
-        train = [r for r in train if key(r["query"]) not in test_keys]
+        train = [r for r in train if query_key(r["query"]) not in test_keys]
     if args.quick:
         train, test = take_quick(train, QUICK_TRAIN), take_quick(test, QUICK_TEST)
     user_config = config.home() / "config.toml"
@@ -595,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
     blas.ensure()
-    from model.distill import Progress
+    from model.distill.progress import Progress
 
     progress = Progress.for_flags(args.progress, args.json)
     try:

@@ -1,17 +1,17 @@
 """/distill: what the student could learn, a distillation run as a child process, and its result.
 
-The screen first shows `model.distill.waiting()`: the teacher answers logged, how many the active
-student has not learned from, and whether an interrupted run can be resumed. Start (or Resume)
+The screen first shows `assistant.training.waiting()`: the teacher answers logged, how many the
+active student has not learned from, and whether an interrupted run can be resumed. Start (or Resume)
 runs `python -m model.distill --json --progress jsonl` as a child process, so training never
 blocks the chat; its stderr lines drive the progress bar and its stdout is the one JSON result.
 Esc cancels with SIGINT: the child keeps the active student and leaves its last saved step for
-Resume. Closing the screen or the app stops a child still running.
+Resume. Closing the screen or the app stops a child still running. The result is said in the
+words `apprentice distill` uses (assistant/training.py); the app never imports the training code.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import math
 import signal
@@ -26,8 +26,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 
-from assistant import config
-from assistant.errors import log_crash
+from assistant import config, training
+from assistant.errors import UNWRITTEN, log_crash
 from assistant.render import inert
 
 PHASES = {  # the child's phase names, as a person would say them
@@ -52,40 +52,6 @@ def eta_words(seconds: float | None) -> str:
     if seconds < 3600:
         return f"about {round(seconds / 60)} min left"
     return f"about {int(seconds // 3600)} h {round(seconds % 3600 / 60)} min left"
-
-
-def more(n: int) -> str:
-    return f"{n} more {'is' if n == 1 else 'are'} needed"
-
-
-def result_text(result: dict) -> tuple[str, str]:
-    """(sentence for the user, style class) for the child's JSON result."""
-    status = result.get("status")
-    if status == "promoted":
-        return (
-            f"{result['version']} is now the active student: {result['reason']}. "
-            "It takes effect at your next question.",
-            "-good",
-        )
-    if status == "kept":
-        return (
-            f"{result['version']} was kept on disk but not made active: {result['reason']}. "
-            f"/model {result['version']} switches to it anyway.",
-            "-warn",
-        )
-    if status == "too_few":
-        ds = result.get("dataset", {})
-        left = ds.get("left_out") or {}
-        why = f" (left out: {', '.join(f'{k} {v}' for k, v in left.items())})" if left else ""
-        return (
-            f"Too few examples: distillation needs at least {result['min_examples']} usable teacher answers "
-            f"and there are {ds.get('examples', 0)}{why}. {more(result['needed'])}: keep asking in "
-            "ask or auto mode, then distill again.",
-            "-warn",
-        )
-    if status == "error":
-        return f"Distillation failed: {result.get('error', 'no reason given')}", "-bad"
-    return f"The distillation ended with an unexpected result ({status!r}).", "-bad"
 
 
 class DistillScreen(ModalScreen[None]):
@@ -141,7 +107,7 @@ class DistillScreen(ModalScreen[None]):
         self.process: asyncio.subprocess.Process | None = None
         self.cancelling = False
         self.finished = False  # a run ended while the screen was open
-        self.waiting: dict = {}
+        self.waiting: training.Waiting | None = None
 
     def compose(self):
         with Vertical(id="distill-box") as box:
@@ -176,36 +142,35 @@ class DistillScreen(ModalScreen[None]):
 
     def show_waiting(self) -> None:
         from assistant.models import registry
-        from model import distill
 
-        self.waiting = w = distill.waiting(self.store)
+        self.waiting = w = training.waiting(self.store)
         student = registry.active_name() or "The student"
-        if w["examples"] == 0:
+        if w.examples == 0:
             counts = (
                 "No teacher answers are logged yet: the student learns from what Gemini answers in ask or auto mode."
             )
         else:
             learned = (
                 f"{student} has learned from all of them"
-                if w["new"] == 0
-                else f"{student} has not learned from {w['new']} of them"
+                if w.new == 0
+                else f"{student} has not learned from {w.new} of them"
             )
-            counts = f"{w['examples']} teacher answers are logged for training; {learned}."
+            counts = f"{w.examples} teacher answers are logged for training; {learned}."
         self.query_one("#distill-waiting", Static).update(counts)
 
         hints = []
-        pending = w["interrupted"]
+        pending = w.interrupted
         if pending:
             hints.append(
-                f"The run for {pending['version']} was interrupted at step {pending['step']} of "
-                f"{pending['steps']}: Resume continues it; Start over begins a new one."
+                f"The run for {pending.version} was interrupted at step {pending.step} of "
+                f"{pending.steps}: Resume continues it; Start over begins a new one."
             )
         least = self.min_examples()
-        needed = least - w["examples"]
-        if needed > 0 and w["examples"] > 0:
+        needed = least - w.examples
+        if needed > 0 and w.examples > 0:
             hints.append(
                 f"Too few to distill: it takes at least {least} usable teacher answers; "
-                f"{more(needed)}. Keep asking in ask or auto mode, then distill again."
+                f"{training.more(needed)}. Keep asking in ask or auto mode, then distill again."
             )
         hint = self.query_one("#distill-hint", Static)
         hint.update("\n".join(hints))
@@ -214,7 +179,7 @@ class DistillScreen(ModalScreen[None]):
         self._buttons(running=False, can_start=needed <= 0)
 
     def _buttons(self, running: bool, can_start: bool = True) -> None:
-        pending = bool(self.waiting.get("interrupted"))
+        pending = self.waiting is not None and self.waiting.interrupted is not None
         start, resume = self.query_one("#start", Button), self.query_one("#resume", Button)
         cancel, close = self.query_one("#cancel", Button), self.query_one("#close", Button)
         resume.display = pending and not running
@@ -377,9 +342,9 @@ class DistillScreen(ModalScreen[None]):
         except json.JSONDecodeError:
             result = None
         if isinstance(result, dict) and "status" in result:
-            text, style = result_text(result)
+            said = training.result_text(result, use="/model {version}")
             notes = [n for n in result.get("notes", []) if isinstance(n, str)]
-            self._finish(result, "\n".join([text, *notes]), style)
+            self._finish(result, "\n".join([said.headline, *notes]), f"-{said.tone}")
         elif code in (130, -signal.SIGINT):
             self._finish(None, self._stopped_text(), "-warn")
         else:
@@ -387,31 +352,21 @@ class DistillScreen(ModalScreen[None]):
 
     def _stopped_text(self) -> str:
         from assistant.models import registry
-        from model import distill
 
         what = "Cancelled" if self.cancelling else "Interrupted"
-        pending = distill.waiting(self.store)["interrupted"]
+        pending = training.interrupted()
         student = registry.active_name() or "none"
         if pending is None:
             return f"{what} before training began; the active student ({student}) is unchanged."
         return (
-            f"{what}; the active student ({student}) is unchanged. Resume continues {pending['version']} "
-            f"from its last saved step, {pending['step']} of {pending['steps']}."
+            f"{what}; the active student ({student}) is unchanged. Resume continues {pending.version} "
+            f"from its last saved step, {pending.step} of {pending.steps}."
         )
 
     def _crash_text(self, code: int, tail: list[str]) -> str:
         """One sentence for a child that died without a result; its stderr goes to the error log."""
-        path = config.home() / "logs" / "errors.log"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a") as f:
-                f.write(
-                    f"--- {dt.datetime.now().isoformat()} apprentice distill (from the chat app), "
-                    f"exit status {code}\n" + "\n".join(tail) + "\n"
-                )
-            where = f"Its output is in {path}."
-        except OSError:
-            where = ""
+        path = log_crash(f"distill (from the chat app), exit status {code}", "\n".join(tail))
+        where = f"Its output is in {path}." if path != UNWRITTEN else ""
         last = tail[-1] if tail else "no output"
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         return f"The distillation stopped unexpectedly ({how}): {last}. {where}".rstrip()

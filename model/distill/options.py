@@ -1,0 +1,189 @@
+"""`apprentice distill`'s flags, and the options a run uses: each flag, else its `distill_*` setting.
+
+Every tunable flag has a setting of the same name (`--learning-rate` ↔ `distill_learning_rate`
+in assistant/config.py: config.toml, APPRENTICE_DISTILL_* environment), and the flag wins. A
+flag's default is None, so "not given" is told apart from "given as the default"; `--help`
+shows each setting's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+
+from assistant import config
+from assistant.errors import ApprenticeError
+
+
+def parser() -> argparse.ArgumentParser:
+    d = config.Settings()  # the defaults --help shows; a run reads config.toml and the environment too
+
+    def setting(text: str, name: str) -> str:
+        return f"{text} (setting distill_{name}, default {getattr(d, f'distill_{name}')})"
+
+    p = argparse.ArgumentParser(
+        prog="apprentice distill",
+        description="Fine-tune the student on the teacher's logged answers; promote it only if it does better.",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the dataset it would train on, with counts per source; train nothing",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run from its last saved step")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich", help="how progress shows on stderr")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="TEST.jsonl",
+        help="a benchmark test file whose queries must stay out (the shipped one always does)",
+    )
+    p.add_argument(
+        "--references",
+        action="append",
+        default=[],
+        metavar="TASKS.jsonl",
+        help="benchmark lines whose checks score the held-out queries they match",
+    )
+
+    data = p.add_argument_group("the dataset")
+    data.add_argument(
+        "--min-examples", type=int, metavar="N", help=setting("fewest usable examples to train on", "min_examples")
+    )
+    data.add_argument(
+        "--heldout-fraction",
+        type=float,
+        metavar="X",
+        help=setting("share of examples held out to evaluate on", "heldout_fraction"),
+    )
+    data.add_argument(
+        "--dedup-similarity",
+        type=float,
+        metavar="X",
+        help=setting("cosine similarity at which two queries may be near-duplicates", "dedup_similarity"),
+    )
+    data.add_argument(
+        "--rationales",
+        action=argparse.BooleanOptionalAction,
+        help=setting(
+            "ask the teacher for a short rationale to each training example and learn it as a second task",
+            "rationales",
+        ),
+    )
+
+    train = p.add_argument_group("training")
+    train.add_argument("--fine-tune-type", metavar="NAME", help=setting("lora or dora", "fine_tune_type"))
+    train.add_argument(
+        "--num-layers",
+        type=int,
+        metavar="N",
+        help=setting("adapt the last N transformer blocks (-1: all)", "num_layers"),
+    )
+    train.add_argument("--lora-rank", type=int, metavar="N", help=setting("rank of the adapter matrices", "lora_rank"))
+    train.add_argument(
+        "--lora-scale",
+        type=float,
+        metavar="X",
+        help=setting("scale of the adapter's output (mlx-lm's convention)", "lora_scale"),
+    )
+    train.add_argument("--learning-rate", type=float, metavar="X", help=setting("Adam learning rate", "learning_rate"))
+    train.add_argument("--batch-size", type=int, metavar="N", help=setting("examples per step", "batch_size"))
+    train.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help=setting("passes over the training examples (when --iters is 0)", "epochs"),
+    )
+    train.add_argument("--iters", type=int, metavar="N", help=setting("training steps; 0: from --epochs", "iters"))
+    train.add_argument(
+        "--max-seq-length",
+        type=int,
+        metavar="N",
+        help=setting("longest example in tokens; longer ones are cut", "max_seq_length"),
+    )
+    train.add_argument(
+        "--save-every",
+        type=int,
+        metavar="N",
+        help=setting("save the adapter every N steps, for --resume", "save_every"),
+    )
+    train.add_argument(
+        "--seed", type=int, metavar="N", help=setting("random seed: adapter initialisation and example order", "seed")
+    )
+
+    judged = p.add_argument_group("evaluation and promotion")
+    judged.add_argument(
+        "--margin",
+        type=float,
+        metavar="X",
+        help=setting("held-out accuracy the candidate must gain over the current student", "margin"),
+    )
+    judged.add_argument(
+        "--eval-limit",
+        type=int,
+        metavar="N",
+        help=setting("most held-out examples to evaluate on (the newest)", "eval_limit"),
+    )
+    judged.add_argument(
+        "--eval-max-tokens",
+        type=int,
+        metavar="N",
+        help=setting("longest answer generated per held-out query", "eval_max_tokens"),
+    )
+    judged.add_argument(
+        "--rejudge-seconds",
+        type=float,
+        metavar="X",
+        help=setting("time allowed for re-judging the router's outcomes after a promotion", "rejudge_seconds"),
+    )
+    judged.add_argument(
+        "--rejudge-trained",
+        action=argparse.BooleanOptionalAction,
+        help=setting(
+            "re-judge the outcomes of examples the candidate trained on too (answers learned by heart "
+            "make the router over-trust the student on similar queries)",
+            "rejudge_trained",
+        ),
+    )
+    return p
+
+
+@dataclass(frozen=True)
+class Options:
+    """A run's options; each field is the flag of the same name, else the setting `distill_<field>`."""
+
+    min_examples: int
+    heldout_fraction: float
+    dedup_similarity: float
+    rationales: bool
+    fine_tune_type: str
+    num_layers: int
+    lora_rank: int
+    lora_scale: float
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    iters: int
+    max_seq_length: int
+    save_every: int
+    seed: int
+    margin: float
+    eval_limit: int
+    eval_max_tokens: int
+    rejudge_seconds: float
+    rejudge_trained: bool
+
+    @classmethod
+    def from_flags(cls, args: argparse.Namespace, settings: config.Settings) -> Options:
+        values = {}
+        for f in fields(cls):
+            flag = getattr(args, f.name)
+            values[f.name] = flag if flag is not None else getattr(settings, f"distill_{f.name}")
+        opts = cls(**values)
+        if opts.fine_tune_type not in ("lora", "dora"):
+            raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
+        if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
+            raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
+        return opts

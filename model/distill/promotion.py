@@ -1,0 +1,200 @@
+"""Promotion: the candidate and the current student answer the held-out queries; the better one is active.
+
+The candidate is registered either way, with its parent, dataset hash and size, the example ids,
+hyper-parameters, losses and metrics; it becomes active only if its held-out accuracy beats the
+current student's by the margin. Otherwise it stays on disk, unpromoted, with the reason
+(`apprentice model use NAME` makes it active anyway).
+
+The version also carries its own cascade line: the least mean token log-probability at which
+its held-out answers were right at least `cascade_precision` of the time (model/evaluate.py,
+`cascade_threshold`). Fine-tuning makes a student surer of itself, right or wrong, so the base
+student's line would keep too many wrong answers.
+
+After a promotion the router's memory is re-judged for the new student (assistant/outcomes.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assistant import config
+from model.distill.progress import Progress
+from model.distill.training import DATA_FILES, STATE, RunState, read_jsonl
+from model.evaluate import Item, Report
+
+
+@dataclass(frozen=True)
+class Verdict:
+    promote: bool
+    gain: float  # candidate's held-out accuracy minus the current student's
+    reason: str  # a clause a person reads: "held-out accuracy 80% against 20% for base on 10 queries: …"
+
+
+def decide(*, candidate: Report, current: Report, current_name: str, margin: float) -> Verdict:
+    """Promote when the candidate is better on the held-out queries by at least `margin`."""
+    n = len(candidate.scores)
+    gain = candidate.accuracy - current.accuracy
+    promote = n > 0 and gain >= margin - 1e-9
+    queries = f"{n} quer{'y' if n == 1 else 'ies'}"
+    versus = (
+        f"held-out accuracy {candidate.accuracy:.0%} against {current.accuracy:.0%} for {current_name} on {queries}"
+    )
+    reason = (
+        f"{versus}: better by {gain:+.0%}, at least the margin of {margin:.0%}"
+        if promote
+        else f"{versus}: not better by the margin of {margin:.0%}"
+    )
+    return Verdict(promote, gain, reason)
+
+
+def cascade_line(candidate: Report, *, precision: float) -> dict:
+    """The candidate's own cascade line, and how many of its held-out answers it keeps."""
+    from model.evaluate import cascade_threshold
+
+    line = cascade_threshold(candidate.scores, precision)
+    return {
+        "min_logprob": round(line, 4),
+        "precision": precision,
+        "kept": sum(s.confidence is not None and s.confidence >= line for s in candidate.scores),
+        "n": len(candidate.scores),
+    }
+
+
+def metrics(items: list[Item], *, candidate: Report, current: Report, current_name: str, margin: float) -> dict:
+    """Both students' scores, the gain, and per family where the held-out queries carry one."""
+    out = {
+        "candidate": candidate.to_json(),
+        "current": {**current.to_json(), "version": current_name},
+        "margin": margin,
+        "gain": round(candidate.accuracy - current.accuracy, 4),
+    }
+    by_family: dict[str, list[tuple[bool, bool]]] = {}
+    for item, a, b in zip(items, candidate.scores, current.scores):
+        if item.family:
+            by_family.setdefault(item.family, []).append((a.right, b.right))
+    if by_family:
+        out["families"] = {
+            f: {"candidate": sum(a for a, _ in v) / len(v), "current": sum(b for _, b in v) / len(v), "n": len(v)}
+            for f, v in sorted(by_family.items())
+        }
+    return out
+
+
+def training_info(state: RunState) -> dict:
+    """What a version records about its training (and `apprentice distill --json` reports)."""
+    return {
+        "steps": state.iters,
+        "seconds": state.train_seconds,
+        "loss_first": (state.losses or [None])[0],
+        "loss_last": (state.losses or [None])[-1],
+        "val_loss": state.val_loss,
+        "blas": state.blas,
+        "resumed_from": state.resumed_from,
+    }
+
+
+def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, cascade: dict):
+    """The candidate as a version on disk, active if promoted; its staging data is removed first."""
+    from assistant.models import registry
+
+    info = {
+        "kind": "distilled",
+        "base": state.base,
+        "dataset": state.dataset,
+        "hyperparameters": asdict(state.hyperparameters),
+        "training": training_info(state),
+        "metrics": metrics,
+        "cascade": cascade,
+        "promoted": verdict.promote,
+        "reason": verdict.reason,
+    }
+    for name in (*DATA_FILES, STATE):  # the training data stays in the log only
+        (folder / name).unlink(missing_ok=True)
+    version = registry.new_version(
+        state.name,
+        source=f"distilled from {state.parent} on {state.dataset['examples']} examples",
+        bits=state.bits,
+        parent=state.parent,
+        external_path=state.base,
+        info=info,
+    )
+    return registry.register(folder, version, make_active=verdict.promote)
+
+
+def _student(path, name: str, settings: config.Settings, adapter_path=None):
+    from assistant.student import Student
+
+    return Student(
+        path,
+        name=name,
+        system_prompt=config.system_prompt(settings),
+        temperature=0.0,
+        context_tokens=settings.context_tokens,
+        adapter_path=adapter_path,
+    )
+
+
+def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.Settings, progress: Progress) -> dict:
+    """Score current and candidate on the held-out items, register the candidate, re-judge if promoted;
+    the result object of `apprentice distill --json` (without `seconds` and `notes`)."""
+    from assistant.embedder import shared
+    from assistant.models import registry
+    from assistant.outcomes import rejudge
+    from model.evaluate import evaluate
+
+    plan = state.evaluation
+    items = [Item(**row) for row in read_jsonl(folder / "heldout.jsonl")]
+    embedder = shared()
+    current = registry.active()
+
+    def scores(student, role: str) -> Report:
+        task = progress.task(f"evaluate {role}", len(items))
+        return evaluate(
+            student,
+            items,
+            max_tokens=plan.eval_max_tokens,
+            embedder=embedder,
+            agree_similarity=settings.judge_agree_similarity,
+            advance=task.advance,
+        )
+
+    student = _student(current.path, current.name, settings, current.adapter_path)
+    try:
+        cur = scores(student, "current")
+    finally:
+        student.close()
+        del student
+    candidate = _student(Path(state.base), state.name, settings, folder)
+    try:
+        cand = scores(candidate, "candidate")
+        verdict = decide(candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
+        cascade = cascade_line(cand, precision=settings.cascade_precision)
+        measured = metrics(items, candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
+        version = register(folder, state, verdict=verdict, metrics=measured, cascade=cascade)
+        result = {
+            "status": "promoted" if verdict.promote else "kept",
+            "version": version.name,
+            "parent": state.parent,
+            "promoted": verdict.promote,
+            "reason": verdict.reason,
+            "dataset": {k: v for k, v in state.dataset.items() if k != "example_ids"},
+            "training": training_info(state),
+            "metrics": measured,
+            "cascade": cascade,
+        }
+        if verdict.promote:
+            rejudged = rejudge(
+                store,
+                candidate,
+                previous=current.name,
+                seconds=plan.rejudge_seconds,
+                agree_similarity=settings.judge_agree_similarity,
+                skip=set() if plan.rejudge_trained else set(state.trained_ids),
+                progress=progress,
+            )
+            result["rejudged"] = rejudged.to_json()
+        return result
+    finally:
+        candidate.close()
+        del candidate

@@ -1,0 +1,364 @@
+"""Training a candidate: a staging folder with the dataset and a `RunState`, then LoRA with mlx-lm.
+
+A LoRA adapter (or DoRA) on the *base* checkpoint, trained on all examples so far with mlx-lm's
+tuner: the prompt is masked so only the teacher's answer is learned, and the system prompt the
+student answers with is part of every example. Validation loss on the held-out examples before
+and after; a progress bar with an ETA.
+
+Interrupt safety: everything happens in a staging folder under the registry, with the adapter
+and the `RunState` (run.json) saved every `save_every` steps; Ctrl-C or a crash leaves the active
+student untouched, and `apprentice distill --resume` continues from the last saved step (Adam's
+moments restart, as with mlx-lm's own --resume-adapter-file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import json
+import math
+import os
+import sys
+import time
+import types
+import typing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant import blas, config
+from assistant.errors import ApprenticeError
+from assistant.training import STATE
+from model.distill.options import Options
+from model.distill.progress import Progress
+
+ADAPTERS = "adapters.safetensors"
+DATA_FILES = ("train.jsonl", "valid.jsonl", "heldout.jsonl")  # the training data stays in the log only
+
+
+@dataclass
+class Hyperparameters:
+    """How the adapter is trained; a registered version carries them in its info."""
+
+    fine_tune_type: str  # lora | dora
+    num_layers: int  # adapted transformer blocks, from the last; -1: all
+    lora_rank: int
+    lora_scale: float
+    learning_rate: float
+    epochs: int
+    max_seq_length: int
+    seed: int
+    rationales: bool
+    batch_size: int  # at most the number of training rows
+    iters: int
+    dropout: float = 0.0
+
+
+@dataclass
+class Evaluation:
+    """How the candidate is judged once trained."""
+
+    margin: float
+    eval_limit: int
+    eval_max_tokens: int
+    rejudge_seconds: float
+    rejudge_trained: bool
+
+
+@dataclass
+class RunState:
+    """Everything a run needs to continue after an interruption; saved as run.json in its staging folder."""
+
+    name: str  # the version it registers
+    parent: str  # the version that was active when it began
+    base: str  # the base checkpoint's folder: the adapter goes on top of it
+    bits: int | None
+    dataset: dict  # the dataset's summary, with `example_ids` and `train_rows`
+    hyperparameters: Hyperparameters
+    evaluation: Evaluation
+    trained_ids: list[int]  # the examples in the train split
+    iters: int
+    save_every: int
+    blas: str | None  # the BLAS library the run trained with (it changes the numbers)
+    done_iters: int = 0
+    losses: list[float] = field(default_factory=list)  # per step
+    val_loss: dict[str, float | None] = field(default_factory=dict)  # "before" and "after" training, once measured
+    trained: bool = False
+    train_seconds: float = 0.0
+    resumed_from: list[int] = field(default_factory=list)  # the steps it was resumed at
+
+    def save(self, folder: Path) -> None:
+        """Write run.json whole or not at all: a crash mid-write leaves the previous state."""
+        tmp = folder / f".{STATE}.partial"
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, folder / STATE)
+
+    @classmethod
+    def load(cls, folder: Path) -> RunState:
+        path = folder / STATE
+        try:
+            raw = json.loads(path.read_text())
+            state = cls(
+                **{
+                    **raw,
+                    "hyperparameters": Hyperparameters(**raw["hyperparameters"]),
+                    "evaluation": Evaluation(**raw["evaluation"]),
+                }
+            )
+            _check_types(state)
+            _check_types(state.hyperparameters)
+            _check_types(state.evaluation)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ApprenticeError(
+                f"The interrupted run in {folder} cannot be resumed: its {STATE} cannot be read ({exc}); "
+                "run `apprentice distill` to start a new one (it discards that folder)."
+            ) from None
+        return state
+
+
+def _check_types(obj) -> None:
+    """A TypeError naming the first field whose value is not of its declared type (lists and dicts
+    by their own type only): a state from another version of the code is refused, not half-used."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, hint = getattr(obj, f.name), hints[f.name]
+        allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        allowed = tuple(typing.get_origin(a) or a for a in allowed)
+        allowed = tuple(type(None) if a is None else a for a in allowed)
+        if float in allowed:
+            allowed += (int,)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise TypeError(f"{f.name} is {value!r}")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# -- the staging folder ----------------------------------------------------------------------------------
+
+
+def prepare(ds, active, opts: Options, settings: config.Settings, references: list[str]) -> tuple[Path, RunState]:
+    """A staging folder with the dataset's files (train, valid, held-out items) and the run's state.
+    `references`: benchmark task files whose checks score the held-out queries they match."""
+    from assistant.models import registry
+    from assistant.outcomes import query_key
+    from model import dataset
+
+    system_prompt = config.system_prompt(settings)
+    train_rows = ds.rows("train", system_prompt, rationales=opts.rationales)
+    valid_rows = ds.rows("heldout", system_prompt)
+    batch = min(opts.batch_size, len(train_rows))
+    # mlx-lm's batches drop what does not fill the last one (the longest examples, as they are
+    # sorted by length): repeat the first few examples so that every one is learned.
+    pad = (-len(train_rows)) % batch
+    train_rows = train_rows + train_rows[:pad]
+    iters = opts.iters or math.ceil(opts.epochs * len(train_rows) / batch)
+    checks = {}
+    for path in references:
+        for row in dataset.read_tasks(path):
+            checks[query_key(row["query"])] = row
+    heldout = sorted(ds.heldout, key=lambda e: e.id, reverse=True)[: opts.eval_limit]
+    items = []
+    for ex in heldout:
+        ref = checks.get(query_key(ex.messages[-1]["content"])) if len(ex.messages) == 1 else None
+        items.append(
+            {
+                "messages": ex.messages,
+                "reference": ref["reference"] if ref else ex.answer,
+                "example_id": ex.id,
+                "check": ref["check"] if ref else None,
+                "tolerance": ref.get("tolerance") if ref else None,
+                "threshold": ref.get("threshold") if ref else None,
+                "family": ref["family"] if ref else None,
+            }
+        )
+    name = registry.next_name("distill")
+    folder = registry.staging_folder(name)
+    write_jsonl(folder / "train.jsonl", train_rows)
+    write_jsonl(folder / "valid.jsonl", valid_rows)
+    write_jsonl(folder / "heldout.jsonl", items)
+    state = RunState(
+        name=name,
+        parent=active.name,
+        base=str(active.path),
+        bits=active.bits,
+        dataset={**ds.summary(), "example_ids": sorted(ex.id for ex in ds.examples), "train_rows": len(train_rows)},
+        hyperparameters=Hyperparameters(
+            fine_tune_type=opts.fine_tune_type,
+            num_layers=opts.num_layers,
+            lora_rank=opts.lora_rank,
+            lora_scale=opts.lora_scale,
+            learning_rate=opts.learning_rate,
+            epochs=opts.epochs,
+            max_seq_length=opts.max_seq_length,
+            seed=opts.seed,
+            rationales=opts.rationales,
+            batch_size=batch,
+            iters=iters,
+        ),
+        evaluation=Evaluation(
+            margin=opts.margin,
+            eval_limit=opts.eval_limit,
+            eval_max_tokens=opts.eval_max_tokens,
+            rejudge_seconds=opts.rejudge_seconds,
+            rejudge_trained=opts.rejudge_trained,
+        ),
+        trained_ids=sorted(ex.id for ex in ds.train),
+        iters=iters,
+        save_every=opts.save_every,
+        blas=blas.ensure(),
+    )
+    state.save(folder)
+    return folder, state
+
+
+# -- training ---------------------------------------------------------------------------------------------
+
+
+def train(folder: Path, state: RunState, progress: Progress) -> None:
+    """LoRA/DoRA on the base checkpoint with mlx-lm's trainer, saving the adapter as it goes."""
+    if state.trained:
+        return
+    import mlx.core as mx
+
+    # Uncompiled. MLX keeps compiled functions (the trainer's step, mlx-lm's swiglu) in a cache per
+    # thread; the main thread's is destroyed after Python has shut down, which crashed the process
+    # at exit (MLX 0.32 on CPU). A step measured as fast without compiling, on this CPU.
+    mx.disable_compile()
+    try:
+        _train(folder, state, progress)
+    finally:
+        mx.enable_compile()
+        gc.collect()  # the training model and its closures: freed now, not at exit
+
+
+class _QuietUI:
+    """mlx-lm's own bar goes to stdout with no ETA: ours replaces it while the trainer runs."""
+
+    def __init__(self, *a, **k):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def advance(self):
+        pass
+
+    def report_train(self, *a):
+        pass
+
+    def report_val(self, *a):
+        pass
+
+    def report_save(self, *a):
+        pass
+
+    @contextlib.contextmanager
+    def val_task(self, total):
+        yield lambda: None
+
+
+def _train(folder: Path, state: RunState, progress: Progress) -> None:
+    import mlx.core as mx
+    import mlx.optimizers as optim
+    import numpy as np
+    from mlx.utils import tree_flatten
+    from mlx_lm import load
+    from mlx_lm.tuner import trainer
+    from mlx_lm.tuner.callbacks import TrainingCallback
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+
+    hp = state.hyperparameters
+    with contextlib.redirect_stdout(sys.stderr):  # mlx-lm prints warnings on stdout; ours is for --json
+        model, tokenizer = load(state.base)
+    model.freeze()
+    layers = len(model.layers) if hp.num_layers < 0 else min(hp.num_layers, len(model.layers))
+    lora = {"rank": hp.lora_rank, "scale": hp.lora_scale, "dropout": hp.dropout}
+    mx.random.seed(hp.seed)
+    linear_to_lora_layers(model, layers, lora, use_dora=hp.fine_tune_type == "dora")
+    adapters = folder / ADAPTERS
+    done = state.done_iters
+    if done:
+        model.load_weights(str(adapters), strict=False)
+    (folder / "adapter_config.json").write_text(
+        json.dumps({"fine_tune_type": hp.fine_tune_type, "num_layers": layers, "lora_parameters": lora}, indent=1)
+    )
+
+    train_set = CacheDataset(ChatDataset(read_jsonl(folder / "train.jsonl"), tokenizer, mask_prompt=True))
+    valid_set = CacheDataset(ChatDataset(read_jsonl(folder / "valid.jsonl"), tokenizer, mask_prompt=True))
+
+    def val_loss() -> float | None:
+        if not len(valid_set):
+            return None
+        loss = trainer.evaluate(model, valid_set, batch_size=1, num_batches=-1, max_seq_length=hp.max_seq_length)
+        return round(float(loss), 4)
+
+    if "before" not in state.val_loss:
+        state.val_loss["before"] = val_loss()
+        state.save(folder)
+        progress.say(f"Validation loss before training: {state.val_loss['before']}")
+
+    task = progress.task("train", state.iters, done)
+
+    class Checkpoints(TrainingCallback):
+        """Per step: the loss on the bar; every `save_every` steps, the adapter and state on disk."""
+
+        def __init__(self):
+            self.tick = time.monotonic()
+
+        def on_train_loss_report(self, info: dict) -> None:
+            step = done + info["iteration"]
+            loss = float(info["train_loss"])
+            state.losses.append(round(loss, 4))
+            task.advance(loss=loss)
+            if step % state.save_every == 0 and step < state.iters:
+                partial = folder / "adapters.partial.safetensors"
+                mx.save_safetensors(str(partial), dict(tree_flatten(model.trainable_parameters())))
+                os.replace(partial, adapters)
+                now = time.monotonic()
+                state.train_seconds = round(state.train_seconds + now - self.tick, 1)
+                self.tick = now
+                state.done_iters = step
+                state.save(folder)
+
+    remaining = state.iters - done
+    callback = Checkpoints()
+    if remaining > 0:
+        np.random.seed(hp.seed + done)  # the batch order: a resumed run does not replay the same batches
+        optimizer = optim.Adam(learning_rate=hp.learning_rate)
+        final = folder / "trained.safetensors"
+        args = trainer.TrainingArgs(
+            batch_size=hp.batch_size,
+            iters=remaining,
+            steps_per_report=1,
+            steps_per_eval=10**9,
+            steps_per_save=10**9,
+            adapter_file=str(final),
+            max_seq_length=hp.max_seq_length,
+        )
+        original_ui, trainer.TrainUI = trainer.TrainUI, _QuietUI
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                trainer.train(model, optimizer, train_set, None, args=args, training_callback=callback)
+        finally:
+            trainer.TrainUI = original_ui
+        os.replace(final, adapters)
+    state.train_seconds = round(state.train_seconds + time.monotonic() - callback.tick, 1)
+    state.val_loss["after"] = val_loss()
+    state.done_iters = state.iters
+    state.trained = True
+    state.save(folder)
+    if state.losses:
+        progress.say(
+            f"Trained {state.iters} steps in {state.train_seconds:.0f} s: loss {state.losses[0]:.3f} → "
+            f"{state.losses[-1]:.3f}; validation loss {state.val_loss['before']} → {state.val_loss['after']}."
+        )
