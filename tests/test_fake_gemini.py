@@ -1,6 +1,7 @@
 """The fake Gemini server, driven by the real google-genai SDK over real HTTP."""
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from assistant.dev.fake_gemini import DEFAULT_ANSWER, FakeGemini, parse_fault
+from assistant.dev.fake_gemini import DEFAULT_ANSWER, AnswersError, FakeGemini, parse_fault
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "gemini-2.5-flash"
@@ -252,7 +253,7 @@ def run_module(*args, **kwargs):
 
 def test_command_prints_where_it_listens_serves_and_stops(tmp_path):
     answers = tmp_path / "answers.jsonl"
-    answers.write_text("\n".join(json.dumps(row) for row in ROWS) + "\n")
+    answers.write_text("\n".join(json.dumps(row) for row in [*ROWS, CALL]) + "\n")
     server = run_module("--port", "0", "--answers", str(answers))
     try:
         line = server.stdout.readline()
@@ -260,6 +261,8 @@ def test_command_prints_where_it_listens_serves_and_stops(tmp_path):
         url = line.split()[-1]
         gemini = client(url)
         assert gemini.models.generate_content(model=MODEL, contents="What is the capital of France?").text == PARIS
+        called = gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER)
+        assert called.function_calls[0].args == {"minutes": 10}
         body = json.dumps({"contents": [{"parts": [{"text": "hi"}]}]}).encode()
         assert post(url, f"/v1beta/models/{MODEL}:generateContent?key=query-key", body, headers={})[0] == 200
     finally:
@@ -282,3 +285,139 @@ def test_command_rejects_a_bad_answers_file(tmp_path):
         err.strip()
         == f"Answers file {answers}, line 2 is not valid JSON (Expecting property name enclosed in double quotes)."
     )
+
+
+# -- function calling -------------------------------------------------------------------------------
+
+TIMER = "Set a timer for 10 minutes"
+CALL = {"query": TIMER, "call": {"name": "timer", "arguments": {"minutes": 10}}, "family": "timers"}
+TIMER_TOOL = types.Tool(
+    function_declarations=[
+        types.FunctionDeclaration(
+            name="timer",
+            description="Set a countdown timer.",
+            parameters_json_schema={"type": "object", "properties": {"minutes": {"type": "number"}}},
+        )
+    ]
+)
+WITH_TIMER = types.GenerateContentConfig(
+    tools=[TIMER_TOOL], automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True)
+)
+
+
+def test_a_call_row_streams_a_function_call_as_gemini_does():
+    with FakeGemini([CALL]) as fake:
+        gemini = client(fake.url)
+        chunks = list(gemini.models.generate_content_stream(model=MODEL, contents=TIMER, config=WITH_TIMER))
+    (last,) = chunks  # a call comes whole, in one chunk that also ends the reply
+    (call,) = last.function_calls
+    assert (call.name, call.args) == ("timer", {"minutes": 10})
+    assert last.candidates[0].finish_reason == types.FinishReason.STOP
+    assert last.usage_metadata.candidates_token_count > 0
+    part = last.candidates[0].content.parts[0]
+    assert part.thought_signature and part.text is None
+
+
+def test_a_call_row_with_an_answer_says_it_first_and_generate_content_returns_both():
+    row = {**CALL, "answer": "Setting a timer of ten minutes for you."}
+    with FakeGemini([row]) as fake:
+        gemini = client(fake.url)
+        chunks = list(gemini.models.generate_content_stream(model=MODEL, contents=TIMER, config=WITH_TIMER))
+        whole = gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER)
+    assert len(chunks) >= 3 and all(c.function_calls is None for c in chunks[:-1])
+    assert "".join(p.text for c in chunks for p in c.candidates[0].content.parts if p.text) == row["answer"]
+    assert chunks[-1].function_calls[0].name == "timer"
+    parts = whole.candidates[0].content.parts
+    assert parts[0].text == row["answer"] and parts[1].function_call.args == {"minutes": 10}
+
+
+def test_the_fake_calls_only_a_declared_tool():
+    with FakeGemini([CALL, {**CALL, "query": "Time my tea", "reference": "Timer set for 4 minutes."}]) as fake:
+        gemini = client(fake.url)
+        plain = gemini.models.generate_content(model=MODEL, contents=TIMER)
+        other = types.GenerateContentConfig(
+            tools=[types.Tool(function_declarations=[types.FunctionDeclaration(name="clock", description="Time.")])]
+        )
+        undeclared = gemini.models.generate_content(model=MODEL, contents=TIMER, config=other)
+        referenced = gemini.models.generate_content(model=MODEL, contents="time my tea!")
+    assert plain.function_calls is None and plain.text == DEFAULT_ANSWER
+    assert undeclared.function_calls is None and undeclared.text == DEFAULT_ANSWER
+    assert referenced.text == "Timer set for 4 minutes."  # the reference, when no call is made
+    assert fake.declared == [[], ["clock"], []]
+
+
+def test_every_request_is_recorded_with_what_it_declared_even_refused_ones(tmp_path):
+    record = tmp_path / "requests.jsonl"
+    with FakeGemini([CALL], faults=["503:1"], record=record) as fake:
+        gemini = client(fake.url)
+        with pytest.raises(errors.ServerError):
+            gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER)
+        gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER)
+    assert fake.declared == [["timer"], ["timer"]]
+    assert [line["tools"] for line in records(record)] == [["timer"], ["timer"]]
+    assert [r["body"] for r in fake.requests] == [line["body"] for line in records(record)]
+    assert fake.requests[0]["body"]["contents"][0]["parts"][0]["text"] == TIMER
+
+
+def test_a_call_in_the_history_reaches_the_fake_as_a_function_call():
+    history = [
+        types.Content(role="user", parts=[types.Part(text=TIMER)]),
+        types.Content(
+            role="model", parts=[types.Part(function_call=types.FunctionCall(name="timer", args={"minutes": 10}))]
+        ),
+        types.Content(role="user", parts=[types.Part(text="What is the capital of France?")]),
+    ]
+    with FakeGemini(ROWS) as fake:
+        gemini = client(fake.url)
+        answer = gemini.models.generate_content(model=MODEL, contents=history, config=WITH_TIMER)
+    assert answer.text == PARIS  # the last user turn is the query
+    sent = fake.requests[0]["body"]["contents"][1]
+    assert sent == {"role": "model", "parts": [{"functionCall": {"name": "timer", "args": {"minutes": 10}}}]}
+    # 6 + 7 words of text, and the call's JSON counts as prompt too
+    assert answer.usage_metadata.prompt_token_count > 13
+
+
+def test_a_call_turn_that_does_not_follow_a_user_turn_is_refused_as_gemini_does():
+    call = {"role": "model", "parts": [{"functionCall": {"name": "timer", "args": {}}}]}
+    user = {"role": "user", "parts": [{"text": TIMER}]}
+    with FakeGemini([CALL]) as fake:
+        status, error = post(
+            fake.url, f"/v1beta/models/{MODEL}:generateContent", json.dumps({"contents": [call, user]}).encode()
+        )
+        assert (status, error["error"]["status"]) == (400, "INVALID_ARGUMENT")
+        assert "function call turn comes immediately after a user turn" in error["error"]["message"]
+        ok = json.dumps({"contents": [user, call, user]}).encode()
+        assert post(fake.url, f"/v1beta/models/{MODEL}:generateContent", ok)[0] == 200
+
+
+def test_badcall_is_gemini_failing_to_form_a_call():
+    with FakeGemini([CALL], faults=["badcall:1"]) as fake:
+        gemini = client(fake.url)
+        (chunk,) = list(gemini.models.generate_content_stream(model=MODEL, contents=TIMER, config=WITH_TIMER))
+        again = gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER)
+    assert chunk.candidates[0].finish_reason == types.FinishReason.MALFORMED_FUNCTION_CALL
+    assert chunk.function_calls is None and chunk.candidates[0].content is None
+    assert again.function_calls[0].name == "timer"
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"query": TIMER, "call": {"arguments": {}}}, '"call" must be'),
+        ({"query": TIMER, "call": {"name": "timer", "arguments": [10]}}, '"call" must be'),
+        ({"query": TIMER, "family": "timers"}, 'needs a "query" string and an "answer", "reference" or "call"'),
+        ({"query": TIMER, "reference": 7}, '"reference" must be a string'),
+    ],
+)
+def test_bad_call_rows_are_refused_in_one_sentence(row, message):
+    with pytest.raises(AnswersError, match=re.escape(message)):
+        FakeGemini([row])
+
+
+def test_a_benchmark_file_of_call_rows_loads(tmp_path):
+    path = tmp_path / "actions.jsonl"
+    path.write_text(json.dumps({**CALL, "reference": "Timer set for 10 minutes."}) + "\n")
+    with FakeGemini(path) as fake:
+        gemini = client(fake.url)
+        assert gemini.models.generate_content(model=MODEL, contents=TIMER, config=WITH_TIMER).function_calls
+        assert gemini.models.generate_content(model=MODEL, contents=TIMER).text == "Timer set for 10 minutes."
