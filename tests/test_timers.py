@@ -328,6 +328,9 @@ def test_a_ring_no_surface_showed_counts_as_missed(store, quiet):
     (unshown,) = rings.due_unshown(store)
     assert unshown["id"] == rang["id"] and unshown["status"] == "rung"
     assert rings.missed_text(unshown).startswith("Missed: timer #1 of 1 second rang at ")
+    assert rings.notice(unshown) == "Timer done: 1 second."  # an open surface sees it ring as it happens
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    assert rings.notice(unshown, later).startswith("Missed: timer #1 of 1 second rang at ")
     assert rings.mark_shown(store, [unshown["id"]]) == 1
     assert rings.due_unshown(store) == []
 

@@ -171,7 +171,10 @@ def due_unshown(store, now: dt.datetime | None = None) -> list[dict]:
     """Rings no surface has shown yet, oldest first. Pending timers that came due more than a
     minute ago while no ringer ran are marked missed first; pending ones still to come get a
     ringer if none runs (after a restart, say). Each row's `status` is `rung` (it rang while no
-    surface showed it) or `missed` (it never rang). Call `mark_shown` once they are shown."""
+    surface showed it) or `missed` (it never rang). Call `mark_shown` once they are shown.
+
+    The CLI calls it at the start of a command; the chat app at mount and then every second or
+    so while open, showing each row with `notice(row)` (ring the bell when `ringing(row)`)."""
     from assistant.tools import ringer
 
     now = now or dt.datetime.now(dt.UTC)
@@ -184,3 +187,19 @@ def due_unshown(store, now: dt.datetime | None = None) -> list[dict]:
 def mark_shown(store, ids) -> int:
     """Record that a surface showed these rings: they are no longer missed."""
     return store.mark_shown(list(ids))
+
+
+def ringing(row: dict, now: dt.datetime | None = None, within_s: float = 5.0) -> bool:
+    """Whether a surface that is open should show this ring as ringing now (its text, the terminal
+    bell, a notification) rather than as missed: it rang within the last few seconds, so the
+    surface polling for rings is seeing it as it happens."""
+    if row["status"] != "rung" or not row["rang_at"]:
+        return False
+    now = now or dt.datetime.now(dt.UTC)
+    return (now - parse_utc(row["rang_at"])).total_seconds() <= within_s
+
+
+def notice(row: dict, now: dt.datetime | None = None) -> str:
+    """What an open surface shows for an unshown ring: the ring itself as it happens ("Timer done:
+    10 minutes."), else "Missed: …"."""
+    return ring_text(row) if ringing(row, now) else missed_text(row, now and now.astimezone())
