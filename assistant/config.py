@@ -35,6 +35,7 @@ class Settings:
     context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
     system_prompt: str = ""  # empty: assets/system_prompt.md
     prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations
+    fast_path: bool = True  # the commonest phrasings run their tool from sentence templates, before any model
     # the teacher
     gemini_model: str = "gemini-2.5-flash"
     teacher_timeout_s: float = 60.0

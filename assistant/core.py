@@ -7,15 +7,20 @@
 
 One query's life, in the order `Answer` lives it:
 
-1. `Assistant.answer` checks the query, settles the privacy mode, asks the router, and
-   writes the query to the log before anything answers (a crash keeps it).
+1. `Assistant.answer` checks the query, settles the privacy mode, matches the commonest
+   phrasings against sentence templates (the fast path: a tool call, no model), asks the
+   router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
    itself by the active version's line, its answer stands; if not, the query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
-4. Otherwise the student answers.
-5. The turn is finished in the log with what arrived, even when interrupted.
+4. Otherwise the student answers; a query that needs live information, when the teacher
+   cannot be asked, gets a short true answer instead of a made-up one.
+5. Whoever answered may have chosen a tool: the call is validated and run here
+   (`ActionStep`), and its result, rendered by the tool's template, is the answer. A tool's
+   result never leaves the machine.
+6. The turn is finished in the log with what arrived, even when interrupted.
 """
 
 from __future__ import annotations
@@ -32,9 +37,13 @@ from assistant.embedder import shared as shared_embedder
 from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.redact import Redactor, RestoringStream
-from assistant.router import Decision, OutcomeIndex, Router, Thresholds
+from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student
+from assistant.tools import ToolContext, ToolError, ToolResult, local_only, validate
+from assistant.tools import run as run_tool
+from assistant.tools import student_prompt as student_tools_prompt
+from assistant.tools.calls import ToolCall, format_call
 from assistant.turns import answer_fields
 
 Consent = Callable[[str], bool]
@@ -58,7 +67,8 @@ class CascadeStep:
 
     @property
     def sure(self) -> bool:
-        return self.confidence >= self.line
+        """Sure enough to stand: confident by the version's line, and any call it made is one that can run."""
+        return self.confidence >= self.line and callable_call(self.response)
 
 
 @dataclass
@@ -78,6 +88,25 @@ class TeacherStep:
 
 
 @dataclass
+class ActionStep:
+    """A tool call, chosen by a sentence template, the student or the teacher, validated and run here."""
+
+    call: ToolCall | None  # None when a model began a call that could not be read
+    by: str  # "fast path", or the model that chose it
+    result: ToolResult | None = None
+    error: str | None = None  # the sentence the user sees when it could not run
+
+    def to_json(self) -> dict:
+        """`action` in the answer object: {"name", "arguments", "result"} (and "error" when it did not run)."""
+        name = self.call.name if self.call else None
+        arguments = self.result.arguments if self.result else (self.call.arguments if self.call else {})
+        data = {"name": name, "arguments": arguments, "result": self.result.data if self.result else None}
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass
 class QueryContext:
     """What answering a query needs: the mode in force, the key, the student and its line, the history."""
 
@@ -88,13 +117,14 @@ class QueryContext:
     history: list[dict]  # earlier turns of the conversation
     vector: object = None  # the query's embedding, when the router computed one
     consent: Consent | None = None
+    fast_call: ToolCall | None = None  # a sentence template matched: this call answers, no model runs
 
 
 class Answer:
     """One answer in flight: iterate for text chunks, then read `result()`.
 
     Only the typed steps set what the answer became: `decision` (the final route),
-    `cascade`, `teacher`, and `response` (the engine whose text was shown).
+    `cascade`, `teacher`, `action`, and `response` (the engine whose text was shown).
     """
 
     def __init__(
@@ -115,6 +145,7 @@ class Answer:
         self.text = ""
         self.cascade: CascadeStep | None = None
         self.teacher: TeacherStep | None = None
+        self.action: ActionStep | None = None
         self.response: Response | None = None
         self.started = time.perf_counter()
         self._assistant = assistant
@@ -178,12 +209,16 @@ class Answer:
             ttft_ms=usage.ttft_ms if usage else None,
             tokens_per_s=usage.tokens_per_s if usage else None,
             notes=self.notes,
+            action=self.action.to_json() if self.action else None,
         )
 
     # -- one query's life -------------------------------------------------------------------
 
     def _answer(self) -> Iterator[str]:
         messages = self.context.history + [{"role": "user", "content": self.query}]
+        if self.context.fast_call is not None:
+            yield from self._act(self.context.fast_call, "fast path")
+            return
         if self.decision.route == "cascade":
             self.cascade = self._ask_student_first(messages)
             if self.cascade.sure or self.cancelled:
@@ -200,6 +235,9 @@ class Answer:
                 self._settle("local", "the teacher failed, the student answered")
             else:
                 self._settle("local", "kept local")
+        if self.decision.rule == "live":  # nothing here knows it, and the teacher was not asked
+            yield self._cannot_know()
+            return
         if self.cascade is not None:  # the student already answered; do not ask it twice
             yield from self._show(self.cascade.response)
             return
@@ -210,6 +248,7 @@ class Answer:
 
     def _student(self, messages: list[dict]) -> Response:
         conversation = str(self.conversation_id) if self.conversation_id is not None else None
+        messages = [{"role": m["role"], "content": m["content"]} for m in messages]
         response = self.context.student.stream(
             messages, conversation=conversation, max_tokens=self._assistant.settings.max_tokens
         )
@@ -225,6 +264,33 @@ class Answer:
         finally:
             for note in response.notes:
                 self.note(note)
+        if made_call(response) and not self.cancelled:
+            yield from self._act(response.tool_call, response.model)
+
+    def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
+        """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""
+        self.action = step = ActionStep(call, by)
+        try:
+            if call is None:
+                raise ToolError("The model began a tool call that could not be read; ask again in other words.")
+            step.result = run_tool(
+                call.name, call.arguments, ToolContext.here(self._assistant.store, self._assistant.settings)
+            )
+        except ToolError as exc:
+            step.error = str(exc)
+        yield step.result.text if step.result else step.error
+
+    def _cannot_know(self) -> str:
+        """A short true answer for what needs live information, when the teacher cannot be asked."""
+        found = LIVE.search(self.query)
+        what = f" (“{found.group(0)}”)" if found else ""
+        text = f"I can't know that on this machine: it needs live information{what}."
+        if self.context.mode == "private":
+            text += (
+                " To let Gemini answer questions like this, set a Gemini key (`apprentice keys set gemini`)"
+                " and use ask or auto mode."
+            )
+        return text
 
     def _ask_student_first(self, messages: list[dict]) -> CascadeStep:
         """The cascade: the student's whole answer, unshown, and its mean token log-probability."""
@@ -237,7 +303,7 @@ class Answer:
     def _offer_to_teacher(self, messages: list[dict]) -> TeacherStep:
         """Redact; then may it leave? Auto: within the daily cap. Ask: if the user says yes to this text."""
         redactor = Redactor(self._assistant.settings.redact_terms)
-        step = TeacherStep([{**m, "content": redactor.redact(m["content"])} for m in messages], redactor)
+        step = TeacherStep([{**m, "content": redactor.redact(m["content"])} for m in for_teacher(messages)], redactor)
         mode, consent = self.context.mode, self.context.consent
         if mode == "auto":
             cap = self._assistant.settings.teacher_daily_cap
@@ -273,6 +339,8 @@ class Answer:
                     raise TeacherError("the answer was cancelled")
             if tail := restoring.flush():
                 yield tail
+            if response.tool_call is not None and not self.cancelled:
+                yield from self._act(restored(response.tool_call, step.redactor), response.model)
         except TeacherError as exc:
             step.error = str(exc)
             if not self.cancelled:
@@ -317,7 +385,7 @@ class Assistant:
             self._student = Student(
                 version.path,
                 name=version.name,
-                system_prompt=config.system_prompt(self.settings),
+                system_prompt=f"{config.system_prompt(self.settings)}\n\n{student_tools_prompt()}",
                 temperature=self.settings.temperature,
                 top_p=self.settings.top_p,
                 context_tokens=self.settings.context_tokens,
@@ -377,7 +445,13 @@ class Assistant:
         student, line = self.student()
         history = self.store.history(conversation_id) if conversation_id is not None else []
         context = QueryContext(mode, key, student, line, history, consent=consent)
-        decision = self._decide(query, context, force)
+        context.fast_call = self._fast_path(query, force)
+        if context.fast_call is not None:
+            decision = Decision(
+                "local", 0.0, f"a sentence template matched: {context.fast_call.name} (no model ran)", rule="fast path"
+            )
+        else:
+            decision = self._decide(query, context, force)
         turn_id = None
         if log:
             if conversation_id is None:
@@ -393,6 +467,17 @@ class Assistant:
             )
         notes = [why_private] if why_private else []
         return Answer(self, query, decision, context, conversation_id, turn_id, notes)
+
+    def _fast_path(self, query: str, force: str | None) -> ToolCall | None:
+        """The commonest phrasings, matched by sentence templates before any model runs (`fast_path` setting)."""
+        if not self.settings.fast_path:
+            return None
+        from assistant.tools import fastpath
+
+        call = fastpath.match(query)
+        if call is None or (force == "cloud" and not local_only(call.name)):
+            return None  # --cloud asks the teacher, except about notes, which never leave
+        return call
 
     def _decide(self, query: str, context: QueryContext, force: str | None) -> Decision:
         """The router's decision, with past outcomes when the mode lets the query leave at all."""
@@ -430,7 +515,7 @@ class Assistant:
             student_confidence=cascade.confidence if cascade else None,
             status="ok" if ok else "failed",
             error=None if ok else (step.error or "the answer was cancelled"),
-            teacher_answer=response.text or None,
+            teacher_answer=teacher_answer(response) or None,
             prompt_tokens=response.usage.prompt_tokens if ok else None,
             answer_tokens=response.usage.tokens if ok else None,
             latency_ms=response.usage.latency_ms,
@@ -482,6 +567,9 @@ class Assistant:
             ttft_ms=usage.ttft_ms if usage else None,
             tokens_per_s=usage.tokens_per_s if usage else None,
             duration_ms=(time.perf_counter() - answer.started) * 1000,
+            action=json.dumps(answer.action.to_json() | {"local_only": local_only(answer.action.call.name)})
+            if answer.action is not None and answer.action.call is not None
+            else None,
         )
 
     def mark_bad(self, turn_id: int) -> dict:
@@ -503,6 +591,64 @@ class Assistant:
         if self._student is not None:
             self._student.close()
             self._student = None
+
+
+def teacher_answer(response: Response) -> str:
+    """What the teacher gave, as it came (placeholders and all): its text, then its call as the student writes one."""
+    return response.text + (format_call(response.tool_call) if response.tool_call is not None else "")
+
+
+def made_call(response: Response) -> bool:
+    """Whether the engine chose a tool, whether or not its call can be read."""
+    return response.tool_call is not None or response.tool_call_text is not None
+
+
+def callable_call(response: Response) -> bool:
+    """No call at all, or a call that names a tool and passes its validation."""
+    if not made_call(response):
+        return True
+    if response.tool_call is None:
+        return False
+    try:
+        validate(response.tool_call.name, response.tool_call.arguments)
+    except ToolError:
+        return False
+    return True
+
+
+def restored(call: ToolCall, redactor: Redactor) -> ToolCall:
+    """The teacher's call with the private values it saw as placeholders put back, to run here."""
+
+    def put_back(value):
+        if isinstance(value, str):
+            return redactor.restore(value)
+        if isinstance(value, list):
+            return [put_back(v) for v in value]
+        if isinstance(value, dict):
+            return {k: put_back(v) for k, v in value.items()}
+        return value
+
+    return ToolCall(call.name, put_back(call.arguments))
+
+
+def for_teacher(messages: list[dict]) -> list[dict]:
+    """The conversation as it may leave: a tool's turn as its call alone, a note's turn not at all.
+
+    A tool's result never leaves the machine; a note's text is in the question that made it.
+    """
+    sent: list[dict] = []
+    for message in messages:
+        action = message.get("action")
+        if action and action.get("local_only"):
+            if sent and sent[-1]["role"] == "user":
+                sent.pop()  # the question that made or read the note goes too
+            continue
+        if action and action.get("name"):
+            content = format_call(ToolCall(action["name"], action.get("arguments") or {}))
+            sent.append({"role": "assistant", "content": content})
+            continue
+        sent.append({"role": message["role"], "content": message["content"]})
+    return sent
 
 
 def local_midnight_utc() -> str:

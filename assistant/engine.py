@@ -50,6 +50,7 @@ class Response:
         self.usage = Usage()
         self.logprobs: list[float] = []  # per generated token, where the engine gives them
         self.tool_call: ToolCall | None = None
+        self.tool_call_text: str | None = None  # a call the engine wrote as text (the student), readable or not
         self.finish_reason: str | None = None  # stop | length | cancelled
         self.notes: list[str] = []
         self.started = time.perf_counter()

@@ -4,8 +4,10 @@
 (higher: more likely to go to the teacher). Signals, in order:
 
 1. the privacy mode and an explicit --local/--cloud decide outright;
-2. rules for what a small offline model cannot know (today's date, weather, news,
-   prices, anything "latest") and an explicit "ask Gemini";
+2. rules: notes are personal and never leave ("remember that…", "what did I note…"), in
+   any mode; the time and date are this machine's to tell; what a small offline model
+   cannot know (weather, news, prices, anything "latest") and an explicit "ask Gemini" go
+   to the teacher;
 3. nearest neighbours, by embedding, among past queries whose outcome is known for the
    active student (judged against the teacher, or marked bad by the user; assistant/outcomes.py);
 4. in between the thresholds, a cascade: the student answers first, and a low mean
@@ -27,7 +29,19 @@ from assistant.outcomes import OutcomeIndex
 LIVE = re.compile(
     r"\b(weather|forecast|news|headlines?|today|tonight|tomorrow|yesterday|this (week|month|year)|"
     r"right now|currently|current|latest|recent(ly)?|stock|share price|prices?|exchange rate|"
-    r"score|election|what time is it|what day is it|what'?s the date|date today)\b",
+    r"score|election)\b",
+    re.IGNORECASE,
+)
+# The clock and calendar of this machine answer these (the clock tool); the teacher cannot know them.
+CLOCK = re.compile(
+    r"\b(what time is it|what'?s the time|the time (now|here|in \w+)|what day is it|what'?s the date|"
+    r"today'?s date|date today|what day of the week)\b",
+    re.IGNORECASE,
+)
+# Notes are personal data: a query that makes or reads one stays on this machine in every mode.
+NOTES = re.compile(
+    r"\b(remember (that|this)|(make|take|add) a note|note (that|down)|write (that|this) down|"
+    r"what did i (note|write down|save)|my notes?|notes? (about|on))\b",
     re.IGNORECASE,
 )
 EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)
@@ -38,6 +52,7 @@ class Decision:
     route: str  # "local", "cloud", or "cascade" (the student first, escalate if unsure)
     score: float | None
     reason: str
+    rule: str | None = None  # the rule that decided, if one did: notes | clock | live | explicit | fast path
 
 
 @dataclass(frozen=True)
@@ -63,16 +78,24 @@ class Router:
         index: OutcomeIndex | None = None,
     ) -> Decision:
         """`vector` is the query's embedding, `index` the outcomes known for the active student."""
+        if NOTES.search(query):
+            return Decision("local", 0.0, "about your notes, which never leave this machine", rule="notes")
         if force == "local":
             return Decision("local", None, "you asked for the local student")
         if mode == "private":
+            if (m := LIVE.search(query)) and not CLOCK.search(query):
+                why = f"needs live information (“{m.group(0)}”) that nothing on this machine knows"
+                return Decision("local", None, f"private mode: nothing leaves this machine; {why}", rule="live")
             return Decision("local", None, "private mode: nothing leaves this machine")
         if force == "cloud":
             return Decision("cloud", None, "you asked for the teacher")
         if EXPLICIT.search(query):
-            return Decision("cloud", 1.0, "you asked for Gemini")
+            return Decision("cloud", 1.0, "you asked for Gemini", rule="explicit")
+        if CLOCK.search(query):
+            return Decision("local", 0.0, "the time and date are this machine's to tell", rule="clock")
         if m := LIVE.search(query):
-            return Decision("cloud", 0.9, f"needs live information (“{m.group(0)}”) that an offline model cannot know")
+            why = f"needs live information (“{m.group(0)}”) that an offline model cannot know"
+            return Decision("cloud", 0.9, why, rule="live")
         if vector is None or index is None:
             return self._by_score(self.t.prior, "no similarity index yet")
         near = index.nearest(vector, self.t.neighbours, self.t.min_similarity)

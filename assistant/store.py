@@ -13,6 +13,7 @@ stderr, the chat app shows a notification).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -145,6 +146,14 @@ def m004_timers_and_notes(db: sqlite_utils.Database) -> None:
     db["notes"].enable_fts(["text"], create_triggers=True, tokenize="porter")
 
 
+@migration
+def m005_turn_actions(db: sqlite_utils.Database) -> None:
+    # A turn answered by a tool: {"name", "arguments", "result", "local_only"} as JSON. The history
+    # sent to the teacher carries such a turn as the call alone (or not at all, for notes), never
+    # the tool's result.
+    db["turns"].add_column("action", str)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -218,13 +227,21 @@ class Store:
         return row[0] if row else None
 
     def history(self, conversation_id: int) -> list[dict]:
-        """Finished turns of a conversation, oldest first, as chat messages."""
+        """Finished turns of a conversation, oldest first, as chat messages.
+
+        An answer a tool gave carries its call as `action` ({"name", "arguments", "local_only"}),
+        so what is sent to the teacher can leave the tool's result out.
+        """
         messages = []
-        for query, answer in self.db.execute(
-            "SELECT query, answer FROM turns WHERE conversation_id = ? AND answer != '' ORDER BY id",
+        for query, answer, action in self.db.execute(
+            "SELECT query, answer, action FROM turns WHERE conversation_id = ? AND answer != '' ORDER BY id",
             [conversation_id],
         ):
-            messages += [{"role": "user", "content": query}, {"role": "assistant", "content": answer}]
+            reply = {"role": "assistant", "content": answer}
+            if action:
+                call = json.loads(action)
+                reply["action"] = {k: call.get(k) for k in ("name", "arguments", "local_only")}
+            messages += [{"role": "user", "content": query}, reply]
         return messages
 
     # -- turns ------------------------------------------------------------------

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from assistant import blas
 from assistant.engine import Response, Token
-from assistant.errors import ModelMissing
+from assistant.errors import ApprenticeError, ModelMissing
+from assistant.tools.calls import CALL_OPEN, parse_call
 
 _DONE = object()
 # transformers' lazy modules break when two threads import them at once (the student's
@@ -41,6 +42,30 @@ class StudentResponse(Response):
         self._queue: queue.Queue = queue.Queue()
 
     def _chunks(self):
+        held = ""  # text that may be the start of a tool call, not shown until it is known
+        for token in self._tokens():
+            if self.tool_call_text is not None:  # inside a call: it is read, never shown
+                self.tool_call_text += token.text
+                continue
+            held += token.text
+            start = held.find("<")
+            if start < 0:
+                yield held
+                held = ""
+            elif held[start:].startswith(CALL_OPEN):
+                self.tool_call_text = held[start:]
+                if held[:start]:
+                    yield held[:start]
+                held = ""
+            elif not CALL_OPEN.startswith(held[start:]):
+                yield held
+                held = ""
+        if held:
+            yield held
+        if self.tool_call_text is not None:
+            self.tool_call = parse_call(self.tool_call_text)
+
+    def _tokens(self):
         while True:
             item = self._queue.get()
             if item is _DONE:
@@ -49,7 +74,7 @@ class StudentResponse(Response):
                 raise item
             if item.logprob is not None:
                 self.logprobs.append(item.logprob)
-            yield item.text
+            yield item
 
 
 class Student:
@@ -142,6 +167,8 @@ class Student:
             from assistant import kernels
 
             kernels.install(self.model)  # a 4-bit student on Linux: the fast CPU path, when it was built
+        except ApprenticeError:
+            raise  # its own message says what is wrong (an invalid kernel setting), not "pull again"
         except Exception as exc:
             raise ModelMissing(
                 f"The student model at {self.path} cannot be loaded ({type(exc).__name__}: {exc}); "
@@ -235,6 +262,10 @@ class Student:
             if gen.cancelled:
                 gen.finish_reason = "cancelled"
                 break
+            if repeating(generated):
+                gen.finish_reason = "repetition"
+                gen.notes.append("The student began repeating itself, so it was stopped.")
+                break
             if r.finish_reason:
                 gen.finish_reason = r.finish_reason
         if first is not None:
@@ -292,6 +323,26 @@ class Student:
         except Exception:  # a stale or torn cache file only costs a full prefill
             path.unlink(missing_ok=True)
             return None
+
+
+def repeating(tokens: list[int], longest: int = 64, span: int = 24) -> bool:
+    """Whether the tokens end in one block said three times over, covering at least `span` tokens.
+
+    A small model that loses its way says the same sentence again and again until the token
+    limit. Checked after every token: for each block length up to `longest`, one comparison
+    of the last token rules most lengths out, so the check costs microseconds a token.
+    """
+    n = len(tokens)
+    for size in range(1, longest + 1):
+        repeats = max(3, -(-span // size))  # ceil(span / size), and at least three
+        if repeats * size > n:
+            continue
+        if tokens[-1 - size] != tokens[-1]:
+            continue
+        block = tokens[n - size :]
+        if all(tokens[n - k * size : n - (k - 1) * size] == block for k in range(2, repeats + 1)):
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,8 @@ import json
 
 def answer_fields(*, answer: str | None, route: str | None, reason: str | None, model: str | None,
                   turn_id: int | None, conversation_id: int | None, tokens: int | None,
-                  ttft_ms: float | None, tokens_per_s: float | None, notes: list[str]) -> dict:  # fmt: skip
+                  ttft_ms: float | None, tokens_per_s: float | None, notes: list[str],
+                  action: dict | None = None) -> dict:  # fmt: skip
     """The answer object: what `ask --json` prints for one answer."""
     return {
         "answer": (answer or "").strip(),
@@ -25,7 +26,19 @@ def answer_fields(*, answer: str | None, route: str | None, reason: str | None, 
         "ttft_ms": round(ttft_ms, 1) if ttft_ms is not None else None,
         "tokens_per_s": round(tokens_per_s, 1) if tokens_per_s is not None else None,
         "notes": list(notes),
+        "action": action,  # {"name", "arguments", "result"} when a tool answered, else null
     }
+
+
+def _action(stored: str | None) -> dict | None:
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return None
+    data.pop("local_only", None)  # the store's own bookkeeping, not the contract's
+    return data
 
 
 def turn_fields(row: dict) -> dict:
@@ -48,6 +61,7 @@ def turn_fields(row: dict) -> dict:
             ttft_ms=row.get("ttft_ms"),
             tokens_per_s=row.get("tokens_per_s"),
             notes=notes,
+            action=_action(row.get("action")),
         ),
         "query": row.get("query"),
         "source": row.get("source"),

@@ -32,12 +32,35 @@ def index_of(embed, outcomes: dict[str, int]) -> OutcomeIndex:
         ("What's the weather in Paris tomorrow?", "weather"),
         ("latest news about the election", "latest"),
         ("what is the bitcoin price right now", "price"),
-        ("What day is it?", "What day is it"),
     ],
 )
 def test_live_information_goes_to_the_teacher(query, word):
     d = Router().decide(query, mode="auto")
-    assert d.route == "cloud" and d.score >= 0.6 and word.lower() in d.reason.lower()
+    assert d.route == "cloud" and d.score >= 0.6 and word.lower() in d.reason.lower() and d.rule == "live"
+
+
+@pytest.mark.parametrize(
+    "query", ["What day is it?", "What time is it?", "what's the date today", "What time is it in Tokyo?"]
+)
+def test_the_clock_and_calendar_stay_on_this_machine(query):
+    for mode in ("ask", "auto", "private"):
+        d = Router().decide(query, mode=mode)
+        assert d.route == "local" and d.rule in ("clock", None), (mode, d)
+
+
+@pytest.mark.parametrize(
+    "query", ["Remember that the boiler code is 4411", "what did I note about the boiler?", "take a note: call mum"]
+)
+def test_notes_never_leave_in_any_mode_even_when_forced(query):
+    for mode in ("ask", "auto"):
+        for force in (None, "cloud"):
+            d = Router().decide(query, mode=mode, force=force)
+            assert d.route == "local" and d.rule == "notes", (mode, force, d)
+
+
+def test_live_information_in_private_mode_is_marked_so_the_answer_can_say_it_cannot_know():
+    d = Router().decide("What's the weather in Paris tomorrow?", mode="private")
+    assert d.route == "local" and d.rule == "live" and "weather" in d.reason
 
 
 def test_modes_and_forcing_decide_first():

@@ -1,0 +1,203 @@
+"""Actions through the Assistant: a tool call chosen by a sentence template, the student or the
+teacher is validated and run on this machine, and its rendered result is the answer.
+
+The fast path runs with the real tiny student loaded (it answers nothing here: templates
+answer first). A random tiny model never writes a call, so the student's calls come from
+`ScriptedStudent`: the real `StudentResponse`, fed the tokens a trained student writes,
+through the same parsing and the same core path.
+"""
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from assistant import config
+from assistant.core import Assistant, for_teacher
+from assistant.engine import Token
+from assistant.store import Store
+from assistant.student import _DONE, StudentResponse, repeating
+
+
+def answer(assistant, query, **kw):
+    ans = assistant.answer(query, **kw)
+    chunks = list(ans)
+    return ans, "".join(chunks)
+
+
+@pytest.fixture
+def assistant(tiny_student):
+    a = Assistant(config.load({"mode": "private"}))
+    yield a
+    a.close()
+
+
+# -- the fast path ---------------------------------------------------------------------------
+
+
+def test_arithmetic_is_computed_not_guessed(assistant):
+    ans, text = answer(assistant, "what is 17 times 23")
+    assert "391" in text and ans.result()["action"]["name"] == "calculate"
+    assert ans.decision.route == "local" and "sentence template" in ans.decision.reason
+    assert ans.result()["action"]["result"] is not None
+
+
+def test_the_time_comes_from_this_machines_clock(assistant):
+    before = dt.datetime.now().astimezone()
+    ans, text = answer(assistant, "what time is it")
+    after = dt.datetime.now().astimezone()
+    shown = {f"{t:%H:%M}" for t in (before, after)} | {f"{t:%-I:%M}" for t in (before, after)}
+    assert any(s in text for s in shown), text
+    assert ans.result()["action"]["name"] == "clock" and ans.result()["route"] == "local"
+
+
+def test_units_are_converted(assistant):
+    ans, text = answer(assistant, "convert 5 miles to km")
+    assert "8.05" in text and "km" in text and ans.result()["action"]["name"] == "convert"
+
+
+def test_a_timer_is_stored_and_logged_with_its_action(assistant):
+    ans, text = answer(assistant, "set a timer for 10 minutes")
+    assert "10 minutes" in text
+    (timer,) = Store().timers()
+    assert timer["kind"] == "timer" and timer["status"] == "pending"
+    turn = Store().turn(ans.turn_id)
+    assert json.loads(turn["action"])["name"] == "timer" and turn["answer"].strip() == text.strip()
+
+
+def test_a_note_is_kept_and_found_and_its_turns_never_leave(assistant):
+    answer(assistant, "remember that the boiler code is 4411")
+    ans, text = answer(assistant, "what did I note about the boiler?")
+    assert "4411" in text and ans.result()["action"]["name"] == "note"
+
+
+def test_the_fast_path_can_be_turned_off(tiny_student):
+    a = Assistant(config.load({"mode": "private", "fast_path": False, "max_tokens": 8}))
+    try:
+        ans, _ = answer(a, "what is 17 times 23")
+    finally:
+        a.close()
+    assert ans.result()["action"] is None and "sentence template" not in ans.decision.reason
+
+
+# -- honest when it cannot know ------------------------------------------------------------
+
+
+def test_live_information_in_private_mode_gets_a_short_true_answer(assistant):
+    ans, text = answer(assistant, "What's the weather in Paris tomorrow?")
+    assert text.startswith("I can't know that on this machine") and "apprentice keys set gemini" in text
+    assert ans.result()["tokens"] == 0 and ans.result()["route"] == "local"
+
+
+# -- calls the student writes ---------------------------------------------------------------
+
+
+class ScriptedStudent:
+    """The student's response object, fed the tokens a trained student writes (a tiny random model writes none)."""
+
+    def __init__(self, name: str, tokens: list[str]):
+        self.name, self.tokens = name, tokens
+
+    def stream(self, messages, conversation=None, max_tokens=512):
+        response = StudentResponse(self.name, messages, conversation, max_tokens)
+        for text in self.tokens:
+            response._queue.put(Token(text, -0.01))
+        response.usage.tokens = len(self.tokens)
+        response._queue.put(_DONE)
+        return response
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def scripted(tiny_student):
+    a = Assistant(config.load({"mode": "private", "fast_path": False}))
+    real_student = a.student
+
+    def script(*tokens):
+        student, line = real_student()
+        scripted = ScriptedStudent(student.name, list(tokens))
+        a.student = lambda: (scripted, line)
+
+    yield a, script
+    a.close()
+
+
+def test_the_students_call_is_run_and_its_text_never_shown(scripted):
+    a, script = scripted
+    script("<", "tool", "_call", ">{'name': 'calculate', ", "'arguments': {'expression': '17*23',}}", "</tool_call>")
+    ans = a.answer("multiply seventeen by twenty-three")
+    chunks = list(ans)
+    assert not any("tool_call" in c or "{" in c for c in chunks)
+    assert "391" in "".join(chunks) and ans.result()["action"]["name"] == "calculate"
+
+
+def test_a_call_out_of_range_or_to_no_tool_runs_nothing(scripted):
+    a, script = scripted
+    script('<tool_call>{"name": "timer", "arguments": {"minutes": -5}}</tool_call>')
+    ans, text = answer(a, "timer minus five")
+    assert (
+        Store().timers() == [] and text == ans.result()["action"]["error"] and ans.result()["action"]["result"] is None
+    )
+    script('<tool_call>{"name": "shell", "arguments": {"command": "rm -rf /"}}</tool_call>')
+    ans, text = answer(a, "clean up")
+    assert "no tool called 'shell'" in text and ans.result()["action"]["result"] is None
+
+
+def test_a_unit_pint_does_not_know_is_named_in_a_sentence(scripted):
+    a, script = scripted
+    script(
+        '<tool_call>{"name": "convert", "arguments": {"value": 5, "from_unit": "flubs", "to_unit": "km"}}</tool_call>'
+    )
+    ans, text = answer(a, "convert 5 flubs to km")
+    assert "flubs" in text and ans.result()["action"]["result"] is None and ans.result()["action"]["error"] == text
+
+
+def test_an_unreadable_call_is_a_sentence(scripted):
+    a, script = scripted
+    script("<tool_call>{{{ not json")
+    ans, text = answer(a, "do it")
+    assert "could not be read" in text and ans.result()["action"]["name"] is None
+
+
+# -- what may leave --------------------------------------------------------------------------
+
+
+def test_the_history_sent_to_the_teacher_holds_calls_never_results_nor_notes():
+    history = [
+        {"role": "user", "content": "remember that the boiler code is 4411"},
+        {"role": "assistant", "content": "Noted.", "action": {"name": "note", "arguments": {}, "local_only": True}},
+        {"role": "user", "content": "what is 17 times 23"},
+        {
+            "role": "assistant",
+            "content": "17 × 23 = 391",
+            "action": {"name": "calculate", "arguments": {"expression": "17*23"}, "local_only": False},
+        },
+        {"role": "user", "content": "and the capital of France?"},
+    ]
+    sent = for_teacher(history)
+    text = json.dumps(sent)
+    assert "4411" not in text and "boiler" not in text and "391" not in text
+    assert sent[0]["content"] == "what is 17 times 23" and "<tool_call>" in sent[1]["content"]
+    assert sent[-1] == {"role": "user", "content": "and the capital of France?"}
+
+
+# -- loops -----------------------------------------------------------------------------------
+
+
+def test_a_repeating_answer_is_recognised_and_a_varied_one_is_not():
+    sentence = list(range(100, 115))
+    assert repeating([1, 2, 3] + sentence * 3)
+    assert not repeating([1, 2, 3] + sentence * 2)
+    assert repeating([7] * 24) and not repeating([7] * 23)
+    assert not repeating(list(range(500)))
+
+
+def test_apprentice_ask_answers_arithmetic_in_json(capsys, tiny_student):
+    from assistant.cli import main
+
+    code = main(["ask", "what is 17 times 23", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and re.search(r"\b391\b", data["answer"]) and data["action"]["name"] == "calculate"
