@@ -5,16 +5,29 @@ teacher) and distillation evaluates with it, so both mean the same by "wrong".
 Two signals: embedding similarity of the two answers, and, where the teacher's answer
 is short enough to be a fact ("Paris", "42"), whether the student's answer contains it.
 
+An answer that is a tool call (a `ToolCall`, or text holding a `<tool_call>`) is judged as a
+call: two calls agree when they name the same tool with the same arguments once both are
+normalized (10 == "10", "7 am" == "07:00", 90 seconds == 1.5 minutes, "km" == "kilometers",
+"17 times 23" == "23*17"), through `assistant.tools.validate` and the tools' own readers.
+Judging never runs a tool: a call and a text answer do not agree here (whether a text
+contains what a reference call would give is the benchmark's business).
+
     python -m assistant.judge "student answer" "teacher answer"
+    python -m assistant.judge '<tool_call>{"name": "timer", "arguments": {"seconds": 600}}</tool_call>' \
+        '<tool_call>{"name": "timer", "arguments": {"minutes": "10"}}</tool_call>'
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.embedder import Embedder, shared
+from assistant.tools.calls import ToolCall, has_call, parse_call
 
 AGREE_SIMILARITY = 0.75  # cosine similarity of the answers' embeddings
 SHORT_ANSWER_WORDS = 4
@@ -78,8 +91,14 @@ def names(text: str) -> set[str]:
 
 
 def judge(
-    student: str, teacher: str, *, embedder: Embedder | None = None, agree_similarity: float = AGREE_SIMILARITY
+    student: str | ToolCall,
+    teacher: str | ToolCall,
+    *,
+    embedder: Embedder | None = None,
+    agree_similarity: float = AGREE_SIMILARITY,
 ) -> Verdict:
+    if any(_as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
+        return judge_calls(student, teacher)
     student, teacher = student.strip(), teacher.strip()
     if not student:
         return Verdict(False, 0.0, "the student gave no answer")
@@ -104,6 +123,172 @@ def judge(
             what = ", ".join(missing[:3]) or ", ".join(sorted(numbers(teacher))[:3])
             return Verdict(False, similarity, f"misses {what} of the teacher's answer")
     return Verdict(agree, similarity, f"similarity {similarity:.2f} {'≥' if agree else '<'} {agree_similarity}")
+
+
+# -- tool calls ---------------------------------------------------------------------------------
+
+
+def _as_call(answer: str | ToolCall) -> ToolCall | None:
+    """The call an answer makes: a ToolCall, or text the core would read one from (tags or a bare call object)."""
+    return answer if isinstance(answer, ToolCall) else parse_call(answer)
+
+
+def judge_calls(student: str | ToolCall, teacher: str | ToolCall, *, today: dt.date | None = None) -> Verdict:
+    """Whether the student made the teacher's call: the same tool, the same normalized arguments.
+
+    Either side may be a ToolCall or text; a side without a readable call disagrees with one that has it.
+    `today` fixes what relative dates ("tomorrow") mean for both calls alike.
+    """
+    mine, theirs = _as_call(student), _as_call(teacher)
+    if mine is None or theirs is None:
+        if mine is None and theirs is None:
+            return Verdict(False, 0.0, "neither answer holds a readable tool call")
+        if mine is None:
+            said = "a tool call that cannot be read" if has_call(student) else "text"
+            return Verdict(False, 0.0, f"the teacher called {theirs.name}; the student answered with {said}")
+        return Verdict(False, 0.0, f"the student called {mine.name}; the teacher answered with text")
+    if mine.name != theirs.name:
+        return Verdict(False, 0.0, f"the student called {mine.name}, the teacher {theirs.name}")
+    today = today or dt.date.today()
+    from assistant.tools import ToolError
+
+    try:
+        reference = call_key(theirs, today)
+    except ToolError:  # a teacher's call that would not run: compare what was written
+        reference = _loose(theirs.arguments)
+    try:
+        made = call_key(mine, today)
+    except ToolError as exc:
+        return Verdict(False, 0.0, f"the student's call would not run: {exc}")
+    if made == reference:
+        return Verdict(True, 1.0, f"the same {mine.name} call")
+    differ = sorted(k for k in set(made) | set(reference) if made.get(k) != reference.get(k))
+    shown = "; ".join(f"{k}: {_show(made.get(k))} vs {_show(reference.get(k))}" for k in differ[:3])
+    return Verdict(False, 0.0, f"the {mine.name} calls differ in {shown}")
+
+
+def _show(value: Any) -> str:
+    return "unset" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _loose(arguments: dict) -> dict:
+    return {k: _text(v) if isinstance(v, str) else v for k, v in arguments.items() if v not in (None, "")}
+
+
+def _text(value: str) -> str:
+    """Free text (a label, a note, a reminder) as compared: case, spacing and end punctuation do not count."""
+    return re.sub(r"[\s.,;:!?]+$", "", " ".join(value.lower().split()))
+
+
+def call_key(call: ToolCall, today: dt.date) -> dict:
+    """A call's arguments in one form per meaning; ToolError when the call would not run.
+
+    validate() coerces types ("10" -> 10) and drops empty values; arguments left at their
+    declared default are dropped too, so {"minutes": 10, "action": "set"} is {"minutes": 10}.
+    Then each tool's own readers give one form: durations in seconds, clock times as
+    (hour, minute), places as IANA zones, dates as ISO dates, units as pint units, arithmetic
+    as its exact value. Nothing runs: no store, no timer, no clock.
+    """
+    from assistant import tools
+
+    clean = tools.validate(call.name, call.arguments)
+    found = tools.tools()[call.name]
+    key = {k: v for k, v in clean.items() if found.parameters[k].get("default", object()) != v}
+    for k, v in key.items():
+        if isinstance(v, str):
+            key[k] = _text(v)
+    normalize = _NORMALIZERS.get(call.name)
+    return normalize(call.name, key, clean, today) if normalize else key
+
+
+def _duration(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    from assistant.tools import timers
+
+    # hours, minutes and seconds are one length of time however it is split; the tool's own
+    # range check says whether it could be set (no negative timers, none of ten years)
+    parts = [float(clean.get(unit, 0)) for unit in ("hours", "minutes", "seconds")]
+    key = {k: v for k, v in key.items() if k not in ("hours", "minutes", "seconds")}
+    if any(parts):
+        longest = timers.MAX_TIMER_S if name == "timer" else timers.MAX_REMINDER_S
+        key["seconds"] = timers._seconds(name, *parts, longest)
+    if "time" in key:
+        key["time"] = _clock_time(clean["time"])
+    return key
+
+
+def _clock_time(text: str) -> Any:
+    """ "7 am", "07:00" and "7:00 a.m." as ["at", 7, 0]; "at 7" (either 7) as ["either", 7, 0]; a delay in seconds."""
+    from assistant.tools import ToolError
+    from assistant.tools.timers import parse_clock, parse_delay
+
+    delay = parse_delay(text)
+    if delay is not None:
+        return ["in", round(delay, 3)]
+    try:
+        hour, minute, ambiguous, tomorrow = parse_clock(text)
+    except ToolError:
+        return _text(text)
+    return ["either" if ambiguous else "at", hour, minute] + (["tomorrow"] if tomorrow else [])
+
+
+def _alarm(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    if "time" in key:
+        key["time"] = _clock_time(clean["time"])
+    return key
+
+
+def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    from assistant.tools import ToolError
+    from assistant.tools.clock import find_zone, parse_date
+
+    if "place" in key:
+        try:
+            key["place"] = find_zone(clean["place"])
+        except ToolError:
+            pass  # an unknown place is compared as written
+    for name in ("date", "to_date"):
+        if name in key:
+            try:
+                key[name] = parse_date(clean[name], today).isoformat()
+            except ToolError:
+                pass
+    return key
+
+
+def _calculate(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    from assistant.tools import ToolError
+    from assistant.tools.calculate import evaluate
+
+    try:
+        _, value = evaluate(clean["expression"])
+    except ToolError:
+        return key  # an expression that cannot be computed is compared as written
+    # the same value is the same answer, whichever way the arithmetic was written
+    key["expression"] = str(value) if not isinstance(value, float) else repr(round(value, 12))
+    return key
+
+
+def _convert(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    from assistant.tools import ToolError
+    from assistant.tools.convert import _unit, registry
+
+    for name in ("from_unit", "to_unit"):
+        if name in key:
+            try:
+                key[name] = str(_unit(registry(), clean[name]))
+            except ToolError:
+                pass  # a unit pint does not know is compared as written
+    return key
+
+
+_NORMALIZERS = {
+    "timer": _duration,
+    "reminder": _duration,
+    "alarm": _alarm,
+    "clock": _clock,
+    "calculate": _calculate,
+    "convert": _convert,
+}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,120 @@
+"""The judge on tool calls: two calls agree when they mean the same action, whichever way the
+arguments are written; a call never agrees with text, and judging never runs a tool."""
+
+import datetime as dt
+
+import pytest
+
+from assistant.judge import judge, judge_calls
+from assistant.tools.calls import ToolCall, format_call
+
+TODAY = dt.date(2026, 11, 30)
+
+
+def same(a: ToolCall, b: ToolCall) -> bool:
+    return judge_calls(a, b, today=TODAY).agree
+
+
+@pytest.mark.parametrize(
+    "student, teacher",
+    [
+        (ToolCall("timer", {"minutes": "10"}), ToolCall("timer", {"minutes": 10})),
+        (ToolCall("timer", {"seconds": 600, "action": "set"}), ToolCall("timer", {"minutes": 10.0})),
+        (ToolCall("timer", {"hours": 1, "minutes": 30}), ToolCall("timer", {"minutes": 90, "label": ""})),
+        (ToolCall("alarm", {"time": "7 am"}), ToolCall("alarm", {"time": "07:00"})),
+        (ToolCall("alarm", {"time": "7:00 a.m."}), ToolCall("alarm", {"time": "at 7 am"})),
+        (ToolCall("alarm", {"time": "19:30"}), ToolCall("alarm", {"time": "7:30 pm"})),
+        (ToolCall("alarm", {"time": "at 7"}), ToolCall("alarm", {"time": "7 o'clock"})),
+        (
+            ToolCall("reminder", {"text": "Call mum.", "minutes": 20}),
+            ToolCall("reminder", {"text": "call Mum", "seconds": 1200}),
+        ),
+        (
+            ToolCall("reminder", {"text": "call mum", "time": "5 pm"}),
+            ToolCall("reminder", {"text": "call mum", "time": "17:00"}),
+        ),
+        (ToolCall("calculate", {"expression": "17 times 23"}), ToolCall("calculate", {"expression": "23 * 17"})),
+        (ToolCall("calculate", {"expression": "15% of 80"}), ToolCall("calculate", {"expression": "0.15*80"})),
+        (
+            ToolCall("convert", {"value": "5", "from_unit": "miles", "to_unit": "km"}),
+            ToolCall("convert", {"value": 5.0, "from_unit": "mi", "to_unit": "kilometers"}),
+        ),
+        (
+            ToolCall("convert", {"value": 100, "from_unit": "°F", "to_unit": "C"}),
+            ToolCall("convert", {"value": 100, "from_unit": "fahrenheit", "to_unit": "celsius"}),
+        ),
+        (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Asia/Tokyo"})),
+        (ToolCall("clock", {"date": "December 25"}), ToolCall("clock", {"date": "2026-12-25"})),
+        (ToolCall("clock", {}), ToolCall("clock", {"place": None})),
+    ],
+)
+def test_calls_that_mean_the_same_agree(student, teacher):
+    verdict = judge_calls(student, teacher, today=TODAY)
+    assert verdict.agree and verdict.similarity == 1.0, verdict.reason
+
+
+@pytest.mark.parametrize(
+    "student, teacher, reason",
+    [
+        (ToolCall("timer", {"minutes": 5}), ToolCall("timer", {"minutes": 6}), "differ in seconds: 300 vs 360"),
+        (ToolCall("timer", {"minutes": 5}), ToolCall("alarm", {"time": "5"}), "called timer, the teacher alarm"),
+        # "7:00" is the next seven o'clock, morning or evening: not the same call as "7 am"
+        (ToolCall("alarm", {"time": "7:00"}), ToolCall("alarm", {"time": "7 am"}), "differ in time"),
+        (ToolCall("alarm", {"time": "7 pm"}), ToolCall("alarm", {"time": "7 am"}), "differ in time"),
+        (ToolCall("calculate", {"expression": "17 * 23"}), ToolCall("calculate", {"expression": "17 + 23"}), "differ"),
+        (
+            ToolCall("convert", {"value": 5, "from_unit": "miles", "to_unit": "m"}),
+            ToolCall("convert", {"value": 5, "from_unit": "miles", "to_unit": "km"}),
+            "to_unit",
+        ),
+        (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Paris"}), "place"),
+        (ToolCall("timer", {"minutes": 10, "label": "tea"}), ToolCall("timer", {"minutes": 10}), "label"),
+    ],
+)
+def test_calls_that_differ_disagree_and_say_where(student, teacher, reason):
+    verdict = judge_calls(student, teacher, today=TODAY)
+    assert not verdict.agree and verdict.similarity == 0.0
+    assert reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "student, said",
+    [
+        (ToolCall("timer", {"minutes": -5}), "negative time"),
+        (ToolCall("timer", {"hours": 87600}), "out of range"),
+        (ToolCall("timer", {"minutes": "ten"}), "must be a number"),
+        (ToolCall("timer", {"minutes": 5, "colour": "red"}), "has no argument 'colour'"),
+        (ToolCall("shell", {"command": "rm -rf ~"}), "called shell"),
+    ],
+)
+def test_a_call_that_would_not_run_is_wrong_even_with_the_same_name(student, said):
+    verdict = judge_calls(student, ToolCall("timer", {"minutes": 5}), today=TODAY)
+    assert not verdict.agree and said in verdict.reason
+
+
+def test_the_judge_reads_calls_in_text_as_the_core_does():
+    teacher = format_call(ToolCall("timer", {"minutes": 10}))
+    student = "Sure! <tool_call>{'name': 'timer', 'arguments': {'minutes': '10',},}</tool_call>"
+    verdict = judge(student, teacher)
+    assert verdict.agree and verdict.reason == "the same timer call"
+    assert judge(ToolCall("timer", {"seconds": 600}), teacher).agree
+    assert judge('{"name": "timer", "arguments": {"minutes": 10}}', ToolCall("timer", {"minutes": 10})).agree
+
+
+def test_a_call_and_a_text_answer_never_agree():
+    call = format_call(ToolCall("calculate", {"expression": "17 * 23"}))
+    # even a right text answer: judging would have to run the call to know, and it never runs one
+    verdict = judge("17 times 23 is 391.", call)
+    assert not verdict.agree and verdict.reason == "the teacher called calculate; the student answered with text"
+    verdict = judge(call, "391")
+    assert not verdict.agree and verdict.reason == "the student called calculate; the teacher answered with text"
+    verdict = judge("<tool_call>{'name': 'calc", call)
+    assert not verdict.agree and "cannot be read" in verdict.reason
+
+
+def test_judging_timer_calls_sets_no_timer(home):
+    for _ in range(3):
+        assert judge(format_call(ToolCall("timer", {"seconds": 1})), ToolCall("timer", {"seconds": 1})).agree
+        assert same(ToolCall("alarm", {"time": "7 am"}), ToolCall("alarm", {"time": "07:00"}))
+    # no store was opened and no ringer started: nothing was written under the home at all
+    assert not home.exists() or not any(home.rglob("*"))
