@@ -138,62 +138,110 @@ def test_bad_shapes_are_refused():
         kernels._qmatvec.qmatvec(mx.random.normal((1, 96)), wq, scales, biases, 32, 4)
 
 
-@pytest.mark.usefixtures("float_path")
-def test_greedy_answers_do_not_change(tiny_checkpoint):
-    """A 4-bit student answers token for token the same with the fast kernel (float activations) as with MLX's."""
-    import mlx.nn as nn
-    from mlx_lm import generate, load
-
-    model, tokenizer = load(str(tiny_checkpoint))
-    nn.quantize(model, group_size=32, bits=4)
-    prompts = ["What is the capital of France?", "Hello, how are you today?", "Apprentice answers"]
-
-    def answers():
-        return [generate(model, tokenizer, p, max_tokens=24) for p in prompts]
-
-    kernels.uninstall()
-    want = answers()
-    try:
-        assert kernels.install(model)
-        got = answers()
-    finally:
-        kernels.uninstall()
-    assert got == want
-
-
-def test_int8_logits_stay_close(int8, tiny_checkpoint):
-    """A 4-bit student with an 8-bit head: int8 activations move its logits by about 1% (0.9% here)."""
-    import mlx.core as mx
+def quantized(path, head_bits: int = 4):
+    """A 4-bit copy of the checkpoint at `path`, loaded afresh (its tied head `head_bits` wide)."""
     import mlx.nn as nn
     from mlx_lm import load
 
-    model, tokenizer = load(str(tiny_checkpoint))
+    model, tokenizer = load(str(path))
     nn.quantize(
         model,
         group_size=32,
         bits=4,
         class_predicate=lambda _, m: (
-            {"group_size": 32, "bits": 8} if isinstance(m, nn.Embedding) else hasattr(m, "to_quantized")
+            {"group_size": 32, "bits": head_bits} if isinstance(m, nn.Embedding) else hasattr(m, "to_quantized")
         ),
     )
+    return model, tokenizer
+
+
+def own_layers(model) -> set[str]:
+    """Modules of `model` whose class is not MLX's or mlx-lm's own."""
+    return {
+        f"{path}: {type(m).__module__}.{type(m).__name__}"
+        for path, m in model.named_modules()
+        if not type(m).__module__.startswith(("mlx.", "mlx_lm."))
+    }
+
+
+@pytest.mark.usefixtures("float_path")
+def test_greedy_answers_do_not_change(tiny_checkpoint):
+    """A 4-bit student answers token for token the same with the fast kernel (float activations) as with MLX's."""
+    from mlx_lm import generate
+
+    prompts = ["What is the capital of France?", "Hello, how are you today?", "Apprentice answers"]
+    reference, tokenizer = quantized(tiny_checkpoint)
+    model, _ = quantized(tiny_checkpoint)
+    assert kernels.install(model)
+    swapped = own_layers(model)
+    # every quantized product, norm, rope and attention of the 2-layer llama: 7 linears, 2 norms,
+    # 1 rope and 1 attention per layer, the final norm and the tied head
+    assert len(swapped) == 2 * 11 + 2, swapped
+    for prompt in prompts:
+        assert generate(model, tokenizer, prompt, max_tokens=24) == generate(
+            reference, tokenizer, prompt, max_tokens=24
+        )
+
+
+def test_a_second_model_keeps_mlx_layers(tiny_checkpoint):
+    """Installing into one model changes that model only: one loaded beside it, before or after,
+    keeps MLX's own classes and computes exactly what it computed before."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx_lm import generate
+
+    before, tokenizer = quantized(tiny_checkpoint)
+    tokens = mx.array([tokenizer.encode("What is the capital of France?")])
+    want_logits = before(tokens)
+    want_text = generate(before, tokenizer, "Hello there", max_tokens=16)
+
+    fast, _ = quantized(tiny_checkpoint)
+    assert kernels.install(fast)
+    after, _ = quantized(tiny_checkpoint)
+    for model in (before, after):
+        assert own_layers(model) == set()
+        assert mx.array_equal(model(tokens), want_logits).item()
+        assert generate(model, tokenizer, "Hello there", max_tokens=16) == want_text
+    # and nothing of MLX itself was replaced
+    assert mx.fast.scaled_dot_product_attention.__module__ == "mlx.core.fast"
+    for cls, method in [(nn.RMSNorm, "__call__"), (nn.RoPE, "__call__"), (nn.QuantizedLinear, "__call__")]:
+        assert getattr(cls, method).__module__.startswith("mlx.nn"), cls
+    assert nn.QuantizedEmbedding.as_linear.__module__.startswith("mlx.nn")
+
+
+def test_int8_logits_stay_close(int8, tiny_checkpoint):
+    """A 4-bit student with an 8-bit head: int8 activations move its logits by about 1% (0.9% here)."""
+    import mlx.core as mx
+
+    reference, tokenizer = quantized(tiny_checkpoint, head_bits=8)
+    model, _ = quantized(tiny_checkpoint, head_bits=8)
     tokens = mx.array([tokenizer.encode("What is the capital of France?")[:3]])  # decode-sized: few rows
 
-    kernels.uninstall()
-    want = model(tokens)
-    try:
-        assert kernels.install(model)
-        int8([4, 8])
-        got = model(tokens)
-    finally:
-        kernels.uninstall()
+    assert kernels.install(model)
+    int8([4, 8])
+    want, got = reference(tokens), model(tokens)
     assert 0 < (mx.linalg.norm(got - want) / mx.linalg.norm(want)).item() < 0.02
+
+
+def test_an_invalid_thread_count_is_named(tiny_checkpoint, monkeypatch):
+    """A typo in APPRENTICE_QMATVEC_THREADS reads as what it is, not as a broken model to pull again."""
+    from assistant.student import Student
+
+    monkeypatch.setenv("APPRENTICE_QMATVEC_THREADS", "two")
+    assert not kernels.available() and "APPRENTICE_QMATVEC_THREADS" in kernels.why_not()
+    with pytest.raises(kernels.KernelSettingError) as error:
+        Student(tiny_checkpoint, name="tiny")
+    message = str(error.value)
+    assert "APPRENTICE_QMATVEC_THREADS is 'two'" in message and "1 to 8" in message
+    assert "cannot be loaded" not in message and "model pull" not in message
+    monkeypatch.setenv("APPRENTICE_QMATVEC_THREADS", "3")
+    assert kernels.available()
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 576), (3, 64)])
 def test_fused_rms_norm_matches_mlx(shape):
     import mlx.core as mx
 
-    kernels.uninstall()  # MLX's own ops as the reference
     x, w = mx.random.normal(shape), mx.random.normal((shape[-1],))
     got = kernels._qmatvec.rms_norm(x, w, 1e-5)
     assert mx.allclose(got, mx.fast.rms_norm(x, w, 1e-5), rtol=1e-5, atol=1e-5).item()
@@ -205,7 +253,6 @@ def test_fused_rms_norm_matches_mlx(shape):
 def test_fused_rope_matches_mlx(dims, base, scale, offset):
     import mlx.core as mx
 
-    kernels.uninstall()
     x = mx.random.normal((1, 9, 1, 64))
     got = kernels._qmatvec.rope(x, dims, base, scale, offset)
     want = mx.fast.rope(x, dims, traditional=False, base=base, scale=scale, offset=offset)
@@ -219,7 +266,6 @@ def test_fused_decode_attention_matches_mlx(length, layout):
     a slice of a KV cache's preallocated buffer, or a transposed view that must be gathered."""
     import mlx.core as mx
 
-    kernels.uninstall()
     q = mx.random.normal((1, 9, 1, 64))
     if layout == "cache slice":
         buffer_k, buffer_v = mx.random.normal((1, 3, 256, 64)), mx.random.normal((1, 3, 256, 64))
@@ -235,18 +281,25 @@ def test_fused_decode_attention_matches_mlx(length, layout):
 
 def test_prefill_and_training_keep_mlx_ops(tiny_checkpoint):
     """The fused steps have no gradients: inputs longer than a decode step go to MLX's own ops,
-    so a LoRA step through an installed model still computes its loss and gradients."""
+    so a LoRA step through an installed 4-bit model computes its loss and gradients, and the
+    model still decodes through the kernel with the LoRA layers in place."""
     import mlx.core as mx
     import mlx.nn as nn
-    from mlx_lm import load
+    from mlx.utils import tree_flatten
+    from mlx_lm import generate
     from mlx_lm.tuner.trainer import default_loss
+    from mlx_lm.tuner.utils import linear_to_lora_layers
 
-    model, tokenizer = load(str(tiny_checkpoint))
-    try:
-        assert kernels.install() is True
-        batch = mx.array([tokenizer.encode("What is the capital of France? Paris is the capital.")])
-        (loss, _), grads = nn.value_and_grad(model, default_loss)(model, batch, mx.array([[0, batch.shape[1]]]))
-        mx.eval(loss, grads)
-    finally:
-        kernels.uninstall()
+    model, tokenizer = quantized(tiny_checkpoint)
+    assert kernels.install(model)
+    model.freeze()
+    linear_to_lora_layers(model, 2, {"rank": 4, "dropout": 0.0, "scale": 10.0})
+    assert own_layers(model)  # the LoRA layers wrap the fast linears
+    batch = mx.array([tokenizer.encode("What is the capital of France? Paris is the capital.")])
+    (loss, _), grads = nn.value_and_grad(model, default_loss)(model, batch, mx.array([[0, batch.shape[1]]]))
+    mx.eval(loss, grads)
     assert loss.item() > 0
+    lora = dict(tree_flatten(grads))
+    assert lora and all("lora_" in name for name in lora)
+    assert any(mx.abs(g).max().item() > 0 for g in lora.values())
+    assert generate(model, tokenizer, "Hello", max_tokens=4)

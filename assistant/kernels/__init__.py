@@ -6,8 +6,8 @@ extension `_qmatvec` (built by `pip install`, optional: see setup.py) multiplies
 activations with MLX's packed weights (w = scale * q + bias, group 32 or 64, uint32 words
 of 8 nibbles, little-endian) using AVX2/FMA and 2 threads; by default it first rounds the
 activations to int8 per block of 32 and takes integer dot products (AVX2 or AVX-512 VNNI).
-`install(model)` swaps it in for the model's QuantizedLinear layers and its quantized tied
-embedding head:
+`install(model)` puts layers that use it into that one model (kernels/modules.py), in place
+of its QuantizedLinear layers and its quantized tied embedding head:
 
 - a few rows (decode, short prompts): the extension;
 - many rows (prefill of a long prompt): dequantize that layer's weights and use the
@@ -19,8 +19,21 @@ For decode (one token), RMSNorm, RoPE and attention run as one operation each
 about 2.4 µs on every operation however small. Longer inputs (prefill, training, which
 needs their gradients) keep MLX's own.
 
-Without the extension, or on another platform, `install` changes nothing and MLX's own
-kernels run.
+The swap is by composition, as mlx-lm swaps in LoRA layers: other models in the process keep
+MLX's own layers, and nothing of MLX (no class, no `mx.fast` function) is patched.
+
+The kernel's loops are AVX2/FMA (x86-64). Without the extension, on a CPU without them, or
+on a GPU, `install` changes nothing and MLX's own kernels run; `why_not()` says which.
+The extension is built against one MLX version: after MLX changes, rebuild it with
+`pip install --no-build-isolation -e .` (REBUILD, below).
+
+Settings, read when this module is imported (an invalid value makes `install` raise
+KernelSettingError, which names the variable):
+
+    APPRENTICE_QMATVEC_THREADS   threads sharing one product, 1 to 8 (default 2)
+    APPRENTICE_QMATVEC_INT8      0: float activations, 4: int8 for 4-bit weights, 1 (default): 4- and 8-bit
+    APPRENTICE_QMATVEC_VNNI      0: AVX2 for the int8 products even where AVX-512 VNNI exists (default 1)
+    APPRENTICE_QMATVEC_MAX_ROWS  above this many rows, dequantize + BLAS instead (default 10)
 
     python -c "from assistant import kernels; print(kernels.describe())"   # is the fast path here, which ISA
 """
@@ -29,14 +42,61 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 
 from assistant import blas
+from assistant.errors import ApprenticeError
 
 blas.ensure()  # importing this module loads MLX: the optimized BLAS must come first
 
 import mlx.core as mx  # noqa: E402
 
 FUNCTIONS = ("qmatvec", "dequantize_f32", "set_int8", "int8", "rms_norm", "rope", "decode_attention")
+
+# An isolated build (pip's default) compiles against the newest MLX on the index, not the one
+# installed here, and the extension loads only with the MLX it was built against. So a rebuild
+# uses this environment's MLX: that needs the build requirements (pyproject.toml) installed here.
+REBUILD = "pip install 'nanobind==3.1.0' 'cmake>=3.25' && pip install --no-build-isolation -e ."
+_REBUILD_IT = f"rebuild it in Apprentice's source folder with `{REBUILD}`"
+
+
+class KernelSettingError(ApprenticeError):
+    """An APPRENTICE_QMATVEC_* variable holds a value the kernel cannot use."""
+
+
+def _setting(name: str, default: str, valid: dict | range, meaning: str) -> int | str:
+    raw = os.environ.get(name, "").strip() or default
+    if isinstance(valid, range):
+        if raw.isdigit() and int(raw) in valid:
+            return int(raw)
+    elif raw in valid:
+        return valid[raw]
+    raise KernelSettingError(f"{name} is {raw!r}: set it to {meaning}, or unset it.")
+
+
+def settings() -> dict:
+    """The APPRENTICE_QMATVEC_* variables, checked (KernelSettingError names a bad one)."""
+    return {
+        "threads": _setting(
+            "APPRENTICE_QMATVEC_THREADS", "2", range(1, 9), "a whole number from 1 to 8 (the default is 2)"
+        ),
+        "int8": _setting(
+            "APPRENTICE_QMATVEC_INT8",
+            "1",
+            {"0": [], "4": [4], "1": [4, 8]},
+            "0 (float activations), 4 (int8 for 4-bit weights) or 1 (int8 for 4- and 8-bit weights; the default)",
+        ),
+        "vnni": _setting(
+            "APPRENTICE_QMATVEC_VNNI",
+            "1",
+            {"0": False, "1": True},
+            "0 (AVX2 only) or 1 (AVX-512 VNNI where present; the default)",
+        ),
+        "max_rows": _setting(
+            "APPRENTICE_QMATVEC_MAX_ROWS", "10", range(0, 1 << 30), "a whole number of rows (the default is 10)"
+        ),
+    }
+
 
 if importlib.util.find_spec("assistant.kernels._qmatvec") is None:
     _qmatvec = None
@@ -46,47 +106,67 @@ else:
     try:
         from assistant.kernels import _qmatvec
     except ImportError as exc:  # built, but not loadable here (another MLX, another machine)
-        _qmatvec, _why = None, f"the extension does not load ({exc}): reinstall Apprentice"
+        _qmatvec, _why = None, f"the extension does not load ({exc}): {_REBUILD_IT}"
     else:
         missing = [f for f in FUNCTIONS if not hasattr(_qmatvec, f)]
         if _qmatvec.mlx_version != mx.__version__:  # MLX's C++ ABI changes between versions
-            _why = f"built against MLX {_qmatvec.mlx_version}, running {mx.__version__}: reinstall Apprentice"
+            _why = f"built against MLX {_qmatvec.mlx_version}, running {mx.__version__}: {_REBUILD_IT}"
             _qmatvec = None
         elif missing:  # left from an older Apprentice when a rebuild failed
-            _why = f"the extension is older than this Apprentice (no {', '.join(missing)}): reinstall Apprentice"
+            _why = f"the extension is older than this Apprentice (no {', '.join(missing)}): {_REBUILD_IT}"
             _qmatvec = None
+
+if _qmatvec is not None and _qmatvec.isa() == "portable":
+    # Its only other loop is scalar C++, never measured against MLX's own kernels.
+    _qmatvec, _why = None, f"this CPU ({platform.machine()}) lacks AVX2 and FMA, which the kernel's loops need"
 
 if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only at the first call
     try:
         _w, _s, _b = mx.quantize(mx.ones((8, 32)), group_size=32, bits=4)
         mx.eval(_qmatvec.qmatvec(mx.ones((1, 32)), _w, _s, _b, 32, 4))
     except Exception as exc:  # noqa: BLE001
-        _qmatvec, _why = None, f"the extension does not run with this MLX ({exc}): reinstall Apprentice"
+        _qmatvec, _why = None, f"the extension does not run with this MLX ({exc}): {_REBUILD_IT}"
 
-if _qmatvec is not None and os.environ.get("APPRENTICE_QMATVEC_THREADS"):
-    _qmatvec.set_threads(int(os.environ["APPRENTICE_QMATVEC_THREADS"]))
+try:
+    _settings = settings()
+except KernelSettingError:
+    _settings = None  # install() raises it
+    _defaults = {"threads": 2, "int8": [4, 8], "vnni": True, "max_rows": 10}
+else:
+    _defaults = _settings
 
 # Int8 activations (x quantized per block of 32, integer dot products, as llama.cpp does)
-# for these weight widths. APPRENTICE_QMATVEC_INT8: "0" none, "4" the 4-bit layers only,
-# "1" (default) those and the 8-bit head. Measured on the default student: decode 1.3x,
-# and the same score on the distillation test set (a quarter of the answers change words).
-# APPRENTICE_QMATVEC_VNNI=0 keeps AVX-512 VNNI out of it (AVX2 maddubs instead).
-INT8 = {"0": [], "4": [4]}.get(os.environ.get("APPRENTICE_QMATVEC_INT8", "1"), [4, 8])
-VNNI = os.environ.get("APPRENTICE_QMATVEC_VNNI", "1") != "0"
-if _qmatvec is not None:
+# for these weight widths. Measured on the default student: decode 1.3x, and the same score
+# on the distillation test set (a quarter of the answers change words).
+INT8, VNNI = _defaults["int8"], _defaults["vnni"]
+# Above this many rows, dequantize-then-matmul (BLAS) wins over the extension's loop.
+MAX_ROWS = _defaults["max_rows"]
+if _qmatvec is not None and _settings is not None:
+    _qmatvec.set_threads(_settings["threads"])
     _qmatvec.set_int8(INT8, VNNI)
 
-# Above this many rows, dequantize-then-matmul (BLAS) wins over the extension's loop.
-MAX_ROWS = int(os.environ.get("APPRENTICE_QMATVEC_MAX_ROWS", "10"))
 
-
-def available() -> bool:
-    """True when the extension is built for this MLX and runs on the CPU here."""
+def _usable() -> bool:
     return _qmatvec is not None and mx.default_device() == mx.cpu
 
 
+def available() -> bool:
+    """True when `install` speeds a model up: the extension is built for this MLX, this CPU has
+    AVX2 and FMA, MLX runs on the CPU, and the APPRENTICE_QMATVEC_* settings are valid."""
+    return not why_not()
+
+
 def why_not() -> str:
-    return _why or ("" if available() else "MLX runs on the GPU here: its own kernels are the fast path")
+    """Why `install` would leave a model as it is, or "" when it would not."""
+    if _why:
+        return _why
+    if not _usable():
+        return "MLX runs on the GPU here: its own kernels are the fast path"
+    try:
+        settings()
+    except KernelSettingError as exc:
+        return str(exc)
+    return ""
 
 
 def qmatmul(x, w, scales, biases, group_size: int, bits: int):
@@ -97,109 +177,18 @@ def qmatmul(x, w, scales, biases, group_size: int, bits: int):
     return x @ _qmatvec.dequantize_f32(w, scales, biases, group_size, bits).T
 
 
-def _fits(module) -> bool:
-    return (
-        getattr(module, "mode", "affine") == "affine"
-        and module.bits in (4, 8)
-        and module.group_size % 8 == 0
-        and "biases" in module
-        and module["scales"].dtype in (mx.float16, mx.float32)
-    )
+def install(model) -> bool:
+    """Put the fast layers into `model` (this one model only); True if some now run on the extension.
 
-
-def _linear_call(self, x):
-    if x.dtype != mx.float32 or not _fits(self):
-        return _mlx_linear_call(self, x)
-    y = qmatmul(x, self["weight"], self["scales"], self["biases"], self.group_size, self.bits)
-    if "bias" in self:
-        y = y + self["bias"]
-    return y
-
-
-def _on_cpu_f32(*arrays) -> bool:
-    return mx.default_device() == mx.cpu and all(a.dtype == mx.float32 for a in arrays)
-
-
-def _rms_norm_call(self, x):
-    if "weight" not in self or x.size // x.shape[-1] > MAX_ROWS or not _on_cpu_f32(x, self.weight):
-        return _mlx_calls["rms_norm"](self, x)
-    return _qmatvec.rms_norm(x, self.weight, self.eps)
-
-
-def _rope_call(self, x, offset=0):
-    if self.traditional or not isinstance(offset, int) or x.ndim != 4 or x.shape[2] != 1 or not _on_cpu_f32(x):
-        return _mlx_calls["rope"](self, x, offset)
-    return _qmatvec.rope(x, self.dims, self.base, self.scale, offset)
-
-
-def _attention(q, k, v, *args, scale, mask=None, sinks=None, **kwargs):
-    """mx.fast.scaled_dot_product_attention; one query row without a mask (decode) runs as one op."""
-    if (
-        args
-        or kwargs
-        or mask is not None
-        or sinks is not None
-        or q.ndim != 4
-        or q.shape[2] != 1
-        or not _on_cpu_f32(q, k, v)
-    ):
-        return _mlx_calls["attention"](q, k, v, *args, scale=scale, mask=mask, sinks=sinks, **kwargs)
-    return _qmatvec.decode_attention(q, k, v, scale)
-
-
-def _embedding_as_linear(self, x):
-    if x.dtype != mx.float32 or not _fits(self):
-        return _mlx_embedding_as_linear(self, x)
-    return qmatmul(x, self["weight"], self["scales"], self["biases"], self.group_size, self.bits)
-
-
-_mlx_linear_call = None
-_mlx_embedding_as_linear = None
-_mlx_calls: dict = {}  # what install() replaced, for uninstall()
-
-
-def install(model=None) -> bool:
-    """Route quantized layers through the extension; True if it is now in use.
-
-    The swap is on the classes (nn.QuantizedLinear, nn.QuantizedEmbedding), so it covers
-    every quantized model in the process; `model` only says whether there is one to speed up.
+    Raises KernelSettingError when an APPRENTICE_QMATVEC_* variable is invalid.
     """
-    global _mlx_linear_call, _mlx_embedding_as_linear
-    if not available():
+    if not _usable():
         return False
-    import mlx.nn as nn
+    settings()  # raised here, where the user meets it: loading a student
+    from assistant.kernels import modules
 
-    if _mlx_linear_call is None:
-        _mlx_linear_call = nn.QuantizedLinear.__call__
-        _mlx_embedding_as_linear = nn.QuantizedEmbedding.as_linear
-        nn.QuantizedLinear.__call__ = _linear_call
-        nn.QuantizedEmbedding.as_linear = _embedding_as_linear
-        _mlx_calls.update(
-            rms_norm=nn.RMSNorm.__call__, rope=nn.RoPE.__call__, attention=mx.fast.scaled_dot_product_attention
-        )
-        nn.RMSNorm.__call__ = _rms_norm_call
-        nn.RoPE.__call__ = _rope_call
-        # mlx-lm's models call it through the module at each call, so this reaches all of them
-        mx.fast.scaled_dot_product_attention = _attention
-    if model is None:
-        return True
-    return any(isinstance(m, (nn.QuantizedLinear, nn.QuantizedEmbedding)) for _, m in model.named_modules())
-
-
-def uninstall() -> None:
-    """Back to MLX's own quantized kernels (for comparisons)."""
-    global _mlx_linear_call, _mlx_embedding_as_linear
-    if _mlx_linear_call is None:
-        return
-    import mlx.nn as nn
-
-    nn.QuantizedLinear.__call__ = _mlx_linear_call
-    nn.QuantizedEmbedding.as_linear = _mlx_embedding_as_linear
-    nn.RMSNorm.__call__ = _mlx_calls["rms_norm"]
-    nn.RoPE.__call__ = _mlx_calls["rope"]
-    mx.fast.scaled_dot_product_attention = _mlx_calls["attention"]
-    _mlx_calls.clear()
-    _mlx_linear_call = _mlx_embedding_as_linear = None
+    modules.swap_in(model)
+    return modules.swapped(model)
 
 
 def set_threads(n: int) -> None:
@@ -219,13 +208,9 @@ def int8() -> list[int]:
 
 
 def describe() -> str:
-    if not available():
-        return f"MLX's own quantized kernels ({why_not()})"
+    if why_not():
+        return f"MLX's own kernels ({why_not()})"
     return (
         f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads) "
         "and fused decode steps (RMSNorm, RoPE, attention)"
     )
-
-
-if __name__ == "__main__":
-    print(describe())
