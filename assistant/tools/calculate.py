@@ -189,6 +189,9 @@ _REWRITES = [
     (r"\bplus\b|\badded\s+to\b", "+"),
     (r"\bminus\b|\bless\b", "-"),
     (r"\bmod(?:ulo)?\b", "%"),
+    (r"\bto\s+the\s+(\d+)(?:st|nd|rd|th)?\s+power\b", r"** \1"),  # 2 to the 10th power
+    (r"\bhalf\s+of\b", "0.5 *"),
+    (r"\b(?:a\s+)?quarter\s+of\b", "0.25 *"),
     (r"\bto\s+the\s+power\s+of\b|\braised\s+to(?:\s+the\s+power\s+of)?\b|\bto\s+the\b|\bpow\b", "**"),
     (r"\bsquared\b", "**2"),
     (r"\bcubed\b", "**3"),

@@ -166,6 +166,8 @@ def unit_vocabulary() -> set[str]:
     """Every unit name the fast path should recognize: aliases, currencies (to refuse them), areas and volumes."""
     words = {k for k in ALIASES if k not in ('"', "'")} | CURRENCIES | set(PLAIN_UNITS)
     words |= {"light year", "light years", "calories", "kilowatts", "gigawatt hours"}
+    for prefix in ("kilo", "mega", "giga", "tera", "peta", "kibi", "mebi", "gibi", "tebi"):
+        words |= {f"{prefix}byte", f"{prefix}bytes", f"{prefix}bit", f"{prefix}bits"}
     for length in _LENGTHS:
         words |= {f"square {length}", f"sq {length}", f"{length}2", f"{length}²", f"{length}^2"}
         words |= {f"cubic {length}", f"cu {length}", f"{length}3", f"{length}³", f"{length}^3"}

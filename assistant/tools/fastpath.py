@@ -60,12 +60,24 @@ def parse_number(text: str) -> float | None:
     return float(total + current) if words else None
 
 
+_UNIT_WORDS = r"(second|minute|hour|day|week|mile|kilometer|kilometre|meter|metre|foot|inch|pound|kilo|liter|litre|cup)"
+
+
 def words_to_digits(text: str) -> str:
-    """Number words in running text made digits: "five times three" -> "5 times 3"."""
+    """Number words in running text made digits: "five times three" -> "5 times 3", "an hour" -> "1 hour"."""
+    text = re.sub(rf"\bhalf\s+an?\s+{_UNIT_WORDS}", r"0.5 \1", text, flags=re.I)
+    text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}(s?)\s+and\s+a\s+half\b", r"1.5 \1s", text, flags=re.I)
+    text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}\b", r"1 \1", text, flags=re.I)
+    text = re.sub(r"\b(\w+)\s+and\s+a\s+half\b", lambda m: _and_a_half(m), text, flags=re.I)
     pattern = (
         r"\b(?:(?:" + "|".join(_TENS) + r")(?:[ -](?:" + "|".join(_SMALL[1:10]) + r"))?|" + "|".join(_SMALL) + r")\b"
     )
     return re.sub(pattern, lambda m: _number_text(parse_number(m.group(0))), text, flags=re.I)
+
+
+def _and_a_half(found: re.Match) -> str:
+    value = parse_number(found.group(1))
+    return found.group(0) if value is None else _number_text(value + 0.5)
 
 
 def _number_text(value: float | None) -> str:
@@ -102,7 +114,8 @@ def _entities(result, text: str) -> dict[str, str]:
     for name, entity in result.entities.items():
         span = getattr(entity, "text_span", None)
         if entity.is_wildcard and span:
-            found[name] = text[span[0] : span[1]].strip()
+            # hassil skips "please" around the template's words, not at the end of a wildcard's words
+            found[name] = re.sub(r"[\s,]+(?:please|thanks|thank you)$", "", text[span[0] : span[1]].strip(), flags=re.I)
         elif name in ("time_unit", "time_unit2", "action", "topic") or not entity.text:
             found[name] = str(entity.value)  # a list's output value, or a slot the template fixes
         else:
@@ -116,6 +129,7 @@ def match(query: str) -> ToolCall | None:
     if not text or len(text) > MAX_QUERY:
         return None
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000: the number lists read digits only
+    text = re.sub(r"(?<=\d)-(?=[a-z])", " ", text, flags=re.I)  # a 30-minute timer
     found = _first_call(text)
     if found is None:
         # "five minutes": the number lists read digits, so number words are made digits and matched again;
@@ -136,7 +150,7 @@ def _first_call(text: str, skip: tuple = ()) -> ToolCall | None:
         build = BUILDERS.get(result.intent.name)
         if build is None:
             continue
-        slots = _entities(result, text)
+        slots = {**_entities(result, text), **(result.intent_metadata or {})}
         try:
             call = build(slots)
             if call is not None:
@@ -166,6 +180,11 @@ def _timer(s: dict) -> ToolCall | None:
             return None
         if value:
             arguments[s[unit]] = _plain_number(arguments.get(s[unit], 0) + value)
+    label = s.get("label", "").strip()
+    if label:
+        if re.search(r"\d", label) or len(label) > 40:
+            return None  # "set a 10 minute timer for 5 minutes" is not a timer named "10 minute"
+        arguments["label"] = label
     return ToolCall("timer", arguments) if arguments else None
 
 
@@ -267,12 +286,19 @@ def is_arithmetic(expression: str) -> bool:
 
 
 def _calculate(s: dict) -> ToolCall | None:
+    if "op" in s:  # "multiply 13 by 17": the operation is the verb
+        s = {"expression": f"({s['x']}) {s['op']} ({s['y']})"}
     expression = words_to_digits(s.get("expression", "")).strip().rstrip("?.!= ")
     return ToolCall("calculate", {"expression": expression}) if is_arithmetic(expression) else None
 
 
+_OWN = ("my", "our", "the", "i", "i'm", "we", "we're", "mine")
+
+
 def _note_add(s: dict) -> ToolCall | None:
     text = s.get("text", "").strip().lstrip(":").strip()
+    if s.get("statement") and text.split(" ", 1)[0].lower() not in _OWN:
+        return None  # "remember when we went to Paris" is a conversation, not a note
     return ToolCall("note", {"text": text}) if text else None
 
 
