@@ -114,6 +114,7 @@ def _entities(result, text: str) -> dict[str, str]:
     for name, entity in result.entities.items():
         span = getattr(entity, "text_span", None)
         if entity.is_wildcard and span:
+            found[f"{name}_before"] = text[: span[0]]
             # hassil skips "please" around the template's words, not at the end of a wildcard's words
             found[name] = re.sub(r"[\s,]+(?:please|thanks|thank you)$", "", text[span[0] : span[1]].strip(), flags=re.I)
         elif name in ("time_unit", "time_unit2", "action", "topic") or not entity.text:
@@ -182,7 +183,7 @@ def _timer(s: dict) -> ToolCall | None:
             arguments[s[unit]] = _plain_number(arguments.get(s[unit], 0) + value)
     label = s.get("label", "").strip()
     if label:
-        if re.search(r"\d", label) or len(label) > 40:
+        if re.search(r"\d", label) or len(label) > 40 or label.lower() in ("a", "an", "the", "my", "new"):
             return None  # "set a 10 minute timer for 5 minutes" is not a timer named "10 minute"
         arguments["label"] = label
     return ToolCall("timer", arguments) if arguments else None
@@ -292,13 +293,15 @@ def _calculate(s: dict) -> ToolCall | None:
     return ToolCall("calculate", {"expression": expression}) if is_arithmetic(expression) else None
 
 
-_OWN = ("my", "our", "the", "i", "i'm", "we", "we're", "mine")
+_OWN = ("my", "our", "i", "i'm", "we", "we're", "mine")
 
 
 def _note_add(s: dict) -> ToolCall | None:
     text = s.get("text", "").strip().lstrip(":").strip()
     if s.get("statement") and text.split(" ", 1)[0].lower() not in _OWN:
         return None  # "remember when we went to Paris" is a conversation, not a note
+    if s.get("colon") and ":" not in s.get("text_before", ""):
+        return None  # "note the difference between affect and effect" is a question
     return ToolCall("note", {"text": text}) if text else None
 
 
