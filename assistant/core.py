@@ -112,12 +112,17 @@ class QueryContext:
 
     mode: str  # the privacy mode in force
     key: str | None  # the Gemini key, when one is set
-    student: Student
+    student_name: str  # the active version
     line: float  # the active version's cascade line
     history: list[dict]  # earlier turns of the conversation
     vector: object = None  # the query's embedding, when the router computed one
     consent: Consent | None = None
     fast_call: ToolCall | None = None  # a sentence template matched: this call answers, no model runs
+    load_student: Callable[[], Student] | None = None  # loads the student when a query first needs it
+
+    @property
+    def student(self) -> Student:
+        return self.load_student()
 
 
 class Answer:
@@ -181,7 +186,7 @@ class Answer:
     @property
     def model(self) -> str:
         """Who answered: the engine whose text was shown, else the active student."""
-        return self.response.model if self.response is not None else self.context.student.name
+        return self.response.model if self.response is not None else self.context.student_name
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -372,11 +377,11 @@ class Assistant:
     def default_mode(self) -> str:
         return privacy.default_mode(self.settings)
 
-    def student(self) -> tuple[Student, float]:
-        """The active student and its cascade line; reloaded when another version became active."""
+    def student(self, version=None) -> Student:
+        """The active student, loaded; reloaded when another version became active since the last query."""
         from assistant.models import registry
 
-        version = registry.active()
+        version = version or registry.active()
         if self._student is None or self._student.name != version.name:
             if self._student is not None:
                 self._student.close()
@@ -393,7 +398,13 @@ class Assistant:
                 cache_conversations=self.settings.prompt_cache_conversations,
                 adapter_path=version.adapter_path,
             )
-        return self._student, version.cascade_min_logprob(self.settings.cascade_min_logprob)
+        return self._student
+
+    def cascade_line(self) -> float:
+        """The active version's cascade line: its own, calibrated when it was distilled, else the configured one."""
+        from assistant.models import registry
+
+        return registry.active().cascade_min_logprob(self.settings.cascade_min_logprob)
 
     def teacher(self, key: str):
         """The Gemini client, built the first time a query may leave (never in private mode)."""
@@ -442,10 +453,16 @@ class Assistant:
                 if key is None
                 else "--cloud is refused in private mode; use --mode ask or --mode auto."
             )
-        student, line = self.student()
+        from assistant.models import registry
+
+        version = registry.active()
+        line = self.cascade_line()
         history = self.store.history(conversation_id) if conversation_id is not None else []
-        context = QueryContext(mode, key, student, line, history, consent=consent)
+        context = QueryContext(mode, key, version.name, line, history, consent=consent)
+        context.load_student = lambda: self.student(version)
         context.fast_call = self._fast_path(query, force)
+        if context.fast_call is None:
+            self.student(version)  # loaded before routing: the embedder's torch loads while it answers
         if context.fast_call is not None:
             decision = Decision(
                 "local", 0.0, f"a sentence template matched: {context.fast_call.name} (no model ran)", rule="fast path"
@@ -463,7 +480,7 @@ class Assistant:
                 route=decision.route,
                 reason=decision.reason,
                 score=decision.score,
-                model=student.name,
+                model=version.name,
             )
         notes = [why_private] if why_private else []
         return Answer(self, query, decision, context, conversation_id, turn_id, notes)
@@ -485,7 +502,7 @@ class Assistant:
         if context.mode != "private":
             self.embedder.start()  # after the student is loaded: torch loads while it answers
             if force is None:
-                index = self.outcome_index(context.student.name)
+                index = self.outcome_index(context.student_name)
                 # Only wait for the embedder when there are outcomes to compare against.
                 if len(index) or self.embedder.ready:
                     context.vector = self.embedder.encode([query])[0]
@@ -510,7 +527,7 @@ class Assistant:
             consent=answer.context.mode,
             score=answer.decision.score,
             reason=answer.decision.reason,
-            student_version=answer.context.student.name,
+            student_version=answer.context.student_name,
             student_answer=cascade.text if cascade else None,
             student_confidence=cascade.confidence if cascade else None,
             status="ok" if ok else "failed",
@@ -540,7 +557,7 @@ class Assistant:
         self.store.add_outcome(
             query=answer.query,
             embedding=vector.tobytes(),
-            student_version=answer.context.student.name,
+            student_version=answer.context.student_name,
             wrong=int(not verdict.agree),
             origin="judged",
             similarity=verdict.similarity,
