@@ -331,6 +331,15 @@ def test_a_call_row_with_an_answer_says_it_first_and_generate_content_returns_bo
     assert parts[0].text == row["answer"] and parts[1].function_call.args == {"minutes": 10}
 
 
+def test_a_list_of_calls_is_sent_as_parallel_calls_signed_once():
+    both = [{"name": "timer", "arguments": {"minutes": 5}}, {"name": "timer", "arguments": {"minutes": 10}}]
+    with FakeGemini([{"query": TIMER, "call": both}]) as fake:
+        gemini = client(fake.url)
+        (chunk,) = list(gemini.models.generate_content_stream(model=MODEL, contents=TIMER, config=WITH_TIMER))
+    assert [c.args for c in chunk.function_calls] == [{"minutes": 5}, {"minutes": 10}]
+    assert [bool(p.thought_signature) for p in chunk.candidates[0].content.parts] == [True, False]
+
+
 def test_the_fake_calls_only_a_declared_tool():
     with FakeGemini([CALL, {**CALL, "query": "Time my tea", "reference": "Timer set for 4 minutes."}]) as fake:
         gemini = client(fake.url)
@@ -405,6 +414,7 @@ def test_badcall_is_gemini_failing_to_form_a_call():
     [
         ({"query": TIMER, "call": {"arguments": {}}}, '"call" must be'),
         ({"query": TIMER, "call": {"name": "timer", "arguments": [10]}}, '"call" must be'),
+        ({"query": TIMER, "call": []}, '"call" must be'),
         ({"query": TIMER, "family": "timers"}, 'needs a "query" string and an "answer", "reference" or "call"'),
         ({"query": TIMER, "reference": 7}, '"reference" must be a string'),
     ],

@@ -198,3 +198,11 @@ def test_faults_still_behave_when_gemini_calls(gemini):
     with pytest.raises(TeacherError, match="malformed tool call"):
         response.complete()
     assert response.tool_call is None
+
+
+def test_of_parallel_calls_the_first_is_the_call_and_a_note_says_so(gemini):
+    both = [{"name": "timer", "arguments": {"minutes": 5}}, {"name": "timer", "arguments": {"minutes": 10}}]
+    gemini(answers=[{"query": "Set timers for 5 and 10 minutes", "call": both}])
+    response = teacher(tools=True).stream(ask("Set timers for 5 and 10 minutes"))
+    assert response.complete() == "" and response.tool_call == ToolCall("timer", {"minutes": 5})
+    assert response.notes == ["Gemini asked for 2 tool calls at once; only the first, timer, runs."]

@@ -29,8 +29,9 @@ format, which may also carry "family" and "reference"), answers with a `function
 part the way Gemini streams one: a last chunk whose part is {"functionCall": {"name",
 "args"}, "thoughtSignature"}, with finishReason STOP and usageMetadata. An "answer" on
 the line streams first as text, as Gemini sometimes says a few words before a call; a
-"reference" is what executing the call shows, so it is never sent with the call. Like
-the real model, the fake calls only a tool the request declares: otherwise the line's
+"reference" is what executing the call shows, so it is never sent with the call. A list
+of calls is sent as parallel calls, one part each, as Gemini does. Like the real model,
+the fake calls only tools the request declares: otherwise the line's
 text answer (or DEFAULT_ANSWER) comes instead. As the real API does, a request whose
 model turn with a functionCall does not follow a user turn gets a 400.
 
@@ -135,7 +136,7 @@ class Reply:
 
     answer: str | None = None  # text; with a call, the words said before it
     rationale: str | None = None
-    call: dict | None = None  # {"name", "arguments"}
+    calls: tuple[dict, ...] = ()  # {"name", "arguments"}; more than one are parallel calls
     reference: str | None = None  # a benchmark's expected text: the answer when no call is made
 
     def text(self, default: str) -> str:
@@ -184,15 +185,16 @@ def _row(row: Any, where: str) -> tuple[str, Reply]:
     for key, value in texts.items():
         if not isinstance(value, (str, type(None))):
             raise AnswersError(f'{where}: "{key}" must be a string.')
-    call = row.get("call")
-    if call is not None:
+    calls = row.get("call")
+    calls = [] if calls is None else calls if isinstance(calls, list) and calls else [calls]
+    for n, call in enumerate(calls):
         arguments = call.get("arguments", {}) if isinstance(call, Mapping) else None
         if not isinstance(call, Mapping) or not isinstance(call.get("name"), str) or not isinstance(arguments, Mapping):
-            raise AnswersError(f'{where}: "call" must be {{"name": string, "arguments": object}}.')
-        call = {"name": call["name"], "arguments": dict(arguments)}
-    elif texts["answer"] is None and texts["reference"] is None:
+            raise AnswersError(f'{where}: "call" must be {{"name": string, "arguments": object}}, or a list of them.')
+        calls[n] = {"name": call["name"], "arguments": dict(arguments)}
+    if not calls and texts["answer"] is None and texts["reference"] is None:
         raise AnswersError(f'{where} needs a "query" string and an "answer", "reference" or "call".')
-    return row["query"], Reply(texts["answer"], texts["rationale"], call, texts["reference"])
+    return row["query"], Reply(texts["answer"], texts["rationale"], tuple(calls), texts["reference"])
 
 
 def _words(text: str) -> int:
@@ -370,8 +372,8 @@ class FakeGemini:
             with self.record.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
-    def reply(self, request: dict) -> tuple[str, dict | None, int]:
-        """The answer text and call for a GenerateContentRequest, and its prompt size in words."""
+    def reply(self, request: dict) -> tuple[str, list[dict], int]:
+        """The answer text and calls for a GenerateContentRequest, and its prompt size in words."""
         contents = request["contents"]
         user = [c for c in contents if isinstance(c, dict) and c.get("role", "user") == "user"]
         query = "".join(_texts(user[-1])).strip() if user else ""
@@ -382,18 +384,21 @@ class FakeGemini:
             + _words(system)
         )
         found = self.answers.get(normalize(query), Reply())
-        if found.call is not None and found.call["name"] in declared_tools(request):
-            return found.answer or "", found.call, prompt_words
+        declared = declared_tools(request)
+        if found.calls and all(call["name"] in declared for call in found.calls):
+            return found.answer or "", list(found.calls), prompt_words
         answer = found.text(self.default_answer)
         if found.rationale and "rationale" in f"{query}\n{system}".lower():
             answer = f"Rationale: {found.rationale}\nAnswer: {answer}"
-        return answer, None, prompt_words
+        return answer, [], prompt_words
 
 
-def _call_part(call: dict) -> dict:
-    """A functionCall part as Gemini sends it, with the opaque thought signature thinking models attach."""
-    signature = base64.b64encode(uuid.uuid4().bytes * 2).decode()
-    return {"functionCall": {"name": call["name"], "args": call["arguments"]}, "thoughtSignature": signature}
+def _call_parts(calls: list[dict]) -> list[dict]:
+    """functionCall parts as Gemini sends them; the first carries the thought signature thinking models attach."""
+    parts: list[dict] = [{"functionCall": {"name": c["name"], "args": c["arguments"]}} for c in calls]
+    if parts:
+        parts[0]["thoughtSignature"] = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    return parts
 
 
 def _response(model: str, response_id: str, parts: list[dict], usage: dict | None = None) -> dict:
@@ -545,10 +550,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "slow":
             time.sleep(fault.delay)  # before the status line: the first byte is late
 
-        answer, call, prompt_words = fake.reply(body)
+        answer, calls, prompt_words = fake.reply(body)
         if kind == "badcall":
             return self._send_reply(route[3], url.query, [_malformed_call(model, prompt_words)])
-        answer_words = _words(answer) + (_call_words(call) if call else 0)
+        answer_words = _words(answer) + sum(_call_words(call) for call in calls)
         usage = {
             "promptTokenCount": prompt_words,
             "candidatesTokenCount": answer_words,
@@ -556,13 +561,13 @@ class _Handler(BaseHTTPRequestHandler):
         }
         response_id = uuid.uuid4().hex[:22]
         if route[3] == "generateContent":
-            parts = ([{"text": answer}] if answer or not call else []) + ([_call_part(call)] if call else [])
+            parts = ([{"text": answer}] if answer or not calls else []) + _call_parts(calls)
             return self._send_json(200, _response(model, response_id, parts, usage), kind)
 
         # Text in pieces of a few words; a call comes whole in the last chunk, as Gemini streams it.
-        pieces = [[{"text": p}] for p in _chunks(answer)] if answer or not call else []
-        if call:
-            pieces.append([_call_part(call)])
+        pieces = [[{"text": p}] for p in _chunks(answer)] if answer or not calls else []
+        if calls:
+            pieces.append(_call_parts(calls))
         events = [_response(model, response_id, p) for p in pieces[:-1]]
         events.append(_response(model, response_id, pieces[-1], usage))
         self._send_reply(route[3], url.query, events, kind)
