@@ -14,7 +14,8 @@ unvalidated, redaction placeholders still in them); the caller validates it and 
 this machine. Tools that must stay local (notes) are never declared. A call in the history
 (an assistant turn whose text is a `<tool_call>`) goes back as a `functionCall` part of a
 model turn and nothing else: a tool's result never leaves the machine, so no request ever
-carries a `functionResponse`.
+carries a `functionResponse`. A history call to a local-only tool is left out, with the
+question that led to it: both hold the note.
 
     GEMINI_API_KEY=… python -m assistant.teacher "question"
     GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:PORT   # e.g. `apprentice dev fake-gemini`
@@ -135,6 +136,8 @@ class Teacher:
 
     def _contents(self, messages: list[dict]) -> list:
         """Chat messages as Gemini's contents; an assistant turn that made a call is sent as that call alone."""
+        from assistant.tools import local_only
+
         types = self._types
         contents: list = []
         for m in messages:
@@ -146,6 +149,10 @@ class Teacher:
             # Gemini refuses a call turn that does not follow a user turn (a history cut short can
             # start with one); dropping it loses nothing the next question needs.
             if not contents or contents[-1].role != "user":
+                continue
+            if local_only(call.name):
+                # A note's call holds the note, and so does the question that led to it: neither leaves.
+                contents.pop()
                 continue
             # Only the call, never text around it: whatever a caller appended (a tool's result)
             # stays here. No thought signature: Gemini checks them only in the current turn,

@@ -206,3 +206,18 @@ def test_of_parallel_calls_the_first_is_the_call_and_a_note_says_so(gemini):
     response = teacher(tools=True).stream(ask("Set timers for 5 and 10 minutes"))
     assert response.complete() == "" and response.tool_call == ToolCall("timer", {"minutes": 5})
     assert response.notes == ["Gemini asked for 2 tool calls at once; only the first, timer, runs."]
+
+
+def test_a_note_in_the_history_never_leaves_neither_its_call_nor_its_question(gemini):
+    fake = gemini(answers=CALL_ROWS)
+    history = [
+        {"role": "user", "content": "Remember that the boiler code is 4312"},
+        {"role": "assistant", "content": format_call(ToolCall("note", {"text": "the boiler code is 4312"}))},
+        {"role": "user", "content": TIMER},
+        {"role": "assistant", "content": format_call(ToolCall("timer", {"minutes": 10}))},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]
+    assert teacher(tools=True).stream(history).complete() == "Paris."
+    (body,) = [r["body"] for r in sent_requests(fake)]
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert "4312" not in json.dumps(body) and "boiler" not in json.dumps(body)
