@@ -129,8 +129,16 @@ def judge(
 
 
 def _as_call(answer: str | ToolCall) -> ToolCall | None:
-    """The call an answer makes: a ToolCall, or text the core would read one from (tags or a bare call object)."""
-    return answer if isinstance(answer, ToolCall) else parse_call(answer)
+    """The call an answer makes: a ToolCall, text with a `<tool_call>`, or a bare call object naming a tool."""
+    if isinstance(answer, ToolCall):
+        return answer
+    call = parse_call(answer)
+    if call is None or has_call(answer):
+        return call
+    from assistant.tools import tools
+
+    # untagged, only a registered tool's name makes it a call: {"name": "Ada", "age": 36} is an answer
+    return call if call.name in tools() else None
 
 
 def judge_calls(student: str | ToolCall, teacher: str | ToolCall, *, today: dt.date | None = None) -> Verdict:

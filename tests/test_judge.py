@@ -101,6 +101,11 @@ def test_the_judge_reads_calls_in_text_as_the_core_does():
     assert judge('{"name": "timer", "arguments": {"minutes": 10}}', ToolCall("timer", {"minutes": 10})).agree
 
 
+def test_json_that_names_no_tool_is_an_answer_not_a_call():
+    verdict = judge('{"name": "Ada Lovelace", "born": 1815}', '{"name": "Ada Lovelace", "born": 1815}')
+    assert verdict.agree and "call" not in verdict.reason
+
+
 def test_a_call_and_a_text_answer_never_agree():
     call = format_call(ToolCall("calculate", {"expression": "17 * 23"}))
     # even a right text answer: judging would have to run the call to know, and it never runs one
