@@ -31,9 +31,9 @@ part the way Gemini streams one: a last chunk whose part is {"functionCall": {"n
 the line streams first as text, as Gemini sometimes says a few words before a call; a
 "reference" is what executing the call shows, so it is never sent with the call. A list
 of calls is sent as parallel calls, one part each, as Gemini does. Like the real model,
-the fake calls only tools the request declares: otherwise the line's
-text answer (or DEFAULT_ANSWER) comes instead. As the real API does, a request whose
-model turn with a functionCall does not follow a user turn gets a 400.
+the fake calls only tools the request declares: otherwise the line's text answer (or
+DEFAULT_ANSWER) comes instead. As the real API does, a request whose model turn with a
+functionCall does not follow a user turn gets a 400.
 
 Faults: `--fault KIND[:COUNT[:DELAY]]`, repeatable, KIND one of 429, 500, 503,
 slow, cut, garbage, badcall. COUNT limits the fault to that many requests (empty: every
