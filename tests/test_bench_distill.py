@@ -106,6 +106,13 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     assert result["families"]["fresh"]["teacher_share"]["before"] == 1.0  # live information goes to the teacher
     assert result["collection"]["examples"] > 0 and result["distill"]["version"] == "distill-1"
     assert len(result["curve"]["before"]) == 13 and result["wall_s"] > 0
+    # measured on the real path: each routed answer is the student's or the teacher's, as the route says
+    for r in result["queries"]["before"]:
+        assert r["routed_right"] == (r["teacher_right"] if r["to_teacher"] else r["student_right"]), r
+        assert isinstance(r["answer"], str) and r["reason"]
+    fresh = [r for r in result["queries"]["before"] if r["family"] == "fresh"]
+    assert all(r["to_teacher"] and "live information" in r["reason"] for r in fresh)
+    assert result["settings"]["fast_path"] is False
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     if has_matplotlib:

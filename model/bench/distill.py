@@ -11,23 +11,34 @@ line's answer passes the line's own check against its reference: the teacher is 
 construction. (Terse teacher answers, "42", measured worse as training data: the student lost
 the lead-in it computes and recalls with, and forgot facts it knew.)
 
-1. Every train query goes through the real `Assistant` in auto mode: the router decides,
-   fallbacks are logged and judged exactly as for a user.
-2. Before: each test query is routed with the router's memory as phase 1 left it (frozen, so
-   the test set teaches nothing), and answered by the student alone and by the teacher.
+Both the collection and the measurement go through the real `Assistant.answer` in auto mode
+(the router, the cascade with the active version's own line, redaction, the teacher through
+google-genai), with two things off: sentence templates (`fast_path`), which answer timers and
+conversions with no model at all while this benchmark measures the student and the teacher (its
+device lines expect the intent as JSON), and the ringer process (a timer a model sets would
+otherwise leave one running in a home that is removed).
+
+1. Collect: every train query is asked as a user asks it: the router decides, fallbacks are
+   logged and judged exactly as for a user.
+2. Before: every test query is asked again the same way, unlogged, with the router's memory as
+   phase 1 left it (frozen, so the test set teaches nothing); `measure` reads off each answer
+   what happened (route, score, the cascade's confidence and verdict, the teacher's answer)
+   and gets the student-alone and teacher-alone answers from the same run where it gave them,
+   else from the real path forced one way (/local, /cloud).
 3. `apprentice distill`, excluding the test file, scoring held-out queries with the train
    file's checks.
 4. After: the test queries again, with whatever is active now and its re-judged memory.
 
 Measures (each with a 95% bootstrap interval over test queries): the student's accuracy alone;
-the routed system's accuracy and teacher share at the configured thresholds (the cascade's
-log-probability rule included, with the distilled version's own calibrated line); always-teacher
-accuracy; the curve of routed accuracy over
-teacher share (queries sent to the teacher in order of the router's score, the student's
-confidence breaking ties: every threshold there is), CPT(95%) = the least teacher share whose
-routed accuracy reaches 95% of the teacher's, and APGR = the area under the curve of the
-performance gap recovered, (routed − student) / (teacher − student), as in RouteLLM.
-Per-family numbers and wall time too.
+the routed system's accuracy and teacher share at the configured thresholds, as the real path
+answered and routed; always-teacher accuracy. The curve of routed accuracy over teacher share
+is an analysis of those recorded outcomes, computed offline: queries sent to the teacher in
+order of the router's recorded score, the student's recorded confidence breaking ties, each
+query counted right as its real student-alone or teacher-alone answer was (every threshold
+there is, without asking again). From it: CPT(95%) = the least teacher share whose routed
+accuracy reaches 95% of the teacher's, and APGR = the area under the curve of the performance
+gap recovered, (routed − student) / (teacher − student), as in RouteLLM. Per-family numbers and
+wall time too.
 
 Sizes: the shipped files hold 17 train and 10 test queries per family (102 and 60); answers are
 cut at 40 tokens. On the README's 2-core machine the default run took 2.5 minutes with the
@@ -150,48 +161,82 @@ def install_student(path: Path | None, say) -> str:
 
 
 def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progress, label: str) -> list[dict]:
-    """Each test query routed with the router's memory frozen, answered by the student alone; the
-    teacher's answer is asked once and reused. Nothing is logged or learned."""
-    from assistant import privacy
-    from model.bench.checks import check
-    from model.evaluate import answer
+    """Each test query asked as a user in auto mode asks it, through the real `Assistant.answer`,
+    and what happened read off the answer: the router's score, the cascade's confidence and
+    verdict, whether the teacher answered, and the text shown.
 
-    settings = assistant.settings
-    student = assistant.student()
-    index = assistant.outcome_index(student.name)
-    embedder = assistant.embedder
-    vectors = embedder.encode([r["query"] for r in rows])
-    teacher = assistant.teacher(privacy.gemini_key())
+    The same query's student-alone and teacher-alone answers come from the same run where it
+    gave them (the cascade's unshown answer; the teacher's, when it was asked), else from the
+    real path forced one way (`force="local"` or `"cloud"`, as /local and /cloud do). The
+    teacher's answer is asked once per query and reused after distillation (the fake answers
+    from its table). Nothing is learned: the queries are asked with `log=False` (what leaves is
+    recorded, as with --no-log, and never trained on) and the outcomes the cascade judged are
+    removed after each query, so the router's memory stays as phase 1 or the distillation left it.
+    """
+    from assistant.core import made_call
+    from model.bench.checks import check
+
+    store = assistant.store
+    frozen = _last_outcome(store)
     task = progress.task(label, len(rows))
     out = []
-    for row, vector in zip(rows, vectors):
+    for row in rows:
         q = row["query"]
-        decision = assistant.router.decide(q, mode="auto", vector=vector, index=index)
-        text, confidence = answer(student, [{"role": "user", "content": q}], settings.max_tokens)
-        if q not in teacher_answers:
-            teacher_answers[q] = "".join(teacher.stream([{"role": "user", "content": q}])).strip()
-        kw = dict(tolerance=row.get("tolerance"), threshold=row.get("threshold"), embedder=embedder)
-        student_right = check(text, row["reference"], row["check"], **kw)
-        teacher_right = check(teacher_answers[q], row["reference"], row["check"], **kw)
-        conf = confidence if confidence is not None else float("-inf")
-        to_teacher = decision.route == "cloud" or (decision.route == "cascade" and conf < assistant.cascade_min_logprob)
+        routed = _ask(assistant, q)
+        cascade = routed.cascade
+        if cascade is not None and not made_call(cascade.response):
+            student_text, confidence = cascade.text.strip(), cascade.confidence  # its answer, unshown or shown
+        elif routed.decision.route == "local" and routed.teacher is None and routed.response is not None:
+            student_text, confidence = routed.text.strip(), routed.response.confidence  # the router trusted it
+        else:
+            alone = _ask(assistant, q, force="local")
+            student_text = alone.text.strip()
+            confidence = alone.response.confidence if alone.response is not None else None
+        if routed.teacher is not None and routed.teacher.ok:
+            teacher_answers[q] = routed.text.strip()
+        elif q not in teacher_answers:
+            teacher_answers[q] = _ask(assistant, q, force="cloud").text.strip()
+        _forget_since(store, frozen)
+        kw = dict(tolerance=row.get("tolerance"), threshold=row.get("threshold"), embedder=assistant.embedder)
+        to_teacher = routed.decision.route == "cloud"
+        routed_text = routed.text.strip()
         out.append(
             {
                 "query": q,
                 "family": row["family"],
                 "check": row["check"],
-                "route": decision.route,
-                "score": decision.score,
-                "confidence": None if confidence is None else round(confidence, 3),
-                "student_answer": text,
-                "student_right": student_right,
-                "teacher_right": teacher_right,
+                "route": "cascade" if cascade is not None else routed.decision.route,  # the router's own
+                "score": routed.decision.score,
+                "reason": routed.decision.reason,
+                "confidence": None if confidence is None or not np.isfinite(confidence) else round(confidence, 3),
+                "student_answer": student_text,
+                "answer": routed_text,
+                "student_right": check(student_text, row["reference"], row["check"], **kw),
+                "teacher_right": check(teacher_answers[q], row["reference"], row["check"], **kw),
                 "to_teacher": to_teacher,
-                "routed_right": teacher_right if to_teacher else student_right,
+                "routed_right": check(routed_text, row["reference"], row["check"], **kw),
             }
         )
         task.advance()
     return out
+
+
+def _ask(assistant, query: str, force: str | None = None):
+    """One query through the real path, in auto mode, unlogged; the finished Answer."""
+    answer = assistant.answer(query, source="bench", mode="auto", log=False, force=force)
+    for _ in answer:
+        pass
+    return answer
+
+
+def _last_outcome(store) -> int:
+    return store.db.execute("SELECT COALESCE(MAX(id), 0) FROM outcomes").fetchone()[0]
+
+
+def _forget_since(store, last_id: int) -> None:
+    """Remove the outcomes judged after `last_id`: a measurement must not teach the router."""
+    with store.db.conn:
+        store.db.execute("DELETE FROM outcomes WHERE id > ?", [last_id])
 
 
 def curve(score, confidence, student_right, teacher_right) -> tuple[np.ndarray, np.ndarray]:
@@ -340,6 +385,10 @@ def run(args: argparse.Namespace, progress) -> dict:
         "APPRENTICE_MODE": "auto",
         "APPRENTICE_MAX_TOKENS": str(args.max_tokens),
         "APPRENTICE_TEACHER_DAILY_CAP": "1000000",
+        # Sentence templates answer timers and conversions with no model at all: this benchmark
+        # measures the student and the teacher, and its device lines expect the intent as JSON.
+        "APPRENTICE_FAST_PATH": "0",
+        "APPRENTICE_RINGER": "off",  # a timer a model sets must not leave a process behind in a removed home
     }
     times: dict[str, float] = {}
     assistant = None
@@ -373,7 +422,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             tick = time.monotonic()
             teacher_answers: dict[str, str] = {}
             before = measure(assistant, test, teacher_answers, progress, "2 test before")
-            cascade_lines = {"before": assistant.cascade_min_logprob}
+            cascade_lines = {"before": assistant.cascade_line()}
             times["test_before"] = time.monotonic() - tick
 
             tick = time.monotonic()
@@ -400,7 +449,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             tick = time.monotonic()
             if distilled["promoted"]:
                 after = measure(assistant, test, teacher_answers, progress, "4 test after")
-                cascade_lines["after"] = assistant.cascade_min_logprob
+                cascade_lines["after"] = assistant.cascade_line()
             else:
                 notes.append(
                     f"{distilled['version']} was not promoted ({distilled['reason']}); "
@@ -465,6 +514,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             "router_cloud_threshold": settings.router_cloud_threshold,
             "router_local_threshold": settings.router_local_threshold,
             "cascade_min_logprob": cascade_lines,
+            "fast_path": settings.fast_path,
             "rationales": args.rationales,
             "distill_args": args.distill_arg,
         },
