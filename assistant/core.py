@@ -96,6 +96,11 @@ class ActionStep:
     result: ToolResult | None = None
     error: str | None = None  # the sentence the user sees when it could not run
 
+    @property
+    def local_only(self) -> bool:
+        """A call to a tool whose turns never leave (notes)."""
+        return self.call is not None and local_only(self.call.name)
+
     def to_json(self) -> dict:
         """`action` in the answer object: {"name", "arguments", "result"} (and "error" when it did not run)."""
         name = self.call.name if self.call else None
@@ -481,6 +486,7 @@ class Assistant:
                 reason=decision.reason,
                 score=decision.score,
                 model=version.name,
+                private=int(decision.rule == "notes"),
             )
         notes = [why_private] if why_private else []
         return Answer(self, query, decision, context, conversation_id, turn_id, notes)
@@ -587,6 +593,7 @@ class Assistant:
             action=json.dumps(answer.action.to_json() | {"local_only": local_only(answer.action.call.name)})
             if answer.action is not None and answer.action.call is not None
             else None,
+            private=int(answer.decision.rule == "notes" or answer.action is not None and answer.action.local_only),
         )
 
     def mark_bad(self, turn_id: int) -> dict:
@@ -649,17 +656,16 @@ def restored(call: ToolCall, redactor: Redactor) -> ToolCall:
 
 
 def for_teacher(messages: list[dict]) -> list[dict]:
-    """The conversation as it may leave: a tool's turn as its call alone, a note's turn not at all.
+    """The conversation as it may leave: a tool's turn as its call alone, a private turn not at all.
 
-    A tool's result never leaves the machine; a note's text is in the question that made it.
+    A tool's result never leaves the machine; a note's text is in the question that made it,
+    so a turn about notes (`private`) is left out whole.
     """
     sent: list[dict] = []
     for message in messages:
-        action = message.get("action")
-        if action and action.get("local_only"):
-            if sent and sent[-1]["role"] == "user":
-                sent.pop()  # the question that made or read the note goes too
+        if message.get("private"):
             continue
+        action = message.get("action")
         if action and action.get("name"):
             content = format_call(ToolCall(action["name"], action.get("arguments") or {}))
             sent.append({"role": "assistant", "content": content})

@@ -154,6 +154,13 @@ def m005_turn_actions(db: sqlite_utils.Database) -> None:
     db["turns"].add_column("action", str)
 
 
+@migration
+def m006_private_turns(db: sqlite_utils.Database) -> None:
+    # 1: the turn is about the user's notes and never leaves, not even as history (the question
+    # that made a note holds its text). Set when the router's notes rule decided, or a note tool ran.
+    db["turns"].add_column("private", int, not_null_default=0)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -229,19 +236,22 @@ class Store:
     def history(self, conversation_id: int) -> list[dict]:
         """Finished turns of a conversation, oldest first, as chat messages.
 
-        An answer a tool gave carries its call as `action` ({"name", "arguments", "local_only"}),
-        so what is sent to the teacher can leave the tool's result out.
+        An answer a tool gave carries its call as `action` ({"name", "arguments"}), and a turn
+        that must never leave (about notes) is marked `private`, so what is sent to the teacher
+        can leave tools' results and notes out.
         """
         messages = []
-        for query, answer, action in self.db.execute(
-            "SELECT query, answer, action FROM turns WHERE conversation_id = ? AND answer != '' ORDER BY id",
+        for query, answer, action, private in self.db.execute(
+            "SELECT query, answer, action, private FROM turns WHERE conversation_id = ? AND answer != '' ORDER BY id",
             [conversation_id],
         ):
-            reply = {"role": "assistant", "content": answer}
+            ask, reply = {"role": "user", "content": query}, {"role": "assistant", "content": answer}
             if action:
                 call = json.loads(action)
-                reply["action"] = {k: call.get(k) for k in ("name", "arguments", "local_only")}
-            messages += [{"role": "user", "content": query}, reply]
+                reply["action"] = {"name": call.get("name"), "arguments": call.get("arguments") or {}}
+            if private or (action and json.loads(action).get("local_only")):
+                ask["private"] = reply["private"] = True
+            messages += [ask, reply]
         return messages
 
     # -- turns ------------------------------------------------------------------

@@ -166,13 +166,13 @@ def test_an_unreadable_call_is_a_sentence(scripted):
 
 def test_the_history_sent_to_the_teacher_holds_calls_never_results_nor_notes():
     history = [
-        {"role": "user", "content": "remember that the boiler code is 4411"},
-        {"role": "assistant", "content": "Noted.", "action": {"name": "note", "arguments": {}, "local_only": True}},
+        {"role": "user", "content": "remember that the boiler code is 4411", "private": True},
+        {"role": "assistant", "content": "Noted.", "action": {"name": "note", "arguments": {}}, "private": True},
         {"role": "user", "content": "what is 17 times 23"},
         {
             "role": "assistant",
             "content": "17 × 23 = 391",
-            "action": {"name": "calculate", "arguments": {"expression": "17*23"}, "local_only": False},
+            "action": {"name": "calculate", "arguments": {"expression": "17*23"}},
         },
         {"role": "user", "content": "and the capital of France?"},
     ]
@@ -200,3 +200,48 @@ def test_apprentice_ask_answers_arithmetic_in_json(capsys, tiny_student):
     code = main(["ask", "what is 17 times 23", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and re.search(r"\b391\b", data["answer"]) and data["action"]["name"] == "calculate"
+
+
+# -- calls the teacher makes (the real SDK over HTTP against fake-gemini) ----------------------
+
+TIMER_PLEASE = "Could you start a countdown of ten minutes for the pasta, please?"
+
+
+def test_the_teachers_call_runs_here_and_neither_its_result_nor_a_note_leaves(tiny_student, gemini):
+    from tests.conftest import sent_requests
+
+    fake = gemini(answers=[{"query": TIMER_PLEASE, "call": {"name": "timer", "arguments": {"minutes": "10"}}}])
+    a = Assistant(config.load({"mode": "auto", "fast_path": False, "router_prior": 0.9}))
+    try:
+        note, _ = answer(a, "remember that the alarm code is 4411")
+        ans, text = answer(a, TIMER_PLEASE, conversation_id=note.conversation_id, force="cloud")
+        again, _ = answer(a, "And how long do pasta usually cook?", conversation_id=ans.conversation_id, force="cloud")
+    finally:
+        a.close()
+    assert ans.decision.route == "cloud" and ans.result()["action"]["name"] == "timer"
+    assert "10 minutes" in text and ans.result()["action"]["arguments"]["seconds"] == 600  # as it ran
+    (timer,) = Store().timers()
+    assert timer["kind"] == "timer"
+    (example,) = [e for e in Store().examples(limit=None) if e["query_sent"] == TIMER_PLEASE]
+    assert example["status"] == "ok" and '<tool_call>{"name": "timer"' in example["teacher_answer"]
+    requests = sent_requests(fake)
+    assert len(requests) == 2  # the note never went; both timer turns did
+    everything_sent = json.dumps(requests)
+    assert "4411" not in everything_sent and "alarm code" not in everything_sent  # the note stayed
+    assert text.strip() not in everything_sent and "rings at" not in everything_sent  # the result stayed
+    history_sent = requests[1]["body"]["contents"]
+    assert any("functionCall" in part for c in history_sent for part in c["parts"])
+    assert again.decision.route in ("cloud", "local")
+
+
+def test_a_note_stays_on_this_machine_even_when_the_teacher_is_asked_for(tiny_student, gemini):
+    from tests.conftest import sent_requests
+
+    fake = gemini(answers={})
+    a = Assistant(config.load({"mode": "auto"}))
+    try:
+        ans, text = answer(a, "remember that my locker code is 2719", force="cloud")
+    finally:
+        a.close()
+    assert ans.decision.route == "local" and ans.result()["action"]["name"] == "note"
+    assert sent_requests(fake) == [] and Store().examples(limit=None) == []
