@@ -376,6 +376,16 @@ def test_a_running_ringer_is_woken_by_an_earlier_timer(home, store):
     assert wait_for(lambda: ringer.running(home) is None, 3.0), "the ringer outlived its last timer"
 
 
+def test_a_ringer_whose_home_was_removed_ends(home, store):
+    run("timer", {"minutes": 30}, ToolContext.here(store))
+    pid = wait_for(lambda: ringer.running(home), 10)
+    assert pid
+    store.path.unlink()
+    os.kill(pid, signal.SIGUSR1)  # what setting or cancelling a timer does; else it notices within POLL_S
+    assert wait_for(lambda: ringer.running(home) is None, 5), _log(home)
+    assert "is gone: nothing left to ring" in _log(home)
+
+
 def test_there_is_never_a_second_ringer(home, store):
     run("timer", {"minutes": 30}, ToolContext.here(store))
     pid = wait_for(lambda: ringer.running(home), 10)
@@ -400,7 +410,7 @@ def test_a_killed_ringer_leaves_no_lock_behind(home, store):
 
 
 def test_two_ringers_started_together_ring_each_timer_once(home, store):
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)  # both are up by then, even on a busy machine
     ids = [store.add_timer("timer", rings.utc_iso(soon + dt.timedelta(milliseconds=50 * i))) for i in range(5)]
     both = [
         subprocess.Popen(

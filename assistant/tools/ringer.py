@@ -26,9 +26,11 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from assistant import config
 
 POLL_S = 5.0  # re-read the store this often even when not woken: a cancel elsewhere, a clock change
 LOCK_NAME = "ringer.lock"
+LOOK_S = 0.25  # a ringer taking the lock waits out another process's look at it (held for microseconds)
 _started: list[subprocess.Popen] = []  # kept so a ringer that ends is reaped, not left a zombie
 
 
@@ -47,16 +50,21 @@ def _log(message: str) -> None:
     print(f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S} {message}", flush=True)
 
 
-def _try_lock(home: Path):
-    """The open lock file when this process now holds the lock; None when another process does."""
+def _try_lock(home: Path, patience_s: float = 0.0):
+    """The open lock file when this process now holds the lock; None when another process does.
+    With patience, a lock held only for a moment (`running()` looking) is waited out."""
     home.mkdir(parents=True, exist_ok=True)
     handle = open(_lock_path(home), "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
+    give_up = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                handle.close()
+                return None
+            time.sleep(0.01)
 
 
 def running(home: Path | None = None) -> int | None:
@@ -225,6 +233,7 @@ def _let_go(lock) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assistant.errors import ApprenticeError
     from assistant.store import Store
     from assistant.tools import rings
 
@@ -238,22 +247,30 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGUSR1, lambda *_: None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    lock = _try_lock(home)
+    lock = _try_lock(home, patience_s=LOOK_S)
     if lock is None:
         print(f"A ringer already runs for {home}.", file=sys.stderr)
         return 0
-    _hold(lock)
+    try:
+        store = Store()
+    except ApprenticeError as exc:  # a database it cannot open: said in the log, in one sentence
+        _log(f"ringer {os.getpid()} cannot start: {exc}")
+        _let_go(lock)
+        return 1
+    _hold(lock)  # only now: whoever sees this number may count on the store being open
     _log(f"ringer {os.getpid()} started")
-    store = Store()
     try:
         while True:
+            if not store.path.exists():  # the home was removed: its timers went with it
+                _log(f"{store.path} is gone: nothing left to ring")
+                break
             ring_due(store, home)
             due = store.next_due()
             if due is None:
                 # Let go, then look once more: a timer written just before a setter saw the lock
                 # held (and so started no ringer) is seen here, and this process takes it on.
                 _let_go(lock)
-                if store.next_due() is None or (lock := _try_lock(home)) is None:
+                if store.next_due() is None or (lock := _try_lock(home, patience_s=LOOK_S)) is None:
                     break
                 _hold(lock)
                 continue
@@ -264,10 +281,13 @@ def main(argv: list[str] | None = None) -> int:
                     pass
             except BlockingIOError:
                 pass
+    except (ApprenticeError, sqlite3.Error) as exc:  # the database went away or stayed locked
+        _log(f"ringer {os.getpid()} stopped: {exc} (the next command starts another if timers are pending)")
+        return 1
     finally:
         if lock is not None and not lock.closed:
             _let_go(lock)
-    _log(f"ringer {os.getpid()} done: nothing is pending")
+    _log(f"ringer {os.getpid()} done")
     return 0
 
 
