@@ -106,6 +106,7 @@ class ActionStep:
         name = self.call.name if self.call else None
         arguments = self.result.arguments if self.result else (self.call.arguments if self.call else {})
         data = {"name": name, "arguments": arguments, "result": self.result.data if self.result else None}
+        data |= {"badge": self.result.badge} if self.result else {}  # the chat app's label, live and read back
         if self.error:
             data["error"] = self.error
         return data
