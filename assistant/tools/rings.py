@@ -35,17 +35,20 @@ def short_duration(seconds: float) -> str:
     return " ".join(parts) or "0 s"
 
 
+def _machine_zone(now: dt.datetime) -> bool:
+    """Whether `now` carries this machine's zone as a fixed offset (what `datetime.now().astimezone()`
+    gives): that offset is only today's, and past a daylight-saving change the zone's rules decide."""
+    return isinstance(now.tzinfo, dt.timezone) and now.utcoffset() == now.replace(tzinfo=None).astimezone().utcoffset()
+
+
 def in_zone(when: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """`when` in the user's zone. A fixed offset (what `datetime.now().astimezone()` gives) is this
-    machine's zone as it is now: past a daylight-saving change, its rules give the right hour."""
-    if isinstance(now.tzinfo, dt.timezone) and now.utcoffset() == now.replace(tzinfo=None).astimezone().utcoffset():
-        return when.astimezone()
-    return when.astimezone(now.tzinfo)
+    """`when` in the user's zone, the zone of `now`."""
+    return when.astimezone() if _machine_zone(now) else when.astimezone(now.tzinfo)
 
 
 def at_clock(day: dt.date, time: dt.time, now: dt.datetime) -> dt.datetime:
-    """That day's wall-clock time in the user's zone (DST rules included when the zone is this machine's)."""
-    if isinstance(now.tzinfo, dt.timezone) and now.utcoffset() == now.replace(tzinfo=None).astimezone().utcoffset():
+    """That day's wall-clock time in the user's zone, daylight saving included."""
+    if _machine_zone(now):
         return dt.datetime.combine(day, time).astimezone()
     return dt.datetime.combine(day, time, tzinfo=now.tzinfo)
 
