@@ -362,6 +362,23 @@ def test_a_timer_set_by_a_process_that_exited_rings_within_3_seconds(home, store
     assert wait_for(lambda: ringer.running(home) is None, 10), "the ringer did not exit with nothing pending"
 
 
+def test_a_timer_set_by_apprentice_ask_rings_after_it_exited(home, default_student):
+    asked = subprocess.run(
+        ["apprentice", "ask", "set a timer for 1 second", "--json"], capture_output=True, text=True, timeout=120
+    )
+    exited = time.monotonic()
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["action"]["name"] == "timer" and answer["action"]["arguments"]["seconds"] == 1
+    assert answer["answer"].startswith("Timer set for 1 second; it rings at ")
+    store = Store()
+    timer_id = answer["action"]["result"]["id"]
+    assert wait_for(lambda: store.timer(timer_id)["status"] == "rung", 3.0), _log(home)
+    print(f"ring recorded {time.monotonic() - exited:.2f} s after `apprentice ask` exited")
+    shown = subprocess.run(["apprentice", "timers"], capture_output=True, text=True, timeout=60)
+    assert f"Missed: timer #{timer_id} of 1 second rang at " in shown.stderr  # nobody saw it ring
+
+
 def test_a_running_ringer_is_woken_by_an_earlier_timer(home, store):
     ctx = ToolContext.here(store)
     run("timer", {"minutes": 30}, ctx)
