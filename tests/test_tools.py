@@ -230,6 +230,8 @@ def test_calculate(ctx, expression, text):
         ("9 ** 9 ** 9", "Exponents are limited"),
         ("10 ** 5000", "more than 1000 digits"),
         ("1000!", "Factorials are limited"),
+        ("round(1, 1000000000)", "Round to between 0 and 15 decimal places."),
+        ("(1/7)^5000", "more than 1000 digits"),
         ("sqrt(-1)", "no real answer"),
         ("the weather", "I don't know 'weather'"),
         ("2 +* 3", "I cannot read"),

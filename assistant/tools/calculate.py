@@ -104,6 +104,12 @@ def _cbrt(x):
     return -_power(-_exact(x), Fraction(1, 3)) if x < 0 else _power(_exact(x), Fraction(1, 3))
 
 
+def _round(x, places=0):
+    if places != int(places) or not 0 <= places <= 15:  # round(x, 10**9) would build a 10**9-digit number
+        raise _Refused("Round to between 0 and 15 decimal places.")
+    return _exact(round(x, int(places)))
+
+
 def _log(x, base=10):
     if x <= 0 or base <= 0 or base == 1:
         raise _Refused("Logarithms are defined for positive numbers only.")
@@ -126,7 +132,7 @@ FUNCTIONS = {
     "sqrt": _sqrt,
     "cbrt": _cbrt,
     "abs": lambda x: abs(_exact(x)),
-    "round": lambda x, n=0: _exact(round(x, int(n))) if isinstance(x, Fraction) else _exact(round(x, int(n))),
+    "round": lambda x, n=0: _round(x, n),
     "floor": lambda x: Fraction(math.floor(x)),
     "ceil": lambda x: Fraction(math.ceil(x)),
     "log": _log,
