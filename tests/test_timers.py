@@ -335,6 +335,18 @@ def test_a_ring_no_surface_showed_counts_as_missed(store, quiet):
     assert rings.due_unshown(store) == []
 
 
+def test_an_open_surface_polling_every_second_sees_each_ring_once(store, quiet, home):
+    run("timer", {"seconds": 1}, ToolContext(store=store, now=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+    ringer.ring_due(store, home)  # what the ringer does when it comes due
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    run("timer", {"minutes": 10}, ToolContext(store=store, now=hour_ago))  # came due while nothing ran
+    seen = rings.poll(store)
+    assert [(r["id"], r["status"]) for r in seen] == [(2, "missed"), (1, "rung")]
+    assert [rings.ringing(r) for r in seen] == [False, True]  # the bell only for the one ringing now
+    rings.mark_shown(store, [r["id"] for r in seen])
+    assert rings.poll(store) == []
+
+
 # -- the ringer -------------------------------------------------------------------------------
 
 SET_AND_EXIT = textwrap.dedent(

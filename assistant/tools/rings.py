@@ -187,6 +187,21 @@ def due_unshown(store, now: dt.datetime | None = None) -> list[dict]:
     return store.unshown_rings()
 
 
+def poll(store, now: dt.datetime | None = None) -> list[dict]:
+    """`due_unshown` for a surface that asks every second: reads only, unless something came due
+    while no ringer ran (then `due_unshown` marks it missed). A ringer is started whenever
+    something is pending and none runs (a ringer killed, a timer set by an older version)."""
+    from assistant.tools import ringer
+
+    now = now or dt.datetime.now(dt.UTC)
+    due = store.next_due()
+    if due is not None and parse_utc(due) < now - dt.timedelta(seconds=GRACE_S):
+        return due_unshown(store, now)
+    if due is not None:
+        ringer.ensure_running(wake=False)  # a look at a lock: a running ringer is left alone
+    return store.unshown_rings()
+
+
 def mark_shown(store, ids) -> int:
     """Record that a surface showed these rings: they are no longer missed."""
     return store.mark_shown(list(ids))
