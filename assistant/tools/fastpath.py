@@ -5,7 +5,9 @@ in km", "17 * 23" and "remember that ..." are recognized by hassil against the t
 assets/intents.yaml, then turned into a tool call here. A match whose slots make no sense (a
 number that is not one, a place with no time zone, words that are not arithmetic) is
 dropped, so what is left for the router is only what the templates truly cover. A match
-costs well under a millisecond; `python -m assistant.tools.fastpath --bench` measures it.
+costs well under a millisecond; `python -m assistant.tools.fastpath --bench FILE` measures it,
+over a file of queries (one a line) or of benchmark items (JSONL with "query", "call", "family"),
+and says what share of each family the templates catch.
 
     python -m assistant.tools.fastpath "convert 5 miles to km"
 """
@@ -348,10 +350,53 @@ def bench(queries: list[str], rounds: int = 1) -> dict:
     }
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--bench"]:
-        lines = [line.strip() for line in open(sys.argv[2], encoding="utf-8") if line.strip()]
-        print(bench(lines, rounds=3))
+def coverage(items: list[dict]) -> dict:
+    """Per family of benchmark items ({"query", "call": {"name", "arguments"} | None, "family"}): how many
+    the templates catch with the right tool, with exactly the right arguments, and wrongly (an item with no call)."""
+    families: dict[str, dict] = {}
+    for item in items:
+        found = match(item["query"])
+        expected = item.get("call")
+        row = families.setdefault(item.get("family") or "other", {"items": 0, "caught": 0, "exact": 0, "wrong": 0})
+        row["items"] += 1
+        if expected is None:
+            row["wrong"] += found is not None
+            continue
+        if found is not None and found.name == expected["name"]:
+            row["caught"] += 1
+            try:
+                row["exact"] += _same(found, ToolCall(expected["name"], expected.get("arguments", {})))
+            except ToolError:
+                pass
+        elif found is not None:
+            row["wrong"] += 1
+    return families
+
+
+def _same(found: ToolCall, expected: ToolCall) -> bool:
+    """The same call: arguments equal once validated; for arithmetic, the same value ("17 times 23" is 17 * 23)."""
+    if found.name == "calculate" == expected.name:
+        from assistant.tools.calculate import evaluate
+
+        return evaluate(found.arguments["expression"])[1] == evaluate(expected.arguments.get("expression", ""))[1]
+    return found.arguments == validate(expected.name, expected.arguments)
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--bench"]:
+        import json
+
+        with open(argv[1], encoding="utf-8") as f:
+            lines = [line.strip() for line in f if line.strip()]
+        items = [json.loads(line) if line.startswith("{") else {"query": line} for line in lines]
+        print(json.dumps(bench([i["query"] for i in items], rounds=3)))
+        if any("call" in i for i in items):
+            for family, row in sorted(coverage(items).items()):
+                print(json.dumps({"family": family, **row}))
     else:
-        found = match(" ".join(sys.argv[1:]))
+        found = match(" ".join(argv))
         print(format_call(found) if found else "no match")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
