@@ -150,3 +150,22 @@ def test_a_match_takes_well_under_a_millisecond_of_work():
     assert measured["matched"] == pytest.approx(len(HITS) / len(queries))
     # measured on a shared 2-core machine: p50 ~1 ms; a wildcard before the unit list made it ~10 ms
     assert measured["p50_ms"] < 5
+
+
+def test_coverage_of_benchmark_items_counts_right_tools_and_right_arguments():
+    from assistant.tools.fastpath import coverage
+
+    items = [
+        {"query": "what is 17 times 23", "call": {"name": "calculate", "arguments": {"expression": "17*23"}}},
+        {"query": "set a timer for 10 minutes", "call": {"name": "timer", "arguments": {"minutes": "10"}}},
+        {"query": "set a timer for 10 minutes", "call": {"name": "timer", "arguments": {"minutes": 12}}},
+        {"query": "how long should I boil an egg", "call": {"name": "timer", "arguments": {"minutes": 9}}},
+        {"query": "tell me a joke", "call": None, "family": "other"},
+        {"query": "convert 5 miles to km", "call": None, "family": "other"},
+    ]
+    for item in items[:4]:
+        item["family"] = "actions"
+    assert coverage(items) == {
+        "actions": {"items": 4, "caught": 3, "exact": 2, "wrong": 0},
+        "other": {"items": 2, "caught": 0, "exact": 0, "wrong": 1},
+    }
