@@ -258,7 +258,8 @@ def test_calculate_refuses_in_a_sentence_and_never_evaluates_python(ctx, express
         (5, "miles", "km", "5 miles = 8.05 km"),
         (100, "celsius", "fahrenheit", "100 °C = 212 °F"),  # an offset, not a factor
         (98.6, "°F", "C", "98.6 °F = 37 °C"),
-        (0, "c", "k", "0 °C = 273 K"),
+        (0, "c", "k", "0 °C = 273.15 K"),  # exact in 2 decimals: shown so
+        (1, "foot", "m", "1 foot = 0.305 m"),  # 0.3048: 3 significant digits
         (1, "mile", "m", "1 mile = 1,609 m"),
         (150, "lbs", "kg", "150 lbs = 68 kg"),
         (2, "cups", "ml", "2 cups = 473 ml"),

@@ -183,10 +183,13 @@ def is_currency(from_unit: str, to_unit: str) -> bool:
 
 
 def show_value(x: float) -> str:
-    """3 significant digits, but whole numbers past 1000 in full (1 mile = 1,609 m, not 1,610)."""
+    """3 significant digits, but whole numbers past 1000 in full (1 mile = 1,609 m, not 1,610), and a value
+    that is exact in 2 decimals as it is (0 °C = 273.15 K, not 273)."""
     if x == 0:
         return "0"
     size = abs(x)
+    if 1e-2 <= size < 1000 and round(x, 2) == round(x, 9):
+        return f"{round(x, 2):.2f}".rstrip("0").rstrip(".")
     if size >= 1e15 or size < 1e-4:
         mantissa, exponent = f"{x:.3g}".split("e")
         return f"{mantissa} × 10^{int(exponent)}"
