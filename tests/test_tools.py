@@ -413,3 +413,28 @@ def test_the_student_prompt_is_small_for_the_default_students_tokenizer(default_
 
     tokenizer = AutoTokenizer.from_pretrained(str(default_checkpoint))
     assert len(tokenizer.encode(student_prompt())) < 120
+
+
+def test_the_computing_tools_open_no_connection_and_start_no_process(ctx, monkeypatch):
+    import os
+    import socket
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a tool tried to reach the network or start a process")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(os, "system", refuse)
+    monkeypatch.setattr(os, "popen", refuse)
+    calls = [
+        ("clock", {"place": "Tokyo"}),
+        ("clock", {"date": "2027-03-01", "to_date": "christmas"}),
+        ("calculate", {"expression": "sqrt(2) * 15% of 80"}),
+        ("convert", {"value": 5, "from_unit": "miles", "to_unit": "km"}),
+        ("note", {"text": "the boiler code is 4312"}),
+        ("note", {"find": "boiler"}),
+    ]
+    for name, arguments in calls:
+        assert run(name, arguments, ctx).text
