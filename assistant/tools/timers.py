@@ -328,7 +328,16 @@ def reminder(
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> int:
     now = dt.datetime.now().astimezone()
-    when, why = next_clock_time(" ".join(sys.argv[1:]) or "7", now)
-    print(f"{when:%Y-%m-%d %H:%M %Z}" + (f" ({why})" if why else ""))
+    try:
+        when, why = next_clock_time(" ".join(argv) or "7", now)
+    except ToolError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{when:%Y-%m-%d %H:%M %Z}" + (f": {why}" if why else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
