@@ -38,6 +38,7 @@ from assistant import config
 
 POLL_S = 5.0  # re-read the store this often even when not woken: a cancel elsewhere, a clock change
 LOCK_NAME = "ringer.lock"
+LOG_MAX_BYTES = 1_000_000
 LOOK_S = 0.25  # a ringer taking the lock waits out another process's look at it (held for microseconds)
 _started: list[subprocess.Popen] = []  # kept so a ringer that ends is reaped, not left a zombie
 
@@ -119,10 +120,13 @@ def ensure_running(home: Path | None = None, wake: bool = True) -> int | None:
 def start(home: Path) -> int:
     """Start a detached ringer: its own session, no terminal, output to logs/ringer.log."""
     (home / "logs").mkdir(parents=True, exist_ok=True)
+    log = home / "logs" / "ringer.log"
+    if log.exists() and log.stat().st_size > LOG_MAX_BYTES:  # a line per ring: keep one older file, no more
+        log.replace(log.with_suffix(".log.1"))
     env = dict(os.environ, APPRENTICE_HOME=str(home))
     package_root = str(Path(__file__).resolve().parents[2])  # so `-m assistant...` imports from any folder
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    with open(home / "logs" / "ringer.log", "a") as out:
+    with open(log, "a") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", "assistant.tools.ringer"],
             stdin=subprocess.DEVNULL,
