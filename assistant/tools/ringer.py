@@ -5,7 +5,7 @@ session of its own, no terminal, output to APPRENTICE_HOME/logs/ringer.log), so 
 one-shot `apprentice ask` rings after that command has exited. A lock on APPRENTICE_HOME/ringer.lock
 (fcntl.flock, released by the kernel however the process ends) keeps it single. It sleeps until
 the next due time, re-reading the store every few seconds or at once when woken (SIGUSR1, sent when
-a timer is set), and exits when nothing is pending.
+a timer is set or cancelled), and exits when nothing is pending or its database was removed.
 
 A ring marks the row rung first (one UPDATE ... WHERE status = 'pending': two processes never ring
 the same timer), then shows a desktop notification through `notify-send` where there is one, and
@@ -13,7 +13,8 @@ speaks the ring through the voice stack's speaker (espeak-ng, or `say` on macOS)
 installed. APPRENTICE_RING_WAV=1 keeps each spoken ring as APPRENTICE_HOME/rings/<id>.wav instead
 of deleting it once played (what tests check on a machine with no sound device). The terminal
 bell and the chat app's notice belong to the surfaces that are open: they show rings through
-`rings.due_unshown`. APPRENTICE_RINGER=off starts no ringer (the surfaces still show what came due).
+`rings.due_unshown` (a command's start) and `rings.poll` (the chat app, every second).
+APPRENTICE_RINGER=off starts no ringer (the surfaces still show what came due, as missed).
 
     python -m assistant.tools.ringer        # run in the foreground; exits at once if one runs
 """
