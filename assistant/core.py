@@ -350,6 +350,8 @@ class Answer:
                     raise TeacherError("the answer was cancelled")
             if tail := restoring.flush():
                 yield tail
+            for note in response.notes:
+                self.note(note)
             if response.tool_call is not None and not self.cancelled:
                 yield from self._act(restored(response.tool_call, step.redactor), response.model)
         except TeacherError as exc:

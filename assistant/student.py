@@ -102,6 +102,7 @@ class Student:
         self.cache_dir = cache_dir
         self.cache_conversations = cache_conversations
         self._caches: OrderedDict[str, tuple[list, list[int]]] = OrderedDict()
+        self._prefix: tuple[list, list[int]] | None = None  # the system prompt's cache, shared by new conversations
         self._jobs: queue.Queue = queue.Queue()
         self._loaded = threading.Event()
         self._closed = threading.Event()
@@ -219,6 +220,8 @@ class Student:
         entry = self._caches.pop(conversation, None) if conversation else None
         if entry is None and conversation:
             entry = self._load_cache(conversation)
+        if entry is None:
+            entry = self._system_prefix()
         if entry is not None:
             cache, cached = entry
             common = 0
@@ -233,6 +236,47 @@ class Student:
                     trim_prompt_cache(cache, extra)
                 return cache, common
         return make_prompt_cache(self.model), 0
+
+    def _system_prefix(self):
+        """A copy of the cache that holds the system prompt (tools included), for a new conversation.
+
+        Every conversation begins with the same system prompt; computing it once and starting
+        each new conversation from a copy means the tool list costs no prefill per query.
+        """
+        from mlx_lm.models.cache import KVCache, make_prompt_cache
+
+        if self._prefix is None:
+            tokens = self._prefix_tokens()
+            cache = make_prompt_cache(self.model)
+            if not tokens or not all(type(c) is KVCache for c in cache):
+                self._prefix = ([], [])  # other cache kinds (sliding windows) start empty, as before
+            else:
+                self.model(self._mx.array(tokens)[None], cache=cache)
+                self._mx.eval([c.keys for c in cache] + [c.values for c in cache])
+                self._prefix = (cache, tokens)
+        cache, tokens = self._prefix
+        if not tokens:
+            return None
+        copy = make_prompt_cache(self.model)
+        for new, old in zip(copy, cache):
+            # slices are new arrays: the copy's writes never reach the shared prefix
+            new.keys, new.values = old.keys[..., : old.offset, :], old.values[..., : old.offset, :]
+            new.offset = old.offset
+        return copy, list(tokens)
+
+    def _prefix_tokens(self) -> list[int]:
+        """The tokens every prompt starts with: the template's common head for two different questions."""
+        if not self.system_prompt:
+            return []
+        system = [{"role": "system", "content": self.system_prompt}]
+        a, b = (
+            list(self.tokenizer.apply_chat_template(system + [{"role": "user", "content": q}], tokenize=True))
+            for q in ("a", "b")
+        )
+        common = 0
+        while common < min(len(a), len(b)) and a[common] == b[common]:
+            common += 1
+        return a[:common]
 
     def _generate(self, gen: StudentResponse) -> None:
         from mlx_lm import stream_generate

@@ -135,3 +135,22 @@ def test_missing_or_corrupt_checkpoint_names_the_pull_command(tmp_path, tiny_che
     (broken / "model.safetensors").write_bytes(b"\0" * 100)
     with pytest.raises(ModelMissing, match="apprentice model pull"):
         Student(broken, name="broken")
+
+
+def test_a_new_conversation_starts_from_the_system_prompts_cache_and_answers_the_same(tiny_checkpoint):
+    prompt = "You are terse. Tools: clock(place); calculate(expression); convert(value, from_unit, to_unit)."
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    shared = Student(tiny_checkpoint, name="tiny", system_prompt=prompt, context_tokens=512)
+    alone = Student(tiny_checkpoint, name="tiny", system_prompt=prompt, context_tokens=512)
+    alone._system_prefix = lambda: None  # every prompt read whole, as without the shared prefix
+    try:
+        first = shared.stream(question, conversation="a", max_tokens=12)
+        second = shared.stream(question, conversation="b", max_tokens=12)
+        cold = alone.stream(question, conversation="c", max_tokens=12)
+        texts = [r.complete() for r in (first, second, cold)]
+    finally:
+        shared.close()
+        alone.close()
+    assert first.usage.cached_tokens > 20 and second.usage.cached_tokens == first.usage.cached_tokens
+    assert cold.usage.cached_tokens == 0
+    assert texts[0] == texts[1] == texts[2]  # the prefix changes speed, not answers

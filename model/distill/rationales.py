@@ -36,7 +36,9 @@ def ask_rationales(store, ds, settings: config.Settings, progress: Progress, not
             "--rationales asks the teacher again for each example, which needs a Gemini key and a "
             "mode other than private; run without --rationales to train on the answers alone."
         )
-    teacher = Teacher.from_settings(key, settings, f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}")
+    # a rationale is words about an answer: no tools declared, so Gemini cannot answer it with a call
+    system = f"{config.system_prompt(settings)}\n\n{RATIONALE_SYSTEM}"
+    teacher = Teacher.from_settings(key, settings, system, tools=False)
     progress.say(f"Asking the teacher for {len(todo)} rationale(s); the already-sent redacted queries go again.")
     task = progress.task("rationales", len(todo))
     failed = 0
