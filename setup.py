@@ -1,11 +1,15 @@
-"""Build the optional fast quantized kernel (assistant/kernels/_qmatvec); all metadata is in pyproject.toml.
+"""Build the optional native parts on Linux; all metadata is in pyproject.toml.
 
-The extension is optional: when CMake, a C++20 compiler, nanobind or MLX's headers are
-missing, or the build fails, installation goes on with a warning and the student runs
-MLX's own kernels (float32 by default on Linux). APPRENTICE_NO_KERNELS=1 skips it.
+- assistant/kernels/_qmatvec, the fast quantized kernel. When CMake, a C++20 compiler, nanobind
+  or MLX's headers are missing, or the build fails, installation goes on with a warning and the
+  student runs MLX's own kernels (float32 by default on Linux). APPRENTICE_NO_KERNELS=1 skips it.
+- assistant/openblas/_forward, the BLAS forwarder: MLX's BLAS and LAPACK names as jumps to
+  scipy-openblas32's prefixed ones (assistant/blas.py). It needs only a C compiler; without one
+  MLX keeps its reference BLAS, unless the system has OpenBLAS.
+
 On macOS MLX's Metal and Accelerate paths are already fast, so nothing is built there.
 
-    pip install -e .                      # builds it in place, next to assistant/kernels/__init__.py
+    pip install -e .                      # builds both in place, next to their __init__.py
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
+FORWARDER = "assistant.openblas._forward"
 
 
 class CMakeExtension(Extension):
@@ -38,12 +43,13 @@ class OptionalCMakeBuild(build_ext):
             self._skip(exc)
 
     def build_extension(self, ext: Extension) -> None:
-        if not isinstance(ext, CMakeExtension):
-            return super().build_extension(ext)
         try:
-            self._cmake(ext)
-        except Exception as exc:  # noqa: BLE001
-            self._skip(exc)
+            if isinstance(ext, CMakeExtension):
+                self._cmake(ext)
+            else:
+                super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001 - each extension is optional by design
+            self._skip(exc, ext)
 
     def _cmake(self, ext: CMakeExtension) -> None:
         cmake = shutil.which("cmake")
@@ -63,7 +69,14 @@ class OptionalCMakeBuild(build_ext):
         subprocess.run([cmake, "--build", ".", "-j", str(os.cpu_count() or 2)], cwd=build, check=True)
 
     @staticmethod
-    def _skip(exc: Exception) -> None:
+    def _skip(exc: Exception, ext: Extension | None = None) -> None:
+        if ext is not None and ext.name == FORWARDER:
+            print(
+                f"WARNING: the BLAS forwarder was not built ({exc}); "
+                "MLX will use the system's OpenBLAS if there is one, else its slow reference BLAS.",
+                file=sys.stderr,
+            )
+            return
         print(
             f"WARNING: the fast 4-bit kernel was not built ({exc}); "
             "the student will use MLX's own kernels (float32 on Linux).",
@@ -72,9 +85,13 @@ class OptionalCMakeBuild(build_ext):
 
 
 def extensions() -> list[Extension]:
-    if sys.platform != "linux" or os.environ.get("APPRENTICE_NO_KERNELS") == "1":
+    if sys.platform != "linux":
         return []
-    return [CMakeExtension("assistant.kernels._qmatvec", HERE / "assistant" / "kernels")]
+    # plain C, no Python API: a shared library that assistant/blas.py loads with ctypes
+    out: list[Extension] = [Extension(FORWARDER, sources=["assistant/openblas/forward.c"], py_limited_api=False)]
+    if os.environ.get("APPRENTICE_NO_KERNELS") != "1":
+        out.append(CMakeExtension("assistant.kernels._qmatvec", HERE / "assistant" / "kernels"))
+    return out
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalCMakeBuild})

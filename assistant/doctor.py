@@ -43,14 +43,14 @@ def checks() -> list[Check]:
         )
     )
     if sys.platform == "linux":
-        lib = blas.ensure()
+        chosen = blas.choice()
         out.append(
             Check(
                 "blas",
-                "ok" if lib else "note",
-                f"OpenBLAS under MLX: {lib}"
-                if lib
-                else "MLX uses its slow reference BLAS: apt-get install libopenblas0-pthread (10x faster prefill)",
+                "ok" if chosen.path else "note",
+                f"under MLX: {chosen.describe()}"
+                if chosen.path
+                else f"under MLX: {chosen.describe()}; OpenBLAS prefills about 10x faster",
             )
         )
         from assistant import kernels
