@@ -294,7 +294,13 @@ class Answer:
     def _cannot_know(self) -> str:
         """A short true answer for what needs live information, when the teacher cannot be asked."""
         found = LIVE.search(self.query)
-        what = f" (“{found.group(0)}”)" if found else ""
+        what = (
+            f" (“{found.group(0)}”)"
+            if found
+            else " (today's exchange rates)"
+            if "rates" in self.decision.reason
+            else ""
+        )
         text = f"I can't know that on this machine: it needs live information{what}."
         if self.context.mode == "private":
             text += (
@@ -469,13 +475,16 @@ class Assistant:
         context = QueryContext(mode, key, version.name, line, history, consent=consent)
         context.load_student = lambda: self.student(version)
         context.fast_call = self._fast_path(query, force)
-        if context.fast_call is None:
-            self.student(version)  # loaded before routing: the embedder's torch loads while it answers
-        if context.fast_call is not None:
-            decision = Decision(
-                "local", 0.0, f"a sentence template matched: {context.fast_call.name} (no model ran)", rule="fast path"
-            )
+        if context.fast_call is not None and needs_live_rates(context.fast_call):
+            context.fast_call = None  # a currency: only the teacher has today's rates
+            why = "currencies need today's exchange rates, which nothing on this machine knows"
+            route = "cloud" if mode != "private" and force != "local" else "local"
+            decision = Decision(route, 0.9, why, rule="live")
+        elif context.fast_call is not None:
+            why = f"a sentence template matched: {context.fast_call.name} (no model ran)"
+            decision = Decision("local", 0.0, why, rule="fast path")
         else:
+            self.student(version)  # loaded before routing: the embedder's torch loads while it answers
             decision = self._decide(query, context, force)
         turn_id = None
         if log:
@@ -623,6 +632,15 @@ class Assistant:
 def teacher_answer(response: Response) -> str:
     """What the teacher gave, as it came (placeholders and all): its text, then its call as the student writes one."""
     return response.text + (format_call(response.tool_call) if response.tool_call is not None else "")
+
+
+def needs_live_rates(call: ToolCall) -> bool:
+    """A conversion between currencies: its rates change daily, so it is the teacher's to answer."""
+    if call.name != "convert":
+        return False
+    from assistant.tools.convert import is_currency
+
+    return is_currency(str(call.arguments.get("from_unit", "")), str(call.arguments.get("to_unit", "")))
 
 
 def made_call(response: Response) -> bool:

@@ -245,3 +245,11 @@ def test_a_note_stays_on_this_machine_even_when_the_teacher_is_asked_for(tiny_st
         a.close()
     assert ans.decision.route == "local" and ans.result()["action"]["name"] == "note"
     assert sent_requests(fake) == [] and Store().examples(limit=None) == []
+
+
+def test_a_currency_is_not_converted_here_and_the_answer_says_why(assistant):
+    ans, text = answer(assistant, "convert 100 dollars to euros")
+    assert text.startswith("I can't know that on this machine") and "exchange rates" in text
+    assert ans.result()["action"] is None and ans.decision.rule == "live"
+    _, text = answer(assistant, "5 pounds in kg")  # pounds of mass are a unit, not money
+    assert "kg" in text and "2.27" in text
