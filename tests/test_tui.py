@@ -516,6 +516,181 @@ def test_bad_marks_the_last_answer_wrong(tiny_student):
     run(scenario)
 
 
+# -- actions: a tool's answer, rings while the app is open, /timers ------------------------------
+
+
+@pytest.fixture
+def ringer_stops(home):
+    """A ringer this test's app started does not outlive the test."""
+    import os
+    import signal
+
+    from assistant.tools import ringer
+
+    yield
+    if pid := ringer.running(home):
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_a_tool_answer_shows_an_action_badge_and_its_call(tiny_student, monkeypatch):
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # the timer is only set here; nothing needs to ring
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            view = await ask(pilot, "Set a timer for 10 minutes")
+            assert badge_text(view).startswith("⚙ timer · 10 min"), badge_text(view)
+            assert "sentence template" in badge_text(view)  # the reason: no model ran
+            assert "Timer set for 10 minutes" in view.text and "-failed" not in view.classes
+            await pilot.click("AnswerView CollapsibleTitle")
+            await pilot.pause()
+            details = view.query_one("#details").render().plain
+            assert 'call: timer(action="set", seconds=600)' in details and "tokens" not in details, details
+            [timer] = Store().timers()
+            assert timer["kind"] == "timer" and timer["status"] == "pending"
+            app.prompt.focus()  # the click selected the answer
+            view = await ask(pilot, "what is 17 times 23")
+            assert badge_text(view).startswith("⚙ calculate") and "391" in view.text
+
+    run(scenario)
+
+
+def test_actions_read_back_from_the_log_keep_their_badge_and_a_failed_one_shows_failed(tiny_student):
+    """A stored turn's badge comes from its action JSON; a call that could not run shows its sentence, failed."""
+    from assistant.core import ActionStep
+    from assistant.tools import ToolResult
+    from assistant.tools.calls import ToolCall
+
+    ran = ActionStep(
+        ToolCall("timer", {"minutes": 5}),
+        "fast path",
+        result=ToolResult("timer", {"seconds": 300}, {"id": 1}, "Timer set for 5 minutes.", "timer · 5 min"),
+    )
+    refused = "A timer can be at most 7 days; for longer, set a reminder."
+    failed = ActionStep(ToolCall("timer", {"minutes": -5}), "base", error=refused)
+    seed(
+        Store(),
+        "timers",
+        "2025-01-15T09:30:00+00:00",
+        [
+            {
+                "query": "set a timer for five minutes",
+                "answer": "Timer set for 5 minutes.",
+                "route": "local",
+                "model": "tiny",
+                "reason": "a sentence template matched: timer (no model ran)",
+                "tokens_per_s": None,
+                "action": json.dumps(ran.to_json() | {"local_only": False}),
+            },
+            {
+                "query": "timer for minus five minutes",
+                "answer": refused,
+                "route": "local",
+                "model": "tiny",
+                "reason": "private mode",
+                "tokens_per_s": None,
+                "action": json.dumps(failed.to_json() | {"local_only": False}),
+            },
+        ],
+    )
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("ctrl+r", "tab", "enter")
+            await until(pilot, lambda: len(app.conversation.answers()) == 2, "the conversation to show")
+            await pilot.pause()
+            ok, bad = app.conversation.answers()
+            assert badge_text(ok).startswith("⚙ timer · 5 min") and "-failed" not in ok.classes
+            assert badge_text(bad).startswith("⚙ timer · not run") and "-failed" in bad.classes
+            assert bad.text == refused
+            assert "call: timer(minutes=-5)" in bad.query_one("#details").render().plain
+
+    run(scenario)
+
+
+def test_a_timer_rings_in_the_app_mid_conversation_and_is_marked_shown(tiny_student, ringer_stops):
+    async def scenario():
+        app = make_app()
+        bells: list[float] = []
+        app.bell = lambda: bells.append(time.monotonic())  # the terminal bell, counted
+        async with app.run_test(size=SIZE) as pilot:
+            view = await ask(pilot, "set a timer for 1 second")
+            assert badge_text(view).startswith("⚙ timer · 1 s")
+            [timer] = Store().timers()
+            await ask(pilot, "hello")  # the conversation goes on; the ringer rings meanwhile
+            await until(pilot, lambda: "Timer done: 1 second." in notifications(app), "the ring", timeout=15)
+            assert bells, "the terminal bell did not ring"
+            row = Store().timer(timer["id"])
+            assert row["status"] == "rung" and row["shown_at"] is not None  # shown: not missed
+            assert "Missed" not in notifications(app)
+
+    run(scenario)
+
+
+def test_what_rang_while_the_app_was_closed_shows_as_missed_at_start(tiny_student, monkeypatch):
+    import datetime as dt
+
+    from assistant.tools import rings
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    store = Store()
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    timer_id = store.add_timer(
+        "timer", rings.utc_iso(hour_ago), created=rings.utc_iso(hour_ago - dt.timedelta(minutes=10))
+    )
+    store.claim_due(rings.utc_iso(hour_ago))  # it rang an hour ago, with no app open to show it
+    with store.db.conn:
+        store.db.execute("UPDATE timers SET rang_at = ? WHERE id = ?", [rings.utc_iso(hour_ago), timer_id])
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "Missed" in notifications(app), "the missed notice")
+            assert f"Missed: timer #{timer_id} of 10 minutes rang at" in notifications(app)
+            assert Store().timer(timer_id)["shown_at"] is not None
+            await pilot.pause(1.5)  # a second look finds nothing more to show
+            assert notifications(app).count("Missed") == 1
+
+    run(scenario)
+
+
+def test_timers_lists_what_is_set_soonest_first_and_cancels_one(tiny_student, monkeypatch):
+    import datetime as dt
+
+    from assistant.tools import rings
+    from assistant.tui.screens.timers import TimersScreen
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    store = Store()
+    now = dt.datetime.now(dt.UTC)
+    later = store.add_timer("timer", rings.utc_iso(now + dt.timedelta(minutes=20)), created=rings.utc_iso(now))
+    sooner = store.add_timer("reminder", rings.utc_iso(now + dt.timedelta(minutes=5)), label="call mum")
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*"/timers", "enter")
+            await until(pilot, lambda: isinstance(app.screen, TimersScreen), "the timers screen")
+            options = app.screen.query_one("OptionList")
+            shown = [options.get_option_at_index(i).prompt.plain for i in range(options.option_count)]
+            assert shown[0].startswith(f"#{sooner} reminder “call mum”, rings at") and "(in 5 minutes)" in shown[0]
+            assert shown[1].startswith(f"#{later} timer 20 minutes, rings at") and len(shown) == 2
+            await pilot.press("x")  # cancels the selected one: the soonest
+            await pilot.pause()
+            assert Store().timer(sooner)["status"] == "cancelled" and Store().timer(later)["status"] == "pending"
+            assert f"Reminder {sooner} (“call mum”) cancelled." in notifications(app)
+            assert options.option_count == 1 and options.get_option_at_index(0).id == str(later)
+            await pilot.press("delete")
+            await pilot.pause()
+            assert Store().timers() == []
+            assert "No timers, alarms or reminders are set." in options.get_option_at_index(0).prompt.plain
+            await pilot.press("escape")
+            assert not isinstance(app.screen, TimersScreen)
+
+    run(scenario)
+
+
 # -- /distill: a real distillation of the tiny student, run as a child process ---------------------
 
 # the tiny random model learns to say "Paris" in 150 steps at this rate (see test_distill.py)

@@ -6,10 +6,16 @@ Every question goes through the one `Assistant`, on a thread worker, so the prom
 responsive while an answer streams; the student itself runs on its own owner thread.
 In `ask` mode the worker calls `ask_consent`, which shows the consent screen on the UI
 thread and waits for the user's choice.
+
+Timers ring here too: every second a worker looks for rings no surface has shown (a read of
+the store, and a look at the ringer's lock so one runs while anything is pending); a ring that
+just happened is a notification and the terminal bell, an older one is shown as missed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -30,6 +36,7 @@ from assistant.tui.screens.consent import ConsentScreen
 from assistant.tui.screens.distill import DistillScreen
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
+from assistant.tui.screens.timers import TimersScreen
 from assistant.tui.widgets.conversation import AnswerView, Conversation
 from assistant.tui.widgets.history import HistorySidebar
 from assistant.tui.widgets.prompt import PromptInput
@@ -38,6 +45,8 @@ from assistant.tui.widgets.status import StatusBar
 MODES = config.MODES  # private → ask → auto
 THEMES = ("textual-dark", "textual-light")
 BUSY_NOTE = "An answer is still coming; press Esc to stop it first."
+RING_POLL_S = 1.0  # a ring shows within about a second of the ringer's
+RING_TITLES = {"timer": "Timer", "alarm": "Alarm", "reminder": "Reminder"}
 
 
 class ApprenticeApp(App[None]):
@@ -73,6 +82,9 @@ class ApprenticeApp(App[None]):
         self._stop_requested = False
         self._student_lock = threading.Lock()  # one student load at a time
         self._consents: set[Future] = set()  # consent questions waiting for the user
+        self._ring_store: Store | None = None  # the ring poller's own connection, opened on its thread
+        self._polling_rings = False  # one look at a time: a slow disk must not pile looks up
+        self._ring_error: str | None = None  # said once, not every second
 
     # -- layout -------------------------------------------------------------------------
 
@@ -107,6 +119,8 @@ class ApprenticeApp(App[None]):
         for warning in self.warnings:
             self.notify(warning, title="config.toml", severity="warning", timeout=15, markup=False)
         self.warm_student()
+        self.check_rings()  # what rang or came due while the app was closed shows now, as missed
+        self.set_interval(RING_POLL_S, self.check_rings)
 
     def waiting(self, sentence: str) -> None:
         """The store waits for another process's lock (from any thread): say so, the app stays usable."""
@@ -147,6 +161,52 @@ class ApprenticeApp(App[None]):
             return self.call_from_thread(fn, *args, **kwargs)
         except RuntimeError:  # the app closed under us
             return None
+
+    # -- rings: timers, alarms and reminders, shown while the app is open --------------------
+
+    def check_rings(self) -> None:
+        if not self._polling_rings:
+            self._polling_rings = True
+            self.poll_rings()
+
+    @work(thread=True, group="rings", exit_on_error=False)
+    def poll_rings(self) -> None:
+        """Off the UI thread: the rings nobody has seen are shown, then marked shown (so not missed)."""
+        from assistant.tools import rings
+
+        try:
+            if self._ring_store is None:
+                self._ring_store = Store(self.assistant.store.path)  # no waiting notice: the next second retries
+            rows = rings.poll(self._ring_store)
+            if rows and self._ui(self.show_rings, rows):
+                rings.mark_shown(self._ring_store, [r["id"] for r in rows])
+            self._ring_error = None
+        except (ApprenticeError, sqlite3.Error) as exc:  # busy or unreadable now: say it once, keep looking
+            sentence = str(exc) if isinstance(exc, ApprenticeError) else f"Timers cannot be read now ({exc})."
+            if sentence != self._ring_error:
+                self._ring_error = sentence
+                self._ui(self.notify, sentence, title="Timers", severity="error", markup=False)
+        finally:
+            self._polling_rings = False
+
+    def show_rings(self, rows: list[dict]) -> bool:
+        """A ring as it happens: a notification and the bell; one from before: a notice that it was missed."""
+        from assistant.render import inert
+        from assistant.tools import rings
+
+        now = dt.datetime.now(dt.UTC)
+        bell = False
+        for row in rows:
+            text = inert(rings.notice(row, now))
+            if rings.ringing(row, now):
+                title = f"⏰ {RING_TITLES.get(row['kind'], 'Timer')}"
+                self.notify(text, title=title, severity="warning", timeout=30, markup=False)
+                bell = True
+            else:
+                self.notify(text, title="Missed", timeout=20, markup=False)
+        if bell:
+            self.bell()
+        return True
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -379,6 +439,10 @@ class ApprenticeApp(App[None]):
         self.refresh_status()
         if event.result and event.result.get("promoted"):
             self.warm_student()
+
+    async def command_timers(self, _: str) -> None:
+        if not isinstance(self.screen, TimersScreen):
+            self.push_screen(TimersScreen(self.reader))
 
     async def command_new(self, _: str) -> None:
         if self.answering:

@@ -42,6 +42,7 @@ COMMANDS = [
         "Show the teacher answers waiting, then fine-tune the student on them; "
         "a better version becomes active at the next question.",
     ),
+    Command("timers", "Timers", "What is set (timers, alarms, reminders), soonest first; cancel one."),
     Command("new", "New conversation", "Start a new conversation."),
     Command("history", "History", "Show or hide past conversations."),
     Command("copy", "Copy last answer", "Copy the last answer to the clipboard."),
@@ -59,7 +60,8 @@ KEYS = [
     ("Ctrl+N", "new conversation"),
     ("Ctrl+Y", "copy the selected answer, or the last one"),
     ("c", "on a selected answer: copy it"),
-    ("Enter / click", "on an answer's badge: show why it was routed there"),
+    ("Enter / click", "on an answer's badge: show why it was routed there, and a tool's call"),
+    ("x, Delete", "in /timers: cancel the selected timer, alarm or reminder"),
     ("Tab, Shift+Tab", "move between the prompt, answers and history"),
     ("F1", "this help"),
     ("F2", "switch between the dark and the light theme"),

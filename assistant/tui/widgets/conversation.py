@@ -1,14 +1,16 @@
 """The conversation: each question, and each answer with a badge saying where it came from.
 
-An answer's first line is its badge (the local student and its version, or Gemini and its
-model) followed by the router's reason; it expands to the details: score, speed, notes,
-and for a cloud answer the exact (redacted) text that was sent. The text streams into a
+An answer's first line is its badge (the local student and its version, Gemini and its
+model, or for an answer a tool gave, the action: `⚙ timer · 10 min`) followed by the
+router's reason; it expands to the details: the tool call, score, speed, notes, and for a
+cloud answer the exact (redacted) text that was sent. The text streams into a
 `Markdown` through `Markdown.get_stream()` and ends with one full `update()`. Everything
 shown passes through `inert`, so an answer can never drive the terminal.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from textual.binding import Binding
@@ -36,6 +38,22 @@ def badge(route: str | None, model: str | None) -> Content:
     if route == "local":
         return Content.styled(f"⌂ local · {inert(model or '?')}", "bold $text-success")
     return Content.styled("… thinking", "$foreground-muted")
+
+
+def action_badge(action: dict) -> Content:
+    """`⚙ timer · 10 min` for a call that ran; `⚙ timer · not run` when it could not run (its
+    sentence is the answer). A turn logged before actions carried a badge shows the tool's name."""
+    name = inert(action.get("name") or "tool call")
+    if action.get("result") is None:
+        return Content.styled(f"⚙ {name} · not run", "bold $text-error")
+    return Content.styled(f"⚙ {inert(action.get('badge') or name)}", "bold $text-accent")
+
+
+def call_text(action: dict) -> str:
+    """The call as it ran: `timer(seconds=600)`."""
+    arguments = action.get("arguments") or {}
+    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    return f"{action.get('name') or '(unreadable call)'}({shown})"
 
 
 def with_placeholders(text: str) -> Content:
@@ -73,6 +91,7 @@ class AnswerView(Vertical, can_focus=True):
         self._route: str | None = None
         self._model: str | None = None
         self._reason = ""
+        self._action: dict | None = None  # {"name", "arguments", "result", "badge"} when a tool answered
         self._stream = None
         self._marked_bad = False
 
@@ -84,7 +103,7 @@ class AnswerView(Vertical, can_focus=True):
     # -- the badge line and its details ----------------------------------------------
 
     def _refresh_badge(self) -> None:
-        title = badge(self._route, self._model)
+        title = action_badge(self._action) if self._action else badge(self._route, self._model)
         if self._reason:
             title += Content.styled(f"  {inert(self._reason)}", "$foreground-muted")
         if self._marked_bad:
@@ -95,10 +114,16 @@ class AnswerView(Vertical, can_focus=True):
         lines: list[Content] = []
         if self._reason:
             lines.append(Content(f"why: {inert(self._reason)}"))
+        if self._action:
+            lines.append(Content(f"call: {inert(call_text(self._action))}"))
+            if self._action.get("error"):
+                lines.append(Content.styled(f"not run: {inert(self._action['error'])}", "$text-error"))
         facts = [
             f"turn #{self.turn_id}" if self.turn_id is not None else "not logged",
             f"score {score:.2f}" if isinstance(score, (int, float)) else None,
-            f"{result.get('tokens')} tokens" if result and result.get("tokens") is not None else None,
+            f"{result.get('tokens')} tokens"
+            if result and result.get("tokens") is not None and (result.get("tokens") or not self._action)
+            else None,  # a tool's answer generates nothing: "0 tokens" would only be noise
             _number(result and result.get("tokens_per_s"), "tok/s"),
             _number(result and result.get("ttft_ms"), "ms to first token", 0),
         ]
@@ -132,6 +157,8 @@ class AnswerView(Vertical, can_focus=True):
         self.result = result
         self.turn_id = result.get("turn_id")
         self.text = result.get("answer", self.text)
+        self._action = result.get("action") or None
+        self.set_class(bool(self._action) and self._action.get("result") is None, "-failed", "-action-failed")
         self.set_route(result.get("route"), result.get("model"), result.get("reason"))
         await self.query_one("#answer-text", Markdown).update(inert(self.text) or "*(no answer)*")
         self.show_notes(result.get("notes") or [])
