@@ -16,7 +16,9 @@ NB_MODULE(_qmatvec, m) {
         "x @ dequantize(w, scales, biases).T for float32 x: (..., K), w: (N, K * bits / 32) uint32.");
   m.def("dequantize_f32", &apprentice::dequantize_f32, "w"_a, "scales"_a, "biases"_a, "group_size"_a, "bits"_a,
         nb::kw_only(), "stream"_a = nb::none(), "dequantize(w, scales, biases) as float32, computed in float32.");
-  m.def("isa", &apprentice::isa, "Which inner loop runs here: 'avx2' or 'portable'.");
+  m.def("isa", &apprentice::isa,
+        "Which inner loop runs here: 'portable' (no AVX2/FMA/F16C), 'avx2', 'avx2, int8 activations' or "
+        "'avx512-vnni, int8 activations' (int8 activations: when set_int8 includes 4-bit weights).");
   m.def("rms_norm", &apprentice::rms_norm, "x"_a, "w"_a, "eps"_a, nb::kw_only(), "stream"_a = nb::none(),
         "x * rsqrt(mean(x**2, -1) + eps) * w for float32 x: (..., D), w: (D,).");
   m.def("rope", &apprentice::rope, "x"_a, "dims"_a, "base"_a, "scale"_a, "offset"_a, nb::kw_only(),

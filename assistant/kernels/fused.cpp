@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "mlx/backend/cpu/encoder.h"
+#include "mlx_cpu.h"
 
 namespace apprentice {
 

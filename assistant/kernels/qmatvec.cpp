@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "mlx/backend/cpu/encoder.h"
+#include "mlx_cpu.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

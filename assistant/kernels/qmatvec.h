@@ -67,7 +67,9 @@ class DequantizeF32 : public mx::UnaryPrimitive {
   int bits_;
 };
 
-// Which inner loop runs here: "avx2" or "portable".
+// Which inner loop runs here: "portable" (no AVX2, FMA and F16C: the extension is then not
+// used), "avx2" (float activations), or, when 4-bit products take int8 activations (set_int8),
+// "avx2, int8 activations" or "avx512-vnni, int8 activations".
 const char* isa();
 // Which weight widths (4, 8) multiply int8-quantized activations instead of float ones, and
 // whether AVX-512 VNNI may run them (else AVX2). Off until set.
