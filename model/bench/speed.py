@@ -356,8 +356,10 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     notes: list[str] = []
     say("loading the student")
     model, tokenizer = load(str(model_path), adapter_path=str(adapter) if adapter else None)
-    fast = kernels.install(model)  # what the app does for a quantized student
-    figures["machine"]["quantized_kernel"] = kernels.describe() if fast else "none (not a quantized student)"
+    fast = kernels.install(model)  # what the app does with a student it loads (this model only)
+    figures["machine"]["quantized_kernel"] = (
+        kernels.describe() if fast else f"none ({kernels.why_not() or 'no layer of this model has a fast version'})"
+    )
     figures["weight_bytes_per_token"] = weight_bytes(model)
     say("prefill and decode")
     figures["mlx"] = mlx_engine(model, tokenizer, runs)
