@@ -56,7 +56,7 @@ def cli(ctx: click.Context) -> None:
       apprentice log list
     """
     if ctx.invoked_subcommand is not None:  # rings nobody saw, as "Missed: …" (the chat app shows its own)
-        announce_missed(say)
+        announce_missed(say, hold=ctx.invoked_subcommand in ("ask", "voice"))  # those: with the answer's notes
     if ctx.invoked_subcommand is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(ctx.get_help())  # no terminal to draw the chat app on

@@ -4,6 +4,9 @@ every command, the rings nobody saw.
     apprentice timers                  # what is set, soonest first
     apprentice timers list --all       # also what rang, was missed or was cancelled
     apprentice timers cancel 3
+
+A command that answers (`ask`, `voice`) holds those rings for its answer instead: they are its
+first notes, so with `--json` they go to stderr and into `"notes"`, and stdout stays one object.
 """
 
 from __future__ import annotations
@@ -88,10 +91,18 @@ def timers_cancel(timer_id: int, json_mode: bool) -> None:
         click.echo(inert(f"{row['kind'].capitalize()} {timer_id} ({rings.what(row, now)}) cancelled."))
 
 
-def announce_missed(say) -> None:
+_held: dict = {}  # {"home": path, "rows": [...]}: rings found at this command's start, for its answer's notes
+
+
+def announce_missed(say, hold: bool = False) -> None:
     """At the start of a command: say each ring no surface showed ("Missed: …") and mark it shown;
     start a ringer if timers are pending and none runs (after a restart). With nothing to do this
-    costs one small query on the database, or nothing when there is no database yet."""
+    costs one small query on the database, or nothing when there is no database yet.
+
+    With `hold` (a command whose answer carries notes), the rings are kept for `held_notes()`
+    instead of said now, and marked shown only when taken: a command that fails before it
+    answers leaves them for the next one."""
+    _held.clear()  # a new command: nothing from an earlier one in this process carries over
     path = config.home() / "apprentice.db"
     if not path.exists():
         return
@@ -118,6 +129,24 @@ def announce_missed(say) -> None:
     store = _store()
     now = _now()
     rows = rings.due_unshown(store)
+    if hold:
+        _held.update(home=config.home(), rows=rows)
+        return
     for row in rows:
         say(inert(rings.missed_text(row, now)))
     rings.mark_shown(store, [r["id"] for r in rows])
+
+
+def held_notes() -> list[str]:
+    """The rings `announce_missed(hold=True)` kept, as notes ("Missed: …"), marked shown now that an
+    answer carries them; [] when there are none (and then nothing is opened)."""
+    rows = _held.get("rows") if _held.get("home") == config.home() else None
+    _held.clear()
+    if not rows:
+        return []
+    from assistant.render import inert
+    from assistant.tools import rings
+
+    now = _now()
+    rings.mark_shown(_store(), [r["id"] for r in rows])
+    return [inert(rings.missed_text(row, now)) for row in rows]
