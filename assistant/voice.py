@@ -7,12 +7,19 @@ with source "voice"), the answer is printed and spoken.
     apprentice voice                                  # push-to-talk until Ctrl-C or "goodbye"
     apprentice voice --wav question.wav --json        # one recorded question
     apprentice voice --wav q.wav --tts-out answer.wav # write the spoken answer instead of playing it
+
+"Set a timer for five minutes" spoken is a timer like the typed one: the transcript takes the
+same fast path. Timers ring during a session: the ringer process says the ring aloud as it
+rings, and the session prints it (with the terminal bell) between questions and while it waits
+for Enter; a ring that never rang (it came due while no ringer ran) is also spoken here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import select
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
@@ -125,6 +132,35 @@ class Voice:
                 return None
         return ms
 
+    def announce_rings(self) -> list[str]:
+        """Say the rings no surface has shown yet, and mark them shown: printed (with the bell), and
+        spoken when nobody has said them aloud (the ringer speaks what it rings; a missed one never
+        rang). Cheap when there is nothing: a read of the store. The sentences said."""
+        from assistant.render import inert
+        from assistant.tools import rings
+
+        store = self.assistant.store
+        try:
+            rows = rings.poll(store)
+        except (ApprenticeError, sqlite3.Error):  # the database busy elsewhere: the next look says them
+            return []
+        said, now = [], dt.datetime.now().astimezone()
+        for row in rows:
+            if row["status"] == "missed":
+                text = inert(rings.missed_text(row, now))
+                say(text)
+                if self.speaker is not None:
+                    self.speak(text, None, [])
+            else:  # it rang during this session (and was said aloud then): when, if not just now
+                text = inert(rings.ring_text(row))
+                if not rings.ringing(row):
+                    text += f" (It rang at {rings.clock_words(rings.parse_utc(row['rang_at'] or row['due']), now)}.)"
+                say(f"\a⏰ {text}")
+            said.append(text)
+        if rows:
+            rings.mark_shown(store, [r["id"] for r in rows])
+        return said
+
     def converse(self, listen: Callable[[], object], conversation_id: int | None = None) -> int:
         """Push-to-talk until `listen()` returns None (input ended), "goodbye", or Ctrl-C at the prompt.
 
@@ -138,6 +174,7 @@ class Voice:
         show_notes(self.notes)  # now, not with the first answer: that may be a while
         self.notes, answered = [], 0
         while True:
+            self.announce_rings()  # what rang while the last answer was coming or being spoken
             try:
                 audio = listen()
             except (KeyboardInterrupt, EOFError):
@@ -234,13 +271,25 @@ class Microphone:
         audio = np.concatenate(kept) if kept else np.zeros(0, np.float32)
         return speech.resample(audio, self.rate)
 
-    def listen(self):
-        """Wait for Enter, then record one question; None when the input ends."""
+    def listen(self, idle: Callable[[], object] | None = None):
+        """Wait for Enter, then record one question; None when the input ends. While waiting,
+        `idle()` runs about once a second (the session shows rings as they happen)."""
         say("Press Enter and ask (Enter or a pause ends the question; Ctrl-C quits).")
+        if idle is not None:
+            while not _ready(sys.stdin, 1.0):
+                idle()
         if not sys.stdin.readline():
             return None
         say("Listening…")
         return self.record(_enter_pressed)
+
+
+def _ready(stream, seconds: float) -> bool:
+    """Whether `stream` has input (or has ended) within `seconds`; True where it cannot be watched."""
+    try:
+        return bool(select.select([stream], [], [], seconds)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _enter_pressed() -> bool:
@@ -347,7 +396,7 @@ def voice_command(
     )
     try:
         if microphone is not None:
-            voice.converse(microphone.listen, asking.conversation_id)
+            voice.converse(lambda: microphone.listen(idle=voice.announce_rings), asking.conversation_id)
             return
         result = voice.ask(audio, asking.conversation_id, stream=not json_mode, tts_out=tts_out)
     finally:

@@ -311,3 +311,121 @@ def test_ask_mode_shows_the_transcript_for_consent(tiny_student, wavs, whisper, 
     assert len(asked) == 1 and "capital of France" in asked[0]
     assert result["route"] == "local" and "You kept this query on this machine." in result["notes"]
     assert voice_turns()[0]["route"] == "local"
+
+
+# -- actions by voice: the spoken timer and its ring ------------------------------------------------
+
+# what Whisper writes for "set a timer for five minutes" and its kin: capitals, end punctuation,
+# digits or words, fillers; each must be the same 5-minute timer as the typed query
+SPOKEN_TIMERS = [
+    "Set a timer for five minutes.",
+    "Set a timer for 5 minutes.",
+    " Set a timer for five minutes",
+    "Set a timer for five minutes!",
+    "Okay, set a timer for five minutes.",
+    "Can you set a timer for 5 minutes?",
+    "Please set a timer for five minutes.",
+    "Set a timer for five minutes, please.",
+    "Set a 5-minute timer.",
+    "Set a five minute timer.",
+    "Set the timer for 5 min.",
+    "Timer for five minutes.",
+    "Set a timer for five minutes from now.",
+]
+
+
+@pytest.mark.parametrize("transcript", SPOKEN_TIMERS)
+def test_spoken_timer_phrasings_take_the_fast_path(transcript):
+    from assistant.tools import fastpath
+
+    call = fastpath.match(transcript)
+    assert call is not None and call.name == "timer", transcript
+    a = call.arguments
+    assert a.get("hours", 0) * 3600 + a.get("minutes", 0) * 60 + a.get("seconds", 0) == 300, a
+
+
+def test_a_spoken_timer_is_set_by_the_same_assistant_and_logged_as_voice(tiny_student, monkeypatch):
+    from assistant.core import Assistant
+    from assistant.store import Store
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # set, not rung: nothing needs to ring
+    assistant = Assistant(config.load())
+    try:
+        answer = assistant.answer("Set a timer for five minutes.", source="voice")
+        text = "".join(answer)
+        result = answer.result()
+    finally:
+        assistant.close()
+    assert result["action"]["name"] == "timer" and result["action"]["arguments"]["seconds"] == 300
+    assert text.startswith("Timer set for 5 minutes; it rings at ")
+    [timer] = Store().timers()
+    assert timer["status"] == "pending"
+    [turn] = voice_turns()
+    assert turn["query"] == "Set a timer for five minutes." and json.loads(turn["action"])["name"] == "timer"
+
+
+def test_a_voice_session_says_a_ring_between_questions(tiny_student, home, capsys):
+    """A real ringer rings a 1-second timer; the session, between two questions, says it and marks it shown."""
+    import os
+    import signal
+    import time
+
+    from assistant.core import Assistant
+    from assistant.store import Store
+    from assistant.tools import ringer
+
+    assistant = Assistant(config.load())
+    try:
+        "".join(assistant.answer("Set a timer for 1 second.", source="voice"))
+        [timer] = Store().timers()
+        deadline = time.monotonic() + 15
+        while Store().timer(timer["id"])["status"] != "rung" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert Store().timer(timer["id"])["status"] == "rung", "the ringer did not ring"
+        capsys.readouterr()
+        listens: list[int] = []
+        answered = Voice(assistant, None, None).converse(lambda: listens.append(1) and None)
+    finally:
+        assistant.close()
+        if pid := ringer.running(home):
+            os.kill(pid, signal.SIGTERM)
+    err = capsys.readouterr().err
+    assert answered == 0 and listens == [1]
+    assert "⏰ Timer done: 1 second." in err and err.index("Timer done") < err.index("Goodbye.")
+    assert Store().timer(timer["id"])["shown_at"] is not None  # shown: not missed at the next start
+
+
+def test_a_ring_that_never_rang_is_said_as_missed_in_a_session(tiny_student, monkeypatch, capsys):
+    import datetime as dt
+
+    from assistant.core import Assistant
+    from assistant.store import Store
+    from assistant.tools import rings
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # no ringer ran: the timer came due unrung
+    store = Store()
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    timer_id = store.add_timer("reminder", rings.utc_iso(hour_ago), label="call mum")
+    assistant = Assistant(config.load())
+    try:
+        said = Voice(assistant, None, None).announce_rings()
+        again = Voice(assistant, None, None).announce_rings()
+    finally:
+        assistant.close()
+    assert said == [f"Missed: reminder #{timer_id} “call mum” came due at {said[0].split(' at ', 1)[1]}"]
+    assert "while nothing was running to ring it" in said[0] and again == []
+    assert Store().timer(timer_id)["status"] == "missed" and said[0] in capsys.readouterr().err
+
+
+@needs_espeak
+@pytest.mark.integration
+def test_set_a_timer_for_five_minutes_spoken(tiny_student, whisper, tmp_path, capsys, monkeypatch):
+    """Spoken by espeak-ng, heard by Whisper, set by the fast path: the same timer as typed."""
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    wav = espeak("set a timer for five minutes", tmp_path / "timer.wav")
+    code, out, err = run(capsys, "--wav", wav, "--tts", "none", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert "timer" in result["transcript"].lower()
+    assert result["action"]["name"] == "timer" and result["action"]["arguments"]["seconds"] == 300
+    assert "sentence template" in result["reason"]
