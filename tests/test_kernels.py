@@ -2,8 +2,9 @@
 
 With float activations it matches MLX to float rounding; with int8 activations it matches
 MLX's product of x rounded to int8 per block of 32, which is within a fraction of a percent
-of the product of x itself. Skipped where the optional extension is not built (macOS, or a
-build without a compiler).
+of the product of x itself. `install` changes the one model it is given: a model loaded beside
+it keeps MLX's own layers and results. Skipped where the optional extension is not built
+(macOS, or a build without a compiler).
 """
 
 import platform

@@ -118,7 +118,10 @@ else:
 
 if _qmatvec is not None and _qmatvec.isa() == "portable":
     # Its only other loop is scalar C++, never measured against MLX's own kernels.
-    _qmatvec, _why = None, f"this CPU ({platform.machine()}) lacks AVX2 and FMA, which the kernel's loops need"
+    _qmatvec, _why = (
+        None,
+        f"the kernel's loops need x86-64 with AVX2 and FMA, which this CPU ({platform.machine()}) lacks",
+    )
 
 if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only at the first call
     try:
