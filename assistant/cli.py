@@ -17,6 +17,7 @@ from assistant import __version__, config
 from assistant.errors import ApprenticeError, BadInput, log_crash
 from assistant.options import Asking, QueryOptions, query_options
 from assistant.output import ShownAnswer, emit_answer, emit_json, say
+from assistant.server.command import serve_command
 from assistant.tools.commands import tools_command
 from assistant.tools.timer_commands import announce_missed, timers_command
 from assistant.voice import voice_command  # light: its heavy imports are inside the command
@@ -485,6 +486,7 @@ def log_rm(turn_id, all_, yes):
 cli.add_command(voice_command)
 cli.add_command(timers_command)
 cli.add_command(tools_command)
+cli.add_command(serve_command)
 
 
 # -- bench ----------------------------------------------------------------------------------

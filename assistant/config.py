@@ -73,6 +73,14 @@ class Settings:
     distill_rejudge_trained: bool = False
     distill_rationales: bool = False
     distill_seed: int = 0
+    # `apprentice serve` (assistant/server/): the resident assistant and its OpenAI-compatible API
+    serve_host: str = "127.0.0.1"  # loopback; any other address needs serve_allow_remote and serve_token
+    serve_port: int = 8741  # 0: any free port (APPRENTICE_HOME/serve.json says which)
+    serve_allow_remote: bool = False  # listen where other machines can reach (needs serve_token)
+    serve_token: str = ""  # when set, every HTTP request needs `Authorization: Bearer <token>`
+    serve_api_auto: bool = False  # auto mode applies to API queries too (else they stay local)
+    serve_queue: int = 4  # HTTP queries that may wait for the student; one more gets 503
+    use_server: bool = True  # ask and voice use a running server (APPRENTICE_USE_SERVER=0: never)
 
 
 def home() -> Path:

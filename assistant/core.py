@@ -163,6 +163,7 @@ class Answer:
         self.context = context
         self._cancel = threading.Event()
         self._finished = False
+        self.served = False  # set by `apprentice serve` for the answers it gives
 
     # -- what a surface uses ---------------------------------------------------------------
 
@@ -221,6 +222,7 @@ class Answer:
             tokens_per_s=usage.tokens_per_s if usage else None,
             notes=self.notes,
             action=self.action.to_json() if self.action else None,
+            served=self.served,
         )
 
     # -- one query's life -------------------------------------------------------------------

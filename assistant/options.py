@@ -97,15 +97,19 @@ class Asking:
         self.consent = None
 
     def start(self):
-        """Fetch the default student on first use (saying so), then build the Assistant and find
-        the conversation to go on with. Returns the Assistant."""
+        """Use a running `apprentice serve` when there is one; else fetch the default student on first
+        use (saying so) and build the Assistant here. Then find the conversation to go on with.
+        Returns the Assistant (or the server's, which answers alike)."""
         from assistant.consent import terminal_consent
-        from assistant.core import Assistant
-        from assistant.models.pull import ensure_default
-        from assistant.store import Store
 
-        ensure_default(say)
-        self.assistant = Assistant(self.settings, store=Store(on_wait=say))
+        self.assistant = self.served()
+        if self.assistant is None:
+            from assistant.core import Assistant
+            from assistant.models.pull import ensure_default
+            from assistant.store import Store
+
+            ensure_default(say)
+            self.assistant = Assistant(self.settings, store=Store(on_wait=say))
         if self.options.continue_:
             self.conversation_id = self.assistant.store.last_conversation_id()
             if self.conversation_id is None:
@@ -113,9 +117,23 @@ class Asking:
         self.consent = terminal_consent()
         return self.assistant
 
+    def served(self):
+        """The running server's Assistant, when one runs and answers as this command would here.
+
+        --max-tokens and --temperature change how the student decodes, which the server set
+        when it started: with them, the command answers by itself."""
+        if not self.settings.use_server or self.options.max_tokens is not None or self.options.temperature is not None:
+            return None
+        from assistant.server.client import served
+
+        return served()
+
     def answer_options(self) -> dict:
         """Keyword arguments of Assistant.answer that the command line decides."""
-        return {"log": not self.options.no_log, "force": self.options.force, "consent": self.consent}
+        # the mode as this command reads it (flag, environment, config.toml), so a server started
+        # with other settings answers in this command's mode
+        mode = self.settings.mode or None
+        return {"log": not self.options.no_log, "force": self.options.force, "consent": self.consent, "mode": mode}
 
     def answer(self, text: str):
         """Start answering `text` on this command's conversation; iterate the Answer for its text."""

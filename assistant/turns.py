@@ -13,8 +13,8 @@ import json
 def answer_fields(*, answer: str | None, route: str | None, reason: str | None, model: str | None,
                   turn_id: int | None, conversation_id: int | None, tokens: int | None,
                   ttft_ms: float | None, tokens_per_s: float | None, notes: list[str],
-                  action: dict | None = None) -> dict:  # fmt: skip
-    """The answer object: what `ask --json` prints for one answer."""
+                  action: dict | None = None, served: bool | None = None) -> dict:  # fmt: skip
+    """The answer object: what `ask --json` prints for one answer (`served` only for an answer in flight)."""
     return {
         "answer": (answer or "").strip(),
         "route": route,
@@ -27,7 +27,7 @@ def answer_fields(*, answer: str | None, route: str | None, reason: str | None, 
         "tokens_per_s": round(tokens_per_s, 1) if tokens_per_s is not None else None,
         "notes": list(notes),
         "action": action,  # {"name", "arguments", "result"} when a tool answered, else null
-    }
+    } | ({"served": served} if served is not None else {})  # true when a running `apprentice serve` answered
 
 
 def _action(stored: str | None) -> dict | None:
