@@ -538,7 +538,11 @@ def test_a_tool_answer_shows_an_action_badge_and_its_call(tiny_student, monkeypa
     async def scenario():
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
-            view = await ask(pilot, "Set a timer for 10 minutes")
+            app._student_lock.acquire()  # as while the student loads: a template's match does not wait for it
+            try:
+                view = await ask(pilot, "Set a timer for 10 minutes")
+            finally:
+                app._student_lock.release()
             assert badge_text(view).startswith("⚙ timer · 10 min"), badge_text(view)
             assert "sentence template" in badge_text(view)  # the reason: no model ran
             assert "Timer set for 10 minutes" in view.text and "-failed" not in view.classes

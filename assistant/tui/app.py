@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
+from contextlib import nullcontext
 from functools import partial
 
 from textual import on, work
@@ -252,7 +253,7 @@ class ApprenticeApp(App[None]):
 
         result = None
         try:
-            with self._student_lock:
+            with self._student_lock if self._needs_student(query, force) else nullcontext():
                 answer = self.assistant.answer(
                     query, self.conversation_id, source="chat", force=force, mode=self.mode, consent=consent
                 )
@@ -276,6 +277,15 @@ class ApprenticeApp(App[None]):
         finally:
             self._answer = None
             self._ui(self.answer_done, result)
+
+    def _needs_student(self, query: str, force: str | None) -> bool:
+        """Whether answering may load the student, and so waits for a load in progress. A sentence
+        template's match ("set a timer for 5 minutes") runs its tool at once, even while it loads."""
+        if not self.settings.fast_path or force == "cloud":  # /cloud skips the templates
+            return True
+        from assistant.tools import fastpath
+
+        return fastpath.match(query) is None
 
     def answer_done(self, result: dict | None) -> None:
         self.answering = False
