@@ -168,7 +168,7 @@ def why_not() -> str:
     try:
         settings()
     except KernelSettingError as exc:
-        return str(exc)
+        return str(exc).rstrip(".")  # a clause here, a sentence when raised
     return ""
 
 
