@@ -21,6 +21,13 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+# No newline after <|im_end|>: mlx-lm's loss also trains the one padding token past each example's end
+# (token 0, <|endoftext|>), and after a trailing "\n" that taught the tiny model "\n" → <|endoftext|> beside
+# "assistant\n" → the answer, two contexts it can barely tell apart.
+LEARNABLE_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +35,7 @@ def home(tmp_path, monkeypatch) -> Path:
     """Every test gets its own empty APPRENTICE_HOME and no Gemini key."""
     path = tmp_path / "home"
     monkeypatch.setenv("APPRENTICE_HOME", str(path))
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # tests that need the ringer process turn it on
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
@@ -36,7 +44,7 @@ def home(tmp_path, monkeypatch) -> Path:
     return path
 
 
-def _tiny_tokenizer(out: Path):
+def _tiny_tokenizer(out: Path, chat_template: str = CHAT_TEMPLATE):
     from tokenizers import ByteLevelBPETokenizer
     from transformers import PreTrainedTokenizerFast
 
@@ -56,19 +64,26 @@ def _tiny_tokenizer(out: Path):
         unk_token="<|endoftext|>",
         pad_token="<|endoftext|>",
     )
-    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.chat_template = chat_template
     tokenizer.save_pretrained(str(out))
     return tokenizer
 
 
-def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512) -> Path:
-    """A random llama with hidden size 64 and a byte-level BPE tokenizer: loads in milliseconds."""
+def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512, learnable: bool = False) -> Path:
+    """A random llama with hidden size 64 and a byte-level BPE tokenizer: loads in milliseconds.
+
+    `learnable`: one that a short fine-tune teaches any answer with near-certainty, on any BLAS.
+    The output head is the tied embedding matrix behind the final RMSNorm, so a token's logit is
+    bounded by its embedding's norm times that norm's weight: at 1.0 the surest the model can ever
+    be of some tokens is p ~ 0.35 ("is" of "Paris"), and whether a fine-tune makes such a token the
+    greedy choice depends on rounding, so on which BLAS computed it. At 3.0 every token of the
+    vocabulary can reach p > 0.999. It also uses LEARNABLE_TEMPLATE."""
     import mlx.core as mx
     from mlx.utils import tree_flatten
     from mlx_lm.models import llama
 
     out.mkdir(parents=True)
-    tokenizer = _tiny_tokenizer(out)
+    tokenizer = _tiny_tokenizer(out, LEARNABLE_TEMPLATE if learnable else CHAT_TEMPLATE)
     config = {
         "model_type": "llama",
         "hidden_size": 64,
@@ -85,6 +100,8 @@ def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512) -> Path:
     }
     mx.random.seed(0)
     model = llama.Model(llama.ModelArgs.from_dict(config))
+    if learnable:
+        model.model.norm.weight = model.model.norm.weight * 3.0
     mx.save_safetensors(str(out / "model.safetensors"), dict(tree_flatten(model.parameters())))
     (out / "config.json").write_text(json.dumps(config))
     return out
@@ -93,6 +110,12 @@ def make_tiny_checkpoint(out: Path, max_position_embeddings: int = 512) -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "checkpoint")
+
+
+@pytest.fixture(scope="session")
+def learnable_checkpoint(tmp_path_factory) -> Path:
+    """The tiny model that a short fine-tune teaches any answer with near-certainty (make_tiny_checkpoint)."""
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("learnable") / "checkpoint", learnable=True)
 
 
 def register_checkpoint(path: Path, name: str) -> str:
@@ -108,6 +131,12 @@ def register_checkpoint(path: Path, name: str) -> str:
 def tiny_student(home, tiny_checkpoint) -> str:
     """The tiny random model registered and active in this test's home."""
     return register_checkpoint(tiny_checkpoint, "tiny")
+
+
+@pytest.fixture
+def learnable_student(home, learnable_checkpoint) -> str:
+    """The learnable tiny model, registered and active as `tiny`: distillation promotes it on any BLAS."""
+    return register_checkpoint(learnable_checkpoint, "tiny")
 
 
 @pytest.fixture(scope="session")
