@@ -7,7 +7,8 @@ to load the student itself.
 
     APPRENTICE_HOME/serve.lock    flock held by the running server (released by the kernel however it ends)
     APPRENTICE_HOME/serve.json    where it listens: pid, socket, url, started
-    APPRENTICE_HOME/serve.sock    the Unix socket
+    APPRENTICE_HOME/serve.sock    the Unix socket (in a private temporary folder when the home's path
+                                  is too long for a socket address)
 
     python -m assistant.server     # the running server's state as JSON, or null
 """
@@ -15,9 +16,12 @@ to load the student itself.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 from assistant import config
@@ -37,19 +41,31 @@ def state_path(home: Path | None = None) -> Path:
 
 
 def socket_path(home: Path | None = None) -> Path:
-    return (home or config.home()) / SOCKET_NAME
+    """APPRENTICE_HOME/serve.sock; for a home whose path is too long for a socket's address, a
+    socket named after the home in a folder of this user's own under the temporary folder."""
+    home = home or config.home()
+    path = home / SOCKET_NAME
+    if len(str(path)) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"apprentice-{os.getuid()}" / f"{digest}.sock"
 
 
-def take_lock(home: Path):
-    """The open lock file when this process now holds the server lock; None when a server runs."""
+def take_lock(home: Path, patience_s: float = 0.0):
+    """The open lock file when this process now holds the server lock; None when a server runs.
+    With patience, a lock held only for a moment (`status()` looking) is waited out."""
     home.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path(home), "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
+    give_up = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                handle.close()
+                return None
+            time.sleep(0.01)
 
 
 def status(home: Path | None = None) -> dict | None:

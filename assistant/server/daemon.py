@@ -26,7 +26,7 @@ from pathlib import Path
 
 from assistant import config
 from assistant.errors import ApprenticeError
-from assistant.server import SOCKET_PATH_MAX, socket_path, state_path, status, take_lock
+from assistant.server import socket_path, state_path, status, take_lock
 
 
 class Busy(ApprenticeError):
@@ -116,12 +116,7 @@ class Server:
 
     def start(self) -> None:
         check_listen(self.settings)
-        path = socket_path(self.home)
-        if len(str(path)) > SOCKET_PATH_MAX:
-            raise ApprenticeError(
-                f"The socket path {path} is too long for this system; use an APPRENTICE_HOME with a shorter path."
-            )
-        self._lock = take_lock(self.home)
+        self._lock = take_lock(self.home, patience_s=0.5)  # waits out a `status()` looking
         if self._lock is None:
             running = status(self.home) or {}
             where = running.get("url") or "this home"
@@ -149,7 +144,12 @@ class Server:
         self.assistant.student()  # loaded now, so the first query does not pay for it
         if self.assistant.default_mode() != "private":
             self.assistant.embedder.start()  # the router compares queries with past outcomes
-        self._unix = UnixServer(str(socket_path(self.home)), self)
+        path = socket_path(self.home)
+        if path.parent != self.home:  # the home's path is too long for a socket address
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            if path.parent.stat().st_uid != os.getuid() or path.parent.stat().st_mode & 0o077:
+                raise ApprenticeError(f"{path.parent} is not this user's alone; remove it and start again.")
+        self._unix = UnixServer(str(path), self)
         self._http = ApiServer((self.settings.serve_host, self.settings.serve_port), self)
         self.started = dt.datetime.now(dt.UTC).isoformat()
         for name, target in (("serve-socket", self._unix.serve_forever), ("serve-http", self._http.serve_forever)):
