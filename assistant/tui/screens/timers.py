@@ -36,7 +36,7 @@ class TimersScreen(ModalScreen[None]):
         background: $surface;
         padding: 0 1;
     }
-    TimersScreen OptionList { height: auto; max-height: 16; border: none; }
+    TimersScreen OptionList, TimersScreen OptionList:focus { height: auto; max-height: 16; border: none; }
     """
 
     BINDINGS = [

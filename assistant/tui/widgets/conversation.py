@@ -46,7 +46,7 @@ def action_badge(action: dict) -> Content:
     name = inert(action.get("name") or "tool call")
     if action.get("result") is None:
         return Content.styled(f"⚙ {name} · not run", "bold $text-error")
-    return Content.styled(f"⚙ {inert(action.get('badge') or name)}", "bold $text-accent")
+    return Content.styled(f"⚙ {inert(action.get('badge') or name)}", "bold $text-primary")
 
 
 def call_text(action: dict) -> str:
