@@ -164,7 +164,7 @@ def _flagged() -> dict[str, int]:
 
 
 @model.command("pull")
-@click.argument("name", default="base", metavar="[base|whisper-base]")
+@click.argument("name", default="base", metavar="[base|gemma-3-270m|whisper-base]")
 @click.option(
     "--dtype",
     type=click.Choice(["q4", "float16", "bfloat16", "float32"]),
@@ -184,8 +184,21 @@ def model_pull(name, dtype, force):
 
         say(f"Whisper base is ready in {pull_whisper(say=say)}.")
         return
+    if name == "gemma-3-270m":
+        from assistant.models import gemma, registry
+
+        if dtype:
+            raise BadInput("--dtype is for the default student; Gemma 3 270M keeps its file's own 4-, 5- and 8-bit.")
+        version = gemma.pull(force=force, say=say)
+        state = "active" if registry.active_name() == version.name else "installed, not active"
+        say(f"Student {version.name!r} is {state} ({version.size_bytes() / 1e6:.0f} MB at {version.path}).")
+        say(gemma.BASE_MODEL_NOTE + f" Try it with `apprentice model use {version.name}`.")
+        return
     if name != "base":
-        raise BadInput(f"There is no pullable model named {name!r}: `base` (the student) or `whisper-base` (speech).")
+        raise BadInput(
+            f"There is no pullable model named {name!r}: `base` (the student), `gemma-3-270m` "
+            "(a base model to distill) or `whisper-base` (speech)."
+        )
     version = pull.pull(dtype=dtype, force=force, say=say)
     say(
         f"Student {version.name!r} is active "
