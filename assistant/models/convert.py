@@ -1,9 +1,10 @@
-"""Turn a llama-architecture GGUF file into an MLX checkpoint that mlx-lm loads.
+"""Turn a llama-architecture (or Gemma 3) GGUF file into an MLX checkpoint that mlx-lm loads.
 
 The default student ships as a Q4_1 GGUF. `mx.load` reads Q4_0/Q4_1/Q8_0 tensors
 straight into MLX's affine quantized layout (weight, scales, biases; group 32),
 so the 4-bit checkpoint is the GGUF's own numbers, not a second, lossy
-quantization. Other dtypes dequantize those numbers once.
+quantization. Other dtypes dequantize those numbers once. A Gemma 3 file goes to
+assistant/models/gemma.py, which decodes its K-quant blocks itself.
 
     python -m assistant.models.convert FILE.gguf OUT_DIR [--dtype q4|float16|bfloat16|float32]
 """
@@ -95,6 +96,29 @@ def read_config(meta: dict) -> dict:
     }
 
 
+def _architecture(gguf_path: Path) -> str | None:
+    """general.architecture of a GGUF file, read from its header alone (None when unreadable)."""
+    try:
+        from gguf import GGUFReader
+
+        field = GGUFReader(str(gguf_path)).fields.get("general.architecture")
+        return field.contents() if field is not None else None
+    except Exception:  # not a GGUF file: mx.load says so in its own words below
+        return None
+
+
+def _convert_gemma(gguf_path: Path, out_dir: Path, dtype: str) -> dict:
+    """Gemma 3 keeps its file's own 4/5/8-bit blocks (assistant/models/gemma.py); Q6_K goes to float16."""
+    from assistant.models import gemma
+
+    if dtype != "q4":
+        raise ConversionError("a Gemma 3 GGUF converts with its own 4-, 5- and 8-bit blocks only: use --dtype q4")
+    try:
+        return gemma.convert(gguf_path, out_dir)
+    except gemma.GemmaConversionError as exc:
+        raise ConversionError(str(exc)) from None
+
+
 def convert_gguf(gguf_path: Path, out_dir: Path, dtype: str = "q4") -> dict:
     """Write config.json, model.safetensors and the tokenizer for `gguf_path` into `out_dir`.
 
@@ -108,6 +132,8 @@ def convert_gguf(gguf_path: Path, out_dir: Path, dtype: str = "q4") -> dict:
     if dtype not in DTYPES:
         raise ConversionError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
     gguf_path = Path(gguf_path)
+    if _architecture(gguf_path) == "gemma3":
+        return _convert_gemma(gguf_path, out_dir, dtype)
     try:
         tensors, meta = mx.load(str(gguf_path), return_metadata=True)
     except Exception as exc:  # mlx raises bare RuntimeError/ValueError for unreadable files

@@ -282,6 +282,9 @@ def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
     """Write config.json, model.safetensors and the tokenizer (with Gemma's chat template) into `out_dir`.
 
     `out_dir` must not exist yet; callers convert into a temporary folder and rename it."""
+    from assistant import blas
+
+    blas.ensure()  # before MLX loads, so the rest of this process runs on the fast BLAS
     import mlx.core as mx
     from gguf import GGUFReader
     from transformers import AutoTokenizer
