@@ -150,7 +150,9 @@ class Voice:
                 text = inert(rings.missed_text(row, now))
                 say(text)
                 if self.speaker is not None:
-                    self.speak(text, None, [])
+                    trouble: list[str] = []
+                    self.speak(text, None, trouble)
+                    show_notes(trouble)  # it could not be played: said once, and the session stays silent
             else:  # it rang during this session (and was said aloud then): when, if not just now
                 text = inert(rings.ring_text(row))
                 if not rings.ringing(row):
