@@ -278,22 +278,10 @@ def _block_size(kind: str) -> tuple[int, int]:
     return GGML_QUANT_SIZES[GGMLQuantizationType[kind]]
 
 
-def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
-    """Write config.json, model.safetensors and the tokenizer (with Gemma's chat template) into `out_dir`.
-
-    `out_dir` must not exist yet; callers convert into a temporary folder and rename it."""
-    from assistant import blas
-
-    blas.ensure()  # before MLX loads, so the rest of this process runs on the fast BLAS
+def write_checkpoint(reader, out_dir: Path, q6k: str = "float16") -> dict:
+    """config.json and model.safetensors for the GGUF `reader` into a new folder `out_dir`; the config."""
     import mlx.core as mx
-    from gguf import GGUFReader
-    from transformers import AutoTokenizer
 
-    gguf_path = Path(gguf_path)
-    try:
-        reader = GGUFReader(str(gguf_path))
-    except Exception as exc:  # gguf raises ValueError/struct errors for unreadable files
-        raise GemmaConversionError(f"cannot read {gguf_path.name} as GGUF: {exc}") from exc
     config = read_config(reader)
     weights, quantization = convert_weights(reader, q6k=q6k)
     config["vocab_size"] = int(weights["model.embed_tokens.weight"].shape[0])
@@ -307,6 +295,25 @@ def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
         metadata={"format": "mlx"},
     )
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    return config
+
+
+def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
+    """Write config.json, model.safetensors and the tokenizer (with Gemma's chat template) into `out_dir`.
+
+    `out_dir` must not exist yet; callers convert into a temporary folder and rename it."""
+    from assistant import blas
+
+    blas.ensure()  # before MLX loads, so the rest of this process runs on the fast BLAS
+    from gguf import GGUFReader
+    from transformers import AutoTokenizer
+
+    gguf_path = Path(gguf_path)
+    try:
+        reader = GGUFReader(str(gguf_path))
+    except Exception as exc:  # gguf raises ValueError/struct errors for unreadable files
+        raise GemmaConversionError(f"cannot read {gguf_path.name} as GGUF: {exc}") from exc
+    config = write_checkpoint(reader, out_dir, q6k=q6k)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     except Exception as exc:
