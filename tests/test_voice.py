@@ -308,7 +308,7 @@ def test_ask_mode_shows_the_transcript_for_consent(tiny_student, wavs, whisper, 
         result = voice.ask(speech.read_audio(wavs["question"]), stream=False)
     finally:
         assistant.close()
-    assert len(asked) == 1 and "capital of France" in asked[0]
+    assert len(asked) == 1 and "capital" in asked[0] and "France" in asked[0]  # Whisper may hear "capital on"
     assert result["route"] == "local" and "You kept this query on this machine." in result["notes"]
     assert voice_turns()[0]["route"] == "local"
 
