@@ -224,8 +224,11 @@ def read_config(reader) -> dict:
     }
 
 
-def convert_weights(reader, q6k: str = "float16") -> tuple[dict, dict]:
-    """(weights as numpy arrays under Hugging Face names, mlx-lm quantization config)."""
+def convert_weights(reader, q6k: str = "float16", q5_bits: int = 5) -> tuple[dict, dict]:
+    """(weights as numpy arrays under Hugging Face names, mlx-lm quantization config).
+
+    `q5_bits` 8 stores Q5_0's codes (0..31) as 8-bit with the same scale and bias: the same numbers,
+    in a width that Apprentice's fast kernel reads."""
     if q6k not in Q6K_CHOICES:
         raise GemmaConversionError(f"Q6_K tensors convert to one of {', '.join(Q6K_CHOICES)}, not {q6k!r}")
     weights: dict[str, np.ndarray] = {}
@@ -248,6 +251,8 @@ def convert_weights(reader, q6k: str = "float16") -> tuple[dict, dict]:
         blocks = np.asarray(tensor.data).reshape(-1, block_bytes)
         q, scale, bias = DECODERS[kind][0](blocks)
         bits = DECODERS[kind][1]
+        if kind == "Q5_0":
+            bits = q5_bits
         if bits is None:  # Q6_K: groups of 16
             values = (q.astype(np.float32) * scale[:, None] + bias[:, None]).reshape(rows, -1)
             if q6k == "float16":
@@ -278,12 +283,12 @@ def _block_size(kind: str) -> tuple[int, int]:
     return GGML_QUANT_SIZES[GGMLQuantizationType[kind]]
 
 
-def write_checkpoint(reader, out_dir: Path, q6k: str = "float16") -> dict:
+def write_checkpoint(reader, out_dir: Path, q6k: str = "float16", q5_bits: int = 5) -> dict:
     """config.json and model.safetensors for the GGUF `reader` into a new folder `out_dir`; the config."""
     import mlx.core as mx
 
     config = read_config(reader)
-    weights, quantization = convert_weights(reader, q6k=q6k)
+    weights, quantization = convert_weights(reader, q6k=q6k, q5_bits=q5_bits)
     config["vocab_size"] = int(weights["model.embed_tokens.weight"].shape[0])
     config["quantization"] = quantization
     config["torch_dtype"] = "float32"  # what the norms and the Q6_K/scales compute in
@@ -298,7 +303,7 @@ def write_checkpoint(reader, out_dir: Path, q6k: str = "float16") -> dict:
     return config
 
 
-def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
+def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16", q5_bits: int = 5) -> dict:
     """Write config.json, model.safetensors and the tokenizer (with Gemma's chat template) into `out_dir`.
 
     `out_dir` must not exist yet; callers convert into a temporary folder and rename it."""
@@ -313,7 +318,7 @@ def convert(gguf_path: Path, out_dir: Path, q6k: str = "float16") -> dict:
         reader = GGUFReader(str(gguf_path))
     except Exception as exc:  # gguf raises ValueError/struct errors for unreadable files
         raise GemmaConversionError(f"cannot read {gguf_path.name} as GGUF: {exc}") from exc
-    config = write_checkpoint(reader, out_dir, q6k=q6k)
+    config = write_checkpoint(reader, out_dir, q6k=q6k, q5_bits=q5_bits)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     except Exception as exc:
@@ -529,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("gguf", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--q6k", choices=Q6K_CHOICES, default="float16")
+    parser.add_argument("--q5-bits", type=int, choices=(5, 8), default=5)
     args = parser.parse_args(argv)
     if args.out.exists():
         print(f"{args.out} already exists; choose a new folder.", file=sys.stderr)
@@ -536,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = args.out.with_name(args.out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        convert(args.gguf, tmp, q6k=args.q6k)
+        convert(args.gguf, tmp, q6k=args.q6k, q5_bits=args.q5_bits)
     except GemmaConversionError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         print(f"Cannot convert: {exc}", file=sys.stderr)
