@@ -93,6 +93,7 @@ class Asking:
 
         self.notes.extend(held_notes())
         self.assistant = None
+        self._remote = None  # the running server, once looked for (False: none)
         self.conversation_id = self.options.conversation_id
         self.consent = None
 
@@ -124,9 +125,22 @@ class Asking:
         when it started: with them, the command answers by itself."""
         if not self.settings.use_server or self.options.max_tokens is not None or self.options.temperature is not None:
             return None
-        from assistant.server.client import served
+        if self._remote is None:
+            from assistant.server.client import served
 
-        return served()
+            self._remote = served() or False  # looked for once a command
+        return self._remote or None
+
+    def recognizer(self, choice: str):
+        """The speech recognizer `--stt` names: the running server's, kept loaded there, else loaded here."""
+        remote = self.served()
+        if remote is not None:
+            from assistant.server.client import RemoteRecognizer
+
+            return RemoteRecognizer(remote, choice)
+        from assistant import speech
+
+        return speech.recognizer(choice, say=say)
 
     def answer_options(self) -> dict:
         """Keyword arguments of Assistant.answer that the command line decides."""

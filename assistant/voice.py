@@ -386,7 +386,7 @@ def voice_command(
         asking.notes.append("No speech engine found (install espeak-ng); answers are printed only.")
     if tts_out is not None and speaker is None:
         raise ApprenticeError("No speech engine to write --tts-out with: install espeak-ng, or on macOS use --tts say.")
-    engine = speech.recognizer(stt, say=say)
+    engine = asking.recognizer(stt)  # a running server's, kept loaded there, else loaded here
     assistant = asking.start()
     voice = Voice(
         assistant,

@@ -410,3 +410,46 @@ def test_the_server_rings_timers_and_no_second_ringer_starts(inproc, monkeypatch
     assert rows == [("rung",)]
     assert not (Path(config.home()) / "logs" / "ringer.log").exists()  # no ringer process was started
     assert lock_path().exists()
+
+
+def test_bench_measures_ask_alone_and_served(tiny_student):
+    from model.bench import served
+
+    figures = served.measure(1)
+    walls = figures["ask_wall_ms"]
+    assert walls["alone"]["median"] > 0 and walls["served"]["median"] > 0
+    assert 0 < figures["http_first_token_ms"]["median"] <= figures["http_whole_ms"]["median"]
+    assert figures["student"] == "tiny" and len(figures["notes"]) == 1  # each ask answered as intended
+    assert Store().turns(limit=None) == []  # measured in a home of its own
+
+
+def test_voice_hears_through_the_servers_recognizer(server, capsys, tmp_path, monkeypatch):
+    import wave
+
+    import numpy as np
+
+    from assistant import speech
+
+    monkeypatch.setattr(speech, "_loaded", {})
+    rate = 16_000
+    t = np.arange(int(1.5 * rate)) / rate
+    tone = 0.5 * np.sin(2 * np.pi * (220 + 200 * t) * t) * np.minimum(1, 4 * t)  # not speech, but not silence
+    wav = tmp_path / "tone.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes((tone * 32767).astype("<i2").tobytes())
+    code = main(["voice", "--wav", str(wav), "--tts", "none", "--json"])
+    out, err = capsys.readouterr()
+    assert speech._loaded == {}  # the recognizer ran in the server, not here
+    assert "Traceback" not in err
+
+    try:  # what the recognizer hears here, loaded in this process, is what the server heard
+        heard = speech.transcribe(speech.recognizer("faster-whisper"), speech.read_audio(wav), "en")[0]
+    except speech.NotHeard:
+        heard = None
+    if heard is None:
+        assert code == 2 and out == "" and "didn't catch that" in err
+    else:
+        result = json.loads(out)
+        assert code == 0 and result["transcript"] == heard and result["served"] is True
+        assert result["stt"] == "faster-whisper"

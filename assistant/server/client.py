@@ -131,10 +131,12 @@ class RemoteAssistant:
             raise ServerError(GONE)
         return Connection(sock)
 
-    def request(self, obj: dict) -> dict:
+    def request(self, obj: dict, payload: bytes = b"") -> dict:
         connection = self._open()
         try:
             connection.send(obj)
+            if payload:
+                connection.sock.sendall(payload)
             return connection.receive()
         finally:
             connection.close()
@@ -162,6 +164,26 @@ class RemoteAssistant:
 
     def close(self) -> None:
         pass  # the server keeps the student; nothing here holds it
+
+
+class RemoteRecognizer:
+    """The server's speech recognizer, kept loaded there: `speech.transcribe` uses it like a local one."""
+
+    def __init__(self, assistant: RemoteAssistant, choice: str):
+        self.assistant = assistant
+        self.choice = choice
+        self.name = "faster-whisper" if choice == "auto" else choice  # the server's reply says which ran
+
+    def transcribe(self, audio, language: str | None = None) -> str:
+        import numpy as np
+
+        data = np.asarray(audio, dtype="<f4").tobytes()
+        request = {"op": "transcribe", "stt": self.choice, "language": language, "bytes": len(data)}
+        reply = self.assistant.request(request, payload=data)
+        if reply.get("event") == "error":
+            raise ServerError(reply["message"], reply.get("exit_code", 1))
+        self.name = reply.get("name", self.name)
+        return reply["text"]
 
 
 def served() -> RemoteAssistant | None:

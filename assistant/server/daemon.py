@@ -105,6 +105,7 @@ class Server:
         self._ringer = None
         self._stopped = threading.Event()
         self._stopping = threading.Lock()
+        self.ears = threading.Lock()  # the speech recognizer, kept loaded once a voice command used it
         self._threads: list[threading.Thread] = []
 
     @property
@@ -144,6 +145,7 @@ class Server:
         self.assistant.student()  # loaded now, so the first query does not pay for it
         if self.assistant.default_mode() != "private":
             self.assistant.embedder.start()  # the router compares queries with past outcomes
+        threading.Thread(target=self._load_ears, name="serve-ears", daemon=True).start()
         path = socket_path(self.home)
         if path.parent != self.home:  # the home's path is too long for a socket address
             path.parent.mkdir(mode=0o700, exist_ok=True)
@@ -159,6 +161,17 @@ class Server:
         self._ringer = RingerThread(self.home, self._stopped)
         self._ringer.start()
         self._write_state()
+
+    def _load_ears(self) -> None:
+        """Load the speech recognizer when Whisper is already on this machine (nothing is fetched for it)."""
+        from assistant.models import whisper
+
+        if whisper.installed() is None:
+            return  # loaded by the first voice command instead, which says it fetches Whisper
+        from assistant import speech
+
+        with self.ears, contextlib.suppress(ApprenticeError):
+            speech.recognizer("auto", say=self.say)
 
     def _write_state(self) -> None:
         state = {
@@ -243,6 +256,9 @@ class UnixServer(socketserver.ThreadingUnixStreamServer):
         os.chmod(path, 0o600)
 
 
+MAX_AUDIO_BYTES = 16_000 * 4 * 600  # ten minutes of float32 samples at 16 kHz
+
+
 class SocketHandler(socketserver.StreamRequestHandler):
     """Newline-delimited JSON, one request a connection.
 
@@ -251,6 +267,8 @@ class SocketHandler(socketserver.StreamRequestHandler):
     ← {"event": "consent", "text"}   → {"consent": bool}       (ask mode; the client's terminal answers)
     ← {"event": "text", "text"} ...  ← {"event": "result", "result"}
 
+    → {"op": "transcribe", "stt", "language", "bytes"} and that many bytes of float32 samples at 16 kHz
+                                   ← {"text", "name"}
     → {"op": "last_conversation"}  ← {"conversation_id"}
     → {"op": "status"}             ← the server's state
     → {"op": "stop"}               ← {"stopping": true}
@@ -273,6 +291,8 @@ class SocketHandler(socketserver.StreamRequestHandler):
             elif op == "last_conversation":
                 with server.desk.turn(bounded=False):
                     self.send({"conversation_id": server.assistant.store.last_conversation_id()})
+            elif op == "transcribe":
+                self._transcribe(server, request)
             elif op == "status":
                 self.send(server.state())
             elif op == "stop":
@@ -285,6 +305,28 @@ class SocketHandler(socketserver.StreamRequestHandler):
         except ValueError:
             with contextlib.suppress(OSError):
                 self.send({"event": "error", "message": "The request is not JSON.", "exit_code": 2})
+
+    def _transcribe(self, server: Server, request: dict) -> None:
+        """Speech to text with the recognizer kept loaded here: `voice` sends float32 samples at 16 kHz."""
+        import numpy as np
+
+        from assistant import speech
+
+        size = int(request.get("bytes") or 0)
+        if not 0 < size <= MAX_AUDIO_BYTES:
+            self.send(
+                {"event": "error", "message": "The recording is empty or longer than ten minutes.", "exit_code": 2}
+            )
+            return
+        audio = np.frombuffer(self.rfile.read(size), dtype="<f4")
+        try:
+            with server.ears:  # one recognizer, one recording at a time
+                engine = speech.recognizer(request.get("stt") or "auto", say=server.say)
+                text = engine.transcribe(audio, language=request.get("language"))
+        except ApprenticeError as exc:
+            self.send({"event": "error", "message": str(exc), "exit_code": exc.exit_code})
+            return
+        self.send({"text": text, "name": engine.name})
 
     def _consent(self, text: str) -> bool:
         """Ask the client's terminal, through the client, whether `text` may go to the teacher."""

@@ -406,6 +406,10 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     figures["cold_start_ms"] = cold_start_ms(runs)
     say("peak memory of the whole process")
     figures["peak_rss_mb"] = peak_rss_mb()
+    say("ask with and without `apprentice serve`")
+    from model.bench import served
+
+    figures["served"] = served.measure(runs, say)
     figures["goals"] = goals(figures)
     figures["notes"] = notes
     return figures
@@ -426,6 +430,10 @@ def goals(f: dict) -> dict:
         "ttft_30_tokens_ms": goal(m["ttft_ms"]["prompt_30"]["median"], 300, False),
         "router_p99_ms_at_max": goal(list(f["router_ms"].values())[-1]["p99"], 20, False),
         "peak_rss_mb": goal(f.get("peak_rss_mb"), 1024, False),
+        "ask_served_wall_ms": goal(
+            (f.get("served") or {}).get("ask_wall_ms", {}).get("served", {}).get("median"), 500, False
+        ),
+        "voice_served_first_audio_ms": goal((f.get("served") or {}).get("voice_first_audio_ms"), 2000, False),
     }
 
 
@@ -458,9 +466,13 @@ def report(f: dict) -> str:
         lines.append(f"  router, {int(n):>7,} outcomes        p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms")
     if f.get("peak_rss_mb"):
         lines.append(f"  peak memory (student, embedder, app) {f['peak_rss_mb']:.0f} MiB")
+    if f.get("served"):
+        from model.bench import served
+
+        lines += served.report(f["served"])
     missed = [name for name, g in f.get("goals", {}).items() if g["met"] is False]
     lines.append(f"  goals missed: {', '.join(missed)}" if missed else "  goals: all met (or not measured)")
-    lines += [f"  note: {n}" for n in f["notes"]]
+    lines += [f"  note: {n}" for n in f["notes"] + (f.get("served") or {}).get("notes", [])]
     return "\n".join(lines)
 
 

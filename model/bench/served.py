@@ -1,0 +1,169 @@
+"""`apprentice bench speed`'s figures for `apprentice serve`: what a resident student saves.
+
+In a home of its own (the active student's weights registered by path, private mode, no
+ringer), so nothing lands in the user's log:
+
+- wall time of `apprentice ask "What is the capital of France?"`, from the command's start to
+  its exit, answering by itself and through a running server;
+- over the OpenAI-compatible API, the time from sending a streaming request to the first
+  text chunk, and to the whole answer.
+
+    python -m model.bench.served [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUERY = "What is the capital of France?"
+START_S = 300
+
+
+def _register(home: Path) -> str:
+    """The active student's weights, registered by path in `home`; its name."""
+    from assistant.models import registry
+
+    version = registry.active()
+    old = os.environ.get("APPRENTICE_HOME")
+    os.environ["APPRENTICE_HOME"] = str(home)
+    try:
+        staging = registry.staging_folder(version.name)
+        copy = registry.new_version(
+            version.name, source=version.source, bits=version.bits, external_path=str(version.path)
+        )
+        registry.register(staging, copy, make_active=True)
+    finally:
+        if old is None:
+            del os.environ["APPRENTICE_HOME"]
+        else:
+            os.environ["APPRENTICE_HOME"] = old
+    return version.name
+
+
+def _ask(env: dict) -> tuple[float, dict]:
+    """(wall ms from start to exit, the answer object) of one `apprentice ask --json`."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", QUERY, "--json"], capture_output=True, text=True, env=env
+    )
+    wall = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        raise RuntimeError(f"apprentice ask failed: {done.stderr.strip()}")
+    return wall, json.loads(done.stdout)
+
+
+def _first_token(port: int) -> tuple[float, float]:
+    """(ms to the first text chunk, ms to the end) of one streaming chat completion."""
+    body = json.dumps({"model": "apprentice", "stream": True, "messages": [{"role": "user", "content": QUERY}]})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    start = time.perf_counter()
+    conn.request("POST", "/v1/chat/completions", body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    first = None
+    for line in response:
+        if not line.startswith(b"data: {"):
+            continue
+        choices = json.loads(line[6:]).get("choices") or [{}]
+        if first is None and (choices[0].get("delta") or {}).get("content"):
+            first = (time.perf_counter() - start) * 1000
+    whole = (time.perf_counter() - start) * 1000
+    conn.close()
+    return (first if first is not None else whole), whole
+
+
+def _start_server(env: dict, home: Path) -> tuple[subprocess.Popen, dict, float]:
+    from assistant.server import state_path
+
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    give_up = time.monotonic() + START_S
+    while time.monotonic() < give_up:
+        if process.poll() is not None:
+            raise RuntimeError(f"apprentice serve ended: {process.stderr.read().decode().strip()}")
+        try:
+            state = json.loads(state_path(home).read_text())
+            return process, state, (time.perf_counter() - start) * 1000
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("apprentice serve did not start in time")
+
+
+def measure(runs: int, say=lambda message: None) -> dict:
+    """The served figures (see the module's docstring)."""
+    from model.bench.speed import spread
+
+    notes = [
+        "voice --wav --tts-out through the server is not measured here: it needs espeak-ng to speak, "
+        "and the server does not yet keep the speech recognizer loaded"
+    ]
+    with tempfile.TemporaryDirectory(prefix="apprentice-serve-") as tmp:
+        home = Path(tmp)
+        name = _register(home)
+        env = dict(os.environ, APPRENTICE_HOME=str(home), APPRENTICE_MODE="private", APPRENTICE_RINGER="off")
+        env |= {"APPRENTICE_SERVE_PORT": "0"}
+        say("ask, answering by itself")
+        alone = [_ask(env | {"APPRENTICE_USE_SERVER": "0"}) for _ in range(runs)]
+        say("starting the server")
+        process, state, start_ms = _start_server(env, home)
+        try:
+            _ask(env)  # the first query warms the prompt cache of the system prompt, as any would
+            say("ask, through the server")
+            served = [_ask(env) for _ in range(runs)]
+            say("first token over HTTP")
+            http_runs = [_first_token(state["port"]) for _ in range(runs)]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    if not all(result["served"] for _, result in served) or any(result["served"] for _, result in alone):
+        notes.append("some asks were not answered as intended (served or not): compare with care")
+    return {
+        "student": name,
+        "query": QUERY,
+        "server_start_ms": round(start_ms),
+        "ask_wall_ms": {"alone": spread([w for w, _ in alone], 0), "served": spread([w for w, _ in served], 0)},
+        "answer_tokens": served[0][1]["tokens"],
+        "http_first_token_ms": spread([first for first, _ in http_runs], 0),
+        "http_whole_ms": spread([whole for _, whole in http_runs], 0),
+        "voice_first_audio_ms": None,
+        "notes": notes,
+    }
+
+
+def report(s: dict) -> list[str]:
+    """Lines for `apprentice bench speed`'s report."""
+    alone, served = s["ask_wall_ms"]["alone"]["median"], s["ask_wall_ms"]["served"]["median"]
+    return [
+        f"  ask, wall, by itself / served    {alone:>8.0f} / {served:.0f} ms "
+        f"({s['answer_tokens']} tokens; the server took {s['server_start_ms'] / 1000:.1f} s to start)",
+        f"  HTTP first token / whole answer  {s['http_first_token_ms']['median']:>8.0f} / "
+        f"{s['http_whole_ms']['median']:.0f} ms",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.bench.served", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median, min, max)")
+    args = parser.parse_args(argv)
+    figures = measure(max(1, args.runs), say=lambda message: print(f"{message}…", file=sys.stderr))
+    print(json.dumps(figures, indent=2))
+    print("\n".join(report(figures)), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
