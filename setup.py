@@ -29,7 +29,7 @@ FORWARDER = "assistant.openblas._forward"
 
 class CMakeExtension(Extension):
     def __init__(self, name: str, sourcedir: Path):
-        super().__init__(name, sources=[])
+        super().__init__(name, sources=[], optional=True)
         self.sourcedir = str(sourcedir)
 
 
@@ -88,7 +88,8 @@ def extensions() -> list[Extension]:
     if sys.platform != "linux":
         return []
     # plain C, no Python API: a shared library that assistant/blas.py loads with ctypes
-    out: list[Extension] = [Extension(FORWARDER, sources=["assistant/openblas/forward.c"], py_limited_api=False)]
+    # optional: an extension that failed is not copied next to its package, and the next one still builds
+    out: list[Extension] = [Extension(FORWARDER, sources=["assistant/openblas/forward.c"], optional=True)]
     if os.environ.get("APPRENTICE_NO_KERNELS") != "1":
         out.append(CMakeExtension("assistant.kernels._qmatvec", HERE / "assistant" / "kernels"))
     return out
