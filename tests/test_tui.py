@@ -1019,6 +1019,7 @@ def test_snapshot_history_sidebar(tiny_student, utc, snap_compare):
     async def run_before(pilot):
         await _steady(pilot)
         await pilot.press("ctrl+r")
+        pilot.app.query_one("#history-search").cursor_blink = False  # the cursor shown, whenever the shot is taken
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
