@@ -295,15 +295,9 @@ class Answer:
 
     def _cannot_know(self) -> str:
         """A short true answer for what needs live information, when the teacher cannot be asked."""
-        found = LIVE.search(self.query)
-        what = (
-            f" (“{found.group(0)}”)"
-            if found
-            else " (today's exchange rates)"
-            if "rates" in self.decision.reason
-            else ""
-        )
-        text = f"I can't know that on this machine: it needs live information{what}."
+        found = LIVE.search(self.query)  # else the fast path's currency conversion
+        why = f"it needs live information (“{found.group(0)}”)" if found else "it needs today's exchange rates"
+        text = f"I can't know that on this machine: {why}."
         if self.context.mode == "private":
             text += (
                 " To let Gemini answer questions like this, set a Gemini key (`apprentice keys set gemini`)"
