@@ -559,8 +559,11 @@ def test_a_tool_answer_shows_an_action_badge_and_its_call(tiny_student, monkeypa
     run(scenario)
 
 
-def test_actions_read_back_from_the_log_keep_their_badge_and_a_failed_one_shows_failed(tiny_student):
-    """A stored turn's badge comes from its action JSON; a call that could not run shows its sentence, failed."""
+REFUSED = "A timer can be at most 7 days; for longer, set a reminder."
+
+
+def action_turns() -> list[dict]:
+    """Turns a tool answered, as core stores them: a timer that ran, and a call that could not run."""
     from assistant.core import ActionStep
     from assistant.tools import ToolResult
     from assistant.tools.calls import ToolCall
@@ -568,35 +571,37 @@ def test_actions_read_back_from_the_log_keep_their_badge_and_a_failed_one_shows_
     ran = ActionStep(
         ToolCall("timer", {"minutes": 5}),
         "fast path",
-        result=ToolResult("timer", {"seconds": 300}, {"id": 1}, "Timer set for 5 minutes.", "timer · 5 min"),
+        result=ToolResult(
+            "timer", {"seconds": 300}, {"id": 1}, "Timer set for 5 minutes; it rings at 09:35.", "timer · 5 min"
+        ),
     )
-    refused = "A timer can be at most 7 days; for longer, set a reminder."
-    failed = ActionStep(ToolCall("timer", {"minutes": -5}), "base", error=refused)
-    seed(
-        Store(),
-        "timers",
-        "2025-01-15T09:30:00+00:00",
-        [
-            {
-                "query": "set a timer for five minutes",
-                "answer": "Timer set for 5 minutes.",
-                "route": "local",
-                "model": "tiny",
-                "reason": "a sentence template matched: timer (no model ran)",
-                "tokens_per_s": None,
-                "action": json.dumps(ran.to_json() | {"local_only": False}),
-            },
-            {
-                "query": "timer for minus five minutes",
-                "answer": refused,
-                "route": "local",
-                "model": "tiny",
-                "reason": "private mode",
-                "tokens_per_s": None,
-                "action": json.dumps(failed.to_json() | {"local_only": False}),
-            },
-        ],
-    )
+    failed = ActionStep(ToolCall("timer", {"minutes": -5}), "base", error=REFUSED)
+    return [
+        {
+            "query": "set a timer for five minutes",
+            "answer": ran.result.text,
+            "route": "local",
+            "model": "tiny",
+            "reason": "a sentence template matched: timer (no model ran)",
+            "tokens_per_s": None,
+            "action": json.dumps(ran.to_json() | {"local_only": False}),
+        },
+        {
+            "query": "timer for minus five minutes",
+            "answer": REFUSED,
+            "route": "local",
+            "model": "tiny",
+            "reason": "private mode: nothing leaves this machine",
+            "tokens_per_s": None,
+            "action": json.dumps(failed.to_json() | {"local_only": False}),
+        },
+    ]
+
+
+def test_actions_read_back_from_the_log_keep_their_badge_and_a_failed_one_shows_failed(tiny_student):
+    """A stored turn's badge comes from its action JSON; a call that could not run shows its sentence, failed."""
+    refused = REFUSED
+    seed(Store(), "timers", "2025-01-15T09:30:00+00:00", action_turns())
 
     async def scenario():
         app = make_app()
@@ -1023,3 +1028,8 @@ def test_snapshot_history_sidebar(tiny_student, utc, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_action_badges(tiny_student, utc, snap_compare):
+    seed(Store(), "set a timer for five minutes", "2025-01-15T09:30:00+00:00", CAPITALS[:1] + action_turns())
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_open_first_conversation)
