@@ -433,23 +433,28 @@ def test_voice_hears_through_the_servers_recognizer(server, capsys, tmp_path, mo
     monkeypatch.setattr(speech, "_loaded", {})
     rate = 16_000
     t = np.arange(int(1.5 * rate)) / rate
-    tone = 0.5 * np.sin(2 * np.pi * (220 + 200 * t) * t) * np.minimum(1, 4 * t)  # not speech, but not silence
+    tone = 0.5 * np.sin(2 * np.pi * (220 + 200 * t) * t) * np.minimum(1, 4 * t)  # not silence: it is sent
     wav = tmp_path / "tone.wav"
     with wave.open(str(wav), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
         w.writeframes((tone * 32767).astype("<i2").tobytes())
-    code = main(["voice", "--wav", str(wav), "--tts", "none", "--json"])
+    # a language Whisper does not know fails at once, before any decoding: the server's recognizer
+    # read the recording, and its sentence reaches the user as it would without a server
+    code = main(["voice", "--wav", str(wav), "--tts", "none", "--json", "--language", "xx"])
     out, err = capsys.readouterr()
-    assert speech._loaded == {}  # the recognizer ran in the server, not here
-    assert "Traceback" not in err
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().endswith(
+        "Whisper does not know the language 'xx'; use a code such as en, fr or de, or --language auto."
+    )
+    assert speech._loaded == {}  # nothing was loaded here
 
-    try:  # what the recognizer hears here, loaded in this process, is what the server heard
-        heard = speech.transcribe(speech.recognizer("faster-whisper"), speech.read_audio(wav), "en")[0]
-    except speech.NotHeard:
-        heard = None
-    if heard is None:
-        assert code == 2 and out == "" and "didn't catch that" in err
-    else:
-        result = json.loads(out)
-        assert code == 0 and result["transcript"] == heard and result["served"] is True
-        assert result["stt"] == "faster-whisper"
+
+def test_a_port_in_use_is_one_sentence_and_leaves_nothing_behind(settings_env, monkeypatch, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("APPRENTICE_SERVE_PORT", str(taken.getsockname()[1]))
+        code = main(["serve"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Cannot listen on 127.0.0.1" in err and "--port" in err and "Traceback" not in err
+    assert status() is None and not socket_path().exists() and not state_path().exists()

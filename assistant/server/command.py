@@ -64,12 +64,11 @@ def _serve(host: str | None, port: int | None) -> None:
 
     settings = config.load({"serve_host": host, "serve_port": port}, warn=lambda w: say(f"note: {w}"))
     server = Server(settings, say=say)
+    server.start()  # Ctrl-C while the student loads is an ordinary interrupt: start() cleans up
     stop = lambda *_: server._stopped.set()  # noqa: E731  the main loop below then closes everything
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, stop)  # the terminal closed
-    server.start()
+    # SIGHUP: the terminal closed
+    names = [n for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n)]
+    before = {n: signal.signal(getattr(signal, n), stop) for n in names}
     state = server.state()
     say(
         f"Apprentice serves {server.home} (pid {os.getpid()}, student {state['student']}):\n"
@@ -81,6 +80,8 @@ def _serve(host: str | None, port: int | None) -> None:
         server.wait()
     finally:
         server.stop()
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
     say("Server stopped.")
 
 

@@ -152,10 +152,19 @@ class Server:
             if path.parent.stat().st_uid != os.getuid() or path.parent.stat().st_mode & 0o077:
                 raise ApprenticeError(f"{path.parent} is not this user's alone; remove it and start again.")
         self._unix = UnixServer(str(path), self)
-        self._http = ApiServer((self.settings.serve_host, self.settings.serve_port), self)
+        host, port = self.settings.serve_host, self.settings.serve_port
+        try:
+            self._http = ApiServer((host, port), self)
+        except OSError as exc:
+            raise ApprenticeError(
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                "choose another port with --port or serve_port in config.toml."
+            ) from None
         self.started = dt.datetime.now(dt.UTC).isoformat()
-        for name, target in (("serve-socket", self._unix.serve_forever), ("serve-http", self._http.serve_forever)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
+        for listener in (self._unix, self._http):
+            thread = threading.Thread(
+                target=listener.serve_forever, name=f"serve-{type(listener).__name__}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         self._ringer = RingerThread(self.home, self._stopped)
@@ -211,11 +220,14 @@ class Server:
             self._close()
 
     def _close(self) -> None:
-        for listener in (self._unix, self._http):
+        serving = len(self._threads)  # shutdown() waits for a serve_forever that runs: only those
+        for i, listener in enumerate((self._unix, self._http)):
             if listener is not None:
-                listener.shutdown()
+                if i < serving:
+                    listener.shutdown()
                 listener.server_close()
         self._unix = self._http = None
+        self._threads.clear()
         if self._ringer is not None:
             self._ringer.join(timeout=10)
         if self._lock is not None:
