@@ -136,6 +136,8 @@ def read_tasks(path: Path | str) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadInput(f"{path}, line {n} is not valid JSON ({exc.msg}).") from None
+        if isinstance(row, dict) and "call" in row:
+            row = call_task(row, f"{path}, line {n}")  # an action: its reference is the call's text
         if not isinstance(row, dict) or not all(isinstance(row.get(k), str) and row[k].strip() for k in TASK_KEYS):
             raise BadInput(f'{path}, line {n} needs "query", "reference", "check" and "family" strings.')
         if not isinstance(row.get("answer", ""), str) or not isinstance(row.get("rationale", ""), str):
@@ -146,6 +148,22 @@ def read_tasks(path: Path | str) -> list[dict]:
     if not rows:
         raise BadInput(f"The task file {path} holds no queries.")
     return rows
+
+
+def call_task(row: dict, where: str) -> dict:
+    """An action line, {"query", "call": {"name", "arguments"}, "family"}, with the `call` check and
+    the call's canonical text as its reference (what a student learns to emit)."""
+    from assistant.tools.calls import ToolCall, format_call
+
+    call = row.get("call")
+    if (
+        not isinstance(call, dict)
+        or not isinstance(call.get("name"), str)
+        or not isinstance(call.get("arguments", {}), dict)
+    ):
+        raise BadInput(f'{where}: "call" must be {{"name": string, "arguments": object}}.')
+    reference = format_call(ToolCall(call["name"], dict(call.get("arguments", {}))))
+    return {**row, "reference": row.get("reference") or reference, "check": row.get("check", "call")}
 
 
 def shipped_test_file() -> Path:
