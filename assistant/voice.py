@@ -60,6 +60,7 @@ class Voice:
         self.language = language
         self.options = dict(log=log, force=force, mode=mode, consent=consent)
         self.notes = list(notes or [])  # from setting up (a setting ignored…): shown with the first answer
+        self._ring_store = None  # opened at the first look for rings (the Assistant may be a server's)
 
     def hear(self, audio) -> tuple[str, float]:
         """(transcript, stt_ms); speech.NotHeard when the recording holds nothing to answer."""
@@ -139,8 +140,12 @@ class Voice:
         from assistant.render import inert
         from assistant.tools import rings
 
-        store = self.assistant.store
         try:
+            if self._ring_store is None:  # this home's database: the one a running server answers from too
+                from assistant.store import Store
+
+                self._ring_store = Store()
+            store = self._ring_store
             rows = rings.poll(store)
         except (ApprenticeError, sqlite3.Error):  # the database busy elsewhere: the next look says them
             return []
