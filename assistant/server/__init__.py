@@ -10,7 +10,7 @@ to load the student itself.
     APPRENTICE_HOME/serve.sock    the Unix socket (in a private temporary folder when the home's path
                                   is too long for a socket address)
 
-    python -m assistant.server     # the running server's state as JSON, or null
+    apprentice serve --status --json   # the running server's state
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -89,9 +88,3 @@ def status(home: Path | None = None) -> dict | None:
         return json.loads(state_path(home).read_text())
     except (OSError, ValueError):
         return {"pid": None, "starting": True}  # the lock is held but the state is not written yet
-
-
-if __name__ == "__main__":
-    json.dump(status(), sys.stdout)
-    sys.stdout.write("\n")
-    sys.exit(0 if os.path.exists(socket_path()) else 1)
