@@ -173,7 +173,7 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
     recorded, as with --no-log, and never trained on) and the outcomes the cascade judged are
     removed after each query, so the router's memory stays as phase 1 or the distillation left it.
     """
-    from assistant.core import made_call
+    from assistant.core import callable_call, made_call
     from model.bench.checks import check
 
     store = assistant.store
@@ -184,22 +184,33 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
         q = row["query"]
         routed = _ask(assistant, q)
         cascade = routed.cascade
+        # An action line checks the call made and the text shown; a line in the text format, the
+        # text shown (an action's rendered answer), as before.
+        said = _said if row["check"] == "call" else (lambda a: a.text.strip())
+        student_response = None
         if cascade is not None and not made_call(cascade.response):
             student_text, confidence = cascade.text.strip(), cascade.confidence  # its answer, unshown or shown
         elif routed.decision.route == "local" and routed.teacher is None and routed.response is not None:
-            student_text, confidence = routed.text.strip(), routed.response.confidence  # the router trusted it
+            student_text, confidence = said(routed), routed.response.confidence  # the router trusted it
+            student_response = routed.response
         else:
             alone = _ask(assistant, q, force="local")
-            student_text = alone.text.strip()
+            student_text, student_response = said(alone), alone.response
             confidence = alone.response.confidence if alone.response is not None else None
         if routed.teacher is not None and routed.teacher.ok:
-            teacher_answers[q] = routed.text.strip()
+            teacher_answers[q] = said(routed)
         elif q not in teacher_answers:
-            teacher_answers[q] = _ask(assistant, q, force="cloud").text.strip()
+            teacher_answers[q] = said(_ask(assistant, q, force="cloud"))
         _forget_since(store, frozen)
-        kw = dict(tolerance=row.get("tolerance"), threshold=row.get("threshold"), embedder=assistant.embedder)
+        kw = dict(
+            tolerance=row.get("tolerance"),
+            threshold=row.get("threshold"),
+            embedder=assistant.embedder,
+            executed=row.get("executed"),
+        )
         to_teacher = routed.decision.route == "cloud"
-        routed_text = routed.text.strip()
+        routed_text = said(routed)
+        made = student_response is not None and made_call(student_response)
         out.append(
             {
                 "query": q,
@@ -215,10 +226,44 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
                 "teacher_right": check(teacher_answers[q], row["reference"], row["check"], **kw),
                 "to_teacher": to_teacher,
                 "routed_right": check(routed_text, row["reference"], row["check"], **kw),
+                "student_called": made,  # the student chose a tool
+                "student_valid_call": made and callable_call(student_response),  # ... and its call validates
             }
         )
         task.advance()
     return out
+
+
+def _said(answer) -> str:
+    """An answer as the `call` check reads it: the call it ran, canonical, then the text shown."""
+    from assistant.tools.calls import format_call
+
+    call = answer.action.call if answer.action is not None else None
+    text = answer.text.strip()
+    return f"{format_call(call)}\n{text}" if call is not None else text
+
+
+def executed_references(rows: list[dict], home: Path) -> None:
+    """For each action line, `executed`: what running its reference call shows, in the benchmark's
+    own home (a store of its own, so nothing set here rings or shows as missed) at a fixed clock."""
+    import datetime as dt
+
+    from assistant import tools
+    from assistant.store import Store
+
+    store = Store(home / "reference-calls.sqlite")
+    now = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
+    try:
+        for row in rows:
+            if row["check"] != "call" or "call" not in row:
+                continue
+            try:
+                result = tools.run(row["call"]["name"], row["call"].get("arguments", {}), tools.ToolContext(store, now))
+            except tools.ToolError:
+                continue  # a reference that would not run: only the call itself can be right
+            row["executed"] = result.text
+    finally:
+        store.db.conn.close()
 
 
 def _ask(assistant, query: str, force: str | None = None):
@@ -326,6 +371,11 @@ def families(before: list[dict], after: list[dict]) -> dict:
             "teacher_share": {"before": mean(b, "to_teacher"), "after": mean(a, "to_teacher")},
             "teacher_accuracy": mean(b, "teacher_right"),
         }
+        if all(r["check"] == "call" for r in b):  # an action family: how often the student made a valid call
+            out[fam]["student_valid_calls"] = {
+                "before": mean(b, "student_valid_call"),
+                "after": mean(a, "student_valid_call"),
+            }
     return out
 
 
@@ -401,6 +451,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             assistant = Assistant(config.load())
             settings = assistant.settings
             assistant.embedder.start()
+            executed_references(test, home)
             times["setup"] = time.monotonic() - tick
 
             tick = time.monotonic()
