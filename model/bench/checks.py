@@ -10,6 +10,11 @@ A benchmark line says how its answer is checked (`check`):
 | `json`     | the answer (or its one fenced code block) parses as JSON equal to the reference's;     |
 |            | strings compare without case                                                           |
 | `similar`  | the answers' embeddings have cosine similarity of at least `threshold` (default: the judge's 0.75) |
+| `call`     | the answer holds the reference's tool call (`judge_calls`: the same tool, the same normalized |
+|            | arguments), or its text contains `executed`, what running the reference call shows     |
+
+An action line, {"query", "call": {"name", "arguments"}, "family"}, is read (model/dataset.py's
+`read_tasks`) with the `call` check and the call's canonical text (`format_call`) as its reference.
 
 `infer(reference)` picks the check a teacher's answer allows when nothing says which: JSON
 for a JSON object or array, a number for a bare number, else None (the judge decides).
@@ -26,7 +31,7 @@ import sys
 
 from assistant.judge import AGREE_SIMILARITY, contains_reference
 
-CHECKS = ("exact", "contains", "number", "json", "similar")
+CHECKS = ("exact", "contains", "number", "json", "similar", "call")
 NUMBER_TOLERANCE = 0.01  # relative
 NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
 FENCE = re.compile(r"^```[\w-]*\s*\n?(.*?)\n?```$", re.DOTALL)
@@ -72,9 +77,15 @@ def check(
     tolerance: float | None = None,
     threshold: float | None = None,
     embedder=None,
+    executed: str | None = None,
 ) -> bool:
-    """Is `answer` right against `reference` under check `kind` (one of CHECKS)?"""
+    """Is `answer` right against `reference` under check `kind` (one of CHECKS)?
+
+    `executed`, for the `call` check: the text running the reference call shows; an answer that
+    contains it is right though it made no call (a teacher, or a student, that answered in words)."""
     answer = answer or ""
+    if kind == "call":
+        return right_call(answer, reference, executed)
     if kind == "exact":
         return normalize(answer) == normalize(reference)
     if kind == "contains":
@@ -98,6 +109,23 @@ def check(
         a, b = (embedder or shared()).encode([answer.strip(), reference.strip()])
         return float(a @ b) >= (AGREE_SIMILARITY if threshold is None else threshold)
     raise ValueError(f"unknown check {kind!r}: use one of {', '.join(CHECKS)}")
+
+
+def right_call(answer: str, reference: str, executed: str | None = None) -> bool:
+    """The `call` check: the answer's call is the reference's, or its text holds what the reference's gives."""
+    from assistant.judge import judge_calls
+
+    if judge_calls(answer, reference).agree:
+        return True
+    return bool(executed and executed.strip()) and _holds(answer, executed)
+
+
+def _holds(answer: str, executed: str) -> bool:
+    """Whether the answer says what running the call said: its words in order, and its numbers."""
+    if contains_reference(answer, executed):
+        return True
+    wanted = numbers(executed)
+    return bool(wanted) and all(any(math.isclose(n, w, rel_tol=1e-3) for n in numbers(answer)) for w in wanted)
 
 
 def infer(reference: str) -> str | None:
