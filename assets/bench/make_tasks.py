@@ -532,6 +532,246 @@ FAMILIES = {
 }
 
 
+# -- actions: tool calls ---------------------------------------------------------------------------------
+#
+# Each action line names the call that does it: {"query", "call": {"name", "arguments"}, "family"}.
+# The phrasings are not the fast path's sentence templates ("set a timer for N minutes"): they are
+# what the student must learn when the templates miss. Train and test phrasings are disjoint, so the
+# test measures a phrasing the student never saw, not a memorised one. Notes are in the test file
+# only: a note never goes to the teacher, so no teacher's call can teach one.
+
+TIMER_LABELS = ["tea", "pasta", "eggs", "laundry", "bread", "rice", "pizza", "workout", "nap", "oven"]
+REMINDER_TASKS = [
+    "call mum",
+    "take out the bins",
+    "check the oven",
+    "water the plants",
+    "feed the cat",
+    "move the car",
+    "take my medicine",
+    "stretch",
+    "send the invoice",
+    "book the dentist",
+    "pick up the kids",
+    "reply to Anna",
+]
+ZONES = ["Tokyo", "Paris", "London", "Berlin", "Sydney", "New York", "Los Angeles", "Singapore", "Mumbai", "Toronto"]
+UNIT_PAIRS = [  # (from, to), as a user writes them
+    ("miles", "kilometers"),
+    ("kilometers", "miles"),
+    ("kilograms", "pounds"),
+    ("pounds", "kilograms"),
+    ("liters", "gallons"),
+    ("feet", "meters"),
+    ("inches", "centimeters"),
+    ("ounces", "grams"),
+    ("degrees Fahrenheit", "degrees Celsius"),
+    ("degrees Celsius", "degrees Fahrenheit"),
+    ("gigabytes", "megabytes"),
+    ("hours", "minutes"),
+    ("cups", "milliliters"),
+    ("yards", "meters"),
+]
+NOTE_FACTS = [
+    ("the boiler code is 4312", "boiler"),
+    ("the spare key is under the blue pot", "spare key"),
+    ("Sam's shoe size is 42", "Sam"),
+    ("the car is parked on level 2", "car"),
+    ("the plumber's number is 555 0199", "plumber"),
+    ("the bike lock combination is 7781", "bike lock"),
+    ("the router password is on the fridge", "router"),
+    ("Lena likes oat milk", "Lena"),
+]
+
+
+def _clock12(r: random.Random) -> tuple[str, str]:
+    """A clock time as said ("6:45 pm") and as a call writes it ("18:45")."""
+    hour, minute, pm = r.randint(1, 12), r.choice([0, 0, 15, 30, 45]), r.random() < 0.5
+    said = f"{hour}{'' if minute == 0 else f':{minute:02d}'} {'pm' if pm else 'am'}"
+    return said, f"{hour % 12 + (12 if pm else 0):02d}:{minute:02d}"
+
+
+def _day(r: random.Random) -> str:
+    month = r.randrange(12)
+    return f"{MONTHS[month]} {r.randint(1, DAYS_IN_MONTH[month])}"
+
+
+def _call(name: str, **arguments) -> dict:
+    return {"name": name, "arguments": arguments}
+
+
+def timer_phrasings(r: random.Random, test: bool) -> dict:
+    n = r.choice([2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 20, 25, 35, 40, 45, 50, 90])
+    label = r.choice(TIMER_LABELS)
+    secs = r.choice([10, 20, 30, 40, 45, 50, 75, 90])
+    hours = r.choice([2, 3, 4])
+    train = [
+        (f"Could you count down {n} minutes for me?", _call("timer", minutes=n)),
+        (f"I need a {n} minute countdown.", _call("timer", minutes=n)),
+        (f"Start a countdown of {n} minutes.", _call("timer", minutes=n)),
+        (f"Time {n} minutes for the {label}.", _call("timer", minutes=n, label=label)),
+        (f"Run a {secs} second countdown.", _call("timer", seconds=secs)),
+        (f"Begin timing {secs} seconds.", _call("timer", seconds=secs)),
+        (f"Can you time {hours} hours for me?", _call("timer", hours=hours)),
+        (f"Give me {n} minutes on the clock for the {label}.", _call("timer", minutes=n, label=label)),
+    ]
+    test_ = [
+        (f"Please time {n} minutes.", _call("timer", minutes=n)),
+        (f"Put {n} minutes on a countdown.", _call("timer", minutes=n)),
+        (f"Track {secs} seconds for me, please.", _call("timer", seconds=secs)),
+        (f"Let me know when {n} minutes are up.", _call("timer", minutes=n)),
+        (f"{n} minute countdown for the {label}, please.", _call("timer", minutes=n, label=label)),
+        (f"Could you clock {hours} hours for me?", _call("timer", hours=hours)),
+    ]
+    return r.choice(test_ if test else train)
+
+
+def alarm_phrasings(r: random.Random, test: bool) -> dict:
+    said, hhmm = _clock12(r)
+    train = [
+        f"Get me up at {said}.",
+        f"I need to be woken at {said}.",
+        f"Put an alarm on for {said}.",
+        f"Alarm at {said}, please.",
+        f"Make sure I'm awake by {said}.",
+        f"Could you ring an alarm at {said}?",
+    ]
+    test_ = [
+        f"Rouse me at {said}.",
+        f"Schedule an alarm for {said}.",
+        f"Buzz me awake at {said}.",
+        f"Have an alarm go off at {said}.",
+    ]
+    return r.choice(test_ if test else train), _call("alarm", time=hhmm)
+
+
+def reminder_phrasings(r: random.Random, test: bool) -> dict:
+    task = r.choice(REMINDER_TASKS)
+    n = r.choice([5, 10, 15, 20, 25, 30, 40, 45, 90])
+    hours = r.choice([1, 2, 3, 4])
+    said, hhmm = _clock12(r)
+    train = [
+        (f"In {n} minutes, remind me to {task}.", _call("reminder", text=task, minutes=n)),
+        (f"Don't let me forget to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
+        (f"Nudge me to {task} in {hours} hours.", _call("reminder", text=task, hours=hours)),
+        (f"I need a reminder to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
+        (f"At {said}, remind me to {task}.", _call("reminder", text=task, time=hhmm)),
+    ]
+    test_ = [
+        (f"Give me a reminder in {n} minutes to {task}.", _call("reminder", text=task, minutes=n)),
+        (f"Tell me to {task} in {hours} hours.", _call("reminder", text=task, hours=hours)),
+        (f"Prompt me to {task} at {said}.", _call("reminder", text=task, time=hhmm)),
+        (f"{n} minutes from now, remind me to {task}.", _call("reminder", text=task, minutes=n)),
+    ]
+    return r.choice(test_ if test else train)
+
+
+def clock_phrasings(r: random.Random, test: bool) -> dict:
+    zone, day = r.choice(ZONES), _day(r)
+    train = [
+        ("What's the time right now?", _call("clock")),
+        ("Tell me the current time.", _call("clock")),
+        ("What's today's date?", _call("clock")),
+        (f"What hour is it in {zone}?", _call("clock", place=zone)),
+        (f"Which day of the week does {day} fall on?", _call("clock", date=day)),
+        (f"How many days remain until {day}?", _call("clock", to_date=day)),
+        (f"Tell me the local time in {zone}.", _call("clock", place=zone)),
+    ]
+    test_ = [
+        ("Got the time?", _call("clock")),
+        ("What date have we got today?", _call("clock")),
+        (f"Current time in {zone}, please.", _call("clock", place=zone)),
+        (f"What weekday will {day} be?", _call("clock", date=day)),
+        (f"How long until {day}, in days?", _call("clock", to_date=day)),
+    ]
+    return r.choice(test_ if test else train)
+
+
+def calculate_phrasings(r: random.Random, test: bool) -> dict:
+    a, b = r.randint(12, 99), r.randint(3, 29)
+    p, sq, k = r.choice([5, 10, 12, 15, 20, 25, 30, 40]), r.randint(4, 30) ** 2, r.randint(2, 5)
+    total = r.randint(100, 990)
+    train = [
+        (f"Work out {a} multiplied by {b}.", _call("calculate", expression=f"{a} * {b}")),
+        (f"What do you get when you add {total} and {b}?", _call("calculate", expression=f"{total} + {b}")),
+        (f"Take {b} away from {total}.", _call("calculate", expression=f"{total} - {b}")),
+        (f"What's {p} percent of {total}?", _call("calculate", expression=f"{p}% of {total}")),
+        (f"Find the square root of {sq}.", _call("calculate", expression=f"sqrt({sq})")),
+        (f"What is {b} raised to the power of {k}?", _call("calculate", expression=f"{b}^{k}")),
+        (f"Split {total} by {b} and tell me the result.", _call("calculate", expression=f"{total} / {b}")),
+    ]
+    test_ = [
+        (f"Multiply {a} by {b} for me.", _call("calculate", expression=f"{a} * {b}")),
+        (f"Compute the sum of {total} and {b}.", _call("calculate", expression=f"{total} + {b}")),
+        (f"Deduct {b} from {total}.", _call("calculate", expression=f"{total} - {b}")),
+        (f"Figure out {p}% of {total}.", _call("calculate", expression=f"{p}% of {total}")),
+        (f"Give me the square root of {sq}.", _call("calculate", expression=f"sqrt({sq})")),
+    ]
+    return r.choice(test_ if test else train)
+
+
+def convert_phrasings(r: random.Random, test: bool) -> dict:
+    source, target = r.choice(UNIT_PAIRS)
+    v = r.choice([2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 40, 50, 75, 100])
+    train = [
+        f"How many {target} are in {v} {source}?",
+        f"Turn {v} {source} into {target}.",
+        f"{v} {source} equals how many {target}?",
+        f"Express {v} {source} in {target}.",
+    ]
+    test_ = [
+        f"What is {v} {source} when measured in {target}?",
+        f"Recalculate {v} {source} in {target}.",
+        f"I have {v} {source}; how many {target} is that?",
+    ]
+    return r.choice(test_ if test else train), _call("convert", value=v, from_unit=source, to_unit=target)
+
+
+def note_phrasings(r: random.Random, test: bool) -> dict:
+    fact, topic = r.choice(NOTE_FACTS)
+    return r.choice(
+        [
+            (f"Jot down that {fact}.", _call("note", text=fact)),
+            (f"Make a note: {fact}.", _call("note", text=fact)),
+            (f"What did I write down about the {topic}?", _call("note", find=topic)),
+            (f"Look up my notes on {topic}.", _call("note", find=topic)),
+        ]
+    )
+
+
+ACTIONS = {  # family: (phrasings, train lines, test lines); a family is named after its tool
+    "timer": (timer_phrasings, 20, 9),
+    "alarm": (alarm_phrasings, 20, 9),
+    "reminder": (reminder_phrasings, 20, 9),
+    "clock": (clock_phrasings, 20, 9),
+    "calculate": (calculate_phrasings, 20, 9),
+    "convert": (convert_phrasings, 20, 9),
+    "note": (note_phrasings, 0, 6),  # test only: the teacher never sees a note, so none is learned from it
+}
+
+
+def actions(seed: int, seen: set[str]) -> tuple[list[dict], list[dict]]:
+    """The action lines, from a generator of their own so that the text families' lines stay as they were."""
+    r = random.Random(seed * 1000 + 12)
+    train, test = [], []
+    for family, (phrasings, n_train, n_test) in ACTIONS.items():
+        for split, n, out in (("test", n_test, test), ("train", n_train, train)):
+            # Numbers differ between splits too: a test call never equals a train call on a near query.
+            calls = {json.dumps(row["call"], sort_keys=True) for row in test} if split == "train" else set()
+            drawn, tries = 0, 0
+            while drawn < n:
+                tries += 1
+                if tries > 10_000:
+                    raise SystemExit(f"Cannot draw {n} distinct {family} {split} queries.")
+                query, call = phrasings(r, split == "test")
+                if key(query) in seen or json.dumps(call, sort_keys=True) in calls:
+                    continue
+                seen.add(key(query))
+                out.append({"query": query, "call": call, "check": "call", "family": family})
+                drawn += 1
+    return train, test
+
+
 def key(query: str) -> str:
     """What makes two queries the same: case, spacing and end punctuation do not."""
     return re.sub(r"[\s.,;:!?]+$", "", " ".join(query.split()).lower())
@@ -557,7 +797,8 @@ def make(seed: int, train_per_family: int, test_per_family: int) -> tuple[list[d
         train += rows[test_per_family:]
     r.shuffle(train)
     r.shuffle(test)
-    return train, test
+    action_train, action_test = actions(seed, seen)
+    return train + action_train, test + action_test
 
 
 def write(path: Path, rows: list[dict]) -> None:
