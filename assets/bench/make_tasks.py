@@ -14,6 +14,17 @@ with it, else with the reference), the `reference` what the check looks for ("42
 | facts      | what a small model often knows: capitals, symbols, authors  | contains/similar   |
 | fresh      | weather, news, prices: only the teacher can know            | contains           |
 
+Then the action families, one per tool, as call lines: {"query", "call": {"name", "arguments"},
+"check": "call", "family"}. A line is right when the call made is the call named (the judge's
+`judge_calls`: the same tool, the same normalized arguments), or when the answer's text holds what
+running that call shows. 20 train and 9 test lines each for timer, alarm, reminder, clock, calculate
+and convert; 6 note lines in the test file only: a note never goes to the teacher, so no teacher's
+call can teach one (they measure the sentence templates and the student as it is). The phrasings are
+not the sentence templates' ("set a timer for N minutes"), and train and test phrasings differ: the
+test measures what the student learned for phrasings the templates miss. They are drawn from a
+generator of their own, after the text families, so the text families' lines stay as they were.
+assets/bench/test_fresh.jsonl is a second, small action test file written by hand, never tuned on.
+
 Queries are unique across both files (the test file is what distillation must never see).
 The same seed writes the same files.
 
