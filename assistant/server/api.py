@@ -199,19 +199,15 @@ class ApiHandler(BaseHTTPRequestHandler):
         from assistant.server.daemon import Busy
 
         try:
-            turn = server.desk.turn()
-            turn.__enter__()
+            with server.desk.turn():  # Busy is raised on entering, before any answer starts
+                answer = server.answer(query, None, history=history, version=version, source="api", **options)
+                answer.notes[:0] = notes
+                if body.get("stream"):
+                    self._stream(answer, name, bool((body.get("stream_options") or {}).get("include_usage")))
+                else:
+                    self._whole(answer, name)
         except Busy as exc:
             raise ApiError(503, f"The server is busy: {exc}", "server_error", code="overloaded") from None
-        try:
-            answer = server.answer(query, None, history=history, version=version, source="api", **options)
-            answer.notes[:0] = notes
-            if body.get("stream"):
-                self._stream(answer, name, bool((body.get("stream_options") or {}).get("include_usage")))
-            else:
-                self._whole(answer, name)
-        finally:
-            turn.__exit__(None, None, None)
 
     def _route(self, name: str):
         """(Assistant.answer options, a pinned student version or None, notes) for the model asked for."""
@@ -263,9 +259,13 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._event(
                 base | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
             )
-            for text in itertools.chain([] if first is None else [first], chunks):
-                delta = {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
-                self._event({k: v for k, v in base.items() if k != "apprentice"} | delta)  # said first and last
+            try:
+                for text in itertools.chain([] if first is None else [first], chunks):
+                    delta = {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+                    self._event({k: v for k, v in base.items() if k != "apprentice"} | delta)  # said first and last
+            except ApprenticeError as exc:  # the status line is sent: the error goes in the stream, as OpenAI's does
+                self._event(ApiError(500, str(exc), "server_error").body())
+                return
             result = answer.result()
             last = completion(answer, name, result, chunk=True)
             last["choices"] = [{"index": 0, "delta": {}, "finish_reason": finish_reason(answer)}]

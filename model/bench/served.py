@@ -4,7 +4,8 @@ In a home of its own (the active student's weights registered by path, private m
 ringer), so nothing lands in the user's log:
 
 - wall time of `apprentice ask "What is the capital of France?"`, from the command's start to
-  its exit, answering by itself and through a running server;
+  its exit, answering by itself and through a running server; the same for "What is 17 times
+  23?", which a sentence template answers with no model, so it shows what the process costs;
 - over the OpenAI-compatible API, the time from sending a streaming request to the first
   text chunk, and to the whole answer.
 
@@ -24,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-QUERY = "What is the capital of France?"
+QUERY = "What is the capital of France?"  # the student answers
+FAST_QUERY = "What is 17 times 23?"  # a sentence template answers: no model runs, so this is the process's own cost
 START_S = 300
 
 
@@ -49,11 +51,11 @@ def _register(home: Path) -> str:
     return version.name
 
 
-def _ask(env: dict) -> tuple[float, dict]:
+def _ask(env: dict, query: str = QUERY) -> tuple[float, dict]:
     """(wall ms from start to exit, the answer object) of one `apprentice ask --json`."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", QUERY, "--json"], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "assistant", "ask", query, "--json"], capture_output=True, text=True, env=env
     )
     wall = (time.perf_counter() - start) * 1000
     if done.returncode != 0:
@@ -104,10 +106,7 @@ def measure(runs: int, say=lambda message: None) -> dict:
     """The served figures (see the module's docstring)."""
     from model.bench.speed import spread
 
-    notes = [
-        "voice --wav --tts-out through the server is not measured here: it needs espeak-ng to speak, "
-        "and the server does not yet keep the speech recognizer loaded"
-    ]
+    notes = ["voice --wav --tts-out through the server is not measured here: it needs espeak-ng to speak"]
     with tempfile.TemporaryDirectory(prefix="apprentice-serve-") as tmp:
         home = Path(tmp)
         name = _register(home)
@@ -115,12 +114,14 @@ def measure(runs: int, say=lambda message: None) -> dict:
         env |= {"APPRENTICE_SERVE_PORT": "0"}
         say("ask, answering by itself")
         alone = [_ask(env | {"APPRENTICE_USE_SERVER": "0"}) for _ in range(runs)]
+        alone_fast = [_ask(env | {"APPRENTICE_USE_SERVER": "0"}, FAST_QUERY) for _ in range(runs)]
         say("starting the server")
         process, state, start_ms = _start_server(env, home)
         try:
             _ask(env)  # the first query warms the prompt cache of the system prompt, as any would
             say("ask, through the server")
             served = [_ask(env) for _ in range(runs)]
+            served_fast = [_ask(env, FAST_QUERY) for _ in range(runs)]
             say("first token over HTTP")
             http_runs = [_first_token(state["port"]) for _ in range(runs)]
         finally:
@@ -129,13 +130,21 @@ def measure(runs: int, say=lambda message: None) -> dict:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+    served, alone = served + served_fast, alone + alone_fast  # for the check below
     if not all(result["served"] for _, result in served) or any(result["served"] for _, result in alone):
         notes.append("some asks were not answered as intended (served or not): compare with care")
     return {
         "student": name,
         "query": QUERY,
         "server_start_ms": round(start_ms),
-        "ask_wall_ms": {"alone": spread([w for w, _ in alone], 0), "served": spread([w for w, _ in served], 0)},
+        "ask_wall_ms": {
+            "alone": spread([w for w, _ in alone[:runs]], 0),
+            "served": spread([w for w, _ in served[:runs]], 0),
+        },
+        "fast_path_ask_wall_ms": {
+            "alone": spread([w for w, _ in alone_fast], 0),
+            "served": spread([w for w, _ in served_fast], 0),
+        },
         "answer_tokens": served[0][1]["tokens"],
         "http_first_token_ms": spread([first for first, _ in http_runs], 0),
         "http_whole_ms": spread([whole for _, whole in http_runs], 0),
@@ -150,6 +159,8 @@ def report(s: dict) -> list[str]:
     return [
         f"  ask, wall, by itself / served    {alone:>8.0f} / {served:.0f} ms "
         f"({s['answer_tokens']} tokens; the server took {s['server_start_ms'] / 1000:.1f} s to start)",
+        f"  ask a template answers, wall, by itself / served {s['fast_path_ask_wall_ms']['alone']['median']:.0f} / "
+        f"{s['fast_path_ask_wall_ms']['served']['median']:.0f} ms",
         f"  HTTP first token / whole answer  {s['http_first_token_ms']['median']:>8.0f} / "
         f"{s['http_whole_ms']['median']:.0f} ms",
     ]
