@@ -6,13 +6,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 
 import numpy as np
 import pytest
 
 from assistant import config
+from assistant.errors import BadInput
 from model.bench import checks
 from model.bench import distill as bench
+from model.dataset import read_tasks
+
+TEXT_FAMILIES = {"device", "conversion", "dates", "arithmetic", "facts", "fresh"}
+ACTION_FAMILIES = {"timer", "alarm", "reminder", "clock", "calculate", "convert", "note"}
+TIMER_10 = '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
 
 
 def test_checks_judge_answers_as_documented():
@@ -33,6 +40,43 @@ def test_checks_judge_answers_as_documented():
     )
     assert not checks.check("I like turtles.", "Jupiter is the largest planet in the solar system.", "similar")
     assert (checks.infer('{"a": 1}'), checks.infer("42"), checks.infer("Paris")) == ("json", "number", None)
+
+
+def test_the_call_check_compares_calls_or_finds_what_the_call_shows():
+    # the same call, however written: a string number, the default action, the time split otherwise
+    assert checks.check(
+        '<tool_call>{"name": "timer", "arguments": {"minutes": "10", "action": "set"}}', TIMER_10, "call"
+    )
+    assert checks.check(
+        '<tool_call>{"name": "timer", "arguments": {"seconds": 600}}</tool_call>\nTimer set for 10 minutes.',
+        TIMER_10,
+        "call",
+    )
+    assert not checks.check('<tool_call>{"name": "timer", "arguments": {"minutes": 11}}</tool_call>', TIMER_10, "call")
+    assert not checks.check('<tool_call>{"name": "alarm", "arguments": {"time": "10"}}</tool_call>', TIMER_10, "call")
+    # words alone are wrong, unless they say what running the reference call shows
+    assert not checks.check("Set a timer for 10 minutes.", TIMER_10, "call")
+    multiply = '<tool_call>{"name": "calculate", "arguments": {"expression": "17 * 23"}}</tool_call>'
+    assert checks.check("17 × 23 = 391", multiply, "call", executed="17 × 23 = 391")
+    assert not checks.check("17 times 23 is 317.", multiply, "call", executed="17 × 23 = 391")
+    assert not checks.check("", multiply, "call", executed="17 × 23 = 391")
+
+
+def test_an_action_line_reads_as_a_call_reference_and_old_lines_are_unchanged(tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    old = {"query": "What is 6 times 7?", "reference": "42", "check": "number", "family": "arithmetic"}
+    action = {
+        "query": "Pasta, ten minutes.",
+        "call": {"name": "timer", "arguments": {"minutes": 10}},
+        "family": "timer",
+    }
+    tasks.write_text(json.dumps(old) + "\n" + json.dumps(action) + "\n")
+    first, second = read_tasks(tasks)
+    assert first == old
+    assert second["check"] == "call" and second["reference"] == TIMER_10 and second["call"] == action["call"]
+    tasks.write_text('{"query": "Pasta, ten minutes.", "call": {"name": 5}, "family": "timer"}\n')
+    with pytest.raises(BadInput, match="line 1"):
+        read_tasks(tasks)
 
 
 def test_curve_cpt95_and_apgr_follow_routellm():
@@ -62,12 +106,26 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
     shipped = config.assets_dir() / "bench"
     for name in ("train.jsonl", "test.jsonl"):
         assert (tmp_path / name).read_text() == (shipped / name).read_text()
-    train = [json.loads(line_) for line_ in (shipped / "train.jsonl").read_text().splitlines()]
-    test = [json.loads(line_) for line_ in (shipped / "test.jsonl").read_text().splitlines()]
-    assert not {generator.key(r["query"]) for r in train} & {generator.key(r["query"]) for r in test}
-    assert {r["family"] for r in test} == {"device", "conversion", "dates", "arithmetic", "facts", "fresh"}
+    train, test = read_tasks(shipped / "train.jsonl"), read_tasks(shipped / "test.jsonl")
+    fresh = read_tasks(shipped / "test_fresh.jsonl")
+    train_keys = {generator.key(r["query"]) for r in train}
+    assert not train_keys & {generator.key(r["query"]) for r in test + fresh}
+    assert {r["family"] for r in test} == TEXT_FAMILIES | ACTION_FAMILIES
+    assert {r["family"] for r in train} == TEXT_FAMILIES | ACTION_FAMILIES - {"note"}  # no teacher sees a note
+    assert {r["family"] for r in fresh} == ACTION_FAMILIES
     for row in train + test:  # the teacher (the fake answers with the line) is right by construction
         assert checks.check(row.get("answer", row["reference"]), row["reference"], row["check"])
+
+    # train and test phrasings differ: no test phrasing is a train phrasing with other numbers
+    def shape(query):
+        return generator.key(re.sub(r"\d+(:\d+)?( ?[ap]m)?", "N", query))
+
+    actions = {"train": [r for r in train if "call" in r], "test": [r for r in test if "call" in r]}
+    assert len(actions["train"]) == 120 and len(actions["test"]) == 60
+    assert not {shape(r["query"]) for r in actions["train"]} & {shape(r["query"]) for r in actions["test"]}
+    # every reference call runs, and shows a text an answer in words can be checked against
+    bench.executed_references(actions["test"] + fresh, tmp_path)
+    assert all(r["executed"].strip() for r in actions["test"] + fresh)
 
 
 def test_a_bad_task_file_is_bad_input(tmp_path, capsys):
@@ -99,13 +157,22 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     result = json.loads(out)
     for name in ("student_accuracy", "teacher_share", "routed_accuracy", "cpt95", "apgr"):
         assert {"before", "after", "before_ci", "after_ci", "delta_ci"} <= set(result[name])
-    assert result["teacher_accuracy"] == 1.0  # the fake answers with the references
+    before = result["queries"]["before"]
+    # the fake answers with the references, and with the call for an action; a note never leaves
+    assert all(r["teacher_right"] for r in before if r["family"] != "note"), before
     assert 0 <= result["student_accuracy"]["before"] <= 1 and 0 <= result["teacher_share"]["after"] <= 1
-    assert result["sizes"] == {"train": 18, "test": 12, "quick": True}
-    assert set(result["families"]) == {"device", "conversion", "dates", "arithmetic", "facts", "fresh"}
+    assert result["sizes"] == {"train": 36, "test": 26, "quick": True}
+    assert set(result["families"]) == TEXT_FAMILIES | ACTION_FAMILIES
+    for family in ACTION_FAMILIES:  # before and after, each action family says how often the student made a valid call
+        assert set(result["families"][family]["student_valid_calls"]) == {"before", "after"}
+    for family in TEXT_FAMILIES:
+        assert "student_valid_calls" not in result["families"][family]
+    # a teacher's answer to an action line is its call, then the text its result rendered
+    timers = [r for r in before if r["family"] == "timer" and r["to_teacher"]]
+    assert timers and all(r["answer"].startswith('<tool_call>{"name": "timer"') for r in timers)
     assert result["families"]["fresh"]["teacher_share"]["before"] == 1.0  # live information goes to the teacher
     assert result["collection"]["examples"] > 0 and result["distill"]["version"] == "distill-1"
-    assert len(result["curve"]["before"]) == 13 and result["wall_s"] > 0
+    assert len(result["curve"]["before"]) == 27 and result["wall_s"] > 0
     # measured on the real path: each routed answer is the student's or the teacher's, as the route says
     for r in result["queries"]["before"]:
         assert r["routed_right"] == (r["teacher_right"] if r["to_teacher"] else r["student_right"]), r
