@@ -40,7 +40,14 @@ accuracy reaches 95% of the teacher's, and APGR = the area under the curve of th
 gap recovered, (routed − student) / (teacher − student), as in RouteLLM. Per-family numbers and
 wall time too.
 
-Sizes: the shipped files hold 17 train and 10 test queries per family (102 and 60); answers are
+Action lines ({"query", "call", "family"}, model/bench/checks.py's `call` check) are right when
+the call made (by the student, or the teacher's functionCall, run here) is the line's call, or when
+the answer's text holds what running the line's call shows (run once, in the benchmark's home, at
+a fixed clock). Lines in the text format are checked against the text shown, as before: for an
+action, its rendered answer. Each action family also reports the share of valid student calls.
+
+Sizes: the shipped text families hold 17 train and 10 test queries per family (102 and 60), the
+action families 120 train and 60 test lines (assets/bench/make_tasks.py); answers are
 cut at 40 tokens. On the README's 2-core machine the default run took 2.5 minutes with the
 default 4-bit student (5 to 8.5 with float32 weights or other work loading the machine),
 within the 15 minutes it is sized for. `--quick` takes 3 train
@@ -611,7 +618,7 @@ def table(result: dict) -> str:
         lines.append(f"{label:28} {pct(m['before']):>8} {pct(m['after']):>8}  {ci(m['delta_ci'])}")
     lines.append(f"{'teacher alone: accuracy':28} {pct(result['teacher_accuracy']):>8}")
     lines.append("")
-    lines.append(f"{'family':12} {'n':>3}  {'student':>13}  {'routed':>13}  {'teacher share':>13}")
+    lines.append(f"{'family':12} {'n':>3}  {'student':>13}  {'routed':>13}  {'teacher share':>13}  {'valid calls':>13}")
     for fam, f in result["families"].items():
 
         def arrow(d):
@@ -620,6 +627,7 @@ def table(result: dict) -> str:
         lines.append(
             f"{fam:12} {f['n']:>3}  {arrow(f['student_accuracy']):>13}  {arrow(f['routed_accuracy']):>13}  "
             f"{arrow(f['teacher_share']):>13}"
+            + (f"  {arrow(f['student_valid_calls']):>13}" if "student_valid_calls" in f else "")
         )
     d = result["distill"]
     lines.append("")
