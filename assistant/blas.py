@@ -114,8 +114,8 @@ def _load_forwarded() -> Choice:
 def _choose(preferred: str) -> Choice:
     if preferred == "none":
         return Choice(None, "reference", "APPRENTICE_BLAS=none")
-    if preferred == "scipy-openblas32":
-        return _load_forwarded()
+    if preferred == "scipy-openblas32" or Path(preferred).name.startswith("_forward"):
+        return _load_forwarded()  # the forwarder alone would leave its jumps with nowhere to land
     if preferred and preferred != "system":
         if not Path(preferred).exists():
             return Choice(None, "reference", f"APPRENTICE_BLAS={preferred} does not exist")
