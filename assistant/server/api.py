@@ -31,6 +31,7 @@ from assistant import privacy
 from assistant.errors import ApprenticeError
 
 MAX_BODY = 1_000_000  # bytes: far more than any chat a small student can read
+DRAIN_MAX = 16_000_000  # bytes of a too-large body read and dropped, so the client gets its 413
 ROUTED, LOCAL = "apprentice", "apprentice-local"
 RETRY_AFTER_S = 5
 
@@ -177,6 +178,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         if length is None or not length.isdigit():
             raise ApiError(411, "The request needs a Content-Length.")
         if int(length) > MAX_BODY:
+            # read what was sent (up to a bound) before saying no: closing on unread bytes resets the
+            # connection, and the client would see a broken pipe instead of this reply
+            left = min(int(length), DRAIN_MAX)
+            while left > 0 and (chunk := self.rfile.read(min(left, 65536))):
+                left -= len(chunk)
             raise ApiError(413, f"The body is {int(length)} bytes; the limit is {MAX_BODY}.", code="body_too_large")
         raw = self.rfile.read(int(length))
         try:
