@@ -143,8 +143,8 @@ def float_reference(reader):
     return model
 
 
-@pytest.mark.parametrize("q6k", gemma.Q6K_CHOICES)
-def test_a_converted_gemma_computes_what_its_gguf_holds(tmp_path, q6k):
+@pytest.mark.parametrize("q6k,q5_bits", [("float16", 5), ("float16", 8), ("q8", 8)])
+def test_a_converted_gemma_computes_what_its_gguf_holds(tmp_path, q6k, q5_bits):
     """Names, the norm convention, the tied embedding, packing and config together: the converted
     checkpoint's logits match a float model of the same GGUF, past the sliding window too."""
     import mlx.core as mx
@@ -152,15 +152,15 @@ def test_a_converted_gemma_computes_what_its_gguf_holds(tmp_path, q6k):
     from mlx_lm.utils import load_model
 
     reader = GGUFReader(str(write_tiny_gemma(tmp_path / "tiny.gguf")))
-    config = gemma.write_checkpoint(reader, tmp_path / "ck", q6k=q6k)
+    config = gemma.write_checkpoint(reader, tmp_path / "ck", q6k=q6k, q5_bits=q5_bits)
     assert config["model_type"] == "gemma3_text" and config["tie_word_embeddings"]
-    assert config["quantization"]["model.layers.0.self_attn.q_proj"]["bits"] == 5
+    assert config["quantization"]["model.layers.0.self_attn.q_proj"]["bits"] == q5_bits
     model, _ = load_model(tmp_path / "ck")
     reference = float_reference(reader)
     tokens = mx.array(np.random.default_rng(3).integers(0, TINY["vocab"], size=(1, 20)))  # window is 8
     got, want = np.array(model(tokens)), np.array(reference(tokens))
     scale = np.abs(want).max()
-    # float16 Q6_K: the same numbers, other summation order; 8-bit Q6_K: re-rounded, still close
+    # float16 Q6_K (and Q5_0 as 5- or 8-bit): the same numbers, other summation order; 8-bit Q6_K: re-rounded
     tolerance = 1e-4 if q6k == "float16" else 2e-2
     assert np.abs(got - want).max() < tolerance * scale
     assert (got.argmax(-1) == want.argmax(-1)).mean() >= 0.9
