@@ -143,7 +143,7 @@ def float_reference(reader):
     return model
 
 
-@pytest.mark.parametrize("q6k,q5_bits", [("float16", 5), ("float16", 8), ("q8", 8)])
+@pytest.mark.parametrize("q6k,q5_bits", [("float32", 5), ("float16", 8), ("q8", 8)])
 def test_a_converted_gemma_computes_what_its_gguf_holds(tmp_path, q6k, q5_bits):
     """Names, the norm convention, the tied embedding, packing and config together: the converted
     checkpoint's logits match a float model of the same GGUF, past the sliding window too."""

@@ -8,12 +8,12 @@ chunk is checked on its own, so a damaged download names the chunk to blame.
 The conversion keeps llama.cpp's numbers wherever MLX can hold them:
   Q8_0, Q5_0  blocks of 32 with one scale d: MLX affine 8-/5-bit, group 32, bias -d * zero point
   Q4_K        super-blocks of 256 = 8 groups of 32, each with its own scale and min: affine 4-bit, group 32
-  Q6_K        groups of 16, finer than MLX's smallest group: float16 (exact) or 8-bit (re-rounded)
+  Q6_K        groups of 16, finer than MLX's smallest group: float32 (exact), float16 or 8-bit (re-rounded)
 `mx.load` would turn the K-quants into float16, so the blocks are decoded here with numpy,
 and tests check each decoder against `gguf.quants.dequantize`.
 
     apprentice model pull gemma-3-270m
-    python -m assistant.models.gemma FILE.gguf OUT_DIR [--q6k float16|q8]
+    python -m assistant.models.gemma FILE.gguf OUT_DIR [--q6k float32|float16|q8] [--q5-bits 5|8]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from assistant.errors import ApprenticeError
 
 NAME = "gemma-3-270m"
 GROUP = 32  # MLX group size for every block format it can hold exactly
-Q6K_CHOICES = ("float16", "q8")
+Q6K_CHOICES = ("float32", "float16", "q8")
 
 # Gemma's turn markers. The GGUF carries no template (a base model), so the student gets this one.
 CHAT_TEMPLATE = (
@@ -255,8 +255,8 @@ def convert_weights(reader, q6k: str = "float16", q5_bits: int = 5) -> tuple[dic
             bits = q5_bits
         if bits is None:  # Q6_K: groups of 16
             values = (q.astype(np.float32) * scale[:, None] + bias[:, None]).reshape(rows, -1)
-            if q6k == "float16":
-                weights[name + ".weight"] = values.astype(np.float16)
+            if q6k in ("float32", "float16"):  # d * sc * q needs 25 bits: only float32 holds every value
+                weights[name + ".weight"] = values.astype(q6k)
                 continue
             weights.update(_requantize8(name, values))
             quantization[name] = {"group_size": GROUP, "bits": 8}
@@ -506,14 +506,19 @@ def fetch_and_assemble(dest: Path, release: Release = Release(), say=print) -> P
 
 
 def pull(
-    q6k: str = "float16",
+    q6k: str = "q8",
     q5_bits: int = 8,
     force: bool = False,
     use: bool = False,
     release: Release = Release(),
     say=print,
 ):
-    """Install Gemma 3 270M as version `gemma-3-270m`; active only when `use` is asked for."""
+    """Install Gemma 3 270M as version `gemma-3-270m`; active only when `use` is asked for.
+
+    Defaults as measured on a 2-core CPU with Apprentice's kernel: with every layer 4- or 8-bit
+    (Q5_0 widened exactly, Q6_K re-rounded to 8-bit) all of them run on the kernel, and decode ran
+    at 3.7-14.9 tok/s against 1.1-2.2 with Q6_K's nine tensors in float (float16 or float32); the
+    re-rounding moved logits by at most 0.45 (of 28-98), no more than the kernel's int8 activations do."""
     from assistant.models import registry
 
     registry.clean_staging()
