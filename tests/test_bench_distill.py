@@ -125,7 +125,8 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
     assert not {shape(r["query"]) for r in actions["train"]} & {shape(r["query"]) for r in actions["test"]}
     # every reference call runs, and shows a text an answer in words can be checked against
     bench.executed_references(actions["test"] + fresh, tmp_path)
-    assert all(r["executed"].strip() for r in actions["test"] + fresh)
+    for row in actions["test"] + fresh:  # only what a call answers, not what it does, can be said in words
+        assert bool(row.get("executed", "").strip()) == (row["call"]["name"] not in bench.ACTING_TOOLS), row
 
 
 def test_a_bad_task_file_is_bad_input(tmp_path, capsys):
