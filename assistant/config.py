@@ -36,6 +36,7 @@ class Settings:
     system_prompt: str = ""  # empty: assets/system_prompt.md
     prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations
     fast_path: bool = True  # the commonest phrasings run their tool from sentence templates, before any model
+    student_tools: bool = True  # the tool list in the student's system prompt; off: a student that only talks
     # the teacher
     gemini_model: str = "gemini-2.5-flash"
     teacher_timeout_s: float = 60.0

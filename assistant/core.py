@@ -36,13 +36,13 @@ from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
 from assistant.engine import Response
 from assistant.errors import BadInput
+from assistant.prompts import student_system_prompt
 from assistant.redact import Redactor, RestoringStream
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student
 from assistant.tools import ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
-from assistant.tools import student_prompt as student_tools_prompt
 from assistant.tools.calls import ToolCall, format_call
 from assistant.turns import answer_fields
 
@@ -400,7 +400,7 @@ class Assistant:
             self._student = Student(
                 version.path,
                 name=version.name,
-                system_prompt=f"{config.system_prompt(self.settings)}\n\n{student_tools_prompt()}",
+                system_prompt=student_system_prompt(self.settings),
                 temperature=self.settings.temperature,
                 top_p=self.settings.top_p,
                 context_tokens=self.settings.context_tokens,

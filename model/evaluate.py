@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant import blas, config
 
     blas.ensure()
+    from assistant.prompts import student_system_prompt
     from assistant.student import Student
     from model.dataset import read_tasks
 
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args(argv)
     student = Student(
-        args.checkpoint, name="eval", system_prompt=config.system_prompt(config.load()), adapter_path=args.adapter
+        args.checkpoint, name="eval", system_prompt=student_system_prompt(config.load()), adapter_path=args.adapter
     )
     items = [Item.from_task(row) for row in read_tasks(args.tasks)]
     report = evaluate(student, items, max_tokens=args.max_tokens)

@@ -253,3 +253,15 @@ def test_a_currency_is_not_converted_here_and_the_answer_says_why(assistant):
     assert ans.result()["action"] is None and ans.decision.rule == "live"
     _, text = answer(assistant, "5 pounds in kg")  # pounds of mass are a unit, not money
     assert "kg" in text and "2.27" in text
+
+
+def test_the_students_prompt_lists_every_tool_and_the_call_format_unless_turned_off(monkeypatch):
+    from assistant.prompts import student_system_prompt
+    from assistant.tools import tools
+
+    monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "1")
+    prompt = student_system_prompt(config.load())
+    assert prompt.startswith(config.system_prompt(config.load())) and "<tool_call>" in prompt
+    assert all(f"{name}(" in prompt for name in tools())
+    monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
+    assert student_system_prompt(config.load()) == config.system_prompt(config.load())

@@ -123,12 +123,13 @@ def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, 
 
 
 def _student(path, name: str, settings: config.Settings, adapter_path=None):
+    from assistant.prompts import student_system_prompt
     from assistant.student import Student
 
     return Student(
         path,
         name=name,
-        system_prompt=config.system_prompt(settings),
+        system_prompt=student_system_prompt(settings),
         temperature=0.0,
         context_tokens=settings.context_tokens,
         adapter_path=adapter_path,

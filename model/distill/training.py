@@ -147,9 +147,10 @@ def prepare(ds, active, opts: Options, settings: config.Settings, references: li
     `references`: benchmark task files whose checks score the held-out queries they match."""
     from assistant.models import registry
     from assistant.outcomes import query_key
+    from assistant.prompts import student_system_prompt
     from model import dataset
 
-    system_prompt = config.system_prompt(settings)
+    system_prompt = student_system_prompt(settings)  # the words the student is asked with
     train_rows = ds.rows("train", system_prompt, rationales=opts.rationales)
     valid_rows = ds.rows("heldout", system_prompt)
     batch = min(opts.batch_size, len(train_rows))
