@@ -156,6 +156,13 @@ def lora_tokens_per_s(model, tokenizer, steps: int = 4) -> float:
     return tokens / (time.perf_counter() - start)
 
 
+def quantized(model) -> bool:
+    """Whether the model has quantized layers (the kernel's matvec serves only those)."""
+    import mlx.nn as nn
+
+    return any(isinstance(m, (nn.QuantizedLinear, nn.QuantizedEmbedding)) for _, m in model.named_modules())
+
+
 def weight_bytes(model) -> int:
     """Bytes of parameters read to make one token: every weight once (the tied head reads the embedding)."""
     from mlx.utils import tree_flatten
@@ -358,7 +365,11 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     model, tokenizer = load(str(model_path), adapter_path=str(adapter) if adapter else None)
     fast = kernels.install(model)  # what the app does with a student it loads (this model only)
     figures["machine"]["quantized_kernel"] = (
-        kernels.describe() if fast else f"none ({kernels.why_not() or 'no layer of this model has a fast version'})"
+        kernels.describe()
+        if fast and quantized(model)
+        else "none: a float student; only the fused decode steps (RMSNorm, RoPE, attention) are Apprentice's"
+        if fast
+        else f"none ({kernels.why_not() or 'no layer of this model has a fast version'})"
     )
     figures["weight_bytes_per_token"] = weight_bytes(model)
     say("prefill and decode")
