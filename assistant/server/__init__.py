@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
 from assistant import config
@@ -51,20 +50,10 @@ def socket_path(home: Path | None = None) -> Path:
 
 
 def take_lock(home: Path, patience_s: float = 0.0):
-    """The open lock file when this process now holds the server lock; None when a server runs.
-    With patience, a lock held only for a moment (`status()` looking) is waited out."""
-    home.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path(home), "a+")
-    give_up = time.monotonic() + patience_s
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except BlockingIOError:
-            if time.monotonic() >= give_up:
-                handle.close()
-                return None
-            time.sleep(0.01)
+    """The open lock file when this process now holds the server lock; None when a server runs."""
+    from assistant.locks import try_lock
+
+    return try_lock(lock_path(home), patience_s)
 
 
 def status(home: Path | None = None) -> dict | None:

@@ -31,7 +31,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 
@@ -53,20 +52,10 @@ def _log(message: str) -> None:
 
 
 def _try_lock(home: Path, patience_s: float = 0.0):
-    """The open lock file when this process now holds the lock; None when another process does.
-    With patience, a lock held only for a moment (`running()` looking) is waited out."""
-    home.mkdir(parents=True, exist_ok=True)
-    handle = open(_lock_path(home), "a+")
-    give_up = time.monotonic() + patience_s
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except BlockingIOError:
-            if time.monotonic() >= give_up:
-                handle.close()
-                return None
-            time.sleep(0.01)
+    """The open lock file when this process now holds the ringer's lock; None when another does."""
+    from assistant.locks import try_lock
+
+    return try_lock(_lock_path(home), patience_s)
 
 
 def running(home: Path | None = None) -> int | None:
