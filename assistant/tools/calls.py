@@ -92,34 +92,9 @@ def _read(body: str) -> ToolCall | None:
 
 def _balanced(text: str) -> str:
     """The first {...} object of `text`; one cut off by the token limit is closed."""
-    depth, quote, escaped = 0, "", False
-    for i, ch in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-            if depth == 0:
-                return text[: i + 1]
-    if quote:
-        return ""  # cut off inside a value: what it would have said is not guessed
-    # cut off between values (the closing tag and braces lost to the token limit): close every open bracket
-    cut = text.rstrip().rstrip(",")
-    return cut + _closers(cut)
-
-
-def _closers(text: str) -> str:
-    stack: list[str] = []
+    stack: list[str] = []  # the closers of the brackets open so far
     quote, escaped = "", False
-    for ch in text:
+    for i, ch in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -133,7 +108,12 @@ def _closers(text: str) -> str:
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
-    return "".join(reversed(stack))
+            if not stack:
+                return text[: i + 1]
+    if quote:
+        return ""  # cut off inside a value: what it would have said is not guessed
+    # cut off between values (the closing tag and braces lost to the token limit): close every open bracket
+    return text.rstrip().rstrip(",") + "".join(reversed(stack))
 
 
 def _loads(text: str):
