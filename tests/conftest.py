@@ -34,16 +34,16 @@ LEARNABLE_TEMPLATE = (
 def home(tmp_path, monkeypatch) -> Path:
     """Every test gets its own empty APPRENTICE_HOME and no Gemini key."""
     path = tmp_path / "home"
-    monkeypatch.setenv("APPRENTICE_HOME", str(path))
-    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # tests that need the ringer process turn it on
-    # The tiny model's byte-level tokenizer makes the tool list ~300 tokens, which made every
-    # tiny training step 5x slower; tests of the tool prompt itself turn it back on.
-    monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith("APPRENTICE_") and name not in ("APPRENTICE_HOME", "APPRENTICE_CACHE"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("APPRENTICE_HOME", str(path))
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # tests that need the ringer process turn it on
+    # The tiny model's byte-level tokenizer makes the tool list ~300 tokens, which made every
+    # tiny training step 5x slower; tests of the tool prompt itself turn it back on.
+    monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
     return path
 
 

@@ -45,12 +45,16 @@ def run(scenario):
     return asyncio.run(scenario())
 
 
-async def until(pilot, predicate, what: str, timeout: float = 60.0) -> None:
-    """Wait for `predicate`; generous, so a busy 2-core machine only makes a test slower."""
+async def until(pilot, predicate, what: str, timeout: float = 60.0, shown=None) -> None:
+    """Wait for `predicate`; generous, so a busy 2-core machine only makes a test slower.
+
+    `shown` (a function returning text) says what was on screen when the wait ran out.
+    """
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            screen = f"; the screen showed:\n{shown()}" if shown else ""
+            raise AssertionError(f"timed out waiting for {what}{screen}")
         await pilot.pause(0.02)
 
 
@@ -833,7 +837,13 @@ def test_distill_runs_a_child_that_promotes_and_the_next_question_uses_it(learna
             assert bar.total == 150 and 0 < bar.progress <= 150
             assert " left" in distill_text(app) or "almost done" in distill_text(app)  # seconds, or minutes when busy
             assert "[Cancel]" in distill_text(app) and "[Start]" not in distill_text(app)
-            await until(pilot, lambda: "is now the active student" in distill_text(app), "the promotion")
+            await until(
+                pilot,
+                lambda: "is now the active student" in distill_text(app),
+                "the promotion",
+                timeout=300,
+                shown=lambda: distill_text(app),
+            )
             text = distill_text(app)
             assert "distill-1 is now the active student: held-out accuracy" in text
             assert "takes effect at your next question" in text
