@@ -1,6 +1,7 @@
 """`apprentice bench distill`: the flywheel end to end, offline, in a home of its own.
 
     apprentice bench distill [--train FILE] [--test FILE] [--json] [--plot FILE.png] [--quick] [--rationales]
+    apprentice bench distill --rounds N …      the same over N days of use (model/bench/rounds.py)
 
 It never touches the user's log or active student: everything happens in a temporary
 APPRENTICE_HOME (your config.toml is copied in, so the router's thresholds are yours), with
@@ -93,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_TRAIN} train and {QUICK_TEST} test queries per family")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="simulate N days of use, each followed by `apprentice distill`, and measure after each (rounds.py)",
+    )
     p.add_argument("--rationales", action="store_true", help="distill with the teacher's rationales (a second task)")
     p.add_argument(
         "--student", type=Path, metavar="PATH", help="an mlx-lm checkpoint to start from (default: the default student)"
@@ -417,14 +424,11 @@ def machine() -> dict:
 # -- the run ------------------------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, progress) -> dict:
-    from assistant.dev.fake_gemini import FakeGemini
+def read_sets(args: argparse.Namespace, notes: list[str]) -> tuple[list[dict], list[dict]]:
+    """The train and test lines, train queries that are also test queries left out, cut for --quick."""
     from assistant.outcomes import query_key
-    from model import distill
     from model.dataset import read_tasks
 
-    started = time.monotonic()
-    notes: list[str] = []
     train, test = read_tasks(args.train), read_tasks(args.test)
     test_keys = {query_key(r["query"]) for r in test}
     overlap = [r for r in train if query_key(r["query"]) in test_keys]
@@ -433,6 +437,16 @@ def run(args: argparse.Namespace, progress) -> dict:
         train = [r for r in train if query_key(r["query"]) not in test_keys]
     if args.quick:
         train, test = take_quick(train, QUICK_TRAIN), take_quick(test, QUICK_TEST)
+    return train, test
+
+
+@contextlib.contextmanager
+def session(args: argparse.Namespace, progress, train: list[dict], test: list[dict], notes: list[str]):
+    """A home of the benchmark's own with the student active, a fake Gemini answering every line,
+    and an `Assistant` in auto mode; yields (assistant, student source). Everything is removed on
+    exit (kept with --keep), and the environment is put back."""
+    from assistant.dev.fake_gemini import FakeGemini
+
     user_config = config.home() / "config.toml"
     checkpoint, source = (args.student, str(args.student)) if args.student else default_checkpoint(progress.say)
     home = Path(tempfile.mkdtemp(prefix="apprentice-bench-"))
@@ -452,74 +466,16 @@ def run(args: argparse.Namespace, progress) -> dict:
         "APPRENTICE_FAST_PATH": "0",
         "APPRENTICE_RINGER": "off",  # a timer a model sets must not leave a process behind in a removed home
     }
-    times: dict[str, float] = {}
     assistant = None
     try:
         with environment(env):
             from assistant.core import Assistant
 
-            tick = time.monotonic()
             install_student(checkpoint, progress.say)
             assistant = Assistant(config.load())
-            settings = assistant.settings
             assistant.embedder.start()
             executed_references(test, home)
-            times["setup"] = time.monotonic() - tick
-
-            tick = time.monotonic()
-            task = progress.task("1 collect (train)", len(train))
-            routes = []
-            for row in train:
-                ans = assistant.answer(row["query"], source="bench", mode="auto")
-                for _ in ans:
-                    pass
-                routes.append(ans.decision.route)
-                task.advance()
-            collected = {
-                "queries": len(train),
-                "teacher_share": round(routes.count("cloud") / max(1, len(train)), 4),
-                "examples": len(assistant.store.examples(limit=None)),
-            }
-            times["collect"] = time.monotonic() - tick
-
-            tick = time.monotonic()
-            teacher_answers: dict[str, str] = {}
-            before = measure(assistant, test, teacher_answers, progress, "2 test before")
-            cascade_lines = {"before": assistant.cascade_line()}
-            times["test_before"] = time.monotonic() - tick
-
-            tick = time.monotonic()
-            argv = [
-                "--exclude",
-                str(args.test),
-                "--references",
-                str(args.train),
-                "--rejudge-seconds",
-                str(args.rejudge_seconds),
-            ]
-            if args.quick:
-                argv += ["--min-examples", "4"]
-            if args.rationales:
-                argv += ["--rationales"]
-            distilled = distill.run(distill.parser().parse_args(argv + args.distill_arg), progress)
-            times["distill"] = time.monotonic() - tick
-            if distilled["status"] == "too_few":
-                raise ApprenticeError(
-                    f"Phase 1 logged {distilled['dataset']['examples']} usable examples; distillation needs "
-                    f"{distilled['min_examples']}. Use a larger --train file."
-                )
-
-            tick = time.monotonic()
-            if distilled["promoted"]:
-                after = measure(assistant, test, teacher_answers, progress, "4 test after")
-                cascade_lines["after"] = assistant.cascade_line()
-            else:
-                notes.append(
-                    f"{distilled['version']} was not promoted ({distilled['reason']}); "
-                    "after distillation the system is the one before."
-                )
-                after, cascade_lines["after"] = before, cascade_lines["before"]
-            times["test_after"] = time.monotonic() - tick
+            yield assistant, source
     finally:
         if assistant is not None:
             assistant.close()  # the student frees its arrays on its own thread (see Student._run)
@@ -530,6 +486,81 @@ def run(args: argparse.Namespace, progress) -> dict:
             notes.append(f"The benchmark's home is kept at {home}.")
         else:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def collect(assistant, rows: list[dict], progress, label: str) -> dict:
+    """Each query asked as a user asks it in auto mode, logged: the router decides, and the
+    fallbacks are logged and judged exactly as for a user (they become training examples, and
+    the router's memory grows)."""
+    task = progress.task(label, len(rows))
+    routes = []
+    for row in rows:
+        ans = assistant.answer(row["query"], source="bench", mode="auto")
+        for _ in ans:
+            pass
+        routes.append(ans.decision.route)
+        task.advance()
+    return {
+        "queries": len(rows),
+        "teacher_share": round(routes.count("cloud") / max(1, len(rows)), 4),
+        "examples": len(assistant.store.examples(limit=None)),
+    }
+
+
+def distill_argv(args: argparse.Namespace) -> list[str]:
+    """`apprentice distill`'s flags for a run inside the benchmark: the test file kept out, the
+    train file's checks scoring held-out queries, and the user's --distill-arg flags last (they win)."""
+    argv = ["--exclude", str(args.test), "--references", str(args.train)]
+    argv += ["--rejudge-seconds", str(args.rejudge_seconds)]
+    if args.quick:
+        argv += ["--min-examples", "4"]
+    if args.rationales:
+        argv += ["--rationales"]
+    return argv + args.distill_arg
+
+
+def run(args: argparse.Namespace, progress) -> dict:
+    from model import distill
+
+    started = time.monotonic()
+    notes: list[str] = []
+    train, test = read_sets(args, notes)
+    times: dict[str, float] = {}
+    tick = time.monotonic()
+    with session(args, progress, train, test, notes) as (assistant, source):
+        settings = assistant.settings
+        times["setup"] = time.monotonic() - tick
+
+        tick = time.monotonic()
+        collected = collect(assistant, train, progress, "1 collect (train)")
+        times["collect"] = time.monotonic() - tick
+
+        tick = time.monotonic()
+        teacher_answers: dict[str, str] = {}
+        before = measure(assistant, test, teacher_answers, progress, "2 test before")
+        cascade_lines = {"before": assistant.cascade_line()}
+        times["test_before"] = time.monotonic() - tick
+
+        tick = time.monotonic()
+        distilled = distill.run(distill.parser().parse_args(distill_argv(args)), progress)
+        times["distill"] = time.monotonic() - tick
+        if distilled["status"] == "too_few":
+            raise ApprenticeError(
+                f"Phase 1 logged {distilled['dataset']['examples']} usable examples; distillation needs "
+                f"{distilled['min_examples']}. Use a larger --train file."
+            )
+
+        tick = time.monotonic()
+        if distilled["promoted"]:
+            after = measure(assistant, test, teacher_answers, progress, "4 test after")
+            cascade_lines["after"] = assistant.cascade_line()
+        else:
+            notes.append(
+                f"{distilled['version']} was not promoted ({distilled['reason']}); "
+                "after distillation the system is the one before."
+            )
+            after, cascade_lines["after"] = before, cascade_lines["before"]
+        times["test_after"] = time.monotonic() - tick
 
     b, a = phase_metrics(before), phase_metrics(after)
     ci = bootstrap(before, after, args.seed)
@@ -713,9 +744,15 @@ def main(argv: list[str] | None = None) -> int:
     from model.distill.progress import Progress
 
     progress = Progress.for_flags(args.progress, args.json)
+    if args.rounds is not None:
+        from model.bench import rounds
+
+        run_it, table_of = rounds.run, rounds.table
+    else:
+        run_it, table_of = run, table
     try:
         with progress:
-            result = run(args, progress)
+            result = run_it(args, progress)
     except KeyboardInterrupt:
         print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
         return 130
@@ -727,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
-        print(table(result))
+        print(table_of(result))
     return 0
 
 
