@@ -125,6 +125,8 @@ class QueryContext:
     consent: Consent | None = None
     fast_call: ToolCall | None = None  # a sentence template matched: this call answers, no model runs
     load_student: Callable[[], Student] | None = None  # loads the student when a query first needs it
+    max_tokens: int | None = None  # an API request's bound (within the configured one); None: the configured
+    temperature: float | None = None  # an API request's; None: the configured
 
     @property
     def student(self) -> Student:
@@ -262,9 +264,10 @@ class Answer:
     def _student(self, messages: list[dict]) -> Response:
         conversation = str(self.conversation_id) if self.conversation_id is not None else None
         messages = [{"role": m["role"], "content": m["content"]} for m in messages]
-        response = self.context.student.stream(
-            messages, conversation=conversation, max_tokens=self._assistant.settings.max_tokens
-        )
+        options = {"max_tokens": self.context.max_tokens or self._assistant.settings.max_tokens}
+        if self.context.temperature is not None:  # an API request's, for this answer only
+            options["temperature"] = self.context.temperature
+        response = self.context.student.stream(messages, conversation=conversation, **options)
         if self.cancelled:
             response.cancel()
         return response

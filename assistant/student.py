@@ -34,11 +34,12 @@ LOAD_LOCK = threading.Lock()
 class StudentResponse(Response):
     """The student's answer: tokens come from the owner thread through a queue, each with its log-probability."""
 
-    def __init__(self, model: str, messages: list[dict], conversation: str | None, max_tokens: int):
+    def __init__(self, model: str, messages: list[dict], conversation: str | None, max_tokens: int, temperature=None):
         super().__init__(model)
         self.messages = messages
         self.conversation = conversation
         self.max_tokens = max_tokens
+        self.temperature = temperature  # None: the engine's own
         self._queue: queue.Queue = queue.Queue()
 
     def _chunks(self):
@@ -115,9 +116,12 @@ class Student:
 
     # -- public, any thread ------------------------------------------------------
 
-    def stream(self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512) -> StudentResponse:
-        """Queue an answer to `messages` (user/assistant turns; the system prompt is added here)."""
-        response = StudentResponse(self.name, messages, conversation, max_tokens)
+    def stream(
+        self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512, temperature=None
+    ) -> StudentResponse:
+        """Queue an answer to `messages` (user/assistant turns; the system prompt is added here);
+        `temperature` replaces the engine's for this answer only (an API request's)."""
+        response = StudentResponse(self.name, messages, conversation, max_tokens, temperature)
         self._jobs.put(response)
         return response
 
@@ -286,7 +290,8 @@ class Student:
         cache, reuse = self._cache_for(gen.conversation, tokens)
         usage = gen.usage
         usage.prompt_tokens, usage.cached_tokens = len(tokens), reuse
-        sampler = make_sampler(temp=self.temperature, top_p=self.top_p)
+        temperature = self.temperature if gen.temperature is None else gen.temperature
+        sampler = make_sampler(temp=temperature, top_p=self.top_p)
         generated: list[int] = []
         first = None
         gen.finish_reason = "length"

@@ -304,6 +304,41 @@ def test_bad_requests_get_openai_errors_and_the_server_keeps_serving(inproc):
     assert len(api_turns()) == 1  # only the good request was logged
 
 
+def test_a_requests_max_tokens_and_temperature_are_honoured(inproc):
+    import openai
+
+    server = inproc()  # the configured max_tokens is 8
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{server._http.server_address[1]}/v1", api_key="unused")
+    hello = [{"role": "user", "content": "Hello there"}]
+
+    reply = client.chat.completions.create(model="apprentice", messages=hello, max_tokens=3)
+    assert reply.usage.completion_tokens == 3 and reply.choices[0].finish_reason == "length"
+    stream = client.chat.completions.create(
+        model="apprentice-local", messages=hello, max_completion_tokens=2, stream=True,
+        stream_options={"include_usage": True},
+    )  # fmt: skip
+    assert list(stream)[-1].usage.completion_tokens == 2
+    reply = client.chat.completions.create(model="apprentice", messages=hello, max_tokens=500)
+    assert reply.usage.completion_tokens == 8  # never beyond the configured bound, and the reply says so
+    assert any("answered within 8" in note for note in reply.model_extra["apprentice"]["notes"])
+
+    def texts(temperature):
+        return {
+            client.chat.completions.create(model="apprentice", messages=hello, temperature=temperature)
+            .choices[0]
+            .message.content
+            for _ in range(4)
+        }
+
+    assert len(texts(0)) == 1  # greedy: the same answer every time
+    assert len(texts(2)) > 1  # sampled hot: the random tiny student says something else each time
+    for bad in ({"max_tokens": 0}, {"max_completion_tokens": "many"}, {"temperature": 3}):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model="apprentice", messages=hello, **bad)
+        assert caught.value.body["param"] == next(iter(bad))
+    assert len(api_turns()) == 3 + 8  # the refused requests were never logged
+
+
 def test_a_client_that_hangs_up_mid_stream(inproc):
     server = inproc(APPRENTICE_MAX_TOKENS="512")  # the tiny student goes on for a few dozen tokens
     port = server._http.server_address[1]

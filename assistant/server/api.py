@@ -4,7 +4,9 @@
                                   `apprentice-local` (never leaves this machine)
     POST /v1/chat/completions     streaming (server-sent events) or not, with `usage`
 
-A request's `messages` are the conversation as given; a client's system message comes after
+A request's `messages` are the conversation as given; its `max_completion_tokens` (or
+`max_tokens`) bounds the answer, within the configured max_tokens, and its `temperature`
+replaces the configured one for the student's answer; a client's system message comes after
 Apprentice's own and cannot change the mode or the rules. Each reply says how it was answered,
 in headers (x-apprentice-route, -reason, -model, -turn) and in an extra `apprentice` field
 (route, reason, model, turn_id, notes). Every request is logged as a turn with source `api`.
@@ -93,6 +95,28 @@ def read_messages(body: dict) -> tuple[str, list[dict]]:
     if system:  # after Apprentice's own system prompt, which the student puts first
         history = [{"role": "system", "content": "\n\n".join(system)}] + history
     return turns[-1]["content"], history
+
+
+def read_decoding(body: dict, bound: int) -> tuple[dict, list[str]]:
+    """({"max_tokens", "temperature"} the request asks for, notes): `max_completion_tokens` (or the
+    older `max_tokens`) within the configured max_tokens, and `temperature` from 0 to 2."""
+    decoding, notes = {}, []
+    for name in ("max_completion_tokens", "max_tokens"):  # the newer name wins when both are given
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ApiError(400, f"`{name}` must be a whole number of at least 1.", param=name)
+        if value > bound:
+            notes.append(f"{name} {value} is more than this server's max_tokens; answered within {bound}.")
+        decoding["max_tokens"] = min(value, bound)
+        break
+    temperature = body.get("temperature")
+    if temperature is not None:
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+            raise ApiError(400, "`temperature` must be a number from 0 to 2.", param="temperature")
+        decoding["temperature"] = float(temperature)
+    return decoding, notes
 
 
 def header_text(value) -> str:
@@ -202,11 +226,15 @@ class ApiHandler(BaseHTTPRequestHandler):
         options, version, notes = self._route(name)
         query, history = read_messages(body)
         server = self.server.apprentice
+        decoding, more = read_decoding(body, server.settings.max_tokens)
+        notes = notes + more
         from assistant.server.daemon import Busy
 
         try:
             with server.desk.turn():  # Busy is raised on entering, before any answer starts
-                answer = server.answer(query, None, history=history, version=version, source="api", **options)
+                answer = server.answer(
+                    query, None, history=history, version=version, source="api", **decoding, **options
+                )
                 answer.notes[:0] = notes
                 if body.get("stream"):
                     self._stream(answer, name, bool((body.get("stream_options") or {}).get("include_usage")))

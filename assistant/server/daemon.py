@@ -241,10 +241,23 @@ class Server:
 
     # -- what the listeners call -----------------------------------------------------------------
 
-    def answer(self, query: str, conversation_id: int | None = None, *, history=None, version=None, **options):
-        """Start an answer on the resident Assistant (call within a `desk.turn()`); marked served."""
+    def answer(
+        self,
+        query: str,
+        conversation_id: int | None = None,
+        *,
+        history=None,
+        version=None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        **options,
+    ):
+        """Start an answer on the resident Assistant (call within a `desk.turn()`); marked served.
+        `max_tokens` and `temperature` change how the student decodes this answer only."""
         answer = self.assistant.answer(query, conversation_id, **options)
         answer.served = True
+        answer.context.max_tokens = max_tokens
+        answer.context.temperature = temperature
         if history is not None:  # the API's conversation as given, not the log's
             answer.context.history = history
         if version is not None:  # a named student version: it answers, whichever is active
