@@ -1,0 +1,388 @@
+"""`apprentice bench distill --rounds N`: the flywheel over N days of use, in a home of its own.
+
+    apprentice bench distill --rounds 3 [--train FILE] [--test FILE] [--json] [--plot FILE.png] [--quick]
+
+The same home, student, fake Gemini and `Assistant` as the one-round benchmark (distill.py's
+`session`), but used as a person would use it over N days. The train queries are shuffled (seeded)
+and dealt into N days, each day a mix of every family. Each day:
+
+1. the day's queries are asked through the real `Assistant.answer` in auto mode, logged as a user's
+   are: the fallbacks become training examples and the router's memory grows;
+2. `apprentice distill` runs at the end of the day, on the same code path as the command (all the
+   examples logged so far, the test file kept out). A day whose examples are still too few for
+   distill's own `--min-examples` is skipped: nothing is trained, and the report and the plot say so;
+3. the test queries are measured as in the one-round benchmark (`measure`: unlogged, the router's
+   memory frozen).
+
+The test set is also measured before the first day. Each round reports, with a 95% bootstrap
+interval over test queries (resampled together across rounds): the student's accuracy alone; the
+routed system's accuracy and teacher share at the configured thresholds; the oracle's share (an
+oracle router sends exactly the queries the student gets wrong, so its share is the student's error
+rate, and its accuracy is the teacher's on those); the drop in teacher share since before the first
+day; and what distill decided (promoted, kept and why, or skipped). `goals` checks issue 13's goals
+on every round after the first day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ApprenticeError
+from model.bench.distill import (
+    BOOTSTRAP,
+    _r,
+    collect,
+    distill_argv,
+    machine,
+    measure,
+    phase_metrics,
+    read_sets,
+    session,
+)
+
+METRICS = ("student_accuracy", "routed_accuracy", "teacher_share", "oracle_share", "teacher_accuracy", "cpt95")
+
+# Issue 13's goals, checked on each round after a day of use.
+GOAL_STUDENT = 0.60  # the student alone
+GOAL_ROUTED = 0.95  # routed accuracy, as a share of the teacher's
+GOAL_ORACLE = 1.25  # the teacher share, as a multiple of the oracle's
+GOAL_DROP = 0.40  # the teacher share's drop since before the first day
+
+
+def days(train: list[dict], n: int, seed: int) -> list[list[dict]]:
+    """The train queries shuffled and dealt into n days, so each day holds a mix of families."""
+    order = np.random.default_rng(seed).permutation(len(train))
+    return [[train[i] for i in order[k::n]] for k in range(n)]
+
+
+def figures(records: list[dict], idx=None) -> dict:
+    """One round's figures on the test queries (or a resample of them, `idx`)."""
+    m = phase_metrics(records, idx)
+    pick = records if idx is None else [records[i] for i in idx]
+    m["oracle_share"] = float(np.mean([not r["student_right"] for r in pick]))
+    return m
+
+
+def bootstrap(rounds: list[list[dict]], seed: int) -> dict:
+    """95% intervals of each round's figures and of the teacher share's drop since round 0,
+    resampling test queries, the same resample for every round (the same queries were asked)."""
+    rng = np.random.default_rng(seed)
+    n = len(rounds[0])
+    samples: dict[tuple[int, str], list[float]] = {}
+    for _ in range(BOOTSTRAP):
+        idx = rng.integers(0, n, n)
+        first = None
+        for k, records in enumerate(rounds):
+            f = figures(records, idx)
+            first = f if first is None else first
+            f["teacher_share_drop"] = first["teacher_share"] - f["teacher_share"]
+            for name in (*METRICS, "teacher_share_drop"):
+                if f[name] is not None:
+                    samples.setdefault((k, name), []).append(f[name])
+    return {
+        key: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
+        for key, v in samples.items()
+    }
+
+
+def goals(rounds: list[dict]) -> dict:
+    """Issue 13's goals on each round after the first day: the value, the goal, and whether it is met."""
+    if len(rounds) < 2:
+        return {}
+    out = {}
+    for r in rounds[1:]:
+        teacher, oracle = r["teacher_accuracy"], r["oracle_share"]
+        out[str(r["round"])] = {
+            "student_accuracy": {"value": r["student_accuracy"], "goal": f">= {GOAL_STUDENT}"},
+            "routed_vs_teacher": {
+                "value": _r(r["routed_accuracy"] / teacher) if teacher else None,
+                "goal": f">= {GOAL_ROUTED}",
+            },
+            "share_vs_oracle": {
+                "value": _r(r["teacher_share"] / oracle) if oracle else None,
+                "goal": f"<= {GOAL_ORACLE}",
+            },
+            "teacher_share_drop": {"value": r["teacher_share_drop"], "goal": f">= {GOAL_DROP}"},
+        }
+        g = out[str(r["round"])]
+        g["student_accuracy"]["met"] = r["student_accuracy"] >= GOAL_STUDENT
+        g["routed_vs_teacher"]["met"] = g["routed_vs_teacher"]["value"] is not None and (
+            g["routed_vs_teacher"]["value"] >= GOAL_ROUTED
+        )
+        # With no queries the student gets wrong, the oracle sends none: met only if the router sends none.
+        share = g["share_vs_oracle"]["value"]
+        g["share_vs_oracle"]["met"] = r["teacher_share"] == 0 if share is None else share <= GOAL_ORACLE
+        g["teacher_share_drop"]["met"] = r["teacher_share_drop"] >= GOAL_DROP
+    return out
+
+
+def family_figures(records: list[dict]) -> dict:
+    out = {}
+    for fam in sorted({r["family"] for r in records}):
+        rows = [r for r in records if r["family"] == fam]
+        out[fam] = {
+            "n": len(rows),
+            **{k: _r(np.mean([r[f] for r in rows])) for k, f in FAMILY_FIELDS.items()},
+        }
+    return out
+
+
+FAMILY_FIELDS = {
+    "student_accuracy": "student_right",
+    "routed_accuracy": "routed_right",
+    "teacher_share": "to_teacher",
+    "teacher_accuracy": "teacher_right",
+}
+
+
+def decision(distilled: dict) -> dict:
+    """What distill decided at the end of a day, in a form the report and the plot read."""
+    ds = distilled.get("dataset") or {}
+    if distilled["status"] == "too_few":
+        return {
+            "status": "skipped",
+            "reason": (
+                f"too few fallbacks to train on: {ds.get('examples', 0)} usable examples, "
+                f"distill needs {distilled['min_examples']}"
+            ),
+            "examples": ds.get("examples", 0),
+            "min_examples": distilled["min_examples"],
+        }
+    return {
+        "status": distilled["status"],  # promoted, or kept (registered, not made active)
+        "version": distilled.get("version"),
+        "reason": distilled.get("reason"),
+        "examples": ds.get("examples"),
+        "dataset": ds,
+        "training": distilled.get("training"),
+        "metrics": distilled.get("metrics"),
+        "cascade": distilled.get("cascade"),
+        "rejudged": distilled.get("rejudged"),
+        "seconds": distilled.get("seconds"),
+    }
+
+
+def run(args: argparse.Namespace, progress) -> dict:
+    from assistant.models import registry
+    from model import distill
+
+    if args.rounds < 1:
+        raise ApprenticeError("--rounds needs at least 1 day; try --rounds 3.")
+    started = time.monotonic()
+    notes: list[str] = []
+    train, test = read_sets(args, notes)
+    schedule = days(train, args.rounds, args.seed)
+    if any(not day for day in schedule):
+        raise ApprenticeError(
+            f"{len(train)} train queries cannot fill {args.rounds} days; use fewer --rounds or a larger --train file."
+        )
+    n = args.rounds
+    measured: list[list[dict]] = []
+    rounds: list[dict] = []
+    teacher_answers: dict[str, str] = {}
+    with session(args, progress, train, test, notes) as (assistant, source):
+        settings = assistant.settings
+        progress.say(f"before day 1 of {n}: measuring {len(test)} test queries")
+        tick = time.monotonic()
+        measured.append(measure(assistant, test, teacher_answers, progress, "before: measure"))
+        rounds.append(
+            {
+                "round": 0,
+                "label": "before",
+                "day": None,
+                "distill": None,
+                "active": registry.active_name(),
+                "cascade_min_logprob": assistant.cascade_line(),
+                "seconds": {"measure": round(time.monotonic() - tick, 1)},
+            }
+        )
+        for k, day in enumerate(schedule, start=1):
+            seconds = {}
+            progress.say(f"day {k} of {n}: answering {len(day)} queries")
+            tick = time.monotonic()
+            used = collect(assistant, day, progress, f"day {k}/{n}: answer")
+            seconds["answer"] = round(time.monotonic() - tick, 1)
+
+            progress.say(f"day {k} of {n}: distilling")
+            tick = time.monotonic()
+            distilled = distill.run(distill.parser().parse_args(distill_argv(args)), progress)
+            decided = decision(distilled)
+            notes.extend(distilled.get("notes", []))
+            seconds["distill"] = round(time.monotonic() - tick, 1)
+            if decided["status"] == "skipped":
+                progress.say(f"day {k} of {n}: skipped, {decided['reason']}")
+            else:
+                progress.say(f"day {k} of {n}: {decided['version']} {decided['status']} ({decided['reason']})")
+
+            progress.say(f"day {k} of {n}: measuring {len(test)} test queries")
+            tick = time.monotonic()
+            measured.append(measure(assistant, test, teacher_answers, progress, f"day {k}/{n}: measure"))
+            seconds["measure"] = round(time.monotonic() - tick, 1)
+            rounds.append(
+                {
+                    "round": k,
+                    "label": f"day {k}",
+                    "day": used,
+                    "distill": decided,
+                    "active": registry.active_name(),
+                    "cascade_min_logprob": assistant.cascade_line(),
+                    "seconds": seconds,
+                }
+            )
+
+    ci = bootstrap(measured, args.seed)
+    first = figures(measured[0])
+    for k, (r, records) in enumerate(zip(rounds, measured)):
+        f = figures(records)
+        for name in METRICS:
+            r[name] = _r(f[name])
+            r[f"{name}_ci"] = ci.get((k, name))
+        r["teacher_share_drop"] = _r(first["teacher_share"] - f["teacher_share"])
+        r["teacher_share_drop_ci"] = ci.get((k, "teacher_share_drop"))
+        r["families"] = family_figures(records)
+        r["queries"] = records
+    skipped = [r["round"] for r in rounds if r["distill"] and r["distill"]["status"] == "skipped"]
+    if skipped:
+        notes.append(
+            f"Day {', '.join(map(str, skipped))} had too few fallbacks to train on; distillation was skipped "
+            "that day (the examples carry over to the next)."
+        )
+    result = {
+        "rounds": rounds,
+        "goals": goals(rounds),
+        "sizes": {"train": len(train), "test": len(test), "days": [len(d) for d in schedule], "quick": args.quick},
+        "settings": {
+            "student": source or "pulled default student",
+            "max_tokens": settings.max_tokens,
+            "router_cloud_threshold": settings.router_cloud_threshold,
+            "router_local_threshold": settings.router_local_threshold,
+            "fast_path": settings.fast_path,
+            "rationales": args.rationales,
+            "distill_args": args.distill_arg,
+        },
+        "machine": machine(),
+        "wall_s": round(time.monotonic() - started, 1),
+        "notes": notes,
+    }
+    if args.plot:
+        plot(result, args.plot)
+    return result
+
+
+# -- output ----------------------------------------------------------------------------------------------------
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _ci(v) -> str:
+    return "" if not v else f" [{100 * v[0]:.0f}, {100 * v[1]:.0f}]"
+
+
+def _said(r: dict) -> str:
+    d = r["distill"]
+    if d is None:
+        return "the base student"
+    if d["status"] == "skipped":
+        return f"skipped: {d['reason']}"
+    return f"{d['version']} {d['status']}: {d['reason']}"
+
+
+def table(result: dict) -> str:
+    cols = (
+        ("student_accuracy", "student alone"),
+        ("routed_accuracy", "routed"),
+        ("teacher_share", "teacher share"),
+        ("oracle_share", "oracle share"),
+        ("teacher_share_drop", "share drop"),
+    )
+    lines = [f"{'round':8} " + " ".join(f"{label:>17}" for _, label in cols)]
+    for r in result["rounds"]:
+        cells = [f"{_pct(r[k]) + _ci(r[k + '_ci']):>17}" for k, _ in cols]
+        lines.append(f"{r['label']:8} " + " ".join(cells))
+    lines.append(f"teacher alone: {_pct(result['rounds'][0]['teacher_accuracy'])}  (95% intervals in brackets)")
+    lines.append("")
+    for r in result["rounds"]:
+        day = r["day"]
+        sent = "" if day is None else f"{day['queries']} queries, {_pct(day['teacher_share'])} to the teacher; "
+        lines.append(f"{r['label']:8} {sent}{_said(r)}")
+    if result["goals"]:
+        lines.append("")
+        lines.append("goals (issue 13) after each day:")
+        for k, g in result["goals"].items():
+            parts = [
+                f"{name} {'–' if v['value'] is None else round(v['value'], 2)} {v['goal']} "
+                f"{'met' if v['met'] else 'missed'}"
+                for name, v in g.items()
+            ]
+            lines.append(f"  day {k}: " + "; ".join(parts))
+    sizes = result["sizes"]
+    lines.append("")
+    lines.append(
+        f"train {sizes['train']} queries in {len(sizes['days'])} days ({', '.join(map(str, sizes['days']))}) / "
+        f"test {sizes['test']}; wall time {result['wall_s']:.0f} s"
+    )
+    return "\n".join(lines)
+
+
+def plot(result: dict, path: Path) -> None:
+    """Teacher share and routed accuracy per round, each with its 95% band, the oracle's share beside
+    them, the student alone and the teacher alone for scale; a skipped or kept day is marked."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ApprenticeError("--plot needs matplotlib: `pip install matplotlib`.") from None
+    rounds = result["rounds"]
+    x = np.arange(len(rounds))
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+
+    def line(key, label, color, style="-", marker="o"):
+        y = np.array([100 * (r[key] or 0) for r in rounds])
+        ax.plot(x, y, style, color=color, marker=marker, label=label, linewidth=2 if style == "-" else 1.5)
+        cis = [r.get(f"{key}_ci") for r in rounds]
+        if all(cis):
+            ax.fill_between(x, [100 * c[0] for c in cis], [100 * c[1] for c in cis], color=color, alpha=0.15)
+        for xi, yi in zip(x, y):
+            ax.annotate(f"{yi:.0f}%", (xi, yi), textcoords="offset points", xytext=(6, 4), fontsize=8, color=color)
+
+    line("teacher_share", "teacher share (routed)", "tab:red")
+    line("oracle_share", "oracle's share (the student's errors)", "tab:red", "--", "s")
+    line("routed_accuracy", "routed accuracy", "tab:blue")
+    line("student_accuracy", "student alone", "tab:gray", ":", "^")
+    ax.axhline(
+        100 * rounds[0]["teacher_accuracy"], color="tab:green", linestyle="--", linewidth=1, label="teacher alone"
+    )
+    for r in rounds[1:]:
+        d = r["distill"]
+        if d["status"] == "skipped":
+            text = "skipped:\ntoo few fallbacks"
+        elif d["status"] == "kept":
+            text = "not promoted"
+        else:
+            continue
+        ax.annotate(text, (r["round"], 50), ha="right", va="center", rotation=90, fontsize=8, color="tab:orange")
+        ax.axvline(r["round"], color="tab:orange", linestyle=":", linewidth=1)
+    ax.set_xticks(x, [r["label"] for r in rounds])
+    ax.set_xlabel("days of use, each followed by `apprentice distill`")
+    ax.set_ylabel("% of test queries (95% bands)")
+    ax.set_ylim(0, 108)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+    m, sizes = result["machine"], result["sizes"]
+    ax.set_title(
+        f"apprentice bench distill --rounds {len(rounds) - 1}: {sizes['train']} train queries over "
+        f"{len(rounds) - 1} days, {sizes['test']} test queries\n{m['cores']} cores ({m['cpu']}), "
+        f"{result['wall_s'] / 60:.0f} min",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
