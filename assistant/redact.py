@@ -15,8 +15,9 @@ matcher (`phonenumbers`), for the locale's region and in international form. A c
 that fails its check is tried again shorter (a trailing word or group dropped), never
 given up whole, so "Pay BE71 0961 2345 6769 EUR 40" loses only the IBAN.
 
-Kinds claim text in that order, on the original text, so a card number is never
-half-taken as a phone number. One Redactor is used for a whole conversation: the same
+Kinds claim text in that order (e-mail, IBAN, card, IP, phone, ID), on the original text,
+so a card number is never half-taken as a phone number; where two finds overlap, the
+placeholder covers both. One Redactor is used for a whole conversation: the same
 value always gets the same placeholder, and the teacher's answer is restored before the
 user sees it. `RestoringStream` does that on a stream whose chunks may cut a placeholder
 in two.
@@ -164,13 +165,20 @@ def _ids() -> list:
 
 def _id_ok(candidate: str, named: bool) -> bool:
     compact = re.sub(r"[-./ ]", "", candidate)
-    if not 6 <= len(compact) <= 20 or sum(c.isdigit() for c in compact) < 5:
+    digits = sum(c.isdigit() for c in compact)
+    if not 6 <= len(compact) <= 20 or digits < 4 or (digits < 5 and compact.isdigit()):
         return False
     lettered = not compact.isdigit()
+    if (
+        lettered
+        and not named
+        and (not compact.isupper() or re.search(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])", candidate))
+    ):
+        return False  # a word among the digits ("299.99 or 1") is prose, not an ID's check letter
     grouping = re.sub(r"[-./ ]", "-", candidate)
     for module in _ids():
         try:
-            if not module.is_valid(compact):
+            if not (module.is_valid(compact) or module.is_valid(candidate)):  # some keep a sign: "131052-308T"
                 continue
             # the number's own grouping, whichever separator: "536-90-4399" or "536 90 4399"
             if (
@@ -184,25 +192,34 @@ def _id_ok(candidate: str, named: bool) -> bool:
     return False
 
 
+def _id_word(word: str) -> bool:
+    # an ID is made of digit groups and capital letters; a word of small letters ends it
+    return any(c.isdigit() for c in word) or word.isalpha() and len(word) <= 2
+
+
 def find_ids(text: str) -> Iterator[Span]:
     if not any(c.isdigit() for c in text):
         return
     for run in ID_RUN.finditer(text):
-        if sum(c.isdigit() for c in run.group()) < 5:
+        if sum(c.isdigit() for c in run.group()) < 4:
             continue
-        words = [(w.start(), w.end()) for w in re.finditer(r"[A-Za-z0-9]+", run.group())]
+        words = [w for w in re.finditer(r"[A-Za-z0-9]+", run.group())]
         i = 0
-        while i < len(words):  # the longest span from each word that checks, then on after it
-            start = words[i][0]
-            if not any(c.isdigit() for c in run.group()[start : words[min(len(words), i + 7) - 1][1]]):
+        while i < len(words):  # the longest span from each digit word that checks, then on after it
+            # it starts with digits, or with a letter or two before them ("HR 33392005961", "x-2482300w")
+            lead = words[i].group().isalpha() and len(words[i].group()) <= 2 and i + 1 < len(words)
+            if not (any(c.isdigit() for c in words[i].group()) or lead and words[i + 1].group()[0].isdigit()):
                 i += 1
                 continue
+            last = i
+            while last + 1 < len(words) and last - i < 6 and _id_word(words[last + 1].group()):
+                last += 1
+            start = words[i].start()
             before = text[max(0, run.start() + start - 40) : run.start() + start]
             named = bool(ID_WORDS.search(before) or ID_ACRONYMS.search(before))
-            for j in range(min(len(words), i + 7) - 1, i - 1, -1):
-                end = words[j][1]
-                if _id_ok(run.group()[start:end], named):
-                    yield run.start() + start, run.start() + end
+            for j in range(last, i - 1, -1):
+                if _id_ok(run.group()[start : words[j].end()], named):
+                    yield run.start() + start, run.start() + words[j].end()
                     i = j
                     break
             i += 1
@@ -255,7 +272,7 @@ TRUNK_REGIONS = ("GB", "FR", "DE", "IT", "ES", "NL", "BE", "AT", "CH", "SE", "AU
 
 
 def find_phones(text: str, region: str) -> Iterator[Span]:
-    if sum(c.isdigit() for c in text) < 6:
+    if sum(c.isdigit() for c in text) < 3:
         return
     for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
         yield m.start, m.end
@@ -302,9 +319,9 @@ class Redactor:
             ("EMAIL", find_emails),
             ("IBAN", find_ibans),
             ("CARD", find_cards),
-            ("ID", find_ids),
             ("IP", find_ips),
             ("PHONE", lambda text: find_phones(text, self.region)),
+            ("ID", find_ids),
         ]
         if self.terms:
             alternatives = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, self.terms))})(?!\w)", re.IGNORECASE)
@@ -312,19 +329,25 @@ class Redactor:
         return finders
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """What would be redacted: (start, end, kind), in text order; earlier kinds claim text first."""
+        """What would be redacted: (start, end, kind), in text order.
+
+        Earlier kinds claim text first; a later find that overlaps a claim widens it to cover
+        both, so no digit of either is left out in the open."""
         typed = [m.span() for m in PLACEHOLDER.finditer(text)]
-        self._typed.update(m.group() for m in PLACEHOLDER.finditer(text))
-        taken: list[tuple[int, int, str]] = []
+        self._typed.update(text[s:e] for s, e in typed)
+        taken: list[list] = []
         for kind, find in self._finders():
             for start, end in find(text):
-                if (
-                    start < end
-                    and not any(start < e and s < end for s, e, _ in taken)
-                    and not any(start < e and s < end for s, e in typed)
-                ):
-                    taken.append((start, end, kind))
-        return sorted(taken)
+                if start >= end or any(start < e and s < end for s, e in typed):
+                    continue
+                overlapping = [t for t in taken if start < t[1] and t[0] < end]
+                if not overlapping:
+                    taken.append([start, end, kind])
+                    continue
+                first = min(overlapping)
+                first[0], first[1] = min(start, *(t[0] for t in overlapping)), max(end, *(t[1] for t in overlapping))
+                taken = [t for t in taken if t is first or t not in overlapping]
+        return sorted((s, e, k) for s, e, k in taken)
 
     def redact(self, text: str) -> str:
         out, pos = [], 0
