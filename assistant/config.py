@@ -72,6 +72,8 @@ class Settings:
     distill_eval_max_tokens: int = 128
     distill_rejudge_seconds: float = 120.0
     distill_rejudge_trained: bool = False
+    distill_retention_max_drop: float = 0.05  # retention a candidate may lose and still be promoted
+    distill_replay: float = 0.2  # share of training rows that replay the student's own right answers
     distill_rationales: bool = False
     distill_seed: int = 0
     # `apprentice serve` (assistant/server/): the resident assistant and its OpenAI-compatible API

@@ -11,6 +11,16 @@ share of queries answered right; the mean similarity is reported next to it.
 Answers are greedy, and each is cut at 1.5 times the teacher's answer length in tokens plus 8
 (at most `max_tokens`), which bounds the time a rambling student can take.
 
+Retention, what the promotion gate also measures so that a candidate cannot forget unnoticed: the
+held-out split is drawn from fallbacks, the queries the current student got wrong, so it never
+shows what the student already answered right. The retention set is
+
+- the current student's confident local answers (`local_items`): turns it answered locally, not
+  marked bad, with no earlier turn in their conversation (the query alone is the whole question);
+  where the teacher answered the same query too, the answer is kept only if it agrees with the
+  teacher's, which then becomes the reference; elsewhere the student's own answer is the reference;
+- the regression set shipped with the project (`regression_items`, assets/bench/regression.jsonl).
+
     python -m model.evaluate PATH [--adapter FOLDER] --tasks FILE.jsonl     # score a checkpoint
 """
 
@@ -25,7 +35,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.outcomes import token_budget
+from assistant import config
+from assistant.outcomes import query_key, token_budget
+
+# The regression set: everyday questions (facts, definitions, simple how-to, greetings) written by
+# hand, not from the benchmark's templates (assets/bench/make_tasks.py), none of them about a fact
+# in the benchmark's train or test files. Each candidate was answered by the base default student
+# (SmolLM2-135M-Instruct as `apprentice model pull` gives it, with the tool list in its system
+# prompt) and scored exactly as here, greedy, at REGRESSION_MAX_TOKENS; only the lines it answered
+# right were kept, so a student that loses one has forgotten something the base student knew.
+REGRESSION_FILE = "regression.jsonl"
+# Answers to the regression set are short facts and sentences: a tight cap keeps the gate fast
+# (each reference's own budget, 1.5 times its length plus 8 tokens, is usually smaller still).
+REGRESSION_MAX_TOKENS = 48
 
 
 @dataclass
@@ -127,6 +149,65 @@ def evaluate(
         if advance:
             advance()
     return report
+
+
+def regression_items(path: Path | None = None) -> list[Item]:
+    """The regression set shipped with the project (see REGRESSION_FILE above)."""
+    from model.dataset import read_tasks
+
+    path = path or config.assets_dir() / "bench" / REGRESSION_FILE
+    return [Item.from_task(row) for row in read_tasks(path)] if path.exists() else []
+
+
+def local_items(
+    store,
+    version: str,
+    *,
+    limit: int,
+    exclude: set[str] = frozenset(),
+    embedder=None,
+    agree_similarity: float | None = None,
+) -> list[tuple[Item, int, str]]:
+    """The newest `limit` confident local answers of `version`, as (item, turn id, the answer the user
+    saw): the part of the
+    retention set that comes from the user's own use (see the module's docstring). `exclude`: query
+    keys to leave out (benchmark test queries, the regression set)."""
+    from assistant.router import LIVE
+
+    teacher = {}  # query key → the teacher's newest whole answer, when it was asked too
+    for row in store.distill_examples():
+        if not (row["bad"] or row["turn_bad"]):
+            teacher[query_key(row["turn_query"] or row["query_sent"] or "")] = row["teacher_answer"]
+    seen_conversations: set[int] = set()
+    candidates = []
+    for turn in store.iter_turns():  # oldest first
+        first = turn["conversation_id"] not in seen_conversations
+        seen_conversations.add(turn["conversation_id"])
+        answer = (turn["answer"] or "").strip()
+        if not (first and turn["route"] == "local" and turn["model"] == version and turn["status"] == "done"):
+            continue
+        # An action's answer is its rendered result, not what the student said; a private turn is
+        # about the user's notes; a live query's answer was made up when it was given.
+        if turn["bad"] or turn["action"] or turn["private"] or not answer or LIVE.search(turn["query"]):
+            continue
+        candidates.append((turn, answer))
+    out: dict[str, tuple[Item, int, str]] = {}
+    for turn, answer in reversed(candidates):  # newest first: a query's newest answer is the one kept
+        key = query_key(turn["query"])
+        if key in exclude or key in out:
+            continue
+        messages = [{"role": "user", "content": turn["query"]}]
+        if key in teacher:  # re-checked against the teacher: a confident wrong answer is not retained
+            item = Item(messages, teacher[key])
+            if not score(answer, item, embedder=embedder, agree_similarity=agree_similarity).right:
+                continue
+        else:
+            item = Item(messages, answer)
+        item.family = "kept locally"
+        out[key] = (item, turn["id"], answer)
+        if len(out) >= limit:
+            break
+    return list(out.values())
 
 
 def cascade_threshold(scores: list[Scored], precision: float) -> float:

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, progress: Progress) -> dict:
             )
         if opts.rationales:
             ask_rationales(store, ds, settings, progress, notes)
-        folder, state = prepare(ds, active, opts, settings, args.references)
+        folder, state = prepare(ds, active, opts, settings, args.references, store=store, progress=progress)
     train(folder, state, progress)
     result = evaluate_and_promote(folder, state, store, settings, progress)
     result["seconds"] = round(time.monotonic() - started, 1)

@@ -110,6 +110,16 @@ def parser() -> argparse.ArgumentParser:
         help=setting("save the adapter every N steps, for --resume", "save_every"),
     )
     train.add_argument(
+        "--replay",
+        type=float,
+        metavar="X",
+        help=setting(
+            "share of the training rows that replay the current student's own right answers, "
+            "so it keeps what it knows (0: none)",
+            "replay",
+        ),
+    )
+    train.add_argument(
         "--seed", type=int, metavar="N", help=setting("random seed: adapter initialisation and example order", "seed")
     )
 
@@ -119,6 +129,16 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         metavar="X",
         help=setting("held-out accuracy the candidate must gain over the current student", "margin"),
+    )
+    judged.add_argument(
+        "--retention-max-drop",
+        type=float,
+        metavar="X",
+        help=setting(
+            "most accuracy the candidate may lose on what the current student answered right "
+            "(its confident local answers and the shipped regression set)",
+            "retention_max_drop",
+        ),
     )
     judged.add_argument(
         "--eval-limit",
@@ -169,7 +189,9 @@ class Options:
     max_seq_length: int
     save_every: int
     seed: int
+    replay: float
     margin: float
+    retention_max_drop: float
     eval_limit: int
     eval_max_tokens: int
     rejudge_seconds: float
@@ -186,4 +208,8 @@ class Options:
             raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
             raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
+        if not 0 <= opts.replay < 1:
+            raise ApprenticeError(f"--replay must be at least 0 and below 1, not {opts.replay}.")
+        if opts.retention_max_drop < 0:
+            raise ApprenticeError(f"--retention-max-drop must be 0 or more, not {opts.retention_max_drop}.")
         return opts

@@ -2,8 +2,15 @@
 
 The candidate is registered either way, with its parent, dataset hash and size, the example ids,
 hyper-parameters, losses and metrics; it becomes active only if its held-out accuracy beats the
-current student's by the margin. Otherwise it stays on disk, unpromoted, with the reason
-(`apprentice model use NAME` makes it active anyway).
+current student's by the margin and it keeps what the current student knew. Otherwise it stays on
+disk, unpromoted, with the reason (`apprentice model use NAME` makes it active anyway).
+
+What it knew is the retention set (model/evaluate.py): the current student's confident local
+answers and the shipped regression set. The held-out split alone cannot show forgetting: it is
+drawn from fallbacks, the queries the current student got wrong. A candidate whose accuracy on the
+retention set is more than `retention_max_drop` below the current student's is not promoted.
+The current student answered that set before training (training.py); those answers are used as
+they are only for that same version, and the candidate answers it here.
 
 The version also carries its own cascade line: the least mean token log-probability at which
 its held-out answers were right at least `cascade_precision` of the time (model/evaluate.py,
@@ -20,8 +27,8 @@ from pathlib import Path
 
 from assistant import config
 from model.distill.progress import Progress
-from model.distill.training import DATA_FILES, STATE, RunState, read_jsonl
-from model.evaluate import Item, Report
+from model.distill.training import DATA_FILES, STATE, RunState, read_jsonl, student_for
+from model.evaluate import Item, Report, Scored
 
 
 @dataclass(frozen=True)
@@ -31,21 +38,58 @@ class Verdict:
     reason: str  # a clause a person reads: "held-out accuracy 80% against 20% for base on 10 queries: …"
 
 
-def decide(*, candidate: Report, current: Report, current_name: str, margin: float) -> Verdict:
-    """Promote when the candidate is better on the held-out queries by at least `margin`."""
+def _queries(n: int) -> str:
+    return f"{n} quer{'y' if n == 1 else 'ies'}"
+
+
+def decide(
+    *,
+    candidate: Report,
+    current: Report,
+    current_name: str,
+    margin: float,
+    retention: dict | None = None,
+) -> Verdict:
+    """Promote when the candidate is better on the held-out queries by at least `margin`, and loses at
+    most `retention["limit"]` of the current student's accuracy on the retention set (`retention`:
+    the object `retention_figures` gives; None or n = 0: nothing to retain)."""
     n = len(candidate.scores)
     gain = candidate.accuracy - current.accuracy
-    promote = n > 0 and gain >= margin - 1e-9
-    queries = f"{n} quer{'y' if n == 1 else 'ies'}"
+    better = n > 0 and gain >= margin - 1e-9
     versus = (
-        f"held-out accuracy {candidate.accuracy:.0%} against {current.accuracy:.0%} for {current_name} on {queries}"
+        f"held-out accuracy {candidate.accuracy:.0%} against {current.accuracy:.0%} for {current_name} on {_queries(n)}"
     )
-    reason = (
-        f"{versus}: better by {gain:+.0%}, at least the margin of {margin:.0%}"
-        if promote
-        else f"{versus}: not better by the margin of {margin:.0%}"
+    if not better:
+        return Verdict(False, gain, f"{versus}: not better by the margin of {margin:.0%}")
+    reason = f"{versus}: better by {gain:+.0%}, at least the margin of {margin:.0%}"
+    if not retention or not retention["n"]:
+        return Verdict(True, gain, reason)
+    kept = (
+        f"retention {retention['candidate']:.0%} against {retention['current']:.0%} for {current_name} "
+        f"on {_queries(retention['n'])} it answered right before"
     )
-    return Verdict(promote, gain, reason)
+    if retention["drop"] > retention["limit"] + 1e-9:
+        return Verdict(
+            False,
+            gain,
+            f"{kept}: it forgot {retention['drop']:.0%}, more than the limit of {retention['limit']:.0%} "
+            f"(though its {versus})",
+        )
+    return Verdict(True, gain, f"{reason}; {kept}, within the limit of {retention['limit']:.0%}")
+
+
+def retention_figures(candidate: Report, current: Report, *, limit: float, sources: list[str]) -> dict:
+    """The `retention` object of `apprentice distill --json`: both students' accuracy on the retention
+    set, the candidate's drop (positive: it lost), the limit, and how many queries came from where."""
+    return {
+        "n": len(candidate.scores),
+        "current": round(current.accuracy, 4),
+        "candidate": round(candidate.accuracy, 4),
+        "drop": round(current.accuracy - candidate.accuracy, 4),
+        "limit": limit,
+        "local": sources.count("local"),
+        "regression": sources.count("regression"),
+    }
 
 
 def cascade_line(candidate: Report, *, precision: float) -> dict:
@@ -122,17 +166,27 @@ def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, 
     return registry.register(folder, version, make_active=verdict.promote)
 
 
-def _student(path, name: str, settings: config.Settings, adapter_path=None):
-    from assistant.prompts import student_system_prompt
-    from assistant.student import Student
+_student = student_for  # the one way the gate builds a student
 
-    return Student(
-        path,
-        name=name,
-        system_prompt=student_system_prompt(settings),
-        temperature=0.0,
-        context_tokens=settings.context_tokens,
-        adapter_path=adapter_path,
+
+def _retention_set(folder: Path) -> tuple[list[Item], list[dict]]:
+    """The retention set training.py wrote (items, and the rows with the current student's answers);
+    empty for a run staged before retention existed."""
+    path = folder / "retention.jsonl"
+    rows = read_jsonl(path) if path.exists() else []
+    keys = Item.__dataclass_fields__
+    return [Item(**{k: v for k, v in row.items() if k in keys}) for row in rows], rows
+
+
+def _current_on_retention(rows: list[dict], version: str) -> Report | None:
+    """The current student's retention answers given before training, when that same version gave them."""
+    if not rows or any((row.get("current") or {}).get("version") != version for row in rows):
+        return None
+    return Report(
+        [
+            Scored(row["current"]["answer"], row["current"]["right"], 0.0, row["current"].get("confidence"), "before")
+            for row in rows
+        ]
     )
 
 
@@ -142,36 +196,55 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
     from assistant.embedder import shared
     from assistant.models import registry
     from assistant.outcomes import rejudge
-    from model.evaluate import evaluate
+    from model.evaluate import REGRESSION_MAX_TOKENS, evaluate
 
     plan = state.evaluation
     items = [Item(**row) for row in read_jsonl(folder / "heldout.jsonl")]
+    kept_items, kept_rows = _retention_set(folder)
     embedder = shared()
     current = registry.active()
 
-    def scores(student, role: str) -> Report:
+    def scores(student, role: str, items: list[Item], max_tokens: int) -> Report:
         task = progress.task(f"evaluate {role}", len(items))
         return evaluate(
             student,
             items,
-            max_tokens=plan.eval_max_tokens,
+            max_tokens=max_tokens,
             embedder=embedder,
             agree_similarity=settings.judge_agree_similarity,
             advance=task.advance,
         )
 
+    # Retention answers of the current student from before training, if the active version is still
+    # the one that gave them (`model use` during an interrupted run changes it): else asked again.
+    cur_kept = _current_on_retention(kept_rows, current.name)
     student = _student(current.path, current.name, settings, current.adapter_path)
     try:
-        cur = scores(student, "current")
+        cur = scores(student, "current", items, plan.eval_max_tokens)
+        if cur_kept is None and kept_items:
+            cur_kept = scores(student, "current: retention", kept_items, REGRESSION_MAX_TOKENS)
     finally:
         student.close()
         del student
     candidate = _student(Path(state.base), state.name, settings, folder)
     try:
-        cand = scores(candidate, "candidate")
-        verdict = decide(candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
+        cand = scores(candidate, "candidate", items, plan.eval_max_tokens)
+        retention = None
+        if kept_items:
+            cand_kept = scores(candidate, "candidate: retention", kept_items, REGRESSION_MAX_TOKENS)
+            retention = retention_figures(
+                cand_kept,
+                cur_kept,
+                limit=plan.retention_max_drop,
+                sources=[row["source"] for row in kept_rows],
+            )
+        verdict = decide(
+            candidate=cand, current=cur, current_name=current.name, margin=plan.margin, retention=retention
+        )
         cascade = cascade_line(cand, precision=settings.cascade_precision)
         measured = metrics(items, candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
+        if retention is not None:
+            measured["retention"] = retention
         version = register(folder, state, verdict=verdict, metrics=measured, cascade=cascade)
         result = {
             "status": "promoted" if verdict.promote else "kept",

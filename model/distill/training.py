@@ -5,6 +5,13 @@ tuner: the prompt is masked so only the teacher's answer is learned, and the sys
 student answers with is part of every example. Validation loss on the held-out examples before
 and after; a progress bar with an ETA.
 
+Retention and replay: before training, the current student answers the retention set (model/evaluate.py:
+its confident local answers from the log, and the shipped regression set), and those answers are
+kept in the staging folder for the promotion gate. With `replay` above 0, the student's own right
+answers from that set are mixed into the training rows as that share of them: the answers it gave
+(not the regression set's references), so the adapter rehearses what the student already says
+instead of drifting from it while it learns the teacher's answers.
+
 Interrupt safety: everything happens in a staging folder under the registry, with the adapter
 and the `RunState` (run.json) saved every `save_every` steps; Ctrl-C or a crash leaves the active
 student untouched, and `apprentice distill --resume` continues from the last saved step (Adam's
@@ -33,7 +40,12 @@ from model.distill.options import Options
 from model.distill.progress import Progress
 
 ADAPTERS = "adapters.safetensors"
-DATA_FILES = ("train.jsonl", "valid.jsonl", "heldout.jsonl")  # the training data stays in the log only
+DATA_FILES = (
+    "train.jsonl",
+    "valid.jsonl",
+    "heldout.jsonl",
+    "retention.jsonl",
+)  # the training data stays in the log only
 
 
 @dataclass
@@ -52,6 +64,7 @@ class Hyperparameters:
     batch_size: int  # at most the number of training rows
     iters: int
     dropout: float = 0.0
+    replay: float = 0.0  # share of the training rows that are the current student's own right answers
 
 
 @dataclass
@@ -63,6 +76,7 @@ class Evaluation:
     eval_max_tokens: int
     rejudge_seconds: float
     rejudge_trained: bool
+    retention_max_drop: float = 0.05  # most retention accuracy a candidate may lose and still be promoted
 
 
 @dataclass
@@ -139,20 +153,125 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def student_for(path, name: str, settings: config.Settings, adapter_path=None):
+    """A student as the gate asks it: greedy, with the system prompt it answers users with."""
+    from assistant.prompts import student_system_prompt
+    from assistant.student import Student
+
+    return Student(
+        path,
+        name=name,
+        system_prompt=student_system_prompt(settings),
+        temperature=0.0,
+        context_tokens=settings.context_tokens,
+        adapter_path=adapter_path,
+    )
+
+
+# -- retention and replay ---------------------------------------------------------------------------------
+
+
+def retention_rows(store, active, settings: config.Settings, *, limit: int, progress: Progress | None) -> list[dict]:
+    """The retention set, each row an evaluate.Item's fields plus `source` ("local" with its `turn_id`,
+    or "regression"), answered by the current student: `current` holds its answer, whether it was
+    right and the version that gave it (the gate reuses it only for that same version)."""
+    from assistant.embedder import shared
+    from assistant.outcomes import query_key
+    from model import dataset
+    from model.evaluate import REGRESSION_MAX_TOKENS, evaluate, local_items, regression_items
+
+    regression = regression_items()
+    embedder = shared()
+    exclude = {query_key(item.messages[-1]["content"]) for item in regression}
+    if dataset.shipped_test_file().exists():  # a benchmark must never measure what was replayed
+        exclude |= {query_key(row["query"]) for row in dataset.read_tasks(dataset.shipped_test_file())}
+    local = local_items(
+        store,
+        active.name,
+        limit=limit,
+        exclude=exclude,
+        embedder=embedder,
+        agree_similarity=settings.judge_agree_similarity,
+    )
+    items = [item for item, _, _ in local] + regression
+    rows = [{**asdict(item), "source": "local", "turn_id": turn, "said": said} for item, turn, said in local]
+    rows += [{**asdict(item), "source": "regression"} for item in regression]
+    if not items:
+        return rows
+    task = progress.task("retention: current", len(items)) if progress else None
+    student = student_for(active.path, active.name, settings, active.adapter_path)
+    try:
+        report = evaluate(
+            student,
+            items,
+            max_tokens=REGRESSION_MAX_TOKENS,
+            embedder=embedder,
+            agree_similarity=settings.judge_agree_similarity,
+            advance=task.advance if task else None,
+        )
+    finally:
+        student.close()
+        del student
+    for row, scored in zip(rows, report.scores):
+        row["current"] = {
+            "version": active.name,
+            "answer": scored.answer,
+            "right": scored.right,
+            "confidence": scored.confidence,
+        }
+    return rows
+
+
+def replay_rows(
+    retention: list[dict], system_prompt: str, *, fraction: float, teacher_rows: int, seed: int
+) -> list[dict]:
+    """The current student's own right answers as training rows, `fraction` of the training rows
+    (as many as there are, when fewer). A local answer is replayed as the user saw it; a regression
+    line as the student answered it just now, never the line's reference."""
+    import random
+
+    if fraction <= 0 or not teacher_rows:
+        return []
+    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    own = []
+    for row in retention:
+        current = row.get("current") or {}
+        said = row.get("said") or current.get("answer", "").strip()
+        if current.get("right") and said:
+            own.append({"messages": system + row["messages"] + [{"role": "assistant", "content": said}]})
+    wanted = round(fraction / (1 - fraction) * teacher_rows)
+    return random.Random(seed).sample(own, min(wanted, len(own)))
+
+
 # -- the staging folder ----------------------------------------------------------------------------------
 
 
-def prepare(ds, active, opts: Options, settings: config.Settings, references: list[str]) -> tuple[Path, RunState]:
-    """A staging folder with the dataset's files (train, valid, held-out items) and the run's state.
-    `references`: benchmark task files whose checks score the held-out queries they match."""
+def prepare(
+    ds,
+    active,
+    opts: Options,
+    settings: config.Settings,
+    references: list[str],
+    *,
+    store=None,
+    progress: Progress | None = None,
+) -> tuple[Path, RunState]:
+    """A staging folder with the dataset's files (train, valid, held-out items, the retention set
+    the current student answered) and the run's state. `references`: benchmark task files whose
+    checks score the held-out queries they match."""
     from assistant.models import registry
     from assistant.outcomes import query_key
     from assistant.prompts import student_system_prompt
+    from assistant.store import Store
     from model import dataset
 
     system_prompt = student_system_prompt(settings)  # the words the student is asked with
     train_rows = ds.rows("train", system_prompt, rationales=opts.rationales)
     valid_rows = ds.rows("heldout", system_prompt)
+    retention = retention_rows(store or Store(), active, settings, limit=opts.eval_limit, progress=progress)
+    replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=len(train_rows), seed=opts.seed)
+    teacher_rows = len(train_rows)
+    train_rows = train_rows + replayed
     batch = min(opts.batch_size, len(train_rows))
     # mlx-lm's batches drop what does not fill the last one (the longest examples, as they are
     # sorted by length): repeat the first few examples so that every one is learned.
@@ -183,12 +302,21 @@ def prepare(ds, active, opts: Options, settings: config.Settings, references: li
     write_jsonl(folder / "train.jsonl", train_rows)
     write_jsonl(folder / "valid.jsonl", valid_rows)
     write_jsonl(folder / "heldout.jsonl", items)
+    write_jsonl(folder / "retention.jsonl", retention)
+    sources = [r["source"] for r in retention]
     state = RunState(
         name=name,
         parent=active.name,
         base=str(active.path),
         bits=active.bits,
-        dataset={**ds.summary(), "example_ids": sorted(ex.id for ex in ds.examples), "train_rows": len(train_rows)},
+        dataset={
+            **ds.summary(),
+            "example_ids": sorted(ex.id for ex in ds.examples),
+            "train_rows": len(train_rows),
+            "teacher_rows": teacher_rows,
+            "replay_rows": len(replayed),
+            "retention": {"local": sources.count("local"), "regression": sources.count("regression")},
+        },
         hyperparameters=Hyperparameters(
             fine_tune_type=opts.fine_tune_type,
             num_layers=opts.num_layers,
@@ -201,6 +329,7 @@ def prepare(ds, active, opts: Options, settings: config.Settings, references: li
             rationales=opts.rationales,
             batch_size=batch,
             iters=iters,
+            replay=opts.replay,
         ),
         evaluation=Evaluation(
             margin=opts.margin,
@@ -208,6 +337,7 @@ def prepare(ds, active, opts: Options, settings: config.Settings, references: li
             eval_max_tokens=opts.eval_max_tokens,
             rejudge_seconds=opts.rejudge_seconds,
             rejudge_trained=opts.rejudge_trained,
+            retention_max_drop=opts.retention_max_drop,
         ),
         trained_ids=sorted(ex.id for ex in ds.train),
         iters=iters,
