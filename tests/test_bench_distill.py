@@ -13,7 +13,7 @@ import pytest
 
 from assistant import config
 from assistant.errors import BadInput
-from model.bench import checks
+from model.bench import checks, rounds
 from model.bench import distill as bench
 from model.dataset import read_tasks
 
@@ -185,3 +185,62 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     if has_matplotlib:
         assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rounds_deal_every_train_query_once_into_days_of_mixed_families():
+    train = read_tasks(config.assets_dir() / "bench" / "train.jsonl")
+    days = rounds.days(train, 3, seed=0)
+    assert sorted(len(d) for d in days) == [74, 74, 74]
+    assert sorted(r["query"] for d in days for r in d) == sorted(r["query"] for r in train)
+    for day in days:  # a day of use is a mix, not one family after another
+        assert len({r["family"] for r in day}) == len({r["family"] for r in train})
+
+
+def test_too_many_rounds_for_the_train_queries_is_bad_input(tiny_checkpoint, capsys):
+    argv = ["--rounds", "40", "--quick", "--student", str(tiny_checkpoint), "--progress", "none"]
+    assert bench.main(argv) == 2
+    assert "cannot fill 40 days" in capsys.readouterr().err
+
+
+def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
+    home, learnable_checkpoint, tmp_path, capsys, monkeypatch
+):
+    # A cascade line no answer reaches: every day's queries go to the teacher and are logged, as
+    # with a student that knows nothing yet. Day 1's fallbacks (18 queries, less the live ones)
+    # are too few for 24 examples; with day 2's they are enough, so day 2 distills.
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-0.0001")
+    plot = tmp_path / "rounds.png"
+    argv = ["--rounds", "2", "--quick", "--student", str(learnable_checkpoint), "--json", "--progress", "none"]
+    argv += ["--distill-arg=--min-examples=24", "--distill-arg=--learning-rate=1e-3", "--plot", str(plot)]
+
+    code = bench.main(argv)
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    result = json.loads(out)
+    before, day1, day2 = result["rounds"]
+    assert [r["label"] for r in result["rounds"]] == ["before", "day 1", "day 2"]
+    for r in result["rounds"]:  # every round's figures, each with its 95% interval
+        for name in ("student_accuracy", "routed_accuracy", "teacher_share", "oracle_share", "teacher_share_drop"):
+            assert 0 <= r[name] <= 1 or name == "teacher_share_drop", (name, r[name])
+            low, high = r[f"{name}_ci"]
+            assert low <= r[name] <= high, (name, r)
+        assert r["oracle_share"] == pytest.approx(1 - r["student_accuracy"])  # the student's errors, no more
+        assert len(r["queries"]) == result["sizes"]["test"] == 26
+    assert before["distill"] is None and before["teacher_share_drop"] == 0
+    assert result["sizes"]["days"] == [18, 18]
+    assert day1["day"]["queries"] == 18 and day1["day"]["teacher_share"] == 1.0
+    # day 1 had too few fallbacks: skipped, and said so in the report, the notes and the table
+    assert day1["distill"]["status"] == "skipped" and "too few fallbacks" in day1["distill"]["reason"]
+    assert day1["active"] == "base"
+    assert any("Day 1 had too few fallbacks" in n for n in result["notes"])
+    assert "skipped: too few fallbacks to train on" in rounds.table(result)
+    assert "day 1 of 2: answering 18 queries" in err and "day 2 of 2: distilling" in err
+    # day 2 distilled, and what distill decided is reported with its reason
+    assert day2["distill"]["status"] in {"promoted", "kept"} and day2["distill"]["version"] == "distill-1"
+    assert day2["distill"]["reason"] and day2["distill"]["examples"] >= 24
+    assert day2["active"] == ("distill-1" if day2["distill"]["status"] == "promoted" else "base")
+    assert set(result["goals"]) == {"1", "2"}
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
+    assert "GOOGLE_GEMINI_BASE_URL" not in os.environ

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ApprenticeError
+from assistant.errors import ApprenticeError, BadInput
 from model.bench.distill import (
     BOOTSTRAP,
     _r,
@@ -171,13 +171,13 @@ def run(args: argparse.Namespace, progress) -> dict:
     from model import distill
 
     if args.rounds < 1:
-        raise ApprenticeError("--rounds needs at least 1 day; try --rounds 3.")
+        raise BadInput("--rounds needs at least 1 day; try --rounds 3.")
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)
     schedule = days(train, args.rounds, args.seed)
     if any(not day for day in schedule):
-        raise ApprenticeError(
+        raise BadInput(
             f"{len(train)} train queries cannot fill {args.rounds} days; use fewer --rounds or a larger --train file."
         )
     n = args.rounds
