@@ -1,5 +1,5 @@
-"""`apprentice bench distill`: answer checks, the routing curve's numbers, the task files, and a
-quick end-to-end run with the tiny model."""
+"""`apprentice bench distill`: answer checks, the routing curve's numbers, the task files, a quick
+end-to-end run with the tiny model, and a quick run of `--rounds` (days of use, each distilled)."""
 
 from __future__ import annotations
 
