@@ -98,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
         "--rounds",
         type=int,
         metavar="N",
-        help="simulate N days of use, each followed by `apprentice distill`, and measure after each (rounds.py)",
+        help="simulate N days of use, each followed by `apprentice distill`; measure before the first and after each",
     )
     p.add_argument("--rationales", action="store_true", help="distill with the teacher's rationales (a second task)")
     p.add_argument(
