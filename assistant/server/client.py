@@ -13,9 +13,12 @@ Consent in `ask` mode comes back over the socket as a question, and this process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
+import threading
+from dataclasses import dataclass
 
 from assistant.errors import ApprenticeError
 from assistant.server import socket_path
@@ -27,6 +30,10 @@ class ServerError(ApprenticeError):
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ServerGone(ServerError):
+    """The server could not be reached, or went away before the answer ended."""
 
 
 GONE = "The server stopped mid-answer; ask again (with no server, the command answers by itself)."
@@ -48,14 +55,22 @@ class Connection:
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.reader = sock.makefile("rb")
+        self._sending = threading.Lock()  # a cancel may come from another thread than the answer's
 
     def send(self, obj: dict) -> None:
-        self.sock.sendall((json.dumps(obj, ensure_ascii=False) + "\n").encode())
+        try:
+            with self._sending:
+                self.sock.sendall((json.dumps(obj, ensure_ascii=False) + "\n").encode())
+        except OSError:  # the server was killed (a consent's reply, a cancel): its end is closed
+            raise ServerGone(GONE) from None
 
     def receive(self) -> dict:
-        line = self.reader.readline()
+        try:
+            line = self.reader.readline()
+        except OSError:
+            line = b""
         if not line:
-            raise ServerError(GONE)
+            raise ServerGone(GONE)
         return json.loads(line)
 
     def close(self) -> None:
@@ -63,8 +78,22 @@ class Connection:
         self.sock.close()
 
 
+@dataclass
+class RemoteDecision:
+    """The server's routing decision, as `core.Answer.decision` shows it: where, how likely wrong, why."""
+
+    route: str | None
+    score: float | None
+    reason: str
+
+
 class RemoteAnswer:
-    """An answer the server gives: iterate for text, then read `result()` (with `"served": true`)."""
+    """An answer the server gives: iterate for text, then read `result()` (with `"served": true`).
+
+    Like `core.Answer`, it says at once how it was routed (`decision`, `model`, `turn_id`,
+    `conversation_id`), and `cancel()` stops it with what arrived kept."""
+
+    served = True
 
     def __init__(self, connection: Connection, consent):
         self.connection = connection
@@ -72,11 +101,16 @@ class RemoteAnswer:
         self.notes: list[str] = []
         self.text = ""
         self._result: dict | None = None
+        self._cancelled = False
         first = connection.receive()
         if first.get("event") == "error":
             connection.close()
             raise ServerError(first["message"], first.get("exit_code", 1))
         self.notes = list(first.get("notes") or [])
+        self.decision = RemoteDecision(first.get("route"), first.get("score"), first.get("reason") or "")
+        self.model = first.get("model")
+        self.turn_id = first.get("turn_id")
+        self.conversation_id = first.get("conversation_id")
 
     def __iter__(self):
         try:
@@ -90,19 +124,34 @@ class RemoteAnswer:
                     allowed = bool(self.consent(event["text"])) if self.consent else False
                     self.connection.send({"consent": allowed})
                 elif kind == "result":
-                    self._result = event["result"]
-                    self.notes = list(self._result.get("notes") or [])
+                    self._result = result = event["result"]
+                    self.notes = list(result.get("notes") or [])
+                    self.decision = RemoteDecision(result.get("route"), self.decision.score, result.get("reason") or "")
+                    self.model, self.turn_id = result.get("model"), result.get("turn_id")
+                    self.conversation_id = result.get("conversation_id")
                 elif kind == "error":
                     raise ServerError(event["message"], event.get("exit_code", 1))
         finally:
             self.connection.close()  # also on Ctrl-C: the server sees the hang-up and keeps what arrived
 
     def cancel(self) -> None:
-        self.connection.close()
+        """Ask the server to stop this answer (from any thread); the result still comes, marked interrupted."""
+        if self._cancelled or self._result is not None:
+            return
+        self._cancelled = True
+        try:
+            self.connection.send({"cancel": True})
+        except ServerGone:  # the server is gone: wake the reader, which then says so
+            with contextlib.suppress(OSError):
+                self.connection.sock.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
 
     def result(self) -> dict:
         if self._result is None:
-            raise ServerError(GONE)
+            raise ServerGone(GONE)
         return self._result
 
 
@@ -128,7 +177,7 @@ class RemoteAssistant:
     def _open(self) -> Connection:
         sock = _connect(self.path)
         if sock is None:
-            raise ServerError(GONE)
+            raise ServerGone(GONE)
         return Connection(sock)
 
     def request(self, obj: dict, payload: bytes = b"") -> dict:

@@ -18,6 +18,7 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import select
 import socket
 import socketserver
 import threading
@@ -288,9 +289,12 @@ class SocketHandler(socketserver.StreamRequestHandler):
     """Newline-delimited JSON, one request a connection.
 
     → {"op": "answer", "query", "conversation_id", "source", "log", "force", "mode", "consent": bool}
-    ← {"event": "started", "notes"} | {"event": "error", "message", "exit_code"}
+    ← {"event": "started", "notes", "route", "reason", "score", "model", "turn_id", "conversation_id"}
+      | {"event": "error", "message", "exit_code"}
     ← {"event": "consent", "text"}   → {"consent": bool}       (ask mode; the client's terminal answers)
     ← {"event": "text", "text"} ...  ← {"event": "result", "result"}
+                                   → {"cancel": true} at any time after the consent: the answer stops,
+                                     what arrived is kept, and the result still comes
 
     → {"op": "transcribe", "stt", "language", "bytes"} and that many bytes of float32 samples at 16 kHz
                                    ← {"text", "name"}
@@ -362,6 +366,17 @@ class SocketHandler(socketserver.StreamRequestHandler):
         except ValueError:
             return False
 
+    def _cancel_asked(self) -> bool:
+        """Whether the client asked to stop (Esc in the chat app) or hung up, without waiting to hear."""
+        ready, _, _ = select.select([self.connection], [], [], 0)
+        if not ready:
+            return False
+        line = self.rfile.readline()
+        try:
+            return not line or bool(json.loads(line).get("cancel"))
+        except ValueError:
+            return False
+
     def _answer(self, server: Server, request: dict) -> None:
         options = {
             "source": request.get("source") or "ask",
@@ -376,10 +391,17 @@ class SocketHandler(socketserver.StreamRequestHandler):
             except ApprenticeError as exc:
                 self.send({"event": "error", "message": str(exc), "exit_code": exc.exit_code})
                 return
-            self.send({"event": "started", "notes": answer.notes})
+            decision = answer.decision
+            self.send(
+                {"event": "started", "notes": answer.notes, "route": decision.route, "reason": decision.reason,
+                 "score": decision.score, "model": answer.model, "turn_id": answer.turn_id,
+                 "conversation_id": answer.conversation_id}
+            )  # fmt: skip
             chunks = iter(answer)
             try:
                 for chunk in chunks:
+                    if not answer.cancelled and self._cancel_asked():
+                        answer.cancel()  # the rest ends at once; the result says it was interrupted
                     self.send({"event": "text", "text": chunk})
             except ApprenticeError as exc:
                 self.send({"event": "error", "message": str(exc), "exit_code": exc.exit_code})

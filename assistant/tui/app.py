@@ -4,8 +4,12 @@
 
 Every question goes through the one `Assistant`, on a thread worker, so the prompt stays
 responsive while an answer streams; the student itself runs on its own owner thread.
-In `ask` mode the worker calls `ask_consent`, which shows the consent screen on the UI
-thread and waits for the user's choice.
+When `apprentice serve` runs for this APPRENTICE_HOME, the question goes to it over its
+socket instead (the same conversation, the same log, the same answer; the badge and the
+status bar say "served"), and the app does not load a student of its own; if the server
+goes away, the next question is answered here. In `ask` mode the worker calls
+`ask_consent`, which shows the consent screen on the UI thread and waits for the user's
+choice, for a served question too: the server relays it.
 
 Timers ring here too: every second a worker looks for rings no surface has shown (a read of
 the store, and a look at the ringer's lock so one runs while anything is pending); a ring that
@@ -31,6 +35,7 @@ from textual.widgets import Footer
 
 from assistant import config, privacy
 from assistant.errors import ApprenticeError, log_crash
+from assistant.server.client import ServerGone
 from assistant.store import Store
 from assistant.tui import commands
 from assistant.tui.screens.consent import ConsentScreen
@@ -48,6 +53,7 @@ THEMES = ("textual-dark", "textual-light")
 BUSY_NOTE = "An answer is still coming; press Esc to stop it first."
 RING_POLL_S = 1.0  # a ring shows within about a second of the ringer's
 RING_TITLES = {"timer": "Timer", "alarm": "Alarm", "reminder": "Reminder"}
+SERVER_GONE = "The server stopped mid-answer; your question is back in the prompt: press Enter to ask it here."
 
 
 class ApprenticeApp(App[None]):
@@ -144,9 +150,22 @@ class ApprenticeApp(App[None]):
 
     # -- the student: loaded off the UI thread -------------------------------------------
 
+    def server(self):
+        """The running `apprentice serve` of this home (a RemoteAssistant), or None: looked for at each
+        question, so a server started or stopped while the app is open is noticed."""
+        if not self.settings.use_server:
+            return None
+        from assistant.server.client import served
+
+        return served()
+
     @work(thread=True, group="student", exit_on_error=False)
     def warm_student(self) -> None:
-        """Load the active student now, so the first answer does not wait for it."""
+        """Load the active student now, so the first answer does not wait for it; not while a server
+        answers (it holds the student already)."""
+        if self.server() is not None:
+            self._ui(setattr, self.status, "served", True)
+            return
         self._ui(setattr, self.status, "busy", "loading the student…")
         try:
             with self._student_lock:
@@ -178,6 +197,7 @@ class ApprenticeApp(App[None]):
         try:
             if self._ring_store is None:
                 self._ring_store = Store(self.assistant.store.path)  # no waiting notice: the next second retries
+            self._ui(self._show_served, self.server() is not None)  # a server started or stopped meanwhile
             rows = rings.poll(self._ring_store)
             if rows and self._ui(self.show_rings, rows):
                 rings.mark_shown(self._ring_store, [r["id"] for r in rows])
@@ -189,6 +209,10 @@ class ApprenticeApp(App[None]):
                 self._ui(self.notify, sentence, title="Timers", severity="error", markup=False)
         finally:
             self._polling_rings = False
+
+    def _show_served(self, served: bool) -> None:
+        if not self.answering:  # while answering, the answer itself says how it was answered
+            self.status.served = served
 
     def show_rings(self, rows: list[dict]) -> bool:
         """A ring as it happens: a notification and the bell; one from before: a notice that it was missed."""
@@ -253,13 +277,11 @@ class ApprenticeApp(App[None]):
 
         result = None
         try:
-            with self._student_lock if self._needs_student(query, force) else nullcontext():
-                answer = self.assistant.answer(
-                    query, self.conversation_id, source="chat", force=force, mode=self.mode, consent=consent
-                )
+            answer = self._start_answer(query, force, consent)
             self._answer = answer
             if self._stop_requested:
                 answer.cancel()
+            self._ui(setattr, self.status, "served", getattr(answer, "served", False))
             self._ui(view.set_route, answer.decision.route, answer.model, answer.decision.reason)
             for chunk in answer:
                 self._ui(view.write, chunk)
@@ -268,6 +290,9 @@ class ApprenticeApp(App[None]):
             result = answer.result()
             shown = self.assistant.store.query_sent(answer.turn_id) if answer.turn_id is not None else None
             self._ui(view.finish, result, shown or (sent[-1] if sent else None), answer.decision.score)
+        except ServerGone:  # the server ended mid-answer: say so; the next question is answered here
+            self._ui(view.fail, SERVER_GONE)
+            self._ui(self._resend_later, query)
         except ApprenticeError as exc:
             self._ui(view.fail, str(exc))
         except Exception as exc:  # a bug: say so in the app, keep the details in the error log
@@ -277,6 +302,32 @@ class ApprenticeApp(App[None]):
         finally:
             self._answer = None
             self._ui(self.answer_done, result)
+
+    def _start_answer(self, query: str, force: str | None, consent):
+        """The running server's answer when one runs, else this process's: they stream and end alike.
+        A server that cannot be reached, or ends before answering, leaves the question to this process."""
+        remote = self.server()
+        if remote is not None:
+            try:
+                # the mode this app would ask in, so a server started with other settings asks alike
+                return remote.answer(
+                    query, self.conversation_id, source="chat", force=force, mode=self.current_mode(), consent=consent
+                )
+            except ServerGone:
+                self._ui(self.warm_student)
+        with self._student_lock if self._needs_student(query, force) else nullcontext():
+            answer = self.assistant.answer(
+                query, self.conversation_id, source="chat", force=force, mode=self.mode, consent=consent
+            )
+        return answer
+
+    def _resend_later(self, query: str) -> None:
+        """Put the question back in the prompt (unless something else was typed), and load the student here."""
+        self.status.served = False
+        if not self.prompt.text.strip():
+            self.prompt.text = query
+            self.prompt.move_cursor(self.prompt.document.end)
+        self.warm_student()
 
     def _needs_student(self, query: str, force: str | None) -> bool:
         """Whether answering may load the student, and so waits for a load in progress. A sentence

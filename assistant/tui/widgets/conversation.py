@@ -104,6 +104,8 @@ class AnswerView(Vertical, can_focus=True):
 
     def _refresh_badge(self) -> None:
         title = action_badge(self._action) if self._action else badge(self._route, self._model)
+        if self.result and self.result.get("served"):  # answered by a running `apprentice serve`
+            title += Content.styled(" · served", "$foreground-muted")
         if self._reason:
             title += Content.styled(f"  {inert(self._reason)}", "$foreground-muted")
         if self._marked_bad:

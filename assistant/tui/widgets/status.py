@@ -1,4 +1,5 @@
-"""The status bar: privacy mode, active student version, its speed on the last local answer, Gemini key.
+"""The status bar: privacy mode, active student version (and "served" when `apprentice serve` answers),
+its speed on the last local answer, Gemini key.
 
 Privacy is always visible: when a mode that could send queries out has no key to do it
 with, the bar says the mode acts as private.
@@ -31,13 +32,15 @@ class StatusBar(Static):
     student: reactive[str | None] = reactive(None)
     tokens_per_s: reactive[float | None] = reactive(None)
     busy: reactive[str] = reactive("")  # "answering", "loading the student"… or ""
+    served: reactive[bool] = reactive(False)  # a running `apprentice serve` answers, with its student
 
     def render(self) -> Content:
         acts_private = self.mode != "private" and not self.has_key
         parts = [
             Content.styled(f"{MODE_ICON[self.mode]} {self.mode}", MODE_STYLE[self.mode])
             + (Content.styled(" (no key: private)", "$foreground-muted") if acts_private else Content("")),
-            Content(f"student {inert(self.student)}") if self.student else Content.styled("no student", "$text-error"),
+            (Content(f"student {inert(self.student)}") if self.student else Content.styled("no student", "$text-error"))
+            + (Content.styled(" · served", "$foreground-muted") if self.served else Content("")),
             Content(f"{self.tokens_per_s:.1f} tok/s" if self.tokens_per_s is not None else "– tok/s"),
             Content("Gemini key set") if self.has_key else Content.styled("no Gemini key", "$foreground-muted"),
         ]
