@@ -40,7 +40,6 @@ def home(tmp_path, monkeypatch) -> Path:
         if name.startswith("APPRENTICE_") and name not in ("APPRENTICE_HOME", "APPRENTICE_CACHE"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("APPRENTICE_HOME", str(path))
-    monkeypatch.setenv("APPRENTICE_RINGER", "off")  # tests that need the ringer process turn it on
     # The tiny model's byte-level tokenizer makes the tool list ~300 tokens, which made every
     # tiny training step 5x slower; tests of the tool prompt itself turn it back on.
     monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
