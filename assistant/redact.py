@@ -58,7 +58,7 @@ def default_region() -> str:
 
 # ---- e-mail -------------------------------------------------------------------------------
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"(?<![\w.!#$%&*+/=?^{|}~-])[\w.!#$%&*+/=?^{|}~-]+@[\w-]+(?:\.[\w-]+)+")  # RFC 5322's atoms
 
 
 def find_emails(text: str) -> Iterator[Span]:
@@ -78,7 +78,7 @@ IBAN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)*")
 def find_ibans(text: str) -> Iterator[Span]:
     pos = 0
     while m := IBAN_START.search(text, pos):
-        run = IBAN_RUN.match(text, m.start())
+        run = IBAN_RUN.match(text, m.start(), m.start() + 80)  # an IBAN is 34 characters at most, spaced 42
         found = None
         ends = [w.end() for w in re.finditer(r"[A-Za-z0-9]+", run.group())]
         for end in reversed(ends):
@@ -112,7 +112,7 @@ def find_cards(text: str) -> Iterator[Span]:
     for run in CARD_RUN.finditer(text):
         groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", run.group())]
         found: list[Span] = []
-        for length in range(len(groups), 0, -1):
+        for length in range(min(len(groups), 4), 0, -1):  # a card is four groups at most
             for i in range(len(groups) - length + 1):
                 start, end = groups[i][0], groups[i + length - 1][1]
                 if any(start < e and s < end for s, e in found):
@@ -149,6 +149,11 @@ ID_WORDS = re.compile(
 ID_ACRONYMS = re.compile(r"\b(?:SIN|TIN|PAN|RUT|AVS|ID)\b")  # these only in capitals: "sin", "tin", "pan" are words
 ID_RUN = re.compile(r"(?<![\w.-])[A-Za-z0-9]+(?:[-./ ][A-Za-z0-9]+)*")
 _id_modules: list | None = None
+_id_shapes: dict[str, list] = {}  # "ddd-dd-dddd" → the modules that write their digits so
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"[-./ ]", "-", re.sub(r"\d", "d", text))
 
 
 def _ids() -> list:
@@ -157,10 +162,25 @@ def _ids() -> list:
         _id_modules = []
         for name in ID_MODULES:
             try:
-                _id_modules.append(importlib.import_module(f"stdnum.{name}"))
+                module = importlib.import_module(f"stdnum.{name}")
             except ImportError:  # an older python-stdnum without this country: the others still count
-                pass
+                continue
+            _id_modules.append(module)
+            for n in range(6, 21):  # how format() groups n digits, so bare digit groups skip the rest
+                try:
+                    shape = _shape(module.format("1" * n))
+                except Exception:
+                    continue
+                if "-" in shape and module not in _id_shapes.setdefault(shape, []):
+                    _id_shapes[shape].append(module)
     return _id_modules
+
+
+def _valid(module, compact: str, candidate: str) -> bool:
+    try:
+        return module.is_valid(compact) or (compact != candidate and module.is_valid(candidate))  # "131052-308T"
+    except Exception:  # a validator that trips on odd input does not stop the others
+        return False
 
 
 def _id_ok(candidate: str, named: bool) -> bool:
@@ -168,28 +188,19 @@ def _id_ok(candidate: str, named: bool) -> bool:
     digits = sum(c.isdigit() for c in compact)
     if not 6 <= len(compact) <= 20 or digits < 4 or (digits < 5 and compact.isdigit()):
         return False
-    lettered = not compact.isdigit()
-    if (
-        lettered
-        and not named
-        and (not compact.isupper() or re.search(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])", candidate))
-    ):
-        return False  # a word among the digits ("299.99 or 1") is prose, not an ID's check letter
-    grouping = re.sub(r"[-./ ]", "-", candidate)
-    for module in _ids():
-        try:
-            if not (module.is_valid(compact) or module.is_valid(candidate)):  # some keep a sign: "131052-308T"
-                continue
-            # the number's own grouping, whichever separator: "536-90-4399" or "536 90 4399"
-            if (
-                named
-                or lettered
-                or (grouping != compact and re.sub(r"[-./ ]", "-", module.format(compact)) == grouping)
-            ):
-                return True
-        except Exception:  # a validator that trips on odd input does not stop the others
-            continue
-    return False
+    modules = _ids()
+    if named:
+        return any(_valid(m, compact, candidate) for m in modules)
+    if not compact.isdigit():
+        # an ID's letters are capitals inside or beside its digits; a word among digits ("299.99 or 1") is prose
+        if not compact.isupper() or re.search(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])", candidate):
+            return False
+        return any(_valid(m, compact, candidate) for m in modules)
+    # bare digits with no word naming them count only in the number's own grouping: "536-90-4399", "536 90 4399"
+    return any(
+        _valid(m, compact, candidate) and _shape(m.format(compact)) == _shape(candidate)
+        for m in _id_shapes.get(_shape(candidate), ())
+    )
 
 
 def _id_word(word: str) -> bool:
@@ -197,9 +208,11 @@ def _id_word(word: str) -> bool:
     return any(c.isdigit() for c in word) or word.isalpha() and len(word) <= 2
 
 
-def find_ids(text: str) -> Iterator[Span]:
+def find_ids(text: str, claimed: Iterable[Span] = ()) -> Iterator[Span]:
+    """National ID numbers; a word inside a `claimed` span (a phone, an IBAN) is not tried again."""
     if not any(c.isdigit() for c in text):
         return
+    starts = {i for s, e in claimed for i in range(s, e)}
     for run in ID_RUN.finditer(text):
         if sum(c.isdigit() for c in run.group()) < 4:
             continue
@@ -209,6 +222,9 @@ def find_ids(text: str) -> Iterator[Span]:
             # it starts with digits, or with a letter or two before them ("HR 33392005961", "x-2482300w")
             lead = words[i].group().isalpha() and len(words[i].group()) <= 2 and i + 1 < len(words)
             if not (any(c.isdigit() for c in words[i].group()) or lead and words[i + 1].group()[0].isdigit()):
+                i += 1
+                continue
+            if run.start() + words[i].start() in starts:
                 i += 1
                 continue
             last = i
@@ -247,7 +263,7 @@ def _ip6_ok(candidate: str) -> bool:
 def find_ips(text: str) -> Iterator[Span]:
     # IPv6 first, so the IPv4 tail of "::ffff:192.0.2.128" goes with its address
     for m in IPV6.finditer(text):
-        for end in range(m.end(), m.start() + 1, -1):
+        for end in range(min(m.end(), m.start() + 64), m.start() + 1, -1):  # 45 characters and a zone at most
             if text[end - 1] in "0123456789abcdefABCDEF:" or "%" in text[m.start() : end]:
                 if _ip6_ok(text[m.start() : end]):
                     yield m.start(), end
@@ -314,14 +330,14 @@ class Redactor:
             self.values[placeholder] = value
         return self._placeholders[key]
 
-    def _finders(self) -> list[tuple[str, Callable[[str], Iterable[Span]]]]:
+    def _finders(self, taken: list) -> list[tuple[str, Callable[[str], Iterable[Span]]]]:
         finders = [
             ("EMAIL", find_emails),
             ("IBAN", find_ibans),
             ("CARD", find_cards),
             ("IP", find_ips),
             ("PHONE", lambda text: find_phones(text, self.region)),
-            ("ID", find_ids),
+            ("ID", lambda text: find_ids(text, [(s, e) for s, e, _ in taken])),
         ]
         if self.terms:
             alternatives = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, self.terms))})(?!\w)", re.IGNORECASE)
@@ -336,7 +352,7 @@ class Redactor:
         typed = [m.span() for m in PLACEHOLDER.finditer(text)]
         self._typed.update(text[s:e] for s, e in typed)
         taken: list[list] = []
-        for kind, find in self._finders():
+        for kind, find in self._finders(taken):
             for start, end in find(text):
                 if start >= end or any(start < e and s < end for s, e in typed):
                     continue
@@ -346,7 +362,7 @@ class Redactor:
                     continue
                 first = min(overlapping)
                 first[0], first[1] = min(start, *(t[0] for t in overlapping)), max(end, *(t[1] for t in overlapping))
-                taken = [t for t in taken if t is first or t not in overlapping]
+                taken[:] = [t for t in taken if t is first or t not in overlapping]
         return sorted((s, e, k) for s, e, k in taken)
 
     def redact(self, text: str) -> str:

@@ -260,8 +260,11 @@ def ip_cases(templates=TEMPLATES) -> list[Case]:
 
 
 def email_cases(templates=TEMPLATES) -> list[Case]:
-    values = ("jane.doe+work@mail.example.org", "BOB@EXAMPLE.COM", "o'neil@example.co.uk", "a_b-c@sub.example.io")
-    return [c for v in values for c in _sentences(v, "EMAIL", "US", "email", templates, 2, 7)]
+    values = (
+        "jane.doe+work@mail.example.org", "BOB@EXAMPLE.COM", "a_b-c@sub.example.io", "first.last@example.museum",
+        "user%host@example.com", "x@example.de",
+    )  # fmt: skip
+    return [c for v in values for c in _sentences(v, "EMAIL", "US", "email", templates, 5, 7)]
 
 
 def suite() -> list[Case]:
