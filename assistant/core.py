@@ -535,6 +535,9 @@ class Assistant:
         """
         response, cascade = step.response, answer.cascade
         ok = step.ok and not answer.cancelled
+        if ok and not callable_call(response):
+            # A call the registry refuses taught as an example would teach the student to make it.
+            ok, step.error = False, "the teacher's tool call did not pass validation"
         example_id = self.store.add_example(
             turn_id=answer.turn_id,
             query_sent=step.sent[-1]["content"],
