@@ -484,6 +484,16 @@ def log_rm(turn_id, all_, yes):
                 raise BadInput("Removing every turn needs --yes when there is no terminal to ask.")
             click.confirm("Remove every logged turn?", abort=True, err=True)
         say(f"Removed {store.delete_all()} turns.")
+        import shutil
+
+        from assistant.models import registry
+
+        # The same queries live on in the prompt caches on disk and in the dataset of an interrupted
+        # distillation (a staging folder holding .jsonl splits; that run cannot be resumed after this).
+        shutil.rmtree(config.home() / "cache" / "prompts", ignore_errors=True)
+        for folder in registry.models_dir().glob(".staging-*"):
+            if any(folder.glob("*.jsonl")):
+                shutil.rmtree(folder, ignore_errors=True)
     elif store.delete_turn(turn_id):
         say(f"Removed turn {turn_id}.")
     else:

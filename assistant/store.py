@@ -302,12 +302,21 @@ class Store:
         return self._write(lambda: self.db.execute("DELETE FROM turns WHERE id = ?", [turn_id]).rowcount) > 0
 
     def delete_all(self) -> int:
+        """Remove every turn and what was made of them (examples, the router's outcomes); returns how many turns."""
+
         def wipe():
             n = self.db.execute("DELETE FROM turns").rowcount
-            self.db.execute("DELETE FROM conversations")
+            for table in ("conversations", "examples", "outcomes"):
+                self.db.execute(f"DELETE FROM {table}")
             return n
 
-        return self._write(wipe)
+        n = self._write(wipe)
+        # Deleted rows linger in the full-text index's segments, the file's free pages and the
+        # write-ahead log until rewritten: rewrite them, so what was removed is gone from the disk.
+        self._retry(lambda: self.db.execute("INSERT INTO turns_fts(turns_fts) VALUES('rebuild')"))
+        self._retry(lambda: self.db.execute("VACUUM"))
+        self._retry(lambda: self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return n
 
     def iter_turns(self) -> Iterator[dict]:
         yield from self.db.query("SELECT * FROM turns ORDER BY id")
