@@ -10,6 +10,8 @@ imported when used, so `apprentice --help` stays fast.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import re
 import shutil
@@ -35,22 +37,55 @@ class NotHeard(BadInput):
 # -- audio in ------------------------------------------------------------------------------
 
 
-def resample(samples, rate: int, target: int = SAMPLE_RATE):
-    """(frames,) float32 at `rate` → (frames',) at `target`; polyphase when scipy is there."""
+RESAMPLE_BLOCK = 65_536  # output samples computed at once: bounds memory for a long recording
+
+
+@functools.lru_cache(maxsize=4)
+def _polyphase(up: int, down: int):
+    """((up, taps) weights, outputs to skip): the low-pass of scipy's resample_poly, split by phase.
+
+    The filter is firwin(2 * half + 1, 1 / max(up, down), window=("kaiser", 5.0)) with gain `up`,
+    delayed so that outputs line up with inputs; output j is sum_i table[phase, i] * x[newest - i]
+    where (newest, phase) = divmod((j + skip) * down, up)."""
     import numpy as np
 
-    if rate == target or len(samples) == 0:
-        return samples.astype(np.float32)
-    try:
-        from math import gcd
+    half = 10 * max(up, down)
+    cutoff = 1.0 / max(up, down)
+    taps = np.arange(2 * half + 1) - half
+    h = cutoff * np.sinc(cutoff * taps) * np.kaiser(2 * half + 1, 5.0)
+    h = np.concatenate([np.zeros(down - half % down), h / h.sum() * up])
+    skip = (half + down - half % down) // down  # outputs of the filter's delay, dropped
+    per_phase = -(-len(h) // up)
+    table = np.zeros(up * per_phase)
+    table[: len(h)] = h
+    return table.reshape(per_phase, up).T.astype(np.float32), skip
 
-        from scipy.signal import resample_poly
 
-        g = gcd(rate, target)
-        return resample_poly(samples, target // g, rate // g).astype(np.float32)
-    except ImportError:
-        n = int(round(len(samples) * target / rate))
-        return np.interp(np.arange(n) * rate / target, np.arange(len(samples)), samples).astype(np.float32)
+def resample(samples, rate: int, target: int = SAMPLE_RATE):
+    """(frames,) float32 at `rate` → (frames',) at `target`: polyphase, with the filter and alignment
+    of scipy.signal.resample_poly (Kaiser window, beta 5), so transcripts do not change with it.
+
+    numpy alone, on purpose: scipy.signal took longer to import (about a second, far more on a
+    busy machine) than a served `apprentice voice` has to answer in."""
+    import numpy as np
+
+    x = np.asarray(samples, dtype=np.float32)
+    if rate == target or len(x) == 0:
+        return x
+    g = math.gcd(rate, target)
+    up, down = target // g, rate // g
+    table, skip = _polyphase(up, down)
+    per_phase = table.shape[1]
+    n = -(-len(x) * up // down)
+    beyond = (n + skip) * down // up - len(x) + 1  # the last outputs reach past the end: zeros there
+    padded = np.concatenate([np.zeros(per_phase, np.float32), x, np.zeros(max(beyond, 1), np.float32)])
+    out = np.empty(n, dtype=np.float32)
+    back = np.arange(per_phase)
+    for start in range(0, n, RESAMPLE_BLOCK):
+        at = (np.arange(start, min(n, start + RESAMPLE_BLOCK)) + skip) * down  # (block,)
+        near = padded[(at // up)[:, None] - back + per_phase]  # (block, per_phase) inputs, newest first
+        out[start : start + len(at)] = np.einsum("bt,bt->b", near, table[at % up])
+    return out
 
 
 def read_wav(path: Path):
