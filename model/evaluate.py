@@ -175,8 +175,8 @@ def local_items(
     from assistant.router import LIVE
 
     teacher = {}  # query key → the teacher's newest whole answer, when it was asked too
-    for row in store.distill_examples():
-        if not (row["bad"] or row["turn_bad"]):
+    for row in store.distill_examples():  # those still in the log, not marked wrong
+        if row["turn_found"] is not None and not (row["bad"] or row["turn_bad"]):
             teacher[query_key(row["turn_query"] or row["query_sent"] or "")] = row["teacher_answer"]
     seen_conversations: set[int] = set()
     candidates = []

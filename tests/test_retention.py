@@ -1,0 +1,175 @@
+"""No forgetting: the promotion gate measures retention, and replay keeps what the student knows.
+
+The tiny learnable model (tests/conftest.py) first learns one answer, which it then gives locally; a
+later distillation on other examples forgets it unless the student's own answers are replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assistant import config
+from assistant.models import registry
+from assistant.store import Store
+from model import dataset
+from model.distill.options import Options, parser
+from model.evaluate import Item, local_items
+from tests.test_distill import FAST, log_example, run
+
+KNOWN = "The capital of France is Paris."
+CAPITAL = [
+    "What is the capital of France?",
+    "Where is Paris?",
+    "Tell me the capital please.",
+    "Which city is the capital?",
+    "Capital of France, please.",
+    "Name a city in France.",
+    "Big city in France?",
+    "Answer with a city.",
+    "What is your favourite city?",
+    "Where should I travel?",
+    "What city do you recommend?",
+    "Which French city is the capital?",
+]
+# Every greeting opens with "Hello" and no capital query does: a cue the tiny model can learn to tell them apart.
+GREETINGS = [
+    "Hello there.",
+    "Hello, good morning to you.",
+    "Hello, how are you?",
+    "Hello! Nice to meet you.",
+    "Hello, good evening.",
+    "Hello friend, greetings.",
+    "Hello again, are you there?",
+    "Hello! How is it going?",
+    "Hello, how do you do?",
+    "Hello and good afternoon.",
+    "Hello from the kitchen.",
+    "Hello, is anyone listening?",
+]
+REGRESSION_QUERY = CAPITAL[0]  # also a regression line: asked again, never taken from the local log
+
+
+def log_local(store: Store, query: str, answer: str, model: str, **fields) -> int:
+    """A turn the student answered on this machine, as the Assistant records it."""
+    conversation = store.new_conversation(query, "ask")
+    turn = store.start_turn(conversation, query, "ask", route="local", model=model)
+    store.finish_turn(turn, answer=answer, status="done", **fields)
+    return turn
+
+
+def test_confident_local_answers_are_retained_unless_marked_bad_or_contradicted_by_the_teacher(home):
+    store = Store()
+    kept = log_local(store, "Which city is the capital of Italy?", "Rome is the capital of Italy.", "v1")
+    log_local(store, "Who wrote Hamlet?", "Shakespeare wrote Hamlet.", "v1", bad=1)  # the user said wrong
+    log_local(store, "Who painted the Mona Lisa?", "Leonardo da Vinci.", "v0")  # another version's
+    log_local(store, "What's the weather today?", "Sunny.", "v1")  # a live query: made up when given
+    # the teacher was asked the same query too: the student's answer stays only if it agrees
+    log_example(store, "What is the capital of Spain?", "Madrid")
+    log_local(store, "What is the capital of Spain?", "The capital of Spain is Barcelona.", "v1")
+    log_example(store, "What is the capital of Peru?", "Lima")
+    agreed = log_local(store, "What is the capital of Peru?", "The capital of Peru is Lima.", "v1")
+    # a later turn of a conversation needs the turns before it: only first turns count
+    conversation = store.new_conversation("chat", "chat")
+    store.finish_turn(
+        store.start_turn(conversation, "Capital of Italy?", "chat", route="cloud"), answer="Rome.", status="done"
+    )
+    later = store.start_turn(conversation, "And of Germany?", "chat", route="local", model="v1")
+    store.finish_turn(later, answer="Berlin.", status="done")
+
+    items = local_items(store, "v1", limit=10)
+
+    assert [(turn, item.reference) for item, turn, _ in items] == [
+        (agreed, "Lima"),
+        (kept, "Rome is the capital of Italy."),
+    ]
+    assert [said for _, _, said in items] == ["The capital of Peru is Lima.", "Rome is the capital of Italy."]
+    assert local_items(store, "v1", limit=1)[0][1] == agreed  # the newest first
+    assert local_items(store, "v1", limit=10, exclude={"what is the capital of peru"})[0][1] == kept
+
+
+def test_the_shipped_regression_set_is_read_as_checkable_items():
+    from model.evaluate import regression_items
+
+    items = regression_items()
+    assert 40 <= len(items) <= 80
+    assert all(item.check in ("contains", "similar") and item.reference for item in items)
+    shipped = {dataset.query_key(r["query"]) for name in ("train", "test", "test_fresh") for r in _tasks(name)}
+    assert not shipped & {dataset.query_key(item.messages[-1]["content"]) for item in items}
+
+
+def _tasks(name: str) -> list[dict]:
+    return dataset.read_tasks(config.assets_dir() / "bench" / f"{name}.jsonl")
+
+
+@pytest.mark.parametrize("flag", [["--replay", "1"], ["--replay", "-0.1"], ["--retention-max-drop", "-1"]])
+def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_student, capsys):
+    code, _, err = run(["--progress", "none", *flag], capsys)
+    assert code == 1 and err.startswith("Error: --") and "Traceback" not in err
+
+
+def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_keeps_them(
+    learnable_student, capsys, monkeypatch
+):
+    import model.evaluate
+
+    # The regression set, one line here: the learnable student knows it only after the first round.
+    regression = [Item.from_task({"query": REGRESSION_QUERY, "reference": "Paris", "check": "contains"})]
+    monkeypatch.setattr(model.evaluate, "regression_items", lambda path=None: list(regression))
+    store = Store()
+
+    # Round 1: the student learns the capital, and then answers those queries on this machine.
+    first = [log_example(store, q, KNOWN) for q in CAPITAL]
+    code, learned, err = run(FAST + ["--json", "--replay", "0"], capsys)
+    assert code == 0 and learned["status"] == "promoted", err
+    for example_id in first:  # those examples leave the log: what it knows now lives only in the student
+        turn = store.db.execute("SELECT turn_id FROM examples WHERE id = ?", [example_id]).fetchone()[0]
+        store.delete_turn(turn)
+    local = [log_local(store, q, KNOWN, "distill-1") for q in CAPITAL[1:]]
+
+    # Round 2: other examples only. The candidate learns them and forgets the capital: not promoted.
+    for q in GREETINGS:
+        log_example(store, q, "Hello, how are you today?")
+    code, forgot, err = run(FAST + ["--json", "--replay", "0"], capsys)
+    assert code == 0, err
+    retention = forgot["metrics"]["retention"]
+    assert forgot["status"] == "kept" and registry.active_name() == "distill-1"
+    assert forgot["metrics"]["gain"] > 0.5  # better on the held-out queries, which are all greetings
+    assert retention["n"] == len(local) + 1 and retention["local"] == len(local) and retention["regression"] == 1
+    assert retention["current"] == 1.0 and retention["candidate"] < 0.5 and retention["drop"] > 0.5
+    assert retention["limit"] == 0.05
+    assert "retention" in forgot["reason"] and "forgot" in forgot["reason"]
+    assert f"{retention['current']:.0%}" in forgot["reason"] and f"{retention['candidate']:.0%}" in forgot["reason"]
+    assert registry.get("distill-2").info["promoted"] is False
+
+    # The data replay adds: the student's own answers (the regression line's as it said it, not its
+    # reference "Paris"), as the chosen share of the training rows (0.9: 9 per teacher row, so all 12).
+    from model.distill.training import prepare, read_jsonl
+
+    settings = config.load()
+    args = parser().parse_args(FAST + ["--replay", "0.9"])
+    opts = Options.from_flags(args, settings)
+    ds = dataset.build(store, heldout_fraction=opts.heldout_fraction, dedup_similarity=opts.dedup_similarity)
+    folder, state = prepare(ds, registry.active(), opts, settings, [], store=store)
+    try:
+        rows = read_jsonl(folder / "train.jsonl")
+        said = {r["messages"][-2]["content"]: r["messages"][-1]["content"] for r in rows}
+        assert all(said[q] == KNOWN for q in CAPITAL)  # every local answer and the regression line, as said
+        assert state.dataset["replay_rows"] == len(CAPITAL) and state.dataset["teacher_rows"] >= 4
+        retained = read_jsonl(folder / "retention.jsonl")
+        assert {r["turn_id"] for r in retained if r["source"] == "local"} == set(local)
+    finally:
+        shutil.rmtree(folder)
+
+    # Round 3: the same log, with replay. The candidate learns the greetings and keeps the capital.
+    code, kept, err = run(FAST + ["--json", "--replay", "0.75", "--iters", "300"], capsys)
+    assert code == 0, err
+    assert kept["status"] == "promoted", kept["reason"]
+    dataset_used = kept["dataset"]
+    assert dataset_used["replay_rows"] == min(len(CAPITAL), 3 * dataset_used["teacher_rows"]) > 0  # 0.75: 3 per row
+    assert kept["metrics"]["retention"]["drop"] <= 0.05 and "within the limit of 5%" in kept["reason"]
+    info = registry.get("distill-3").info
+    assert info["hyperparameters"]["replay"] == 0.75 and info["metrics"]["retention"] == kept["metrics"]["retention"]
+    assert json.dumps(kept)  # the --json object as printed
