@@ -236,6 +236,7 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     assert any("Day 1 had too few fallbacks" in n for n in result["notes"])
     assert "skipped: too few fallbacks to train on" in rounds.table(result)
     assert "day 1 of 2: answering 18 queries" in err and "day 2 of 2: distilling" in err
+    assert f"day 2 of 2: student alone {100 * day2['student_accuracy']:.0f}%, routed" in err  # figures as they come
     # day 2 distilled, and what distill decided is reported with its reason
     assert day2["distill"]["status"] in {"promoted", "kept"} and day2["distill"]["version"] == "distill-1"
     assert day2["distill"]["reason"] and day2["distill"]["examples"] >= 24

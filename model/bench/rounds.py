@@ -189,6 +189,7 @@ def run(args: argparse.Namespace, progress) -> dict:
         progress.say(f"before day 1 of {n}: measuring {len(test)} test queries")
         tick = time.monotonic()
         measured.append(measure(assistant, test, teacher_answers, progress, "before: measure"))
+        progress.say(f"before day 1 of {n}: {_summary(measured[-1])}")
         rounds.append(
             {
                 "round": 0,
@@ -221,6 +222,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             progress.say(f"day {k} of {n}: measuring {len(test)} test queries")
             tick = time.monotonic()
             measured.append(measure(assistant, test, teacher_answers, progress, f"day {k}/{n}: measure"))
+            progress.say(f"day {k} of {n}: {_summary(measured[-1])}")
             seconds["measure"] = round(time.monotonic() - tick, 1)
             rounds.append(
                 {
@@ -282,6 +284,16 @@ def _pct(x) -> str:
 
 def _ci(v) -> str:
     return "" if not v else f" [{100 * v[0]:.0f}, {100 * v[1]:.0f}]"
+
+
+def _summary(records: list[dict]) -> str:
+    """A round's figures in one line, said as soon as they are measured (a long run shows them as it goes)."""
+    f = figures(records)
+    return (
+        f"student alone {_pct(f['student_accuracy'])}, routed {_pct(f['routed_accuracy'])} "
+        f"(teacher alone {_pct(f['teacher_accuracy'])}), teacher share {_pct(f['teacher_share'])}, "
+        f"oracle's share {_pct(f['oracle_share'])}"
+    )
 
 
 def _said(r: dict) -> str:
