@@ -356,6 +356,25 @@ def test_a_client_that_hangs_up_mid_stream(inproc):
     assert answered["status"] == "done"
 
 
+def test_a_command_that_hangs_up_on_the_socket_mid_answer(inproc, capsys):
+    server = inproc(APPRENTICE_MAX_TOKENS="512")
+    with socket.socket(socket.AF_UNIX) as raw:  # as `apprentice ask` does, then Ctrl-C after the first words
+        raw.connect(str(socket_path()))
+        raw.sendall(json.dumps({"op": "answer", "query": "Hi", "source": "ask"}).encode() + b"\n")
+        reader = raw.makefile("rb")
+        assert json.loads(reader.readline())["event"] == "started"
+        assert json.loads(reader.readline())["event"] == "text"
+        reader.close()
+    give_up = time.monotonic() + 60
+    while Store().turns(limit=None)[0]["status"] == "pending" and time.monotonic() < give_up:
+        time.sleep(0.05)
+    cut = Store().turns(limit=None)[0]
+    assert cut["status"] == "interrupted" and cut["tokens"] < 512  # kept, said to be cut short, stopped
+    assert server.desk.waiting == 0
+    data = ask_json(capsys, "Hello")  # the server goes on serving
+    assert data["served"] is True and data["turn_id"] == cut["id"] + 1
+
+
 def test_two_clients_are_answered_in_turn_and_a_full_line_gets_503(inproc):
     server = inproc(APPRENTICE_SERVE_QUEUE="0")
     port = server._http.server_address[1]
