@@ -77,7 +77,8 @@ def read_query(words: tuple[str, ...]) -> str:
     if words == ("-",):
         data = sys.stdin.buffer.read()
         return data.decode("utf-8", errors="replace")  # bad bytes become U+FFFD, not a traceback
-    return " ".join(words)
+    # Bad bytes in the arguments arrive as lone surrogates, which nothing can store or print: U+FFFD too.
+    return " ".join(words).encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
 
 
 @cli.command()

@@ -15,6 +15,7 @@ command-line surfaces (cli.py, voice.py) hand them `say`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 import click
@@ -27,7 +28,10 @@ def say(message: str) -> None:
 
 def emit_json(obj) -> None:
     """One JSON object (or array) on stdout: what `--json` promises."""
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    # JSON escapes C0 controls itself but leaves DEL and the C1 range (0x9b starts a CSI sequence on
+    # terminals that read 8-bit controls) raw: escape those too, so the object stays inert on a screen.
+    text = json.dumps(obj, ensure_ascii=False, indent=2)
+    click.echo(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def show_notes(notes: Iterable[str], shown: set[str] | None = None) -> None:
