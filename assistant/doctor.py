@@ -9,10 +9,15 @@ Nothing here opens a network connection.
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
 import platform
 import shutil
+import sqlite3
+import stat
+import struct
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from assistant import blas, config, privacy
 
@@ -29,6 +34,89 @@ def _version(dist: str) -> str | None:
         return md.version(dist)
     except md.PackageNotFoundError:
         return None
+
+
+def model_damage(folder: Path) -> str | None:
+    """Why a checkpoint folder cannot load, read cheaply (headers and the tokenizer, not the weights); None if whole."""
+    folder = Path(folder)
+    if not (folder / "config.json").exists():
+        return "config.json is missing"
+    try:
+        json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        return f"config.json does not parse ({exc})"
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        return "it holds no .safetensors weights"
+    for path in weights:
+        try:
+            with open(path, "rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(size))
+            end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+            if path.stat().st_size < 8 + size + end:
+                return f"{path.name} is truncated"
+        except (OSError, ValueError, struct.error, KeyError, TypeError, MemoryError, OverflowError):
+            return f"{path.name} is not a readable safetensors file"
+    if (folder / "tokenizer.json").exists():
+        try:
+            from tokenizers import Tokenizer
+
+            Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception:  # tokenizers raises its own exception type for any unreadable file
+            return "tokenizer.json does not parse"
+    return None
+
+
+def database_check() -> Check:
+    """The database opens and passes SQLite's integrity check."""
+    path = config.home() / "apprentice.db"
+    if not path.exists():
+        return Check("database", "ok", f"{path}: not created yet (the first question creates it)")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            turns = conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+            examples = conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        verdict, turns, examples = str(exc), 0, 0
+    if verdict != "ok":
+        return Check(
+            "database",
+            "problem",
+            f"{path} is damaged ({verdict.splitlines()[0]}): move it aside "
+            "(Apprentice starts a new one) or recover it with `sqlite3 apprentice.db .recover`.",
+        )
+    return Check("database", "ok", f"{path}: integrity ok, {turns} turns, {examples} teacher fallbacks")
+
+
+def key_file_check() -> Check:
+    """The Gemini key file, when there is one, is readable by this user alone."""
+    path = privacy.key_file()
+    if not path.exists():
+        return Check("key file", "ok", "no key file")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check("key file", "problem", f"{path} is readable by others (mode {mode:o}): run `chmod 600 {path}`.")
+    return Check("key file", "ok", f"{path}: mode {mode:o}")
+
+
+def stale_check() -> Check:
+    """A server socket or state file left by a server that no longer runs."""
+    from assistant import server
+
+    home = config.home()
+    state = server.status(home)  # removes what a killed server left when its lock file is there
+    if state is not None:
+        return Check("server", "ok", f"running (pid {state.get('pid')})")
+    left = [p for p in (server.socket_path(home), server.state_path(home)) if p.exists() or p.is_symlink()]
+    if left:
+        names = " ".join(str(p) for p in left)
+        return Check("server", "problem", f"left by a server that no longer runs: remove it with `rm {names}`.")
+    return Check("server", "ok", "not running; nothing stale")
 
 
 def checks() -> list[Check]:
@@ -68,22 +156,23 @@ def checks() -> list[Check]:
         from assistant.models import registry
 
         version = registry.active()
-        out.append(Check("student", "ok", f"{version.name}: {version.bits or '?'} bits, {version.path}"))
+        damage = model_damage(version.path)
+        if damage:
+            out.append(
+                Check(
+                    "student",
+                    "problem",
+                    f"{version.name} at {version.path} cannot load: {damage}. Pull it again "
+                    f"(`apprentice model pull --force`) or switch (`apprentice model rollback`).",
+                )
+            )
+        else:
+            out.append(Check("student", "ok", f"{version.name}: {version.bits or '?'} bits, {version.path}"))
     except Exception as exc:  # every failure here is reported as a line, not raised
         out.append(Check("student", "problem", str(exc)))
-    try:
-        from assistant.store import Store
-
-        store = Store()
-        out.append(
-            Check(
-                "database",
-                "ok",
-                f"{store.path}: {store.db['turns'].count} turns, {store.db['examples'].count} teacher fallbacks",
-            )
-        )
-    except Exception as exc:
-        out.append(Check("database", "problem", str(exc)))
+    out.append(database_check())
+    out.append(key_file_check())
+    out.append(stale_check())
     source = privacy.key_source()
     settings = config.load()
     mode = privacy.default_mode(settings)
