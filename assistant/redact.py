@@ -71,7 +71,7 @@ def find_emails(text: str) -> Iterator[Span]:
 # A country code and two check digits start it; groups of letters and digits follow, with a
 # space or a dash between groups. The run is taken long and cut back at each word end
 # until python-stdnum accepts it, so a trailing "X", "EUR" or amount does not sink it.
-IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}")
 IBAN_RUN = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)*")
 
 
@@ -220,7 +220,8 @@ def find_ids(text: str, claimed: Iterable[Span] = ()) -> Iterator[Span]:
         i = 0
         while i < len(words):  # the longest span from each digit word that checks, then on after it
             # it starts with digits, or with a letter or two before them ("HR 33392005961", "x-2482300w")
-            lead = words[i].group().isalpha() and len(words[i].group()) <= 2 and i + 1 < len(words)
+            word = words[i].group()
+            lead = word.isalpha() and (len(word) == 1 or len(word) == 2 and word.isupper()) and i + 1 < len(words)
             if not (any(c.isdigit() for c in words[i].group()) or lead and words[i + 1].group()[0].isdigit()):
                 i += 1
                 continue
@@ -232,9 +233,15 @@ def find_ids(text: str, claimed: Iterable[Span] = ()) -> Iterator[Span]:
                 last += 1
             start = words[i].start()
             before = text[max(0, run.start() + start - 40) : run.start() + start]
-            named = bool(ID_WORDS.search(before) or ID_ACRONYMS.search(before))
+            names = [*ID_WORDS.finditer(before), *ID_ACRONYMS.finditer(before)]
+            # "my national ID number is X": X is private whether or not a checksum here knows it
+            right_after = any(len(before) - m.end() <= 20 and not re.search(r"\d", before[m.end() :]) for m in names)
+            if right_after and sum(c.isdigit() for c in run.group()[start : words[last].end()]) >= 6:
+                yield run.start() + start, run.start() + words[last].end()  # all of it, not a part that checks
+                i = last + 1
+                continue
             for j in range(last, i - 1, -1):
-                if _id_ok(run.group()[start : words[j].end()], named):
+                if _id_ok(run.group()[start : words[j].end()], bool(names)):
                     yield run.start() + start, run.start() + words[j].end()
                     i = j
                     break

@@ -276,6 +276,47 @@ def held_out() -> list[Case]:
     return phone_cases(other, HELD_OUT_TEMPLATES, seed=9) + non_geo_cases()
 
 
+# ---- a suite written after tuning stopped -------------------------------------------------
+
+FRESH_ID_MODULES = (
+    "ar.dni", "be.eid", "bg.pnf", "cu.ni", "do.cedula", "ec.ci", "id.nik", "in_.epic", "in_.vid", "jp.in_", "ke.pin",
+    "li.peid", "mu.nid", "my.nric", "pe.cui", "pk.cnic", "sk.rc", "th.pin",
+)  # fmt: skip
+FRESH_TEMPLATES = ("Please ring {v} today.", "Backup contact — {v}", "({v}) is my line", "Is {v} correct?")
+
+
+def fresh() -> list[Case]:
+    """Other sources and other writings: phone numbers as dialled from the US and the UK and as
+    tel: URIs, IBANs from stdnum's per-country IBAN modules, and the personal numbers of the
+    python-stdnum modules the redactor does not list, after "national ID number"."""
+    cases = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for type_ in phonenumbers.supported_types_for_region(region):
+            number = phonenumbers.example_number_for_type(region, type_)
+            if number is None:
+                continue
+            for home in ("US", "GB"):
+                value = phonenumbers.format_out_of_country_calling_number(number, home)
+                cases += _sentences(
+                    value, "PHONE", home, f"phonenumbers {region} {type_} from {home}", FRESH_TEMPLATES, 1, 11
+                )
+            value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)[len("tel:") :]
+            for case in _sentences(value, "PHONE", "US", f"phonenumbers {region} {type_} tel:", FRESH_TEMPLATES, 1, 12):
+                cases.append(Case(case.text.replace(value, "tel:" + value), value, "PHONE", "US", case.source))
+    for cc in ("be", "es", "me", "no"):
+        module = importlib.import_module(f"stdnum.{cc}.iban")
+        for value in stdnum_numbers(module):
+            cases += _sentences(value, "IBAN", "US", f"stdnum.{cc}.iban", FRESH_TEMPLATES, 2, 13)
+    for name in FRESH_ID_MODULES:
+        try:
+            module = importlib.import_module(f"stdnum.{name}")
+        except ImportError:
+            continue
+        for value in stdnum_numbers(module):
+            cases.append(Case(f"my national ID number is {value}", value, "ID", source=f"stdnum.{name}"))
+    return cases
+
+
 # ---- what must stay --------------------------------------------------------------------------
 
 NEAR_MISSES = (
@@ -296,6 +337,14 @@ NEAR_MISSES = (
     "Pi is 3.14159265358979",
     "Square root of 144 is 12",
     "The population is 8,045,311,447 people",
+    "Order #123456789 shipped",
+    "ticket 20240503-001",
+    "ISBN 978-0-306-40615-7",
+    "total 1234567 bytes",
+    "zip 94103 and 10001",
+    "the range 100-200-300-400",
+    "1/2/2024 to 3/4/2024",
+    "invoice 2024 0001 2345",
 )
 
 
@@ -327,7 +376,7 @@ def measure(cases: list[Case]) -> dict:
 
 
 def main() -> None:
-    for name, cases in (("suite", suite()), ("held out", held_out())):
+    for name, cases in (("suite", suite()), ("held out", held_out()), ("fresh", fresh())):
         result = measure(cases)
         print(f"{name}: {result['cases']} cases, {len(result['leaks'])} leaked, {len(result['over'])} over-redacted,")
         print(f"  redaction p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms")

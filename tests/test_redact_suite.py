@@ -15,6 +15,7 @@ GROUPS = {
     "IP addresses (RFC 5952 and generated)": suite.ip_cases,
     "e-mail addresses": suite.email_cases,
     "held out: other phone number types and non-geographic numbers": suite.held_out,
+    "fresh: dialled from abroad, tel: URIs, other IBAN and ID sources": suite.fresh,
 }
 
 
