@@ -37,7 +37,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
 KINDS = ("EMAIL", "IBAN", "CARD", "ID", "IP", "PHONE", "TERM")
-PLACEHOLDER = re.compile(r"\[(?:EMAIL|IBAN|CARD|ID|IP|PHONE|TERM)_\d+\]")
+PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(KINDS)})_\d+\]")
 
 Span = tuple[int, int]  # [start, end) in the text
 
@@ -129,7 +129,8 @@ def find_cards(text: str) -> Iterator[Span]:
 # Personal ID numbers that python-stdnum validates. Most are digits with a weak check, so a
 # run of bare digits counts only after a word that names an ID ("SSN 536904399"); written
 # in the number's own format ("536-90-4399", "756.9217.0769.85") or with its letters
-# ("12345678Z"), it counts anywhere.
+# ("12345678Z"), it counts anywhere. Right after such a word ("my national ID number is"),
+# the whole number is taken even when no module here knows its checksum.
 ID_MODULES = (
     "us.ssn", "us.itin", "ca.sin", "gb.nhs", "ie.pps", "fr.nir", "de.idnr", "nl.bsn", "be.nn", "es.dni",
     "es.nie", "it.codicefiscale", "pt.cc", "ch.ssn", "at.vnr", "dk.cpr", "fi.hetu", "no.fodselsnummer",
