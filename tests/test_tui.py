@@ -960,7 +960,10 @@ def test_ask_mode_shows_the_redacted_text_and_obeys_both_buttons(tiny_student, g
             await pilot.press(*"/ask", "enter")
             for choice in ("#keep-local", "#send"):
                 await pilot.press(*"What's the weather tomorrow where bob@example.com lives?", "enter")
-                await until(pilot, lambda: isinstance(app.screen, ConsentScreen), "the consent modal")
+                # mounted and focused: a click on a modal still being laid out can miss its button
+                await until(
+                    pilot, lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused, "the consent modal"
+                )
                 shown = app.screen.query_one("#consent-text Static").render().plain
                 assert "[EMAIL_1]" in shown and "bob@example.com" not in shown
                 await pilot.click(choice)
