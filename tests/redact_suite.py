@@ -189,7 +189,7 @@ def iban_cases(templates=TEMPLATES) -> list[Case]:
     for country, spec in re.findall(r'^([A-Z]{2}) .*?bban="([^"]+)"', registry, re.M):
         for _ in range(20):  # some countries check their BBAN too: draw until one passes
             bban = _bban(spec, rng)
-            value = country + mod_97_10.calc_check_digits(bban + country + "00") + bban
+            value = country + mod_97_10.calc_check_digits(bban + country) + bban
             if iban.is_valid(value):
                 values.append(value)
                 break
