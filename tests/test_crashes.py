@@ -255,3 +255,48 @@ def spawn_ringer():
         text=True,
         env=child_env(),
     )
+
+
+def test_a_server_killed_while_it_answers_keeps_the_log_and_a_new_one_serves(tiny_student, home, monkeypatch):
+    """`apprentice serve` killed as soon as an API query's turn is in the log, while it answers: the
+    query is kept, the database is whole, and the next server answers."""
+    import http.client
+
+    from tests.test_serve import Running, chat
+
+    monkeypatch.setenv("APPRENTICE_SERVE_PORT", "0")
+    monkeypatch.setenv("APPRENTICE_MAX_TOKENS", "400")
+    server = Running()
+    question = "Tell me a long story about rivers"
+    try:
+        assert chat(server.port, messages=[{"role": "user", "content": "Hello first"}], max_tokens=4)[0] == 200
+        outcome = {}
+
+        def client():
+            try:
+                outcome["reply"] = chat(server.port, messages=[{"role": "user", "content": question}])
+            except (OSError, http.client.HTTPException) as exc:  # the server died under it
+                outcome["error"] = exc
+
+        waiting = threading.Thread(target=client, daemon=True)
+        waiting.start()
+        reader = sqlite3.connect(str(home / "apprentice.db"))
+        wait_for(
+            lambda: reader.execute("SELECT 1 FROM turns WHERE query = ?", [question]).fetchone(), "the turn to start"
+        )
+        reader.close()
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=30)
+        waiting.join(timeout=60)
+    finally:
+        server.stop()
+
+    integrity(home)
+    queries = [t["query"] for t in Store().turns(limit=None)]
+    assert "Hello first" in queries and question in queries  # committed before the kill: kept
+    again = Running()  # the next server starts over what the killed one left
+    try:
+        code, _, body = chat(again.port, messages=[{"role": "user", "content": "Hello after"}], max_tokens=4)
+        assert code == 200 and body["choices"][0]["message"]["content"] is not None
+    finally:
+        again.stop()
