@@ -25,6 +25,7 @@ in two.
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import ipaddress
 import locale
@@ -112,14 +113,16 @@ def find_cards(text: str) -> Iterator[Span]:
     for run in CARD_RUN.finditer(text):
         groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", run.group())]
         found: list[Span] = []
+        used = [False] * len(groups)
         for length in range(min(len(groups), 4), 0, -1):  # a card is four groups at most
             for i in range(len(groups) - length + 1):
-                start, end = groups[i][0], groups[i + length - 1][1]
-                if any(start < e and s < end for s, e in found):
+                if any(used[i : i + length]):
                     continue
+                start, end = groups[i][0], groups[i + length - 1][1]
                 candidate = run.group()[start:end]
                 if CARD_GROUPS.fullmatch(candidate) and _card_ok(candidate):
                     found.append((start, end))
+                    used[i : i + length] = [True] * length
         for start, end in sorted(found):
             yield run.start() + start, run.start() + end
 
@@ -359,18 +362,26 @@ class Redactor:
         both, so no digit of either is left out in the open."""
         typed = [m.span() for m in PLACEHOLDER.finditer(text)]
         self._typed.update(text[s:e] for s, e in typed)
-        taken: list[list] = []
+        typed_starts = [s for s, _ in typed]
+        taken: list[list] = []  # [start, end, kind], sorted and apart; bisected, as a long text has thousands
+        starts: list[int] = []
         for kind, find in self._finders(taken):
             for start, end in find(text):
-                if start >= end or any(start < e and s < end for s, e in typed):
+                i = bisect.bisect_left(typed_starts, end)
+                if start >= end or (i and typed[i - 1][1] > start):
                     continue
-                overlapping = [t for t in taken if start < t[1] and t[0] < end]
-                if not overlapping:
-                    taken.append([start, end, kind])
+                first = bisect.bisect_right(starts, start) - 1
+                if first < 0 or taken[first][1] <= start:
+                    first += 1
+                last = bisect.bisect_left(starts, end)  # claims that start before this one ends: [first, last)
+                if first >= last:
+                    taken.insert(first, [start, end, kind])
+                    starts.insert(first, start)
                     continue
-                first = min(overlapping)
-                first[0], first[1] = min(start, *(t[0] for t in overlapping)), max(end, *(t[1] for t in overlapping))
-                taken[:] = [t for t in taken if t is first or t not in overlapping]
+                claim = taken[first]
+                claim[0], claim[1] = min(start, claim[0]), max(end, taken[last - 1][1])
+                starts[first] = claim[0]
+                del taken[first + 1 : last], starts[first + 1 : last]
         return sorted((s, e, k) for s, e, k in taken)
 
     def redact(self, text: str) -> str:
