@@ -63,7 +63,7 @@ def log_local(store: Store, query: str, answer: str, model: str, **fields) -> in
 def test_confident_local_answers_are_retained_unless_marked_bad_or_contradicted_by_the_teacher(home):
     store = Store()
     kept = log_local(store, "Which city is the capital of Italy?", "Rome is the capital of Italy.", "v1")
-    log_local(store, "Who wrote Hamlet?", "Shakespeare wrote Hamlet.", "v1", bad=1)  # the user said wrong
+    log_local(store, "Who wrote Macbeth?", "Shakespeare wrote Macbeth.", "v1", bad=1)  # the user said wrong
     log_local(store, "Who painted the Mona Lisa?", "Leonardo da Vinci.", "v0")  # another version's
     log_local(store, "What's the weather today?", "Sunny.", "v1")  # a live query: made up when given
     # the teacher was asked the same query too: the student's answer stays only if it agrees
@@ -173,3 +173,26 @@ def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_kee
     info = registry.get("distill-3").info
     assert info["hyperparameters"]["replay"] == 0.75 and info["metrics"]["retention"] == kept["metrics"]["retention"]
     assert json.dumps(kept)  # the --json object as printed
+
+
+def test_a_local_answer_a_benchmark_line_can_check_is_retained_only_if_right(tiny_student, monkeypatch):
+    import model.evaluate
+    from model.distill.training import retention_rows
+
+    monkeypatch.setattr(model.evaluate, "regression_items", lambda path=None: [])
+    store = Store()
+    log_local(store, "Work out 29 multiplied by 3.", "29 * 3 = 78.", "tiny")  # confident, and wrong
+    right = log_local(store, "What is 12 plus 30?", "12 + 30 = 42.", "tiny")
+    unchecked = log_local(store, "Who wrote Macbeth?", "Shakespeare wrote Macbeth.", "tiny")
+    lines = {
+        dataset.query_key(q): {"query": q, "reference": ref, "check": "number", "family": "arithmetic"}
+        for q, ref in [("Work out 29 multiplied by 3.", "87"), ("What is 12 plus 30?", "42")]
+    }
+
+    rows = retention_rows(store, registry.active(), config.load(), limit=10, checks=lines)
+
+    assert [(r["turn_id"], r["family"], r["said"]) for r in rows] == [
+        (unchecked, "kept locally", "Shakespeare wrote Macbeth."),
+        (right, "arithmetic", "12 + 30 = 42."),
+    ]
+    assert all(r["current"]["version"] == "tiny" for r in rows)  # the current student answered them before training

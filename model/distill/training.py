@@ -171,14 +171,24 @@ def student_for(path, name: str, settings: config.Settings, adapter_path=None):
 # -- retention and replay ---------------------------------------------------------------------------------
 
 
-def retention_rows(store, active, settings: config.Settings, *, limit: int, progress: Progress | None) -> list[dict]:
+def retention_rows(
+    store,
+    active,
+    settings: config.Settings,
+    *,
+    limit: int,
+    checks: dict[str, dict] | None = None,
+    progress: Progress | None = None,
+) -> list[dict]:
     """The retention set, each row an evaluate.Item's fields plus `source` ("local" with its `turn_id`,
     or "regression"), answered by the current student: `current` holds its answer, whether it was
-    right and the version that gave it (the gate reuses it only for that same version)."""
+    right and the version that gave it (the gate reuses it only for that same version). `checks`:
+    benchmark lines by query key; a local answer to such a query is kept only if the line's check
+    passes it (with no teacher to ask, "29 * 3 = 78" would otherwise be retained, and replayed)."""
     from assistant.embedder import shared
     from assistant.outcomes import query_key
     from model import dataset
-    from model.evaluate import REGRESSION_MAX_TOKENS, evaluate, local_items, regression_items
+    from model.evaluate import REGRESSION_MAX_TOKENS, Item, evaluate, local_items, regression_items, score
 
     regression = regression_items()
     embedder = shared()
@@ -193,6 +203,15 @@ def retention_rows(store, active, settings: config.Settings, *, limit: int, prog
         embedder=embedder,
         agree_similarity=settings.judge_agree_similarity,
     )
+    checked = []
+    for item, turn, said in local:
+        line = (checks or {}).get(query_key(item.messages[-1]["content"]))
+        if line is not None:
+            item = Item.from_task(line)
+            if not score(said, item, embedder=embedder, agree_similarity=settings.judge_agree_similarity).right:
+                continue
+        checked.append((item, turn, said))
+    local = checked
     items = [item for item, _, _ in local] + regression
     rows = [{**asdict(item), "source": "local", "turn_id": turn, "said": said} for item, turn, said in local]
     rows += [{**asdict(item), "source": "regression"} for item in regression]
@@ -268,7 +287,13 @@ def prepare(
     system_prompt = student_system_prompt(settings)  # the words the student is asked with
     train_rows = ds.rows("train", system_prompt, rationales=opts.rationales)
     valid_rows = ds.rows("heldout", system_prompt)
-    retention = retention_rows(store or Store(), active, settings, limit=opts.eval_limit, progress=progress)
+    checks = {}
+    for path in references:
+        for row in dataset.read_tasks(path):
+            checks[query_key(row["query"])] = row
+    retention = retention_rows(
+        store or Store(), active, settings, limit=opts.eval_limit, checks=checks, progress=progress
+    )
     replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=len(train_rows), seed=opts.seed)
     teacher_rows = len(train_rows)
     train_rows = train_rows + replayed
@@ -278,10 +303,6 @@ def prepare(
     pad = (-len(train_rows)) % batch
     train_rows = train_rows + train_rows[:pad]
     iters = opts.iters or math.ceil(opts.epochs * len(train_rows) / batch)
-    checks = {}
-    for path in references:
-        for row in dataset.read_tasks(path):
-            checks[query_key(row["query"])] = row
     heldout = sorted(ds.heldout, key=lambda e: e.id, reverse=True)[: opts.eval_limit]
     items = []
     for ex in heldout:
