@@ -429,9 +429,14 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
+    from assistant import kernels
+
     hp = state.hyperparameters
     with contextlib.redirect_stdout(sys.stderr):  # mlx-lm prints warnings on stdout; ours is for --json
         model, tokenizer = load(state.base)
+    # Apprentice's layers for this model, as when it answers: MLX's own 4-bit product on the CPU made
+    # a forward pass of 1,000 tokens take over 100 s instead of 10, and training with it crawled.
+    kernels.install(model)
     model.freeze()
     layers = len(model.layers) if hp.num_layers < 0 else min(hp.num_layers, len(model.layers))
     lora = {"rank": hp.lora_rank, "scale": hp.lora_scale, "dropout": hp.dropout}
