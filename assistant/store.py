@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -161,6 +162,14 @@ def m006_private_turns(db: sqlite_utils.Database) -> None:
     db["turns"].add_column("private", int, not_null_default=0)
 
 
+@migration
+def m007_turn_owner(db: sqlite_utils.Database) -> None:
+    # The process answering a turn ("pid" or "pid:start"): a turn still pending when its process is
+    # gone was killed mid-answer, and the next open marks it interrupted (Store._recover_turns).
+    db["turns"].add_column("owner", str)
+    db["turns"].create_index(["status"])
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -178,6 +187,7 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
             self._retry(self._migrate)
+            self._retry(self._recover_turns)
         except sqlite3.DatabaseError as exc:
             raise ApprenticeError(
                 f"The database {self.path} cannot be opened ({exc}). Move it aside to start a new one."
@@ -206,6 +216,20 @@ class Store:
                 if fn.__name__ not in done:
                     fn(self.db)
                     self.db["_migrations"].insert({"name": fn.__name__, "applied": now()})
+
+    def _recover_turns(self) -> None:
+        """Turns left pending by a process that is gone (killed mid-answer, or its machine restarted)
+        become interrupted, with their query kept: a live process's turn in flight is left alone."""
+        rows = self.db.execute("SELECT id, owner, created FROM turns WHERE status = 'pending'").fetchall()
+        if not rows:
+            return
+        # An older version's turn names no process: after an hour, no answer is still streaming.
+        old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="milliseconds")
+        gone = [id for id, owner, created in rows if (not owner_alive(owner) if owner else created < old)]
+        if gone:
+            marks = ", ".join("?" * len(gone))
+            sql = f"UPDATE turns SET status = 'interrupted' WHERE status = 'pending' AND id IN ({marks})"
+            self._write(lambda: self.db.execute(sql, gone))
 
     def _write(self, fn):
         def txn():
@@ -265,6 +289,7 @@ class Store:
             "source": source,
             "status": "pending",
             "created": now(),
+            "owner": this_process(),
             **fields,
         }
 
@@ -542,6 +567,48 @@ class Store:
         marks = ", ".join("?" * len(timer_ids))
         sql = f"UPDATE timers SET shown_at = ? WHERE id IN ({marks}) AND shown_at IS NULL"
         return self._write(lambda: self.db.execute(sql, [now(), *timer_ids]).rowcount) if timer_ids else 0
+
+
+def _process(pid: int) -> tuple[str, str] | None:
+    """(state, start time in clock ticks since boot) from Linux's /proc; None where there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return fields[0], fields[19]  # stat's fields 3 and 22
+
+
+def this_process() -> str:
+    """Who answers a turn: the pid, and where the system says it, when the process started, so a
+    later process given the same pid is not taken for it."""
+    pid = os.getpid()
+    found = _process(pid)
+    return f"{pid}:{found[1]}" if found else str(pid)
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process `this_process()` named is still running."""
+    pid_text, _, start = owner.partition(":")
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if os.name == "nt":  # os.kill would end the process there, not probe it: assume it runs
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # running as another user: its start time below tells whether it is the same process
+    except OSError:
+        return False
+    found = _process(pid)
+    if found is None:  # no /proc (macOS): the pid alone decides
+        return True
+    state, started = found
+    return state not in ("Z", "X") and (not start or started == start)  # a zombie is a killed child not yet reaped
 
 
 def _fts_query(text: str) -> str:

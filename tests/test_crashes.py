@@ -78,14 +78,58 @@ def test_killed_while_the_teacher_answers_keeps_every_committed_turn(tiny_studen
     fake = gemini(answers={WEATHER: "Sunny."}, faults=["slow::60s"], key=FAKE_KEY)
     child = spawn("ask", WEATHER, "--mode", "auto", "--json")
     wait_for(lambda: fake.requests, "the query to reach the teacher", child=child)
+    # Another process opening the log meanwhile leaves the live answer's turn alone…
+    assert Store().turns(limit=1)[0]["status"] == "pending"
     kill(child)
 
     integrity(home)
-    turns = Store().turns(limit=None)
+    turns = Store().turns(limit=None)  # …and the first open after the kill marks it interrupted
     assert [t["query"] for t in reversed(turns)] == ["First question", "Second question", WEATHER]
+    assert [t["status"] for t in turns] == ["interrupted", "done", "done"]
     assert all(t["answer"] for t in turns[1:])  # the answered turns are whole
     assert Store().examples() == []  # nothing half-received became a training example
+    assert main(["log", "list", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)[0]
+    assert shown["query"] == WEATHER and shown["status"] == "interrupted"
+    assert shown["notes"] == ["This answer was interrupted."]
     assert answers(capsys)["route"] == "local"
+
+
+def test_a_pending_turn_is_interrupted_only_once_its_process_is_gone(home):
+    """Who owns a pending turn decides: this live process keeps it pending, a process that ended
+    (or a later one given the same pid) does not, and a turn from before owners were recorded is
+    left for an hour, longer than any answer streams."""
+    import datetime as dt
+    import subprocess
+
+    from assistant.store import this_process
+
+    store = Store()
+    conversation = store.new_conversation("owners", "ask")
+    ended = subprocess.run(
+        [sys.executable, "-c", "from assistant.store import this_process; print(this_process())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    pid, _, start = this_process().partition(":")
+    hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61)).isoformat(timespec="milliseconds")
+    owners = {
+        "mine": {},
+        "ended": {"owner": ended},
+        "same pid, later process": {"owner": f"{pid}:{int(start) - 1}"} if start else None,
+        "no owner, recent": {"owner": None},
+        "no owner, an hour old": {"owner": None, "created": hour_ago},
+    }
+    turns = {
+        name: store.start_turn(conversation, name, "ask", **fields)
+        for name, fields in owners.items()
+        if fields is not None
+    }
+    status = {name: Store().turn(turn)["status"] for name, turn in turns.items()}
+    assert status.pop("mine") == "pending" and status.pop("no owner, recent") == "pending"
+    assert set(status.values()) == {"interrupted"}, status
+    assert Store().turn(turns["ended"])["query"] == "ended"  # the query is kept
 
 
 WRITER = """
