@@ -48,6 +48,21 @@ Token counts in usageMetadata are whitespace-separated words: the prompt's are
 those of every text part sent (contents and system instruction) and of each
 functionCall's JSON; a reply's, those of its text and of its call's JSON.
 
+Batches (the Batch API, as `client.batches` and `client.files` call it): `POST
+models/{model}:batchGenerateContent` creates a job from inlined requests
+(`inputConfig.requests.requests[]`, each {"request", "metadata"}) or from an uploaded JSONL
+file (`inputConfig.fileName`, lines {"key", "request"}); `GET batches/{id}`, `GET batches`
+(pages), `POST batches/{id}:cancel` and `DELETE batches/{id}` do what the real API does.
+Uploads use Google's resumable protocol (`POST upload/v1beta/files`, then the upload URL it
+hands out), and a job made from a file writes its responses to a file that `GET
+files/{id}:download?alt=media` serves, one {"key", "response"} line per request. A job is
+created PENDING; each `get` moves it on: RUNNING until it has been polled `--batch-polls` times
+(default 2), then SUCCEEDED with every request answered from the table as generateContent
+would answer it (tools declared or not). `--batch-fault failed[:COUNT]` or `expired[:COUNT]`
+makes the next COUNT jobs (default: every job) end FAILED or EXPIRED instead. In-process,
+`fake.batches` holds the jobs by name and `fake.batch_polls` may be changed while it runs.
+The model-request faults above do not touch the batch endpoints.
+
 `--record FILE` appends one JSON line per request received: {"path", "model",
 "body", "tools", "time"}, where "tools" names the functions the request declared
 (tools[].functionDeclarations[].name); never a header, never the query string, so
@@ -68,7 +83,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from os import PathLike
@@ -84,6 +99,13 @@ GARBAGE = b'{"candidates": [{"content": <html>Service glitch</html>'  # what a b
 
 # The two prefixes a custom base URL may be called with, and the two methods.
 MODEL_PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):(generateContent|streamGenerateContent)$")
+BATCH_CREATE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):batchGenerateContent$")
+BATCH_PATH = re.compile(r"^/(v1|v1beta)/batches(?:/([^/:]+))?(?::(cancel))?$")
+UPLOAD_PATH = re.compile(r"^/upload/(v1|v1beta)/files$")
+FILE_PATH = re.compile(r"^/(v1|v1beta)/files/([^/:]+)(?::(download))?$")
+BATCH_FAULT_KINDS = ("failed", "expired")
+BATCH_END = {"failed": "BATCH_STATE_FAILED", "expired": "BATCH_STATE_EXPIRED"}
+BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch"
 TRAILING = re.compile(r"[\s.,;:!?]+$")
 
 Answers = str | PathLike | Mapping[str, str] | Iterable[Mapping[str, Any]] | None
@@ -115,6 +137,14 @@ def parse_fault(spec: str) -> Fault:
     if len(parts) > 2:
         delay = _seconds(parts[2], spec)
     return Fault(kind, count, delay)
+
+
+def parse_batch_fault(spec: str) -> Fault:
+    """'failed', 'expired:1' -> Fault: how the next COUNT batch jobs end."""
+    kind, _, count = spec.partition(":")
+    if kind not in BATCH_FAULT_KINDS or (count and (not count.isdigit() or int(count) < 1)):
+        raise ValueError(f"Unknown batch fault {spec!r}: use failed[:COUNT] or expired[:COUNT], COUNT 1 or more.")
+    return Fault(kind, int(count) if count else None)
 
 
 def _seconds(text: str, spec: str) -> float:
@@ -306,6 +336,8 @@ class FakeGemini:
         default_answer: str = DEFAULT_ANSWER,
         log: bool = False,
         keep_requests: bool = True,
+        batch_polls: int = 2,
+        batch_faults: Iterable[str | Fault] = (),
     ):
         self.answers = load_answers(answers)
         # Copies: counts go down as requests arrive, and a caller's Fault stays as given.
@@ -321,6 +353,12 @@ class FakeGemini:
         self._lock = threading.Lock()  # guards fault counts, the requests and the record file
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The Batch API: jobs by name, files by name ({"meta", "data"}), uploads under way by id.
+        self.batch_polls = batch_polls  # gets a job answers RUNNING to before it ends
+        self.batch_faults = [replace(f) if isinstance(f, Fault) else parse_batch_fault(f) for f in batch_faults]
+        self.batches: dict[str, Batch] = {}
+        self.files: dict[str, dict] = {}
+        self._uploads: dict[str, dict] = {}
 
     def start(self) -> str:
         server = _Server(("127.0.0.1", self.port), _Handler)
@@ -354,6 +392,143 @@ class FakeGemini:
                     fault.count -= 1
                     return fault
         return None
+
+    # -- the Batch API ------------------------------------------------------------------
+
+    def create_batch(self, model: str, body: Any) -> tuple[int, dict]:
+        """A new job from a BatchGenerateContentRequest ({"batch": {"displayName", "inputConfig"}})."""
+        batch = body.get("batch") if isinstance(body, dict) else None
+        source = batch.get("inputConfig") if isinstance(batch, dict) else None
+        if not isinstance(source, dict):
+            return 400, error_body(400, "INVALID_ARGUMENT", "* batch.input_config: input_config is not specified")
+        inlined = source.get("requests")
+        file_name = _field(source, "fileName")
+        if (inlined is None) == (file_name is None):
+            return 400, error_body(
+                400, "INVALID_ARGUMENT", "* batch.input_config: exactly one of requests or file_name must be set"
+            )
+        if inlined is not None:
+            rows = inlined.get("requests") if isinstance(inlined, dict) else None
+            if not isinstance(rows, list) or not rows:
+                return 400, error_body(400, "INVALID_ARGUMENT", "* batch.input_config.requests: requests is empty")
+            items = [(r.get("request"), r.get("metadata")) if isinstance(r, dict) else (None, None) for r in rows]
+        else:
+            with self._lock:
+                found = self.files.get(file_name)
+            if found is None:
+                return 404, error_body(404, "NOT_FOUND", f"File {file_name} not found.")
+            items = []
+            for line in found["data"].decode("utf-8", "replace").splitlines():
+                try:
+                    row = json.loads(line) if line.strip() else None
+                except json.JSONDecodeError:
+                    row = None
+                if row is not None or line.strip():
+                    items.append((row.get("request"), row.get("key")) if isinstance(row, dict) else (None, None))
+        with self._lock:
+            fault = None
+            for f in self.batch_faults:
+                if f.count is None or f.count > 0:
+                    fault = f
+                    if f.count is not None:
+                        f.count -= 1
+                    break
+            name = f"batches/{uuid.uuid4().hex[:20]}"
+            job = Batch(
+                name,
+                f"models/{model}",
+                str(batch.get("displayName") or ""),
+                items,
+                file_name is not None,
+                fault.kind if fault else None,
+            )
+            self.batches[name] = job
+            return 200, job.operation()
+
+    def poll_batch(self, name: str) -> Batch | None:
+        """The job, moved on by one poll: PENDING → RUNNING → its end once polled `batch_polls` times."""
+        with self._lock:
+            job = self.batches.get(name)
+            if job is None or job.done:
+                return job
+            job.polls += 1
+            if job.polls < max(1, self.batch_polls):
+                job.state, job.updated = "BATCH_STATE_RUNNING", _now()
+                return job
+        # The answers are made outside the lock: reply() is pure, and record writes take the lock.
+        results = [self._batch_result(request, job.model) for request, _ in job.items] if job.fault is None else []
+        with self._lock:
+            if job.done:  # another poll ended it meanwhile (or it was cancelled)
+                return job
+            job.end(BATCH_END.get(job.fault, "BATCH_STATE_SUCCEEDED"), results)
+            if job.from_file and job.fault is None:
+                lines = [
+                    json.dumps({"key": key, **result}, ensure_ascii=False)
+                    for (_, key), result in zip(job.items, results)
+                ]
+                file_name = f"files/batch-{job.name.split('/')[-1]}"
+                self.files[file_name] = {
+                    "meta": _file_meta(
+                        file_name, "application/jsonl", len(data := "\n".join(lines).encode()), "GENERATED"
+                    ),
+                    "data": data,
+                }
+                job.responses_file = file_name
+            return job
+
+    def _batch_result(self, request: Any, model: str) -> dict:
+        """One request's line of the output: {"response": GenerateContentResponse} or {"error": Status}."""
+        contents = request.get("contents") if isinstance(request, dict) else None
+        if not isinstance(contents, list) or not contents:
+            return {"error": {"code": 3, "message": "* GenerateContentRequest.contents: contents is not specified"}}
+        if _misplaced_call(contents):
+            return {
+                "error": {
+                    "code": 3,
+                    "message": "Please ensure that function call turn comes immediately after a user turn.",
+                }
+            }
+        answer, calls, prompt_words = self.reply(request)
+        answer_words = _words(answer) + sum(_call_words(call) for call in calls)
+        usage = {
+            "promptTokenCount": prompt_words,
+            "candidatesTokenCount": answer_words,
+            "totalTokenCount": prompt_words + answer_words,
+        }
+        parts = ([{"text": answer}] if answer or not calls else []) + _call_parts(calls)
+        return {"response": _response(model.removeprefix("models/"), uuid.uuid4().hex[:22], parts, usage)}
+
+    def cancel_batch(self, name: str) -> bool:
+        with self._lock:
+            job = self.batches.get(name)
+            if job is None:
+                return False
+            if not job.done:
+                job.end("BATCH_STATE_CANCELLED", [])
+            return True
+
+    def start_upload(self, meta: Any) -> str:
+        upload_id = uuid.uuid4().hex
+        with self._lock:
+            self._uploads[upload_id] = {"meta": meta if isinstance(meta, dict) else {}, "data": bytearray()}
+        return upload_id
+
+    def upload_chunk(self, upload_id: str, offset: int, data: bytes, finalize: bool) -> dict | None:
+        """Add a chunk to an upload; the File once finalized, {} while more is to come, None if unknown."""
+        with self._lock:
+            upload = self._uploads.get(upload_id)
+            if upload is None or offset != len(upload["data"]):
+                return None
+            upload["data"] += data
+            if not finalize:
+                return {}
+            del self._uploads[upload_id]
+            file = upload["meta"].get("file") or {}
+            name = file.get("name") or f"files/{uuid.uuid4().hex[:12]}"
+            mime = _field(file, "mimeType") or "application/octet-stream"
+            meta = _file_meta(name, mime, len(upload["data"]), "UPLOADED", file.get("displayName"))
+            self.files[name] = {"meta": meta, "data": bytes(upload["data"])}
+            return meta
 
     @property
     def declared(self) -> list[list[str]]:
@@ -391,6 +566,93 @@ class FakeGemini:
         if found.rationale and "rationale" in f"{query}\n{system}".lower():
             answer = f"Rationale: {found.rationale}\nAnswer: {answer}"
         return answer, [], prompt_words
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _file_meta(name: str, mime: str, size: int, source: str, display_name: str | None = None) -> dict:
+    """A File resource as the Files API describes one; only generated files can be downloaded."""
+    meta = {
+        "name": name,
+        "mimeType": mime,
+        "sizeBytes": str(size),
+        "createTime": _now(),
+        "updateTime": _now(),
+        "uri": f"https://generativelanguage.googleapis.com/v1beta/{name}",
+        "state": "ACTIVE",
+        "source": source,
+    }
+    if display_name:
+        meta["displayName"] = display_name
+    if source == "GENERATED":
+        meta["downloadUri"] = f"https://generativelanguage.googleapis.com/download/v1beta/{name}:download?alt=media"
+    return meta
+
+
+@dataclass
+class Batch:
+    """One job of the Batch API, as the fake keeps it."""
+
+    name: str  # batches/<id>
+    model: str  # models/<model>
+    display_name: str
+    items: list[tuple[Any, Any]]  # (request, metadata) inlined, or (request, key) from a file
+    from_file: bool
+    fault: str | None  # failed | expired: how it ends instead of succeeding
+    state: str = "BATCH_STATE_PENDING"
+    polls: int = 0
+    created: str = field(default_factory=lambda: _now())
+    updated: str = field(default_factory=lambda: _now())
+    ended: str | None = None
+    results: list[dict] = field(default_factory=list)
+    responses_file: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.ended is not None
+
+    def end(self, state: str, results: list[dict]) -> None:
+        self.state, self.results, self.ended = state, results, _now()
+        self.updated = self.ended
+
+    def operation(self) -> dict:
+        """The job as the API returns it: a long-running Operation whose metadata is the GenerateContentBatch."""
+        ok = sum(1 for r in self.results if "response" in r)
+        metadata: dict[str, Any] = {
+            "@type": BATCH_TYPE,
+            "model": self.model,
+            "displayName": self.display_name,
+            "createTime": self.created,
+            "updateTime": self.updated,
+            "batchStats": {
+                "requestCount": str(len(self.items)),
+                "successfulRequestCount": str(ok),
+                "failedRequestCount": str(len(self.results) - ok),
+                "pendingRequestCount": str(0 if self.done else len(self.items)),
+            },
+            "state": self.state,
+            "name": self.name,
+        }
+        if self.ended:
+            metadata["endTime"] = self.ended
+        if self.state == "BATCH_STATE_SUCCEEDED":
+            if self.from_file:
+                metadata["output"] = {"responsesFile": self.responses_file}
+            else:
+                responses = [
+                    {**r, "metadata": meta} if meta is not None else r for r, (_, meta) in zip(self.results, self.items)
+                ]
+                metadata["output"] = {"inlinedResponses": {"inlinedResponses": responses}}
+        operation: dict[str, Any] = {"name": self.name, "metadata": metadata, "done": self.done}
+        if self.state == "BATCH_STATE_FAILED":
+            operation["error"] = {"code": 13, "message": "The batch failed: an internal error has occurred."}
+        elif self.state == "BATCH_STATE_EXPIRED":
+            operation["error"] = {"code": 4, "message": "The batch expired: it did not finish within 48 hours."}
+        elif self.done:
+            operation["response"] = {**metadata, "@type": BATCH_TYPE}
+        return operation
 
 
 def _call_parts(calls: list[dict]) -> list[dict]:
@@ -452,6 +714,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
+    def do_DELETE(self) -> None:
+        self._serve()
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # Not the request line: its query string may carry `?key=`.
         self.log_message("%s %s %s", self.command, urlsplit(self.path).path, code)
@@ -479,16 +744,34 @@ class _Handler(BaseHTTPRequestHandler):
             bad_json = True
         else:
             bad_json = False
-        fake.write_record(url.path, model, body)
+        batch_route = BATCH_CREATE.match(url.path) if self.command == "POST" else None
+        fake.write_record(url.path, model or (batch_route[2] if batch_route else None), body)
 
         if route is None:
+            # An upload URL is the session's credential, as Google's are: its chunks carry no key.
+            session = parse_qs(url.query).get("upload_id", [""])[0] if UPLOAD_PATH.match(url.path) else ""
+            if not (session and session in fake._uploads) and self._key_refused(fake, url):
+                return
+            if batch_route or BATCH_PATH.match(url.path) or UPLOAD_PATH.match(url.path) or FILE_PATH.match(url.path):
+                return self._batch_api(fake, url, batch_route, raw, body, bad_json)
             return self._send_json(
                 404, error_body(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server.")
             )
+        if self._key_refused(fake, url):
+            return
+        if bad_json or not isinstance(body, dict):
+            return self._send_json(
+                400,
+                error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be a JSON object."),
+            )
+        self._answer(fake, url, route, body)
+
+    def _key_refused(self, fake: FakeGemini, url) -> bool:
+        """Refuse a request without a key, or with a wrong one when the fake has a key; True if refused."""
         # The SDK sends the header; `?key=` is what curl users of the real API type.
         key = self.headers.get("x-goog-api-key") or parse_qs(url.query).get("key", [""])[0]
         if not key:
-            return self._send_json(
+            self._send_json(
                 403,
                 error_body(
                     403,
@@ -504,8 +787,9 @@ class _Handler(BaseHTTPRequestHandler):
                     ],
                 ),
             )
+            return True
         if fake.key is not None and key != fake.key:
-            return self._send_json(
+            self._send_json(
                 400,
                 error_body(
                     400,
@@ -521,11 +805,12 @@ class _Handler(BaseHTTPRequestHandler):
                     ],
                 ),
             )
-        if bad_json or not isinstance(body, dict):
-            return self._send_json(
-                400,
-                error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be a JSON object."),
-            )
+            return True
+        return False
+
+    def _answer(self, fake: FakeGemini, url, route: re.Match, body: dict) -> None:
+        """generateContent and streamGenerateContent, past the key check."""
+        model = route[2]
         if not isinstance(body.get("contents"), list) or not body["contents"]:
             return self._send_json(
                 400, error_body(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
@@ -572,6 +857,86 @@ class _Handler(BaseHTTPRequestHandler):
         events.append(_response(model, response_id, pieces[-1], usage))
         self._send_reply(route[3], url.query, events, kind)
 
+    def _batch_api(self, fake: FakeGemini, url, create: re.Match | None, raw: bytes, body: Any, bad_json: bool) -> None:
+        """The Batch API's jobs and the Files API's uploads and downloads, past the key check."""
+        not_found = error_body(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server.")
+        if create:
+            if bad_json or not isinstance(body, dict):
+                return self._send_json(400, error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
+            return self._send_json(*fake.create_batch(create[2], body))
+        if UPLOAD_PATH.match(url.path) and self.command == "POST":
+            return self._upload(fake, url, raw, body)
+        if file := FILE_PATH.match(url.path):
+            found = fake.files.get(f"files/{file[2]}")
+            if found is None or self.command != "GET":
+                return self._send_json(404, error_body(404, "NOT_FOUND", f"File files/{file[2]} not found."))
+            if not file[3]:
+                return self._send_json(200, found["meta"])
+            if found["meta"]["source"] != "GENERATED":
+                return self._send_json(
+                    400, error_body(400, "INVALID_ARGUMENT", "Only generated files can be downloaded.")
+                )
+            return self._send_bytes(found["data"], found["meta"]["mimeType"])
+        batch = BATCH_PATH.match(url.path)
+        name = f"batches/{batch[2]}" if batch[2] else None
+        if name is None:
+            if self.command != "GET" or batch[3]:
+                return self._send_json(404, not_found)
+            return self._send_json(200, self._batch_page(fake, url))
+        unknown = error_body(404, "NOT_FOUND", f"Batch {name} not found.")
+        if batch[3] == "cancel" and self.command == "POST":
+            return self._send_json(200, {}) if fake.cancel_batch(name) else self._send_json(404, unknown)
+        if self.command == "DELETE" and not batch[3]:
+            with fake._lock:
+                job = fake.batches.pop(name, None)
+            return self._send_json(200, {}) if job is not None else self._send_json(404, unknown)
+        if self.command != "GET" or batch[3]:
+            return self._send_json(404, not_found)
+        job = fake.poll_batch(name)
+        return self._send_json(200, job.operation()) if job is not None else self._send_json(404, unknown)
+
+    def _batch_page(self, fake: FakeGemini, url) -> dict:
+        """One page of `GET batches`, newest first; the page token is the offset."""
+        query = parse_qs(url.query)
+        size = int(query.get("pageSize", ["50"])[0] or 50)
+        start = int(query.get("pageToken", ["0"])[0] or 0)
+        with fake._lock:
+            jobs = list(reversed(fake.batches.values()))
+            page = {"operations": [job.operation() for job in jobs[start : start + size]]}
+        if start + size < len(jobs):
+            page["nextPageToken"] = str(start + size)
+        return page
+
+    def _upload(self, fake: FakeGemini, url, raw: bytes, body: Any) -> None:
+        """Google's resumable upload: a start request hands out an upload URL; chunks go to it."""
+        command = (self.headers.get("X-Goog-Upload-Command") or "").lower()
+        upload_id = parse_qs(url.query).get("upload_id", [""])[0]
+        if "start" in command:
+            upload_id = fake.start_upload(body)
+            headers = {
+                "x-goog-upload-url": f"{fake.url}/upload/v1beta/files?upload_id={upload_id}&upload_protocol=resumable",
+                "x-goog-upload-status": "active",
+            }
+            return self._send_json(200, {}, headers=headers)
+        offset = int(self.headers.get("X-Goog-Upload-Offset") or 0)
+        result = fake.upload_chunk(upload_id, offset, raw, "finalize" in command) if upload_id else None
+        if result is None:
+            return self._send_json(
+                400,
+                error_body(400, "INVALID_ARGUMENT", "Unknown upload, or a chunk at the wrong offset."),
+                headers={"x-goog-upload-status": "final"},
+            )
+        if not result:
+            return self._send_json(200, {}, headers={"x-goog-upload-status": "active"})
+        self._send_json(200, {"file": result}, headers={"x-goog-upload-status": "final"})
+
+    def _send_bytes(self, data: bytes, mime: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", mime)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _send_reply(self, method: str, query: str, events: list[dict], fault: str | None = None) -> None:
         if method == "generateContent":
             return self._send_json(200, events[-1], fault)
@@ -580,9 +945,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(200, events, fault)
         self._send_sse(events, fault)
 
-    def _send_json(self, status: int, body: Any, fault: str | None = None) -> None:
+    def _send_json(self, status: int, body: Any, fault: str | None = None, headers: dict | None = None) -> None:
         data = GARBAGE if fault == "garbage" else json.dumps(body, indent=2).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -625,6 +992,13 @@ def _fault_arg(spec: str) -> Fault:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _batch_fault_arg(spec: str) -> Fault:
+    try:
+        return parse_batch_fault(spec)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="apprentice dev fake-gemini",
@@ -649,6 +1023,21 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help=f"inject a fault ({', '.join(FAULT_KINDS)}) into the first COUNT requests (default: all); repeatable",
     )
+    parser.add_argument(
+        "--batch-polls",
+        type=int,
+        default=2,
+        metavar="N",
+        help="polls of a batch job before it ends (RUNNING until then; default 2)",
+    )
+    parser.add_argument(
+        "--batch-fault",
+        metavar="KIND[:COUNT]",
+        type=_batch_fault_arg,
+        action="append",
+        default=[],
+        help="end the next COUNT batch jobs (default: all) FAILED or EXPIRED: failed[:COUNT], expired[:COUNT]",
+    )
     parser.add_argument("--key", help="accept only this API key (default: any non-empty key)")
     parser.add_argument(
         "--default-answer", metavar="TEXT", default=DEFAULT_ANSWER, help="the answer to a query not in the table"
@@ -665,6 +1054,8 @@ def main(argv: list[str] | None = None) -> int:
             default_answer=args.default_answer,
             log=True,
             keep_requests=False,
+            batch_polls=args.batch_polls,
+            batch_faults=args.batch_fault,
         )
     except AnswersError as e:
         print(e, file=sys.stderr)
