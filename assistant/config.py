@@ -53,6 +53,11 @@ class Settings:
     cascade_min_logprob: float = -0.45
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     judge_agree_similarity: float = 0.75
+    # a query asked again right after a local answer, as weak evidence that answer was wrong (assistant/rephrase.py);
+    # off: one detection in six or seven was a follow-up, not a rephrase, on the labelled set
+    rephrase_signal: bool = False
+    rephrase_similarity: float = 0.85  # cosine similarity of the two queries (and the same numbers)
+    rephrase_window_s: float = 120.0  # asked again within this many seconds of the answer
     # distillation (model/distill.py; `apprentice distill --help` says what each does)
     distill_min_examples: int = 20
     distill_heldout_fraction: float = 0.2
@@ -74,6 +79,7 @@ class Settings:
     distill_rejudge_trained: bool = False
     distill_retention_max_drop: float = 0.05  # retention a candidate may lose and still be promoted
     distill_replay: float = 0.2  # share of training rows that replay the student's own right answers
+    distill_correction_weight: int = 3  # times a correction (/bad, then the teacher) is repeated in the training rows
     distill_rationales: bool = False
     distill_seed: int = 0
     # `apprentice serve` (assistant/server/): the resident assistant and its OpenAI-compatible API

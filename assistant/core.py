@@ -36,6 +36,7 @@ from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
 from assistant.engine import Response
 from assistant.errors import BadInput
+from assistant.outcomes import query_key
 from assistant.prompts import student_system_prompt
 from assistant.redact import Redactor, RestoringStream
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
@@ -47,6 +48,7 @@ from assistant.tools.calls import ToolCall, format_call
 from assistant.turns import answer_fields
 
 Consent = Callable[[str], bool]
+LINK_TURNS = 200  # how far back, in turns, a query asked again is linked to its earlier answer
 
 
 @dataclass
@@ -484,6 +486,8 @@ class Assistant:
             decision = Decision("local", 0.0, why, rule="fast path")
         else:
             self.student(version)  # loaded before routing: the embedder's torch loads while it answers
+            if self.settings.rephrase_signal and conversation_id is not None:
+                self._rephrased(query, conversation_id)  # before routing, so this query's route weighs it
             decision = self._decide(query, context, force)
         turn_id = None
         if log:
@@ -512,6 +516,29 @@ class Assistant:
         if call is None or (force == "cloud" and not local_only(call.name)):
             return None  # --cloud asks the teacher, except about notes, which never leave
         return call
+
+    def _rephrased(self, query: str, conversation_id: int) -> None:
+        """Asked again right after a local answer: weak evidence that answer was wrong (assistant/rephrase.py).
+        The router counts it as half a wrong answer; it never becomes a training example."""
+        from assistant.rephrase import REPHRASE_WRONG, is_rephrase
+
+        turns = self.store.conversation_turns(conversation_id)
+        last = turns[-1] if turns else None
+        if last is None or last["route"] != "local" or last["bad"] or last["status"] != "done" or not last["answer"]:
+            return
+        age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(last["created"])
+        if age.total_seconds() > self.settings.rephrase_window_s:
+            return
+        if not is_rephrase(last["query"], query, self.embedder, self.settings.rephrase_similarity):
+            return
+        self.store.add_outcome(
+            query=last["query"],
+            embedding=self.embedder.encode([last["query"]])[0].tobytes(),
+            student_version=last["model"],
+            wrong=REPHRASE_WRONG,
+            origin="rephrased",
+            turn_id=last["id"],
+        )
 
     def _decide(self, query: str, context: QueryContext, force: str | None) -> Decision:
         """The router's decision, with past outcomes when the mode lets the query leave at all."""
@@ -559,7 +586,41 @@ class Assistant:
         )
         if ok and cascade is not None:
             self._learn(answer, cascade.text, response.text, example_id)
+        elif ok:
+            self._after_local(answer, response.text, example_id)
         return example_id
+
+    def _after_local(self, answer: Answer, teacher_text: str, example_id: int) -> None:
+        """The teacher answered a query the student had answered before. If the user marked that
+        answer wrong (/bad, then /cloud), the teacher's answer is a correction, which distillation
+        weighs more. If not, and it came right before in the same conversation (/cloud straight after
+        a local answer), the user did not say the student was wrong, maybe only wanted a second
+        opinion: the student's answer is judged against the teacher's, for the router, as a cascade's."""
+        earlier = self.earlier_turn(answer.query, answer.turn_id)
+        if earlier is None or earlier["route"] != "local" or not earlier["answer"]:
+            return
+        if earlier["bad"]:
+            self.store.mark_correction(example_id, earlier["id"])
+            return
+        previous = self.store.conversation_turns(answer.conversation_id)
+        previous = [t for t in previous if t["id"] < answer.turn_id]
+        if (
+            previous
+            and previous[-1]["id"] == earlier["id"]
+            and not earlier["action"]  # a tool's rendered result cannot be judged against a call's text
+            and earlier["model"] == answer.context.student_name
+        ):
+            self._learn(answer, earlier["answer"], teacher_text, example_id)
+
+    def earlier_turn(self, query: str, turn_id: int | None) -> dict | None:
+        """The newest turn before `turn_id` that asked the same query (case, spacing and end punctuation aside)."""
+        if turn_id is None:  # --no-log: nothing to link, and the example is never trained on
+            return None
+        key = query_key(query)
+        for turn in self.store.turns(limit=LINK_TURNS):
+            if turn["id"] < turn_id and query_key(turn["query"]) == key:
+                return turn
+        return None
 
     def _learn(self, answer: Answer, student_answer: str, teacher_answer: str, example_id: int) -> None:
         """The student answered too: judge it against the teacher, so similar queries route better."""
@@ -611,9 +672,21 @@ class Assistant:
         )
 
     def mark_bad(self, turn_id: int) -> dict:
-        """The user says an answer was wrong: never train on it; if the student gave it, learn to route."""
+        """The user says an answer was wrong: never train on it; if the student gave it, learn to route,
+        and if the teacher has since answered the same query (/cloud, then /bad on the local answer),
+        its answer becomes a correction (`correction` in the returned turn: that example's id)."""
         turn = self.store.mark_bad(turn_id)
+        turn["correction"] = None
         if turn["route"] == "local":
+            key = query_key(turn["query"])
+            later = [
+                t for t in self.store.turns(limit=LINK_TURNS) if t["id"] > turn_id and query_key(t["query"]) == key
+            ]
+            if later and later[-1]["route"] == "cloud" and not later[-1]["bad"]:  # the next time it was asked
+                examples = self.store.examples_of_turn(later[-1]["id"])
+                if examples:
+                    self.store.mark_correction(examples[-1]["id"], turn_id)
+                    turn["correction"] = examples[-1]["id"]
             vector = self.embedder.encode([turn["query"]])[0]
             self.store.add_outcome(
                 query=turn["query"],

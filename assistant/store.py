@@ -170,6 +170,56 @@ def m007_turn_owner(db: sqlite_utils.Database) -> None:
     db["turns"].create_index(["status"])
 
 
+@migration
+def m008_example_kinds(db: sqlite_utils.Database) -> None:
+    # fallback: the teacher answered what the router (or --cloud) sent it. correction: the teacher
+    # answered a query whose local answer the user marked wrong (`corrects` is that turn); the user's
+    # own word that the student needs it, so distillation weighs it more.
+    db["examples"].add_column("kind", str, not_null_default="fallback")
+    db["examples"].add_column("corrects", int)
+
+
+@migration
+def m009_batch_jobs(db: sqlite_utils.Database) -> None:
+    # `apprentice distill --label FILE` (model/distill/label.py): a job of Gemini's Batch API. The
+    # row is written before the job is created and its name as soon as Gemini gives one, so a
+    # killed run picks the same job up instead of paying for another.
+    db["batch_jobs"].create(
+        {
+            "id": int,
+            "name": str,  # Gemini's batches/…; null until created
+            "display_name": str,  # unique: finds a job whose creation a killed run never saw answered
+            "file": str,  # the query file, resolved: a run on the same file resumes its open job
+            "model": str,
+            "consent": str,  # ask | auto: the mode the queries left in
+            "requests": int,
+            "state": str,  # creating | JOB_STATE_* as Gemini says | written (every result is in the log)
+            "error": str,
+            "conversation_id": int,  # the conversation the labelled turns are logged in
+            "created": str,
+            "updated": str,
+        },
+        pk="id",
+    )
+    db["batch_jobs"].create_index(["file", "state"])
+    # One row per query sent: what left (redacted), and the example it became, written exactly once.
+    db["batch_requests"].create(
+        {
+            "job_id": int,
+            "key": str,  # the request's key in the job: a digest of the query
+            "query": str,  # as in the file (the user's text, like a turn's query)
+            "query_sent": str,  # redacted: what left the machine
+            "redactions": str,  # JSON: how many values of each kind were replaced
+            "restore": str,  # JSON: placeholder → value, to restore the answer; cleared once written
+            "example_id": int,
+        },
+        pk=("job_id", "key"),
+        foreign_keys=[("job_id", "batch_jobs", "id")],
+    )
+    # An example a batch job labelled: it does not count against auto mode's daily cap of live queries.
+    db["examples"].add_column("batch_job", int)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -254,7 +304,10 @@ class Store:
         return bool(self.db.execute("SELECT 1 FROM conversations WHERE id = ?", [conversation_id]).fetchone())
 
     def last_conversation_id(self) -> int | None:
-        row = self.db.execute("SELECT id FROM conversations ORDER BY updated DESC, id DESC LIMIT 1").fetchone()
+        # Not a batch job's labels: thousands of turns, none of them a conversation the user had.
+        row = self.db.execute(
+            "SELECT id FROM conversations WHERE source != 'label' ORDER BY updated DESC, id DESC LIMIT 1"
+        ).fetchone()
         return row[0] if row else None
 
     def history(self, conversation_id: int) -> list[dict]:
@@ -331,7 +384,7 @@ class Store:
 
         def wipe():
             n = self.db.execute("DELETE FROM turns").rowcount
-            for table in ("conversations", "examples", "outcomes"):
+            for table in ("conversations", "examples", "outcomes", "batch_requests", "batch_jobs"):
                 self.db.execute(f"DELETE FROM {table}")
             return n
 
@@ -359,7 +412,8 @@ class Store:
         return list(self.db.query(sql))
 
     def teacher_calls_since(self, since: str, consent: str | None = None) -> int:
-        sql, params = "SELECT COUNT(*) FROM examples WHERE created >= ?", [since]
+        """Live queries sent since `since` (a batch job's labels are not live queries)."""
+        sql, params = "SELECT COUNT(*) FROM examples WHERE created >= ? AND batch_job IS NULL", [since]
         if consent:
             sql += " AND consent = ?"
             params.append(consent)
@@ -390,6 +444,14 @@ class Store:
         self._write(mark)
         return self.turn(turn_id)
 
+    def mark_correction(self, example_id: int, turn_id: int) -> None:
+        """The teacher's answer in `example_id` corrects the local answer of `turn_id`, marked wrong."""
+        self._write(lambda: self.db["examples"].update(example_id, {"kind": "correction", "corrects": turn_id}))
+
+    def examples_of_turn(self, turn_id: int) -> list[dict]:
+        """Whole teacher answers recorded for a turn, oldest first."""
+        return list(self.db.query("SELECT * FROM examples WHERE turn_id = ? AND status = 'ok' ORDER BY id", [turn_id]))
+
     # -- the chat app's history ---------------------------------------------------------
 
     def conversations(self, search: str | None = None, limit: int | None = 100) -> list[dict]:
@@ -400,7 +462,7 @@ class Store:
         sql = (
             "SELECT c.id, c.title, c.source, c.created, c.updated, COUNT(t.id) AS turns"
             " FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id"
-            " WHERE c.source != 'bench'"
+            " WHERE c.source NOT IN ('bench', 'label')"
         )
         params: list = []
         words = (search or "").split()
@@ -480,6 +542,97 @@ class Store:
                 [student_version],
             )
         )
+
+    # -- teacher labels through the Batch API (model/distill/label.py) ----------------------
+
+    def add_batch_job(self, requests: list[dict], **fields) -> int:
+        """Record a job about to be created, and each query it sends, in one transaction."""
+
+        def insert():
+            job_id = self.db["batch_jobs"].insert({"created": now(), "updated": now(), **fields}).last_pk
+            self.db["batch_requests"].insert_all({"job_id": job_id, **r} for r in requests)
+            return job_id
+
+        return self._write(insert)
+
+    def batch_job(self, job_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM batch_jobs WHERE id = ?", [job_id]))
+        return rows[0] if rows else None
+
+    def open_batch_job(self, file: str) -> dict | None:
+        """The newest job for `file` whose results are not in the log yet and that may still give them."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM batch_jobs WHERE file = ? AND state NOT IN"
+                " ('written', 'JOB_STATE_FAILED', 'JOB_STATE_EXPIRED', 'JOB_STATE_CANCELLED')"
+                " ORDER BY id DESC LIMIT 1",
+                [file],
+            )
+        )
+        return rows[0] if rows else None
+
+    def update_batch_job(self, job_id: int, **fields) -> None:
+        self._write(lambda: self.db["batch_jobs"].update(job_id, {**fields, "updated": now()}))
+
+    def end_batch_job(self, job_id: int, state: str, error: str | None) -> None:
+        """A job that gave no results: its state, and the restore tables of its queries dropped."""
+
+        def end():
+            self.db["batch_jobs"].update(job_id, {"state": state, "error": error, "updated": now()})
+            self.db.execute("UPDATE batch_requests SET restore = NULL WHERE job_id = ?", [job_id])
+
+        self._write(end)
+
+    def batch_requests(self, job_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM batch_requests WHERE job_id = ? ORDER BY rowid", [job_id]))
+
+    def labelled_keys(self) -> set[str]:
+        """Keys of queries a batch job already labelled with a whole answer: never sent again."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT r.key FROM batch_requests r JOIN examples e ON e.id = r.example_id WHERE e.status = 'ok'"
+            )
+        }
+
+    def label_conversation(self, job_id: int, title: str) -> int:
+        """The conversation a job's labelled turns go into, made once."""
+
+        def get_or_make():
+            found = self.db.execute("SELECT conversation_id FROM batch_jobs WHERE id = ?", [job_id]).fetchone()
+            if found and found[0] is not None:
+                return found[0]
+            created = now()
+            row = {"title": title[:80], "source": "label", "created": created, "updated": created}
+            conversation_id = self.db["conversations"].insert(row).last_pk
+            self.db["batch_jobs"].update(job_id, {"conversation_id": conversation_id})
+            return conversation_id
+
+        return self._write(get_or_make)
+
+    def write_label(self, job_id: int, key: str, turn: dict, example: dict) -> int | None:
+        """Log one result as a turn and its example, once: None when this (job, key) is written already."""
+
+        def write():
+            row = self.db.execute(
+                "SELECT example_id FROM batch_requests WHERE job_id = ? AND key = ?", [job_id, key]
+            ).fetchone()
+            if row is None or row[0] is not None:
+                return None
+            created = now()
+            turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk
+            example_id = (
+                self.db["examples"]
+                .insert({"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id})
+                .last_pk
+            )
+            self.db.execute(
+                "UPDATE batch_requests SET example_id = ?, restore = NULL WHERE job_id = ? AND key = ?",
+                [example_id, job_id, key],
+            )
+            return example_id
+
+        return self._write(write)
 
     # -- notes (personal data: never sent anywhere) ------------------------------------
 

@@ -20,6 +20,14 @@ whole answer. What is left out, and why (the counts are shown by `apprentice dis
 The held-out split is a function of each conversation's text (a hash), so an example stays on
 its side as the log grows: a student distilled earlier never trained on today's held-out set.
 
+Corrections: an example whose query the student had answered locally and the user marked wrong
+(`/bad`, then `/cloud`; `apprentice log bad ID`, then `apprentice ask --cloud` on the same query)
+is the user's own word that the student needs the teacher's answer. It is trained as the
+conversation the student got wrong (the wrong answer and the repeated question, sent to the
+teacher as history, are left out of its prompt) and repeated `correction_weight` times in the
+training rows. Its split is decided by its query alone, and every example that asks the same
+query follows it, so a corrected query is never both trained on and held out.
+
     python -m model.dataset [--exclude TEST.jsonl]      # print the dataset the log gives now
 """
 
@@ -56,6 +64,7 @@ class Example:
     created: str
     query: str  # the user's query as typed (the redacted one if the turn is gone)
     rationale: str | None = None  # the teacher's "Rationale: …\nAnswer: …" reply, when asked
+    kind: str = "fallback"  # fallback | correction (the user marked the student's answer to it wrong)
 
     @property
     def text(self) -> str:
@@ -82,20 +91,28 @@ class Dataset:
         digest = hashlib.sha256()
         for split, rows in (("train", self.train), ("heldout", self.heldout)):
             for ex in sorted(rows, key=lambda e: e.id):
-                digest.update(json.dumps([split, ex.id, ex.messages, ex.answer, ex.rationale]).encode())
+                kind = [ex.kind] if ex.kind != "fallback" else []  # a correction is trained more: another dataset
+                digest.update(json.dumps([split, ex.id, ex.messages, ex.answer, ex.rationale, *kind]).encode())
         return digest.hexdigest()[:16]
 
     def sources(self) -> dict[str, int]:
         return dict(Counter(ex.source for ex in self.examples).most_common())
 
-    def rows(self, split: str, system_prompt: str, rationales: bool = False) -> list[dict]:
+    def corrections(self) -> int:
+        return sum(1 for ex in self.examples if ex.kind == "correction")
+
+    def rows(self, split: str, system_prompt: str, rationales: bool = False, correction_weight: int = 1) -> list[dict]:
         """mlx-lm chat rows: the system prompt the student answers with, the conversation, the
         teacher's answer. With `rationales`, each training example also teaches a second task
-        (Distilling step-by-step): asked for a rationale, give the teacher's rationale and answer."""
+        (Distilling step-by-step): asked for a rationale, give the teacher's rationale and answer.
+        A correction is a training row `correction_weight` times: mlx-lm's trainer has no per-row
+        loss weight, and a row seen k times an epoch weighs k times in the loss, as one would."""
         system = [{"role": "system", "content": system_prompt}] if system_prompt else []
         out = []
         for ex in self.train if split == "train" else self.heldout:
-            out.append({"messages": system + ex.messages + [{"role": "assistant", "content": ex.answer}]})
+            row = {"messages": system + ex.messages + [{"role": "assistant", "content": ex.answer}]}
+            repeat = max(1, correction_weight) if split == "train" and ex.kind == "correction" else 1
+            out += [row] * repeat
             if rationales and split == "train" and parse_rationale(ex.rationale):
                 asked = ex.messages[:-1] + [
                     {"role": "user", "content": f"{ex.messages[-1]['content']}\n\n{RATIONALE_REQUEST}"}
@@ -109,6 +126,7 @@ class Dataset:
             "train": len(self.train),
             "heldout": len(self.heldout),
             "sources": self.sources(),
+            "corrections": self.corrections(),
             "left_out": dict(self.left_out.most_common()),
             "hash": self.hash,
             "rationales": sum(1 for ex in self.train if parse_rationale(ex.rationale)),
@@ -173,9 +191,25 @@ def shipped_test_file() -> Path:
 # -- building ----------------------------------------------------------------------------------
 
 
-def split_of(ex: Example, fraction: float) -> str:
-    bucket = int(hashlib.sha256(query_key(ex.text).encode()).hexdigest()[:8], 16) / 2**32
+def split_of(ex: Example, fraction: float, key: str | None = None) -> str:
+    """`key` decides the side (by default the conversation's text)."""
+    key = key if key is not None else query_key(ex.text)
+    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32
     return "heldout" if bucket < fraction else "train"
+
+
+def last_query_key(ex: Example) -> str:
+    return query_key(ex.messages[-1]["content"])
+
+
+def as_corrected(messages: list[dict]) -> list[dict]:
+    """A correction's conversation as the student got it wrong: sent after /bad in the same
+    conversation, it ends with the question, the wrong answer and the question again; the wrong
+    answer stays out of what is learned, so the pair is dropped."""
+    if len(messages) >= 3 and messages[-2]["role"] == "assistant" and messages[-3]["role"] == "user":
+        if query_key(messages[-3]["content"]) == query_key(messages[-1]["content"]):
+            return messages[:-3] + messages[-1:]
+    return messages
 
 
 def parse_rationale(reply: str | None) -> tuple[str, str] | None:
@@ -255,18 +289,22 @@ def build(
         if LIVE.search(messages[-1]["content"]):
             left["needs live information"] += 1
             continue
+        kind = "correction" if row.get("kind") == "correction" else "fallback"
         ex = Example(
             id=row["id"],
-            messages=messages,
+            messages=as_corrected(messages) if kind == "correction" else messages,
             answer=answer,
             source=row["source"] or "unknown",
             created=row["created"],
             query=row["turn_query"] or messages[-1]["content"],
             rationale=rationales.get(row["id"]),
+            kind=kind,
         )
         k = query_key(ex.text)
         if k in candidates:
             left["duplicate"] += 1
+            if candidates[k].kind == "correction":  # the user's word about this query outlives a newer answer
+                ex.kind = "correction"
         candidates[k] = ex  # oldest first: the newest answer wins
     examples = list(candidates.values())
 
@@ -311,20 +349,30 @@ def build(
                 continue  # i is the older of the two; j must still be kept
             if near.same_answer(examples[i].answer, examples[j].answer):
                 drop.add(i)
+                if examples[i].kind == "correction":
+                    examples[j].kind = "correction"
         left["near-duplicate"] += len(drop)
         examples = [ex for i, ex in enumerate(examples) if i not in drop]
 
     examples.sort(key=lambda e: e.id)
-    train = [ex for ex in examples if split_of(ex, heldout_fraction) == "train"]
-    heldout = [ex for ex in examples if split_of(ex, heldout_fraction) == "heldout"]
+    corrected = {last_query_key(ex) for ex in examples if ex.kind == "correction"}
+
+    def side_key(ex: Example) -> str:
+        """A corrected query decides the side of every example that asks it; others go by their text."""
+        return last_query_key(ex) if last_query_key(ex) in corrected else query_key(ex.text)
+
+    train = [ex for ex in examples if split_of(ex, heldout_fraction, side_key(ex)) == "train"]
+    heldout = [ex for ex in examples if split_of(ex, heldout_fraction, side_key(ex)) == "heldout"]
     if not heldout and len(train) >= 2 and heldout_fraction > 0:  # a tiny log still needs something to evaluate on
-        first = min(train, key=lambda e: hashlib.sha256(query_key(e.text).encode()).hexdigest())
-        train.remove(first)
-        heldout.append(first)
+        first = min(train, key=lambda e: hashlib.sha256(side_key(e).encode()).hexdigest())
+        group = [ex for ex in train if side_key(ex) == side_key(first)]  # all of them, or none, leave train
+        if len(group) < len(train):
+            train = [ex for ex in train if ex not in group]
+            heldout += group
     return Dataset(train, heldout, +left)
 
 
-def describe(ds: Dataset) -> str:
+def describe(ds: Dataset, correction_weight: int | None = None) -> str:
     """The dataset for a person: counts, then every example (train and held-out)."""
     s = ds.summary()
     lines = [
@@ -333,6 +381,9 @@ def describe(ds: Dataset) -> str:
     ]
     if s["sources"]:
         lines.append("By source: " + ", ".join(f"{k} {v}" for k, v in s["sources"].items()) + ".")
+    if s["corrections"]:
+        times = f", each trained {correction_weight} times" if correction_weight and correction_weight > 1 else ""
+        lines.append(f"Corrections (a local answer marked wrong, then the teacher's): {s['corrections']}{times}.")
     if s["left_out"]:
         lines.append("Left out: " + ", ".join(f"{k} {v}" for k, v in s["left_out"].items()) + ".")
     if s["rationales"]:
@@ -341,7 +392,8 @@ def describe(ds: Dataset) -> str:
         for ex in rows:
             q = " ".join(ex.messages[-1]["content"].split())
             a = " ".join(ex.answer.split())
-            lines.append(f"  {split:8} #{ex.id:<5} {ex.source:6} {q[:70]!r} → {a[:60]!r}")
+            label = ex.source if ex.kind == "fallback" else f"{ex.source} correction"
+            lines.append(f"  {split:8} #{ex.id:<5} {label:6} {q[:70]!r} → {a[:60]!r}")
     return "\n".join(lines)
 
 

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, progress: Progress) -> dict:
         )
         result = {"status": "dry_run", "dataset": ds.summary(), "notes": notes}
         if args.dry_run:
-            result["listing"] = dataset.describe(ds)
+            result["listing"] = dataset.describe(ds, opts.correction_weight)
             return result
         if len(ds) < opts.min_examples:
             needed = opts.min_examples - len(ds)

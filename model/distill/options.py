@@ -120,6 +120,16 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     train.add_argument(
+        "--correction-weight",
+        type=int,
+        metavar="K",
+        help=setting(
+            "times each correction (a local answer you marked wrong, then the teacher's answer) "
+            "is repeated in the training rows",
+            "correction_weight",
+        ),
+    )
+    train.add_argument(
         "--seed", type=int, metavar="N", help=setting("random seed: adapter initialisation and example order", "seed")
     )
 
@@ -190,6 +200,7 @@ class Options:
     save_every: int
     seed: int
     replay: float
+    correction_weight: int
     margin: float
     retention_max_drop: float
     eval_limit: int
@@ -208,6 +219,8 @@ class Options:
             raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
             raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
+        if opts.correction_weight < 1:
+            raise ApprenticeError(f"--correction-weight must be 1 or more, not {opts.correction_weight}.")
         if not 0 <= opts.replay < 1:
             raise ApprenticeError(f"--replay must be at least 0 and below 1, not {opts.replay}.")
         if opts.retention_max_drop < 0:

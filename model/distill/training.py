@@ -12,6 +12,9 @@ answers from that set are mixed into the training rows as that share of them: th
 (not the regression set's references), so the adapter rehearses what the student already says
 instead of drifting from it while it learns the teacher's answers.
 
+Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
+user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
+
 Interrupt safety: everything happens in a staging folder under the registry, with the adapter
 and the `RunState` (run.json) saved every `save_every` steps; Ctrl-C or a crash leaves the active
 student untouched, and `apprentice distill --resume` continues from the last saved step (Adam's
@@ -65,6 +68,7 @@ class Hyperparameters:
     iters: int
     dropout: float = 0.0
     replay: float = 0.0  # share of the training rows that are the current student's own right answers
+    correction_weight: int = 1  # times each correction (a local answer marked wrong, then the teacher's) is a row
 
 
 @dataclass
@@ -285,7 +289,7 @@ def prepare(
     from model import dataset
 
     system_prompt = student_system_prompt(settings)  # the words the student is asked with
-    train_rows = ds.rows("train", system_prompt, rationales=opts.rationales)
+    train_rows = ds.rows("train", system_prompt, rationales=opts.rationales, correction_weight=opts.correction_weight)
     valid_rows = ds.rows("heldout", system_prompt)
     checks = {}
     for path in references:
@@ -336,6 +340,7 @@ def prepare(
             "train_rows": len(train_rows),
             "teacher_rows": teacher_rows,
             "replay_rows": len(replayed),
+            "correction_rows": sum(opts.correction_weight for ex in ds.train if ex.kind == "correction"),
             "retention": {"local": sources.count("local"), "regression": sources.count("regression")},
         },
         hyperparameters=Hyperparameters(
@@ -351,6 +356,7 @@ def prepare(
             batch_size=batch,
             iters=iters,
             replay=opts.replay,
+            correction_weight=opts.correction_weight,
         ),
         evaluation=Evaluation(
             margin=opts.margin,
