@@ -206,7 +206,8 @@ def m009_batch_jobs(db: sqlite_utils.Database) -> None:
     db["batch_requests"].create(
         {
             "job_id": int,
-            "key": str,  # the request's key in the job: a digest of the query
+            "key": str,  # the request's key in the job, its position: nothing about the query leaves in it
+            "digest": str,  # of the query as typed, kept here: a query labelled once is not sent again
             "query": str,  # as in the file (the user's text, like a turn's query)
             "query_sent": str,  # redacted: what left the machine
             "redactions": str,  # JSON: how many values of each kind were replaced
@@ -216,6 +217,7 @@ def m009_batch_jobs(db: sqlite_utils.Database) -> None:
         pk=("job_id", "key"),
         foreign_keys=[("job_id", "batch_jobs", "id")],
     )
+    db["batch_requests"].create_index(["digest"])
     # An example a batch job labelled: it does not count against auto mode's daily cap of live queries.
     db["examples"].add_column("batch_job", int)
 
@@ -545,12 +547,12 @@ class Store:
 
     # -- teacher labels through the Batch API (model/distill/label.py) ----------------------
 
-    def add_batch_job(self, requests: list[dict], **fields) -> int:
+    def add_batch_job(self, sent: list[dict], **fields) -> int:
         """Record a job about to be created, and each query it sends, in one transaction."""
 
         def insert():
             job_id = self.db["batch_jobs"].insert({"created": now(), "updated": now(), **fields}).last_pk
-            self.db["batch_requests"].insert_all({"job_id": job_id, **r} for r in requests)
+            self.db["batch_requests"].insert_all({"job_id": job_id, **r} for r in sent)
             return job_id
 
         return self._write(insert)
@@ -586,12 +588,12 @@ class Store:
     def batch_requests(self, job_id: int) -> list[dict]:
         return list(self.db.query("SELECT * FROM batch_requests WHERE job_id = ? ORDER BY rowid", [job_id]))
 
-    def labelled_keys(self) -> set[str]:
-        """Keys of queries a batch job already labelled with a whole answer: never sent again."""
+    def labelled_digests(self) -> set[str]:
+        """Digests of the queries a batch job already labelled with a whole answer: never sent again."""
         return {
             row[0]
             for row in self.db.execute(
-                "SELECT r.key FROM batch_requests r JOIN examples e ON e.id = r.example_id WHERE e.status = 'ok'"
+                "SELECT r.digest FROM batch_requests r JOIN examples e ON e.id = r.example_id WHERE e.status = 'ok'"
             )
         }
 
@@ -610,8 +612,9 @@ class Store:
 
         return self._write(get_or_make)
 
-    def write_label(self, job_id: int, key: str, turn: dict, example: dict) -> int | None:
-        """Log one result as a turn and its example, once: None when this (job, key) is written already."""
+    def write_label(self, job_id: int, key: str, turn: dict | None, example: dict) -> int | None:
+        """Log one result as its example (and, for a whole answer, a turn), once: None when this
+        (job, key) is written already."""
 
         def write():
             row = self.db.execute(
@@ -620,7 +623,7 @@ class Store:
             if row is None or row[0] is not None:
                 return None
             created = now()
-            turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk
+            turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk if turn else None
             example_id = (
                 self.db["examples"]
                 .insert({"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id})

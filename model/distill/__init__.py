@@ -1,6 +1,7 @@
 """`apprentice distill`: fine-tune the student on the teacher's logged answers, evaluate, promote.
 
     apprentice distill [--dry-run] [--resume] [--json] [--rationales] [--iters N] [--margin 0.05] …
+    apprentice distill --label FILE.jsonl [--json]     # teacher labels through the Batch API (label.py)
     python -m model.distill --dry-run
 
 1. The dataset (model/dataset.py): logged fallbacks, deduplicated, decontaminated against the
@@ -102,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
+    if args.label is not None or args.label_cancel:  # labelling is a run of its own: it trains nothing
+        from model.distill import label
+
+        if args.label is None:
+            parser().error("--label-cancel needs --label FILE.jsonl: the file whose job to cancel")
+        return label.main(args)
     blas.ensure()  # before MLX loads: LoRA steps are several times faster with OpenBLAS on Linux
     progress = Progress.for_flags(args.progress, args.json)
     try:

@@ -48,6 +48,24 @@ def parser() -> argparse.ArgumentParser:
         help="benchmark lines whose checks score the held-out queries they match",
     )
 
+    label = p.add_argument_group("teacher labels for a file of queries (label.py; trains nothing)")
+    label.add_argument(
+        "--label",
+        metavar="FILE.jsonl",
+        help="send the file's {\"query\": ...} lines, redacted, to Gemini's Batch API and log the answers as "
+        "examples; run it again to resume a job a killed run left",
+    )
+    label.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=30.0,
+        metavar="X",
+        help="seconds between two looks at the batch job's state (default 30)",
+    )
+    label.add_argument(
+        "--label-cancel", action="store_true", help="cancel the unfinished batch job of --label FILE at Gemini"
+    )
+
     data = p.add_argument_group("the dataset")
     data.add_argument(
         "--min-examples", type=int, metavar="N", help=setting("fewest usable examples to train on", "min_examples")
