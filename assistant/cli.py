@@ -335,6 +335,8 @@ def _example_json(row: dict) -> dict:
         "score": row["score"],
         "reason": row["reason"],
         "bad": bool(row["bad"]),
+        "kind": row.get("kind") or "fallback",  # correction: the user marked the student's answer to it wrong
+        "corrects": row.get("corrects"),
         "created": row["created"],
     }
 
@@ -345,6 +347,7 @@ def _print_examples(rows: list[dict]) -> None:
     for row in rows:
         when = dt.datetime.fromisoformat(row["created"]).astimezone().strftime("%Y-%m-%d %H:%M")
         flag = " · marked bad" if row["bad"] else ("" if row["status"] == "ok" else f" · {row['status']}")
+        flag += f" · corrects turn {row['corrects']}" if row.get("kind") == "correction" else ""
         click.echo(f"example {row['id']}  {when}  {row['teacher_model']} · consent {row['consent']}{flag}")
         click.echo(f"  sent: {' '.join(inert(row['query_sent']).split())[:200]}")
         answer = row["teacher_answer"] or row["error"] or ""
@@ -441,6 +444,10 @@ def log_bad(turn_id):
         if turn["route"] == "local"
         else "its teacher answer will not be trained on"
     )
+    if turn["correction"]:  # the teacher answered the same query since: that answer corrects this one
+        what += f"; the teacher's answer to it (example {turn['correction']}) becomes a correction to train on"
+    elif turn["route"] == "local":
+        what += "; `apprentice ask --cloud` on the same query makes the teacher's answer a correction to train on"
     say(f"Marked turn {turn_id} as wrong; {what}.")
 
 

@@ -457,6 +457,10 @@ class ApprenticeApp(App[None]):
             if turn.get("route") == "local"
             else "it will never be used to train the student"
         )
+        if turn.get("correction"):  # Gemini answered the same question since: its answer corrects this one
+            why += "; Gemini's answer to it becomes a correction the student trains on"
+        elif turn.get("route") == "local":
+            why += "; /cloud asks Gemini, and its answer becomes a correction the student trains on"
         self._ui(self.notify, f"Marked answer #{view.turn_id} wrong; {why}.")
 
     async def command_model(self, name: str) -> None:

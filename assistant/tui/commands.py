@@ -32,7 +32,11 @@ COMMANDS = [
     Command(
         "local", "Ask the student", "Answer this question (or the last one again) with the local student.", "[QUESTION]"
     ),
-    Command("bad", "Mark answer wrong", "Mark the last answer wrong: the router learns from it."),
+    Command(
+        "bad",
+        "Mark answer wrong",
+        "Mark the last answer wrong: the router learns from it; /cloud then makes Gemini's answer a correction.",
+    ),
     Command(
         "model", "Student versions", "List the student versions and switch; /model NAME switches at once.", "[NAME]"
     ),
