@@ -36,7 +36,9 @@ def similarity(a: str, b: str, embedder) -> float:
 
 def is_rephrase(before: str, after: str, embedder, threshold: float) -> bool:
     """Whether `after` asks `before` again (repeated, or in other words)."""
-    if " ".join(before.lower().split()) == " ".join(after.lower().split()):
+    from assistant.outcomes import query_key
+
+    if query_key(before) == query_key(after):  # case, spacing and end punctuation aside
         return True
     return same_numbers(before, after) and similarity(before, after, embedder) >= threshold
 
