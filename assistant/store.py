@@ -612,28 +612,32 @@ class Store:
 
         return self._write(get_or_make)
 
-    def write_label(self, job_id: int, key: str, turn: dict | None, example: dict) -> int | None:
-        """Log one result as its example (and, for a whole answer, a turn), once: None when this
-        (job, key) is written already."""
+    def write_labels(self, job_id: int, results: list[tuple[str, dict | None, dict]]) -> list[int | None]:
+        """Log results (key, turn or None, example) of a job in one transaction, each once: the example's
+        id, or None for a (job, key) written already. A kill mid-way loses the whole transaction, never half."""
 
         def write():
-            row = self.db.execute(
-                "SELECT example_id FROM batch_requests WHERE job_id = ? AND key = ?", [job_id, key]
-            ).fetchone()
-            if row is None or row[0] is not None:
-                return None
-            created = now()
-            turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk if turn else None
-            example_id = (
-                self.db["examples"]
-                .insert({"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id})
-                .last_pk
-            )
-            self.db.execute(
-                "UPDATE batch_requests SET example_id = ?, restore = NULL WHERE job_id = ? AND key = ?",
-                [example_id, job_id, key],
-            )
-            return example_id
+            ids = []
+            for key, turn, example in results:
+                row = self.db.execute(
+                    "SELECT example_id FROM batch_requests WHERE job_id = ? AND key = ?", [job_id, key]
+                ).fetchone()
+                if row is None or row[0] is not None:
+                    ids.append(None)
+                    continue
+                created = now()
+                turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk if turn else None
+                example_id = (
+                    self.db["examples"]
+                    .insert({"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id})
+                    .last_pk
+                )
+                self.db.execute(
+                    "UPDATE batch_requests SET example_id = ?, restore = NULL WHERE job_id = ? AND key = ?",
+                    [example_id, job_id, key],
+                )
+                ids.append(example_id)
+            return ids
 
         return self._write(write)
 

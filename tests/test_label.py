@@ -201,7 +201,8 @@ def test_killed_mid_poll_resumes_the_same_job(fake, queries, home, tmp_path):
 
 def test_killed_while_writing_results_writes_each_once(fake, queries, monkeypatch, capsys):
     server = fake()
-    write = Store.write_label
+    monkeypatch.setattr(label, "WRITE_CHUNK", 1)
+    write = Store.write_labels
     calls = []
 
     def killed_after_one(self, *args, **kwargs):
@@ -210,12 +211,12 @@ def test_killed_while_writing_results_writes_each_once(fake, queries, monkeypatc
             raise KeyboardInterrupt
         return write(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "write_label", killed_after_one)
+    monkeypatch.setattr(Store, "write_labels", killed_after_one)
     assert run_label(queries) == 130
     assert "picks it up" in capsys.readouterr().err
     assert rows("SELECT COUNT(*) FROM examples") == [(1,)]
 
-    monkeypatch.setattr(Store, "write_label", write)
+    monkeypatch.setattr(Store, "write_labels", write)
     assert run_label(queries, "--json") == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["labelled"], out["written_before"]) == (2, 1)

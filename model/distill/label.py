@@ -37,6 +37,7 @@ import hashlib
 import io
 import json
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ NO_RESULTS = {
     "JOB_STATE_CANCELLED": "was cancelled",
 }
 SHOWN = 20  # redacted queries shown when asking for consent in ask mode
+# Results logged per transaction: one commit each made 5,000 results take 77 s, mostly waiting on the disk.
+WRITE_CHUNK = 250
 
 
 class LabelError(ApprenticeError):
@@ -264,16 +267,22 @@ def results(client, batch_job):
         return
     if dest is None or not dest.file_name:
         return
-    data = client.files.download(file=dest.file_name)
-    for line in data.decode("utf-8", "replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            response = types.GenerateContentResponse.model_validate(row["response"]) if "response" in row else None
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
-            continue  # an unreadable line: its query stays unlabelled and goes again next time
-        yield str(row.get("key")), response, _error_text(row.get("error"))
+    with tempfile.TemporaryDirectory(prefix="apprentice-labels-") as folder:
+        # To disk, not memory: a large job's results run to hundreds of megabytes.
+        path = Path(folder) / "results.jsonl"
+        client.files.download(file=dest.file_name, destination=str(path))
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    response = (
+                        types.GenerateContentResponse.model_validate(row["response"]) if "response" in row else None
+                    )
+                except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+                    continue  # an unreadable line: its query stays unlabelled and goes again next time
+                yield str(row.get("key")), response, _error_text(row.get("error"))
 
 
 def _error_text(error) -> str | None:
@@ -321,6 +330,17 @@ def write_results(client, store, job: dict, batch_job, teacher, progress: Progre
     conversation = store.label_conversation(job["id"], f"Teacher labels: {Path(job['file']).name}")
     counts = {"labelled": 0, "failed": 0, "written_before": 0}
     task = progress.task("writing labels", len(rows))
+    pending: list[tuple[str, dict | None, dict]] = []
+
+    def flush() -> None:
+        for (_, _, example), written in zip(pending, store.write_labels(job["id"], pending)):
+            if written is None:
+                counts["written_before"] += 1
+            else:
+                counts["labelled" if example["status"] == "ok" else "failed"] += 1
+        task.advance(len(pending))
+        pending.clear()
+
     for key, response, error in results(client, batch_job):
         row = rows.get(key)
         if row is None:
@@ -370,11 +390,10 @@ def write_results(client, store, job: dict, batch_job, teacher, progress: Progre
                 "notes": "[]",
                 "tokens": example["answer_tokens"] or 0,
             }
-        if store.write_label(job["id"], key, turn, example) is None:
-            counts["written_before"] += 1
-        else:
-            counts["labelled" if error is None else "failed"] += 1
-        task.advance()
+        pending.append((key, turn, example))
+        if len(pending) >= WRITE_CHUNK:
+            flush()
+    flush()
     return counts
 
 
