@@ -50,8 +50,8 @@ def _numpy_blas() -> list:
 
 
 @contextlib.contextmanager
-def _one_blas_thread():
-    """numpy's BLAS on one thread for the kNN product, then as it was. Its threads wait for each
+def one_blas_thread():
+    """numpy's BLAS on one thread for the kNN product (and the embedder's), then as it was. Its threads wait for each
     other by spinning, and with the student's threads on the same cores a decision at 10,000
     outcomes took 80-110 ms instead of 8-16 (2-core machine, medians). Only here: the rest of
     the process (Whisper's features, for one) keeps numpy's threads and their exact numbers."""
@@ -91,7 +91,7 @@ class OutcomeIndex:
     def nearest(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[int, float]]:
         if not len(self):
             return []
-        with _one_blas_thread():
+        with one_blas_thread():
             sims = self.vectors @ vector  # (n,): cosine, vectors are normalized
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
