@@ -136,7 +136,11 @@ def test_a_bad_task_file_is_bad_input(tmp_path, capsys):
     assert "fuzzy" in capsys.readouterr().err
 
 
-def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_path, capsys):
+def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    from tests.reliability import SocketGuard
+
+    monkeypatch.setenv("APPRENTICE_MODE", "private")  # the user's mode: the bench's own fake teacher is on loopback
+    guard = SocketGuard().install(monkeypatch)  # and nothing else is reached (tests/test_privacy_guard.py)
     plot = tmp_path / "bench.png"
     argv = [
         "--quick",
@@ -185,6 +189,7 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     if has_matplotlib:
         assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert guard.attempts and guard.outside == [], guard.outside  # the fake teacher was reached, nothing else
 
 
 def test_rounds_deal_every_train_query_once_into_days_of_mixed_families():
