@@ -1,9 +1,10 @@
 """Private mode, checked by the machine: with the models already on disk, asking, the chat app,
-voice with --wav and distillation open no socket outside loopback.
+voice with --wav and distillation open no socket outside loopback (`bench distill --quick`, whose
+teacher is a fake on loopback, is checked by the same guard in tests/test_bench_distill.py).
 
 In-process, a guard wraps socket.connect, connect_ex and create_connection and refuses any address
-outside loopback (so a library that swallows the error still fails the test); once, strace watches
-every connect(2) of the real `apprentice ask` command and its children.
+outside loopback (so a library that swallows the error still fails the test); strace watches every
+connect(2) of the real `apprentice ask` command and its children, and of the chat app in a terminal.
 """
 
 from __future__ import annotations
@@ -119,8 +120,13 @@ def test_strace_sees_no_connect_outside_loopback_from_the_real_command(tiny_stud
         pytest.skip(f"strace cannot trace here: {done.stderr.strip().splitlines()[-1]}")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["route"] == "local"
+    assert outside_loopback(trace.read_text()) == []
+
+
+def outside_loopback(trace: str) -> list[tuple[str, str]]:
+    """The connect(2) calls of an strace log that reach past this machine."""
     outside = []
-    for family, rest in CONNECT.findall(trace.read_text()):
+    for family, rest in CONNECT.findall(trace):
         if family in ("AF_UNIX", "AF_NETLINK"):
             continue
         if family == "AF_INET" and 'inet_addr("127.' in rest:
@@ -128,4 +134,74 @@ def test_strace_sees_no_connect_outside_loopback_from_the_real_command(tiny_stud
         if family == "AF_INET6" and ('"::1"' in rest or '"::ffff:127.' in rest):
             continue
         outside.append((family, rest))
-    assert outside == [], outside
+    return outside
+
+
+@pytest.mark.skipif(
+    shutil.which("strace") is None or shutil.which("tmux") is None,
+    reason="needs tmux to give the chat app a terminal and strace to watch connect(2) (apt-get install tmux strace)",
+)
+def test_strace_sees_no_connect_outside_loopback_from_the_chat_app(tiny_student, tmp_path, home):
+    """`apprentice` (the chat app) in a real terminal, typed into as a user would, under strace."""
+    import shlex
+    import sqlite3
+    import time
+
+    trace = tmp_path / "chat.trace"
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.sock"), "-f", "/dev/null"]  # a server of its own, with this environment
+    app = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace), sys.executable, "-m", "assistant"]
+    env = child_env(APPRENTICE_MODE="private", APPRENTICE_MAX_TOKENS="8", TERM="xterm-256color")
+
+    def pane() -> str:
+        return subprocess.run(tmux + ["capture-pane", "-p", "-t", "chat"], capture_output=True, text=True).stdout
+
+    def chat_turns() -> list[tuple]:
+        if not (home / "apprentice.db").exists():
+            return []
+        conn = sqlite3.connect(str(home / "apprentice.db"))
+        try:
+            return conn.execute("SELECT query, status FROM turns WHERE source = 'chat' AND status = 'done'").fetchall()
+        except sqlite3.Error:
+            return []
+        finally:
+            conn.close()
+
+    def wait(predicate, what: str, timeout: float = 180.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}; the terminal shows:\n{pane()}")
+
+    subprocess.run(
+        tmux
+        + [
+            "new-session",
+            "-d",
+            "-s",
+            "chat",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            shlex.join(app) + "; echo app-exit-$?; sleep 600",
+        ],
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+    try:
+        wait(lambda: "tiny" in pane() or "ptrace" in pane(), "the chat app to start")
+        if "ptrace" in pane():
+            pytest.skip(f"strace cannot trace here: {pane().strip().splitlines()[-1]}")
+        for question in QUESTIONS:
+            subprocess.run(tmux + ["send-keys", "-t", "chat", "-l", question], check=True)
+            subprocess.run(tmux + ["send-keys", "-t", "chat", "Enter"], check=True)
+            wait(lambda q=question: (q, "done") in chat_turns(), f"the answer to {question!r}")
+        subprocess.run(tmux + ["send-keys", "-t", "chat", "C-q"], check=True)
+        wait(lambda: "app-exit-" in pane(), "the chat app to quit", timeout=120)
+        assert "app-exit-0" in pane()  # the app ran under strace to its own end
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+    assert outside_loopback(trace.read_text()) == []
