@@ -139,10 +139,12 @@ store = Store()
 conversation = store.new_conversation("writes", "ask")
 i = 0
 while True:
-    turn = store.start_turn(conversation, f"query {i}", "ask", route="local")
+    turn = store.start_turn(conversation, f"query {i}", "ask", route="cloud")
+    example = store.add_example(turn_id=turn, query_sent=f"query {i}", teacher_answer=f"answer {i}", status="ok")
     store.finish_turn(turn, answer=f"answer {i}", status="done")
     note = store.add_note(f"note {i}")
-    print(turn, note, flush=True)  # printed only once both are committed
+    timer = store.add_timer("timer", "2999-01-01T00:00:00.000+00:00", label=f"timer {i}")
+    print(turn, example, note, timer, flush=True)  # printed only once all four are committed
     i += 1
 """
 
@@ -166,10 +168,17 @@ def test_killed_mid_database_write_loses_nothing_committed(home):
     integrity(home)
     store = Store()
     turns = {t["id"]: t for t in store.turns(limit=None)}
+    examples = {e["id"]: e for e in store.examples(limit=None)}
     notes = {n["id"] for n in store.notes(limit=None)}
-    for turn, note in committed:
+    timers = {t["id"]: t for t in store.timers()}
+    for turn, example, note, timer in committed:
         assert turns[turn]["answer"] == turns[turn]["query"].replace("query", "answer")
+        assert turns[turn]["status"] == "done"
+        assert examples[example]["turn_id"] == turn and examples[example]["teacher_answer"] == turns[turn]["answer"]
         assert note in notes
+        assert timers[timer]["status"] == "pending"
+    # The write the kill cut short is whole or absent, and its turn, if started, is no longer pending.
+    assert all(t["status"] in ("done", "interrupted") for t in turns.values())
     store.add_note("written after the crash")  # and the database takes writes again
 
 
@@ -336,14 +345,15 @@ def test_a_server_killed_while_it_answers_keeps_the_log_and_a_new_one_serves(tin
         server.stop()
 
     integrity(home)
-    queries = [t["query"] for t in Store().turns(limit=None)]
-    assert "Hello first" in queries and question in queries  # committed before the kill: kept
     again = Running()  # the next server starts over what the killed one left
     try:
         code, _, body = chat(again.port, messages=[{"role": "user", "content": "Hello after"}], max_tokens=4)
         assert code == 200 and body["choices"][0]["message"]["content"] is not None
     finally:
         again.stop()
+    status = {t["query"]: t["status"] for t in Store().turns(limit=None)}
+    assert status["Hello first"] == "done" and status["Hello after"] == "done"  # committed before the kill: kept
+    assert status[question] == "interrupted"  # the killed server's answer, its query kept
 
 
 def test_a_whisper_pull_killed_mid_download_and_mid_join_leaves_no_model_and_the_next_pull_finishes(
