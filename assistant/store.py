@@ -547,6 +547,12 @@ class Store:
 
     # -- teacher labels through the Batch API (model/distill/label.py) ----------------------
 
+    def _atomic(self, fn):
+        """`fn` in one transaction: sqlite-utils 4 commits each write on its own unless one is open
+        (`with conn:` opens none), so a kill between two writes would keep half of them."""
+        with self.db.atomic():
+            return fn()
+
     def add_batch_job(self, sent: list[dict], **fields) -> int:
         """Record a job about to be created, and each query it sends, in one transaction."""
 
@@ -555,7 +561,7 @@ class Store:
             self.db["batch_requests"].insert_all({"job_id": job_id, **r} for r in sent)
             return job_id
 
-        return self._write(insert)
+        return self._write(lambda: self._atomic(insert))
 
     def batch_job(self, job_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM batch_jobs WHERE id = ?", [job_id]))
@@ -583,7 +589,7 @@ class Store:
             self.db["batch_jobs"].update(job_id, {"state": state, "error": error, "updated": now()})
             self.db.execute("UPDATE batch_requests SET restore = NULL WHERE job_id = ?", [job_id])
 
-        self._write(end)
+        self._write(lambda: self._atomic(end))
 
     def batch_requests(self, job_id: int) -> list[dict]:
         return list(self.db.query("SELECT * FROM batch_requests WHERE job_id = ? ORDER BY rowid", [job_id]))
@@ -610,7 +616,7 @@ class Store:
             self.db["batch_jobs"].update(job_id, {"conversation_id": conversation_id})
             return conversation_id
 
-        return self._write(get_or_make)
+        return self._write(lambda: self._atomic(get_or_make))
 
     def write_labels(self, job_id: int, results: list[tuple[str, dict | None, dict]]) -> list[int | None]:
         """Log results (key, turn or None, example) of a job in one transaction, each once: the example's
@@ -627,11 +633,8 @@ class Store:
                     continue
                 created = now()
                 turn_id = self.db["turns"].insert({"created": created, **turn}).last_pk if turn else None
-                example_id = (
-                    self.db["examples"]
-                    .insert({"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id})
-                    .last_pk
-                )
+                example = {"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id}
+                example_id = self.db["examples"].insert(example).last_pk
                 self.db.execute(
                     "UPDATE batch_requests SET example_id = ?, restore = NULL WHERE job_id = ? AND key = ?",
                     [example_id, job_id, key],
@@ -639,7 +642,7 @@ class Store:
                 ids.append(example_id)
             return ids
 
-        return self._write(write)
+        return self._write(lambda: self._atomic(write))
 
     # -- notes (personal data: never sent anywhere) ------------------------------------
 

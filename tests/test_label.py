@@ -225,6 +225,30 @@ def test_killed_while_writing_results_writes_each_once(fake, queries, monkeypatc
     assert rows("SELECT COUNT(*) FROM turns") == [(3,)]
 
 
+def test_a_kill_inside_a_transaction_keeps_none_of_it(fake, queries, monkeypatch):
+    import sqlite_utils
+
+    server = fake()
+    insert = sqlite_utils.db.Table.insert
+    examples = []
+
+    def dies_at_the_second_example(table, row, *args, **kwargs):
+        if table.name == "examples":
+            examples.append(row)
+            if len(examples) == 2:
+                raise KeyboardInterrupt
+        return insert(table, row, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.db.Table, "insert", dies_at_the_second_example)
+    assert run_label(queries) == 130
+    assert rows("SELECT (SELECT COUNT(*) FROM examples), (SELECT COUNT(*) FROM turns)") == [(0, 0)]
+
+    monkeypatch.setattr(sqlite_utils.db.Table, "insert", insert)
+    assert run_label(queries) == 0
+    assert rows("SELECT (SELECT COUNT(*) FROM examples), (SELECT COUNT(*) FROM turns)") == [(3, 3)]
+    assert len(batch_creates(server)) == 1
+
+
 @pytest.mark.parametrize("fault, word", [("failed", "failed"), ("expired", "expired")])
 def test_a_job_that_ends_without_results_is_one_sentence_and_resumable(fake, queries, capsys, fault, word):
     server = fake(batch_faults=[f"{fault}:1"])
