@@ -193,7 +193,9 @@ def m009_batch_jobs(db: sqlite_utils.Database) -> None:
             "model": str,
             "consent": str,  # ask | auto: the mode the queries left in
             "requests": int,
-            "state": str,  # creating | JOB_STATE_* as Gemini says | written (every result is in the log)
+            # creating | JOB_STATE_* as Gemini says | written (every result is in the log) | gone (Gemini
+            # no longer knows it)
+            "state": str,
             "error": str,
             "conversation_id": int,  # the conversation the labelled turns are logged in
             "created": str,
@@ -572,7 +574,7 @@ class Store:
         rows = list(
             self.db.query(
                 "SELECT * FROM batch_jobs WHERE file = ? AND state NOT IN"
-                " ('written', 'JOB_STATE_FAILED', 'JOB_STATE_EXPIRED', 'JOB_STATE_CANCELLED')"
+                " ('written', 'gone', 'JOB_STATE_FAILED', 'JOB_STATE_EXPIRED', 'JOB_STATE_CANCELLED')"
                 " ORDER BY id DESC LIMIT 1",
                 [file],
             )

@@ -289,6 +289,40 @@ def test_ctrl_c_mid_poll_then_cancel(fake, queries, monkeypatch, capsys):
     assert run_label(queries, "--label-cancel") == 2
 
 
+def test_gemini_refusing_mid_poll_stops_the_run_and_the_next_picks_the_job_up(fake, queries, monkeypatch, capsys):
+    server = fake(batch_polls=10**6)
+    sleeps = []
+
+    def key_revoked(seconds):
+        sleeps.append(seconds)
+        server.key = "another-key-0123456789"  # from the next poll on, Gemini refuses this key
+
+    monkeypatch.setattr(label.time, "sleep", key_revoked)
+    assert run_label(queries) == 1
+    err = capsys.readouterr().err
+    assert "refused to show batch job" in err and "again to pick the job up" in err
+    assert "Traceback" not in err and KEY not in err
+
+    server.key, server.batch_polls = None, 1
+    assert run_label(queries) == 0
+    assert len(batch_creates(server)) == 1 and rows("SELECT COUNT(*) FROM examples") == [(3,)]
+
+
+def test_a_job_gemini_no_longer_knows_is_sent_again(fake, queries, monkeypatch, capsys):
+    server = fake(batch_polls=10**6)
+    sleep = label.time.sleep
+    monkeypatch.setattr(label.time, "sleep", lambda s: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert run_label(queries) == 130
+    monkeypatch.setattr(label.time, "sleep", sleep)
+    server.batches.clear()  # deleted at Google's end
+    server.batch_polls = 1
+
+    assert run_label(queries) == 1
+    assert "no longer knows batch job" in capsys.readouterr().err
+    assert run_label(queries) == 0
+    assert len(batch_creates(server)) == 2 and rows("SELECT COUNT(*) FROM examples") == [(3,)]
+
+
 def test_private_mode_refuses_and_sends_nothing(fake, queries, monkeypatch, capsys):
     server = fake()
     monkeypatch.setenv("APPRENTICE_MODE", "private")

@@ -421,7 +421,7 @@ def describe(exc: BaseException, key: str) -> str:
     return text.replace(key, "[key]") if len(key) >= 8 else text
 
 
-def poll(client, store, job: dict, progress: Progress, poll_s: float, retries: int, key: str):
+def poll(client, store, job: dict, progress: Progress, poll_s: float, retries: int, key: str, again: str):
     """Get the job until it ends, recording each new state; a few failed gets in a row stop the run."""
     task = progress.task("batch job", job["requests"])
     state, failures = job["state"], 0
@@ -429,12 +429,22 @@ def poll(client, store, job: dict, progress: Progress, poll_s: float, retries: i
         try:
             batch_job = client.batches.get(name=job["name"])
             failures = 0
-        except Exception as exc:  # connection refused, 5xx: the job goes on at Gemini either way
-            failures += 1
-            if failures > retries:
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code == 404:  # deleted, or purged long after it ended: its queries must go again
+                store.end_batch_job(job["id"], "gone", "Gemini no longer knows this job")
                 raise LabelError(
-                    f"Gemini could not be reached about batch job {job['name']} ({describe(exc, key)}); "
-                    "run the same command again to pick the job up.",
+                    f"Gemini no longer knows batch job {job['name']} (deleted, or kept past its time), so none "
+                    f"of its {job['requests']} queries was labelled; run {again} again to send them in a new job.",
+                    job["name"],
+                    "gone",
+                ) from None
+            refused = isinstance(code, int) and 400 <= code < 500 and code not in (408, 429)
+            failures += 1
+            if refused or failures > retries:  # the job goes on at Gemini either way
+                raise LabelError(
+                    f"Gemini {'refused to show' if refused else 'could not be reached about'} batch job "
+                    f"{job['name']} ({describe(exc, key)}); run {again} again to pick the job up.",
                     job["name"],
                     state,
                 ) from None
@@ -515,7 +525,8 @@ def run(args: argparse.Namespace, progress: Progress, consent=None) -> dict:
             else:
                 create(client, store, job, teacher, progress)
             job = store.batch_job(job["id"])
-        batch_job = poll(client, store, job, progress, args.poll_seconds, settings.teacher_retries, key)
+        again = f"`apprentice distill --label {path}`"
+        batch_job = poll(client, store, job, progress, args.poll_seconds, settings.teacher_retries, key, again)
         state = _state(batch_job)
         if state != "JOB_STATE_SUCCEEDED":
             why = NO_RESULTS.get(state, state)
