@@ -199,6 +199,26 @@ def test_killed_mid_poll_resumes_the_same_job(fake, queries, home, tmp_path):
     assert rows("SELECT name, state FROM batch_jobs") == [(name, "written")]
 
 
+def test_killed_before_the_created_job_was_recorded_finds_it_by_its_display_name(fake, queries, monkeypatch):
+    server = fake()
+    update = Store.update_batch_job
+
+    def killed_on_recording_the_name(self, job_id, **fields):
+        if "name" in fields:
+            raise KeyboardInterrupt
+        return update(self, job_id, **fields)
+
+    monkeypatch.setattr(Store, "update_batch_job", killed_on_recording_the_name)
+    assert run_label(queries) == 130
+    assert len(server.batches) == 1 and rows("SELECT name, state FROM batch_jobs") == [(None, "creating")]
+
+    monkeypatch.setattr(Store, "update_batch_job", update)
+    assert run_label(queries) == 0
+    assert len(batch_creates(server)) == 1  # found by its display name, not created again
+    assert rows("SELECT name FROM batch_jobs") == [(next(iter(server.batches)),)]
+    assert rows("SELECT COUNT(*) FROM examples") == [(3,)]
+
+
 def test_killed_while_writing_results_writes_each_once(fake, queries, monkeypatch, capsys):
     server = fake()
     monkeypatch.setattr(label, "WRITE_CHUNK", 1)
