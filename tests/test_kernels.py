@@ -304,3 +304,129 @@ def test_prefill_and_training_keep_mlx_ops(tiny_checkpoint):
     assert lora and all("lora_" in name for name in lora)
     assert any(mx.abs(g).max().item() > 0 for g in lora.values())
     assert generate(model, tokenizer, "Hello", max_tokens=4)
+
+
+# Layer shapes (out, in) of the default student (SmolLM2-135M: hidden 576, 3 KV heads of 64,
+# intermediate 1536) and of Gemma 3 270M (hidden 640, 4 heads and 1 KV head of 256, intermediate 2048).
+SMOLLM2_SHAPES = [(576, 576), (192, 576), (1536, 576), (576, 1536)]
+GEMMA3_270M_SHAPES = [(1024, 640), (256, 640), (640, 1024), (2048, 640), (640, 2048)]
+
+
+@pytest.mark.parametrize("vnni", [True, False])  # without VNNI on the CPU both run AVX2
+@pytest.mark.parametrize("n,k", SMOLLM2_SHAPES + GEMMA3_270M_SHAPES)
+def test_long_prompt_product_is_the_int8_gemm(int8, vnni, n, k):
+    """A prompt's many rows go through the int8 matrix-matrix product: exact for x rounded per block
+    of 32, as the matrix-vector path is, on every layer shape of the students the project offers."""
+    import mlx.core as mx
+
+    int8([4, 8], vnni)
+    rows = 203  # not a multiple of any tile: every edge of the tiling runs
+    assert rows > kernels.MAX_ROWS
+    mx.random.seed(n + k)
+    wq, scales, biases = mx.quantize(mx.random.normal((n, k)).astype(mx.float16), group_size=32, bits=4)
+    x = mx.random.normal((1, rows, k))
+    got = kernels.qmatmul(x, wq, scales, biases, 32, 4)
+    want = mx.quantized_matmul(rounded_per_block(x), wq, scales, biases, transpose=True, group_size=32, bits=4)
+    assert got.shape == want.shape == (1, rows, n)
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-4 * mx.abs(want).max().item()).item()
+    exact = mx.quantized_matmul(x, wq, scales, biases, transpose=True, group_size=32, bits=4)
+    assert (mx.linalg.norm(got - exact) / mx.linalg.norm(exact)).item() < 0.008
+
+
+@pytest.mark.parametrize("vnni", [True, False])
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("scale_dtype", ["float16", "float32"])
+@pytest.mark.parametrize(
+    "group_size,rows,n,k", [(32, 8, 40, 96), (32, 67, 37, 320), (64, 45, 50, 640), (64, 9, 8, 128)]
+)
+def test_gemm_edges_match_mlx(int8, vnni, bits, group_size, scale_dtype, rows, n, k):
+    """Odd block counts, group 64, float32 scales, 8-bit weights (the head), row counts at the
+    GEMM's threshold: the matrix-matrix loops match MLX's product of the rounded x."""
+    import mlx.core as mx
+
+    int8([4, 8], vnni)
+    mx.random.seed(rows * n + k + bits)
+    w = mx.random.normal((n, k)).astype(getattr(mx, scale_dtype))
+    wq, scales, biases = mx.quantize(w, group_size=group_size, bits=bits)
+    x = mx.random.normal((rows, k))
+    got = kernels._qmatvec.qmatvec(x, wq, scales, biases, group_size, bits)
+    want = mx.quantized_matmul(
+        rounded_per_block(x), wq, scales, biases, transpose=True, group_size=group_size, bits=bits
+    )
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-4 * mx.abs(want).max().item()).item()
+
+
+def test_gemm_switch_and_float_activations_keep_blas(int8, monkeypatch):
+    """With the GEMM switched off, or float activations, a long prompt's product is the float one."""
+    import mlx.core as mx
+
+    wq, scales, biases = mx.quantize(mx.random.normal((64, 128)), group_size=32, bits=4)
+    x = mx.random.normal((50, 128))
+    exact = mx.quantized_matmul(x, wq, scales, biases, transpose=True, group_size=32, bits=4)
+    int8([4, 8])
+    assert not mx.allclose(kernels.qmatmul(x, wq, scales, biases, 32, 4), exact, atol=1e-4).item()  # the GEMM
+    monkeypatch.setattr(kernels, "GEMM", False)
+    assert mx.allclose(kernels.qmatmul(x, wq, scales, biases, 32, 4), exact, rtol=1e-4, atol=1e-4).item()
+    monkeypatch.setattr(kernels, "GEMM", True)
+    int8([])
+    assert mx.allclose(kernels.qmatmul(x, wq, scales, biases, 32, 4), exact, rtol=1e-4, atol=1e-4).item()
+
+
+def test_gradient_through_the_gemm_is_the_float_one(int8):
+    """LoRA training backpropagates through the quantized layers: the gradient with respect to x is
+    cotangent @ dequantize(w), in float32, whichever path computed the product."""
+    import mlx.core as mx
+
+    int8([4, 8])
+    wq, scales, biases = mx.quantize(mx.random.normal((96, 256)), group_size=32, bits=4)
+    x, c = mx.random.normal((40, 256)), mx.random.normal((40, 96))
+    got = mx.grad(lambda x: (kernels.qmatmul(x, wq, scales, biases, 32, 4) * c).sum())(x)
+    want = c @ mx.dequantize(wq, scales, biases, group_size=32, bits=4)
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-4).item()
+
+
+def run_python(code: str, **env: str):
+    import os
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ, **env}
+    )
+
+
+def test_hidden_vnni_runs_the_avx2_loops():
+    """APPRENTICE_QMATVEC_ISA=avx2 makes a CPU with AVX-512 VNNI run the AVX2 loops, as one without it."""
+    done = run_python(
+        "import mlx.core as mx\n"
+        "from assistant import kernels\n"
+        "wq, s, b = mx.quantize(mx.random.normal((64, 640)), group_size=32, bits=4)\n"
+        "x = mx.random.normal((100, 640))\n"
+        "y = kernels.qmatmul(x, wq, s, b, 32, 4)\n"
+        "exact = mx.quantized_matmul(x, wq, s, b, transpose=True, group_size=32, bits=4)\n"
+        "print(kernels._qmatvec.isa(), (mx.linalg.norm(y - exact) / mx.linalg.norm(exact)).item() < 0.008)\n",
+        APPRENTICE_QMATVEC_ISA="avx2",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["avx2,", "int8", "activations", "True"]
+
+
+def test_a_cpu_without_avx2_answers_on_the_fallback(tiny_checkpoint, home):
+    """With AVX2 hidden (a CPU without it) the kernel is not used, `apprentice doctor` says so in
+    one sentence, and a 4-bit student still answers, on MLX's own layers: no traceback anywhere."""
+    env = {"APPRENTICE_QMATVEC_ISA": "portable", "APPRENTICE_HOME": str(home)}
+    done = run_python(
+        "import mlx.nn as nn\n"
+        "from mlx_lm import generate, load\n"
+        "from assistant import kernels\n"
+        "print(kernels.available(), kernels.why_not())\n"
+        f"model, tok = load({str(tiny_checkpoint)!r})\n"
+        "nn.quantize(model, group_size=32, bits=4)\n"
+        "print(kernels.install(model), len(generate(model, tok, 'Hello there', max_tokens=4)) > 0)\n",
+        **env,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first.startswith("False APPRENTICE_QMATVEC_ISA=portable hides AVX2") and second == "False True"
+    doctor = run_python("import sys\nfrom assistant.cli import main\nsys.exit(main(['doctor']))", **env)
+    assert "Traceback" not in doctor.stdout + doctor.stderr
+    assert "no fast 4-bit kernel: APPRENTICE_QMATVEC_ISA=portable hides AVX2" in doctor.stdout

@@ -9,9 +9,12 @@ activations to int8 per block of 32 and takes integer dot products (AVX2 or AVX-
 `install(model)` puts layers that use it into that one model (kernels/modules.py), in place
 of its QuantizedLinear layers and its quantized tied embedding head:
 
-- a few rows (decode, short prompts): the extension;
-- many rows (prefill of a long prompt): dequantize that layer's weights and use the
-  BLAS matmul, which beats any matrix-vector loop once the weights are reused enough.
+- a few rows (decode, short prompts): the extension's matrix-vector loops;
+- many rows (prefill of a long prompt): the extension's int8 matrix-matrix product (x
+  rounded to int8 per block of 32, tiles of weight rows by rows of x, as llama.cpp's int8
+  GEMM), or, where activations stay float (APPRENTICE_QMATVEC_INT8=0) or
+  APPRENTICE_QMATVEC_GEMM=0, that layer's weights dequantized and the BLAS matmul.
+  Gradients (LoRA training) flow through either, computed in float32.
 
 For decode (one token), RMSNorm, RoPE and attention run as one operation each
 (`fused.cpp`): on the CPU MLX runs `mx.fast.rms_norm`, `rope` and
@@ -33,7 +36,10 @@ KernelSettingError, which names the variable):
     APPRENTICE_QMATVEC_THREADS   threads sharing one product, 1 to 8 (default 2)
     APPRENTICE_QMATVEC_INT8      0: float activations, 4: int8 for 4-bit weights, 1 (default): 4- and 8-bit
     APPRENTICE_QMATVEC_VNNI      0: AVX2 for the int8 products even where AVX-512 VNNI exists (default 1)
-    APPRENTICE_QMATVEC_MAX_ROWS  above this many rows, dequantize + BLAS instead (default 10)
+    APPRENTICE_QMATVEC_MAX_ROWS  above this many rows, the matrix-matrix path (default 10)
+    APPRENTICE_QMATVEC_GEMM      1 (default): that path is the int8 GEMM; 0: dequantize + BLAS
+    APPRENTICE_QMATVEC_ISA       native (default); avx2: hide AVX-512 VNNI from the kernel's check;
+                                 portable: hide AVX2 too, so MLX's own kernels run (for tests)
 
     python -c "from assistant import kernels; print(kernels.describe())"   # is the fast path here, which ISA
 """
@@ -51,7 +57,7 @@ blas.ensure()  # importing this module loads MLX: the optimized BLAS must come f
 
 import mlx.core as mx  # noqa: E402
 
-FUNCTIONS = ("qmatvec", "dequantize_f32", "set_int8", "int8", "rms_norm", "rope", "decode_attention")
+FUNCTIONS = ("qmatvec", "dequantize_f32", "set_int8", "int8", "limit_isa", "rms_norm", "rope", "decode_attention")
 
 # An isolated build (pip's default) compiles against the newest MLX on the index, not the one
 # installed here, and the extension loads only with the MLX it was built against. So a rebuild
@@ -95,6 +101,18 @@ def settings() -> dict:
         "max_rows": _setting(
             "APPRENTICE_QMATVEC_MAX_ROWS", "10", range(0, 1 << 30), "a whole number of rows (the default is 10)"
         ),
+        "gemm": _setting(
+            "APPRENTICE_QMATVEC_GEMM",
+            "1",
+            {"0": False, "1": True},
+            "1 (int8 matrix-matrix product for long prompts; the default) or 0 (dequantize + BLAS)",
+        ),
+        "isa": _setting(
+            "APPRENTICE_QMATVEC_ISA",
+            "native",
+            {"native": "native", "avx2": "avx2", "portable": "portable"},
+            "native (the default), avx2 (hide AVX-512 VNNI) or portable (hide AVX2 too)",
+        ),
     }
 
 
@@ -116,11 +134,24 @@ else:
             _why = f"the extension is older than this Apprentice (no {', '.join(missing)}): {_REBUILD_IT}"
             _qmatvec = None
 
+try:
+    _settings = settings()
+except KernelSettingError:
+    _settings = None  # install() raises it
+    _defaults = {"threads": 2, "int8": [4, 8], "vnni": True, "max_rows": 10, "gemm": True, "isa": "native"}
+else:
+    _defaults = _settings
+
+if _qmatvec is not None:
+    _qmatvec.limit_isa(_defaults["isa"])  # before the check below: a hidden AVX2 reads as a CPU without it
+
 if _qmatvec is not None and _qmatvec.isa() == "portable":
     # Its only other loop is scalar C++, never measured against MLX's own kernels.
     _qmatvec, _why = (
         None,
-        f"the kernel's loops need x86-64 with AVX2 and FMA, which this CPU ({platform.machine()}) lacks",
+        "APPRENTICE_QMATVEC_ISA=portable hides AVX2 from the kernel (unset it to use the kernel)"
+        if _defaults["isa"] == "portable"
+        else f"the kernel's loops need x86-64 with AVX2 and FMA, which this CPU ({platform.machine()}) lacks",
     )
 
 if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only at the first call
@@ -130,23 +161,19 @@ if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only a
     except Exception as exc:  # noqa: BLE001
         _qmatvec, _why = None, f"the extension does not run with this MLX ({exc}): {_REBUILD_IT}"
 
-try:
-    _settings = settings()
-except KernelSettingError:
-    _settings = None  # install() raises it
-    _defaults = {"threads": 2, "int8": [4, 8], "vnni": True, "max_rows": 10}
-else:
-    _defaults = _settings
-
 # Int8 activations (x quantized per block of 32, integer dot products, as llama.cpp does)
 # for these weight widths. Measured on the default student: decode 1.3x, and the same score
 # on the distillation test set (a quarter of the answers change words).
 INT8, VNNI = _defaults["int8"], _defaults["vnni"]
-# Above this many rows, dequantize-then-matmul (BLAS) wins over the extension's loop.
-MAX_ROWS = _defaults["max_rows"]
+# Above this many rows, the matrix-matrix path: the int8 GEMM (GEMM) or dequantize + BLAS.
+MAX_ROWS, GEMM = _defaults["max_rows"], _defaults["gemm"]
+# The widths whose products take int8 activations now (set_int8): with float activations the
+# extension has no matrix-matrix loop, and many rows go to dequantize + BLAS.
+_int8_now: list[int] = []
 if _qmatvec is not None and _settings is not None:
     _qmatvec.set_threads(_settings["threads"])
     _qmatvec.set_int8(INT8, VNNI)
+    _int8_now = list(INT8)
 
 
 def _usable() -> bool:
@@ -175,7 +202,7 @@ def why_not() -> str:
 def qmatmul(x, w, scales, biases, group_size: int, bits: int):
     """x @ dequantize(w, scales, biases).T for float32 x, choosing the fast path by row count."""
     rows = x.size // x.shape[-1]
-    if rows <= MAX_ROWS:
+    if rows <= MAX_ROWS or (GEMM and group_size % 32 == 0 and bits in _int8_now):
         return _qmatvec.qmatvec(x, w, scales, biases, group_size, bits)
     return x @ _qmatvec.dequantize_f32(w, scales, biases, group_size, bits).T
 
@@ -201,8 +228,10 @@ def set_threads(n: int) -> None:
 
 def set_int8(bits: list[int], vnni: bool | None = None) -> None:
     """Which weight widths (4, 8) use int8 activations from now on; [] for float ones."""
+    global _int8_now
     if _qmatvec is not None:
         _qmatvec.set_int8(bits, VNNI if vnni is None else vnni)
+        _int8_now = list(_qmatvec.int8())
 
 
 def int8() -> list[int]:
@@ -213,7 +242,8 @@ def int8() -> list[int]:
 def describe() -> str:
     if why_not():
         return f"MLX's own kernels ({why_not()})"
+    long_prompts = ", the int8 GEMM for long prompts" if GEMM and _int8_now else ""
     return (
-        f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads) "
+        f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads){long_prompts} "
         "and fused decode steps (RMSNorm, RoPE, attention)"
     )

@@ -1,5 +1,6 @@
 // Python bindings for the quantized product: assistant.kernels._qmatvec.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
@@ -27,6 +28,9 @@ NB_MODULE(_qmatvec, m) {
         "stream"_a = nb::none(), "softmax(scale * q @ k.T) @ v without a mask, for q: (B, Hq, 1, D), float32.");
   m.def("set_int8", &apprentice::set_int8, "bits"_a, "vnni"_a = true,
         "Weight widths (4, 8) whose products quantize x to int8 per block of 32; vnni=False forces AVX2.");
+  m.def("limit_isa", &apprentice::limit_isa, "level"_a,
+        "Hide instructions from the kernel's checks: 'native' (none hidden), 'avx2' (no VNNI) or 'portable' "
+        "(no AVX2 either).");
   m.def("int8", &apprentice::int8, "Weight widths whose products use int8 activations.");
   m.def("set_threads", &apprentice::set_threads, "n"_a, "Threads that share one product (1 to 8).");
   m.def("threads", &apprentice::threads);

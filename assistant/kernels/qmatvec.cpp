@@ -36,6 +36,11 @@ namespace apprentice {
 
 namespace {
 
+// The instructions the checks below may report (limit_isa): a test on a CPU that has AVX-512
+// VNNI runs the AVX2 loops, or none, as a CPU without them would.
+enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_VNNI = 2 };
+std::atomic<int> isa_cap{ISA_VNNI};
+
 // ---- scalar helpers -------------------------------------------------------------------
 
 inline float half_to_float(uint16_t h) {
@@ -231,12 +236,13 @@ __attribute__((target("avx2,fma,f16c"))) void dequant_avx2(const Job<S>& j, int 
 bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c");
-  return yes;
+  return yes && isa_cap.load(std::memory_order_relaxed) >= ISA_AVX2;
 }
 
 bool has_vnni() {
-  static const bool yes = has_avx2() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
-  return yes;
+  static const bool yes = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return yes && has_avx2() && isa_cap.load(std::memory_order_relaxed) >= ISA_VNNI;
 }
 
 // ---- int8 activations ----------------------------------------------------------------------
@@ -261,49 +267,129 @@ struct QuantX {
   int steps;
 };
 
-QuantX quantize_x(const float* x, int M, int K, int gs, int bits) {
+// Row m of x into qx (scalar): the reference for quantize_row_avx2, which gives the same bytes.
+void quantize_row(QuantX& qx, const float* x, int m, int K, int gs, int bits) {
   const int blocks = K / 32, groups = K / gs;
-  QuantX qx;
-  qx.steps = bits == 4 ? (blocks + 1) / 2 : blocks;
-  qx.q.resize(size_t(M) * K);
-  qx.d.resize(size_t(M) * qx.steps * 8);
-  qx.sum.assign(size_t(M) * groups, 0.f);
-  for (int m = 0; m < M; ++m) {
-    int8_t* qr = qx.q.data() + size_t(m) * K;
-    float* dr = qx.d.data() + size_t(m) * qx.steps * 8;
-    for (int b = 0; b < blocks; ++b) {
-      const float* xb = x + size_t(m) * K + 32 * b;
-      float amax = 0.f;
+  int8_t* qr = qx.q.data() + size_t(m) * K;
+  float* dr = qx.d.data() + size_t(m) * qx.steps * 8;
+  float* sr = qx.sum.data() + size_t(m) * groups;
+  std::fill_n(sr, groups, 0.f);
+  for (int b = 0; b < blocks; ++b) {
+    const float* xb = x + size_t(m) * K + 32 * b;
+    float amax = 0.f;
+    for (int i = 0; i < 32; ++i)
+      amax = std::max(amax, std::fabs(xb[i]));
+    const float d = amax / 127.f, id = amax > 0.f ? 127.f / amax : 0.f;
+    int isum = 0;
+    auto q = [&](int i) {
+      int v = int(std::lrintf(xb[i] * id));
+      isum += v;
+      return int8_t(v);
+    };
+    if (bits == 8) {
       for (int i = 0; i < 32; ++i)
-        amax = std::max(amax, std::fabs(xb[i]));
-      const float d = amax / 127.f, id = amax > 0.f ? 127.f / amax : 0.f;
-      int isum = 0;
-      auto q = [&](int i) {
-        int v = int(std::lrintf(xb[i] * id));
-        isum += v;
-        return int8_t(v);
-      };
-      if (bits == 8) {
-        for (int i = 0; i < 32; ++i)
-          qr[32 * b + i] = q(i);
-        std::fill_n(dr + 8 * b, 8, d);
-      } else if (b / 2 * 2 + 1 < blocks) {  // one of a pair: its half of the even and odd runs
-        int8_t* base = qr + 64 * (b / 2) + 16 * (b % 2);
-        for (int t = 0; t < 16; ++t) {
-          base[t] = q(2 * t);
-          base[32 + t] = q(2 * t + 1);
-        }
+        qr[32 * b + i] = q(i);
+      std::fill_n(dr + 8 * b, 8, d);
+    } else if (b / 2 * 2 + 1 < blocks) {  // one of a pair: its half of the even and odd runs
+      int8_t* base = qr + 64 * (b / 2) + 16 * (b % 2);
+      for (int t = 0; t < 16; ++t) {
+        base[t] = q(2 * t);
+        base[32 + t] = q(2 * t + 1);
+      }
+      std::fill_n(dr + 8 * (b / 2) + 4 * (b % 2), 4, d);
+    } else {
+      for (int t = 0; t < 16; ++t) {
+        qr[32 * b + t] = q(2 * t);
+        qr[32 * b + 16 + t] = q(2 * t + 1);
+      }
+      std::fill_n(dr + 8 * (b / 2), 8, d);
+    }
+    sr[b * 32 / gs] += d * float(isum);
+  }
+}
+
+#ifdef APPRENTICE_X86
+// quantize_row with AVX2: the same rounding (cvtps rounds to nearest even, as lrintf does in
+// the default mode), so the same bytes. A long prompt's x is ~1.5 M values per product: the
+// scalar loop took milliseconds of it.
+__attribute__((target("avx2,fma,f16c"))) void quantize_row_avx2(QuantX& qx, const float* x, int m, int K, int gs,
+                                                                int bits) {
+  const int blocks = K / 32, groups = K / gs;
+  int8_t* qr = qx.q.data() + size_t(m) * K;
+  float* dr = qx.d.data() + size_t(m) * qx.steps * 8;
+  float* sr = qx.sum.data() + size_t(m) * groups;
+  std::fill_n(sr, groups, 0.f);
+  const __m256 sign = _mm256_set1_ps(-0.f);
+  // per 128-bit lane: the 8 even bytes, then the 8 odd ones
+  const __m256i evens_odds = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8,
+                                              10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  for (int b = 0; b < blocks; ++b) {
+    const float* xb = x + size_t(m) * K + 32 * b;
+    __m256 v[4];
+    __m256 amax8 = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(xb + 8 * i);
+      amax8 = _mm256_max_ps(amax8, _mm256_andnot_ps(sign, v[i]));
+    }
+    __m128 a4 = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
+    a4 = _mm_max_ps(a4, _mm_movehl_ps(a4, a4));
+    a4 = _mm_max_ss(a4, _mm_shuffle_ps(a4, a4, 1));
+    const float amax = _mm_cvtss_f32(a4);
+    const float d = amax / 127.f, id = amax > 0.f ? 127.f / amax : 0.f;
+    const __m256 idv = _mm256_set1_ps(id);
+    __m256i q[4];
+    for (int i = 0; i < 4; ++i)
+      q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], idv));
+    __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+    const int isum = _mm_cvtsi128_si32(s4);
+    // int32 -> int8 in element order (packs interleaves 128-bit lanes; the permute undoes it)
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    if (bits == 8) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(qr + 32 * b), p);
+      _mm256_storeu_ps(dr + 8 * b, _mm256_set1_ps(d));
+    } else {
+      // [16 even elements | 16 odd ones]
+      p = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(p, evens_odds), 0xd8);
+      int8_t *even, *odd;
+      if (b / 2 * 2 + 1 < blocks) {
+        even = qr + 64 * (b / 2) + 16 * (b % 2);
+        odd = even + 32;
         std::fill_n(dr + 8 * (b / 2) + 4 * (b % 2), 4, d);
       } else {
-        for (int t = 0; t < 16; ++t) {
-          qr[32 * b + t] = q(2 * t);
-          qr[32 * b + 16 + t] = q(2 * t + 1);
-        }
+        even = qr + 32 * b;
+        odd = even + 16;
         std::fill_n(dr + 8 * (b / 2), 8, d);
       }
-      qx.sum[size_t(m) * groups + b * 32 / gs] += d * float(isum);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(even), _mm256_castsi256_si128(p));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(odd), _mm256_extracti128_si256(p, 1));
     }
+    sr[b * 32 / gs] += d * float(isum);
   }
+}
+#endif
+
+void quantize_rows(QuantX& qx, const float* x, int m0, int m1, int K, int gs, int bits) {
+  for (int m = m0; m < m1; ++m) {
+#ifdef APPRENTICE_X86
+    if (has_avx2()) {
+      quantize_row_avx2(qx, x, m, K, gs, bits);
+      continue;
+    }
+#endif
+    quantize_row(qx, x, m, K, gs, bits);
+  }
+}
+
+QuantX quantize_x_alloc(int M, int K, int gs, int bits) {
+  QuantX qx;
+  qx.steps = bits == 4 ? (K / 32 + 1) / 2 : K / 32;
+  qx.q.resize(size_t(M) * K);
+  qx.d.resize(size_t(M) * qx.steps * 8);
+  qx.sum.resize(size_t(M) * (K / gs));
   return qx;
 }
 
@@ -319,6 +405,15 @@ struct Job8 {
   int M, N, K, gs, bits, steps;
 };
 
+// Tile sizes of the matrix-matrix loops (weight rows x rows of x): as many accumulators as the
+// registers hold beside the operands (16 ymm registers for AVX2, 32 zmm for AVX-512).
+#ifndef GEMM_R_VNNI
+#define GEMM_R_VNNI 4
+#define GEMM_T_VNNI 3
+#define GEMM_R_AVX2 2
+#define GEMM_T_AVX2 3
+#endif
+
 namespace avx2 {
 #define INT8_TARGET "avx2,fma,f16c"
 #define INT8_VNNI 0
@@ -328,7 +423,7 @@ namespace avx2 {
 }  // namespace avx2
 
 namespace vnni {
-#define INT8_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512vnni"
+#define INT8_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
 #define INT8_VNNI 1
 #include "int8_kernels.inc"
 #undef INT8_TARGET
@@ -511,6 +606,8 @@ class Pool {
 };
 
 constexpr size_t HELPER_MIN_WEIGHTS = size_t(1) << 22;
+// From this many rows of x on, the matrix-matrix loops (int8_kernels.inc: gemm).
+constexpr int GEMM_MIN_ROWS = 8;
 
 // Chunks of a multiple of 8 rows (the 4-row inner loop, no shared cache lines), ~8 per thread.
 inline int chunk_rows(int n) {
@@ -532,10 +629,16 @@ template <typename S>
 void compute_int8(const mx::array& x, const mx::array& w, const mx::array& scales, const mx::array& biases,
                   mx::array& out, int gs, int bits) {
   const int K = x.shape(-1), N = out.shape(-1), M = int(x.size() / K);
-  const QuantX qx = quantize_x(x.data<float>(), M, K, gs, bits);
+  const bool many = M >= GEMM_MIN_ROWS;
+  QuantX qx = quantize_x_alloc(M, K, gs, bits);
+  const float* xp = x.data<float>();
+  if (many)  // a long prompt's rows: quantized by both threads
+    Pool::get().run(M, std::max(16, M / 8), [&](int m0, int m1) { quantize_rows(qx, xp, m0, m1, K, gs, bits); });
+  else
+    quantize_rows(qx, xp, 0, M, K, gs, bits);
   Job8<S> j{qx.q.data(), qx.d.data(), qx.sum.data(), reinterpret_cast<const uint8_t*>(w.data<uint32_t>()),
             scales.data<S>(), biases.data<S>(), out.data<float>(), M, N, K, gs, bits, qx.steps};
-  auto fn = use_vnni() ? &vnni::rows<S> : &avx2::rows<S>;
+  auto fn = use_vnni() ? (many ? &vnni::gemm<S> : &vnni::rows<S>) : (many ? &avx2::gemm<S> : &avx2::rows<S>);
   if (size_t(N) * K * M < HELPER_MIN_WEIGHTS) {
     fn(j, 0, N);
     return;
@@ -675,6 +778,18 @@ bool QMatVec::is_equivalent(const mx::Primitive& other) const {
   return group_size_ == o.group_size_ && bits_ == o.bits_;
 }
 
+std::vector<mx::array> QMatVec::vjp(const std::vector<mx::array>& primals, const std::vector<mx::array>& cotangents,
+                                    const std::vector<int>& argnums, const std::vector<mx::array>&) {
+  std::vector<mx::array> grads;
+  for (int arg : argnums) {
+    if (arg != 0)
+      throw std::invalid_argument("qmatvec: quantized weights have no gradient; freeze them (as LoRA training does)");
+    auto w = dequantize_f32(primals[1], primals[2], primals[3], group_size_, bits_, stream());
+    grads.push_back(mx::matmul(cotangents[0], w, stream()));
+  }
+  return grads;
+}
+
 std::vector<mx::Shape> QMatVec::output_shapes(const std::vector<mx::array>& inputs) {
   auto shape = inputs[0].shape();
   shape.back() = inputs[1].shape(0);
@@ -698,6 +813,17 @@ void set_int8(const std::vector<int>& bits, bool vnni) {
       throw std::invalid_argument("set_int8: bits are 4 or 8");
   int8_bits.store(mask);
   vnni_allowed.store(vnni);
+}
+
+void limit_isa(const std::string& level) {
+  if (level == "native")
+    isa_cap.store(ISA_VNNI);
+  else if (level == "avx2")
+    isa_cap.store(ISA_AVX2);
+  else if (level == "portable")
+    isa_cap.store(ISA_PORTABLE);
+  else
+    throw std::invalid_argument("limit_isa: the level is native, avx2 or portable");
 }
 
 std::vector<int> int8() {

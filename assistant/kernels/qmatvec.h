@@ -5,6 +5,8 @@
 // y = x @ w_real.T for x: (..., K) float32, the layout mx.quantized_matmul(transpose=True) takes.
 #pragma once
 
+#include <string>
+
 #include "mlx/mlx.h"
 #include "mlx/primitives.h"
 
@@ -34,6 +36,10 @@ class QMatVec : public mx::UnaryPrimitive {
   }
   bool is_equivalent(const mx::Primitive& other) const override;
   std::vector<mx::Shape> output_shapes(const std::vector<mx::array>& inputs) override;
+  // The gradient with respect to x, in float32: cotangent @ dequantize(w). LoRA training runs
+  // through the quantized layers; their weights are frozen, so they have no gradient.
+  std::vector<mx::array> vjp(const std::vector<mx::array>& primals, const std::vector<mx::array>& cotangents,
+                             const std::vector<int>& argnums, const std::vector<mx::array>& outputs) override;
 
  private:
   int group_size_;
@@ -74,6 +80,9 @@ const char* isa();
 // Which weight widths (4, 8) multiply int8-quantized activations instead of float ones, and
 // whether AVX-512 VNNI may run them (else AVX2). Off until set.
 void set_int8(const std::vector<int>& bits, bool vnni = true);
+// Hide instructions from the kernel's checks, as if this CPU lacked them: "native" (hide
+// nothing), "avx2" (no AVX-512 VNNI) or "portable" (no AVX2 either: isa() is then "portable").
+void limit_isa(const std::string& level);
 std::vector<int> int8();
 // Threads that share one product (the caller's and helpers); default 2, at most 8.
 void set_threads(int n);
