@@ -321,7 +321,7 @@ def read_answer(response):
     return text, calls[0] if calls else None, None
 
 
-def write_results(client, store, job: dict, batch_job, teacher, progress: Progress) -> dict:
+def write_results(client, store, job: dict, batch_job, progress: Progress) -> dict:
     """Log each result once; returns how many were written now, failed, or were written before."""
     from assistant.core import restored
     from assistant.tools import ToolError, validate
@@ -364,7 +364,7 @@ def write_results(client, store, job: dict, batch_job, teacher, progress: Progre
             "query_sent": row["query_sent"],
             "messages_sent": json.dumps([{"role": "user", "content": row["query_sent"]}]),
             "redactions": row["redactions"],
-            "teacher_model": teacher.model,
+            "teacher_model": job["model"],
             "consent": job["consent"],
             "reason": f"labelled by Gemini's Batch API ({job['name']})",
             "status": "ok" if error is None else "failed",
@@ -385,7 +385,7 @@ def write_results(client, store, job: dict, batch_job, teacher, progress: Progre
                 "answer": answer,
                 "route": "cloud",
                 "reason": example["reason"],
-                "model": teacher.model,
+                "model": job["model"],
                 "source": "label",
                 "status": "done",
                 "notes": "[]",
@@ -457,7 +457,7 @@ def poll(client, store, job: dict, progress: Progress, poll_s: float, retries: i
         task.advance(0, state=state.removeprefix("JOB_STATE_").lower())
         if state in ENDED:
             if state == "JOB_STATE_SUCCEEDED":
-                task.advance(job["requests"] - task.done)
+                task.advance(job["requests"] - task.done, state="succeeded")
             return batch_job
         time.sleep(poll_s)
 
@@ -511,9 +511,7 @@ def run(args: argparse.Namespace, progress: Progress, consent=None) -> dict:
         job = store.batch_job(job_id)
         progress.say(f"Sending {len(todo.requests)} redacted queries to {teacher.model} as one batch job.")
     else:
-        progress.say(
-            f"Picking up batch job {job['name'] or job['display_name']} for {path.name}; nothing is sent again."
-        )
+        progress.say(f"Picking up batch job {job['name'] or job['display_name']} for {path.name}.")
 
     client = client_for(key, settings)
     try:
@@ -537,7 +535,7 @@ def run(args: argparse.Namespace, progress: Progress, consent=None) -> dict:
                 job["name"],
                 state,
             )
-        counts = write_results(client, store, job, batch_job, teacher, progress)
+        counts = write_results(client, store, job, batch_job, progress)
     except LabelError:
         raise
     except Exception as exc:
