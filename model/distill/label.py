@@ -24,7 +24,9 @@ as distillation examples that `apprentice distill` then trains on, like logged f
    result already written is never written again, so a run killed while writing resumes
    where it stopped. A per-query error is recorded as a failed example, and that query goes
    again in the next job. A job that fails or expires gives no examples: one sentence says so,
-   and the next run sends what is still unlabelled.
+   and the next run sends what is still unlabelled. Labels are not live queries: they do not
+   count against auto mode's daily cap, and their conversation stays out of the chat app's list
+   and of `--continue`.
 
 Up to INLINE_LIMIT_BYTES the requests go inline in the create call; a larger job is uploaded as
 a JSONL file through the Files API and its results downloaded from the file Gemini writes.
