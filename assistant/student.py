@@ -31,6 +31,29 @@ _DONE = object()
 LOAD_LOCK = threading.Lock()
 
 
+def import_mlx_lm() -> None:
+    """Import mlx-lm without PyTorch.
+
+    mlx-lm imports transformers' AutoTokenizer, and transformers then imports torch whenever it
+    is installed: most of a cold start (torch's import took longer than loading the student and
+    answering), though a tokenizer never uses it and nothing in Apprentice runs a torch model
+    (the embedder is numpy). Marking torch absent (`sys.modules[name] = None`, Python's way of
+    blocking an import) while transformers is first imported makes it skip torch; the mark is
+    removed afterwards, so `import torch` still works for anyone who asks for it. Once
+    transformers or torch is loaded, the import is left as it is.
+    """
+    if "mlx_lm" in sys.modules or "transformers" in sys.modules or "torch" in sys.modules:
+        import mlx_lm  # noqa: F401
+
+        return
+    sys.modules["torch"] = None
+    try:
+        import mlx_lm  # noqa: F401
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 class StudentResponse(Response):
     """The student's answer: tokens come from the owner thread through a queue, each with its log-probability."""
 
@@ -160,6 +183,8 @@ class Student:
         blas.ensure()
         with LOAD_LOCK:
             import mlx.core as mx
+
+            import_mlx_lm()
             from mlx_lm import load
 
         self._mx = mx
@@ -245,7 +270,8 @@ class Student:
         """A copy of the cache that holds the system prompt (tools included), for a new conversation.
 
         Every conversation begins with the same system prompt; computing it once and starting
-        each new conversation from a copy means the tool list costs no prefill per query.
+        each new conversation from a copy means the tool list costs no prefill per query. It is
+        kept on disk too: its prefill (about 140 tokens) was a third of a cold start.
         """
         from mlx_lm.models.cache import KVCache, make_prompt_cache
 
@@ -255,9 +281,12 @@ class Student:
             if not tokens or not all(type(c) is KVCache for c in cache):
                 self._prefix = ([], [])  # other cache kinds (sliding windows) start empty, as before
             else:
-                self.model(self._mx.array(tokens)[None], cache=cache)
-                self._mx.eval([c.keys for c in cache] + [c.values for c in cache])
-                self._prefix = (cache, tokens)
+                self._prefix = self._load_prefix(tokens)
+                if self._prefix is None:
+                    self.model(self._mx.array(tokens)[None], cache=cache)
+                    self._mx.eval([c.keys for c in cache] + [c.values for c in cache])
+                    self._prefix = (cache, tokens)
+                    self._save_prefix(cache, tokens)
         cache, tokens = self._prefix
         if not tokens:
             return None
@@ -267,6 +296,69 @@ class Student:
             new.keys, new.values = old.keys[..., : old.offset, :], old.values[..., : old.offset, :]
             new.offset = old.offset
         return copy, list(tokens)
+
+    def _prefix_file(self, tokens: list[int]) -> Path | None:
+        """Where the system prompt's cache is kept between runs, named by all its numbers depend on:
+        the prompt's tokens, the weights and adapter files (name, size, time), MLX, the BLAS and the
+        kernel path with its settings. Any change gives another name, so a stale cache is never read."""
+        if not self.cache_dir:
+            return None
+        import hashlib
+        import os
+
+        from assistant import kernels
+
+        files = [
+            (str(f), f.stat().st_size, f.stat().st_mtime_ns)
+            for folder in (self.path, self.adapter_path)
+            if folder is not None and folder.is_dir()
+            for f in sorted(folder.iterdir())
+            if f.suffix in (".safetensors", ".json")
+        ]
+        settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("APPRENTICE_QMATVEC"))
+        key = [tokens, files, self._mx.__version__, blas.ensure(), kernels.describe(), settings]
+        digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:24]
+        return self.cache_dir.parent / "prefix" / f"{digest}.safetensors"
+
+    def _load_prefix(self, tokens: list[int]):
+        """The system prompt's cache from disk, or None when there is none for these numbers."""
+        from mlx_lm.models.cache import KVCache, load_prompt_cache
+
+        path = self._prefix_file(tokens)
+        if path is None or not path.exists():
+            return None
+        try:
+            cache, meta = load_prompt_cache(str(path), return_metadata=True)
+            if json.loads(meta["tokens"]) != tokens or not all(type(c) is KVCache for c in cache):
+                return None
+            self._mx.eval([c.keys for c in cache] + [c.values for c in cache])
+            return cache, tokens
+        except Exception:  # a torn or foreign file only costs the prefill it would have saved
+            path.unlink(missing_ok=True)
+            return None
+
+    def _save_prefix(self, cache, tokens: list[int]) -> None:
+        from mlx_lm.models.cache import KVCache, save_prompt_cache
+
+        path = self._prefix_file(tokens)
+        if path is None:
+            return
+        used = []
+        for c in cache:  # the filled part only: a KV cache allocates room in steps of 256 tokens
+            copy = KVCache()
+            copy.keys, copy.values, copy.offset = c.keys[..., : c.offset, :], c.values[..., : c.offset, :], c.offset
+            used.append(copy)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{threading.get_ident()}.partial.safetensors")
+            save_prompt_cache(str(tmp), used, {"model": self.name, "tokens": json.dumps(tokens)})
+            tmp.replace(path)
+            # a few system prompts and versions side by side (switching back is common); older ones go
+            files = sorted(path.parent.glob("*.safetensors"), key=lambda p: p.stat().st_mtime)
+            for old in files[:-4]:
+                old.unlink(missing_ok=True)
+        except OSError:  # a read-only or full disk: the prefill runs again next time, nothing else changes
+            pass
 
     def _prefix_tokens(self) -> list[int]:
         """The tokens every prompt starts with: the template's common head for two different questions."""
