@@ -24,6 +24,7 @@ import platformdirs
 from assistant.errors import ApprenticeError
 
 MODES = ("private", "ask", "auto")
+CALIBRATIONS = ("risk", "precision")  # how a distilled version's cascade lines are drawn (model/distill/calibration.py)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Settings:
     # distilled version carries its own line, calibrated on held-out queries (see model/distill.py)
     cascade_min_logprob: float = -0.45
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
+    cascade_calibration: str = "risk"  # how a distilled version's line is drawn: risk | precision
+    cascade_risk: float = 0.05  # calibration "risk": expected share of queries answered wrongly by a kept local answer
     judge_agree_similarity: float = 0.75
     # a query asked again right after a local answer, as weak evidence that answer was wrong (assistant/rephrase.py);
     # off: one detection in six or seven was a follow-up, not a rephrase, on the labelled set
@@ -163,6 +166,12 @@ def load(overrides: dict | None = None, warn: Callable[[str], None] | None = Non
     settings = Settings(**values)
     if settings.mode and settings.mode not in MODES:
         raise ApprenticeError(f"mode must be one of {', '.join(MODES)}, not {settings.mode!r}.")
+    if settings.cascade_calibration not in CALIBRATIONS:
+        raise ApprenticeError(
+            f"cascade_calibration must be one of {', '.join(CALIBRATIONS)}, not {settings.cascade_calibration!r}."
+        )
+    if not 0 < settings.cascade_risk < 1:
+        raise ApprenticeError(f"cascade_risk is a share between 0 and 1, not {settings.cascade_risk}.")
     return settings
 
 

@@ -56,7 +56,8 @@ class CascadeStep:
     """The student answered first, unseen; its mean token log-probability decides whether it stands."""
 
     response: Response
-    line: float  # the active version's cascade line (mean log-prob)
+    line: float  # the active version's cascade line (mean log-prob) for a text answer
+    call_line: float | None = None  # ... and for a tool call (None: the same line)
 
     @property
     def text(self) -> str:
@@ -69,8 +70,10 @@ class CascadeStep:
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident by the version's line, and any call it made is one that can run."""
-        return self.confidence >= self.line and callable_call(self.response)
+        """Sure enough to stand: confident by the version's line for its kind of answer, and any call it
+        made is one that can run (a valid call is evidence of its own, so calls have a line of their own)."""
+        called = made_call(self.response) and self.call_line is not None
+        return self.confidence >= (self.call_line if called else self.line) and callable_call(self.response)
 
 
 @dataclass
@@ -123,6 +126,7 @@ class QueryContext:
     student_name: str  # the active version
     line: float  # the active version's cascade line
     history: list[dict]  # earlier turns of the conversation
+    call_line: float | None = None  # the version's line for a tool call (None: `line`)
     vector: object = None  # the query's embedding, when the router computed one
     consent: Consent | None = None
     fast_call: ToolCall | None = None  # a sentence template matched: this call answers, no model runs
@@ -312,7 +316,7 @@ class Answer:
 
     def _ask_student_first(self, messages: list[dict]) -> CascadeStep:
         """The cascade: the student's whole answer, unshown, and its mean token log-probability."""
-        step = CascadeStep(self._student(messages), self.context.line)
+        step = CascadeStep(self._student(messages), self.context.line, self.context.call_line)
         self.response = step.response  # so a cancel reaches it
         step.response.complete()
         self.response = None
@@ -415,11 +419,12 @@ class Assistant:
             )
         return self._student
 
-    def cascade_line(self) -> float:
-        """The active version's cascade line: its own, calibrated when it was distilled, else the configured one."""
+    def cascade_line(self, kind: str = "text") -> float:
+        """The active version's cascade line for a `kind` of answer ("text" or "call"): its own,
+        calibrated when it was distilled, else the configured one."""
         from assistant.models import registry
 
-        return registry.active().cascade_min_logprob(self.settings.cascade_min_logprob)
+        return registry.active().cascade_min_logprob(self.settings.cascade_min_logprob, kind)
 
     def teacher(self, key: str):
         """The Gemini client, built the first time a query may leave (never in private mode)."""
@@ -473,7 +478,9 @@ class Assistant:
         version = registry.active()
         line = self.cascade_line()
         history = self.store.history(conversation_id) if conversation_id is not None else []
-        context = QueryContext(mode, key, version.name, line, history, consent=consent)
+        context = QueryContext(
+            mode, key, version.name, line, history, call_line=self.cascade_line("call"), consent=consent
+        )
         context.load_student = lambda: self.student(version)
         context.fast_call = self._fast_path(query, force)
         if context.fast_call is not None and needs_live_rates(context.fast_call):

@@ -106,9 +106,12 @@ class Report:
 
 
 def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None]:
-    """The student's whole greedy answer and its mean token log-probability."""
+    """The student's whole greedy answer, with any tool call it wrote, and its mean token log-probability."""
     response = student.stream(messages, max_tokens=max_tokens)
-    return response.complete().strip(), response.confidence
+    text = response.complete()
+    if response.tool_call_text is not None:  # a call is read, never shown, so it is not in the text
+        text += response.tool_call_text
+    return text.strip(), response.confidence
 
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:

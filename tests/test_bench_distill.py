@@ -186,6 +186,12 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     fresh = [r for r in result["queries"]["before"] if r["family"] == "fresh"]
     assert all(r["to_teacher"] and "live information" in r["reason"] for r in fresh)
     assert result["settings"]["fast_path"] is False
+    if result["distill"]["promoted"]:  # each way to draw the lines, replayed on the answers measured after
+        after, drawn = result["queries"]["after"], result["distill"]["cascade"]
+        assert set(result["calibrations"]) == {"risk", "precision"}
+        assert result["calibrations"][drawn["method"]]["teacher_share"] == result["teacher_share"]["after"]
+        replayed = bench.routed_with_lines(after, drawn["min_logprob"], drawn["call_min_logprob"])
+        assert replayed["routed_accuracy"] == result["routed_accuracy"]["after"]
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     if has_matplotlib:

@@ -53,9 +53,12 @@ class Version:
             return self.folder
         return None
 
-    def cascade_min_logprob(self, default: float) -> float:
-        """This version's own cascade line, calibrated when it was distilled; else `default`."""
-        return self.info.get("cascade", {}).get("min_logprob", default)
+    def cascade_min_logprob(self, default: float, kind: str = "text") -> float:
+        """This version's own cascade line for a `kind` of answer ("text", or "call": a tool call),
+        calibrated when it was distilled; else `default`."""
+        cascade = self.info.get("cascade", {})
+        line = cascade.get("min_logprob", default)
+        return cascade.get("call_min_logprob", line) if kind == "call" else line
 
     def size_bytes(self) -> int:
         """Disk this version itself uses: its folder, plus the checkpoint when it is its own."""

@@ -554,12 +554,14 @@ def run(args: argparse.Namespace, progress) -> dict:
         if distilled["promoted"]:
             after = measure(assistant, test, teacher_answers, progress, "4 test after")
             cascade_lines["after"] = assistant.cascade_line()
+            calibrations = compare_calibrations(after, active_folder(), settings)
         else:
             notes.append(
                 f"{distilled['version']} was not promoted ({distilled['reason']}); "
                 "after distillation the system is the one before."
             )
             after, cascade_lines["after"] = before, cascade_lines["before"]
+            calibrations = None
         times["test_after"] = time.monotonic() - tick
 
     b, a = phase_metrics(before), phase_metrics(after)
@@ -586,6 +588,7 @@ def run(args: argparse.Namespace, progress) -> dict:
         "apgr": pair("apgr"),
         "curve": {"before": _points(b["curve"]), "after": _points(a["curve"])},
         "families": families(before, after),
+        "calibrations": calibrations,
         "collection": collected,
         "distill": {
             k: distilled.get(k)
@@ -625,6 +628,44 @@ def run(args: argparse.Namespace, progress) -> dict:
 
 def _r(x):
     return None if x is None else round(float(x), 4)
+
+
+def active_folder() -> Path | None:
+    from assistant.models import registry
+
+    return registry.active().folder
+
+
+def routed_with_lines(records: list[dict], text_line: float, call_line: float) -> dict:
+    """Teacher share and routed accuracy had the cascade drawn these lines: the router's own routes
+    stay, and a cascade query keeps the student's answer when it is as sure as its kind's line (a
+    call only if it validates). Greedy answers make this exact: nothing else would change."""
+    sent = right = 0
+    for r in records:
+        to_teacher = r["to_teacher"]
+        if r["route"] == "cascade":
+            line = call_line if r["student_called"] else text_line
+            sure = r["confidence"] is not None and r["confidence"] >= line
+            to_teacher = not (sure and (r["student_valid_call"] or not r["student_called"]))
+        sent += to_teacher
+        right += r["teacher_right"] if to_teacher else r["student_right"]
+    n = len(records) or 1
+    return {"teacher_share": round(sent / n, 4), "routed_accuracy": round(right / n, 4)}
+
+
+def compare_calibrations(records: list[dict], folder: Path | None, settings) -> dict | None:
+    """Each way of drawing the distilled version's lines (model/distill/calibration.py), from the answers
+    it gave the gate, and what each would have done on the test queries just measured."""
+    from model.distill import calibration
+
+    pts = calibration.load(folder) if folder is not None else []
+    if not pts:
+        return None
+    out = {}
+    for method in calibration.METHODS:
+        lines = calibration.draw(pts, method=method, precision=settings.cascade_precision, risk=settings.cascade_risk)
+        out[method] = {**lines, **routed_with_lines(records, lines["min_logprob"], lines["call_min_logprob"])}
+    return out
 
 
 def _points(c) -> list[list[float]]:
@@ -668,6 +709,12 @@ def table(result: dict) -> str:
     d = result["distill"]
     lines.append("")
     lines.append(f"distilled {d['version']}: {'promoted' if d['promoted'] else 'not promoted'} ({d['reason']})")
+    for method, c in (result.get("calibrations") or {}).items():
+        lines.append(
+            f"  lines drawn by {method:9}: text {c['min_logprob']:.2f}, call {c['call_min_logprob']:.2f} "
+            f"(kept {c['kept']} of {c['n']}, {c['kept_wrong']} wrong) → teacher share "
+            f"{pct(c['teacher_share']).strip()}, routed {pct(c['routed_accuracy']).strip()}"
+        )
     lines.append(
         f"train {result['sizes']['train']} / test {result['sizes']['test']} queries; collection sent "
         f"{100 * result['collection']['teacher_share']:.0f}% to the teacher; wall time {result['wall_s']:.0f} s "

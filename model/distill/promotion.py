@@ -12,10 +12,10 @@ retention set is more than `retention_max_drop` below the current student's is n
 The current student answered that set before training (training.py); those answers are used as
 they are only for that same version, and the candidate answers it here.
 
-The version also carries its own cascade line: the least mean token log-probability at which
-its held-out answers were right at least `cascade_precision` of the time (model/evaluate.py,
-`cascade_threshold`). Fine-tuning makes a student surer of itself, right or wrong, so the base
-student's line would keep too many wrong answers.
+The version also carries its own cascade lines, one for text answers and one for tool calls that
+validate, drawn from its answers to the held-out and retention sets (model/distill/calibration.py,
+which also keeps those answers' confidences in the version's folder). Fine-tuning makes a student
+surer of itself, right or wrong, so the base student's line would keep too many wrong answers.
 
 After a promotion the router's memory is re-judged for the new student (assistant/outcomes.py).
 """
@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant import config
+from model.distill.calibration import draw, points, save
 from model.distill.progress import Progress
 from model.distill.training import DATA_FILES, STATE, RunState, read_jsonl, student_for
 from model.evaluate import Item, Report, Scored
@@ -89,19 +90,6 @@ def retention_figures(candidate: Report, current: Report, *, limit: float, sourc
         "limit": limit,
         "local": sources.count("local"),
         "regression": sources.count("regression"),
-    }
-
-
-def cascade_line(candidate: Report, *, precision: float) -> dict:
-    """The candidate's own cascade line, and how many of its held-out answers it keeps."""
-    from model.evaluate import cascade_threshold
-
-    line = cascade_threshold(candidate.scores, precision)
-    return {
-        "min_logprob": round(line, 4),
-        "precision": precision,
-        "kept": sum(s.confidence is not None and s.confidence >= line for s in candidate.scores),
-        "n": len(candidate.scores),
     }
 
 
@@ -241,7 +229,16 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
         verdict = decide(
             candidate=cand, current=cur, current_name=current.name, margin=plan.margin, retention=retention
         )
-        cascade = cascade_line(cand, precision=settings.cascade_precision)
+        calibration_points = points(cand.scores, "heldout")
+        if retention is not None:
+            calibration_points += points(cand_kept.scores, [row["source"] for row in kept_rows])
+        save(folder, calibration_points)
+        cascade = draw(
+            calibration_points,
+            method=settings.cascade_calibration,
+            precision=settings.cascade_precision,
+            risk=settings.cascade_risk,
+        )
         measured = metrics(items, candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
         if retention is not None:
             measured["retention"] = retention

@@ -1,0 +1,129 @@
+"""The cascade line a distilled version carries: from which confidence its own answers stand.
+
+A version's line is drawn from its answers to the queries the gate asks it (`Point`: the mean
+token log-probability of an answer, whether it was right, and whether it was a tool call that
+validates). Two ways to draw it, named by the `cascade_calibration` setting:
+
+- `precision`: on the held-out split alone, the least confidence at which the answers at least
+  that sure were right at least `cascade_precision` of the time (`model.evaluate.cascade_threshold`).
+  The held-out split is a fifth of a day's fallbacks, often 10 to 20 answers, and all of them
+  queries the current student got wrong, so the line is drawn on few, hard answers.
+- `risk`: conformal risk control (Angelopoulos et al., "Conformal Risk Control", 2022) over the
+  held-out split and the retention set, which the candidate answers for the gate anyway (60 to
+  100 answers more, of the kind the student meets when it already knows). The loss of a query at
+  line λ is 1 when its answer is kept (confidence ≥ λ) and wrong; it only falls as λ rises. The
+  line is the least λ with (Σ loss + 1) / (n + 1) ≤ α, `cascade_risk`: if the queries to come
+  are exchangeable with these, the expected share of them answered wrongly by a kept local
+  answer is at most α. With too few answers for any λ (n + 1 < 1/α) nothing is kept.
+
+Either way a call that validates and a text answer get lines of their own (`call` and `text`):
+a valid call is itself evidence, so calls can be trusted at lower confidence than sentences.
+A kind with no answers of its own takes the other kind's line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assistant import config
+from model.evaluate import Scored, cascade_threshold
+
+METHODS = config.CALIBRATIONS
+NEVER = 0.0  # a mean log-probability no answer reaches (it would need probability 1 at every token)
+POINTS_FILE = "calibration.jsonl"  # kept in the version's folder, so a line can be drawn again
+
+
+@dataclass(frozen=True)
+class Point:
+    confidence: float
+    right: bool
+    call: bool  # a tool call that validates
+    source: str  # "heldout", or the retention set's source ("local", "regression")
+
+
+def points(scores: list[Scored], source: str | list[str]) -> list[Point]:
+    """Calibration points from a report's scores (answers without a confidence are left out)."""
+    sources = source if isinstance(source, list) else [source] * len(scores)
+    return [
+        Point(float(s.confidence), bool(s.right), valid_call(s.answer), src)
+        for s, src in zip(scores, sources)
+        if s.confidence is not None
+    ]
+
+
+def valid_call(answer: str) -> bool:
+    """Whether an answer is a tool call that names a tool and passes its validation."""
+    from assistant.tools import ToolError, validate
+    from assistant.tools.calls import parse_call
+
+    call = parse_call(answer)
+    if call is None:
+        return False
+    try:
+        validate(call.name, call.arguments)
+    except ToolError:
+        return False
+    return True
+
+
+def risk_line(pts: list[Point], risk: float) -> float:
+    """The least line at which (wrong answers kept + 1) / (n + 1) ≤ `risk`; NEVER if none is."""
+    n = len(pts)
+    if n == 0 or 1 / (n + 1) > risk + 1e-12:
+        return NEVER
+    ranked = sorted(pts, key=lambda p: -p.confidence)
+    best, wrong = NEVER, 0
+    for k, p in enumerate(ranked):
+        wrong += not p.right
+        tied = k + 1 < n and ranked[k + 1].confidence == p.confidence
+        if tied:
+            continue  # a line keeps all answers at one confidence or none of them
+        if (wrong + 1) / (n + 1) <= risk + 1e-12:
+            best = p.confidence
+        else:
+            break  # the kept wrong answers only grow as the line falls
+    return best
+
+
+def precision_line(pts: list[Point], precision: float) -> float:
+    scored = [Scored("", p.right, 0.0, p.confidence, "") for p in pts]
+    return cascade_threshold(scored, precision)
+
+
+def draw(pts: list[Point], *, method: str, precision: float, risk: float) -> dict:
+    """The `cascade` object a version carries: a line per kind of answer, and what it was drawn on."""
+    if method not in METHODS:
+        raise ValueError(f"cascade_calibration must be one of {', '.join(METHODS)}, not {method!r}")
+    used = pts if method == "risk" else [p for p in pts if p.source == "heldout"]
+
+    def line(subset: list[Point]) -> float:
+        return risk_line(subset, risk) if method == "risk" else precision_line(subset, precision)
+
+    calls, texts = [p for p in used if p.call], [p for p in used if not p.call]
+    text_line = line(texts) if texts else line(used)
+    call_line = line(calls) if calls else text_line
+    kept = [p for p in used if p.confidence >= (call_line if p.call else text_line)]
+    return {
+        "method": method,
+        "min_logprob": round(text_line, 4),
+        "call_min_logprob": round(call_line, 4),
+        "precision": precision,
+        "risk": risk,
+        "kept": len(kept),
+        "kept_wrong": sum(not p.right for p in kept),
+        "n": len(used),
+        "calls": len(calls),
+    }
+
+
+def save(folder: Path, pts: list[Point]) -> None:
+    (folder / POINTS_FILE).write_text("".join(json.dumps(asdict(p)) + "\n" for p in pts))
+
+
+def load(folder: Path) -> list[Point]:
+    path = folder / POINTS_FILE
+    if not path.exists():
+        return []
+    return [Point(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]

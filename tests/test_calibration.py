@@ -1,0 +1,115 @@
+"""A distilled version's cascade lines: drawn with a stated guarantee, one for calls and one for text."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core import CascadeStep
+from assistant.engine import Token
+from assistant.errors import ApprenticeError
+from assistant.student import _DONE, StudentResponse
+from model.distill.calibration import Point, draw, load, points, risk_line, save
+from model.evaluate import Item, Scored, evaluate
+
+CALL = '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
+
+
+def p(confidence, right, call=False, source="heldout"):
+    return Point(confidence, right, call, source)
+
+
+def test_risk_line_keeps_the_surest_answers_while_wrong_kept_plus_one_over_n_plus_one_is_within_the_risk():
+    # 39 answers: surest first, 30 right, then a wrong one, then 8 more right, one wrong near the bottom
+    pts = [p(-0.01 * k, True) for k in range(1, 31)] + [p(-0.35, False)]
+    pts += [p(-0.4 - 0.01 * k, True) for k in range(7)] + [p(-0.9, False)]
+    # at risk 0.05 (n = 39): (wrong + 1) / 40 ≤ 0.05 allows one wrong kept, not two
+    assert risk_line(pts, 0.05) == pytest.approx(-0.46)
+    # at risk 0.03: no wrong answer may be kept: the line stops above the first wrong one
+    assert risk_line(pts, 0.03) == pytest.approx(-0.30)
+    # too few answers for any guarantee at that risk: nothing is kept
+    assert risk_line(pts[:10], 0.05) == 0.0
+    assert risk_line([], 0.05) == 0.0
+
+
+def test_tied_confidences_are_kept_or_dropped_together():
+    pts = [p(-0.1, True)] * 25 + [p(-0.2, True), p(-0.2, False), p(-0.2, False)]
+    # at -0.2 two wrong are kept: (2 + 1) / 29 > 0.05, so the line stays at -0.1
+    assert risk_line(pts, 0.05) == pytest.approx(-0.1)
+
+
+def test_calls_that_validate_get_a_line_of_their_own():
+    texts = [p(-0.05 * k, k < 20) for k in range(40)]  # sure text answers right, unsure ones wrong
+    calls = [p(-1.0 - 0.02 * k, True, call=True) for k in range(30)]  # calls right even when unsure
+    drawn = draw(texts + calls, method="risk", precision=0.9, risk=0.05)
+    assert drawn["call_min_logprob"] < -1.5 < drawn["min_logprob"]
+    assert drawn["n"] == 70 and drawn["calls"] == 30 and drawn["kept_wrong"] <= 2
+
+    # "precision" draws on the held-out answers only; the retention set's are left out
+    retention = [p(-0.01, True, source="regression")] * 50
+    assert draw(texts + retention, method="precision", precision=0.9, risk=0.05)["n"] == 40
+    with pytest.raises(ValueError):
+        draw(texts, method="vibes", precision=0.9, risk=0.05)
+
+
+def test_points_are_kept_with_the_version_and_read_back(tmp_path):
+    scores = [Scored(CALL, True, 1.0, -0.2, "call"), Scored("Paris", False, 0.3, -0.8, "judge")]
+    scores.append(Scored('<tool_call>{"name": "teleport", "arguments": {}}</tool_call>', False, 0, -0.1, ""))
+    scores.append(Scored("no confidence", True, 1.0, None, "judge"))
+    pts = points(scores, "heldout")
+    assert [(x.call, x.right) for x in pts] == [(True, True), (False, False), (False, False)]  # no such tool
+    save(tmp_path, pts)
+    assert load(tmp_path) == pts and load(tmp_path / "nowhere") == []
+
+
+class _Scripted:
+    """A student that says what it is given token by token, through the real StudentResponse."""
+
+    def __init__(self, pieces):
+        self.pieces = pieces
+
+        class _Tok:
+            def encode(self, text):
+                return text.split()
+
+        self.tokenizer = _Tok()
+
+    def stream(self, messages, max_tokens=64):
+        response = StudentResponse("scripted", messages, None, max_tokens)
+        for piece in self.pieces:
+            response._queue.put(Token(piece, -0.1))
+        response._queue.put(_DONE)
+        return response
+
+
+def test_a_held_out_call_is_scored_as_the_call_the_student_wrote():
+    # the call is read, never shown, so it is not in the response's text: the gate must still see it
+    student = _Scripted(['<tool_call>{"name": "timer", ', '"arguments": {"minutes": 10}}', "</tool_call>"])
+    item = Item([{"role": "user", "content": "ten minute timer"}], CALL, "call")
+    report = evaluate(student, [item])
+    assert report.scores[0].right and report.scores[0].answer == CALL
+
+
+def test_a_cascade_call_stands_at_the_call_line_and_a_sentence_at_the_text_line():
+    def response(pieces):
+        r = _Scripted(pieces).stream([])
+        r.complete()
+        return r
+
+    call = response([CALL])
+    assert call.tool_call is not None and call.confidence == pytest.approx(-0.1)
+    assert CascadeStep(call, line=-0.05, call_line=-0.5).sure
+    assert not CascadeStep(call, line=-0.05).sure  # no call line: the text line decides
+    sentence = response(["Paris."])
+    assert not CascadeStep(sentence, line=-0.05, call_line=-0.5).sure
+
+
+def test_a_bad_calibration_setting_is_a_sentence(monkeypatch):
+    from assistant import config
+
+    monkeypatch.setenv("APPRENTICE_CASCADE_CALIBRATION", "vibes")
+    with pytest.raises(ApprenticeError, match="cascade_calibration must be one of risk, precision"):
+        config.load()
+    monkeypatch.setenv("APPRENTICE_CASCADE_CALIBRATION", "risk")
+    monkeypatch.setenv("APPRENTICE_CASCADE_RISK", "1.5")
+    with pytest.raises(ApprenticeError, match="cascade_risk"):
+        config.load()
