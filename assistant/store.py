@@ -210,7 +210,7 @@ def m009_batch_jobs(db: sqlite_utils.Database) -> None:
             "job_id": int,
             "key": str,  # the request's key in the job, its position: nothing about the query leaves in it
             "digest": str,  # of the query as typed, kept here: a query labelled once is not sent again
-            "query": str,  # as in the file (the user's text, like a turn's query)
+            "query": str,  # as in the file (the user's text); cleared once written: the turn holds it
             "query_sent": str,  # redacted: what left the machine
             "redactions": str,  # JSON: how many values of each kind were replaced
             "restore": str,  # JSON: placeholder → value, to restore the answer; cleared once written
@@ -585,11 +585,11 @@ class Store:
         self._write(lambda: self.db["batch_jobs"].update(job_id, {**fields, "updated": now()}))
 
     def end_batch_job(self, job_id: int, state: str, error: str | None) -> None:
-        """A job that gave no results: its state, and the restore tables of its queries dropped."""
+        """A job that gave no results: its state; its queries as typed and their restore tables dropped."""
 
         def end():
             self.db["batch_jobs"].update(job_id, {"state": state, "error": error, "updated": now()})
-            self.db.execute("UPDATE batch_requests SET restore = NULL WHERE job_id = ?", [job_id])
+            self.db.execute("UPDATE batch_requests SET query = NULL, restore = NULL WHERE job_id = ?", [job_id])
 
         self._write(lambda: self._atomic(end))
 
@@ -638,7 +638,8 @@ class Store:
                 example = {"created": created, "bad": 0, **example, "turn_id": turn_id, "batch_job": job_id}
                 example_id = self.db["examples"].insert(example).last_pk
                 self.db.execute(
-                    "UPDATE batch_requests SET example_id = ?, restore = NULL WHERE job_id = ? AND key = ?",
+                    "UPDATE batch_requests SET example_id = ?, query = NULL, restore = NULL"
+                    " WHERE job_id = ? AND key = ?",
                     [example_id, job_id, key],
                 )
                 ids.append(example_id)

@@ -121,6 +121,8 @@ def test_label_run_end_to_end(fake, queries, capsys, home):
     # Labels are not live queries: auto mode's daily cap is untouched, and --continue skips them.
     assert Store().teacher_calls_since("1970-01-01", "auto") == 0
     assert Store().last_conversation_id() is None
+    # Once logged, the query as typed lives in its turn alone (`log rm` removes it for good).
+    assert rows("SELECT COUNT(*) FROM batch_requests WHERE query IS NOT NULL OR restore IS NOT NULL") == [(0,)]
 
     # `apprentice distill` trains on them like logged fallbacks.
     from model import dataset
@@ -282,7 +284,7 @@ def test_a_job_that_ends_without_results_is_one_sentence_and_resumable(fake, que
     assert word in sentence and "--label" in sentence and "Traceback" not in captured.err
     assert rows("SELECT COUNT(*) FROM examples") == [(0,)]
     # Nothing private is kept for a job that gave nothing back.
-    assert rows("SELECT COUNT(*) FROM batch_requests WHERE restore IS NOT NULL") == [(0,)]
+    assert rows("SELECT COUNT(*) FROM batch_requests WHERE query IS NOT NULL OR restore IS NOT NULL") == [(0,)]
 
     # The next run sends the same queries in a new job, and each is counted once.
     assert run_label(queries) == 0
