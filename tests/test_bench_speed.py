@@ -20,6 +20,11 @@ def test_bench_speed_reports_every_figure(capsys, tiny_student):
     assert f["limit"]["read_bandwidth_gb_s"] > 0 and 0 < f["limit"]["decode_percent_of_limit"]
     assert f["cold_start_ms"]["median"] > 0 and f["peak_rss_mb"] > 0
     assert set(f["router_ms"]) == {"0", "1000"} and f["router_ms"]["1000"]["p50"] > 0
+    # the same decisions while the student decodes in the process, and it did decode meanwhile
+    decoding = f["router_ms_decoding"]
+    assert decoding["1000"]["p99"] >= decoding["1000"]["p50"] > 0 and decoding["decode_tokens_per_s"] > 0
+    assert f["goals"]["router_p99_ms_at_max_decoding"]["value"] == decoding["1000"]["p99"]
+    assert f["cold_start_ms"]["first_ms"] > 0 and f["cold_start_ms"]["runs"] == 1
     assert f["machine"]["quantized_kernel"].startswith("none")  # the tiny student is float32
     assert f["goals"]["ttft_30_tokens_ms"]["target"] == 300 and f["goals"]["peak_rss_mb"]["met"] in (True, False)
     assert f["goals"]["decode_over_llama_cpp"]["met"] is None  # no llama.cpp figure to compare
