@@ -46,6 +46,9 @@ def import_mlx_lm() -> None:
         import mlx_lm  # noqa: F401
 
         return
+    import os
+
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")  # no "PyTorch was not found" on stderr
     sys.modules["torch"] = None
     try:
         import mlx_lm  # noqa: F401
@@ -185,15 +188,13 @@ class Student:
             import mlx.core as mx
 
             import_mlx_lm()
-            from mlx_lm import load
 
         self._mx = mx
         if not (self.path / "config.json").exists():
             raise ModelMissing(f"The student model at {self.path} is missing; run `apprentice model pull` to fetch it.")
         try:
             with LOAD_LOCK:
-                adapter = str(self.adapter_path) if self.adapter_path else None
-                self.model, self.tokenizer = load(str(self.path), adapter_path=adapter)
+                self.model, self.tokenizer = self._load_checkpoint()
             from assistant import kernels
 
             kernels.install(self.model)  # a 4-bit student on Linux: the fast CPU path, when it was built
@@ -207,6 +208,71 @@ class Student:
         config = json.loads((self.path / "config.json").read_text())
         model_limit = int(config.get("max_position_embeddings") or self.context_tokens)
         self.context_limit = min(self.context_tokens, model_limit)
+
+    def _load_checkpoint(self):
+        """The model and its tokenizer, as mlx-lm's `load` gives them; the tokenizer from a cache on disk
+        when there is one for these files and libraries."""
+        from mlx_lm.utils import load_adapters, load_model, load_tokenizer
+
+        model, config = load_model(self.path)
+        if self.adapter_path:
+            model = load_adapters(model, str(self.adapter_path))
+            model.eval()
+        tokenizer = self._cached_tokenizer()
+        if tokenizer is None:
+            tokenizer = load_tokenizer(self.path, eos_token_ids=config.get("eos_token_id"))
+            self._cache_tokenizer(tokenizer)
+        return model, tokenizer
+
+    def _tokenizer_file(self) -> Path | None:
+        """Where the loaded tokenizer is kept, named by its files (name, size, time) and the libraries
+        that made it: any change gives another name. Loading it from its files took a third of a
+        second of a cold start (tokenizer.json parsed three times, the vocabulary listed three times)."""
+        if not self.cache_dir:
+            return None
+        import hashlib
+        from importlib.metadata import version
+
+        files = [
+            (f.name, f.stat().st_size, f.stat().st_mtime_ns)
+            for f in sorted(self.path.iterdir())
+            if f.suffix in (".json", ".jinja", ".model", ".txt", ".tiktoken")
+        ]
+        libraries = [version(name) for name in ("mlx-lm", "transformers", "tokenizers")] + [sys.version]
+        key = [str(self.path.resolve()), files, libraries]
+        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+        return self.cache_dir.parent / "tokenizers" / f"{digest}.pickle"
+
+    def _cached_tokenizer(self):
+        import pickle
+
+        path = self._tokenizer_file()
+        if path is None or not path.exists():
+            return None
+        try:
+            # Apprentice's own file in the user's own home, named by the files and libraries it came from
+            return pickle.loads(path.read_bytes())
+        except Exception:  # torn, or from other libraries: loading from the files costs a third of a second
+            path.unlink(missing_ok=True)
+            return None
+
+    def _cache_tokenizer(self, tokenizer) -> None:
+        import pickle
+
+        path = self._tokenizer_file()
+        if path is None:
+            return
+        try:
+            data = pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{threading.get_ident()}.partial")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            files = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in files[:-4]:  # a few versions side by side; older ones go
+                old.unlink(missing_ok=True)
+        except Exception:  # a tokenizer that cannot be pickled, or a full disk: it loads from its files next time
+            pass
 
     def _prompt(self, gen: StudentResponse) -> list[int]:
         """Prompt tokens for `gen`, cut to fit the context, with a note for each cut."""

@@ -96,3 +96,27 @@ def test_pytorch_still_imports_after_the_student_loaded(tiny_checkpoint):
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.split()[-1] == "2.0", done.stderr
+
+
+def test_the_loaded_tokenizer_is_kept_on_disk_and_gives_the_same_tokens_and_text(tiny_checkpoint, tmp_path):
+    cache_dir = tmp_path / "prompts"
+    first = started(tiny_checkpoint, cache_dir)
+    try:
+        reference = answer(first, "a")[0]
+        tokens = first.tokenizer.apply_chat_template(QUESTION, add_generation_prompt=True, tokenize=True)
+    finally:
+        first.close()
+    (path,) = (tmp_path / "tokenizers").glob("*.pickle")
+    again = started(tiny_checkpoint, cache_dir)  # the tokenizer comes from the file
+    try:
+        assert again.tokenizer.apply_chat_template(QUESTION, add_generation_prompt=True, tokenize=True) == tokens
+        assert answer(again, "b")[0] == reference
+    finally:
+        again.close()
+    path.write_bytes(b"torn")  # a damaged file: loaded from the checkpoint's files again, and replaced
+    third = started(tiny_checkpoint, cache_dir)
+    try:
+        assert answer(third, "c")[0] == reference
+    finally:
+        third.close()
+    assert path.stat().st_size > 4
