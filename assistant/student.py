@@ -26,8 +26,8 @@ from assistant.errors import ApprenticeError, ModelMissing
 from assistant.tools.calls import CALL_OPEN, parse_call
 
 _DONE = object()
-# transformers' lazy modules break when two threads import them at once (the student's
-# tokenizer and the router's embedder both pull them in), so loads take turns.
+# transformers' lazy modules break when two threads import them at once (two models loading in
+# one process), so loads take turns.
 LOAD_LOCK = threading.Lock()
 
 
