@@ -287,7 +287,9 @@ class Store:
 
     def _write(self, fn):
         def txn():
-            with self.db.conn:
+            # One transaction for all of `fn`: each sqlite-utils insert or update otherwise commits on
+            # its own, and a kill between two of them would leave half a write. Nested writes are savepoints.
+            with self.db.atomic():
                 return fn()
 
         return self._retry(txn)

@@ -83,3 +83,21 @@ def test_corrupt_database_gets_a_sentence(home):
         assert "cannot be opened" in str(exc) and "Move it aside" in str(exc)
     else:
         raise AssertionError("a corrupt database must raise")
+
+
+def test_a_write_that_fails_halfway_leaves_nothing_of_itself(home):
+    import pytest
+
+    store = Store()
+    before = store.db["conversations"].count
+
+    def half_then_fail():
+        store.new_conversation("first half", "ask")  # a nested write: part of the same transaction
+        store.db["conversations"].insert({"title": "second half", "source": "ask", "created": 0, "updated": 0})
+        raise RuntimeError("killed here")
+
+    with pytest.raises(RuntimeError):
+        store._write(half_then_fail)
+    assert Store().db["conversations"].count == before  # another connection sees neither half
+    conversation = store.new_conversation("after", "ask")  # and the store still writes
+    assert Store().conversation_exists(conversation)
