@@ -8,7 +8,8 @@ recognises them as `nn.QuantizedLinear`), `save_weights` and `mlx_lm.fuse` see t
 expect. Only the model handed to `swap_in` changes: a model loaded beside it keeps MLX's layers.
 
 - `QuantizedLinear`, `QuantizedEmbedding.as_linear` (a tied head): the extension for a few
-  rows, dequantize + BLAS for many (`kernels.qmatmul`).
+  rows, its int8 GEMM (or dequantize + BLAS) for many (`kernels.qmatmul`); their gradient
+  with respect to x (LoRA training) is the float one.
 - `RMSNorm`, `RoPE`: one operation each for a decode step.
 - `LlamaAttention`, `Qwen2Attention`: attention is a function call inside mlx-lm's
   `Attention.__call__`, so the decode step is written out here as mlx-lm writes it, with the
