@@ -430,3 +430,31 @@ def test_a_cpu_without_avx2_answers_on_the_fallback(tiny_checkpoint, home):
     doctor = run_python("import sys\nfrom assistant.cli import main\nsys.exit(main(['doctor']))", **env)
     assert "Traceback" not in doctor.stdout + doctor.stderr
     assert "no fast 4-bit kernel: APPRENTICE_QMATVEC_ISA=portable hides AVX2" in doctor.stdout
+
+
+@pytest.mark.usefixtures("float_path")
+def test_chunked_prefill_attention_matches_mlx(tiny_checkpoint, monkeypatch):
+    """A long prompt's attention runs in chunks of queries (fewer masked scores to exponentiate):
+    the logits and the KV cache match MLX's own, for a fresh prompt and for one after a cached prefix."""
+    import mlx.core as mx
+    from mlx_lm.models.cache import make_prompt_cache
+
+    from assistant.kernels import modules
+
+    reference, _ = quantized(tiny_checkpoint)
+    model, _ = quantized(tiny_checkpoint)
+    assert kernels.install(model)
+    mx.random.seed(7)
+    first, second = mx.random.randint(0, 256, (1, 150)), mx.random.randint(0, 256, (1, 2 * modules.PREFILL_CHUNK + 9))
+    assert second.shape[1] > modules.PREFILL_CHUNK
+    calls = []
+    chunked = modules.chunked_causal_attention
+    monkeypatch.setattr(modules, "chunked_causal_attention", lambda *a: calls.append(1) or chunked(*a))
+    caches = make_prompt_cache(reference), make_prompt_cache(model)
+    for tokens in (first, second):  # the second prompt's keys begin with the first's, cached
+        want, got = reference(tokens, cache=caches[0]), model(tokens, cache=caches[1])
+        assert mx.allclose(got, want, rtol=1e-4, atol=1e-4).item()
+    assert len(calls) == 2 * 2  # both prompts, in each of the 2 layers
+    for a, b in zip(*caches):
+        assert a.offset == b.offset == 150 + second.shape[1]
+        assert mx.allclose(a.state[0], b.state[0], atol=1e-4).item()
