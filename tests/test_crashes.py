@@ -338,28 +338,40 @@ def test_a_server_killed_while_it_answers_keeps_the_log_and_a_new_one_serves(tin
     monkeypatch.setenv("APPRENTICE_SERVE_PORT", "0")
     monkeypatch.setenv("APPRENTICE_MAX_TOKENS", "400")
     server = Running()
-    question = "Tell me a long story about rivers"
+    reader = sqlite3.connect(str(home / "apprentice.db"))
     try:
         assert chat(server.port, messages=[{"role": "user", "content": "Hello first"}], max_tokens=4)[0] == 200
-        outcome = {}
+        # The server is frozen as soon as the turn is in the log, and killed only if the answer is
+        # still under way then: a quick answer may finish first, and then another question is asked.
+        for attempt in range(20):
+            question = f"Tell me a long story about rivers, part {attempt}"
+            outcome = {}
 
-        def client():
-            try:
-                outcome["reply"] = chat(server.port, messages=[{"role": "user", "content": question}])
-            except (OSError, http.client.HTTPException) as exc:  # the server died under it
-                outcome["error"] = exc
+            def client(question=question, outcome=outcome):
+                try:
+                    outcome["reply"] = chat(server.port, messages=[{"role": "user", "content": question}])
+                except (OSError, http.client.HTTPException) as exc:  # the server died under it
+                    outcome["error"] = exc
 
-        waiting = threading.Thread(target=client, daemon=True)
-        waiting.start()
-        reader = sqlite3.connect(str(home / "apprentice.db"))
-        wait_for(
-            lambda: reader.execute("SELECT 1 FROM turns WHERE query = ?", [question]).fetchone(), "the turn to start"
-        )
-        reader.close()
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(timeout=30)
-        waiting.join(timeout=60)
+            waiting = threading.Thread(target=client, daemon=True)
+            waiting.start()
+            wait_for(
+                lambda q=question: reader.execute("SELECT status FROM turns WHERE query = ?", [q]).fetchone(),
+                "the turn to start",
+            )
+            server.process.send_signal(signal.SIGSTOP)
+            status = reader.execute("SELECT status FROM turns WHERE query = ?", [question]).fetchone()[0]
+            if status == "pending":
+                server.process.send_signal(signal.SIGKILL)
+                server.process.wait(timeout=30)
+                waiting.join(timeout=60)
+                break
+            server.process.send_signal(signal.SIGCONT)
+            waiting.join(timeout=60)
+        else:
+            raise AssertionError("every answer finished before the server could be killed in it")
     finally:
+        reader.close()
         server.stop()
 
     integrity(home)

@@ -96,7 +96,8 @@ def test_two_asking_processes_voice_runs_and_a_distillation_share_one_home(learn
         assert process.returncode == 0, err
         assert "locked" not in (out + err).lower() and "Traceback" not in err, err
         codes = [json.loads(line)["code"] for line in err.splitlines() if line.startswith('{"i"')]
-        assert len(codes) >= ASKS and set(codes) == {0}
+        said = [line for line in err.splitlines() if not line.startswith('{"i"')]  # what a failed ask said
+        assert len(codes) >= ASKS and set(codes) == {0}, said[-10:]
         asks[name] = len(codes)
     assert distilling.returncode == 0, d_err
     assert "locked" not in (d_out + d_err).lower() and json.loads(d_out)["status"]
