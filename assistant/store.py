@@ -288,9 +288,20 @@ class Store:
     def _write(self, fn):
         def txn():
             # One transaction for all of `fn`: each sqlite-utils insert or update otherwise commits on
-            # its own, and a kill between two of them would leave half a write. Nested writes are savepoints.
-            with self.db.atomic():
+            # its own, and a kill between two of them would leave half a write. IMMEDIATE takes the
+            # write lock first, waiting for it as long as the connection's timeout: a deferred one that
+            # read before writing could not wait when another process wrote meanwhile.
+            conn = self.db.conn
+            if conn.in_transaction:  # a write inside a write: part of the outer one
                 return fn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn()
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return result
 
         return self._retry(txn)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import queue
 import sys
 import threading
@@ -507,11 +508,20 @@ class Student:
 
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self._cache_file(conversation)
-        tmp = path.with_name(path.stem + ".partial.safetensors")
+        # Another process may save a cache into this folder at the same time: each writes a file of
+        # its own, and a file that is renamed or removed while the newest are counted is passed over.
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial.safetensors")
         save_prompt_cache(str(tmp), cache, {"model": self.name, "tokens": json.dumps(known)})
         tmp.replace(path)
-        files = sorted(self.cache_dir.glob("*.safetensors"), key=lambda p: p.stat().st_mtime)
-        for old in files[: -self.cache_conversations]:
+        kept = []
+        for file in self.cache_dir.glob("*.safetensors"):
+            if ".partial" in file.name:
+                continue
+            try:
+                kept.append((file.stat().st_mtime, file))
+            except FileNotFoundError:
+                continue
+        for _, old in sorted(kept)[: -self.cache_conversations]:
             old.unlink(missing_ok=True)
 
     def _load_cache(self, conversation: str):
