@@ -121,7 +121,7 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
         return generator.key(re.sub(r"\d+(:\d+)?( ?[ap]m)?", "N", query))
 
     actions = {"train": [r for r in train if "call" in r], "test": [r for r in test if "call" in r]}
-    assert len(actions["train"]) == 120 and len(actions["test"]) == 60
+    assert len(actions["train"]) == 270 and len(actions["test"]) == 60
     assert not {shape(r["query"]) for r in actions["train"]} & {shape(r["query"]) for r in actions["test"]}
     # every reference call runs, and shows a text an answer in words can be checked against
     fresh_actions = [r for r in fresh if "call" in r]
@@ -202,7 +202,7 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
 def test_rounds_deal_every_train_query_once_into_days_of_mixed_families():
     train = read_tasks(config.assets_dir() / "bench" / "train.jsonl")
     days = rounds.days(train, 3, seed=0)
-    assert sorted(len(d) for d in days) == [74, 74, 74]
+    assert sorted(len(d) for d in days) == [124, 124, 124]
     assert sorted(r["query"] for d in days for r in d) == sorted(r["query"] for r in train)
     for day in days:  # a day of use is a mix, not one family after another
         assert len({r["family"] for r in day}) == len({r["family"] for r in train})

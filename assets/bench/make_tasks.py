@@ -18,7 +18,9 @@ Then the action families, one per tool, as call lines: {"query", "call": {"name"
 "check": "call", "family"}. A line is right when the call made is the call named (the judge's
 `judge_calls`: the same tool, the same normalized arguments), or when the answer's text holds what
 running that call shows. 20 train and 9 test lines each for timer, alarm, reminder, clock, calculate
-and convert; 6 note lines in the test file only: a note never goes to the teacher, so no teacher's
+and convert, then 25 more train lines each in phrasings of their own (as a user's own traffic brings
+many ways of saying one thing; a train call writes a clock time as the user said it, "6:45 pm", as
+the tool's declaration asks); 6 note lines in the test file only: a note never goes to the teacher, so no teacher's
 call can teach one (they measure the sentence templates and the student as it is). The phrasings are
 not the sentence templates' ("set a timer for N minutes"), and train and test phrasings differ: the
 test measures what the student learned for phrasings the templates miss. They are drawn from a
@@ -602,6 +604,21 @@ def _clock12(r: random.Random) -> tuple[str, str]:
     return said, f"{hour % 12 + (12 if pm else 0):02d}:{minute:02d}"
 
 
+def _hhmm(said: str) -> str:
+    """ "6:45 pm" as "18:45": how a said time and a written one are compared between the splits."""
+    clock, half = said.split()
+    hour, _, minute = clock.partition(":")
+    return f"{int(hour) % 12 + (12 if half == 'pm' else 0):02d}:{int(minute or 0):02d}"
+
+
+def _same_call(call: dict) -> str:
+    """A call as compared between the splits: a time said "6:45 pm" is the same as "18:45"."""
+    arguments = dict(call["arguments"])
+    if isinstance(arguments.get("time"), str) and arguments["time"].endswith(("am", "pm")):
+        arguments["time"] = _hhmm(arguments["time"])
+    return json.dumps({"name": call["name"], "arguments": arguments}, sort_keys=True)
+
+
 def _day(r: random.Random) -> str:
     month = r.randrange(12)
     return f"{MONTHS[month]} {r.randint(1, DAYS_IN_MONTH[month])}"
@@ -653,7 +670,8 @@ def alarm_phrasings(r: random.Random, test: bool) -> dict:
         f"Buzz me awake at {said}.",
         f"Have an alarm go off at {said}.",
     ]
-    return r.choice(test_ if test else train), _call("alarm", time=hhmm)
+    # A train call writes the time as said: the teacher is asked to copy it, and the tool reads it.
+    return r.choice(test_ if test else train), _call("alarm", time=hhmm if test else said)
 
 
 def reminder_phrasings(r: random.Random, test: bool) -> dict:
@@ -666,7 +684,7 @@ def reminder_phrasings(r: random.Random, test: bool) -> dict:
         (f"Don't let me forget to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
         (f"Nudge me to {task} in {hours} hours.", _call("reminder", text=task, hours=hours)),
         (f"I need a reminder to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
-        (f"At {said}, remind me to {task}.", _call("reminder", text=task, time=hhmm)),
+        (f"At {said}, remind me to {task}.", _call("reminder", text=task, time=said)),
     ]
     test_ = [
         (f"Give me a reminder in {n} minutes to {task}.", _call("reminder", text=task, minutes=n)),
@@ -768,19 +786,169 @@ def actions(seed: int, seen: set[str]) -> tuple[list[dict], list[dict]]:
     for family, (phrasings, n_train, n_test) in ACTIONS.items():
         for split, n, out in (("test", n_test, test), ("train", n_train, train)):
             # Numbers differ between splits too: a test call never equals a train call on a near query.
-            calls = {json.dumps(row["call"], sort_keys=True) for row in test} if split == "train" else set()
+            calls = {_same_call(row["call"]) for row in test} if split == "train" else set()
             drawn, tries = 0, 0
             while drawn < n:
                 tries += 1
                 if tries > 10_000:
                     raise SystemExit(f"Cannot draw {n} distinct {family} {split} queries.")
                 query, call = phrasings(r, split == "test")
-                if key(query) in seen or json.dumps(call, sort_keys=True) in calls:
+                if key(query) in seen or _same_call(call) in calls:
                     continue
                 seen.add(key(query))
                 out.append({"query": query, "call": call, "check": "call", "family": family})
                 drawn += 1
     return train, test
+
+
+# More train phrasings per action, as a user's own traffic brings: one thing said many ways. None is
+# a test phrasing. Drawn from a generator of their own after everything else, so the lines above
+# stay as they were. A train call writes a clock time as the user said it ("6:45 pm").
+
+
+def more_timer(r: random.Random) -> tuple[str, dict]:
+    n = r.choice([1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 14, 16, 20, 22, 25, 30, 35, 40, 60, 75])
+    secs, hours, label = r.choice([15, 25, 30, 35, 60, 80, 100, 120]), r.choice([1, 2, 5]), r.choice(TIMER_LABELS)
+    return r.choice(
+        [
+            (f"Count down {n} minutes.", _call("timer", minutes=n)),
+            (f"Start timing {n} minutes now.", _call("timer", minutes=n)),
+            (f"I'd like a {n} minute timer.", _call("timer", minutes=n)),
+            (f"Time me for {n} minutes.", _call("timer", minutes=n)),
+            (f"Can you run a timer of {n} minutes?", _call("timer", minutes=n)),
+            (f"Timer, {n} minutes.", _call("timer", minutes=n)),
+            (f"Need a timer: {n} minutes.", _call("timer", minutes=n)),
+            (f"Count {secs} seconds for me.", _call("timer", seconds=secs)),
+            (f"Start a {secs} second timer.", _call("timer", seconds=secs)),
+            (f"Could you set up a {hours} hour timer?", _call("timer", hours=hours)),
+            (f"Start a {label} timer for {n} minutes.", _call("timer", minutes=n, label=label)),
+            (f"{label.capitalize()} timer, {n} minutes.", _call("timer", minutes=n, label=label)),
+        ]
+    )
+
+
+def more_alarm(r: random.Random) -> tuple[str, dict]:
+    said, _ = _clock12(r)
+    query = r.choice(
+        [
+            f"Wake me at {said}.",
+            f"Set my alarm to {said}.",
+            f"I want an alarm at {said}.",
+            f"Can you wake me up at {said}?",
+            f"Please set an alarm at {said}.",
+            f"Add an alarm for {said}.",
+            f"Create an alarm at {said}.",
+            f"I have to get up at {said}.",
+            f"Alarm {said}.",
+            f"Could you make sure I wake at {said}?",
+        ]
+    )
+    return query, _call("alarm", time=said)
+
+
+def more_reminder(r: random.Random) -> tuple[str, dict]:
+    task, n, hours = r.choice(REMINDER_TASKS), r.choice([2, 5, 10, 12, 20, 30, 35, 50, 60]), r.choice([1, 2, 5, 6])
+    said, _ = _clock12(r)
+    return r.choice(
+        [
+            (f"Remind me to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
+            (f"Remind me in {n} minutes to {task}.", _call("reminder", text=task, minutes=n)),
+            (f"Remind me after {n} minutes to {task}.", _call("reminder", text=task, minutes=n)),
+            (f"Alert me to {task} in {n} minutes.", _call("reminder", text=task, minutes=n)),
+            (f"In {hours} hours, remind me to {task}.", _call("reminder", text=task, hours=hours)),
+            (f"Can you remind me to {task} in {hours} hours?", _call("reminder", text=task, hours=hours)),
+            (f"Set a reminder to {task} at {said}.", _call("reminder", text=task, time=said)),
+            (f"Remind me at {said} to {task}.", _call("reminder", text=task, time=said)),
+            (f"Please remind me to {task} at {said}.", _call("reminder", text=task, time=said)),
+            (f"Set a reminder for {said}: {task}.", _call("reminder", text=task, time=said)),
+        ]
+    )
+
+
+def more_clock(r: random.Random) -> tuple[str, dict]:
+    zone, day = r.choice(ZONES), _day(r)
+    return r.choice(
+        [
+            ("What time is it?", _call("clock")),
+            ("What's the time?", _call("clock")),
+            ("Do you know what time it is?", _call("clock")),
+            ("What is the date today?", _call("clock")),
+            ("Which day is it today?", _call("clock")),
+            ("Tell me today's date, please.", _call("clock")),
+            (f"What time is it in {zone}?", _call("clock", place=zone)),
+            (f"What's the time in {zone} now?", _call("clock", place=zone)),
+            (f"What day of the week is {day}?", _call("clock", date=day)),
+            (f"On what day does {day} fall?", _call("clock", date=day)),
+            (f"How many days until {day}?", _call("clock", to_date=day)),
+            (f"Count the days to {day}.", _call("clock", to_date=day)),
+        ]
+    )
+
+
+def more_calculate(r: random.Random) -> tuple[str, dict]:
+    a, b, total = r.randint(11, 99), r.randint(2, 39), r.randint(100, 999)
+    p, sq, k = r.choice([5, 8, 10, 15, 20, 35, 50, 75]), r.randint(3, 40) ** 2, r.randint(2, 4)
+    return r.choice(
+        [
+            (f"What is {a} times {b}?", _call("calculate", expression=f"{a} * {b}")),
+            (f"Calculate {a} x {b}.", _call("calculate", expression=f"{a} * {b}")),
+            (f"What is {total} plus {b}?", _call("calculate", expression=f"{total} + {b}")),
+            (f"Add {b} to {total}.", _call("calculate", expression=f"{total} + {b}")),
+            (f"What is {total} minus {b}?", _call("calculate", expression=f"{total} - {b}")),
+            (f"Subtract {b} from {total}.", _call("calculate", expression=f"{total} - {b}")),
+            (f"What's {total} divided by {b}?", _call("calculate", expression=f"{total} / {b}")),
+            (f"How much is {p} percent of {total}?", _call("calculate", expression=f"{p}% of {total}")),
+            (f"What's the square root of {sq}?", _call("calculate", expression=f"sqrt({sq})")),
+            (f"What is {b} to the power of {k}?", _call("calculate", expression=f"{b}^{k}")),
+        ]
+    )
+
+
+def more_convert(r: random.Random) -> tuple[str, dict]:
+    source, target = r.choice(UNIT_PAIRS)
+    v = r.choice([1, 3, 6, 7, 9, 11, 16, 30, 45, 60, 80, 120, 250])
+    query = r.choice(
+        [
+            f"Convert {v} {source} to {target}.",
+            f"How much is {v} {source} in {target}?",
+            f"{v} {source} in {target}?",
+            f"What's {v} {source} in {target}?",
+            f"Change {v} {source} to {target}.",
+            f"Can you convert {v} {source} into {target}?",
+            f"How many {target} is {v} {source}?",
+        ]
+    )
+    return query, _call("convert", value=v, from_unit=source, to_unit=target)
+
+
+MORE_ACTIONS = {  # family: (phrasings, train lines)
+    "timer": (more_timer, 25),
+    "alarm": (more_alarm, 25),
+    "reminder": (more_reminder, 25),
+    "clock": (more_clock, 25),
+    "calculate": (more_calculate, 25),
+    "convert": (more_convert, 25),
+}
+
+
+def more_actions(seed: int, seen: set[str], test: list[dict]) -> list[dict]:
+    """More train lines per action; a call with numbers never equals a test call (a bare `clock()` can)."""
+    r = random.Random(seed * 1000 + 13)
+    calls = {_same_call(row["call"]) for row in test if row["call"]["arguments"]}
+    out = []
+    for family, (phrasings, n) in MORE_ACTIONS.items():
+        drawn, tries = 0, 0
+        while drawn < n:
+            tries += 1
+            if tries > 10_000:
+                raise SystemExit(f"Cannot draw {n} more distinct {family} train queries.")
+            query, call = phrasings(r)
+            if key(query) in seen or _same_call(call) in calls:
+                continue
+            seen.add(key(query))
+            out.append({"query": query, "call": call, "check": "call", "family": family})
+            drawn += 1
+    return out
 
 
 def key(query: str) -> str:
@@ -809,7 +977,8 @@ def make(seed: int, train_per_family: int, test_per_family: int) -> tuple[list[d
     r.shuffle(train)
     r.shuffle(test)
     action_train, action_test = actions(seed, seen)
-    return train + action_train, test + action_test
+    more_train = more_actions(seed, seen, action_test)
+    return train + action_train + more_train, test + action_test
 
 
 def write(path: Path, rows: list[dict]) -> None:

@@ -243,7 +243,7 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
     """Set an alarm for the next time the clock shows a time, list the alarms, or cancel one.
 
     Args:
-      time: the clock time, e.g. "7:00", "7 am", "19:30" (or a delay, "in 10 minutes")
+      time: the clock time as the user says it, e.g. "7 am", "6:45 pm", "19:30" (or a delay, "in 10 minutes")
       label: an optional name, e.g. "wake up"
       action: set (the default), list, or cancel
       id: the number of the alarm to cancel
@@ -287,7 +287,7 @@ def reminder(
       minutes: remind after this many minutes
       hours: remind after this many hours
       seconds: remind after this many seconds
-      time: or remind at this clock time, e.g. "17:00", "5 pm" (or after a delay, "in 2 days")
+      time: or remind at this clock time, as the user says it, e.g. "5 pm", "17:00" (or a delay, "in 2 days")
       action: set (the default), list, or cancel
       id: the number of the reminder to cancel
     """
