@@ -445,6 +445,8 @@ class Student:
         from mlx_lm import stream_generate
         from mlx_lm.sample_utils import make_sampler
 
+        from assistant.tools import constrain
+
         tokens = self._prompt(gen)
         cache, reuse = self._cache_for(gen.conversation, tokens)
         usage = gen.usage
@@ -454,8 +456,16 @@ class Student:
         generated: list[int] = []
         first = None
         gen.finish_reason = "length"
+        # inside a tool call, only a registered tool's name and its parameters can be generated
+        processors = constrain.processors(self)
         for r in stream_generate(
-            self.model, self.tokenizer, tokens[reuse:], max_tokens=gen.max_tokens, sampler=sampler, prompt_cache=cache
+            self.model,
+            self.tokenizer,
+            tokens[reuse:],
+            max_tokens=gen.max_tokens,
+            sampler=sampler,
+            prompt_cache=cache,
+            logits_processors=processors,
         ):
             if first is None:
                 first = time.perf_counter()

@@ -1,0 +1,373 @@
+"""Constrained decoding of tool calls: inside a call, the student can only name a registered tool and its arguments.
+
+A distilled student sometimes invents a tool ("water", "move_car") or an argument the tool does
+not have (calculate given "value"); such a call never runs, and the user gets a refusal. Like
+llama.cpp's grammars or lm-format-enforcer, a logits processor (mlx-lm's `logits_processors`)
+watches the text generated so far and, once it reads `<tool_call>{"name": "`, allows only tokens
+that keep the name a prefix of a registered tool's name or close it with `"`; inside
+`"arguments": {` each key is held to the chosen tool's parameters in the same way, and `}` may
+close. Values stay free: the tool's validation and the tolerant parser judge them. Outside a call
+nothing changes, so an ordinary answer is the same token for token.
+
+It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
+kept on the Student), a token is checked by running this small grammar over its text (a token
+such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
+character of it fits), and only the few tokens that can matter in a state are checked (in a
+free stretch, only those holding a `"`, `{` or `,` before their last character can reach a
+constrained one). Each state's mask is computed once and cached; applying it is one `mx.where`.
+
+APPRENTICE_CONSTRAIN_CALLS=0 turns it off.
+
+    python -m assistant.tools.constrain CHECKPOINT '<tool_call>{"name": "c'   # the tokens allowed next
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+from assistant.errors import ApprenticeError
+from assistant.tools.calls import CALL_OPEN
+
+SETTING = "APPRENTICE_CONSTRAIN_CALLS"
+WHITESPACE = " \t\n\r"  # JSON's
+# What comes between the opening tag and the name, and between the name and the first key, with the
+# characters before which JSON allows whitespace marked: `{"name": "` and `, "arguments": {`.
+HEAD = (("{", True), ('"', True), ("n", False), ("a", False), ("m", False), ("e", False), ('"', False))
+HEAD += ((":", True), ('"', True))
+SEPARATOR = ((",", True), ('"', True)) + tuple((c, False) for c in 'arguments"') + ((":", True), ("{", True))
+
+# States of the grammar, as tuples (hashable: each state's mask is cached):
+#   ("out", partial)            outside a call; `partial` is the end of the text that may begin CALL_OPEN
+#   ("head", i)                 after CALL_OPEN, HEAD[:i] read                                   free
+#   ("name", prefix)            inside the name's quotes                                         constrained
+#   ("sep", name, i)            after the name, SEPARATOR[:i] read                               free
+#   ("kstart", name, used)      where a key or the closing `}` goes                              constrained
+#   ("key", name, used, prefix) inside a key's quotes                                            constrained
+#   ("colon", name, used)       after a key, before its `:`                                      constrained
+#   ("value", name, used, depth, quote, escaped)  a value, read only to find where it ends       free
+#   ("done",)                   after the arguments, or a call in another shape: never constrained
+DONE = ("done",)
+OUTSIDE = ("out", "")
+CONSTRAINED = frozenset({"name", "kstart", "key", "colon"})
+
+
+def enabled() -> bool:
+    """Whether calls are constrained: APPRENTICE_CONSTRAIN_CALLS, on unless set to 0 (or false, no, off)."""
+    raw = os.environ.get(SETTING, "").strip().lower()
+    if raw in ("", "1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ApprenticeError(f"{SETTING} is {raw!r}: set it to 1 (constrain tool calls, the default) or 0, or unset it.")
+
+
+class Grammar:
+    """The call format over the registered tools: `step` reads text from a state and says where it ends up."""
+
+    def __init__(self, tools: dict[str, list[str]]):
+        self.tools = {name: tuple(params) for name, params in tools.items()}
+        self.key = tuple(sorted(self.tools.items()))  # what the masks cached for this grammar depend on
+
+    @classmethod
+    def from_registry(cls) -> Grammar:
+        from assistant.tools import tools
+
+        return cls({name: list(tool.parameters) for name, tool in tools().items()})
+
+    def words(self, state: tuple) -> tuple[str, ...]:
+        """The words a name state may spell (tool names), or a key state (the chosen tool's unused parameters)."""
+        if state[0] == "name":
+            return tuple(self.tools)
+        return tuple(p for p in self.tools.get(state[1], ()) if p not in state[2])
+
+    def step(self, state: tuple, text: str) -> tuple | None:
+        """The state after `text`, or None when some character of it breaks the call's name or keys."""
+        for ch in text:
+            state = self._char(state, ch)
+            if state is None or state is DONE:
+                return state
+        return state
+
+    def _char(self, state: tuple, ch: str) -> tuple | None:
+        kind = state[0]
+        if kind == "out":
+            partial = state[1] + ch
+            if partial == CALL_OPEN:
+                return ("head", 0)
+            while partial and not CALL_OPEN.startswith(partial):
+                partial = partial[1:]
+            return ("out", partial)
+        if kind == "head":
+            nxt = _literal(HEAD, state[1], ch)
+            if nxt is None:
+                return DONE  # a call in another shape ({"function": ...}): the parser's business, not ours
+            return ("name", "") if nxt == len(HEAD) else ("head", nxt)
+        if kind == "name":
+            prefix = state[1]
+            if ch == '"':
+                return ("sep", prefix, 0) if prefix in self.tools else None
+            prefix += ch
+            return ("name", prefix) if any(n.startswith(prefix) for n in self.tools) else None
+        if kind == "sep":
+            nxt = _literal(SEPARATOR, state[2], ch)
+            if nxt is None:
+                return DONE  # no arguments object (`"}`): nothing more to hold to the tool
+            return ("kstart", state[1], frozenset()) if nxt == len(SEPARATOR) else ("sep", state[1], nxt)
+        if kind == "kstart":
+            if ch == "}":
+                return DONE
+            if not self.words(state):  # every parameter given: only the closing brace is left
+                return None
+            if ch in WHITESPACE:
+                return state
+            return ("key", state[1], state[2], "") if ch == '"' else None
+        if kind == "key":
+            _, name, used, prefix = state
+            params = self.words(state)
+            if ch == '"':
+                return ("colon", name, used | {prefix}) if prefix in params else None
+            prefix += ch
+            return ("key", name, used, prefix) if any(p.startswith(prefix) for p in params) else None
+        if kind == "colon":
+            if ch in WHITESPACE:
+                return state
+            return ("value", state[1], state[2], 0, "", False) if ch == ":" else None
+        if kind == "value":
+            return _value(state, ch)
+        return state  # done
+
+
+def _literal(pattern: tuple, i: int, ch: str) -> int | None:
+    """How much of `pattern` is read after `ch`, from `i` read; None when `ch` does not fit."""
+    expected, spaced = pattern[i]
+    if ch == expected:
+        return i + 1
+    if spaced and ch in WHITESPACE:
+        return i
+    return None
+
+
+def _value(state: tuple, ch: str) -> tuple:
+    """A value is free; it is read only to find the `,` that starts the next key or the `}` that ends the call.
+    Strings in either quote are skipped, as the tolerant parser reads them."""
+    _, name, used, depth, quote, escaped = state
+    if quote:
+        if escaped:
+            return ("value", name, used, depth, quote, False)
+        if ch == "\\":
+            return ("value", name, used, depth, quote, True)
+        return ("value", name, used, depth, "" if ch == quote else quote, False)
+    if ch in "\"'":
+        return ("value", name, used, depth, ch, False)
+    if ch in "{[":
+        return ("value", name, used, depth + 1, "", False)
+    if ch in "}]":
+        return DONE if depth == 0 else ("value", name, used, depth - 1, "", False)
+    if ch == "," and depth == 0:
+        return ("kstart", name, used)
+    return state
+
+
+class Vocabulary:
+    """The text of every token of one tokenizer, decoded once, and the indexes that states look tokens up in."""
+
+    def __init__(self, texts: list[str], tokenizer=None):
+        self.tokenizer = tokenizer  # whose ids these are (the Student keeps one Vocabulary per tokenizer)
+        self.texts = texts
+        order = sorted(range(len(texts)), key=texts.__getitem__)
+        self._sorted_texts = [texts[i] for i in order]
+        self._sorted_ids = order
+        self.by_first: dict[str, list[int]] = {}  # first character after any leading whitespace -> ids
+        self.blank: list[int] = []  # whitespace only
+        self.inner: list[int] = []  # a `"`, `{` or `,` before the last character: the only way out of a free stretch
+        for i, text in enumerate(texts):
+            stripped = text.lstrip(WHITESPACE)
+            if stripped:
+                self.by_first.setdefault(stripped[0], []).append(i)
+            elif text:
+                self.blank.append(i)
+            if any(c in text[:-1] for c in '"{,'):
+                self.inner.append(i)
+        self.opening = [i for i, text in enumerate(texts) if CALL_OPEN in text]  # a whole opening tag in one token
+        self._masks: OrderedDict = OrderedDict()
+
+    @classmethod
+    def of(cls, tokenizer) -> Vocabulary:
+        return cls(token_texts(tokenizer), tokenizer)
+
+    def starting(self, prefix: str) -> list[int]:
+        """Ids whose text starts with `prefix`."""
+        keys = self._sorted_texts
+        out = []
+        for i in range(bisect.bisect_left(keys, prefix), len(keys)):
+            if not keys[i].startswith(prefix):
+                break
+            out.append(self._sorted_ids[i])
+        return out
+
+    def candidates(self, grammar: Grammar, state: tuple) -> list[int]:
+        """A superset of the tokens whose allowance is in question in `state`."""
+        kind = state[0]
+        if kind in ("name", "key"):
+            prefix, found = state[-1], set()
+            for word in grammar.words(state):
+                if word.startswith(prefix):
+                    rest = word[len(prefix) :]
+                    for end in range(1, len(rest) + 1):  # the token ends inside the word...
+                        found.update(self.starting(rest[:end]))
+                    found.update(self.starting(rest + '"'))  # ...or closes it and goes on
+            return sorted(found)
+        if kind == "kstart":
+            return self.blank + self.by_first.get('"', []) + self.by_first.get("}", [])
+        if kind == "colon":
+            return self.blank + self.by_first.get(":", [])
+        if kind == "done":
+            return []
+        if state == OUTSIDE:
+            return self.opening  # only a token holding a whole opening tag can reach a name from here
+        return self.inner
+
+    def mask(self, grammar: Grammar, state: tuple, size: int):
+        """A boolean (size,) mx.array of the allowed tokens in `state`, or None when every token is allowed."""
+        key = (grammar.key, state, size)
+        if key in self._masks:
+            self._masks.move_to_end(key)
+            return self._masks[key]
+        mask = self._build(grammar, state, size)
+        self._masks[key] = mask
+        if len(self._masks) > 256:  # a few calls' worth of states; each is one byte per vocabulary entry
+            self._masks.popitem(last=False)
+        return mask
+
+    def _build(self, grammar: Grammar, state: tuple, size: int):
+        import mlx.core as mx
+        import numpy as np
+
+        ids = [i for i in self.candidates(grammar, state) if i < size]
+        if state[0] in CONSTRAINED:
+            allowed = [i for i in ids if self.texts[i] and grammar.step(state, self.texts[i]) is not None]
+            if not allowed:  # a vocabulary that cannot spell any valid continuation: leave the model alone
+                return None
+            keep = np.zeros(size, dtype=bool)
+            keep[allowed] = True
+        else:
+            banned = [i for i in ids if grammar.step(state, self.texts[i]) is None]
+            if not banned:
+                return None
+            keep = np.ones(size, dtype=bool)
+            keep[banned] = False
+        return mx.array(keep)
+
+
+def token_texts(tokenizer) -> list[str]:
+    """The text of each id of an mlx-lm tokenizer, from the token map its streaming detokenizer already holds.
+
+    Decoding 49k ids one by one through transformers took 1.8 s; the detokenizer's map (a GPT-2
+    byte-level string or SentencePiece bytes per id) decodes in a fraction of that. A byte that is
+    only part of a character decodes to U+FFFD: it can never be part of a tool's name or key.
+    """
+    from mlx_lm.tokenizer_utils import BPEStreamingDetokenizer, SPMStreamingDetokenizer
+
+    detokenizer = getattr(tokenizer, "_detokenizer", None)
+    if isinstance(detokenizer, BPEStreamingDetokenizer):
+        table = _byte_table()
+        texts = []
+        for token in detokenizer.tokenmap:
+            try:
+                texts.append(token.translate(table).encode("latin-1").decode("utf-8", "replace"))
+            except UnicodeEncodeError:  # an added token spelled in plain text (not in the byte alphabet)
+                texts.append(token)
+        return texts
+    if isinstance(detokenizer, SPMStreamingDetokenizer):
+        return [piece.replace("\u2581".encode(), b" ").decode("utf-8", "replace") for piece in detokenizer.tokenmap]
+    ids = [[i] for i in range(len(tokenizer))]
+    return tokenizer.batch_decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
+def _byte_table() -> dict[int, str]:
+    """GPT-2's byte-to-character alphabet reversed, as a str.translate table onto latin-1 characters."""
+    from mlx_lm.tokenizer_utils import _byte_decoder
+
+    return {ord(ch): chr(byte) for ch, byte in _byte_decoder().items()}
+
+
+class CallConstraint:
+    """An mlx-lm logits processor for one answer: `fn(tokens, logits) -> logits`.
+
+    mlx-lm calls it before sampling each token with every token so far, the prompt's included;
+    the first call's tokens are all prompt, and only what comes after is read.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, grammar: Grammar | None = None):
+        self.vocabulary = vocabulary
+        self.grammar = grammar or Grammar.from_registry()
+        self.state: tuple = OUTSIDE
+        self.seen: int | None = None  # tokens read so far, the prompt's included
+        self.text = ""  # the answer so far, as this processor reads it
+
+    def __call__(self, tokens, logits):
+        if self.seen is None:
+            self.seen = tokens.size
+        elif tokens.size > self.seen:
+            for token in tokens[self.seen :].tolist():
+                text = self.vocabulary.texts[token] if token < len(self.vocabulary.texts) else ""
+                self.text += text
+                if self.state is not DONE:
+                    # None: a token the mask did not allow (another processor forced it): stop holding this call
+                    self.state = self.grammar.step(self.state, text) or DONE
+            self.seen = tokens.size
+        if self.state is DONE or (self.state == OUTSIDE and not self.vocabulary.opening):
+            return logits  # the common case, an ordinary answer: not one array operation
+        mask = self.vocabulary.mask(self.grammar, self.state, logits.shape[-1])
+        if mask is None:
+            return logits
+        import mlx.core as mx
+
+        return mx.where(mask, logits, -mx.inf)
+
+
+def processors(student) -> list:
+    """The logits processors for one answer of `student`: the call constraint unless it is turned off.
+
+    The vocabulary's texts are decoded once and kept on the student, for its tokenizer."""
+    if not enabled():
+        return []
+    vocabulary = getattr(student, "call_vocabulary", None)
+    if vocabulary is None or vocabulary.tokenizer is not student.tokenizer:
+        vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer)
+    return [CallConstraint(vocabulary)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        return 2
+    from assistant.student import import_mlx_lm
+
+    import_mlx_lm()
+    from mlx_lm.utils import load_tokenizer
+
+    vocabulary = Vocabulary.of(load_tokenizer(Path(argv[0])))
+    grammar = Grammar.from_registry()
+    state = grammar.step(OUTSIDE, argv[1])
+    if state is None:
+        print("that text already breaks a call", file=sys.stderr)
+        return 1
+    mask = vocabulary.mask(grammar, state, len(vocabulary.texts))
+    if mask is None:
+        print(f"state {state}: every token is allowed")
+        return 0
+    allowed = [i for i, ok in enumerate(mask.tolist()) if ok]
+    print(f"state {state}: {len(allowed)} tokens allowed")
+    for i in allowed[:60]:
+        print(f"  {i}\t{vocabulary.texts[i]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
