@@ -120,7 +120,9 @@ class Grammar:
         if kind == "kstart":
             if ch == "}":
                 return DONE
-            if not self.words(state):  # every parameter given: only the closing brace is left
+            if not self.words(state):
+                # every parameter given: only the closing brace is left. Whitespace is not allowed here either,
+                # or a model that wants another key's ` "` could only write spaces, on and on.
                 return None
             if ch in WHITESPACE:
                 return state
@@ -181,6 +183,9 @@ class Vocabulary:
         order = sorted(range(len(texts)), key=texts.__getitem__)
         self._sorted_texts = [texts[i] for i in order]
         self._sorted_ids = order
+        self._exact: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            self._exact.setdefault(text, []).append(i)
         self.by_first: dict[str, list[int]] = {}  # first character after any leading whitespace -> ids
         self.blank: list[int] = []  # whitespace only
         self.inner: list[int] = []  # a `"`, `{` or `,` before the last character: the only way out of a free stretch
@@ -218,7 +223,7 @@ class Vocabulary:
                 if word.startswith(prefix):
                     rest = word[len(prefix) :]
                     for end in range(1, len(rest) + 1):  # the token ends inside the word...
-                        found.update(self.starting(rest[:end]))
+                        found.update(self._exact.get(rest[:end], ()))
                     found.update(self.starting(rest + '"'))  # ...or closes it and goes on
             return sorted(found)
         if kind == "kstart":

@@ -1,0 +1,217 @@
+"""Constrained tool calls: inside `<tool_call>`, names and keys can only be a registered tool's, on a real tokenizer
+and through the real Student; outside a call the answer is the same token for token."""
+
+from __future__ import annotations
+
+import re
+
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from assistant.errors import ApprenticeError
+from assistant.student import Student, import_mlx_lm
+from assistant.tools import constrain, tools
+from assistant.tools.constrain import OUTSIDE, CallConstraint, Grammar, Vocabulary
+
+HEAD = '<tool_call>{"name": "'
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_checkpoint):
+    import_mlx_lm()
+    from mlx_lm.utils import load_tokenizer
+
+    return load_tokenizer(tiny_checkpoint)
+
+
+@pytest.fixture(scope="module")
+def vocabulary(tokenizer):
+    return Vocabulary.of(tokenizer)
+
+
+def ids(tokenizer, text: str) -> list[int]:
+    return tokenizer.encode(text, add_special_tokens=False)
+
+
+def decode_under_constraint(vocabulary, tokenizer, prefix: str, favoured: str, steps: int, seed: int = 0) -> str:
+    """Greedy decoding after `prefix`, by logits that strongly favour the tokens of `favoured`
+    (noise elsewhere), through the constraint; the text generated after the prefix."""
+    prompt = ids(tokenizer, "Set a timer")
+    forced = ids(tokenizer, prefix)
+    constraint = CallConstraint(vocabulary)
+    rng = np.random.default_rng(seed)
+    size = len(vocabulary.texts)
+    tokens = list(prompt)
+    constraint(mx.array(tokens), mx.zeros((1, size)))  # the first call sees only the prompt
+    tokens += forced
+    bias = np.zeros(size, dtype=np.float32)
+    bias[ids(tokenizer, favoured)] = 100.0
+    out = []
+    for _ in range(steps):
+        logits = mx.array((rng.normal(size=size) + bias).astype(np.float32))[None]
+        chosen = int(mx.argmax(constraint(mx.array(tokens), logits), axis=-1).item())
+        tokens.append(chosen)
+        out.append(chosen)
+    return "".join(vocabulary.texts[i] for i in out)
+
+
+def test_the_vocabulary_texts_spell_what_the_tokenizer_decodes(tokenizer, vocabulary):
+    call = '<tool_call>{"name": "timer", "arguments": {"minutes": 10, "label": "tea"}}</tool_call>'
+    assert "".join(vocabulary.texts[i] for i in ids(tokenizer, call)) == call
+    for i, text in enumerate(vocabulary.texts):
+        decoded = tokenizer.decode([i])
+        assert text == decoded or ("\ufffd" in text and "\ufffd" in decoded), i  # a lone byte of a longer character
+
+
+@pytest.mark.parametrize("invented", ["water", "cat", "move_car", "laundry", "date", "bytes"])
+def test_an_invented_tool_name_cannot_be_spelled(tokenizer, vocabulary, invented):
+    for seed in range(5):
+        text = decode_under_constraint(vocabulary, tokenizer, HEAD, invented + '"', steps=16, seed=seed)
+        name = text.split('"')[0]
+        assert '"' in text and name in tools(), (invented, text)
+
+
+def test_a_name_that_starts_well_can_only_end_as_a_registered_tool(tokenizer, vocabulary):
+    # "c" begins calculate, clock and convert; the favoured "cat" cannot follow it
+    text = decode_under_constraint(vocabulary, tokenizer, HEAD + "c", "at", steps=12)
+    assert ("c" + text.split('"')[0]) in {"calculate", "clock", "convert"}
+
+
+def test_an_argument_the_tool_does_not_have_cannot_be_spelled(tokenizer, vocabulary):
+    prefix = HEAD + 'calculate", "arguments": {"'
+    text = decode_under_constraint(vocabulary, tokenizer, prefix, "value", steps=16)
+    assert text.startswith('expression"')  # calculate's one parameter, whatever the logits wanted
+    prefix = HEAD + 'convert", "arguments": {"value": 5, "'
+    text = decode_under_constraint(vocabulary, tokenizer, prefix, "unit", steps=16)
+    assert text.split('"')[0] in {"from_unit", "to_unit"}  # not "unit", and not "value" a second time
+
+
+def test_a_tool_with_all_its_arguments_given_can_only_close(tokenizer, vocabulary):
+    prefix = HEAD + 'calculate", "arguments": {"expression": "17*23",'
+    for seed in range(5):
+        text = decode_under_constraint(vocabulary, tokenizer, prefix, ' "value', steps=4, seed=seed)
+        assert text.startswith("}"), text
+
+
+def test_values_and_ordinary_text_are_free(vocabulary):
+    grammar = Grammar.from_registry()
+    value = grammar.step(OUTSIDE, HEAD + 'timer", "arguments": {"label": "tea, \\"two\\" {cups}')
+    assert value[0] == "value" and vocabulary.mask(grammar, value, len(vocabulary.texts)) is None
+    for text in ["The capital of France is Paris.", "a < b", "<tool", '{"name": "water"}']:
+        state = grammar.step(OUTSIDE, text)
+        assert state[0] == "out" and vocabulary.mask(grammar, state, len(vocabulary.texts)) is None
+    # a call in another shape is left to the tolerant parser
+    assert grammar.step(OUTSIDE, "<tool_call>{'name': 'water'") == constrain.DONE
+
+
+def test_tokens_that_span_the_boundary_are_judged_by_every_character():
+    texts = [
+        'clock", "arguments": {"',  # closes a valid name and opens a key
+        'cat", "',  # closes a name no tool has
+        '"}',  # closes the name and the call: no arguments
+        '", "arguments": {"place',  # a key clock has
+        '", "arguments": {"value',  # a key clock does not have
+        'place": "Paris"}}',  # a key, its value and the end of the call
+        'value": 5',
+        "c",
+        "lock",
+        " ",
+    ]
+    vocabulary = Vocabulary(texts)
+    grammar = Grammar({"clock": ["place", "date"], "convert": ["value", "from_unit", "to_unit"]})
+
+    def allowed(text):
+        state = grammar.step(OUTSIDE, text)
+        mask = vocabulary.mask(grammar, state, len(texts))
+        return {texts[i] for i in range(len(texts)) if mask is None or mask[i].item()}
+
+    assert allowed(HEAD) == {'clock", "arguments": {"', "c"}
+    assert allowed(HEAD + "c") == {"lock"}
+    assert allowed(HEAD + "clock") == {'"}', '", "arguments": {"place'}
+    assert allowed(HEAD + 'clock", "arguments": {"') == {'place": "Paris"}}'}
+    assert allowed(HEAD + 'convert", "arguments": {"') == {'value": 5'}
+    assert allowed(HEAD + 'convert", "arguments": {') == {" "}  # `"value` is one token only after a quote
+    # outside a call nothing is masked; in a value, only what ends it and starts a key the tool does not have
+    assert allowed("Hello") == set(texts)
+    opens_a_bad_key = {'clock", "arguments": {"', '", "arguments": {"place', '", "arguments": {"value'}
+    assert allowed(HEAD + 'clock", "arguments": {"place": "') == set(texts) - opens_a_bad_key
+
+
+def answer(checkpoint, query, max_tokens=24):
+    student = Student(checkpoint, name="tiny", system_prompt="You are terse.", context_tokens=512)
+    try:
+        response = student.stream([{"role": "user", "content": query}], max_tokens=max_tokens)
+        text = "".join(response)
+        return response, text, student
+    finally:
+        student.close()
+
+
+def test_a_text_answer_is_unchanged_token_for_token(tiny_checkpoint, monkeypatch):
+    query = "What is the capital of France?"
+    on, on_text, student = answer(tiny_checkpoint, query, max_tokens=48)
+    assert student.call_vocabulary is not None  # the constraint was there, watching
+    monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
+    off, off_text, _ = answer(tiny_checkpoint, query, max_tokens=48)
+    assert on_text == off_text and on.usage.tokens == off.usage.tokens > 0
+    assert on.logprobs == off.logprobs
+
+
+class Force:
+    """A processor that pushes the answer toward `target`'s tokens for as long as the answer follows them."""
+
+    def __init__(self, target_ids):
+        self.target = target_ids
+        self.start = None
+
+    def __call__(self, tokens, logits):
+        if self.start is None:
+            self.start = tokens.size
+        done = tokens[self.start :].tolist()
+        if done != self.target[: len(done)] or len(done) >= len(self.target):
+            return logits
+        push = np.zeros(logits.shape[-1], dtype=np.float32)
+        push[self.target[len(done)]] = 1000.0
+        return logits + mx.array(push)
+
+
+@pytest.mark.parametrize(
+    "target, check",
+    [
+        ('<tool_call>{"name": "water", "arguments": {}}</tool_call>', lambda name, key: name in tools()),
+        (
+            '<tool_call>{"name": "calculate", "arguments": {"value": 5}}</tool_call>',
+            lambda name, key: name == "calculate" and key == "expression",
+        ),
+    ],
+)
+def test_the_student_makes_only_calls_that_can_run(tiny_checkpoint, tokenizer, monkeypatch, target, check):
+    """A model pushed toward an invented tool or argument, through the Student as a user asks it."""
+    real = constrain.processors
+    monkeypatch.setattr(constrain, "processors", lambda student: [Force(ids(tokenizer, target))] + real(student))
+    response, text, _ = answer(tiny_checkpoint, "Set a timer for ten minutes", max_tokens=120)
+    call = response.tool_call_text or ""
+    name = re.match(r'<tool_call>\{"name": "([^"]*)"', call)
+    key = re.search(r'"arguments": \{"([^"]*)"', call)
+    assert name and check(name.group(1), key and key.group(1)), call
+    # the same push without the constraint makes the call that cannot run
+    monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
+    response, _, _ = answer(tiny_checkpoint, "Set a timer for ten minutes", max_tokens=120)
+    assert response.tool_call_text.startswith(target)
+
+
+def test_the_setting_turns_it_off_and_a_bad_value_says_what_to_set(tiny_checkpoint, monkeypatch):
+    student = Student(tiny_checkpoint, name="tiny", context_tokens=512)
+    try:
+        assert [type(p) for p in constrain.processors(student)] == [CallConstraint]
+        vocabulary = student.call_vocabulary
+        constrain.processors(student)
+        assert student.call_vocabulary is vocabulary  # decoded once per tokenizer
+        monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
+        assert constrain.processors(student) == []
+        monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "maybe")
+        with pytest.raises(ApprenticeError, match="APPRENTICE_CONSTRAIN_CALLS is 'maybe': set it to 1"):
+            list(student.stream([{"role": "user", "content": "Hello"}], max_tokens=4))
+    finally:
+        student.close()
