@@ -50,10 +50,14 @@ def import_mlx_lm() -> None:
     import os
 
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")  # no "PyTorch was not found" on stderr
+    from assistant import coldstart
+
+    coldstart.install()  # transformers' export table from one file, not from scanning 3,400
     sys.modules["torch"] = None
     try:
         import mlx_lm  # noqa: F401
     finally:
+        coldstart.uninstall()
         if "torch" in sys.modules and sys.modules["torch"] is None:
             del sys.modules["torch"]
 
