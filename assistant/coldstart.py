@@ -93,6 +93,7 @@ class _Table:
         self.folder = folder
         self.file: Path | None = None
         self.tables: dict | None = None
+        self.built = 0  # tables built from transformers' files in this process (0: all came from the file)
         self.__wrapped__ = build
 
     def __call__(self, module_path, prefix=None):
@@ -105,6 +106,7 @@ class _Table:
             if key in tables:
                 return tables[key]
             table = self.build(module_path, prefix)
+            self.built += 1
             tables[key] = table
             self._write(tables)
             return table
