@@ -236,6 +236,17 @@ class Vocabulary:
             return self.opening  # only a token holding a whole opening tag can reach a name from here
         return self.inner
 
+    def quiet_outside(self, grammar: Grammar) -> bool:
+        """Whether plain text needs no mask on its next token: no single token holds a whole opening tag, and
+        after any part of one (`<tool`) no single token could finish the tag and go wrong inside the name."""
+        key = (grammar.key, "quiet")
+        if key not in self._masks:
+            states = [("out", CALL_OPEN[:i]) for i in range(len(CALL_OPEN))]
+            self._masks[key] = not self.opening and all(
+                self._build(grammar, state, len(self.texts)) is None for state in states
+            )
+        return self._masks[key]
+
     def mask(self, grammar: Grammar, state: tuple, size: int):
         """A boolean (size,) mx.array of the allowed tokens in `state`, or None when every token is allowed."""
         key = (grammar.key, state, size)
@@ -304,7 +315,10 @@ class CallConstraint:
     """An mlx-lm logits processor for one answer: `fn(tokens, logits) -> logits`.
 
     mlx-lm calls it before sampling each token with every token so far, the prompt's included;
-    the first call's tokens are all prompt, and only what comes after is read.
+    the first call's tokens are all prompt, and only what comes after is read. The newest token
+    is still being computed when it is called (mlx-lm evaluates asynchronously): reading it would
+    make decoding wait for it. Outside a call it is read at the next call instead, by which time it
+    is known: one token cannot take an answer from plain text into a name or a key.
     """
 
     def __init__(self, vocabulary: Vocabulary, grammar: Grammar | None = None):
@@ -312,27 +326,42 @@ class CallConstraint:
         self.grammar = grammar or Grammar.from_registry()
         self.state: tuple = OUTSIDE
         self.seen: int | None = None  # tokens read so far, the prompt's included
-        self.text = ""  # the answer so far, as this processor reads it
+        self.unread = None  # (lazy) the tokens the previous call did not read
+        # whether every state that plain text can leave (a partial opening tag at most) needs no mask
+        self.quiet = vocabulary.quiet_outside(self.grammar)
 
     def __call__(self, tokens, logits):
         if self.seen is None:
             self.seen = tokens.size
-        elif tokens.size > self.seen:
-            for token in tokens[self.seen :].tolist():
-                text = self.vocabulary.texts[token] if token < len(self.vocabulary.texts) else ""
-                self.text += text
-                if self.state is not DONE:
-                    # None: a token the mask did not allow (another processor forced it): stop holding this call
-                    self.state = self.grammar.step(self.state, text) or DONE
-            self.seen = tokens.size
-        if self.state is DONE or (self.state == OUTSIDE and not self.vocabulary.opening):
-            return logits  # the common case, an ordinary answer: not one array operation
-        mask = self.vocabulary.mask(self.grammar, self.state, logits.shape[-1])
-        if mask is None:
-            return logits
+            return logits  # the first token of the answer: nothing has been said yet
         import mlx.core as mx
 
-        return mx.where(mask, logits, -mx.inf)
+        if self.unread is not None:
+            self._advance(self.unread.tolist())  # computed by now, before the token after it was begun
+            self.unread = None
+        # After a partial tag (`<tool`) the newest token may open a call; so may several tokens at once.
+        if self.quiet and self.state == OUTSIDE and tokens.size == self.seen + 1:
+            # The common case, an ordinary answer: the logits as they are, and no wait. The newest token is
+            # copied out as soon as it is computed, ahead of the next step's work on the same stream.
+            self.unread = tokens[self.seen :]
+            mx.async_eval(self.unread)
+            self.seen = tokens.size
+            return logits
+        if tokens.size > self.seen:
+            self._advance(tokens[self.seen :].tolist())  # the mask may depend on the newest token: read it now
+            self.seen = tokens.size
+        if self.state is DONE:
+            return logits
+        mask = self.vocabulary.mask(self.grammar, self.state, logits.shape[-1])
+        return logits if mask is None else mx.where(mask, logits, -mx.inf)
+
+    def _advance(self, tokens: list[int]) -> None:
+        texts = self.vocabulary.texts
+        for token in tokens:
+            if self.state is DONE:
+                return
+            # None: a token the mask did not allow (another processor forced it): stop holding this call
+            self.state = self.grammar.step(self.state, texts[token] if token < len(texts) else "") or DONE
 
 
 def processors(student) -> list:
