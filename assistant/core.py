@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
@@ -38,7 +39,6 @@ from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.outcomes import query_key
 from assistant.prompts import student_system_prompt
-from assistant.redact import Redactor, RestoringStream
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student
@@ -46,6 +46,9 @@ from assistant.tools import ToolContext, ToolError, ToolResult, local_only, vali
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.turns import answer_fields
+
+if TYPE_CHECKING:  # imported where a query is redacted: its phone and ID number libraries cost a cold start
+    from assistant.redact import Redactor
 
 Consent = Callable[[str], bool]
 LINK_TURNS = 200  # how far back, in turns, a query asked again is linked to its earlier answer
@@ -324,6 +327,8 @@ class Answer:
 
     def _offer_to_teacher(self, messages: list[dict]) -> TeacherStep:
         """Redact; then may it leave? Auto: within the daily cap. Ask: if the user says yes to this text."""
+        from assistant.redact import Redactor  # its phone and ID number libraries: only for a query that may leave
+
         redactor = Redactor(self._assistant.settings.redact_terms)
         step = TeacherStep([{**m, "content": redactor.redact(m["content"])} for m in for_teacher(messages)], redactor)
         mode, consent = self.context.mode, self.context.consent
@@ -344,6 +349,7 @@ class Answer:
 
     def _show_teacher(self, step: TeacherStep) -> Iterator[str]:
         """Stream the teacher's answer with redactions restored; record what left, whole or not."""
+        from assistant.redact import RestoringStream
         from assistant.teacher import TeacherError
 
         teacher = self._assistant.teacher(self.context.key)

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-NEVER_FOR_A_PRIVATE_QUESTION = ("textual", "google.genai", "torch", "sentence_transformers")
+NEVER_FOR_A_PRIVATE_QUESTION = ("textual", "google.genai", "torch", "sentence_transformers", "phonenumbers", "stdnum")
 
 ASK = f"""
 import sys
