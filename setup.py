@@ -77,6 +77,9 @@ class OptionalCMakeBuild(build_ext):
                 file=sys.stderr,
             )
             return
+        if ext is not None and ext.name == "assistant._scan":
+            print(f"WARNING: the router's int8 scan was not built ({exc}); it searches in float32.", file=sys.stderr)
+            return
         print(
             f"WARNING: the fast 4-bit kernel was not built ({exc}); "
             "the student will use MLX's own kernels (float32 on Linux).",
@@ -90,6 +93,8 @@ def extensions() -> list[Extension]:
     # plain C, no Python API: a shared library that assistant/blas.py loads with ctypes
     # optional: an extension that failed is not copied next to its package, and the next one still builds
     out: list[Extension] = [Extension(FORWARDER, sources=["assistant/openblas/forward.c"], optional=True)]
+    # the router's int8 scan (assistant/outcomes.py loads it with ctypes; without it, the float32 search)
+    out.append(Extension("assistant._scan", sources=["assistant/scan.c"], optional=True, extra_compile_args=["-O2"]))
     if os.environ.get("APPRENTICE_NO_KERNELS") != "1":
         out.append(CMakeExtension("assistant.kernels._qmatvec", HERE / "assistant" / "kernels"))
     return out
