@@ -460,7 +460,8 @@ class Student:
         generated: list[int] = []
         first = None
         gen.finish_reason = "length"
-        # inside a tool call, only a registered tool's name and its parameters can be generated
+        # inside a tool call only a registered tool's name and its parameters can be generated; each token's
+        # log-probability stays the one the model gave it (constrain.unmasked), which the cascade reads
         processors = constrain.processors(self)
         for r in stream_generate(
             self.model,
@@ -480,7 +481,8 @@ class Student:
                 gen.finish_reason = "stop"
                 break
             generated.append(r.token)
-            gen._queue.put(Token(r.text, r.logprobs[r.token].item()))
+            logprob = r.logprobs[r.token].item() + constrain.unmasked(processors, len(generated))
+            gen._queue.put(Token(r.text, logprob))
             if gen.cancelled:
                 gen.finish_reason = "cancelled"
                 break

@@ -94,6 +94,22 @@ def test_a_tool_with_all_its_arguments_given_can_only_close(tokenizer, vocabular
         assert text.startswith("}"), text
 
 
+def test_an_allowed_token_keeps_the_log_probability_the_model_gave_it(tokenizer, vocabulary):
+    """The cascade trusts an answer by its token log-probabilities: a name the model was unsure of stays unsure."""
+    size = len(vocabulary.texts)
+    prompt = ids(tokenizer, "Tell me to water the plants")
+    constraint = CallConstraint(vocabulary)
+    constraint(mx.array(prompt), mx.zeros((1, size)))
+    logits = mx.array(np.random.default_rng(0).normal(size=size).astype(np.float32) * 3)[None]
+    out = constraint(mx.array(prompt + ids(tokenizer, HEAD)), logits)
+    allowed = np.isfinite(np.array(out))[0]
+    assert 0 < allowed.sum() < size / 4
+    as_reported = np.array(out - mx.logsumexp(out, keepdims=True))[0]  # what mlx-lm reports: over the allowed only
+    model_gave = np.array(logits - mx.logsumexp(logits, keepdims=True))[0]
+    assert constraint.calls == 2 and constraint.unmasked(3) == 0.0  # a token with no mask needs nothing added
+    np.testing.assert_allclose(as_reported[allowed] + constraint.unmasked(2), model_gave[allowed], rtol=1e-4)
+
+
 def test_values_and_ordinary_text_are_free(vocabulary):
     grammar = Grammar.from_registry()
     value = grammar.step(OUTSIDE, HEAD + 'timer", "arguments": {"label": "tea, \\"two\\" {cups}')

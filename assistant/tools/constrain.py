@@ -14,7 +14,8 @@ kept on the Student), a token is checked by running this small grammar over its 
 such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
 character of it fits), and only the few tokens that can matter in a state are checked (in a
 free stretch, only those holding a `"`, `{` or `,` before their last character can reach a
-constrained one). Each state's mask is computed once and cached; applying it is one `mx.where`.
+constrained one). Each state's mask is computed once and cached; applying it is one `mx.where`. The
+log-probability a token gets is still the model's own (`CallConstraint.unmasked`): the router reads it.
 
 APPRENTICE_CONSTRAIN_CALLS=0 turns it off.
 
@@ -34,11 +35,16 @@ from assistant.tools.calls import CALL_OPEN
 
 SETTING = "APPRENTICE_CONSTRAIN_CALLS"
 WHITESPACE = " \t\n\r"  # JSON's
-# What comes between the opening tag and the name, and between the name and the first key, with the
-# characters before which JSON allows whitespace marked: `{"name": "` and `, "arguments": {`.
-HEAD = (("{", True), ('"', True), ("n", False), ("a", False), ("m", False), ("e", False), ('"', False))
-HEAD += ((":", True), ('"', True))
-SEPARATOR = ((",", True), ('"', True)) + tuple((c, False) for c in 'arguments"') + ((":", True), ("{", True))
+
+
+def _pattern(template: str) -> tuple[tuple[str, bool], ...]:
+    """A literal as (character, whether whitespace may come before it); a space in `template` marks where it may."""
+    return tuple((ch, template[i - 1 : i] == " ") for i, ch in enumerate(template) if ch != " ")
+
+
+# What comes between the opening tag and the name, and between the name and the first key
+HEAD = _pattern(' { "name" : "')
+SEPARATOR = _pattern(' , "arguments" : {')
 
 # States of the grammar, as tuples (hashable: each state's mask is cached):
 #   ("out", partial)            outside a call; `partial` is the end of the text that may begin CALL_OPEN
@@ -327,10 +333,13 @@ class CallConstraint:
         self.state: tuple = OUTSIDE
         self.seen: int | None = None  # tokens read so far, the prompt's included
         self.unread = None  # (lazy) the tokens the previous call did not read
+        self.calls = 0
+        self.kept: dict = {}  # token number -> log of the share of the model's probability the mask kept
         # whether every state that plain text can leave (a partial opening tag at most) needs no mask
         self.quiet = vocabulary.quiet_outside(self.grammar)
 
     def __call__(self, tokens, logits):
+        self.calls += 1  # one call per token of the answer: this one chooses token number `calls`
         if self.seen is None:
             self.seen = tokens.size
             return logits  # the first token of the answer: nothing has been said yet
@@ -353,7 +362,22 @@ class CallConstraint:
         if self.state is DONE:
             return logits
         mask = self.vocabulary.mask(self.grammar, self.state, logits.shape[-1])
-        return logits if mask is None else mx.where(mask, logits, -mx.inf)
+        if mask is None:
+            return logits
+        allowed = mx.where(mask, logits, -mx.inf)
+        # mlx-lm reports log-probabilities over the allowed tokens only; what the model itself gave is that less
+        # the log of the share of its probability the mask kept (computed with this step, read with its token)
+        kept = mx.logsumexp(allowed, axis=-1) - mx.logsumexp(logits, axis=-1)
+        mx.async_eval(kept)
+        self.kept[self.calls] = kept
+        return allowed
+
+    def unmasked(self, n: int) -> float:
+        """What to add to the reported log-probability of the answer's `n`th token (from 1) to give the one the
+        model gave it before the mask: the router's cascade trusts an answer by these, and a name the model was
+        unsure of, that the mask made the only choice, must stay an unsure answer."""
+        kept = self.kept.pop(n, None)
+        return float(kept.item()) if kept is not None else 0.0
 
     def _advance(self, tokens: list[int]) -> None:
         texts = self.vocabulary.texts
@@ -362,6 +386,11 @@ class CallConstraint:
                 return
             # None: a token the mask did not allow (another processor forced it): stop holding this call
             self.state = self.grammar.step(self.state, texts[token] if token < len(texts) else "") or DONE
+
+
+def unmasked(processors: list, n: int) -> float:
+    """What to add to the reported log-probability of the answer's `n`th token to give the model's own."""
+    return sum(p.unmasked(n) for p in processors if isinstance(p, CallConstraint))
 
 
 def processors(student) -> list:
