@@ -57,3 +57,24 @@ def test_transformers_export_table_is_read_from_its_file_with_the_same_tokens(ti
     path.write_bytes(b"torn")  # a damaged file: built from transformers' files again, and replaced
     assert tokenize(folder, tiny_checkpoint) == (built, ids)
     assert path.stat().st_size > 4
+
+
+FAST_PATH_QUERIES = ("set a timer for 10 minutes", "convert 5 miles to km", "what is 17 * 23", "Say hello.")
+
+
+def test_the_fast_paths_parsed_templates_are_kept_and_match_the_same(home):
+    from assistant.tools import fastpath
+
+    fastpath._intents.cache_clear()  # as a new process: nothing parsed yet
+    parsed = [fastpath.match(q) for q in FAST_PATH_QUERIES]
+    (path,) = (home / "cache" / "intents").glob("*.pickle")
+    written = path.stat().st_mtime_ns
+    fastpath._intents.cache_clear()
+    assert [fastpath.match(q) for q in FAST_PATH_QUERIES] == parsed  # from the file
+    assert path.stat().st_mtime_ns == written
+    assert [c.name if c else None for c in parsed] == ["timer", "convert", "calculate", None]
+    path.write_bytes(b"torn")  # a damaged file: parsed from the YAML again, and replaced
+    fastpath._intents.cache_clear()
+    assert [fastpath.match(q) for q in FAST_PATH_QUERIES] == parsed
+    assert path.stat().st_size > 4
+    fastpath._intents.cache_clear()

@@ -95,19 +95,76 @@ def _plain_number(value: float) -> int | float:
 
 @functools.cache
 def _intents():
-    """The templates, with {unit} and {unit2} filled by every unit name the convert tool reads."""
-    import yaml
-    from hassil import Intents, TextSlotList
+    """The templates, with {unit} and {unit2} filled by every unit name the convert tool reads.
 
+    Reading the YAML and parsing every template took about a tenth of a second of each command
+    that answers, so the parsed templates are kept in cache/intents, named by the templates' text,
+    the unit names and hassil's version: any change gives another name."""
     from assistant import config
     from assistant.tools.convert import unit_vocabulary
 
-    with open(config.assets_dir() / "intents.yaml", encoding="utf-8") as f:
-        intents = Intents.from_dict(yaml.safe_load(f))
+    source = (config.assets_dir() / "intents.yaml").read_bytes()
     units = sorted(unit_vocabulary(), key=len, reverse=True)
+    path = _intents_file(source, units)
+    intents = _read_intents(path)
+    if intents is None:
+        intents = _parse_intents(source, units)
+        _write_intents(path, intents)
+    return intents
+
+
+def _parse_intents(source: bytes, units: list[str]):
+    import yaml
+    from hassil import Intents, TextSlotList
+
+    intents = Intents.from_dict(yaml.safe_load(source.decode("utf-8")))
     for name in ("unit", "unit2"):
         intents.slot_lists[name] = TextSlotList.from_strings(units, allow_template=False, name=name)
+    for intent in intents.intents.values():
+        for data in intent.data:
+            _ = data.sentences  # parsed on first use otherwise: parsed now, so the file holds them parsed
     return intents
+
+
+def _intents_file(source: bytes, units: list[str]):
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from assistant import config
+
+    key = [hashlib.sha256(source).hexdigest(), sorted(units), version("hassil"), sys.version]
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+    return config.home() / "cache" / "intents" / f"{digest}.pickle"
+
+
+def _read_intents(path):
+    import pickle
+
+    try:
+        # Apprentice's own file in the user's own home, named by the templates and hassil's version
+        return pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception:  # torn, or from another hassil: parsed from the YAML again and written anew
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _write_intents(path, intents) -> None:
+    import os
+    import pickle
+    import threading
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial")
+        tmp.write_bytes(pickle.dumps(intents, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+        for old in sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-2]:
+            old.unlink(missing_ok=True)  # the templates before an update may still be wanted; older ones go
+    except OSError:  # a read-only or full disk: the templates are parsed again next time
+        pass
 
 
 def _entities(result, text: str) -> dict[str, str]:
