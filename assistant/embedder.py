@@ -17,12 +17,14 @@ import json
 import math
 import sys
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 DIM = 384
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model: longer texts are cut
+RECENT = 256  # texts whose vectors are kept (1.5 KB each)
 
 
 class MiniLM:
@@ -108,6 +110,10 @@ class Embedder:
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Texts embedded lately: a query is embedded again when it is asked again, rephrased
+        # (the previous query), or marked bad, and its vector is the same every time.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def start(self) -> Embedder:
         with self._lock:
@@ -141,7 +147,25 @@ class Embedder:
         # One thread: a query is a dozen tokens, and a spinning thread pool sharing the cores with
         # the student's threads made a router decision many times slower, for no gain when idle.
         with one_blas_thread():
-            return np.stack([self._model.embed(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+            return np.stack([self._embed(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+    def forget(self) -> None:
+        """Drop the recent vectors (a benchmark times new queries, not a text seen before)."""
+        with self._recent_lock:
+            self._recent.clear()
+
+    def _embed(self, text: str) -> np.ndarray:
+        with self._recent_lock:
+            if (vector := self._recent.get(text)) is not None:
+                self._recent.move_to_end(text)
+                return vector
+        vector = self._model.embed(text)
+        vector.flags.writeable = False  # shared by the callers that ask for this text (encode stacks copies)
+        with self._recent_lock:
+            self._recent[text] = vector
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return vector
 
 
 _shared = Embedder()

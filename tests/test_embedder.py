@@ -51,3 +51,14 @@ def test_encoding_loads_no_pytorch():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_a_text_embedded_again_gives_the_same_vector_and_callers_cannot_change_it():
+    embedder = shared()
+    embedder.forget()
+    first = embedder.encode(["How far is the coast?", "How far is the coast?"])
+    assert np.array_equal(first[0], first[1])
+    first[:] = 0  # a caller's array is its own: the vector kept for the next time is untouched
+    again = embedder.encode(["How far is the coast?"])[0]
+    embedder.forget()
+    assert np.array_equal(again, embedder.encode(["How far is the coast?"])[0]) and again.any()
