@@ -807,7 +807,7 @@ def actions(seed: int, seen: set[str]) -> tuple[list[dict], list[dict]]:
 
 
 def more_timer(r: random.Random) -> tuple[str, dict]:
-    n = r.choice([1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 14, 16, 20, 22, 25, 30, 35, 40, 60, 75])
+    n = r.choice([2, 3, 4, 5, 6, 8, 10, 11, 12, 14, 16, 20, 22, 25, 30, 35, 40, 60, 75])
     secs, hours, label = r.choice([15, 25, 30, 35, 60, 80, 100, 120]), r.choice([1, 2, 5]), r.choice(TIMER_LABELS)
     return r.choice(
         [
@@ -821,8 +821,9 @@ def more_timer(r: random.Random) -> tuple[str, dict]:
             (f"Count {secs} seconds for me.", _call("timer", seconds=secs)),
             (f"Start a {secs} second timer.", _call("timer", seconds=secs)),
             (f"Could you set up a {hours} hour timer?", _call("timer", hours=hours)),
-            (f"Start a {label} timer for {n} minutes.", _call("timer", minutes=n, label=label)),
+            (f"Start the {label} timer for {n} minutes.", _call("timer", minutes=n, label=label)),
             (f"{label.capitalize()} timer, {n} minutes.", _call("timer", minutes=n, label=label)),
+            (f"Set {n} minutes for the {label}.", _call("timer", minutes=n, label=label)),
         ]
     )
 
@@ -847,7 +848,7 @@ def more_alarm(r: random.Random) -> tuple[str, dict]:
 
 
 def more_reminder(r: random.Random) -> tuple[str, dict]:
-    task, n, hours = r.choice(REMINDER_TASKS), r.choice([2, 5, 10, 12, 20, 30, 35, 50, 60]), r.choice([1, 2, 5, 6])
+    task, n, hours = r.choice(REMINDER_TASKS), r.choice([2, 5, 10, 12, 20, 30, 35, 50, 60]), r.choice([2, 5, 6, 8])
     said, _ = _clock12(r)
     return r.choice(
         [

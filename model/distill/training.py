@@ -12,6 +12,11 @@ answers from that set are mixed into the training rows as that share of them: th
 (not the regression set's references), so the adapter rehearses what the student already says
 instead of drifting from it while it learns the teacher's answers.
 
+Local tools: a tool that never reaches the teacher (the note tool: notes never leave the machine)
+can never be learned from a teacher's call, so the project ships example calls for it
+(assets/tools/local_calls.jsonl, phrasings of its own) and every run that gives the student the
+tool list learns them beside the teacher's rows.
+
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
 
@@ -266,6 +271,32 @@ def replay_rows(
     return random.Random(seed).sample(own, min(wanted, len(own)))
 
 
+def local_tool_rows(system_prompt: str, settings: config.Settings) -> list[dict]:
+    """The shipped example calls of the tools no teacher sees, as training rows (none when the
+    student is not told the tools). Each call is validated first: one that could not run is never taught."""
+    from assistant.tools import local_only, validate
+    from assistant.tools.calls import ToolCall, format_call
+
+    if not settings.student_tools:
+        return []
+    rows = []
+    for line in read_jsonl(config.assets_dir() / "tools" / "local_calls.jsonl"):
+        name = line["call"]["name"]
+        if not local_only(name):
+            continue  # a tool the teacher does see is learned from its own calls
+        call = ToolCall(name, validate(name, line["call"]["arguments"]))
+        rows.append(
+            {
+                "messages": [
+                    {"role": "system", "content": system_prompt},
+                    {"role": "user", "content": line["query"]},
+                    {"role": "assistant", "content": format_call(call)},
+                ]
+            }
+        )
+    return rows
+
+
 # -- the staging folder ----------------------------------------------------------------------------------
 
 
@@ -300,7 +331,8 @@ def prepare(
     )
     replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=len(train_rows), seed=opts.seed)
     teacher_rows = len(train_rows)
-    train_rows = train_rows + replayed
+    local_rows = local_tool_rows(system_prompt, settings)
+    train_rows = train_rows + replayed + local_rows
     batch = min(opts.batch_size, len(train_rows))
     # mlx-lm's batches drop what does not fill the last one (the longest examples, as they are
     # sorted by length): repeat the first few examples so that every one is learned.
@@ -340,6 +372,7 @@ def prepare(
             "train_rows": len(train_rows),
             "teacher_rows": teacher_rows,
             "replay_rows": len(replayed),
+            "local_tool_rows": len(local_rows),
             "correction_rows": sum(opts.correction_weight for ex in ds.train if ex.kind == "correction"),
             "retention": {"local": sources.count("local"), "regression": sources.count("regression")},
         },
