@@ -20,6 +20,8 @@ def test_bench_speed_reports_every_figure(capsys, tiny_student):
     assert f["limit"]["read_bandwidth_gb_s"] > 0 and 0 < f["limit"]["decode_percent_of_limit"]
     assert f["cold_start_ms"]["median"] > 0 and f["peak_rss_mb"] > 0
     assert set(f["router_ms"]) == {"0", "1000"} and f["router_ms"]["1000"]["p50"] > 0
+    # the CPU time of a decision beside its wall time, and which search ran (an index this small: float32)
+    assert 0 < f["router_ms"]["1000"]["cpu_p50"] and f["router_scan"].startswith(("float32", "int8 from 4,096"))
     # the same decisions while the student decodes in the process, and it did decode meanwhile
     decoding = f["router_ms_decoding"]
     assert decoding["1000"]["p99"] >= decoding["1000"]["p50"] > 0 and decoding["decode_tokens_per_s"] > 0

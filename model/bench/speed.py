@@ -325,7 +325,8 @@ def outcome_index(n: int, seed: int = 0):
 
 
 def router_latency(sizes: tuple[int, ...], queries: int = 200) -> dict:
-    """Decision latency (query embedding + nearest neighbours + rules) with n logged outcomes."""
+    """Decision latency (query embedding + nearest neighbours + rules) with n logged outcomes, and the
+    CPU time a decision takes on its thread (`cpu_p50`): on a shared machine the rest is waiting."""
     from assistant.embedder import shared
     from assistant.router import Router
 
@@ -335,13 +336,15 @@ def router_latency(sizes: tuple[int, ...], queries: int = 200) -> dict:
     result = {}
     for n in sizes:
         index = outcome_index(n)
-        times = []
+        times, cpu = [], []
         for i in range(queries):
             q = f"How far is city number {i} from the coast?"
-            start = time.perf_counter()
+            embedder.forget()  # each decision embeds its query, as a new query's does
+            start, start_cpu = time.perf_counter(), time.thread_time()
             router.decide(q, mode="auto", vector=embedder.encode([q])[0], index=index)
             times.append((time.perf_counter() - start) * 1000)
-        result[str(n)] = percentiles(times)
+            cpu.append((time.thread_time() - start_cpu) * 1000)
+        result[str(n)] = percentiles(times) | {"cpu_p50": round(statistics.median(cpu), 2)}
     return result
 
 
@@ -456,6 +459,10 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
         figures["lora_tokens_per_s"] = round(lora_tokens_per_s(model, tokenizer), 1)
     del model
     say("router decisions")
+    from assistant.outcomes import SCAN_MIN_ROWS, _scan, scan_isa
+
+    # the router's first pass: the int8 scan and its loop, or the float32 product (APPRENTICE_ROUTER_SCAN=0)
+    figures["router_scan"] = f"int8 from {SCAN_MIN_ROWS:,} outcomes, {scan_isa()}" if _scan() else "float32"
     sizes, queries = ((0, 1_000), 50) if quick else ((0, 10_000, 100_000), 200)
     figures["router_ms"] = router_latency(sizes, queries)
     say("router decisions while the student decodes")
@@ -524,11 +531,14 @@ def report(f: dict) -> str:
         ]
     if "lora_tokens_per_s" in f:
         lines.append(f"  LoRA training                    {f['lora_tokens_per_s']:>8.1f} tok/s")
+    if f.get("router_scan"):
+        lines.append(f"  router's search                  {f['router_scan']}")
     for n, p in f["router_ms"].items():
         d = f["router_ms_decoding"][n]
         lines.append(
             f"  router, {int(n):>7,} outcomes        p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms; "
-            f"while the student decodes p50 {d['p50']:.1f} ms, p99 {d['p99']:.1f} ms"
+            f"while the student decodes p50 {d['p50']:.1f} ms, p99 {d['p99']:.1f} ms "
+            f"(CPU {p['cpu_p50']:.1f} / {d['cpu_p50']:.1f} ms)"
         )
     if f.get("peak_rss_mb"):
         lines.append(f"  peak memory (student, embedder, app) {f['peak_rss_mb']:.0f} MiB")
