@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 _MODULE = "transformers.utils.import_utils"  # defines the table builder that transformers' packages call
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: building a table could import a package that asks for its own
 
 
 def install(folder: Path | None = None) -> None:
