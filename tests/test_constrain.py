@@ -231,3 +231,25 @@ def test_the_setting_turns_it_off_and_a_bad_value_says_what_to_set(tiny_checkpoi
             list(student.stream([{"role": "user", "content": "Hello"}], max_tokens=4))
     finally:
         student.close()
+
+
+def test_the_vocabulary_is_decoded_once_and_kept_beside_the_cached_tokenizer(tiny_checkpoint, tmp_path, monkeypatch):
+    cache = tmp_path / "cache" / "prompts"
+    first = Student(tiny_checkpoint, name="tiny", context_tokens=512, cache_dir=cache)
+    try:
+        constrain.processors(first)
+    finally:
+        first.close()
+    assert len(list((tmp_path / "cache" / "tokenizers").glob("*.texts"))) == 1
+
+    def no_decoding(tokenizer):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(constrain, "token_texts", no_decoding)
+    second = Student(tiny_checkpoint, name="tiny", context_tokens=512, cache_dir=cache)
+    try:
+        constrain.processors(second)
+        assert second.call_vocabulary.texts == first.call_vocabulary.texts
+        assert second.call_vocabulary.opening == first.call_vocabulary.opening
+    finally:
+        second.close()

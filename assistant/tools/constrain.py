@@ -24,7 +24,8 @@ APPRENTICE_CONSTRAIN_CALLS=0 turns it off.
 
 from __future__ import annotations
 
-import bisect
+import functools
+import itertools
 import os
 import sys
 from collections import OrderedDict
@@ -181,44 +182,77 @@ def _value(state: tuple, ch: str) -> tuple:
 
 
 class Vocabulary:
-    """The text of every token of one tokenizer, decoded once, and the indexes that states look tokens up in."""
+    """The text of every token of one tokenizer, decoded once, and the indexes that states look tokens up in.
 
-    def __init__(self, texts: list[str], tokenizer=None):
+    Only what plain text needs is made up front (which tokens could begin a call); the indexes a call
+    needs are made at the first call, so an answer that makes none pays for neither."""
+
+    def __init__(self, texts: list[str], tokenizer=None, opening: list[int] | None = None):
         self.tokenizer = tokenizer  # whose ids these are (the Student keeps one Vocabulary per tokenizer)
         self.texts = texts
-        order = sorted(range(len(texts)), key=texts.__getitem__)
-        self._sorted_texts = [texts[i] for i in order]
-        self._sorted_ids = order
-        self._exact: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):
-            self._exact.setdefault(text, []).append(i)
-        self.by_first: dict[str, list[int]] = {}  # first character after any leading whitespace -> ids
-        self.blank: list[int] = []  # whitespace only
-        self.inner: list[int] = []  # a `"`, `{` or `,` before the last character: the only way out of a free stretch
-        for i, text in enumerate(texts):
-            stripped = text.lstrip(WHITESPACE)
-            if stripped:
-                self.by_first.setdefault(stripped[0], []).append(i)
-            elif text:
-                self.blank.append(i)
-            if any(c in text[:-1] for c in '"{,'):
-                self.inner.append(i)
-        self.opening = [i for i, text in enumerate(texts) if CALL_OPEN in text]  # a whole opening tag in one token
+        if opening is None:
+            tails = tuple(CALL_OPEN[k:] for k in range(1, len(CALL_OPEN)))
+            opening = [i for i, text in enumerate(texts) if CALL_OPEN in text or text.startswith(tails)]
+        # the tokens that can take plain text into a call: those that finish a partial tag, or hold a whole one
+        self.opening = opening
+        self._indexes: tuple | None = None
+        self._quiet: dict = {}
         self._masks: OrderedDict = OrderedDict()
 
     @classmethod
-    def of(cls, tokenizer) -> Vocabulary:
-        return cls(token_texts(tokenizer), tokenizer)
+    def of(cls, tokenizer, cache: Path | None = None) -> Vocabulary:
+        """The vocabulary of `tokenizer`, from `cache` when it holds one (decoding 49k tokens took about a
+        tenth of a second of the first answer), else decoded and written there."""
+        import pickle
+
+        if cache is not None and cache.exists():
+            try:
+                # Apprentice's own file in the user's own cache, named by the tokenizer's files and libraries
+                texts, opening = pickle.loads(cache.read_bytes())
+                if len(texts) == len(tokenizer):
+                    return cls(texts, tokenizer, opening)
+            except Exception:  # torn, or from other libraries: decoded again below
+                pass
+        vocabulary = cls(token_texts(tokenizer), tokenizer)
+        if cache is not None:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+                partial.write_bytes(pickle.dumps((vocabulary.texts, vocabulary.opening), pickle.HIGHEST_PROTOCOL))
+                partial.replace(cache)
+                kept = sorted(cache.parent.glob("*.texts"), key=lambda p: p.stat().st_mtime)
+                for old in kept[:-4]:  # a few tokenizers side by side; older ones go
+                    old.unlink(missing_ok=True)
+            except OSError:  # a read-only or full disk: decoded again next time, nothing else changes
+                pass
+        return vocabulary
+
+    def _index(self) -> tuple[dict, dict, list, list]:
+        """(first character -> ids, first character after leading whitespace -> ids, whitespace-only ids, ids with
+        a `"`, `{` or `,` before their last character: the only way out of a free stretch), made once."""
+        if self._indexes is None:
+            first: dict[str, list[int]] = {}
+            after_space: dict[str, list[int]] = {}
+            blank, inner = [], []
+            for i, text in enumerate(self.texts):
+                if not text:
+                    continue
+                first.setdefault(text[0], []).append(i)
+                stripped = text.lstrip(WHITESPACE)
+                if stripped:
+                    after_space.setdefault(stripped[0], []).append(i)
+                else:
+                    blank.append(i)
+                head = text[:-1]
+                if '"' in head or "{" in head or "," in head:
+                    inner.append(i)
+            self._indexes = first, after_space, blank, inner
+        return self._indexes
 
     def starting(self, prefix: str) -> list[int]:
         """Ids whose text starts with `prefix`."""
-        keys = self._sorted_texts
-        out = []
-        for i in range(bisect.bisect_left(keys, prefix), len(keys)):
-            if not keys[i].startswith(prefix):
-                break
-            out.append(self._sorted_ids[i])
-        return out
+        texts = self.texts
+        return [i for i in self._index()[0].get(prefix[0], ()) if texts[i].startswith(prefix)]
 
     def candidates(self, grammar: Grammar, state: tuple) -> list[int]:
         """A superset of the tokens whose allowance is in question in `state`."""
@@ -227,31 +261,31 @@ class Vocabulary:
             prefix, found = state[-1], set()
             for word in grammar.words(state):
                 if word.startswith(prefix):
-                    rest = word[len(prefix) :]
-                    for end in range(1, len(rest) + 1):  # the token ends inside the word...
-                        found.update(self._exact.get(rest[:end], ()))
-                    found.update(self.starting(rest + '"'))  # ...or closes it and goes on
+                    rest = word[len(prefix) :] + '"'
+                    # the token ends inside the word, or closes it and goes on
+                    found.update(i for i in self.starting(rest[0]) if rest.startswith(self.texts[i]))
+                    found.update(self.starting(rest))
             return sorted(found)
-        if kind == "kstart":
-            return self.blank + self.by_first.get('"', []) + self.by_first.get("}", [])
-        if kind == "colon":
-            return self.blank + self.by_first.get(":", [])
+        if kind == "out":
+            return self.opening
         if kind == "done":
             return []
-        if state == OUTSIDE:
-            return self.opening  # only a token holding a whole opening tag can reach a name from here
-        return self.inner
+        _, after_space, blank, inner = self._index()
+        if kind == "kstart":
+            return blank + after_space.get('"', []) + after_space.get("}", [])
+        if kind == "colon":
+            return blank + after_space.get(":", [])
+        return inner
 
     def quiet_outside(self, grammar: Grammar) -> bool:
         """Whether plain text needs no mask on its next token: no single token holds a whole opening tag, and
         after any part of one (`<tool`) no single token could finish the tag and go wrong inside the name."""
-        key = (grammar.key, "quiet")
-        if key not in self._masks:
+        if grammar.key not in self._quiet:
             states = [("out", CALL_OPEN[:i]) for i in range(len(CALL_OPEN))]
-            self._masks[key] = not self.opening and all(
+            self._quiet[grammar.key] = not any(CALL_OPEN in self.texts[i] for i in self.opening) and all(
                 self._build(grammar, state, len(self.texts)) is None for state in states
             )
-        return self._masks[key]
+        return self._quiet[grammar.key]
 
     def mask(self, grammar: Grammar, state: tuple, size: int):
         """A boolean (size,) mx.array of the allowed tokens in `state`, or None when every token is allowed."""
@@ -296,12 +330,18 @@ def token_texts(tokenizer) -> list[str]:
 
     detokenizer = getattr(tokenizer, "_detokenizer", None)
     if isinstance(detokenizer, BPEStreamingDetokenizer):
-        table = _byte_table()
+        tokens = detokenizer.tokenmap
+        try:  # all at once: one translation, then each token's bytes (one per character of the byte alphabet)
+            joined = "".join(tokens).translate(_byte_table()).encode("latin-1")
+            ends = list(itertools.accumulate(map(len, tokens)))
+            return [joined[start:end].decode("utf-8", "replace") for start, end in zip([0] + ends, ends)]
+        except UnicodeEncodeError:  # an added token spelled in plain text (not in the byte alphabet): one by one
+            pass
         texts = []
-        for token in detokenizer.tokenmap:
+        for token in tokens:
             try:
-                texts.append(token.translate(table).encode("latin-1").decode("utf-8", "replace"))
-            except UnicodeEncodeError:  # an added token spelled in plain text (not in the byte alphabet)
+                texts.append(token.translate(_byte_table()).encode("latin-1").decode("utf-8", "replace"))
+            except UnicodeEncodeError:
                 texts.append(token)
         return texts
     if isinstance(detokenizer, SPMStreamingDetokenizer):
@@ -310,6 +350,7 @@ def token_texts(tokenizer) -> list[str]:
     return tokenizer.batch_decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
 
+@functools.cache
 def _byte_table() -> dict[int, str]:
     """GPT-2's byte-to-character alphabet reversed, as a str.translate table onto latin-1 characters."""
     from mlx_lm.tokenizer_utils import _byte_decoder
@@ -396,12 +437,15 @@ def unmasked(processors: list, n: int) -> float:
 def processors(student) -> list:
     """The logits processors for one answer of `student`: the call constraint unless it is turned off.
 
-    The vocabulary's texts are decoded once and kept on the student, for its tokenizer."""
+    The vocabulary's texts are decoded once and kept on the student, for its tokenizer, and on disk beside
+    the student's cached tokenizer."""
     if not enabled():
         return []
     vocabulary = getattr(student, "call_vocabulary", None)
     if vocabulary is None or vocabulary.tokenizer is not student.tokenizer:
-        vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer)
+        tokenizer_file = student._tokenizer_file()  # named by the tokenizer's files and the libraries that read them
+        cache = tokenizer_file.with_suffix(".texts") if tokenizer_file else None
+        vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer, cache)
     return [CallConstraint(vocabulary)]
 
 
