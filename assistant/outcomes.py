@@ -158,13 +158,19 @@ SLACK = 1e-4
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows as int8 codes times a scale per row (the largest |value| maps to 127), with each row's
-    error ‖x - scale·code‖ and code norm ‖scale·code‖, computed in float64 and rounded up to float32."""
+    error ‖x - scale·code‖ and code norm ‖scale·code‖, computed in float64 and rounded up to float32.
+    In blocks of rows, so that loading a large index needs little memory beside it."""
+    parts = [_quantize(vectors[i : i + 4096]) for i in range(0, len(vectors), 4096)] or [_quantize(vectors)]
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+def _quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x = vectors.astype(np.float64)
-    peak = np.abs(x).max(axis=1)
+    peak = np.abs(x).max(axis=1, initial=0.0)
     scales = np.where(peak > 0, peak / 127, 1.0).astype(np.float32)  # an all-zero row: codes 0, error 0
     codes = np.clip(np.rint(x / scales[:, None]), -127, 127).astype(np.int8)
     decoded = codes * scales.astype(np.float64)[:, None]
-    up = np.float32(np.inf)
+    up = np.float32(np.inf)  # float64 → float32 may round down: one step up makes each a bound
     errors = np.nextafter(np.linalg.norm(x - decoded, axis=1).astype(np.float32), up)
     norms = np.nextafter(np.linalg.norm(decoded, axis=1).astype(np.float32), up)
     return codes, scales, errors, norms
