@@ -72,10 +72,9 @@ class OutcomeIndex:
 
     Each embedding is kept as float32 (the exact one) and as int8 with a scale per row, `scale *
     code`, with a bound on how far that is from the float32 row. With many outcomes, `nearest`
-    first scans the int8 codes (assistant/scan.c: a quarter of the bytes, and this scan is most of
-    a decision's time), then computes the float32 similarity only of the rows that the bounds
-    leave in reach of the k nearest: the result is the float32 search's, with a quarter of its
-    memory traffic."""
+    first scans the int8 codes (assistant/scan.c: a quarter of the bytes; the float32 product over
+    every row was half of a decision's CPU), then computes the exact similarity only of the rows
+    that the bounds leave in reach of the k nearest: the neighbours are the float32 search's."""
 
     def __init__(self, dim: int = 384):
         self.vectors = np.zeros((0, dim), dtype=np.float32)  # (n, dim), normalized
@@ -139,7 +138,7 @@ class OutcomeIndex:
         With x ≈ a·X (the row) and q ≈ b·Q (the query, quantized the same way),
         |x·q - ab(X·Q)| ≤ ‖x - aX‖·‖q‖ + ‖aX‖·‖q - bQ‖, and X·Q is an exact integer. The bound
         is taken with the largest row error and code norm, one number for all rows: a little
-        looser, and no pass over the rows to compute it."""
+        looser, and two passes fewer over the rows."""
         codes, scales, errors, norms = quantize(vector[None])
         dots = np.empty(len(self), dtype=np.int32)
         scan(self.codes, len(self), self.codes.shape[1], codes[0], dots)
