@@ -1,5 +1,8 @@
 """The outcome index's search: the int8 scan (assistant/scan.c) finds the same neighbours as the float32 search."""
 
+import shutil
+import sys
+
 import numpy as np
 import pytest
 
@@ -47,9 +50,15 @@ def queries_near(x: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
     return out
 
 
+# `pip install` builds the scan on Linux with a C compiler: there a missing one is a failure, not a skip.
+BUILDABLE = sys.platform == "linux" and any(shutil.which(cc) for cc in ("cc", "gcc", "clang"))
+
+
 @pytest.fixture
 def scan_on(monkeypatch):
     if outcomes.scan_isa() is None:
+        if not BUILDABLE:
+            pytest.skip("the int8 scan is built only on Linux with a C compiler; the float32 search runs here")
         pytest.fail("assistant/scan.c is not built here: `pip install -e .` builds it on Linux")
     monkeypatch.setattr(outcomes, "SCAN_MIN_ROWS", 1)
 
