@@ -105,11 +105,14 @@ class Router:
         wrong = np.array([index.wrong[i] for i, _ in near])
         score = float((weights * wrong).sum() / weights.sum())
         closest = index.queries[near[0][0]]
-        n_wrong = int(wrong.sum())
+        # An outcome counts as wrong in the reason when it weighs at all: a rephrase after the answer
+        # (weak evidence, half of a wrong one) is still a sign the answer missed.
+        n_wrong, n_doubted = int((wrong >= 1).sum()), int(((wrong > 0) & (wrong < 1)).sum())
+        doubted = f", {n_doubted} rephrased right after" if n_doubted else ""
         return self._by_score(
             score,
             f"{len(near)} similar past quer{'y' if len(near) == 1 else 'ies'}, "
-            f"{n_wrong} answered wrong by the student (closest: “{closest[:60]}”)",
+            f"{n_wrong} answered wrong by the student{doubted} (closest: “{closest[:60]}”)",
         )
 
     def _by_score(self, score: float, why: str) -> Decision:
