@@ -152,6 +152,19 @@ def checks() -> list[Check]:
                 else f"no fast 4-bit kernel: {kernels.why_not()}; the student runs in float32",
             )
         )
+        from assistant import outcomes
+
+        isa = outcomes.scan_isa()
+        out.append(
+            Check(
+                "router scan",
+                "ok" if isa else "note",
+                f"the router searches its outcomes with the int8 scan ({isa})"
+                if isa
+                else "no int8 scan (assistant/scan.c is built by `pip install -e .` with a C compiler): "
+                "the router searches in float32, about twice the CPU per decision at 100,000 outcomes",
+            )
+        )
     try:
         from assistant.models import registry
 

@@ -23,7 +23,7 @@ def test_a_whole_install_has_no_problem(tiny_student, capsys):
     Store().add_note("the database exists")
     code, checks = doctor(capsys)
     assert code == 0, checks
-    assert {"student", "database", "key file", "server", "blas", "kernel", "voice"} <= set(checks)
+    assert {"student", "database", "key file", "server", "blas", "kernel", "router scan", "voice"} <= set(checks)
     assert "integrity ok" in checks["database"]["detail"]
 
 
