@@ -34,12 +34,16 @@ def test_every_shipped_local_call_runs_and_no_query_is_a_benchmark_test_query():
 def test_the_rows_are_calls_in_the_students_own_prompt_and_only_when_it_is_told_the_tools():
     told = dataclasses.replace(config.load(), student_tools=True)
     prompt = student_system_prompt(told)
-    rows = local_tool_rows(prompt, told)
+    rows = local_tool_rows(prompt, told, teacher_rows=200, seed=0)
     assert len(rows) == len(read_jsonl(SHIPPED))
     first = rows[0]["messages"]
     assert first[0] == {"role": "system", "content": prompt}
     call = parse_call(first[-1]["content"])
     assert call is not None and call.name == "note"
 
+    # a first distillation of a few examples is not swamped by notes: a quarter of the teacher's rows at most
+    few = local_tool_rows(prompt, told, teacher_rows=20, seed=0)
+    assert len(few) == 5 and all(parse_call(r["messages"][-1]["content"]).name == "note" for r in few)
+
     silent = dataclasses.replace(told, student_tools=False)
-    assert local_tool_rows(student_system_prompt(silent), silent) == []
+    assert local_tool_rows(student_system_prompt(silent), silent, teacher_rows=200, seed=0) == []

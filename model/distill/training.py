@@ -15,7 +15,7 @@ instead of drifting from it while it learns the teacher's answers.
 Local tools: a tool that never reaches the teacher (the note tool: notes never leave the machine)
 can never be learned from a teacher's call, so the project ships example calls for it
 (assets/tools/local_calls.jsonl, phrasings of its own) and every run that gives the student the
-tool list learns them beside the teacher's rows.
+tool list learns them beside the teacher's rows (at most a quarter as many).
 
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
@@ -271,9 +271,13 @@ def replay_rows(
     return random.Random(seed).sample(own, min(wanted, len(own)))
 
 
-def local_tool_rows(system_prompt: str, settings: config.Settings) -> list[dict]:
+def local_tool_rows(system_prompt: str, settings: config.Settings, *, teacher_rows: int, seed: int) -> list[dict]:
     """The shipped example calls of the tools no teacher sees, as training rows (none when the
-    student is not told the tools). Each call is validated first: one that could not run is never taught."""
+    student is not told the tools). Each call is validated first: one that could not run is never taught.
+    At most a quarter as many as the teacher's rows: a first distillation of 20 examples must not
+    become a lesson in taking notes."""
+    import random
+
     from assistant.tools import local_only, validate
     from assistant.tools.calls import ToolCall, format_call
 
@@ -294,7 +298,7 @@ def local_tool_rows(system_prompt: str, settings: config.Settings) -> list[dict]
                 ]
             }
         )
-    return rows
+    return random.Random(seed).sample(rows, min(len(rows), teacher_rows // 4))
 
 
 # -- the staging folder ----------------------------------------------------------------------------------
@@ -331,7 +335,7 @@ def prepare(
     )
     replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=len(train_rows), seed=opts.seed)
     teacher_rows = len(train_rows)
-    local_rows = local_tool_rows(system_prompt, settings)
+    local_rows = local_tool_rows(system_prompt, settings, teacher_rows=teacher_rows, seed=opts.seed)
     train_rows = train_rows + replayed + local_rows
     batch = min(opts.batch_size, len(train_rows))
     # mlx-lm's batches drop what does not fill the last one (the longest examples, as they are
