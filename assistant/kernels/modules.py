@@ -121,13 +121,16 @@ class DecodeAttention:
     def __call__(self, x, mask=None, cache=None):
         B, L, D = x.shape
         if L > PREFILL_CHUNK and isinstance(mask, str) and mask == "causal" and type(cache) is KVCache:
-            return self._prefill(x, cache)
-        if L != 1 or mask is not None or cache is None or hasattr(cache, "bits"):
+            attend = chunked_causal_attention  # a prompt: queries in chunks, each against the keys it sees
+        elif L == 1 and mask is None and cache is not None and not hasattr(cache, "bits"):
+            # one query row and no mask: every cached key is visible, in any order
+            attend = kernels._qmatvec.decode_attention
+        else:
             return super().__call__(x, mask=mask, cache=cache)
 
         queries, keys, values = self.q_proj(x), self.k_proj(x), self.v_proj(x)
 
-        # (B, heads, 1, head_dim)
+        # (B, heads, L, head_dim)
         queries = queries.reshape(B, L, self.n_heads, -1).transpose(0, 2, 1, 3)
         keys = keys.reshape(B, L, self.n_kv_heads, -1).transpose(0, 2, 1, 3)
         values = values.reshape(B, L, self.n_kv_heads, -1).transpose(0, 2, 1, 3)
@@ -137,29 +140,10 @@ class DecodeAttention:
         keys, values = cache.update_and_fetch(keys, values)
 
         if _on_cpu_f32(queries, keys, values):
-            # one query row and no mask: every cached key is visible, in any order
-            output = kernels._qmatvec.decode_attention(queries, keys, values, self.scale)
+            output = attend(queries, keys, values, self.scale)
         else:
             output = base.scaled_dot_product_attention(queries, keys, values, cache=cache, scale=self.scale, mask=mask)
 
-        output = output.transpose(0, 2, 1, 3).reshape(B, L, -1)
-        return self.o_proj(output)
-
-    def _prefill(self, x, cache):
-        B, L, D = x.shape
-        queries, keys, values = self.q_proj(x), self.k_proj(x), self.v_proj(x)
-        queries = queries.reshape(B, L, self.n_heads, -1).transpose(0, 2, 1, 3)
-        keys = keys.reshape(B, L, self.n_kv_heads, -1).transpose(0, 2, 1, 3)
-        values = values.reshape(B, L, self.n_kv_heads, -1).transpose(0, 2, 1, 3)
-        queries = self.rope(queries, offset=cache.offset)
-        keys = self.rope(keys, offset=cache.offset)
-        keys, values = cache.update_and_fetch(keys, values)
-        if _on_cpu_f32(queries, keys, values):
-            output = chunked_causal_attention(queries, keys, values, self.scale)
-        else:
-            output = base.scaled_dot_product_attention(
-                queries, keys, values, cache=cache, scale=self.scale, mask="causal"
-            )
         output = output.transpose(0, 2, 1, 3).reshape(B, L, -1)
         return self.o_proj(output)
 
