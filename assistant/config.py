@@ -69,9 +69,10 @@ class Settings:
     distill_num_layers: int = 16
     distill_lora_rank: int = 8
     distill_lora_scale: float = 20.0
-    distill_learning_rate: float = 1e-4
+    # Learning rate, epochs and replay: the recipe measured best on the action lines (README, Actions)
+    distill_learning_rate: float = 2e-4
     distill_batch_size: int = 4
-    distill_epochs: int = 2
+    distill_epochs: int = 3
     distill_iters: int = 0
     distill_max_seq_length: int = 1024
     distill_save_every: int = 10
@@ -81,7 +82,7 @@ class Settings:
     distill_rejudge_seconds: float = 120.0
     distill_rejudge_trained: bool = False
     distill_retention_max_drop: float = 0.05  # retention a candidate may lose and still be promoted
-    distill_replay: float = 0.2  # share of training rows that replay the student's own right answers
+    distill_replay: float = 0.3  # share of training rows that replay the student's own right answers
     distill_correction_weight: int = 3  # times a correction (/bad, then the teacher) is repeated in the training rows
     distill_rationales: bool = False
     distill_seed: int = 0
