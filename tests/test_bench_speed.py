@@ -53,3 +53,20 @@ def test_llama_cpp_runs_in_a_child_without_mlx(tmp_path):
     else:  # present: the child's failure reaches the caller with its reason
         with pytest.raises(RuntimeError, match="does not exist"):
             speed.llama_cpp(tmp_path / "none.gguf", 1, [1, 2], [1])
+
+
+def test_a_llama_cpp_child_killed_by_a_signal_says_how_to_rebuild_it():
+    """A llama-cpp-python built for instructions the CPU does not run dies of SIGILL with no output."""
+    import signal
+    import subprocess
+    import sys
+
+    from model.bench import speed
+
+    killed = subprocess.run(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGILL)"], capture_output=True, text=True
+    )
+    why = speed.child_failure(killed)
+    assert killed.returncode == -signal.SIGILL and "SIGILL" in why and "GGML_NATIVE=OFF" in why
+    crashed = subprocess.run([sys.executable, "-c", "raise SystemExit(3)"], capture_output=True, text=True)
+    assert speed.child_failure(crashed).endswith("exit status 3")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -211,8 +212,22 @@ def llama_cpp(gguf: Path, runs: int, prompt_tokens: list[int], decode_prompt: li
     job = {"gguf": str(gguf), "runs": runs, "prompt_tokens": prompt_tokens, "decode_prompt": decode_prompt}
     done = subprocess.run([sys.executable, "-c", child, root], input=json.dumps(job), capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"llama.cpp's benchmark failed: {done.stderr.strip()[-2000:]}")
+        raise RuntimeError(child_failure(done))
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_failure(done: subprocess.CompletedProcess) -> str:
+    """Why the llama.cpp child failed, in a sentence: its last error, or the signal that killed it."""
+    if done.returncode >= 0:
+        return f"llama.cpp's benchmark failed: {done.stderr.strip()[-2000:] or f'exit status {done.returncode}'}"
+    name = signal.Signals(-done.returncode).name
+    if -done.returncode == signal.SIGILL:  # a build for this CPU's advertised features, not the ones it runs
+        return (
+            f"llama.cpp was stopped by {name}: llama-cpp-python was built for instructions this CPU does not "
+            "run; rebuild it for the instructions it does: CMAKE_ARGS='-DGGML_NATIVE=OFF' "
+            "pip install --force-reinstall --no-cache-dir llama-cpp-python"
+        )
+    return f"llama.cpp was stopped by {name}"
 
 
 def llama_cpp_here(gguf: str, runs: int, prompt_tokens: list[int], decode_prompt: list[int]) -> dict | None:
@@ -439,11 +454,15 @@ def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
         say("llama.cpp on the same GGUF")
         with tempfile.TemporaryDirectory() as tmp:
             gguf = default_gguf(Path(tmp))
-            llama = llama_cpp(
-                gguf, runs, prompt_of(tokenizer, LONG_PROMPT_TOKENS), prompt_of(tokenizer, SHORT_PROMPT_TOKENS)
-            )
-        if llama is None:
-            notes.append("llama-cpp-python is not installed (pip install -e '.[bench]'): no llama.cpp figures")
+            try:
+                llama = llama_cpp(
+                    gguf, runs, prompt_of(tokenizer, LONG_PROMPT_TOKENS), prompt_of(tokenizer, SHORT_PROMPT_TOKENS)
+                )
+            except RuntimeError as exc:  # the anchor failed; Apprentice's own figures still stand
+                notes.append(f"{exc}. No llama.cpp figures in this run.")
+            else:
+                if llama is None:
+                    notes.append("llama-cpp-python is not installed (pip install -e '.[bench]'): no llama.cpp figures")
     figures["llama_cpp"] = llama
     if llama is None:
         figures["ratios"] = None
