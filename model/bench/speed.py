@@ -224,8 +224,8 @@ def child_failure(done: subprocess.CompletedProcess) -> str:
     if -done.returncode == signal.SIGILL:  # a build for this CPU's advertised features, not the ones it runs
         return (
             f"llama.cpp was stopped by {name}: llama-cpp-python was built for instructions this CPU does not "
-            "run; rebuild it for the instructions it does: CMAKE_ARGS='-DGGML_NATIVE=OFF' "
-            "pip install --force-reinstall --no-cache-dir llama-cpp-python"
+            "run; rebuild it naming the ones it does, for example CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON "
+            "-DGGML_FMA=ON -DGGML_F16C=ON' pip install --force-reinstall --no-cache-dir llama-cpp-python"
         )
     return f"llama.cpp was stopped by {name}"
 
