@@ -34,6 +34,7 @@ import gc
 import json
 import math
 import os
+import random
 import sys
 import time
 import types
@@ -256,8 +257,6 @@ def replay_rows(
     """The current student's own right answers as training rows, `fraction` of the training rows
     (as many as there are, when fewer). A local answer is replayed as the user saw it; a regression
     line as the student answered it just now, never the line's reference."""
-    import random
-
     if fraction <= 0 or not teacher_rows:
         return []
     system = [{"role": "system", "content": system_prompt}] if system_prompt else []
@@ -276,8 +275,6 @@ def local_tool_rows(system_prompt: str, settings: config.Settings, *, teacher_ro
     student is not told the tools). Each call is validated first: one that could not run is never taught.
     At most a quarter as many as the teacher's rows: a first distillation of 20 examples must not
     become a lesson in taking notes."""
-    import random
-
     from assistant.tools import local_only, validate
     from assistant.tools.calls import ToolCall, format_call
 
@@ -333,8 +330,8 @@ def prepare(
     retention = retention_rows(
         store or Store(), active, settings, limit=opts.eval_limit, checks=checks, progress=progress
     )
-    replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=len(train_rows), seed=opts.seed)
     teacher_rows = len(train_rows)
+    replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=teacher_rows, seed=opts.seed)
     local_rows = local_tool_rows(system_prompt, settings, teacher_rows=teacher_rows, seed=opts.seed)
     train_rows = train_rows + replayed + local_rows
     batch = min(opts.batch_size, len(train_rows))
