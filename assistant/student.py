@@ -21,45 +21,13 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from assistant import blas
+from assistant import blas, mlxlm
 from assistant.engine import Response, Token
 from assistant.errors import ApprenticeError, ModelMissing
 from assistant.tools.calls import CALL_OPEN, parse_call
 
 _DONE = object()
-# transformers' lazy modules break when two threads import them at once (two models loading in
-# one process), so loads take turns.
-LOAD_LOCK = threading.Lock()
-
-
-def import_mlx_lm() -> None:
-    """Import mlx-lm without PyTorch.
-
-    mlx-lm imports transformers' AutoTokenizer, and transformers then imports torch whenever it
-    is installed: most of a cold start (torch's import took longer than loading the student and
-    answering), though a tokenizer never uses it and nothing in Apprentice runs a torch model
-    (the embedder is numpy). Marking torch absent (`sys.modules[name] = None`, Python's way of
-    blocking an import) while transformers is first imported makes it skip torch; the mark is
-    removed afterwards, so `import torch` still works for anyone who asks for it. Once
-    transformers or torch is loaded, the import is left as it is.
-    """
-    if "mlx_lm" in sys.modules or "transformers" in sys.modules or "torch" in sys.modules:
-        import mlx_lm  # noqa: F401
-
-        return
-    import os
-
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")  # no "PyTorch was not found" on stderr
-    from assistant import coldstart
-
-    coldstart.install()  # transformers' export table from one file, not from scanning 3,400
-    sys.modules["torch"] = None
-    try:
-        import mlx_lm  # noqa: F401
-    finally:
-        coldstart.uninstall()
-        if "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
+LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break when two threads import them at once
 
 
 class StudentResponse(Response):
@@ -188,11 +156,18 @@ class Student:
         threading.Event().wait()
 
     def _load(self) -> None:
+        from assistant import chat_tokenizer, checkpoint
+
         blas.ensure()
+        # What the files allow is read without mlx-lm's loader and transformers: half a second of a cold start.
+        self._light_model = checkpoint.light_loadable(self.path) and (
+            self.adapter_path is None or checkpoint.adapters_loadable(self.adapter_path)
+        )
+        self._light_tokenizer = chat_tokenizer.readable(self.path)
         with LOAD_LOCK:
             import mlx.core as mx
 
-            import_mlx_lm()
+            mlxlm.light() if self._light_model and self._light_tokenizer else mlxlm.full()
 
         self._mx = mx
         if not (self.path / "config.json").exists():
@@ -215,24 +190,31 @@ class Student:
         self.context_limit = min(self.context_tokens, model_limit)
 
     def _load_checkpoint(self):
-        """The model and its tokenizer, as mlx-lm's `load` gives them; the tokenizer from a cache on disk
-        when there is one for these files and libraries."""
-        from mlx_lm.utils import load_adapters, load_model, load_tokenizer
+        """The model (with its adapters) and its tokenizer: read without mlx-lm's loader and transformers where
+        the files allow (the same weights, the same token ids), else as mlx-lm's `load` gives them."""
+        from assistant import checkpoint
+        from assistant.chat_tokenizer import ChatTokenizer
 
-        model, config = load_model(self.path)
-        if self.adapter_path:
-            model = load_adapters(model, str(self.adapter_path))
-            model.eval()
-        tokenizer = self._cached_tokenizer()
-        if tokenizer is None:
-            tokenizer = load_tokenizer(self.path, eos_token_ids=config.get("eos_token_id"))
-            self._cache_tokenizer(tokenizer)
-        return model, tokenizer
+        if self._light_model:
+            model, config = checkpoint.load(self.path)
+            if self.adapter_path:
+                model = checkpoint.load_adapters(model, self.adapter_path)
+        else:
+            from mlx_lm.utils import load_adapters, load_model
 
-    def _tokenizer_file(self) -> Path | None:
-        """Where the loaded tokenizer is kept, named by its files (name, size, time) and the libraries
-        that made it: any change gives another name. Loading it from its files took a third of a
-        second of a cold start (tokenizer.json parsed three times, the vocabulary listed three times)."""
+            model, config = load_model(self.path)
+            if self.adapter_path:
+                model = load_adapters(model, str(self.adapter_path))
+                model.eval()
+        if self._light_tokenizer:
+            return model, ChatTokenizer(self.path, eos_token_ids=config.get("eos_token_id"))
+        from mlx_lm.utils import load_tokenizer
+
+        return model, load_tokenizer(self.path, eos_token_ids=config.get("eos_token_id"))
+
+    def _vocabulary_file(self) -> Path | None:
+        """Where the text of each of the tokenizer's ids is kept (the tool-call constraint reads it), named by
+        the tokenizer's files (name, size, time) and the libraries that read them: any change, another name."""
         if not self.cache_dir:
             return None
         import hashlib
@@ -244,40 +226,9 @@ class Student:
             if f.suffix in (".json", ".jinja", ".model", ".txt", ".tiktoken")
         ]
         libraries = [version(name) for name in ("mlx-lm", "transformers", "tokenizers")] + [sys.version]
-        key = [str(self.path.resolve()), files, libraries]
+        key = [str(self.path.resolve()), files, libraries, type(self.tokenizer).__name__]
         digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
-        return self.cache_dir.parent / "tokenizers" / f"{digest}.pickle"
-
-    def _cached_tokenizer(self):
-        import pickle
-
-        path = self._tokenizer_file()
-        if path is None or not path.exists():
-            return None
-        try:
-            # Apprentice's own file in the user's own home, named by the files and libraries it came from
-            return pickle.loads(path.read_bytes())
-        except Exception:  # torn, or from other libraries: loading from the files costs a third of a second
-            path.unlink(missing_ok=True)
-            return None
-
-    def _cache_tokenizer(self, tokenizer) -> None:
-        import pickle
-
-        path = self._tokenizer_file()
-        if path is None:
-            return
-        try:
-            data = pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.stem}.{threading.get_ident()}.partial")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-            files = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-            for old in files[:-4]:  # a few versions side by side; older ones go
-                old.unlink(missing_ok=True)
-        except Exception:  # a tokenizer that cannot be pickled, or a full disk: it loads from its files next time
-            pass
+        return self.cache_dir.parent / "tokenizers" / f"{digest}.texts"
 
     def _prompt(self, gen: StudentResponse) -> list[int]:
         """Prompt tokens for `gen`, cut to fit the context, with a note for each cut."""
@@ -446,9 +397,10 @@ class Student:
         return a[:common]
 
     def _generate(self, gen: StudentResponse) -> None:
-        from mlx_lm import stream_generate
         from mlx_lm.sample_utils import make_sampler
 
+        from assistant import generation
+        from assistant.chat_tokenizer import TextStream
         from assistant.tools import constrain
 
         tokens = self._prompt(gen)
@@ -463,26 +415,23 @@ class Student:
         # inside a tool call only a registered tool's name and its parameters can be generated; each token's
         # log-probability stays the one the model gave it (constrain.unmasked), which the cascade reads
         processors = constrain.processors(self)
-        for r in stream_generate(
-            self.model,
-            self.tokenizer,
-            tokens[reuse:],
-            max_tokens=gen.max_tokens,
-            sampler=sampler,
-            prompt_cache=cache,
-            logits_processors=processors,
+        text = TextStream(self.tokenizer)
+        for token, logprobs in generation.tokens(
+            self.model, tokens[reuse:], cache, sampler, processors, gen.max_tokens
         ):
             if first is None:
                 first = time.perf_counter()
                 usage.ttft_ms = (first - gen.started) * 1000
-            if r.finish_reason == "stop" and r.token in self.tokenizer.eos_token_ids:
-                if r.text:
-                    gen._queue.put(Token(r.text, None))
+            if token in self.tokenizer.eos_token_ids:
+                if rest := text.take(final=True):
+                    gen._queue.put(Token(rest, None))
                 gen.finish_reason = "stop"
                 break
-            generated.append(r.token)
-            logprob = r.logprobs[r.token].item() + constrain.unmasked(processors, len(generated))
-            gen._queue.put(Token(r.text, logprob))
+            generated.append(token)
+            text.add(token)
+            logprob = logprobs[token].item() + constrain.unmasked(processors, len(generated))
+            last = len(generated) == gen.max_tokens
+            gen._queue.put(Token(text.take(final=last), logprob))
             if gen.cancelled:
                 gen.finish_reason = "cancelled"
                 break
@@ -490,8 +439,6 @@ class Student:
                 gen.finish_reason = "repetition"
                 gen.notes.append("The student began repeating itself, so it was stopped.")
                 break
-            if r.finish_reason:
-                gen.finish_reason = r.finish_reason
         if first is not None:
             usage.tokens = len(generated)
             elapsed = time.perf_counter() - first

@@ -9,8 +9,9 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
+from assistant import mlxlm
 from assistant.errors import ApprenticeError
-from assistant.student import Student, import_mlx_lm
+from assistant.student import Student
 from assistant.tools import constrain, tools
 from assistant.tools.constrain import OUTSIDE, CallConstraint, Grammar, Vocabulary
 
@@ -19,7 +20,7 @@ HEAD = '<tool_call>{"name": "'
 
 @pytest.fixture(scope="module")
 def tokenizer(tiny_checkpoint):
-    import_mlx_lm()
+    mlxlm.full()
     from mlx_lm.utils import load_tokenizer
 
     return load_tokenizer(tiny_checkpoint)
@@ -233,7 +234,7 @@ def test_the_setting_turns_it_off_and_a_bad_value_says_what_to_set(tiny_checkpoi
         student.close()
 
 
-def test_the_vocabulary_is_decoded_once_and_kept_beside_the_cached_tokenizer(tiny_checkpoint, tmp_path, monkeypatch):
+def test_the_vocabulary_is_decoded_once_and_kept_on_disk(tiny_checkpoint, tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "prompts"
     first = Student(tiny_checkpoint, name="tiny", context_tokens=512, cache_dir=cache)
     try:

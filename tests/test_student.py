@@ -101,15 +101,15 @@ def test_cancel_stops_after_the_current_token(student):
 
 def test_all_mlx_work_happens_on_the_owner_thread(student):
     threads = set()
-    import mlx_lm
+    from assistant import generation
 
-    original = mlx_lm.stream_generate
+    original = generation.tokens
 
     def spy(*args, **kwargs):
         threads.add(threading.current_thread().name)
         yield from original(*args, **kwargs)
 
-    mlx_lm.stream_generate = spy
+    generation.tokens = spy
     try:
         results = []
         callers = [
@@ -121,7 +121,7 @@ def test_all_mlx_work_happens_on_the_owner_thread(student):
         for t in callers:
             t.join()
     finally:
-        mlx_lm.stream_generate = original
+        generation.tokens = original
     assert threads == {"student-tiny"} and len(results) == 3
 
 

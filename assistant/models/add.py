@@ -21,6 +21,9 @@ HUB_PATTERNS = ["*.json", "*.safetensors", "*.py", "tokenizer.model", "*.tiktoke
 def _check_loadable(path: Path) -> None:
     """Build the model lazily (no weights read) so a bad checkpoint fails now, not at the first query."""
     blas.ensure()
+    from assistant import mlxlm
+
+    mlxlm.full()  # mlx-lm's loader, without PyTorch
     from mlx_lm.utils import load_model
 
     if not (path / "config.json").exists():

@@ -320,12 +320,15 @@ class Vocabulary:
 
 
 def token_texts(tokenizer) -> list[str]:
-    """The text of each id of an mlx-lm tokenizer, from the token map its streaming detokenizer already holds.
+    """The text of each id: Apprentice's own tokenizer decodes them all at once; an mlx-lm tokenizer's come
+    from the token map its streaming detokenizer already holds.
 
     Decoding 49k ids one by one through transformers took 1.8 s; the detokenizer's map (a GPT-2
     byte-level string or SentencePiece bytes per id) decodes in a fraction of that. A byte that is
     only part of a character decodes to U+FFFD: it can never be part of a tool's name or key.
     """
+    if hasattr(tokenizer, "token_texts"):
+        return tokenizer.token_texts()
     from mlx_lm.tokenizer_utils import BPEStreamingDetokenizer, SPMStreamingDetokenizer
 
     detokenizer = getattr(tokenizer, "_detokenizer", None)
@@ -440,14 +443,13 @@ def unmasked(processors: list, n: int) -> float:
 def processors(student) -> list:
     """The logits processors for one answer of `student`: the call constraint unless it is turned off.
 
-    The vocabulary's texts are decoded once and kept on the student, for its tokenizer, and on disk beside
-    the student's cached tokenizer."""
+    The vocabulary's texts are decoded once and kept on the student, for its tokenizer, and on disk in
+    cache/tokenizers."""
     if not enabled():
         return []
     vocabulary = getattr(student, "call_vocabulary", None)
     if vocabulary is None or vocabulary.tokenizer is not student.tokenizer:
-        tokenizer_file = student._tokenizer_file()  # named by the tokenizer's files and the libraries that read them
-        cache = tokenizer_file.with_suffix(".texts") if tokenizer_file else None
+        cache = student._vocabulary_file()  # named by the tokenizer's files and the libraries that read them
         vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer, cache)
     return [CallConstraint(vocabulary)]
 
@@ -457,12 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
-    from assistant.student import import_mlx_lm
+    from assistant.chat_tokenizer import ChatTokenizer
 
-    import_mlx_lm()
-    from mlx_lm.utils import load_tokenizer
-
-    vocabulary = Vocabulary.of(load_tokenizer(Path(argv[0])))
+    vocabulary = Vocabulary.of(ChatTokenizer(Path(argv[0])))
     grammar = Grammar.from_registry()
     state = grammar.step(OUTSIDE, argv[1])
     if state is None:

@@ -70,21 +70,24 @@ def prompt_of(tokenizer, n: int) -> list[int]:
 
 
 def mlx_engine(model, tokenizer, runs: int) -> dict:
-    import mlx.core as mx
-    from mlx_lm.generate import generate_step
+    """The student's own generation loop (greedy), timed without the app around it."""
     from mlx_lm.models.cache import make_prompt_cache
+    from mlx_lm.sample_utils import make_sampler
+
+    from assistant import generation
+
+    greedy = make_sampler(temp=0.0)
 
     def first_token_ms(tokens: list[int]) -> float:
         cache = make_prompt_cache(model)
         start = time.perf_counter()
-        step = generate_step(mx.array(tokens), model, max_tokens=1, prompt_cache=cache)
-        next(step)
+        next(generation.tokens(model, tokens, cache, greedy, max_tokens=1))
         return (time.perf_counter() - start) * 1000
 
     def decode_tps() -> float:
         cache = make_prompt_cache(model)
-        step = generate_step(
-            mx.array(prompt_of(tokenizer, SHORT_PROMPT_TOKENS)), model, max_tokens=DECODE_TOKENS + 1, prompt_cache=cache
+        step = generation.tokens(
+            model, prompt_of(tokenizer, SHORT_PROMPT_TOKENS), cache, greedy, max_tokens=DECODE_TOKENS + 1
         )
         next(step)  # the first token is prefill's; time the rest
         start = time.perf_counter()
@@ -402,6 +405,10 @@ def router_latency_decoding(path: Path, adapter: Path | None, sizes: tuple[int, 
 def run(runs: int, quick: bool, model_path: Path | None, say) -> dict:
     blas_path = blas.ensure()
     import mlx.core as mx
+
+    from assistant import mlxlm
+
+    mlxlm.full()  # mlx-lm's loader and trainer, without PyTorch
     from mlx_lm import load
 
     from assistant import kernels

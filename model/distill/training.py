@@ -463,6 +463,10 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     import mlx.optimizers as optim
     import numpy as np
     from mlx.utils import tree_flatten
+
+    from assistant import mlxlm
+
+    mlxlm.full()  # mlx-lm's loader and trainer, without PyTorch
     from mlx_lm import load
     from mlx_lm.tuner import trainer
     from mlx_lm.tuner.callbacks import TrainingCallback
