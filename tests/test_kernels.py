@@ -262,9 +262,39 @@ def test_fused_rope_matches_mlx(dims, base, scale, offset):
 
 @pytest.mark.parametrize("length", [1, 40, 256])
 @pytest.mark.parametrize("layout", ["cache slice", "transposed"])
-def test_fused_decode_attention_matches_mlx(length, layout):
+@pytest.mark.parametrize("isa", ["native", "portable"])
+def test_fused_decode_attention_matches_mlx(length, layout, isa):
     """One query row per head, 9 query heads sharing 3 key/value heads, keys read where they lie:
-    a slice of a KV cache's preallocated buffer, or a transposed view that must be gathered."""
+    a slice of a KV cache's preallocated buffer, or a transposed view that must be gathered; with
+    the AVX2 loops and with the scalar ones a CPU without AVX2 runs."""
+
+    kernels._qmatvec.limit_isa(isa)
+    try:
+        attention_matches_mlx(length, layout)
+    finally:
+        kernels._qmatvec.limit_isa("native")
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 41, 300])
+@pytest.mark.parametrize("heads", [(9, 3), (4, 1), (8, 8)])
+def test_decode_attentions_vector_loop_gives_the_scalar_loops_numbers_to_the_bit(length, heads):
+    """The AVX2 loop (8 keys a step) adds and rounds as the scalar loop does: the same greedy answers."""
+    import mlx.core as mx
+
+    q = mx.random.normal((1, heads[0], 1, 64))
+    k, v = mx.random.normal((1, heads[1], length, 64)), mx.random.normal((1, heads[1], length, 64))
+    vector = kernels._qmatvec.decode_attention(q, k, v, 0.125)
+    mx.eval(vector)
+    kernels._qmatvec.limit_isa("portable")
+    try:
+        scalar = kernels._qmatvec.decode_attention(q, k, v, 0.125)
+        mx.eval(scalar)
+    finally:
+        kernels._qmatvec.limit_isa("native")
+    assert mx.array_equal(vector, scalar).item()
+
+
+def attention_matches_mlx(length, layout):
     import mlx.core as mx
 
     q = mx.random.normal((1, 9, 1, 64))

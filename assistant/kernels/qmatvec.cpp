@@ -842,4 +842,8 @@ int threads() {
   return Pool::get().threads();
 }
 
+bool cpu_has_avx2() {
+  return has_avx2();
+}
+
 }  // namespace apprentice

@@ -14,6 +14,9 @@ namespace apprentice {
 
 namespace mx = mlx::core;
 
+// Whether this CPU runs the AVX2 and FMA loops (and the instruction limit set for tests allows them).
+bool cpu_has_avx2();
+
 mx::array qmatvec(
     const mx::array& x,
     const mx::array& w,
