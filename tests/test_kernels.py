@@ -488,3 +488,72 @@ def test_chunked_prefill_attention_matches_mlx(tiny_checkpoint, monkeypatch):
     for a, b in zip(*caches):
         assert a.offset == b.offset == 150 + second.shape[1]
         assert mx.allclose(a.state[0], b.state[0], atol=1e-4).item()
+
+
+@pytest.mark.parametrize("heads", [(9, 3), (4, 1), (2, 2)])
+@pytest.mark.parametrize("length", [(2, 2), (5, 9), (130, 300), (600, 600)])
+def test_prompt_attention_matches_mlx(heads, length):
+    """A prompt's causal attention in one pass per row (an 8-lane exp): MLX's numbers within float
+    rounding, for a fresh prompt (L = T) and one after a cached prefix (keys begin earlier)."""
+    import mlx.core as mx
+
+    (hq, hkv), (rows, keys) = heads, length
+    q, k, v = (mx.random.normal((1, h, n, 64)) for h, n in ((hq, rows), (hkv, keys), (hkv, keys)))
+    got = kernels._qmatvec.prefill_attention(q, k, v, 0.125)
+    want = mx.fast.scaled_dot_product_attention(q, k, v, scale=0.125, mask="causal")
+    assert got.shape == want.shape == (1, hq, rows, 64)
+    assert mx.allclose(got, want, rtol=1e-4, atol=1e-5).item()
+
+
+def test_prompt_attention_refuses_shapes_it_cannot_take():
+    import mlx.core as mx
+
+    q, k = mx.zeros((1, 2, 8, 64)), mx.zeros((1, 1, 4, 64))  # more queries than keys
+    with pytest.raises(ValueError, match="T >= L"):
+        kernels._qmatvec.prefill_attention(q, k, k, 0.125)
+    with pytest.raises(ValueError, match="Dv % 32"):
+        kernels._qmatvec.prefill_attention(
+            mx.zeros((1, 2, 4, 16)), mx.zeros((1, 1, 4, 16)), mx.zeros((1, 1, 4, 16)), 1.0
+        )
+
+
+@pytest.mark.usefixtures("float_path")
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_prompts_attention_runs_on_the_kernel_with_mlxs_logits(monkeypatch, enabled):
+    """A model with 64-wide heads: its prompts' attention runs on the kernel (or, switched off with
+    APPRENTICE_QMATVEC_PROMPT_ATTENTION=0, on MLX's), and the logits and KV cache are MLX's."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx.utils import tree_flatten
+    from mlx_lm.models import llama
+    from mlx_lm.models.cache import make_prompt_cache
+
+    args = llama.ModelArgs(
+        model_type="llama",
+        hidden_size=128,
+        num_hidden_layers=2,
+        intermediate_size=256,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        rms_norm_eps=1e-5,
+        vocab_size=256,
+        tie_word_embeddings=True,
+    )
+    mx.random.seed(11)
+    reference, model = llama.Model(args), llama.Model(args)
+    for m in (reference, model):
+        nn.quantize(m, group_size=32, bits=4)
+    model.load_weights(list(tree_flatten(reference.parameters())))
+    monkeypatch.setattr(kernels, "PROMPT_ATTENTION", enabled)
+    assert kernels.install(model)
+    calls = []
+    kernel = kernels._qmatvec.prefill_attention
+    monkeypatch.setattr(kernels._qmatvec, "prefill_attention", lambda *a: calls.append(1) or kernel(*a))
+    caches = make_prompt_cache(reference), make_prompt_cache(model)
+    for tokens in (mx.random.randint(0, 256, (1, 150)), mx.random.randint(0, 256, (1, 40))):  # then a follow-up
+        want, got = reference(tokens, cache=caches[0]), model(tokens, cache=caches[1])
+        assert mx.allclose(got, want, rtol=1e-4, atol=1e-4).item()
+    assert len(calls) == (2 * 2 if enabled else 0)
+    for a, b in zip(*caches):
+        assert a.offset == b.offset == 190
+        assert mx.allclose(a.state[0], b.state[0], atol=1e-4).item()

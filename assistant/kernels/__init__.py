@@ -38,6 +38,9 @@ KernelSettingError, which names the variable):
     APPRENTICE_QMATVEC_VNNI      0: AVX2 for the int8 products even where AVX-512 VNNI exists (default 1)
     APPRENTICE_QMATVEC_MAX_ROWS  above this many rows, the matrix-matrix path (default 10)
     APPRENTICE_QMATVEC_GEMM      1 (default): that path is the int8 GEMM; 0: dequantize + BLAS
+    APPRENTICE_QMATVEC_PROMPT_ATTENTION
+                                 1 (default): a prompt's causal attention in one pass per row;
+                                 0: MLX's attention, in chunks of queries
     APPRENTICE_QMATVEC_ISA       native (default); avx2: hide AVX-512 VNNI from the kernel's check;
                                  portable: hide AVX2 too, so MLX's own kernels run (for tests)
 
@@ -57,7 +60,17 @@ blas.ensure()  # importing this module loads MLX: the optimized BLAS must come f
 
 import mlx.core as mx  # noqa: E402
 
-FUNCTIONS = ("qmatvec", "dequantize_f32", "set_int8", "int8", "limit_isa", "rms_norm", "rope", "decode_attention")
+FUNCTIONS = (
+    "qmatvec",
+    "dequantize_f32",
+    "set_int8",
+    "int8",
+    "limit_isa",
+    "rms_norm",
+    "rope",
+    "decode_attention",
+    "prefill_attention",
+)
 
 # An isolated build (pip's default) compiles against the newest MLX on the index, not the one
 # installed here, and the extension loads only with the MLX it was built against. So a rebuild
@@ -107,6 +120,12 @@ def settings() -> dict:
             {"0": False, "1": True},
             "1 (int8 matrix-matrix product for long prompts; the default) or 0 (dequantize + BLAS)",
         ),
+        "prompt_attention": _setting(
+            "APPRENTICE_QMATVEC_PROMPT_ATTENTION",
+            "1",
+            {"0": False, "1": True},
+            "1 (a prompt's attention in one pass per row; the default) or 0 (MLX's, in chunks of queries)",
+        ),
         "isa": _setting(
             "APPRENTICE_QMATVEC_ISA",
             "native",
@@ -138,7 +157,15 @@ try:
     _settings = settings()
 except KernelSettingError:
     _settings = None  # install() raises it
-    _defaults = {"threads": 2, "int8": [4, 8], "vnni": True, "max_rows": 10, "gemm": True, "isa": "native"}
+    _defaults = {
+        "threads": 2,
+        "int8": [4, 8],
+        "vnni": True,
+        "max_rows": 10,
+        "gemm": True,
+        "prompt_attention": True,
+        "isa": "native",
+    }
 else:
     _defaults = _settings
 
@@ -167,6 +194,8 @@ if _qmatvec is not None:  # a nanobind ABI other than mlx.core's shows up only a
 INT8, VNNI = _defaults["int8"], _defaults["vnni"]
 # Above this many rows, the matrix-matrix path: the int8 GEMM (GEMM) or dequantize + BLAS.
 MAX_ROWS, GEMM = _defaults["max_rows"], _defaults["gemm"]
+# A prompt's causal attention in one pass per query row (scores, an 8-lane exp, the weighted sum).
+PROMPT_ATTENTION = _defaults["prompt_attention"]
 # The widths whose products take int8 activations now (set_int8): with float activations the
 # extension has no matrix-matrix loop, and many rows go to dequantize + BLAS.
 _int8_now: list[int] = []
@@ -243,7 +272,6 @@ def describe() -> str:
     if why_not():
         return f"MLX's own kernels ({why_not()})"
     long_prompts = ", the int8 GEMM for long prompts" if GEMM and _int8_now else ""
-    return (
-        f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads){long_prompts} "
-        "and fused decode steps (RMSNorm, RoPE, attention)"
-    )
+    prompt_attention = ", one-pass prompt attention" if PROMPT_ATTENTION else ""
+    matvec = f"Apprentice's quantized matvec ({_qmatvec.isa()}, {_qmatvec.threads()} threads)"
+    return f"{matvec}{long_prompts}{prompt_attention} and fused decode steps (RMSNorm, RoPE, attention)"

@@ -26,6 +26,9 @@ NB_MODULE(_qmatvec, m) {
         "stream"_a = nb::none(), "mx.fast.rope(traditional=False) for float32 x: (B, H, L, D), an int offset.");
   m.def("decode_attention", &apprentice::decode_attention, "q"_a, "k"_a, "v"_a, "scale"_a, nb::kw_only(),
         "stream"_a = nb::none(), "softmax(scale * q @ k.T) @ v without a mask, for q: (B, Hq, 1, D), float32.");
+  m.def("prefill_attention", &apprentice::prefill_attention, "q"_a, "k"_a, "v"_a, "scale"_a, nb::kw_only(),
+        "stream"_a = nb::none(),
+        "softmax(scale * q @ k.T, causal) @ v for a prompt's q: (B, Hq, L, D) whose keys end at its last row.");
   m.def("set_int8", &apprentice::set_int8, "bits"_a, "vnni"_a = true,
         "Weight widths (4, 8) whose products quantize x to int8 per block of 32; vnni=False forces AVX2.");
   m.def("limit_isa", &apprentice::limit_isa, "level"_a,

@@ -29,10 +29,20 @@ mx::array decode_attention(
     float scale,
     mx::StreamOrDevice s = {});
 
-// One primitive class for the three: which step, and its float parameters.
+// softmax(scale * q @ k.T + causal mask) @ v for a prompt's L query rows per head, whose keys end at
+// the last query (k may begin earlier: a cached prefix of T - L tokens). Shapes as decode_attention's,
+// with q: (B, Hq, L, D), T >= L, D a multiple of 8 and Dv of 32; float32, AVX2 and FMA only.
+mx::array prefill_attention(
+    const mx::array& q,
+    const mx::array& k,
+    const mx::array& v,
+    float scale,
+    mx::StreamOrDevice s = {});
+
+// One primitive class for the four: which step, and its float parameters.
 class Fused : public mx::UnaryPrimitive {
  public:
-  enum Kind { RMS_NORM, ROPE, ATTENTION };
+  enum Kind { RMS_NORM, ROPE, ATTENTION, CAUSAL_ATTENTION };
   Fused(mx::Stream stream, Kind kind, float a = 0.f, float b = 0.f, float c = 0.f, int n = 0, int m = 0)
       : mx::UnaryPrimitive(stream), kind_(kind), a_(a), b_(b), c_(c), n_(n), m_(m) {}
 

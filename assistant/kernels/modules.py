@@ -120,7 +120,9 @@ class DecodeAttention:
 
     def __call__(self, x, mask=None, cache=None):
         B, L, D = x.shape
-        if L > PREFILL_CHUNK and isinstance(mask, str) and mask == "causal" and type(cache) is KVCache:
+        if L > 1 and isinstance(mask, str) and mask == "causal" and type(cache) is KVCache and self._prompt_kernel():
+            attend = kernels._qmatvec.prefill_attention  # a prompt: one pass per query row, over the keys it sees
+        elif L > PREFILL_CHUNK and isinstance(mask, str) and mask == "causal" and type(cache) is KVCache:
             attend = chunked_causal_attention  # a prompt: queries in chunks, each against the keys it sees
         elif L == 1 and mask is None and cache is not None and not hasattr(cache, "bits"):
             # one query row and no mask: every cached key is visible, in any order
@@ -146,6 +148,11 @@ class DecodeAttention:
 
         output = output.transpose(0, 2, 1, 3).reshape(B, L, -1)
         return self.o_proj(output)
+
+    def _prompt_kernel(self) -> bool:
+        """Whether a prompt's attention runs on the kernel's one-pass loop: switched on, and head sizes it takes."""
+        head = round(self.scale**-2)  # llama's and qwen2's scale is head_dim ** -0.5
+        return kernels.PROMPT_ATTENTION and head % 32 == 0
 
 
 class LlamaAttention(DecodeAttention, llama.Attention):

@@ -846,4 +846,8 @@ bool cpu_has_avx2() {
   return has_avx2();
 }
 
+void parallel_for(int n, int chunk, const std::function<void(int, int)>& fn) {
+  Pool::get().run(n, chunk, fn);
+}
+
 }  // namespace apprentice

@@ -5,6 +5,7 @@
 // y = x @ w_real.T for x: (..., K) float32, the layout mx.quantized_matmul(transpose=True) takes.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "mlx/mlx.h"
@@ -16,6 +17,9 @@ namespace mx = mlx::core;
 
 // Whether this CPU runs the AVX2 and FMA loops (and the instruction limit set for tests allows them).
 bool cpu_has_avx2();
+
+// fn(i0, i1) over [0, n) in chunks of `chunk`, on this thread and the kernel's helper threads.
+void parallel_for(int n, int chunk, const std::function<void(int, int)>& fn);
 
 mx::array qmatvec(
     const mx::array& x,
