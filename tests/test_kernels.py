@@ -224,6 +224,14 @@ def test_int8_logits_stay_close(int8, tiny_checkpoint):
     assert 0 < (mx.linalg.norm(got - want) / mx.linalg.norm(want)).item() < 0.02
 
 
+def test_an_invalid_prompt_attention_switch_is_named(monkeypatch):
+    monkeypatch.setenv("APPRENTICE_QMATVEC_PROMPT_ATTENTION", "yes")
+    assert not kernels.available()
+    assert "APPRENTICE_QMATVEC_PROMPT_ATTENTION is 'yes': set it to 1" in kernels.why_not()
+    monkeypatch.setenv("APPRENTICE_QMATVEC_PROMPT_ATTENTION", "0")
+    assert kernels.available()
+
+
 def test_an_invalid_thread_count_is_named(tiny_checkpoint, monkeypatch):
     """A typo in APPRENTICE_QMATVEC_THREADS reads as what it is, not as a broken model to pull again."""
     from assistant.student import Student
