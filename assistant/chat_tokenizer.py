@@ -11,7 +11,7 @@ mlx-lm replaces with Python code) loads through mlx-lm and transformers as befor
 
     tokenizer = ChatTokenizer(folder)
     ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
-    stream = tokenizer.stream(); stream.add(token); stream.take()   # text as it decodes
+    stream = TextStream(tokenizer); stream.add(token); stream.take()   # text as it decodes
 """
 
 from __future__ import annotations
@@ -82,9 +82,6 @@ class ChatTokenizer:
         )
         return self.encode(text, add_special_tokens=False) if tokenize else text
 
-    def stream(self) -> TextStream:
-        return TextStream(self)
-
 
 class TextStream:
     """The text of generated tokens as they come: each piece once, none cut inside a character.
@@ -92,10 +89,11 @@ class TextStream:
     The tokens since the last line break are decoded again at each token (a line is a few dozen
     tokens, microseconds to decode), so whatever a tokenizer's decoder does across tokens (byte
     fallback, merged spaces) comes out as it does for the whole answer; text that ends in an
-    unfinished character waits for the token that finishes it.
+    unfinished character waits for the token that finishes it. Any tokenizer with `decode(ids)`
+    serves (mlx-lm's too, for checkpoints read through it).
     """
 
-    def __init__(self, tokenizer: ChatTokenizer):
+    def __init__(self, tokenizer):
         self.tokenizer = tokenizer
         self._line: list[int] = []
         self._shown = 0  # characters of the current line's text already taken

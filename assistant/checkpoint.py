@@ -41,15 +41,14 @@ def light_loadable(folder: Path) -> bool:
     return _classes(config) is not None
 
 
-def load(folder: Path, model_classes=None):
-    """The model in `folder` with its weights, evaluated, and its config; `model_classes`
-    (model class, args class) in place of the config's model type, as mlx-lm's `get_model_classes`."""
+def load(folder: Path):
+    """The model in `folder` with its weights, evaluated, and its config."""
     import mlx.core as mx
     import mlx.nn as nn
 
     folder = Path(folder)
     config = config_of(folder)
-    model_class, args_class = model_classes or _classes(config)
+    model_class, args_class = _classes(config)
     weights = {}
     for file in sorted(folder.glob("model*.safetensors")):
         weights.update(mx.load(str(file)))

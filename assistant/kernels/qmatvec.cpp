@@ -29,6 +29,8 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+
+#include "simd.h"
 #define APPRENTICE_X86 1
 #endif
 
@@ -122,13 +124,6 @@ __attribute__((target("avx2,fma,f16c"))) inline float scalar_f16c(const float* p
   return p[i];
 }
 
-__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 // 8 consecutive weights starting at element k (k a multiple of 8), as floats.
 template <int BITS>
 __attribute__((target("avx2,fma"))) inline __m256 unpack8(const uint32_t* wr, int k) {
@@ -172,7 +167,7 @@ __attribute__((target("avx2,fma,f16c"))) void rows_avx2_vec(const Job<S>& j, int
       }
     }
     for (int r = 0; r < R; ++r)
-      j.y[n + r] = hsum(acc[r]) + accb[r];
+      j.y[n + r] = hsum8(acc[r]) + accb[r];
   }
 }
 
@@ -213,7 +208,7 @@ __attribute__((target("avx2,fma,f16c"))) void rows_avx2(const Job<S>& j, int n0,
         }
       }
       for (int t = 0; t < mt; ++t)
-        j.y[size_t(m0 + t) * j.N + n] = hsum(acc[t]) + accb[t];
+        j.y[size_t(m0 + t) * j.N + n] = hsum8(acc[t]) + accb[t];
     }
   }
 }
