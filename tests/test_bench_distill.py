@@ -7,6 +7,8 @@ import importlib.util
 import json
 import os
 import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,7 +225,7 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-0.0001")
     plot = tmp_path / "rounds.png"
     argv = ["--rounds", "2", "--quick", "--student", str(learnable_checkpoint), "--json", "--progress", "none"]
-    argv += ["--distill-arg=--min-examples=24", "--distill-arg=--learning-rate=1e-3", "--plot", str(plot)]
+    argv += ["--distill-arg=--min-examples=24", "--distill-arg=--learning-rate=1e-3", "--plot", str(plot), "--keep"]
 
     code = bench.main(argv)
 
@@ -255,5 +257,11 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     assert day2["active"] == ("distill-1" if day2["distill"]["status"] == "promoted" else "base")
     assert set(result["goals"]) == {"1", "2"}
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    # the figures were saved as each round was measured: a run stopped later keeps them
+    kept = Path(next(n for n in result["notes"] if "home is kept at" in n).rsplit(" at ", 1)[1].rstrip("."))
+    saved = json.loads((kept / "rounds.json").read_text())
+    assert [r["label"] for r in saved["rounds"]] == ["before", "day 1", "day 2"]
+    assert saved["rounds"][2]["teacher_share"] == day2["teacher_share"] and saved["goals"] == result["goals"]
+    shutil.rmtree(kept)
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ

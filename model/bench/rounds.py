@@ -21,16 +21,21 @@ oracle router sends exactly the queries the student gets wrong, so its share is 
 rate, and its accuracy is the teacher's on those); the drop in teacher share since before the first
 day; and what distill decided (promoted, kept and why, or skipped). `goals` checks issue 13's goals
 on every round after the first day.
+
+After each round the figures so far (the object `--json` prints) are rewritten to `rounds.json` in
+the benchmark's home, so with `--keep` a run of hours that is stopped keeps every day it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from assistant import config
 from assistant.errors import ApprenticeError, BadInput
 from model.bench.distill import (
     BOOTSTRAP,
@@ -44,6 +49,7 @@ from model.bench.distill import (
     session,
 )
 
+SAVED = "rounds.json"  # the figures so far, rewritten in the benchmark's home after each round
 METRICS = ("student_accuracy", "routed_accuracy", "teacher_share", "oracle_share", "teacher_accuracy", "cpt95")
 
 # Issue 13's goals, checked on each round after a day of use.
@@ -186,6 +192,27 @@ def run(args: argparse.Namespace, progress) -> dict:
     teacher_answers: dict[str, str] = {}
     with session(args, progress, train, test, notes) as (assistant, source):
         settings = assistant.settings
+        meta = {
+            "seed": args.seed,
+            "quick": args.quick,
+            "settings": {
+                "student": source or "pulled default student",
+                "max_tokens": settings.max_tokens,
+                "router_cloud_threshold": settings.router_cloud_threshold,
+                "router_local_threshold": settings.router_local_threshold,
+                "fast_path": settings.fast_path,
+                "rationales": args.rationales,
+                "distill_args": args.distill_arg,
+            },
+        }
+        saved = config.home() / SAVED
+
+        def save() -> None:
+            """The figures so far into the benchmark's home: a run of hours stopped on day 3 keeps days 1 and 2
+            (with --keep, the home and this file stay)."""
+            result = report(rounds, measured, schedule, train, test, meta, started, notes)
+            saved.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+
         progress.say(f"before day 1 of {n}: measuring {len(test)} test queries")
         tick = time.monotonic()
         measured.append(measure(assistant, test, teacher_answers, progress, "before: measure"))
@@ -201,6 +228,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "seconds": {"measure": round(time.monotonic() - tick, 1)},
             }
         )
+        save()
         for k, day in enumerate(schedule, start=1):
             seconds = {}
             progress.say(f"day {k} of {n}: answering {len(day)} queries")
@@ -235,8 +263,27 @@ def run(args: argparse.Namespace, progress) -> dict:
                     "seconds": seconds,
                 }
             )
+            save()
 
-    ci = bootstrap(measured, args.seed)
+    result = report(rounds, measured, schedule, train, test, meta, started, notes)
+    if args.plot:
+        plot(result, args.plot)
+    return result
+
+
+def report(
+    rounds: list[dict],
+    measured: list[list[dict]],
+    schedule: list[list[dict]],
+    train: list[dict],
+    test: list[dict],
+    meta: dict,
+    started: float,
+    notes: list[str],
+) -> dict:
+    """The figures of the rounds measured so far, with their intervals, the goals and the notes."""
+    rounds = [dict(r) for r in rounds]
+    ci = bootstrap(measured, meta["seed"])
     first = figures(measured[0])
     for k, (r, records) in enumerate(zip(rounds, measured)):
         f = figures(records)
@@ -249,29 +296,19 @@ def run(args: argparse.Namespace, progress) -> dict:
         r["queries"] = records
     skipped = [r["round"] for r in rounds if r["distill"] and r["distill"]["status"] == "skipped"]
     if skipped:
-        notes.append(
+        notes = notes + [
             f"Day {', '.join(map(str, skipped))} had too few fallbacks to train on; distillation was skipped "
             "that day (the examples carry over to the next)."
-        )
+        ]
     result = {
         "rounds": rounds,
         "goals": goals(rounds),
-        "sizes": {"train": len(train), "test": len(test), "days": [len(d) for d in schedule], "quick": args.quick},
-        "settings": {
-            "student": source or "pulled default student",
-            "max_tokens": settings.max_tokens,
-            "router_cloud_threshold": settings.router_cloud_threshold,
-            "router_local_threshold": settings.router_local_threshold,
-            "fast_path": settings.fast_path,
-            "rationales": args.rationales,
-            "distill_args": args.distill_arg,
-        },
+        "sizes": {"train": len(train), "test": len(test), "days": [len(d) for d in schedule], "quick": meta["quick"]},
+        "settings": meta["settings"],
         "machine": machine(),
         "wall_s": round(time.monotonic() - started, 1),
         "notes": notes,
     }
-    if args.plot:
-        plot(result, args.plot)
     return result
 
 
