@@ -393,17 +393,18 @@ def plot(result: dict, path: Path) -> None:
     x = np.arange(len(rounds))
     fig, ax = plt.subplots(figsize=(8, 5.2))
 
-    def line(key, label, color, style="-", marker="o"):
+    def line(key, label, color, style="-", marker="o", dy=4):
         y = np.array([100 * (r[key] or 0) for r in rounds])
         ax.plot(x, y, style, color=color, marker=marker, label=label, linewidth=2 if style == "-" else 1.5)
         cis = [r.get(f"{key}_ci") for r in rounds]
         if all(cis):
             ax.fill_between(x, [100 * c[0] for c in cis], [100 * c[1] for c in cis], color=color, alpha=0.15)
         for xi, yi in zip(x, y):
-            ax.annotate(f"{yi:.0f}%", (xi, yi), textcoords="offset points", xytext=(6, 4), fontsize=8, color=color)
+            ax.annotate(f"{yi:.0f}%", (xi, yi), textcoords="offset points", xytext=(6, dy), fontsize=8, color=color)
 
     line("teacher_share", "teacher share (routed)", "tab:red")
-    line("oracle_share", "oracle's share (the student's errors)", "tab:red", "--", "s")
+    # the oracle's labels go below its line: its share and the router's are often close
+    line("oracle_share", "oracle's share (the student's errors)", "tab:red", "--", "s", dy=-12)
     line("routed_accuracy", "routed accuracy", "tab:blue")
     line("student_accuracy", "student alone", "tab:gray", ":", "^")
     ax.axhline(
