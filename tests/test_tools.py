@@ -311,7 +311,8 @@ def test_notes_are_remembered_and_found_by_their_words(ctx):
     found = run("note", {"find": "what did I note about the boiler?"}, ctx)
     assert [n["text"] for n in found.data["notes"]] == ["Boilers get serviced in March", "The boiler code is 4312"]
     assert found.text.startswith("Your notes about boiler:") and found.badge == "note · 2 found"
-    one = run("note", {"find": "dentist"}, ctx)
+    # the note's time is the real clock's: "today" is today where the user is, not the fixed NOW's date
+    one = run("note", {"find": "dentist"}, ToolContext(store=ctx.store, now=dt.datetime.now(PARIS)))
     assert one.text.startswith("You noted today at") and one.text.endswith(": Dentist on Friday at 9")
     assert run("note", {"find": "cats"}, ctx).text == "No note mentions cats."
     assert len(run("note", {}, ctx).data["notes"]) == 3  # no words: the latest notes
