@@ -39,16 +39,31 @@ def test_tied_confidences_are_kept_or_dropped_together():
 
 def test_calls_that_validate_get_a_line_of_their_own():
     texts = [p(-0.05 * k, k < 20) for k in range(40)]  # sure text answers right, unsure ones wrong
-    calls = [p(-1.0 - 0.02 * k, True, call=True) for k in range(30)]  # calls right even when unsure
+    calls = [p(-1.0 - 0.02 * k, True, call=True) for k in range(40)]  # calls right even when unsure
     drawn = draw(texts + calls, method="risk", precision=0.9, risk=0.05)
     assert drawn["call_min_logprob"] < -1.5 < drawn["min_logprob"]
-    assert drawn["n"] == 70 and drawn["calls"] == 30 and drawn["kept_wrong"] <= 2
+    assert drawn["n"] == 80 and drawn["calls"] == 40 and drawn["kept_wrong"] <= 2
 
     # "precision" draws on the held-out answers only; the retention set's are left out
     retention = [p(-0.01, True, source="regression")] * 50
     assert draw(texts + retention, method="precision", precision=0.9, risk=0.05)["n"] == 40
     with pytest.raises(ValueError):
         draw(texts, method="vibes", precision=0.9, risk=0.05)
+
+
+def test_a_kind_with_too_few_answers_for_a_bound_of_its_own_takes_the_line_over_all_answers():
+    # 60 text answers, right down to -0.295; 30 calls: the 10 surest right, one wrong, then 19 right.
+    # A call line of the calls' own could keep no wrong answer (30 < 39 at risk 0.05): it would stop
+    # above the wrong one and send the 19 right calls below it to the teacher.
+    texts = [p(-0.005 * k, True, source="regression") for k in range(60)]
+    calls = [p(-0.001 * k, True, call=True) for k in range(10)] + [p(-0.0105, False, call=True)]
+    calls += [p(-0.011 - 0.001 * k, True, call=True) for k in range(19)]
+    drawn = draw(texts + calls, method="risk", precision=0.9, risk=0.05)
+    assert drawn["call_min_logprob"] == drawn["min_logprob"] == pytest.approx(-0.295)
+    assert drawn["kept"] == 90 and drawn["kept_wrong"] == 1
+    # with enough calls for a bound of their own, they get it
+    more = calls + [p(-0.03 - 0.001 * k, True, call=True) for k in range(9)]
+    assert draw(texts + more, method="risk", precision=0.9, risk=0.05)["call_min_logprob"] == pytest.approx(-0.038)
 
 
 def test_points_are_kept_with_the_version_and_read_back(tmp_path):
