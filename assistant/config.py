@@ -49,6 +49,7 @@ class Settings:
     router_cloud_threshold: float = 0.6
     router_local_threshold: float = 0.3
     router_prior: float = 0.45  # with no similar past query: the cascade decides
+    router_prior_weight: float = 3.0  # the prior counts as this many similar past queries (assistant/router.py)
     # the cascade keeps the student's answer when its mean token log-probability reaches this; a
     # distilled version carries its own line, calibrated on held-out queries (see model/distill.py)
     cascade_min_logprob: float = -0.45
@@ -173,6 +174,10 @@ def load(overrides: dict | None = None, warn: Callable[[str], None] | None = Non
         )
     if not 0 < settings.cascade_risk < 1:
         raise ApprenticeError(f"cascade_risk is a share between 0 and 1, not {settings.cascade_risk}.")
+    if settings.router_prior_weight < 0:
+        raise ApprenticeError(
+            f"router_prior_weight counts past queries, so it is 0 or more, not {settings.router_prior_weight}."
+        )
     return settings
 
 

@@ -390,7 +390,12 @@ class Assistant:
         self.store = store or Store()
         s = self.settings
         self.router = Router(
-            Thresholds(cloud=s.router_cloud_threshold, local=s.router_local_threshold, prior=s.router_prior)
+            Thresholds(
+                cloud=s.router_cloud_threshold,
+                local=s.router_local_threshold,
+                prior=s.router_prior,
+                prior_weight=s.router_prior_weight,
+            )
         )
         self.embedder = shared_embedder()
         self._student: Student | None = None

@@ -9,7 +9,14 @@
    cannot know (weather, news, prices, anything "latest") and an explicit "ask Gemini" go
    to the teacher;
 3. nearest neighbours, by embedding, among past queries whose outcome is known for the
-   active student (judged against the teacher, or marked bad by the user; assistant/outcomes.py);
+   active student (judged against the teacher, or marked bad by the user; assistant/outcomes.py).
+   Their similarity-weighted share of wrong outcomes is drawn toward the prior, which counts as
+   `prior_weight` past queries: one past query is weak evidence, so a single wrong neighbour
+   leaves the decision to the cascade and it takes two to send a query straight to the teacher
+   (or, the other way, to skip the cascade's check). After a distillation a student's memory
+   holds the held-out queries it still gets wrong, one per template or so; with a single wrong
+   neighbour deciding, a day of queries it had not seen went 56 times straight to the teacher,
+   44 of them answered right by the student;
 4. in between the thresholds, a cascade: the student answers first, and a low mean
    token log-probability escalates (the Assistant runs that part).
 
@@ -60,6 +67,7 @@ class Thresholds:
     cloud: float = 0.6  # score at or above: the teacher
     local: float = 0.3  # score at or below: the student alone
     prior: float = 0.45  # score with no similar past query: a cascade
+    prior_weight: float = 3.0  # the prior counts as this many past queries at full similarity
     neighbours: int = 5
     min_similarity: float = 0.6  # cosine similarity for a past query to count as similar
 
@@ -103,7 +111,8 @@ class Router:
             return self._by_score(self.t.prior, "no similar past query")
         weights = np.array([s for _, s in near])
         wrong = np.array([index.wrong[i] for i, _ in near])
-        score = float((weights * wrong).sum() / weights.sum())
+        m = self.t.prior_weight
+        score = float(((weights * wrong).sum() + m * self.t.prior) / (weights.sum() + m))
         closest = index.queries[near[0][0]]
         # An outcome counts as wrong in the reason when it weighs at all: a rephrase after the answer
         # (weak evidence, half of a wrong one) is still a sign the answer missed.

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
+from assistant import config
 from assistant.embedder import shared
+from assistant.errors import ApprenticeError
 from assistant.judge import contains_reference, judge
 from assistant.outcomes import OutcomeIndex
-from assistant.router import Router
+from assistant.router import Router, Thresholds
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +78,10 @@ def test_a_query_like_ones_the_student_got_wrong_goes_to_the_teacher(embed):
         embed,
         {
             "What is the capital of Australia?": 1,
+            "Name the capital city of Australia.": 1,
             "What's the capital city of Canada?": 1,
             "How many legs does a spider have?": 0,
+            "How many legs has a spider got?": 0,
         },
     )
     router = Router()
@@ -131,3 +135,23 @@ def test_nearest_neighbours_scale_to_many_outcomes():
 )
 def test_the_judge_catches_wrong_facts_that_read_alike(student, teacher, agree):
     assert judge(student, teacher).agree is agree
+
+
+def test_one_similar_past_query_alone_leaves_the_decision_to_the_cascade(embed):
+    # a single wrong neighbour, however close, is weak evidence: the student tries first
+    one = index_of(embed, {"Set an alarm for 6:15 am.": 1})
+    vector = embed(["Set an alarm for 7:30 am."])[0]
+    d = Router().decide("Set an alarm for 7:30 am.", mode="auto", vector=vector, index=one)
+    assert d.route == "cascade" and "1 similar past query, 1 answered wrong" in d.reason
+    # a second one sends it to the teacher
+    two = index_of(embed, {"Set an alarm for 6:15 am.": 1, "Set an alarm for 8:45 am.": 1})
+    assert Router().decide("Set an alarm for 7:30 am.", mode="auto", vector=vector, index=two).route == "cloud"
+    # and with the prior weighing nothing, one decides, as a plain nearest-neighbour vote would
+    plain = Router(Thresholds(prior_weight=0))
+    assert plain.decide("Set an alarm for 7:30 am.", mode="auto", vector=vector, index=one).route == "cloud"
+
+
+def test_a_negative_prior_weight_is_a_sentence(monkeypatch):
+    monkeypatch.setenv("APPRENTICE_ROUTER_PRIOR_WEIGHT", "-1")
+    with pytest.raises(ApprenticeError, match="router_prior_weight counts past queries"):
+        config.load()
