@@ -9,7 +9,13 @@ answer contained in the student's, or embedding similarity of at least 0.75. The
 share of queries answered right; the mean similarity is reported next to it.
 
 Answers are greedy, and each is cut at 1.5 times the teacher's answer length in tokens plus 8
-(at most `max_tokens`), which bounds the time a rambling student can take.
+(at most `max_tokens`), which bounds the time a rambling student can take. A tool call cut by that
+budget (a call is longer than the short sentence "4 × 10 = 40") is asked again at `max_tokens`.
+A call to a tool that only computes or reads the clock (`SHOWN_TOOLS`), answering a text
+reference, is run, and what it shows is what is scored, as the user would read it: the teacher
+said "4 × 10 = 40", the student called calculate, and both answered right. Calls that set
+timers, alarms, reminders or notes are never run here; they are right only against the teacher's
+own call (the `call` check).
 
 Retention, what the promotion gate also measures so that a candidate cannot forget unnoticed: the
 held-out split is drawn from fallbacks, the queries the current student got wrong, so it never
@@ -105,10 +111,24 @@ class Report:
         }
 
 
-def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None]:
-    """The student's whole greedy answer, with any tool call it wrote, and its mean token log-probability."""
+# Tools whose calls the gate runs to score what they show: they compute or read the clock, and
+# change nothing. The others act (timers, alarms, reminders, notes) and are compared as calls.
+SHOWN_TOOLS = frozenset({"calculate", "convert", "clock"})
+
+
+def answer(student, messages: list[dict], max_tokens: int, cap: int | None = None) -> tuple[str, float | None]:
+    """The student's whole greedy answer, with any tool call it wrote, and its mean token log-probability.
+
+    A call that did not close within `max_tokens` is asked again with `cap` tokens (greedy: the same
+    answer, whole)."""
+    from assistant.tools.calls import CALL_CLOSE
+
     response = student.stream(messages, max_tokens=max_tokens)
     text = response.complete()
+    opened = response.tool_call_text
+    if opened is not None and CALL_CLOSE not in opened and cap and cap > max_tokens:
+        response = student.stream(messages, max_tokens=cap)
+        text = response.complete()
     if response.tool_call_text is not None:  # a call is read, never shown, so it is not in the text
         text += response.tool_call_text
     return text.strip(), response.confidence
@@ -145,13 +165,34 @@ def evaluate(
         if deadline is not None and time.monotonic() > deadline:
             break
         started = time.perf_counter()
-        text, confidence = answer(student, item.messages, token_budget(student.tokenizer, item.reference, max_tokens))
-        scored = score(text, item, embedder=embedder, agree_similarity=agree_similarity)
-        scored.confidence, scored.seconds = confidence, time.perf_counter() - started
+        budget = token_budget(student.tokenizer, item.reference, max_tokens)
+        text, confidence = answer(student, item.messages, budget, max_tokens)
+        shown = shown_text(text) if item.check != "call" else None
+        scored = score(shown or text, item, embedder=embedder, agree_similarity=agree_similarity)
+        scored.answer, scored.confidence, scored.seconds = text, confidence, time.perf_counter() - started
         report.scores.append(scored)
         if advance:
             advance()
     return report
+
+
+def shown_text(text: str) -> str | None:
+    """What running the answer's call shows, for a call to one of SHOWN_TOOLS; else None.
+
+    A call that would not run shows the tool's own sentence saying why, as it would to the user."""
+    import datetime as dt
+
+    from assistant import tools
+    from assistant.tools.calls import parse_call
+
+    call = parse_call(text)
+    if call is None or call.name not in SHOWN_TOOLS:
+        return None
+    try:
+        # these tools read neither the store nor the settings (SHOWN_TOOLS)
+        return tools.run(call.name, call.arguments, tools.ToolContext(None, dt.datetime.now().astimezone())).text
+    except tools.ToolError as exc:
+        return str(exc)
 
 
 def regression_items(path: Path | None = None) -> list[Item]:

@@ -104,6 +104,29 @@ def test_a_held_out_call_is_scored_as_the_call_the_student_wrote():
     assert report.scores[0].right and report.scores[0].answer == CALL
 
 
+class _Budgeted(_Scripted):
+    """A scripted student that stops where its token budget ends, as a real one does."""
+
+    def stream(self, messages, max_tokens=64):
+        return _Scripted(self.pieces[:max_tokens]).stream(messages, max_tokens)
+
+
+def test_a_call_that_computes_is_scored_by_what_it_shows_and_one_that_acts_is_not_run():
+    calc = ['<tool_call>{"name": "calculate", ', '"arguments": ', '{"expression": ', '"4 * 10"}}', "</tool_call>"]
+    # the teacher said it in words: "40" is two tokens, a budget of 11; the call is whole within it
+    said = Item([{"role": "user", "content": "Multiply 4 by 10."}], "40", "number")
+    report = evaluate(_Budgeted(calc), [said])
+    assert report.scores[0].right and report.scores[0].answer.startswith("<tool_call>")
+    # a call cut by a budget sized for a short sentence is asked again whole
+    long_call = calc[:3] + ['"4'] + ["4"] * 12 + ['"}}', "</tool_call>"]  # "4444…" is not 40: scored, and wrong
+    cut = evaluate(_Budgeted(long_call), [said], max_tokens=64).scores[0]
+    assert cut.answer.endswith("</tool_call>") and not cut.right
+    # a call that sets something is never run by the gate: against a text reference it is not right
+    timer = ['<tool_call>{"name": "timer", ', '"arguments": {"minutes": 10}}', "</tool_call>"]
+    words = Item([{"role": "user", "content": "ten minute timer"}], "Timer set for 10 minutes.", "contains")
+    assert not evaluate(_Budgeted(timer), [words]).scores[0].right
+
+
 def test_a_cascade_call_stands_at_the_call_line_and_a_sentence_at_the_text_line():
     def response(pieces):
         r = _Scripted(pieces).stream([])
