@@ -97,7 +97,7 @@ def judge(
     embedder: Embedder | None = None,
     agree_similarity: float = AGREE_SIMILARITY,
 ) -> Verdict:
-    if any(_as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
+    if any(as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
         return judge_calls(student, teacher)
     student, teacher = student.strip(), teacher.strip()
     if not student:
@@ -128,7 +128,7 @@ def judge(
 # -- tool calls ---------------------------------------------------------------------------------
 
 
-def _as_call(answer: str | ToolCall) -> ToolCall | None:
+def as_call(answer: str | ToolCall) -> ToolCall | None:
     """The call an answer makes: a ToolCall, text with a `<tool_call>`, or a bare call object naming a tool."""
     if isinstance(answer, ToolCall):
         return answer
@@ -147,7 +147,7 @@ def judge_calls(student: str | ToolCall, teacher: str | ToolCall, *, today: dt.d
     Either side may be a ToolCall or text; a side without a readable call disagrees with one that has it.
     `today` fixes what relative dates ("tomorrow") mean for both calls alike.
     """
-    mine, theirs = _as_call(student), _as_call(teacher)
+    mine, theirs = as_call(student), as_call(teacher)
     if mine is None or theirs is None:
         if mine is None and theirs is None:
             return Verdict(False, 0.0, "neither answer holds a readable tool call")

@@ -160,6 +160,9 @@ def evaluate(
     deadline: float | None = None,
 ) -> Report:
     """Answer each item with `student` (an assistant.student.Student) and score it."""
+    from assistant.judge import as_call
+    from assistant.tools.calls import has_call
+
     report = Report()
     for item in items:
         if deadline is not None and time.monotonic() > deadline:
@@ -167,7 +170,9 @@ def evaluate(
         started = time.perf_counter()
         budget = token_budget(student.tokenizer, item.reference, max_tokens)
         text, confidence = answer(student, item.messages, budget, max_tokens)
-        shown = shown_text(text) if item.check != "call" else None
+        # against the teacher's own call, the student's call is compared as a call, never run
+        in_words = item.check != "call" and as_call(item.reference) is None and not has_call(item.reference)
+        shown = shown_text(text) if in_words else None
         scored = score(shown or text, item, embedder=embedder, agree_similarity=agree_similarity)
         scored.answer, scored.confidence, scored.seconds = text, confidence, time.perf_counter() - started
         report.scores.append(scored)

@@ -121,6 +121,11 @@ def test_a_call_that_computes_is_scored_by_what_it_shows_and_one_that_acts_is_no
     long_call = calc[:3] + ['"4'] + ["4"] * 12 + ['"}}', "</tool_call>"]  # "4444…" is not 40: scored, and wrong
     cut = evaluate(_Budgeted(long_call), [said], max_tokens=64).scores[0]
     assert cut.answer.endswith("</tool_call>") and not cut.right
+    # a logged example whose teacher answered with the call itself (no check named): compared as calls
+    logged = Item([{"role": "user", "content": "Multiply 4 by 10."}], calc[0] + "".join(calc[1:]))
+    assert evaluate(_Budgeted(calc), [logged]).scores[0].right
+    wrong = Item(logged.messages, logged.reference.replace("4 * 10", "4 * 11"))
+    assert not evaluate(_Budgeted(calc), [wrong]).scores[0].right
     # a call that sets something is never run by the gate: against a text reference it is not right
     timer = ['<tool_call>{"name": "timer", ', '"arguments": {"minutes": 10}}', "</tool_call>"]
     words = Item([{"role": "user", "content": "ten minute timer"}], "Timer set for 10 minutes.", "contains")
