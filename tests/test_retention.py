@@ -104,7 +104,9 @@ def _tasks(name: str) -> list[dict]:
     return dataset.read_tasks(config.assets_dir() / "bench" / f"{name}.jsonl")
 
 
-@pytest.mark.parametrize("flag", [["--replay", "1"], ["--replay", "-0.1"], ["--retention-max-drop", "-1"]])
+@pytest.mark.parametrize(
+    "flag", [["--replay", "1"], ["--replay", "-0.1"], ["--retention-max-drop", "-1"], ["--kl-weight", "-0.5"]]
+)
 def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_student, capsys):
     code, _, err = run(["--progress", "none", *flag], capsys)
     assert code == 1 and err.startswith("Error: --") and "Traceback" not in err
@@ -196,3 +198,40 @@ def test_a_local_answer_a_benchmark_line_can_check_is_retained_only_if_right(tin
         (right, "arithmetic", "12 + 30 = 42."),
     ]
     assert all(r["current"]["version"] == "tiny" for r in rows)  # the current student answered them before training
+
+
+def _drift_from_base(version: str, queries: list[str]) -> float:
+    """Mean KL(base ‖ version), in nats, of the first answer token's distribution for `queries`."""
+    import mlx.core as mx
+    from mlx_lm.utils import load_adapters, load_model, load_tokenizer
+
+    path = registry.get("tiny").path
+    base, _ = load_model(path)
+    candidate = load_adapters(load_model(path)[0], str(registry.get(version).adapter_path))
+    tokenizer = load_tokenizer(path)
+    total = 0.0
+    for query in queries:
+        ids = tokenizer.apply_chat_template([{"role": "user", "content": query}], add_generation_prompt=True)
+        p, q = (m(mx.array([ids]))[0, -1].astype(mx.float32) for m in (base, candidate))
+        log_p, log_q = p - mx.logsumexp(p), q - mx.logsumexp(q)
+        total += float((mx.exp(log_p) * (log_p - log_q)).sum())
+    return total / len(queries)
+
+
+def test_a_kl_term_learns_the_lesson_and_moves_the_student_less_where_it_was_not_taught(learnable_student, capsys):
+    store = Store()
+    for q in CAPITAL:
+        log_example(store, q, "Paris")
+
+    code, plain, err = run(FAST + ["--json", "--replay", "0", "--kl-weight", "0"], capsys)
+    assert code == 0 and plain["status"] == "promoted", err
+    registry.rollback()
+    code, held, err = run(FAST + ["--json", "--replay", "0", "--kl-weight", "1"], capsys)
+    assert code == 0 and held["status"] == "promoted", err
+
+    assert held["metrics"]["candidate"]["accuracy"] == plain["metrics"]["candidate"]["accuracy"] == 1.0
+    # the candidate starts as the current student, so the term adds nothing to the first step's loss
+    assert held["training"]["loss_first"] == pytest.approx(plain["training"]["loss_first"], rel=1e-3)
+    assert registry.get(held["version"]).info["hyperparameters"]["kl_weight"] == 1.0
+    # on queries it was never taught, the held candidate's next token stays nearer the student's
+    assert _drift_from_base(held["version"], GREETINGS) < _drift_from_base(plain["version"], GREETINGS) / 2

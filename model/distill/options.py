@@ -138,6 +138,16 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     train.add_argument(
+        "--kl-weight",
+        type=float,
+        metavar="W",
+        help=setting(
+            "weight of a KL term that keeps the candidate's next-token distribution near the current "
+            "student's on every answer it learns (0: none)",
+            "kl_weight",
+        ),
+    )
+    train.add_argument(
         "--correction-weight",
         type=int,
         metavar="K",
@@ -218,6 +228,7 @@ class Options:
     save_every: int
     seed: int
     replay: float
+    kl_weight: float
     correction_weight: int
     margin: float
     retention_max_drop: float
@@ -241,6 +252,8 @@ class Options:
             raise ApprenticeError(f"--correction-weight must be 1 or more, not {opts.correction_weight}.")
         if not 0 <= opts.replay < 1:
             raise ApprenticeError(f"--replay must be at least 0 and below 1, not {opts.replay}.")
+        if opts.kl_weight < 0:
+            raise ApprenticeError(f"--kl-weight must be 0 or more, not {opts.kl_weight}.")
         if opts.retention_max_drop < 0:
             raise ApprenticeError(f"--retention-max-drop must be 0 or more, not {opts.retention_max_drop}.")
         return opts

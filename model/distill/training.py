@@ -5,12 +5,14 @@ tuner: the prompt is masked so only the teacher's answer is learned, and the sys
 student answers with is part of every example. Validation loss on the held-out examples before
 and after; a progress bar with an ETA.
 
-Retention and replay: before training, the current student answers the retention set (model/evaluate.py:
+Retention, replay and the KL term: before training, the current student answers the retention set (model/evaluate.py:
 its confident local answers from the log, and the shipped regression set), and those answers are
 kept in the staging folder for the promotion gate. With `replay` above 0, the student's own right
 answers from that set are mixed into the training rows as that share of them: the answers it gave
 (not the regression set's references), so the adapter rehearses what the student already says
-instead of drifting from it while it learns the teacher's answers.
+instead of drifting from it while it learns the teacher's answers. With `kl_weight` above 0, the
+loss also holds the candidate's next-token distribution near the current student's on every answer
+token it trains on (`kl_regularised_loss`), at the cost of one more forward pass a step.
 
 Local tools: a tool that never reaches the teacher (the note tool: notes never leave the machine)
 can never be learned from a teacher's call, so the project ships example calls for it
@@ -74,6 +76,7 @@ class Hyperparameters:
     iters: int
     dropout: float = 0.0
     replay: float = 0.0  # share of the training rows that are the current student's own right answers
+    kl_weight: float = 0.0  # KL(current student ‖ candidate) on every answer token, added to the loss
     correction_weight: int = 1  # times each correction (a local answer marked wrong, then the teacher's) is a row
 
 
@@ -110,6 +113,7 @@ class RunState:
     trained: bool = False
     train_seconds: float = 0.0
     resumed_from: list[int] = field(default_factory=list)  # the steps it was resumed at
+    parent_adapter: str | None = None  # the current student's adapter folder, when it is a distilled version
 
     def save(self, folder: Path) -> None:
         """Write run.json whole or not at all: a crash mid-write leaves the previous state."""
@@ -390,6 +394,7 @@ def prepare(
             batch_size=batch,
             iters=iters,
             replay=opts.replay,
+            kl_weight=opts.kl_weight,
             correction_weight=opts.correction_weight,
         ),
         evaluation=Evaluation(
@@ -404,6 +409,7 @@ def prepare(
         iters=iters,
         save_every=opts.save_every,
         blas=blas.ensure(),
+        parent_adapter=str(active.adapter_path) if active.adapter_path else None,
     )
     state.save(folder)
     return folder, state
@@ -427,6 +433,34 @@ def train(folder: Path, state: RunState, progress: Progress) -> None:
     finally:
         mx.enable_compile()
         gc.collect()  # the training model and its closures: freed now, not at exit
+
+
+def kl_regularised_loss(reference, weight: float):
+    """mlx-lm's loss (cross-entropy on the answer's tokens) plus `weight` × KL(reference ‖ model) at
+    those same tokens, where `reference` is the current student, frozen.
+
+    Why it keeps what the student knows: the candidate's next-token distribution is held near the
+    current student's wherever it learns, so the weights move only as far as the teacher's answers
+    need. It does not stop a lesson: per token, the minimum of the sum is the mixture
+    (teacher's token + weight × reference) / (1 + weight), whose most likely token is the teacher's
+    for any weight up to 1."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    def loss(model, batch, lengths):
+        inputs, targets = batch[:, :-1], batch[:, 1:]
+        logits = model(inputs).astype(mx.float32)
+        steps = mx.arange(1, targets.shape[1] + 1)
+        mask = mx.logical_and(steps >= lengths[:, 0:1], steps <= lengths[:, 1:])
+        ce = nn.losses.cross_entropy(logits, targets)
+        ref = mx.stop_gradient(reference(inputs).astype(mx.float32))
+        ref_logp = ref - mx.logsumexp(ref, axis=-1, keepdims=True)
+        logp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        kl = (mx.exp(ref_logp) * (ref_logp - logp)).sum(axis=-1)
+        ntoks = mask.sum()
+        return ((ce + weight * kl) * mask).sum() / ntoks, ntoks
+
+    return loss
 
 
 class _QuietUI:
@@ -531,6 +565,19 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
                 state.done_iters = step
                 state.save(folder)
 
+    loss = trainer.default_loss
+    if hp.kl_weight > 0:
+        from mlx_lm.utils import load_adapters, load_model
+
+        with contextlib.redirect_stdout(sys.stderr):
+            reference, _ = load_model(Path(state.base))
+            if state.parent_adapter:
+                reference = load_adapters(reference, state.parent_adapter)
+        kernels.install(reference)
+        reference.freeze()
+        reference.eval()
+        loss = kl_regularised_loss(reference, hp.kl_weight)
+
     remaining = state.iters - done
     callback = Checkpoints()
     if remaining > 0:
@@ -549,7 +596,7 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
         original_ui, trainer.TrainUI = trainer.TrainUI, _QuietUI
         try:
             with contextlib.redirect_stdout(sys.stderr):
-                trainer.train(model, optimizer, train_set, None, args=args, training_callback=callback)
+                trainer.train(model, optimizer, train_set, None, args=args, loss=loss, training_callback=callback)
         finally:
             trainer.TrainUI = original_ui
         os.replace(final, adapters)
