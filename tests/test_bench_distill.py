@@ -114,7 +114,7 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
     assert not train_keys & {generator.key(r["query"]) for r in test + fresh}
     assert {r["family"] for r in test} == TEXT_FAMILIES | ACTION_FAMILIES
     assert {r["family"] for r in train} == TEXT_FAMILIES | ACTION_FAMILIES - {"note"}  # no teacher sees a note
-    assert {r["family"] for r in fresh} == ACTION_FAMILIES | TEXT_FAMILIES - {"device"}  # device intents predate tools
+    assert {r["family"] for r in fresh} == ACTION_FAMILIES | TEXT_FAMILIES - {"device"}  # timers are timer lines there
     for row in train + test + [r for r in fresh if "call" not in r]:  # the fake teacher is right by construction
         assert checks.check(row.get("answer", row["reference"]), row["reference"], row["check"])
 
@@ -122,8 +122,16 @@ def test_shipped_task_files_are_the_seeded_generator_output_and_disjoint(tmp_pat
     def shape(query):
         return generator.key(re.sub(r"\d+(:\d+)?( ?[ap]m)?", "N", query))
 
-    actions = {"train": [r for r in train if "call" in r], "test": [r for r in test if "call" in r]}
+    actions = {
+        "train": [r for r in train if r["family"] in ACTION_FAMILIES],
+        "test": [r for r in test if r["family"] in ACTION_FAMILIES],
+    }
     assert len(actions["train"]) == 270 and len(actions["test"]) == 60
+    assert all("call" in r for r in actions["train"] + actions["test"])
+    # the device family's timers, alarms and reminders are calls too; its messages, which no tool sends, JSON
+    device = [r for r in train + test if r["family"] == "device"]
+    assert {r["call"]["name"] for r in device if "call" in r} == {"timer", "alarm", "reminder"}
+    assert all(json.loads(r["reference"])["intent"] == "message" for r in device if "call" not in r)
     assert not {shape(r["query"]) for r in actions["train"]} & {shape(r["query"]) for r in actions["test"]}
     # every reference call runs, and shows a text an answer in words can be checked against
     fresh_actions = [r for r in fresh if "call" in r]

@@ -7,7 +7,7 @@ with it, else with the reference), the `reference` what the check looks for ("42
 
 | family     | what                                                        | check              |
 |------------|-------------------------------------------------------------|--------------------|
-| device     | timers, alarms, reminders, messages, answered as JSON intents | json             |
+| device     | timers, alarms, reminders as tool calls; messages (no tool sends one) as JSON intents | call/json |
 | conversion | units (length, weight, temperature, volume, time)          | number             |
 | dates      | weekdays, months, days in a month, ISO date arithmetic      | contains/number/exact |
 | arithmetic | + − × ÷ and percentages                                     | number             |
@@ -247,6 +247,8 @@ TOPICS = [
 
 
 def device(r: random.Random) -> dict:
+    """Timers, alarms and reminders as the tool calls that set them (a time written as said, as the
+    tool's declaration asks); messages, which no tool sends, as a JSON intent."""
     kind = r.choice(["timer", "timer", "alarm", "reminder", "message", "message"])
     if kind == "timer":
         if r.random() < 0.2:
@@ -255,7 +257,7 @@ def device(r: random.Random) -> dict:
                 ["Set a timer for {h} hour{s}.", "Start a {h} hour timer.", "Timer for {h} hour{s}, please."]
             )
             query = query.format(h=hours, s="s" if hours > 1 else "")
-            minutes, said = 60 * hours, f"{hours} hour{'s' if hours > 1 else ''}, that is {60 * hours} minutes"
+            call = _call("timer", hours=hours)
         else:
             minutes = r.choice([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 90])
             query = r.choice(
@@ -267,32 +269,29 @@ def device(r: random.Random) -> dict:
                     "Set a {m} minute timer for the pasta.",
                 ]
             ).format(m=minutes)
-            said = f"{minutes} minutes"
-        ref = {"intent": "timer", "minutes": minutes}
-        why = f"The user wants a countdown of {said}."
-    elif kind == "alarm":
+            labelled = {"label": "pasta"} if "pasta" in query else {}
+            call = _call("timer", minutes=minutes, **labelled)
+        return {"query": query, "call": call, "check": "call", "family": "device"}
+    if kind == "alarm":
         hour, minute, pm = r.randint(1, 12), r.choice([0, 0, 15, 30, 45]), r.random() < 0.3
         spoken = f"{hour}:{minute:02d}" if minute else f"{hour}"
         query = r.choice(["Wake me up at {t} {ap}.", "Set an alarm for {t} {ap}.", "Alarm at {t} {ap}, please."])
         query = query.format(t=spoken, ap="pm" if pm else "am")
-        h24 = (hour % 12) + (12 if pm else 0)
-        ref = {"intent": "alarm", "time": f"{h24:02d}:{minute:02d}"}
-        why = f"{spoken} {'pm' if pm else 'am'} is {h24:02d}:{minute:02d} on a 24-hour clock."
-    elif kind == "reminder":
+        call = _call("alarm", time=f"{spoken} {'pm' if pm else 'am'}")
+        return {"query": query, "call": call, "check": "call", "family": "device"}
+    if kind == "reminder":
         task, hour = r.choice(TASKS), r.randint(1, 11)
         pm = r.random() < 0.6
         query = r.choice(["Remind me to {task} at {h} {ap}.", "Set a reminder to {task} at {h} {ap}."])
         query = query.format(task=task, h=hour, ap="pm" if pm else "am")
-        h24 = hour + (12 if pm else 0)
-        ref = {"intent": "reminder", "text": task, "time": f"{h24:02d}:00"}
-        why = f"The task is to {task}; {hour} {'pm' if pm else 'am'} is {h24:02d}:00."
-    else:
-        name, text = r.choice(NAMES), r.choice(MESSAGES)
-        query = r.choice(["Text {n} that {t}.", "Send {n} a message saying {t}.", "Message {n}: {t}."]).format(
-            n=name, t=text
-        )
-        ref = {"intent": "message", "to": name, "text": text}
-        why = f"The message goes to {name} and says: {text}."
+        call = _call("reminder", text=task, time=f"{hour} {'pm' if pm else 'am'}")
+        return {"query": query, "call": call, "check": "call", "family": "device"}
+    name, text = r.choice(NAMES), r.choice(MESSAGES)
+    query = r.choice(["Text {n} that {t}.", "Send {n} a message saying {t}.", "Message {n}: {t}."]).format(
+        n=name, t=text
+    )
+    ref = {"intent": "message", "to": name, "text": text}
+    why = f"The message goes to {name} and says: {text}."
     return {"query": query, "reference": json.dumps(ref), "check": "json", "family": "device", "rationale": why}
 
 

@@ -15,8 +15,8 @@ the lead-in it computes and recalls with, and forgot facts it knew.)
 Both the collection and the measurement go through the real `Assistant.answer` in auto mode
 (the router, the cascade with the active version's own line, redaction, the teacher through
 google-genai), with two things off: sentence templates (`fast_path`), which answer timers and
-conversions with no model at all while this benchmark measures the student and the teacher (its
-device lines expect the intent as JSON), and the ringer process (a timer a model sets would
+conversions with no model at all while this benchmark measures the student and the teacher, and
+the ringer process (a timer a model sets would
 otherwise leave one running in a home that is removed).
 
 1. Collect: every train query is asked as a user asks it: the router decides, fallbacks are
@@ -462,7 +462,7 @@ def session(args: argparse.Namespace, progress, train: list[dict], test: list[di
         "APPRENTICE_MAX_TOKENS": str(args.max_tokens),
         "APPRENTICE_TEACHER_DAILY_CAP": "1000000",
         # Sentence templates answer timers and conversions with no model at all: this benchmark
-        # measures the student and the teacher, and its device lines expect the intent as JSON.
+        # measures the student and the teacher.
         "APPRENTICE_FAST_PATH": "0",
         "APPRENTICE_RINGER": "off",  # a timer a model sets must not leave a process behind in a removed home
     }
