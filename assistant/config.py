@@ -68,6 +68,7 @@ class Settings:
     distill_dedup_similarity: float = 0.85
     distill_fine_tune_type: str = "lora"
     distill_num_layers: int = 16
+    distill_lora_modules: str = "all"  # all | attention: which linear layers of an adapted block learn
     distill_lora_rank: int = 8
     distill_lora_scale: float = 20.0
     # Learning rate, epochs and replay: the recipe measured best on the action lines (README, Actions)

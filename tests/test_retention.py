@@ -105,7 +105,14 @@ def _tasks(name: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "flag", [["--replay", "1"], ["--replay", "-0.1"], ["--retention-max-drop", "-1"], ["--kl-weight", "-0.5"]]
+    "flag",
+    [
+        ["--replay", "1"],
+        ["--replay", "-0.1"],
+        ["--retention-max-drop", "-1"],
+        ["--kl-weight", "-0.5"],
+        ["--lora-modules", "mlp"],
+    ],
 )
 def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_student, capsys):
     code, _, err = run(["--progress", "none", *flag], capsys)
@@ -235,3 +242,28 @@ def test_a_kl_term_learns_the_lesson_and_moves_the_student_less_where_it_was_not
     assert registry.get(held["version"]).info["hyperparameters"]["kl_weight"] == 1.0
     # on queries it was never taught, the held candidate's next token stays nearer the student's
     assert _drift_from_base(held["version"], GREETINGS) < _drift_from_base(plain["version"], GREETINGS) / 2
+
+
+def test_an_adapter_on_the_attention_layers_only_learns_and_answers_as_the_app_loads_it(learnable_student, capsys):
+    from mlx.core import load as load_arrays
+
+    from model.distill.training import student_for
+    from model.evaluate import answer
+
+    store = Store()
+    for q in CAPITAL:
+        log_example(store, q, "Paris")
+
+    code, result, err = run(FAST + ["--json", "--replay", "0", "--lora-modules", "attention"], capsys)
+
+    assert code == 0 and result["status"] == "promoted", err
+    version = registry.get(result["version"])
+    assert version.info["hyperparameters"]["lora_modules"] == "attention"
+    names = list(load_arrays(str(version.adapter_path / "adapters.safetensors")))
+    assert names and all(".self_attn." in name for name in names)  # the feed-forward layers are as they were
+    student = student_for(version.path, version.name, config.load(), version.adapter_path)
+    try:
+        said, _ = answer(student, [{"role": "user", "content": "Which French city is the capital?"}], 8)
+    finally:
+        student.close()
+    assert "Paris" in said

@@ -99,6 +99,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help=setting("adapt the last N transformer blocks (-1: all)", "num_layers"),
     )
+    train.add_argument(
+        "--lora-modules",
+        metavar="WHICH",
+        help=setting(
+            "all: every linear layer of an adapted block; attention: its attention projections only, "
+            "leaving the feed-forward layers, where a model keeps much of what it knows, as they are",
+            "lora_modules",
+        ),
+    )
     train.add_argument("--lora-rank", type=int, metavar="N", help=setting("rank of the adapter matrices", "lora_rank"))
     train.add_argument(
         "--lora-scale",
@@ -218,6 +227,7 @@ class Options:
     rationales: bool
     fine_tune_type: str
     num_layers: int
+    lora_modules: str
     lora_rank: int
     lora_scale: float
     learning_rate: float
@@ -246,6 +256,8 @@ class Options:
         opts = cls(**values)
         if opts.fine_tune_type not in ("lora", "dora"):
             raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
+        if opts.lora_modules not in ("all", "attention"):
+            raise ApprenticeError(f"--lora-modules must be all or attention, not {opts.lora_modules!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
             raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
         if opts.correction_weight < 1:

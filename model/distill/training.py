@@ -78,6 +78,7 @@ class Hyperparameters:
     replay: float = 0.0  # share of the training rows that are the current student's own right answers
     kl_weight: float = 0.0  # KL(current student ‖ candidate) on every answer token, added to the loss
     correction_weight: int = 1  # times each correction (a local answer marked wrong, then the teacher's) is a row
+    lora_modules: str = "all"  # all | attention: which linear layers of an adapted block learn
 
 
 @dataclass
@@ -396,6 +397,7 @@ def prepare(
             replay=opts.replay,
             kl_weight=opts.kl_weight,
             correction_weight=opts.correction_weight,
+            lora_modules=opts.lora_modules,
         ),
         evaluation=Evaluation(
             margin=opts.margin,
@@ -433,6 +435,17 @@ def train(folder: Path, state: RunState, progress: Progress) -> None:
     finally:
         mx.enable_compile()
         gc.collect()  # the training model and its closures: freed now, not at exit
+
+
+def attention_keys(model) -> list[str]:
+    """The attention projections of a transformer block, named within it ("self_attn.q_proj", ...)."""
+    import mlx.nn as nn
+
+    return sorted(
+        name
+        for name, module in model.layers[0].named_modules()
+        if "attn" in name and (hasattr(module, "to_lora") or isinstance(module, (nn.Linear, nn.QuantizedLinear)))
+    )
 
 
 def kl_regularised_loss(reference, weight: float):
@@ -518,6 +531,8 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     model.freeze()
     layers = len(model.layers) if hp.num_layers < 0 else min(hp.num_layers, len(model.layers))
     lora = {"rank": hp.lora_rank, "scale": hp.lora_scale, "dropout": hp.dropout}
+    if hp.lora_modules == "attention":
+        lora["keys"] = attention_keys(model)
     mx.random.seed(hp.seed)
     linear_to_lora_layers(model, layers, lora, use_dora=hp.fine_tune_type == "dora")
     adapters = folder / ADAPTERS
