@@ -88,6 +88,7 @@ class Scored:
     confidence: float | None  # mean token log-probability of the answer
     how: str  # what decided: a check's name, or the judge's reason
     seconds: float = 0.0
+    finished: bool = True  # the answer ended on its own, not where its token budget cut it
 
 
 @dataclass
@@ -116,8 +117,9 @@ class Report:
 SHOWN_TOOLS = frozenset({"calculate", "convert", "clock"})
 
 
-def answer(student, messages: list[dict], max_tokens: int, cap: int | None = None) -> tuple[str, float | None]:
-    """The student's whole greedy answer, with any tool call it wrote, and its mean token log-probability.
+def answer(student, messages: list[dict], max_tokens: int, cap: int | None = None) -> tuple[str, float | None, bool]:
+    """The student's whole greedy answer, with any tool call it wrote, its mean token log-probability,
+    and whether it ended on its own (False: its token budget cut it).
 
     A call that did not close within `max_tokens` is asked again with `cap` tokens (greedy: the same
     answer, whole)."""
@@ -131,7 +133,7 @@ def answer(student, messages: list[dict], max_tokens: int, cap: int | None = Non
         text = response.complete()
     if response.tool_call_text is not None:  # a call is read, never shown, so it is not in the text
         text += response.tool_call_text
-    return text.strip(), response.confidence
+    return text.strip(), response.confidence, response.finish_reason != "length"
 
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:
@@ -160,8 +162,6 @@ def evaluate(
     deadline: float | None = None,
 ) -> Report:
     """Answer each item with `student` (an assistant.student.Student) and score it."""
-    from assistant.judge import as_call
-    from assistant.tools.calls import has_call
 
     report = Report()
     for item in items:
@@ -169,16 +169,33 @@ def evaluate(
             break
         started = time.perf_counter()
         budget = token_budget(student.tokenizer, item.reference, max_tokens)
-        text, confidence = answer(student, item.messages, budget, max_tokens)
-        # against the teacher's own call, the student's call is compared as a call, never run
-        in_words = item.check != "call" and as_call(item.reference) is None and not has_call(item.reference)
-        shown = shown_text(text) if in_words else None
-        scored = score(shown or text, item, embedder=embedder, agree_similarity=agree_similarity)
-        scored.answer, scored.confidence, scored.seconds = text, confidence, time.perf_counter() - started
+        judged = (item, embedder, agree_similarity)
+        scored = _answer_and_score(student, judged, budget, max_tokens)
+        if not scored.right and not scored.finished and max_tokens > budget:
+            # Cut by a budget sized for the reference ("Rome": 9 tokens) before it said it: the user would
+            # read the rest, so a wordier right answer is asked again whole (greedy: the same start).
+            scored = _answer_and_score(student, judged, max_tokens, max_tokens)
+        scored.seconds = time.perf_counter() - started
         report.scores.append(scored)
         if advance:
             advance()
     return report
+
+
+def _answer_and_score(student, judged: tuple, tokens: int, cap: int) -> Scored:
+    """One answer of `tokens` at most (a call re-asked whole up to `cap`), scored; `judged` is
+    (item, embedder, agree_similarity)."""
+    from assistant.judge import as_call
+    from assistant.tools.calls import has_call
+
+    item, embedder, agree_similarity = judged
+    text, confidence, finished = answer(student, item.messages, tokens, cap)
+    # against the teacher's own call, the student's call is compared as a call, never run
+    in_words = item.check != "call" and as_call(item.reference) is None and not has_call(item.reference)
+    shown = shown_text(text) if in_words else None
+    scored = score(shown or text, item, embedder=embedder, agree_similarity=agree_similarity)
+    scored.answer, scored.confidence, scored.finished = text, confidence, finished
+    return scored
 
 
 def shown_text(text: str) -> str | None:

@@ -181,7 +181,7 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
     assert set(result["families"]) == TEXT_FAMILIES | ACTION_FAMILIES
     for family in ACTION_FAMILIES:  # before and after, each action family says how often the student made a valid call
         assert set(result["families"][family]["student_valid_calls"]) == {"before", "after"}
-    for family in TEXT_FAMILIES:
+    for family in TEXT_FAMILIES - {"device"}:  # device lines are calls and JSON intents both
         assert "student_valid_calls" not in result["families"][family]
     # a teacher's answer to an action line is its call, then the text its result rendered
     timers = [r for r in before if r["family"] == "timer" and r["to_teacher"]]

@@ -108,7 +108,20 @@ class _Budgeted(_Scripted):
     """A scripted student that stops where its token budget ends, as a real one does."""
 
     def stream(self, messages, max_tokens=64):
-        return _Scripted(self.pieces[:max_tokens]).stream(messages, max_tokens)
+        response = _Scripted(self.pieces[:max_tokens]).stream(messages, max_tokens)
+        response.finish_reason = "length" if len(self.pieces) > max_tokens else "stop"
+        return response
+
+
+def test_a_right_answer_cut_by_a_budget_sized_for_the_reference_is_asked_again_whole():
+    words = "The famous Colosseum is a very large old monument that is located in Rome".split()
+    wordy = [words[0]] + [" " + w for w in words[1:]] + ["."]
+    item = Item([{"role": "user", "content": "In which city is the Colosseum?"}], "Rome", "contains")
+    whole = evaluate(_Budgeted(wordy), [item], max_tokens=48).scores[0]
+    assert whole.right and whole.finished and whole.answer.endswith("Rome.")
+    # within the cap and still cut: wrong, and marked as cut (the gate never replays such an answer)
+    cut = evaluate(_Budgeted(wordy), [item], max_tokens=12).scores[0]
+    assert not cut.right and not cut.finished
 
 
 def test_a_call_that_computes_is_scored_by_what_it_shows_and_one_that_acts_is_not_run():

@@ -153,10 +153,12 @@ def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_kee
     assert f"{retention['current']:.0%}" in forgot["reason"] and f"{retention['candidate']:.0%}" in forgot["reason"]
     assert registry.get("distill-2").info["promoted"] is False
 
-    # The data replay adds: the student's own answers (the regression line's as it said it, not its
-    # reference "Paris"), as the chosen share of the training rows (0.9: 9 per teacher row, so all 12).
-    from model.distill.training import prepare, read_jsonl
+    # The data replay adds: the student's own answers as it gave them, as the chosen share of the
+    # training rows (0.9: 9 per teacher row): its right local answers as the user saw them, then its
+    # answers to the shipped everyday queries; never the regression line, which the gate measures.
+    from model.distill.training import EVERYDAY_FILE, prepare, read_jsonl
 
+    everyday = {row["query"] for row in read_jsonl(config.assets_dir() / "distill" / EVERYDAY_FILE)}
     settings = config.load()
     args = parser().parse_args(FAST + ["--replay", "0.9"])
     opts = Options.from_flags(args, settings)
@@ -165,8 +167,11 @@ def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_kee
     try:
         rows = read_jsonl(folder / "train.jsonl")
         said = {r["messages"][-2]["content"]: r["messages"][-1]["content"] for r in rows}
-        assert all(said[q] == KNOWN for q in CAPITAL)  # every local answer and the regression line, as said
-        assert state.dataset["replay_rows"] == len(CAPITAL) and state.dataset["teacher_rows"] >= 4
+        assert all(said[q] == KNOWN for q in CAPITAL[1:])  # every local answer, as the user saw it
+        assert REGRESSION_QUERY not in said
+        rehearsed = said.keys() & everyday
+        assert rehearsed and all(said[q] and "<tool_call>" not in said[q] for q in rehearsed)
+        assert state.dataset["replay_rows"] == len(CAPITAL[1:]) + len(rehearsed) == 9 * state.dataset["teacher_rows"]
         retained = read_jsonl(folder / "retention.jsonl")
         assert {r["turn_id"] for r in retained if r["source"] == "local"} == set(local)
     finally:
@@ -177,7 +182,7 @@ def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_kee
     assert code == 0, err
     assert kept["status"] == "promoted", kept["reason"]
     dataset_used = kept["dataset"]
-    assert dataset_used["replay_rows"] == min(len(CAPITAL), 3 * dataset_used["teacher_rows"]) > 0  # 0.75: 3 per row
+    assert dataset_used["replay_rows"] == 3 * dataset_used["teacher_rows"]  # 0.75: 3 per teacher row
     assert kept["metrics"]["retention"]["drop"] <= 0.05 and "within the limit of 5%" in kept["reason"]
     info = registry.get("distill-3").info
     assert info["hyperparameters"]["replay"] == 0.75 and info["metrics"]["retention"] == kept["metrics"]["retention"]
@@ -263,7 +268,7 @@ def test_an_adapter_on_the_attention_layers_only_learns_and_answers_as_the_app_l
     assert names and all(".self_attn." in name for name in names)  # the feed-forward layers are as they were
     student = student_for(version.path, version.name, config.load(), version.adapter_path)
     try:
-        said, _ = answer(student, [{"role": "user", "content": "Which French city is the capital?"}], 8)
+        said, _, _ = answer(student, [{"role": "user", "content": "Which French city is the capital?"}], 8)
     finally:
         student.close()
     assert "Paris" in said

@@ -252,27 +252,72 @@ def retention_rows(
             "answer": scored.answer,
             "right": scored.right,
             "confidence": scored.confidence,
+            "finished": scored.finished,
         }
     return rows
 
 
+EVERYDAY_FILE = "everyday.jsonl"  # assets/distill/: everyday things said to an assistant, for replay
+EVERYDAY_MAX_TOKENS = 64
+
+
+def everyday_answers(active, settings: config.Settings, *, wanted: int, seed: int, progress=None) -> list[dict]:
+    """Up to `wanted` of the current student's own answers in words to the shipped everyday queries
+    (assets/distill/everyday.jsonl), each as {"query", "answer"}: only answers that ended on their
+    own (a replayed answer cut by its budget would teach stopping mid-sentence) and hold no call."""
+    from assistant.tools.calls import has_call
+    from model.evaluate import answer
+
+    if wanted <= 0:
+        return []
+    queries = [row["query"] for row in read_jsonl(config.assets_dir() / "distill" / EVERYDAY_FILE)]
+    random.Random(seed).shuffle(queries)
+    task = progress.task("replay: current", min(wanted, len(queries))) if progress else None
+    student = student_for(active.path, active.name, settings, active.adapter_path)
+    out = []
+    try:
+        for query in queries:
+            if len(out) == wanted:
+                break
+            said, _, finished = answer(student, [{"role": "user", "content": query}], EVERYDAY_MAX_TOKENS)
+            if finished and said and not has_call(said):
+                out.append({"query": query, "answer": said})
+                if task:
+                    task.advance()
+    finally:
+        student.close()
+        del student
+    return out
+
+
 def replay_rows(
-    retention: list[dict], system_prompt: str, *, fraction: float, teacher_rows: int, seed: int
+    retention: list[dict], everyday: list[dict], system_prompt: str, *, fraction: float, teacher_rows: int, seed: int
 ) -> list[dict]:
-    """The current student's own right answers as training rows, `fraction` of the training rows
-    (as many as there are, when fewer). A local answer is replayed as the user saw it; a regression
-    line as the student answered it just now, never the line's reference."""
+    """The current student's own answers as training rows, `fraction` of the training rows (as many
+    as there are, when fewer): its right local answers as the user saw them, then its answers to the
+    shipped everyday queries (`everyday_answers`). The regression set's lines are never replayed:
+    the gate measures them, so what it measures there is what the candidate kept without rehearsal."""
     if fraction <= 0 or not teacher_rows:
         return []
     system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    own = []
-    for row in retention:
-        current = row.get("current") or {}
-        said = row.get("said") or current.get("answer", "").strip()
-        if current.get("right") and said:
-            own.append({"messages": system + row["messages"] + [{"role": "assistant", "content": said}]})
-    wanted = round(fraction / (1 - fraction) * teacher_rows)
-    return random.Random(seed).sample(own, min(wanted, len(own)))
+
+    def row(query_messages: list[dict], said: str) -> dict:
+        return {"messages": system + query_messages + [{"role": "assistant", "content": said}]}
+
+    local = [
+        row(r["messages"], r["said"])
+        for r in retention
+        if r["source"] == "local" and (r.get("current") or {}).get("right") and r.get("said")
+    ]
+    wanted = replay_wanted(fraction, teacher_rows)
+    rows = random.Random(seed).sample(local, min(wanted, len(local)))
+    rows += [row([{"role": "user", "content": e["query"]}], e["answer"]) for e in everyday[: wanted - len(rows)]]
+    return rows
+
+
+def replay_wanted(fraction: float, teacher_rows: int) -> int:
+    """How many replayed rows make `fraction` of the training rows beside `teacher_rows`."""
+    return round(fraction / (1 - fraction) * teacher_rows) if fraction > 0 else 0
 
 
 def local_tool_rows(system_prompt: str, settings: config.Settings, *, teacher_rows: int, seed: int) -> list[dict]:
@@ -336,7 +381,17 @@ def prepare(
         store or Store(), active, settings, limit=opts.eval_limit, checks=checks, progress=progress
     )
     teacher_rows = len(train_rows)
-    replayed = replay_rows(retention, system_prompt, fraction=opts.replay, teacher_rows=teacher_rows, seed=opts.seed)
+    local_right = sum(1 for r in retention if r["source"] == "local" and (r.get("current") or {}).get("right"))
+    everyday = everyday_answers(
+        active,
+        settings,
+        wanted=replay_wanted(opts.replay, teacher_rows) - local_right,
+        seed=opts.seed,
+        progress=progress,
+    )
+    replayed = replay_rows(
+        retention, everyday, system_prompt, fraction=opts.replay, teacher_rows=teacher_rows, seed=opts.seed
+    )
     local_rows = local_tool_rows(system_prompt, settings, teacher_rows=teacher_rows, seed=opts.seed)
     train_rows = train_rows + replayed + local_rows
     batch = min(opts.batch_size, len(train_rows))
