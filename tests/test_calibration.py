@@ -169,3 +169,35 @@ def test_a_bad_calibration_setting_is_a_sentence(monkeypatch):
     monkeypatch.setenv("APPRENTICE_CASCADE_RISK", "1.5")
     with pytest.raises(ApprenticeError, match="cascade_risk"):
         config.load()
+
+
+def test_replay_rehearses_only_everyday_answers_that_ended_on_their_own_in_words(monkeypatch):
+    from assistant import config
+    from model.distill import training
+
+    queries = [row["query"] for row in training.read_jsonl(config.assets_dir() / "distill" / training.EVERYDAY_FILE)]
+    said = {}
+
+    class _Student(_Budgeted):
+        """Rambles on the first query asked, calls a tool on the second, answers the rest in a sentence."""
+
+        def __init__(self):
+            super().__init__([])
+
+        def stream(self, messages, max_tokens=64):
+            query = messages[-1]["content"]
+            order = said.setdefault(query, len(said))
+            self.pieces = ["Well"] + [" and"] * 99 if order == 0 else [CALL] if order == 1 else ["Fine", ", thanks."]
+            return super().stream(messages, max_tokens)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(training, "student_for", lambda *a, **k: _Student())
+    active = type("Active", (), {"path": None, "name": "base", "adapter_path": None})()
+    rows = training.everyday_answers(active, config.Settings(), wanted=3, seed=0)
+
+    assert len(said) == 5 and set(said) <= set(queries)  # two more asked in place of the two left out
+    assert [r["answer"] for r in rows] == ["Fine, thanks."] * 3
+    assert {r["query"] for r in rows} == {q for q, order in said.items() if order >= 2}
+    assert training.everyday_answers(active, config.Settings(), wanted=0, seed=0) == []
