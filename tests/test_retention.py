@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,8 @@ def _tasks(name: str) -> list[dict]:
         ["--retention-max-drop", "-1"],
         ["--kl-weight", "-0.5"],
         ["--lora-modules", "mlp"],
+        ["--strengths", "1,0"],
+        ["--strengths", "most"],
     ],
 )
 def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_student, capsys):
@@ -272,3 +275,76 @@ def test_an_adapter_on_the_attention_layers_only_learns_and_answers_as_the_app_l
     finally:
         student.close()
     assert "Paris" in said
+
+
+class _ByScale:
+    """A student scripted by the share of the learned change its adapter carries (FAST trains at scale
+    20): the current student knows the facts and not the greetings; the candidate at full strength
+    learned the greetings and forgot the facts, at half strength it keeps both."""
+
+    FACTS = {"What is the capital of Italy?": "Rome", "What is the capital of Spain?": "Madrid"}
+
+    def __init__(self, path, name, settings, adapter_path=None):
+        self.name = name
+        scale = None
+        if adapter_path is not None:
+            scale = json.loads((Path(adapter_path) / "adapter_config.json").read_text())["lora_parameters"]["scale"]
+        self.learned = scale is not None
+        self.forgot = scale is not None and scale > 10
+
+        class _Tokens:
+            def encode(self, text):
+                return text.split()
+
+        self.tokenizer = _Tokens()
+
+    def stream(self, messages, max_tokens=64, **_):
+        from assistant.engine import Token
+        from assistant.student import _DONE, StudentResponse
+
+        query = messages[-1]["content"]
+        if query in self.FACTS:
+            said = "I am not sure." if self.forgot else f"It is {self.FACTS[query]}."
+        elif query.startswith("Hello"):
+            said = "Hello, how are you today?" if self.learned else "Goodbye."
+        else:
+            said = "Fine, thanks."
+        response = StudentResponse(self.name, messages, None, max_tokens)
+        response._queue.put(Token(said, -0.1))
+        response._queue.put(_DONE)
+        response.finish_reason = "stop"
+        return response
+
+    def close(self):
+        pass
+
+
+def test_a_candidate_that_forgot_is_promoted_at_the_largest_share_of_its_lesson_that_keeps_what_it_knew(
+    learnable_student, capsys, monkeypatch
+):
+    import model.evaluate
+    from model.distill import promotion, training
+
+    facts = [Item.from_task({"query": q, "reference": a, "check": "contains"}) for q, a in _ByScale.FACTS.items()]
+    monkeypatch.setattr(model.evaluate, "regression_items", lambda path=None: list(facts))
+    monkeypatch.setattr(training, "student_for", _ByScale)
+    monkeypatch.setattr(promotion, "_student", _ByScale)
+    store = Store()
+    for q in GREETINGS:
+        log_example(store, q, "Hello, how are you today?")
+
+    code, result, err = run(FAST + ["--json", "--rejudge-seconds", "0"], capsys)
+
+    assert code == 0, err
+    assert result["status"] == "promoted" and result["reason"].startswith("at 0.5 of the learned change")
+    tried = result["metrics"]["strengths_tried"]
+    assert [(t["strength"], t["promoted"]) for t in tried] == [(1.0, False), (0.75, False), (0.5, True)]
+    assert tried[0]["retention"] == 0.0 and tried[-1]["retention"] == 1.0 and tried[-1]["heldout"] == 1.0
+    version = registry.get(result["version"])
+    adapter = json.loads((version.adapter_path / "adapter_config.json").read_text())
+    assert adapter["lora_parameters"]["scale"] == 10.0 and version.info["metrics"]["strength"] == 0.5
+
+    # only the first share is tried when it passes, and none below one that did not learn
+    code, result, err = run(FAST + ["--json", "--rejudge-seconds", "0", "--strengths", "0.5,1"], capsys)
+    assert code == 0, err
+    assert [t["strength"] for t in result["metrics"]["strengths_tried"]] == [1.0]  # not better: nothing new to learn

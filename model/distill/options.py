@@ -188,6 +188,16 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     judged.add_argument(
+        "--strengths",
+        metavar="A,B,…",
+        help=setting(
+            "shares of the learned change to try, strongest first: the adapter's output scaled by each, so "
+            "0.5 lies halfway between the base student and the trained candidate; the gate promotes the "
+            "first that passes and stops at the first not better on the held-out queries",
+            "strengths",
+        ),
+    )
+    judged.add_argument(
         "--eval-limit",
         type=int,
         metavar="N",
@@ -242,6 +252,7 @@ class Options:
     correction_weight: int
     margin: float
     retention_max_drop: float
+    strengths: str
     eval_limit: int
     eval_max_tokens: int
     rejudge_seconds: float
@@ -266,6 +277,20 @@ class Options:
             raise ApprenticeError(f"--replay must be at least 0 and below 1, not {opts.replay}.")
         if opts.kl_weight < 0:
             raise ApprenticeError(f"--kl-weight must be 0 or more, not {opts.kl_weight}.")
+        parse_strengths(opts.strengths)  # a sentence now, not after an hour of training
         if opts.retention_max_drop < 0:
             raise ApprenticeError(f"--retention-max-drop must be 0 or more, not {opts.retention_max_drop}.")
         return opts
+
+
+def parse_strengths(text: str) -> list[float]:
+    """ "1,0.75,0.5" → [1.0, 0.75, 0.5]: each above 0 and at most 1, strongest first."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not 0 < v <= 1 for v in values):
+        raise ApprenticeError(
+            f"--strengths must be shares of the learned change above 0 and at most 1, such as 1,0.75,0.5; not {text!r}."
+        )
+    return sorted(set(values), reverse=True)

@@ -12,6 +12,13 @@ retention set is more than `retention_max_drop` below the current student's is n
 The current student answered that set before training (training.py); those answers are used as
 they are only for that same version, and the candidate answers it here.
 
+A candidate that learned (better on the held-out queries) but forgot is tried again at a smaller
+share of what it learned (`strengths`, default 1, 0.75, 0.5): its adapter's output scaled down, so it
+lies between the base student and the trained candidate, as in weight-space ensembling of a
+fine-tuned model with its start (WiSE-FT). Facts a small model holds weakly flip with any change of
+its weights; a smaller change flips fewer of them and keeps most of the lesson. The first share that
+passes is promoted; each one tried is reported (`metrics.strengths_tried`).
+
 The version also carries its own cascade lines, one for text answers and one for tool calls that
 validate, drawn from its answers to the held-out and retention sets (model/distill/calibration.py,
 which also keeps those answers' confidences in the version's folder). Fine-tuning makes a student
@@ -22,6 +29,7 @@ After a promotion the router's memory is re-judged for the new student (assistan
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -157,6 +165,15 @@ def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, 
 _student = student_for  # the one way the gate builds a student
 
 
+def set_strength(folder: Path, state: RunState, strength: float) -> None:
+    """The adapter in `folder` scaled to `strength` of what it learned: its output, and so the change it
+    makes to the base student, is multiplied by it (as loaded by the app and by mlx-lm alike)."""
+    path = folder / "adapter_config.json"
+    adapter = json.loads(path.read_text())
+    adapter["lora_parameters"]["scale"] = state.hyperparameters.lora_scale * strength
+    path.write_text(json.dumps(adapter, indent=1))
+
+
 def _retention_set(folder: Path) -> tuple[list[Item], list[dict]]:
     """The retention set training.py wrote (items, and the rows with the current student's answers);
     empty for a run staged before retention existed."""
@@ -214,21 +231,45 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
     finally:
         student.close()
         del student
-    candidate = _student(Path(state.base), state.name, settings, folder)
-    try:
-        cand = scores(candidate, "candidate", items, plan.eval_max_tokens)
-        retention = None
-        if kept_items:
-            cand_kept = scores(candidate, "candidate: retention", kept_items, REGRESSION_MAX_TOKENS)
-            retention = retention_figures(
-                cand_kept,
-                cur_kept,
-                limit=plan.retention_max_drop,
-                sources=[row["source"] for row in kept_rows],
-            )
+    # The gate tries shares of the learned change, strongest first (Evaluation.strengths): a candidate
+    # that learned but forgot is tried again nearer the base student, with no more training.
+    tried = []
+    for strength in plan.strengths:
+        set_strength(folder, state, strength)
+        label = "candidate" if strength == 1 else f"candidate at {strength:g}"
+        candidate = _student(Path(state.base), state.name, settings, folder)
+        try:
+            cand = scores(candidate, label, items, plan.eval_max_tokens)
+            retention = cand_kept = None
+            if kept_items:
+                cand_kept = scores(candidate, f"{label}: retention", kept_items, REGRESSION_MAX_TOKENS)
+                retention = retention_figures(
+                    cand_kept,
+                    cur_kept,
+                    limit=plan.retention_max_drop,
+                    sources=[row["source"] for row in kept_rows],
+                )
+        except BaseException:
+            candidate.close()
+            raise
         verdict = decide(
             candidate=cand, current=cur, current_name=current.name, margin=plan.margin, retention=retention
         )
+        tried.append(
+            {
+                "strength": strength,
+                "heldout": round(cand.accuracy, 4),
+                "retention": retention["candidate"] if retention else None,
+                "promoted": verdict.promote,
+            }
+        )
+        learned = cand.accuracy - cur.accuracy >= plan.margin - 1e-9
+        if verdict.promote or not learned or strength == plan.strengths[-1]:
+            break  # promoted, or not better on the held-out queries: a weaker share would learn no more
+        candidate.close()
+    if strength != 1:
+        verdict = Verdict(verdict.promote, verdict.gain, f"at {strength:g} of the learned change, {verdict.reason}")
+    try:
         calibration_points = points(cand.scores, "heldout")
         if retention is not None:
             calibration_points += points(cand_kept.scores, [row["source"] for row in kept_rows])
@@ -242,6 +283,8 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
         measured = metrics(items, candidate=cand, current=cur, current_name=current.name, margin=plan.margin)
         if retention is not None:
             measured["retention"] = retention
+        measured["strength"] = strength
+        measured["strengths_tried"] = tried
         version = register(folder, state, verdict=verdict, metrics=measured, cascade=cascade)
         result = {
             "status": "promoted" if verdict.promote else "kept",

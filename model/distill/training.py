@@ -47,7 +47,7 @@ from pathlib import Path
 from assistant import blas, config
 from assistant.errors import ApprenticeError
 from assistant.training import STATE
-from model.distill.options import Options
+from model.distill.options import Options, parse_strengths
 from model.distill.progress import Progress
 
 ADAPTERS = "adapters.safetensors"
@@ -91,6 +91,7 @@ class Evaluation:
     rejudge_seconds: float
     rejudge_trained: bool
     retention_max_drop: float = 0.05  # most retention accuracy a candidate may lose and still be promoted
+    strengths: list[float] = field(default_factory=lambda: [1.0])  # shares of the learned change to try
 
 
 @dataclass
@@ -461,6 +462,7 @@ def prepare(
             rejudge_seconds=opts.rejudge_seconds,
             rejudge_trained=opts.rejudge_trained,
             retention_max_drop=opts.retention_max_drop,
+            strengths=parse_strengths(opts.strengths),
         ),
         trained_ids=sorted(ex.id for ex in ds.train),
         iters=iters,
