@@ -5,14 +5,16 @@ tuner: the prompt is masked so only the teacher's answer is learned, and the sys
 student answers with is part of every example. Validation loss on the held-out examples before
 and after; a progress bar with an ETA.
 
-Retention, replay and the KL term: before training, the current student answers the retention set (model/evaluate.py:
-its confident local answers from the log, and the shipped regression set), and those answers are
-kept in the staging folder for the promotion gate. With `replay` above 0, the student's own right
-answers from that set are mixed into the training rows as that share of them: the answers it gave
-(not the regression set's references), so the adapter rehearses what the student already says
-instead of drifting from it while it learns the teacher's answers. With `kl_weight` above 0, the
-loss also holds the candidate's next-token distribution near the current student's on every answer
-token it trains on (`kl_regularised_loss`), at the cost of one more forward pass a step.
+Retention, replay and the KL term: before training, the current student answers the retention set
+(model/evaluate.py: its confident local answers from the log, and the shipped regression set), and
+those answers are kept in the staging folder for the promotion gate. With `replay` above 0, the
+student's own answers are mixed into the training rows as that share of them: its right local
+answers as the user saw them, then its answers to shipped everyday queries (`everyday_answers`),
+so the adapter rehearses what the student already says instead of drifting from it while it learns
+the teacher's answers. The regression set is never replayed: the gate measures it. With
+`kl_weight` above 0, the loss also holds the candidate's next-token distribution near the current
+student's on every answer token it trains on (`kl_regularised_loss`), at the cost of one more
+forward pass a step; with `lora_modules` "attention", only the attention projections learn.
 
 Local tools: a tool that never reaches the teacher (the note tool: notes never leave the machine)
 can never be learned from a teacher's call, so the project ships example calls for it
