@@ -31,6 +31,8 @@ from assistant.errors import UNWRITTEN, log_crash
 from assistant.render import inert
 
 PHASES = {  # the child's phase names, as a person would say them
+    "retention: current": "Asking the current student what it knows",
+    "replay: current": "Collecting the current student's own answers to rehearse",
     "train": "Training",
     "evaluate current": "Testing the current student",
     "evaluate candidate": "Testing the new version",
