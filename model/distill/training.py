@@ -307,15 +307,16 @@ def replay_rows(
     def row(query_messages: list[dict], said: str) -> dict:
         return {"messages": system + query_messages + [{"role": "assistant", "content": said}]}
 
-    local = [
-        row(r["messages"], r["said"])
-        for r in retention
-        if r["source"] == "local" and (r.get("current") or {}).get("right") and r.get("said")
-    ]
+    local = [row(r["messages"], r["said"]) for r in right_local(retention)]
     wanted = replay_wanted(fraction, teacher_rows)
     rows = random.Random(seed).sample(local, min(wanted, len(local)))
     rows += [row([{"role": "user", "content": e["query"]}], e["answer"]) for e in everyday[: wanted - len(rows)]]
     return rows
+
+
+def right_local(retention: list[dict]) -> list[dict]:
+    """The retention set's local answers that the current student gave right, as the user saw them."""
+    return [r for r in retention if r["source"] == "local" and (r.get("current") or {}).get("right") and r.get("said")]
 
 
 def replay_wanted(fraction: float, teacher_rows: int) -> int:
@@ -384,11 +385,10 @@ def prepare(
         store or Store(), active, settings, limit=opts.eval_limit, checks=checks, progress=progress
     )
     teacher_rows = len(train_rows)
-    local_right = sum(1 for r in retention if r["source"] == "local" and (r.get("current") or {}).get("right"))
     everyday = everyday_answers(
         active,
         settings,
-        wanted=replay_wanted(opts.replay, teacher_rows) - local_right,
+        wanted=replay_wanted(opts.replay, teacher_rows) - len(right_local(retention)),
         seed=opts.seed,
         progress=progress,
     )
