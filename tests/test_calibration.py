@@ -55,7 +55,7 @@ def test_a_kind_with_too_few_answers_for_a_bound_of_its_own_takes_the_line_over_
     # 60 text answers, right down to -0.295; 30 calls: the 10 surest right, one wrong, then 19 right.
     # A call line of the calls' own could keep no wrong answer (30 < 39 at risk 0.05): it would stop
     # above the wrong one and send the 19 right calls below it to the teacher.
-    texts = [p(-0.005 * k, True, source="regression") for k in range(60)]
+    texts = [p(-0.005 * k, True, source="local") for k in range(60)]
     calls = [p(-0.001 * k, True, call=True) for k in range(10)] + [p(-0.0105, False, call=True)]
     calls += [p(-0.011 - 0.001 * k, True, call=True) for k in range(19)]
     drawn = draw(texts + calls, method="risk", precision=0.9, risk=0.05)
@@ -64,6 +64,20 @@ def test_a_kind_with_too_few_answers_for_a_bound_of_its_own_takes_the_line_over_
     # with enough calls for a bound of their own, they get it
     more = calls + [p(-0.03 - 0.001 * k, True, call=True) for k in range(9)]
     assert draw(texts + more, method="risk", precision=0.9, risk=0.05)["call_min_logprob"] == pytest.approx(-0.038)
+
+
+def test_the_regression_set_draws_no_line_as_it_holds_only_what_the_student_knew():
+    # The traffic's sentences: 30 held-out and local answers, wrong from -0.05 down. At risk 0.1 they allow
+    # two wrong kept, (2 + 1) / 31 ≤ 0.1; with the regression set's 60 sure right facts in the count the
+    # bound would allow eight, and the line would fall to -0.19.
+    traffic = [p(-0.001 * k, True, source="local") for k in range(20)]
+    traffic += [p(-0.05 - 0.02 * k, False) for k in range(10)]
+    facts = [p(-0.005 * k, True, source="regression") for k in range(60)]
+    drawn = draw(traffic + facts, method="risk", precision=0.9, risk=0.1)
+    assert drawn["min_logprob"] == pytest.approx(-0.07)
+    assert drawn["n"] == 30 and drawn["kept"] == 22 and drawn["kept_wrong"] == 2
+    # the regression answers alone draw nothing: with no traffic answer, the student keeps none
+    assert draw(facts, method="risk", precision=0.9, risk=0.1)["min_logprob"] == 0.0
 
 
 def test_points_are_kept_with_the_version_and_read_back(tmp_path):
