@@ -21,9 +21,10 @@ validates). Two ways to draw it, named by the `cascade_calibration` setting:
   and its sure right sentences pulled the text line down to where the traffic's wrong sentences
   stood. A day-1 student's text line over all 86 gate answers (62 of them regression) was −0.27;
   on 248 queries of the next two days it had not seen, that line kept 49 of the 72 sentences its
-  cascade judged, 36 of them wrong: routed accuracy 77% at a teacher share of 21%. Drawn over the 24 traffic answers alone at
-  α = 0.10, it routed 95% at a share of 54% (the oracle's share was 42%); at α = 0.05 the same 24
-  answers allow no wrong answer kept, and it routed 96% at 82%. The held-out answers are the
+  cascade judged, 36 of them wrong: routed accuracy 77% at a teacher share of 21%. Drawn over
+  the 24 traffic answers alone at α = 0.10, it routed 95% at a share of 54% (the oracle's share
+  was 42%); at α = 0.05 the same 24 answers allow no wrong answer kept, and it routed 96% at 82%.
+  The held-out answers are the
   traffic's hardest (each was a fallback), which is why the 10% bound on them measured 5% on the
   traffic.
 
