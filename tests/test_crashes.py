@@ -22,14 +22,14 @@ from tests.reliability import FAKE_KEY, spawn
 WEATHER = "What's the weather in Paris tomorrow?"
 
 
-def wait_for(predicate, what: str, timeout: float = 240.0, child=None):
+def wait_for(predicate, what: str, timeout: float = 240.0, child=None, every: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         if child is not None and child.poll() is not None:
             raise AssertionError(f"the child ended before {what}: {child.stderr.read() if child.stderr else ''}")
-        time.sleep(0.05)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -358,6 +358,7 @@ def test_a_server_killed_while_it_answers_keeps_the_log_and_a_new_one_serves(tin
             wait_for(
                 lambda q=question: reader.execute("SELECT status FROM turns WHERE query = ?", [q]).fetchone(),
                 "the turn to start",
+                every=0.001,  # the tiny student's answer takes a fraction of a second: look often
             )
             server.process.send_signal(signal.SIGSTOP)
             status = reader.execute("SELECT status FROM turns WHERE query = ?", [question]).fetchone()[0]
