@@ -101,16 +101,25 @@ class Dataset:
     def corrections(self) -> int:
         return sum(1 for ex in self.examples if ex.kind == "correction")
 
-    def rows(self, split: str, system_prompt: str, rationales: bool = False, correction_weight: int = 1) -> list[dict]:
+    def rows(
+        self,
+        split: str,
+        system_prompt: str,
+        rationales: bool = False,
+        correction_weight: int = 1,
+        targets: dict[int, str] | None = None,
+    ) -> list[dict]:
         """mlx-lm chat rows: the system prompt the student answers with, the conversation, the
-        teacher's answer. With `rationales`, each training example also teaches a second task
+        teacher's answer, or what `targets` teaches in its place (example id → the answer to
+        learn: model/distill/tool_targets.py). With `rationales`, each training example also teaches a second task
         (Distilling step-by-step): asked for a rationale, give the teacher's rationale and answer.
         A correction is a training row `correction_weight` times: mlx-lm's trainer has no per-row
         loss weight, and a row seen k times an epoch weighs k times in the loss, as one would."""
         system = [{"role": "system", "content": system_prompt}] if system_prompt else []
         out = []
         for ex in self.train if split == "train" else self.heldout:
-            row = {"messages": system + ex.messages + [{"role": "assistant", "content": ex.answer}]}
+            answer = (targets or {}).get(ex.id, ex.answer)
+            row = {"messages": system + ex.messages + [{"role": "assistant", "content": answer}]}
             repeat = max(1, correction_weight) if split == "train" and ex.kind == "correction" else 1
             out += [row] * repeat
             if rationales and split == "train" and parse_rationale(ex.rationale):

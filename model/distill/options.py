@@ -90,6 +90,15 @@ def parser() -> argparse.ArgumentParser:
             "rationales",
         ),
     )
+    data.add_argument(
+        "--tool-targets",
+        action=argparse.BooleanOptionalAction,
+        help=setting(
+            'teach a teacher\'s sentence that a tool reproduces ("44 ÷ 4 = 11.", "4 meters is 13.12 feet.") '
+            "as the call that computes it",
+            "tool_targets",
+        ),
+    )
 
     train = p.add_argument_group("training")
     train.add_argument("--fine-tune-type", metavar="NAME", help=setting("lora or dora", "fine_tune_type"))
@@ -235,6 +244,7 @@ class Options:
     heldout_fraction: float
     dedup_similarity: float
     rationales: bool
+    tool_targets: bool
     fine_tune_type: str
     num_layers: int
     lora_modules: str

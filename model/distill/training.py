@@ -21,6 +21,9 @@ can never be learned from a teacher's call, so the project ships example calls f
 (assets/tools/local_calls.jsonl, phrasings of its own) and every run that gives the student the
 tool list learns them beside the teacher's rows (at most a quarter as many).
 
+Tool targets: with `tool_targets`, a teacher's answer that is one sentence a tool reproduces
+("44 ÷ 4 = 11.") is taught as the call that computes it (model/distill/tool_targets.py).
+
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
 
@@ -49,6 +52,7 @@ from pathlib import Path
 from assistant import blas, config
 from assistant.errors import ApprenticeError
 from assistant.training import STATE
+from model.distill import tool_targets
 from model.distill.options import Options, parse_strengths
 from model.distill.progress import Progress
 
@@ -375,8 +379,13 @@ def prepare(
     from model import dataset
 
     system_prompt = student_system_prompt(settings)  # the words the student is asked with
-    train_rows = ds.rows("train", system_prompt, rationales=opts.rationales, correction_weight=opts.correction_weight)
-    valid_rows = ds.rows("heldout", system_prompt)
+    # Calls only a student that is told the tools can write; the held-out items keep the teacher's
+    # words as their reference, and a call is scored by what it shows.
+    targets = tool_targets.targets(ds.examples) if opts.tool_targets and settings.student_tools else {}
+    train_rows = ds.rows(
+        "train", system_prompt, rationales=opts.rationales, correction_weight=opts.correction_weight, targets=targets
+    )
+    valid_rows = ds.rows("heldout", system_prompt, targets=targets)
     checks = {}
     for path in references:
         for row in dataset.read_tasks(path):
@@ -437,6 +446,7 @@ def prepare(
             "teacher_rows": teacher_rows,
             "replay_rows": len(replayed),
             "local_tool_rows": len(local_rows),
+            "tool_targets": sum(ex.id in targets for ex in ds.train),
             "correction_rows": sum(opts.correction_weight for ex in ds.train if ex.kind == "correction"),
             "retention": {"local": sources.count("local"), "regression": sources.count("regression")},
         },

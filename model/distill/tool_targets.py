@@ -1,0 +1,91 @@
+"""A teacher's sentence that a tool reproduces, taught as the call that computes it.
+
+A small student cannot compute, but it can learn to choose a tool. The teacher often answers
+arithmetic and conversions in words that hold the computation itself: "44 ÷ 4 = 11.",
+"50% of 400 is 200.", "4 meters is 13.12 feet." Taught those words, the student learns the
+shape of the sentence and makes up the number ("12 ÷ 3 = 36"). Taught the call, it learns to
+hand the numbers to the tool, which computes them for any numbers.
+
+So a teacher's answer that is one such sentence, and nothing else, is read back into a call
+(`calculate` with the left side of the equation; `convert` with the value and the two units),
+the call is validated and run here, and only when the tool shows the teacher's number is the
+example taught as the call (Toolformer, Schick et al. 2023, keeps a call where its result gives
+the answer). The teacher's number agrees when it is the tool's rounded to the teacher's own
+precision, or within half a percent of it. Anything else, a longer answer, a call the tool
+refuses, or a number that disagrees, is taught as the teacher said it. Both tools are pure
+functions of their arguments: nothing leaves the machine and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+# "44 ÷ 4 = 11."  /  "50% of 400 is 200."
+EQUATION = re.compile(rf"^\s*(?P<expression>[^=]+?)\s*(?:=|\bis\b|\bequals\b)\s*(?P<result>{NUMBER})\s*\.?\s*$", re.I)
+# "4 meters is 13.12 feet."  /  "86 degrees Fahrenheit is 30 degrees Celsius."
+CONVERSION = re.compile(
+    rf"^\s*(?P<value>{NUMBER})\s+(?P<from_unit>[^\d=]+?)\s+(?:=|is|are|equals)\s+(?:about\s+|approximately\s+)?"
+    rf"(?P<result>{NUMBER})\s+(?P<to_unit>[^\d=]+?)\s*\.?\s*$",
+    re.I,
+)
+SHOWN = {"calculate": "value", "convert": "result"}  # where each tool's result keeps the number it shows
+RELATIVE = 0.005  # a teacher's number within half a percent of the tool's agrees
+
+
+def targets(examples) -> dict[int, str]:
+    """Example id → the call to teach, for each example whose teacher's answer a tool reproduces."""
+    return {ex.id: call for ex in examples if (call := target(ex.answer))}
+
+
+def target(answer: str) -> str | None:
+    """The call to teach in place of the teacher's `answer`, as the student writes it; None to keep the words."""
+    from assistant.tools.calls import has_call
+
+    if not answer or has_call(answer) or "\n" in answer.strip():
+        return None
+    if found := CONVERSION.match(answer):
+        arguments = {
+            "value": _plain(_number(found["value"])),
+            "from_unit": found["from_unit"].strip(),
+            "to_unit": found["to_unit"].strip(),
+        }
+        return _checked("convert", arguments, found["result"])
+    if (found := EQUATION.match(answer)) and re.search(r"\d", found["expression"]):
+        return _checked("calculate", {"expression": found["expression"].strip()}, found["result"])
+    return None
+
+
+def _checked(name: str, arguments: dict, said: str) -> str | None:
+    """The call, formatted, if it validates, runs, and shows the number the teacher said."""
+    from assistant import tools
+    from assistant.tools.calls import ToolCall, format_call
+
+    try:
+        valid = tools.validate(name, arguments)
+        # calculate and convert read no store and no clock; the context is what every tool is given
+        result = tools.run(name, valid, tools.ToolContext(store=None, now=dt.datetime.now(dt.UTC)))
+    except tools.ToolError:
+        return None
+    shown = result.data.get(SHOWN[name])
+    if not isinstance(shown, int | float) or not agrees(float(shown), said):
+        return None
+    return format_call(ToolCall(name, valid))
+
+
+def agrees(computed: float, said: str) -> bool:
+    """Whether the teacher's number `said` is `computed` as the teacher would write it."""
+    value = _number(said)
+    decimals = len(said.split(".")[1]) if "." in said else 0
+    if abs(computed - value) <= 0.5 * 10**-decimals + 1e-9:
+        return True
+    return abs(computed - value) <= RELATIVE * max(abs(computed), 1e-12)
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _plain(value: float) -> int | float:
+    return int(value) if value == int(value) else value
