@@ -30,7 +30,10 @@ def taught(answer: str) -> tuple[str, dict] | None:
             "86 degrees Fahrenheit is 30 degrees Celsius.",
             ("convert", {"value": 86, "from_unit": "degrees Fahrenheit", "to_unit": "degrees Celsius"}),
         ),
-        ("2.5 kilometers is about 1.55 miles.", ("convert", {"value": 2.5, "from_unit": "kilometers", "to_unit": "miles"})),
+        (
+            "2.5 kilometers is about 1.55 miles.",
+            ("convert", {"value": 2.5, "from_unit": "kilometers", "to_unit": "miles"}),
+        ),
     ],
 )
 def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
