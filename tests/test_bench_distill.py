@@ -145,6 +145,12 @@ def test_a_bad_task_file_is_bad_input(tmp_path, capsys):
     bad.write_text('{"query": "hi", "reference": "hello", "check": "fuzzy", "family": "x"}\n')
     assert bench.main(["--test", str(bad), "--progress", "none"]) == 2
     assert "fuzzy" in capsys.readouterr().err
+    # a second test set that is missing, or given without --rounds, is a sentence too
+    missing = ["--rounds", "2", "--quick", "--also-test", str(tmp_path / "none.jsonl"), "--progress", "none"]
+    assert bench.main(missing) == 2
+    assert "Cannot read the task file" in capsys.readouterr().err
+    assert bench.main(["--also-test", str(bad), "--progress", "none"]) == 2
+    assert "--also-test is measured after each day of --rounds" in capsys.readouterr().err
 
 
 def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_path, capsys, monkeypatch):
@@ -249,6 +255,12 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
             assert low <= r[name] <= high, (name, r)
         assert r["oracle_share"] == pytest.approx(1 - r["student_accuracy"])  # the student's errors, no more
         assert len(r["queries"]) == result["sizes"]["test"] == 26
+        # the fresh phrasings, never trained on, measured beside the test set every round
+        also = r["also_test"]
+        assert also["file"] == "test_fresh.jsonl" and also["n"] == 24
+        assert 0 <= also["student_accuracy"] <= 1 and also["oracle_share"] == pytest.approx(
+            1 - also["student_accuracy"]
+        )
     assert before["distill"] is None and before["teacher_share_drop"] == 0
     assert result["sizes"]["days"] == [18, 18]
     assert day1["day"]["queries"] == 18 and day1["day"]["teacher_share"] == 1.0
@@ -257,6 +269,8 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     assert day1["active"] == "base"
     assert any("Day 1 had too few fallbacks" in n for n in result["notes"])
     assert "skipped: too few fallbacks to train on" in rounds.table(result)
+    assert "on test_fresh.jsonl (24 queries, never tuned on" in rounds.table(result)
+    assert "day 2 of 2, test_fresh.jsonl: student alone" in err
     assert "day 1 of 2: answering 18 queries" in err and "day 2 of 2: distilling" in err
     assert f"day 2 of 2: student alone {100 * day2['student_accuracy']:.0f}%, routed" in err  # figures as they come
     # day 2 distilled, and what distill decided is reported with its reason

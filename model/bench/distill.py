@@ -72,7 +72,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import blas, config
-from assistant.errors import ApprenticeError
+from assistant.errors import ApprenticeError, BadInput
 
 QUICK_TRAIN, QUICK_TEST = 3, 2
 BOOTSTRAP = 1000
@@ -90,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--test", type=Path, default=shipped / "test.jsonl", help="test queries (JSONL; default: the shipped file)"
+    )
+    p.add_argument(
+        "--also-test",
+        type=Path,
+        metavar="FILE",
+        help="with --rounds: a second test set, measured beside --test after each day and never trained on "
+        "(default with the shipped --test: the shipped test_fresh.jsonl, phrasings written apart from the train set)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")
@@ -522,6 +529,11 @@ def distill_argv(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace, progress) -> dict:
     from model import distill
 
+    if args.also_test is not None:
+        raise BadInput(
+            "--also-test is measured after each day of --rounds; add --rounds 3, "
+            "or measure that file alone with --test."
+        )
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)

@@ -14,6 +14,10 @@ and dealt into N days, each day a mix of every family. Each day:
 3. the test queries are measured as in the one-round benchmark (`measure`: unlogged, the router's
    memory frozen).
 
+A second test set (`--also-test`; beside the shipped test set, by default, the shipped
+`test_fresh.jsonl`, phrasings written apart from the train set's templates) is measured beside it
+each round, kept out of training, and reported as `also_test` in each round, without intervals.
+
 The test set is also measured before the first day. Each round reports, with a 95% bootstrap
 interval over test queries (resampled together across rounds): the student's accuracy alone; the
 routed system's accuracy and teacher share at the configured thresholds; the oracle's share (an
@@ -37,6 +41,7 @@ import numpy as np
 
 from assistant import config
 from assistant.errors import ApprenticeError, BadInput
+from assistant.outcomes import query_key
 from model.bench.distill import (
     BOOTSTRAP,
     _r,
@@ -63,6 +68,26 @@ def days(train: list[dict], n: int, seed: int) -> list[list[dict]]:
     """The train queries shuffled and dealt into n days, so each day holds a mix of families."""
     order = np.random.default_rng(seed).permutation(len(train))
     return [[train[i] for i in order[k::n]] for k in range(n)]
+
+
+def also_set(args: argparse.Namespace, train: list[dict], notes: list[str]) -> tuple[list[dict], str]:
+    """The second test set (`--also-test`; by default the shipped fresh phrasings beside the shipped
+    test set) and its file name; none with a test set of the user's own and no --also-test."""
+    from model.bench.distill import QUICK_TEST, take_quick
+    from model.dataset import read_tasks
+
+    shipped = config.assets_dir() / "bench"
+    if args.also_test is None and Path(args.test).resolve() == (shipped / "test.jsonl").resolve():
+        args.also_test = shipped / "test_fresh.jsonl"
+    if args.also_test is None:
+        return [], ""
+    also = read_tasks(args.also_test)
+    if args.quick:
+        also = take_quick(also, QUICK_TEST)
+    keys = {query_key(r["query"]) for r in also}
+    if overlap := sum(query_key(r["query"]) in keys for r in train):
+        notes.append(f"{overlap} train queries are also in {args.also_test.name}; they were left out of training.")
+    return also, args.also_test.name
 
 
 def figures(records: list[dict], idx=None) -> dict:
@@ -181,6 +206,9 @@ def run(args: argparse.Namespace, progress) -> dict:
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)
+    also, also_name = also_set(args, train, notes)
+    if also:
+        train = [r for r in train if query_key(r["query"]) not in {query_key(a["query"]) for a in also}]
     schedule = days(train, args.rounds, args.seed)
     if any(not day for day in schedule):
         raise BadInput(
@@ -190,7 +218,7 @@ def run(args: argparse.Namespace, progress) -> dict:
     measured: list[list[dict]] = []
     rounds: list[dict] = []
     teacher_answers: dict[str, str] = {}
-    with session(args, progress, train, test, notes) as (assistant, source):
+    with session(args, progress, train, test + also, notes) as (assistant, source):
         settings = assistant.settings
         meta = {
             "seed": args.seed,
@@ -206,6 +234,15 @@ def run(args: argparse.Namespace, progress) -> dict:
             },
         }
         saved = config.home() / SAVED
+
+        def measure_also(label: str) -> dict | None:
+            """The second test set's figures this round, said as they come; None without one."""
+            if not also:
+                return None
+            records = measure(assistant, also, teacher_answers, progress, f"{label}: {also_name}")
+            progress.say(f"{label}, {also_name}: {_summary(records)}")
+            f = figures(records)
+            return {"file": also_name, "n": len(records), **{k: _r(f[k]) for k in METRICS}}
 
         def save() -> None:
             """The figures so far into the benchmark's home: a run of hours stopped on day 3 keeps days 1 and 2
@@ -226,6 +263,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "active": registry.active_name(),
                 "cascade_min_logprob": assistant.cascade_line(),
                 "seconds": {"measure": round(time.monotonic() - tick, 1)},
+                "also_test": measure_also("before day 1"),
             }
         )
         save()
@@ -238,7 +276,8 @@ def run(args: argparse.Namespace, progress) -> dict:
 
             progress.say(f"day {k} of {n}: distilling")
             tick = time.monotonic()
-            distilled = distill.run(distill.parser().parse_args(distill_argv(args)), progress)
+            argv = distill_argv(args) + (["--exclude", str(args.also_test)] if also else [])
+            distilled = distill.run(distill.parser().parse_args(argv), progress)
             decided = decision(distilled)
             notes.extend(distilled.get("notes", []))
             seconds["distill"] = round(time.monotonic() - tick, 1)
@@ -261,6 +300,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                     "active": registry.active_name(),
                     "cascade_min_logprob": assistant.cascade_line(),
                     "seconds": seconds,
+                    "also_test": measure_also(f"day {k} of {n}"),
                 }
             )
             save()
@@ -355,6 +395,13 @@ def table(result: dict) -> str:
         cells = [f"{_pct(r[k]) + _ci(r[k + '_ci']):>17}" for k, _ in cols]
         lines.append(f"{r['label']:8} " + " ".join(cells))
     lines.append(f"teacher alone: {_pct(result['rounds'][0]['teacher_accuracy'])}  (95% intervals in brackets)")
+    if first := result["rounds"][0].get("also_test"):
+        lines.append("")
+        alone = _pct(first["teacher_accuracy"])
+        lines.append(f"on {first['file']} ({first['n']} queries, never tuned on; teacher alone {alone}):")
+        for r in result["rounds"]:
+            if a := r.get("also_test"):
+                lines.append(f"{r['label']:8} " + " ".join(f"{_pct(a[k]):>17}" for k, _ in cols[:4]))
     lines.append("")
     for r in result["rounds"]:
         day = r["day"]
