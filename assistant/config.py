@@ -55,7 +55,7 @@ class Settings:
     cascade_min_logprob: float = -0.45
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     cascade_calibration: str = "risk"  # how a distilled version's line is drawn: risk | precision
-    cascade_risk: float = 0.1  # calibration "risk": bound on the share of held-out and local answers kept and wrong
+    cascade_risk: float = 0.05  # calibration "risk": bound on the share of held-out and local answers kept and wrong
     judge_agree_similarity: float = 0.75
     # a query asked again right after a local answer, as weak evidence that answer was wrong (assistant/rephrase.py);
     # off: one detection in six or seven was a follow-up, not a rephrase, on the labelled set

@@ -107,7 +107,7 @@ def test_distill_learns_promotes_rejudges_and_rolls_back(learnable_student, caps
     assert info["hyperparameters"]["learning_rate"] == 1e-3 and info["metrics"]["candidate"]["n"] >= 1
     assert not (version.folder / "train.jsonl").exists()  # the training data stays in the log only
     # its own cascade line, drawn on its held-out answers alone (no local answer was logged, and the
-    # regression set draws no line): a handful is too few for a bound at 10%, so the cascade keeps none
+    # regression set draws no line): a handful is too few for a bound at 5%, so the cascade keeps none
     cascade = info["cascade"]
     assert cascade == result["cascade"] and cascade["n"] == result["metrics"]["candidate"]["n"] < 9
     assert cascade["kept"] == 0 and version.cascade_min_logprob(-0.45) == 0.0
