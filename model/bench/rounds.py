@@ -78,7 +78,7 @@ def also_set(args: argparse.Namespace, train: list[dict], notes: list[str]) -> t
 
     shipped = config.assets_dir() / "bench"
     if args.also_test is None and Path(args.test).resolve() == (shipped / "test.jsonl").resolve():
-        args.also_test = shipped / "test_fresh.jsonl"
+        args.also_test = shipped / "test_fresh.jsonl"  # set on args: each day's distill --exclude reads it
     if args.also_test is None:
         return [], ""
     also = read_tasks(args.also_test)
@@ -207,8 +207,8 @@ def run(args: argparse.Namespace, progress) -> dict:
     notes: list[str] = []
     train, test = read_sets(args, notes)
     also, also_name = also_set(args, train, notes)
-    if also:
-        train = [r for r in train if query_key(r["query"]) not in {query_key(a["query"]) for a in also}]
+    also_keys = {query_key(a["query"]) for a in also}
+    train = [r for r in train if query_key(r["query"]) not in also_keys]  # never trained on
     schedule = days(train, args.rounds, args.seed)
     if any(not day for day in schedule):
         raise BadInput(
