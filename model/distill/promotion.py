@@ -64,7 +64,7 @@ def decide(
     the object `retention_figures` gives; None or n = 0: nothing to retain)."""
     n = len(candidate.scores)
     gain = candidate.accuracy - current.accuracy
-    better = n > 0 and gain >= margin - 1e-9
+    better = learned(candidate, current, margin)
     versus = (
         f"held-out accuracy {candidate.accuracy:.0%} against {current.accuracy:.0%} for {current_name} on {_queries(n)}"
     )
@@ -85,6 +85,11 @@ def decide(
             f"(though its {versus})",
         )
     return Verdict(True, gain, f"{reason}; {kept}, within the limit of {retention['limit']:.0%}")
+
+
+def learned(candidate: Report, current: Report, margin: float) -> bool:
+    """Whether the candidate beats the current student on the held-out queries by at least `margin`."""
+    return len(candidate.scores) > 0 and candidate.accuracy - current.accuracy >= margin - 1e-9
 
 
 def retention_figures(candidate: Report, current: Report, *, limit: float, sources: list[str]) -> dict:
@@ -263,8 +268,7 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
                 "promoted": verdict.promote,
             }
         )
-        learned = cand.accuracy - cur.accuracy >= plan.margin - 1e-9
-        if verdict.promote or not learned or strength == plan.strengths[-1]:
+        if verdict.promote or not learned(cand, cur, plan.margin) or strength == plan.strengths[-1]:
             break  # promoted, or not better on the held-out queries: a weaker share would learn no more
         candidate.close()
     if strength != 1:

@@ -47,7 +47,7 @@ def target(answer: str) -> str | None:
         return None
     if found := CONVERSION.match(answer):
         arguments = {
-            "value": _plain(_number(found["value"])),
+            "value": _number(found["value"]),  # validation writes 4.0 as 4
             "from_unit": found["from_unit"].strip(),
             "to_unit": found["to_unit"].strip(),
         }
@@ -85,7 +85,3 @@ def agrees(computed: float, said: str) -> bool:
 
 def _number(text: str) -> float:
     return float(text.replace(",", ""))
-
-
-def _plain(value: float) -> int | float:
-    return int(value) if value == int(value) else value
