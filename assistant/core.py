@@ -37,7 +37,7 @@ from assistant import config, privacy
 from assistant.embedder import shared as shared_embedder
 from assistant.engine import Response
 from assistant.errors import BadInput
-from assistant.outcomes import query_key
+from assistant.outcomes import KEPT_WRONG, query_key
 from assistant.prompts import student_system_prompt
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
@@ -549,6 +549,7 @@ class Assistant:
             return
         if not is_rephrase(last["query"], query, self.embedder, self.settings.rephrase_similarity):
             return
+        self._forget_kept(last["id"])
         self.store.add_outcome(
             query=last["query"],
             embedding=self.embedder.encode([last["query"]])[0].tobytes(),
@@ -668,6 +669,8 @@ class Assistant:
         """Write what arrived into the turn the query started."""
         if answer.turn_id is None:
             return
+        if status == "done":
+            self._kept(answer)
         usage = answer.response.usage if answer.response is not None else None
         self.store.finish_turn(
             answer.turn_id,
@@ -689,6 +692,37 @@ class Assistant:
             private=int(answer.decision.rule == "notes" or answer.action is not None and answer.action.local_only),
         )
 
+    def _kept(self, answer: Answer) -> None:
+        """The cascade kept the student's answer: remember that, weakly (`KEPT_WRONG`), for the router.
+
+        Without it the memory holds a query's outcome only when the teacher was asked, so it learns
+        where the student fails and never where it succeeds: similar failures then send whole kinds
+        of query it answers right straight to the teacher. A kept answer was vouched for by the
+        student's own confidence alone, so it weighs as doubt that lets the cascade check, never as
+        a reason to skip the check. A call that did not run is no success and is left out."""
+        cascade, vector = answer.cascade, answer.context.vector
+        if cascade is None or not cascade.sure or answer.decision.route != "local":
+            return
+        if answer.action is not None and answer.action.error is not None:
+            return
+        if vector is None:  # the router had no memory to compare with; the embedder may still be loading,
+            if not self.embedder.ready:  # and the answer's end must not wait for it
+                return
+            vector = self.embedder.encode([answer.query])[0]
+        self.store.add_outcome(
+            query=answer.query,
+            embedding=vector.tobytes(),
+            student_version=answer.context.student_name,
+            wrong=KEPT_WRONG,
+            origin="kept",
+            turn_id=answer.turn_id,
+        )
+
+    def _forget_kept(self, turn_id: int) -> None:
+        """A kept answer the user doubts (/bad, or asked again) is no longer a success to remember."""
+        if self.store.forget_kept_outcome(turn_id):
+            self._index = None  # reloaded without it on the next decision
+
     def mark_bad(self, turn_id: int) -> dict:
         """The user says an answer was wrong: never train on it; if the student gave it, learn to route,
         and if the teacher has since answered the same query (/cloud, then /bad on the local answer),
@@ -705,6 +739,7 @@ class Assistant:
                 if examples:
                     self.store.mark_correction(examples[-1]["id"], turn_id)
                     turn["correction"] = examples[-1]["id"]
+            self._forget_kept(turn_id)
             vector = self.embedder.encode([turn["query"]])[0]
             self.store.add_outcome(
                 query=turn["query"],

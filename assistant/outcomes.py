@@ -1,7 +1,8 @@
 """The router's memory: past queries whose outcome is known for one student version, and re-judging them.
 
 An outcome is a query, its embedding, and whether the student answered it wrong: judged against
-the teacher's answer when both answered (assistant/core.py), or marked bad by the user. The
+the teacher's answer when both answered (assistant/core.py), or marked bad by the user; an answer
+the cascade kept, sure of it, counts as weak evidence it was right (`KEPT_WRONG`). The
 router (assistant/router.py) scores a new query by its nearest outcomes in an `OutcomeIndex`.
 
 Outcomes belong to a version: a new student knows other things than the one they were judged
@@ -24,6 +25,12 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import numpy as np
+
+
+# An outcome's `wrong` for an answer the cascade kept, sure of it: under the router's local threshold
+# (0.3) is where it would skip the cascade's check, so a kept answer alone never gets there; it only
+# outweighs similar failures. (A user's /bad weighs 1.0, an answer judged right 0.)
+KEPT_WRONG = 0.35
 
 
 def query_key(text: str) -> str:
@@ -84,13 +91,14 @@ class OutcomeIndex:
         self.code_norms = np.zeros((0,), dtype=np.float32)  # ‖scale * code‖, rounded up
         self.wrong = np.zeros((0,), dtype=np.float32)  # (n,): 1.0 where the student was wrong
         self.queries: list[str] = []
+        self.origins: list[str] = []  # judged | rejudged | marked_bad | rephrased | kept
         self.last_id = 0
 
     def __len__(self) -> int:
         return len(self.queries)
 
     def add(self, rows: list[dict]) -> None:
-        """Rows from the store: query, embedding (float32 bytes), wrong, id."""
+        """Rows from the store: query, embedding (float32 bytes), wrong, id, and origin when known."""
         if not rows:
             return
         vecs = np.stack([np.frombuffer(r["embedding"], dtype=np.float32) for r in rows])
@@ -102,6 +110,7 @@ class OutcomeIndex:
         self.code_norms = np.concatenate([self.code_norms, norms])
         self.wrong = np.concatenate([self.wrong, np.array([r["wrong"] for r in rows], dtype=np.float32)])
         self.queries += [r["query"] for r in rows]
+        self.origins += [r.get("origin") or "judged" for r in rows]
         self.last_id = max(self.last_id, max(r["id"] for r in rows))
 
     def nearest(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[int, float]]:

@@ -13,7 +13,8 @@
    Their similarity-weighted share of wrong outcomes is drawn toward the prior, which counts as
    `prior_weight` past queries: one past query is weak evidence, so a single wrong neighbour
    leaves the decision to the cascade and it takes two to send a query straight to the teacher
-   (or, the other way, to skip the cascade's check). After a distillation a student's memory
+   (or, the other way, to skip the cascade's check). Answers the cascade kept count as weak
+   evidence of success (assistant/outcomes.py `KEPT_WRONG`), so the memory is not of failures alone. After a distillation a student's memory
    holds the held-out queries it still gets wrong, one per template or so; with a single wrong
    neighbour deciding, a day of queries it had not seen went 56 times straight to the teacher,
    44 of them answered right by the student;
@@ -114,14 +115,20 @@ class Router:
         m = self.t.prior_weight
         score = float(((weights * wrong).sum() + m * self.t.prior) / (weights.sum() + m))
         closest = index.queries[near[0][0]]
-        # An outcome counts as wrong in the reason when it weighs at all: a rephrase after the answer
-        # (weak evidence, half of a wrong one) is still a sign the answer missed.
-        n_wrong, n_doubted = int((wrong >= 1).sum()), int(((wrong > 0) & (wrong < 1)).sum())
-        doubted = f", {n_doubted} rephrased right after" if n_doubted else ""
+        origins = [index.origins[i] for i, _ in near]
+        n_wrong = int((wrong >= 1).sum())
+        extra = "".join(
+            f", {n} {what}"
+            for n, what in (
+                (origins.count("rephrased"), "rephrased right after"),
+                (origins.count("kept"), "kept by the student, sure of it"),
+            )
+            if n
+        )
         return self._by_score(
             score,
             f"{len(near)} similar past quer{'y' if len(near) == 1 else 'ies'}, "
-            f"{n_wrong} answered wrong by the student{doubted} (closest: “{closest[:60]}”)",
+            f"{n_wrong} answered wrong by the student{extra} (closest: “{closest[:60]}”)",
         )
 
     def _by_score(self, score: float, why: str) -> Decision:

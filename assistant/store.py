@@ -104,7 +104,9 @@ def m002_examples_and_outcomes(db: sqlite_utils.Database) -> None:
             "student_version": str,
             "wrong": int,
             # judged (against the teacher) | marked_bad (by the user) | rejudged (by distillation, for
-            # a new version: the previous version's outcome, judged again with the new student)
+            # a new version: the previous version's outcome, judged again with the new student) |
+            # rephrased (asked again right after) | kept (the cascade kept the answer); the last two
+            # weigh as a fraction of a wrong answer (a REAL in this INTEGER column)
             "origin": str,
             "similarity": float,  # the judge's similarity, when judged
             "turn_id": int,
@@ -438,6 +440,12 @@ class Store:
 
     def add_outcome(self, **fields) -> int:
         return self._write(lambda: self.db["outcomes"].insert({"created": now(), **fields}).last_pk)
+
+    def forget_kept_outcome(self, turn_id: int) -> int:
+        """Remove the "kept" outcome of a turn (the cascade kept its answer); returns how many."""
+        return self._write(
+            lambda: self.db.execute("DELETE FROM outcomes WHERE turn_id = ? AND origin = 'kept'", [turn_id]).rowcount
+        )
 
     def outcomes(self, student_version: str, after_id: int = 0) -> list[dict]:
         return list(

@@ -225,3 +225,35 @@ def test_keys_set_stores_the_key_privately_and_never_shows_it(capsys, home, monk
     assert "set, from the key file" in out and key not in out + err
     ask(capsys, "hello")
     assert key.encode() not in (home / "apprentice.db").read_bytes()
+
+
+def test_a_kept_answer_is_remembered_as_weak_evidence_and_doubt_takes_it_back(
+    capsys, tiny_student, gemini, monkeypatch
+):
+    """The router's memory holds the student's sure answers too, not only its failures: a kept answer
+    counts as a third of a wrong one's weight toward the teacher (`KEPT_WRONG`), under the line where
+    the cascade's check would be skipped. The user's /bad takes it back."""
+    from assistant.embedder import shared
+    from assistant.outcomes import KEPT_WRONG
+
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")
+    fake = gemini()
+    shared().encode(["warm the embedder"])  # loaded, as in a session that has routed before
+    assistant = Assistant()
+    for query in ("Tell me about rivers", "Tell me about lakes", "Tell me about the rivers of Europe"):
+        answer = assistant.answer(query, mode="auto")
+        "".join(answer)
+        assert answer.decision.route == "local" and "the student was sure" in answer.decision.reason
+    assert sent_requests(fake) == []
+    kept = Store().outcomes("tiny")
+    assert [(o["query"], o["wrong"], o["origin"]) for o in kept][0] == ("Tell me about rivers", KEPT_WRONG, "kept")
+    assert len(kept) == 3
+    last = assistant.answer("Tell me about rivers, please", mode="auto")
+    "".join(last)
+    # three kept neighbours pull the score under the prior (0.45) but never to "local" (0.3): the cascade still checks
+    assert last.decision.score is not None and 0.3 < last.decision.score < 0.45
+    assert "kept by the student, sure of it" in last.decision.reason
+    code, _, err = run(capsys, "log", "bad", str(last.turn_id))
+    assert code == 0, err
+    rows = Store().db.query("SELECT query, origin FROM outcomes WHERE turn_id = ?", [last.turn_id])
+    assert [(r["query"], r["origin"]) for r in rows] == [("Tell me about rivers, please", "marked_bad")]
