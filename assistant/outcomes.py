@@ -10,7 +10,8 @@ for. After a promotion, `rejudge` gives the new student a memory of its own: the
 version's outcomes, newest first, answered again by the new student and judged against the
 teacher's answers with the same judge, for at most a time budget. Outcomes not reached in time
 are left out (similar queries go to the cascade, which learns again); answers the user marked
-wrong carry over, as there is no teacher's answer to judge them against.
+wrong carry over, as there is no teacher's answer to judge them against. Kept answers stay with
+their version: a new student's confidence is its own.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import numpy as np
-
 
 # An outcome's `wrong` for an answer the cascade kept, sure of it: under the router's local threshold
 # (0.3) is where it would skip the cascade's check, so a kept answer alone never gets there; it only

@@ -14,7 +14,8 @@
    `prior_weight` past queries: one past query is weak evidence, so a single wrong neighbour
    leaves the decision to the cascade and it takes two to send a query straight to the teacher
    (or, the other way, to skip the cascade's check). Answers the cascade kept count as weak
-   evidence of success (assistant/outcomes.py `KEPT_WRONG`), so the memory is not of failures alone. After a distillation a student's memory
+   evidence of success (assistant/outcomes.py `KEPT_WRONG`), so the memory is not of failures
+   alone. After a distillation a student's memory
    holds the held-out queries it still gets wrong, one per template or so; with a single wrong
    neighbour deciding, a day of queries it had not seen went 56 times straight to the teacher,
    44 of them answered right by the student;
