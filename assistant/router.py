@@ -42,9 +42,10 @@ LIVE = re.compile(
     re.IGNORECASE,
 )
 # The clock and calendar of this machine answer these (the clock tool); the teacher cannot know them.
+# "What day of the week" only about today: "…is 3 days after Monday?" is counting, not the clock.
 CLOCK = re.compile(
     r"\b(what time is it|what'?s the time|the time (now|here|in \w+)|what day is it|what'?s the date|"
-    r"today'?s date|date today|what day of the week)\b",
+    r"today'?s date|date today|what day of the week (is it|is today)|what day of the week\s*\?*$)",
     re.IGNORECASE,
 )
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.

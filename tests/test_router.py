@@ -51,6 +51,19 @@ def test_the_clock_and_calendar_stay_on_this_machine(query):
 
 
 @pytest.mark.parametrize(
+    "query", ["What day of the week is it?", "what day of the week is today", "What day of the week?"]
+)
+def test_todays_weekday_is_the_clocks(query):
+    assert Router().decide(query, mode="auto").rule == "clock"
+
+
+def test_counting_weekdays_is_not_a_question_for_the_clock():
+    # the clock tool tells today's date; "3 days after Monday" is Thursday whatever the date
+    d = Router().decide("What day of the week is 3 days after Monday?", mode="auto")
+    assert d.rule is None and d.route == "cascade"
+
+
+@pytest.mark.parametrize(
     "query", ["Remember that the boiler code is 4411", "what did I note about the boiler?", "take a note: call mum"]
 )
 def test_notes_never_leave_in_any_mode_even_when_forced(query):
