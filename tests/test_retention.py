@@ -6,6 +6,7 @@ later distillation on other examples forgets it unless the student's own answers
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -177,6 +178,13 @@ def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_kee
         assert state.dataset["replay_rows"] == len(CAPITAL[1:]) + len(rehearsed) == 9 * state.dataset["teacher_rows"]
         retained = read_jsonl(folder / "retention.jsonl")
         assert {r["turn_id"] for r in retained if r["source"] == "local"} == set(local)
+    finally:
+        shutil.rmtree(folder)
+    # A pretrained base model (Gemma 3 270M as pulled) does not chat yet: nothing of its own is replayed.
+    pretrained = dataclasses.replace(registry.active(), info={**registry.active().info, "base_model": True})
+    folder, state = prepare(ds, pretrained, opts, settings, [], store=store)
+    try:
+        assert state.dataset["replay_rows"] == 0 and state.hyperparameters.replay == 0
     finally:
         shutil.rmtree(folder)
 

@@ -11,7 +11,8 @@ those answers are kept in the staging folder for the promotion gate. With `repla
 student's own answers are mixed into the training rows as that share of them: its right local
 answers as the user saw them, then its answers to shipped everyday queries (`everyday_answers`),
 so the adapter rehearses what the student already says instead of drifting from it while it learns
-the teacher's answers. The regression set is never replayed: the gate measures it. With
+the teacher's answers (never for a pretrained base model, which does not chat yet). The regression
+set is never replayed: the gate measures it. With
 `kl_weight` above 0, the loss also holds the candidate's next-token distribution near the current
 student's on every answer token it trains on (`kl_regularised_loss`), at the cost of one more
 forward pass a step; with `lora_modules` "attention", only the attention projections learn.
@@ -394,15 +395,18 @@ def prepare(
         store or Store(), active, settings, limit=opts.eval_limit, checks=checks, progress=progress
     )
     teacher_rows = len(train_rows)
+    # A pretrained base model (Gemma 3 270M as pulled) does not chat yet: its own answers are
+    # completions of the prompt, nothing a user would want it to keep saying.
+    replay = 0.0 if active.info.get("base_model") else opts.replay
     everyday = everyday_answers(
         active,
         settings,
-        wanted=replay_wanted(opts.replay, teacher_rows) - len(right_local(retention)),
+        wanted=replay_wanted(replay, teacher_rows) - len(right_local(retention)),
         seed=opts.seed,
         progress=progress,
     )
     replayed = replay_rows(
-        retention, everyday, system_prompt, fraction=opts.replay, teacher_rows=teacher_rows, seed=opts.seed
+        retention, everyday, system_prompt, fraction=replay, teacher_rows=teacher_rows, seed=opts.seed
     )
     local_rows = local_tool_rows(system_prompt, settings, teacher_rows=teacher_rows, seed=opts.seed)
     train_rows = train_rows + replayed + local_rows
@@ -462,7 +466,7 @@ def prepare(
             rationales=opts.rationales,
             batch_size=batch,
             iters=iters,
-            replay=opts.replay,
+            replay=replay,
             kl_weight=opts.kl_weight,
             correction_weight=opts.correction_weight,
             lora_modules=opts.lora_modules,
