@@ -84,7 +84,7 @@ class Settings:
     distill_rejudge_seconds: float = 120.0
     distill_rejudge_trained: bool = False
     distill_retention_max_drop: float = 0.05  # retention a candidate may lose and still be promoted
-    distill_strengths: str = "1,0.75,0.5"  # shares of the learned change the gate tries, strongest first
+    distill_strengths: str = "1,0.75,0.5,0.35,0.25"  # shares of the learned change the gate tries, strongest first
     distill_replay: float = 0.3  # share of training rows that replay the student's own right answers
     distill_kl_weight: float = 0.0  # KL to the current student on every trained answer token, beside the loss
     distill_correction_weight: int = 3  # times a correction (/bad, then the teacher) is repeated in the training rows
