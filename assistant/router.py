@@ -15,10 +15,9 @@
    leaves the decision to the cascade and it takes two to send a query straight to the teacher
    (or, the other way, to skip the cascade's check). Answers the cascade kept count as weak
    evidence of success (assistant/outcomes.py `KEPT_WRONG`), so the memory is not of failures
-   alone. After a distillation a student's memory
-   holds the held-out queries it still gets wrong, one per template or so; with a single wrong
-   neighbour deciding, a day of queries it had not seen went 56 times straight to the teacher,
-   44 of them answered right by the student;
+   alone. After a distillation a student's memory holds the held-out queries it still gets
+   wrong, one per template or so; with a single wrong neighbour deciding, a day of queries it
+   had not seen went 56 times straight to the teacher, 44 of them answered right by the student;
 4. in between the thresholds, a cascade: the student answers first, and a low mean
    token log-probability escalates (the Assistant runs that part).
 
