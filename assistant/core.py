@@ -64,7 +64,8 @@ class CascadeStep:
 
     @property
     def text(self) -> str:
-        return self.response.text
+        """What the student said, its call included: what the teacher's answer is judged against."""
+        return self.response.said
 
     @property
     def confidence(self) -> float:
@@ -598,15 +599,15 @@ class Assistant:
             student_confidence=cascade.confidence if cascade else None,
             status="ok" if ok else "failed",
             error=None if ok else (step.error or "the answer was cancelled"),
-            teacher_answer=teacher_answer(response) or None,
+            teacher_answer=response.said or None,
             prompt_tokens=response.usage.prompt_tokens if ok else None,
             answer_tokens=response.usage.tokens if ok else None,
             latency_ms=response.usage.latency_ms,
         )
         if ok and cascade is not None:
-            self._learn(answer, cascade.text, response.text, example_id)
+            self._learn(answer, cascade.text, response.said, example_id)
         elif ok:
-            self._after_local(answer, response.text, example_id)
+            self._after_local(answer, response.said, example_id)
         return example_id
 
     def _after_local(self, answer: Answer, teacher_text: str, example_id: int) -> None:
@@ -755,11 +756,6 @@ class Assistant:
         if self._student is not None:
             self._student.close()
             self._student = None
-
-
-def teacher_answer(response: Response) -> str:
-    """What the teacher gave, as it came (placeholders and all): its text, then its call as the student writes one."""
-    return response.text + (format_call(response.tool_call) if response.tool_call is not None else "")
 
 
 def needs_live_rates(call: ToolCall) -> bool:

@@ -85,6 +85,18 @@ class Response:
         return self._cancel.is_set()
 
     @property
+    def said(self) -> str:
+        """The whole answer, to judge or keep: the text, then any call it made as the student writes one
+        (a call is read, never shown, so it is not in `text`)."""
+        if self.tool_call_text is not None:
+            return self.text + self.tool_call_text
+        if self.tool_call is not None:
+            from assistant.tools.calls import format_call
+
+            return self.text + format_call(self.tool_call)
+        return self.text
+
+    @property
     def confidence(self) -> float | None:
         """The mean token log-probability, where the engine gives them (the student does)."""
         return statistics.fmean(self.logprobs) if self.logprobs else None

@@ -296,8 +296,9 @@ def rejudge(
             break
         budget = token_budget(student.tokenizer, row["teacher_answer"], 128)
         response = student.stream([{"role": "user", "content": row["query"]}], max_tokens=budget)
+        response.complete()
         verdict = judge(
-            response.complete().strip(), row["teacher_answer"], embedder=embedder, agree_similarity=agree_similarity
+            response.said.strip(), row["teacher_answer"], embedder=embedder, agree_similarity=agree_similarity
         )
         store.add_outcome(
             query=row["query"],

@@ -126,14 +126,12 @@ def answer(student, messages: list[dict], max_tokens: int, cap: int | None = Non
     from assistant.tools.calls import CALL_CLOSE
 
     response = student.stream(messages, max_tokens=max_tokens)
-    text = response.complete()
+    response.complete()
     opened = response.tool_call_text
     if opened is not None and CALL_CLOSE not in opened and cap and cap > max_tokens:
         response = student.stream(messages, max_tokens=cap)
-        text = response.complete()
-    if response.tool_call_text is not None:  # a call is read, never shown, so it is not in the text
-        text += response.tool_call_text
-    return text.strip(), response.confidence, response.finish_reason != "length"
+        response.complete()
+    return response.said.strip(), response.confidence, response.finish_reason != "length"
 
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:

@@ -257,3 +257,42 @@ def test_a_kept_answer_is_remembered_as_weak_evidence_and_doubt_takes_it_back(
     assert code == 0, err
     rows = Store().db.query("SELECT query, origin FROM outcomes WHERE turn_id = ?", [last.turn_id])
     assert [(r["query"], r["origin"]) for r in rows] == [("Tell me about rivers, please", "marked_bad")]
+
+
+def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemini, monkeypatch, tiny_checkpoint):
+    """The cascade escalates the student's tool call; the teacher makes the same call. The router must
+    remember the student as right (a call is not in the shown text, so judging the text alone would
+    call every escalated call wrong and send its whole kind of query to the teacher), the log must keep
+    the call the student wrote, and a new student judged again after a promotion is read the same way."""
+    from mlx_lm.utils import load_tokenizer
+
+    from assistant.tools import constrain
+    from tests.test_constrain import Force
+
+    call = '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
+    target = load_tokenizer(tiny_checkpoint).encode(call, add_special_tokens=False)
+    real = constrain.processors
+    monkeypatch.setattr(constrain, "processors", lambda student: [Force(target)] + real(student))
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
+    monkeypatch.setenv("APPRENTICE_FAST_PATH", "0")  # the student, not a sentence template, makes the call
+    query = "Set a timer for ten minutes"
+    fake = gemini(answers=[{"query": query, "call": {"name": "timer", "arguments": {"minutes": 10}}}])
+    answer = Assistant().answer(query, mode="auto")
+    "".join(answer)
+    assert answer.decision.route == "cloud" and "the student was unsure" in answer.decision.reason
+    assert len(sent_requests(fake)) == 1
+    (example,) = Store().examples()
+    assert example["student_answer"].startswith(call) and example["teacher_answer"] == call
+    (outcome,) = Store().outcomes("tiny")
+    assert (outcome["wrong"], outcome["origin"]) == (0, "judged")
+    # After a promotion the memory is judged again with the new student: its call is read as a call too.
+    from assistant.outcomes import rejudge
+    from assistant.student import Student
+
+    student = Student(tiny_checkpoint, name="next", context_tokens=512)
+    try:
+        rejudged = rejudge(Store(), student, previous="tiny", seconds=60, agree_similarity=0.8)
+    finally:
+        student.close()
+    assert (rejudged.rejudged, rejudged.now_right) == (1, 1)
+    assert [(o["wrong"], o["origin"]) for o in Store().outcomes("next")] == [(0, "rejudged")]
