@@ -42,7 +42,7 @@ from assistant.prompts import student_system_prompt
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student
-from assistant.tools import ToolContext, ToolError, ToolResult, local_only, validate
+from assistant.tools import ToolContext, ToolError, ToolResult, local_only, trial_run, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.turns import answer_fields
@@ -73,11 +73,21 @@ class CascadeStep:
         return confidence if confidence is not None else float("-inf")  # no tokens: no confidence
 
     @property
+    def cannot_run(self) -> str | None:
+        """Why the student's call fails when run, for a call to a tool that only computes
+        (`tools.trial_run`), else None: "I cannot read 'multiply 12 by 3' as arithmetic" is no
+        answer however sure the student was, and the teacher can give one."""
+        call = self.response.tool_call
+        outcome = trial_run(call.name, call.arguments) if call is not None else None
+        return str(outcome) if isinstance(outcome, ToolError) else None
+
+    @property
     def sure(self) -> bool:
         """Sure enough to stand: confident by the version's line for its kind of answer, and any call it
         made is one that can run (a valid call is evidence of its own, so calls have a line of their own)."""
         called = made_call(self.response) and self.call_line is not None
-        return self.confidence >= (self.call_line if called else self.line) and callable_call(self.response)
+        confident = self.confidence >= (self.call_line if called else self.line)
+        return confident and callable_call(self.response) and self.cannot_run is None
 
 
 @dataclass
@@ -250,7 +260,9 @@ class Answer:
                 self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
-            self._settle("cloud", f"the student was unsure (mean log-prob {self.cascade.confidence:.2f})")
+            failed = self.cascade.cannot_run
+            why = f"its call could not run ({failed})" if failed else "the student was unsure"
+            self._settle("cloud", f"{why} (mean log-prob {self.cascade.confidence:.2f})")
         if self.decision.route == "cloud":
             self.teacher = self._offer_to_teacher(messages)
             if self.teacher.allowed:

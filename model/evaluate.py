@@ -11,7 +11,7 @@ share of queries answered right; the mean similarity is reported next to it.
 Answers are greedy, and each is cut at 1.5 times the teacher's answer length in tokens plus 8
 (at most `max_tokens`), which bounds the time a rambling student can take. A tool call cut by that
 budget (a call is longer than the short sentence "4 × 10 = 40") is asked again at `max_tokens`.
-A call to a tool that only computes or reads the clock (`SHOWN_TOOLS`), answering a text
+A call to a tool that only computes or reads the clock (`assistant.tools.COMPUTING`), answering a text
 reference, is run, and what it shows is what is scored, as the user would read it: the teacher
 said "4 × 10 = 40", the student called calculate, and both answered right. Calls that set
 timers, alarms, reminders or notes are never run here; they are right only against the teacher's
@@ -112,11 +112,6 @@ class Report:
         }
 
 
-# Tools whose calls the gate runs to score what they show: they compute or read the clock, and
-# change nothing. The others act (timers, alarms, reminders, notes) and are compared as calls.
-SHOWN_TOOLS = frozenset({"calculate", "convert", "clock"})
-
-
 def answer(student, messages: list[dict], max_tokens: int, cap: int | None = None) -> tuple[str, float | None, bool]:
     """The student's whole greedy answer, with any tool call it wrote, its mean token log-probability,
     and whether it ended on its own (False: its token budget cut it).
@@ -197,22 +192,18 @@ def _answer_and_score(student, judged: tuple, tokens: int, cap: int) -> Scored:
 
 
 def shown_text(text: str) -> str | None:
-    """What running the answer's call shows, for a call to one of SHOWN_TOOLS; else None.
+    """What running the answer's call shows, for a call to one of the tools that only compute
+    (`assistant.tools.COMPUTING`); else None.
 
     A call that would not run shows the tool's own sentence saying why, as it would to the user."""
-    import datetime as dt
-
-    from assistant import tools
+    from assistant.tools import ToolError, trial_run
     from assistant.tools.calls import parse_call
 
     call = parse_call(text)
-    if call is None or call.name not in SHOWN_TOOLS:
-        return None
-    try:
-        # these tools read neither the store nor the settings (SHOWN_TOOLS)
-        return tools.run(call.name, call.arguments, tools.ToolContext(None, dt.datetime.now().astimezone())).text
-    except tools.ToolError as exc:
-        return str(exc)
+    outcome = trial_run(call.name, call.arguments) if call is not None else None
+    if isinstance(outcome, ToolError):
+        return str(outcome)
+    return outcome.text if outcome is not None else None
 
 
 def regression_items(path: Path | None = None) -> list[Item]:

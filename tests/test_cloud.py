@@ -259,22 +259,58 @@ def test_a_kept_answer_is_remembered_as_weak_evidence_and_doubt_takes_it_back(
     assert [(r["query"], r["origin"]) for r in rows] == [("Tell me about rivers, please", "marked_bad")]
 
 
-def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemini, monkeypatch, tiny_checkpoint):
-    """The cascade escalates the student's tool call; the teacher makes the same call. The router must
-    remember the student as right (a call is not in the shown text, so judging the text alone would
-    call every escalated call wrong and send its whole kind of query to the teacher), the log must keep
-    the call the student wrote, and a new student judged again after a promotion is read the same way."""
+def student_writes(call: str, checkpoint, monkeypatch) -> None:
+    """Push the tiny student's answers toward `call`'s tokens (as tests/test_constrain.py does), with
+    the sentence templates off so that the student, not the fast path, makes the call."""
     from mlx_lm.utils import load_tokenizer
 
     from assistant.tools import constrain
     from tests.test_constrain import Force
 
+    target = load_tokenizer(checkpoint).encode(call, add_special_tokens=False)
+    real = getattr(constrain.processors, "unforced", constrain.processors)  # one push at a time
+
+    def forced(student):
+        return [Force(target)] + real(student)
+
+    forced.unforced = real
+    monkeypatch.setattr(constrain, "processors", forced)
+    monkeypatch.setenv("APPRENTICE_FAST_PATH", "0")
+
+
+def test_a_sure_call_that_cannot_compute_goes_to_the_teacher(tiny_student, gemini, monkeypatch, tiny_checkpoint):
+    """However sure the student is, a calculation its tool cannot read is no answer: the teacher is asked.
+    A call that computes stays local, and in private mode the tool's sentence says what went wrong."""
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
+    query = "Multiply 12 by 3."
+    fake = gemini(answers={query: "12 × 3 = 36"})
+    student_writes(
+        '<tool_call>{"name": "calculate", "arguments": {"expression": "multiply 12 by 3"}}',
+        tiny_checkpoint,
+        monkeypatch,
+    )
+    answer = Assistant().answer(query, mode="auto")
+    assert "".join(answer) == "12 × 3 = 36"
+    assert answer.decision.route == "cloud" and "its call could not run (I cannot read" in answer.decision.reason
+    assert len(sent_requests(fake)) == 1
+    private = Assistant().answer(query, mode="private")
+    assert "I cannot read" in "".join(private) and private.decision.route == "local"
+    student_writes(
+        '<tool_call>{"name": "calculate", "arguments": {"expression": "12 * 3"}}', tiny_checkpoint, monkeypatch
+    )
+    kept = Assistant().answer(query, mode="auto")
+    assert "36" in "".join(kept) and kept.decision.route == "local" and "the student was sure" in kept.decision.reason
+    assert len(sent_requests(fake)) == 1
+
+
+def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemini, monkeypatch, tiny_checkpoint):
+    """The cascade escalates the student's tool call; the teacher makes the same call. The router must
+    remember the student as right (a call is not in the shown text, so judging the text alone would
+    call every escalated call wrong and send its whole kind of query to the teacher), the log must keep
+    the call the student wrote, and a new student judged again after a promotion is read the same way."""
     call = '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
-    target = load_tokenizer(tiny_checkpoint).encode(call, add_special_tokens=False)
-    real = constrain.processors
-    monkeypatch.setattr(constrain, "processors", lambda student: [Force(target)] + real(student))
+    student_writes(call, tiny_checkpoint, monkeypatch)
     monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
-    monkeypatch.setenv("APPRENTICE_FAST_PATH", "0")  # the student, not a sentence template, makes the call
     query = "Set a timer for ten minutes"
     fake = gemini(answers=[{"query": query, "call": {"name": "timer", "arguments": {"minutes": 10}}}])
     answer = Assistant().answer(query, mode="auto")

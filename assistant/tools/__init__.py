@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 # The modules whose import registers tools; one missing from a checkout is skipped, never guessed at.
 TOOL_MODULES = ("clock", "calculate", "convert", "note", "timers")
 
+# Tools that only compute or read the clock: they change nothing and read neither the store nor the
+# settings, so a call to one can be run before anyone decides to show what it shows (`trial_run`).
+COMPUTING = frozenset({"calculate", "convert", "clock"})
+
 _REGISTRY: dict[str, Tool] = {}
 
 
@@ -356,6 +360,17 @@ def run(name: str, arguments: dict, ctx: ToolContext) -> ToolResult:
     if not isinstance(result, ToolResult):  # a tool's own bug, never a model's doing
         raise TypeError(f"tool {name} returned {type(result).__name__}, not ToolResult")
     return result
+
+
+def trial_run(name: str, arguments: dict) -> ToolResult | ToolError | None:
+    """Run a call to one of the COMPUTING tools now: its result, or the ToolError saying why it cannot
+    run. None for a call to any other tool, which is never run before it is meant to act."""
+    if name not in COMPUTING:
+        return None
+    try:
+        return run(name, arguments, ToolContext(None, dt.datetime.now().astimezone()))
+    except ToolError as exc:
+        return exc
 
 
 def main() -> None:
