@@ -26,6 +26,7 @@ One query's life, in the order `Answer` lives it:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 import time
@@ -73,6 +74,13 @@ class CascadeStep:
         return confidence if confidence is not None else float("-inf")  # no tokens: no confidence
 
     @property
+    def confident(self) -> bool:
+        """At or above the version's line for its kind of answer (a valid call is evidence of its own,
+        so calls have a line of their own)."""
+        called = made_call(self.response) and self.call_line is not None
+        return self.confidence >= (self.call_line if called else self.line)
+
+    @functools.cached_property
     def cannot_run(self) -> str | None:
         """Why the student's call fails when run, for a call to a tool that only computes
         (`tools.trial_run`), else None: "I cannot read 'multiply 12 by 3' as arithmetic" is no
@@ -83,11 +91,8 @@ class CascadeStep:
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident by the version's line for its kind of answer, and any call it
-        made is one that can run (a valid call is evidence of its own, so calls have a line of their own)."""
-        called = made_call(self.response) and self.call_line is not None
-        confident = self.confidence >= (self.call_line if called else self.line)
-        return confident and callable_call(self.response) and self.cannot_run is None
+        """Sure enough to stand: confident, any call it made can run, and a computing call runs."""
+        return self.confident and callable_call(self.response) and self.cannot_run is None
 
 
 @dataclass
@@ -260,7 +265,7 @@ class Answer:
                 self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
-            failed = self.cascade.cannot_run
+            failed = self.cascade.confident and self.cascade.cannot_run  # an unsure answer needs no trial
             why = f"its call could not run ({failed})" if failed else "the student was unsure"
             self._settle("cloud", f"{why} (mean log-prob {self.cascade.confidence:.2f})")
         if self.decision.route == "cloud":
