@@ -11,7 +11,8 @@ One query's life, in the order `Answer` lives it:
    phrasings against sentence templates (the fast path: a tool call, no model), asks the
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
-   itself by the active version's line, its answer stands; if not, the query escalates.
+   itself by the active version's line, and a call to a tool that only computes runs,
+   its answer stands; if not, the query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
