@@ -75,7 +75,12 @@ def cli(ctx: click.Context) -> None:
 
 def read_query(words: tuple[str, ...]) -> str:
     if words == ("-",):
-        data = sys.stdin.buffer.read()
+        try:
+            data = sys.stdin.buffer.read()
+        except (OSError, AttributeError) as exc:  # stdin closed, or not a byte stream at all
+            raise BadInput(
+                "`-` reads the query from stdin, which could not be read; pipe it in or pass the query as words."
+            ) from exc
         return data.decode("utf-8", errors="replace")  # bad bytes become U+FFFD, not a traceback
     # Bad bytes in the arguments arrive as lone surrogates, which nothing can store or print: U+FFFD too.
     return " ".join(words).encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")

@@ -53,6 +53,12 @@ def test_any_query_text_is_answered_or_refused_in_one_sentence(tiny_student, cap
         assert code == 2 and one_sentence(err), err
 
 
+def test_a_query_from_an_unreadable_stdin_is_refused_in_one_sentence(tiny_student, capsys):
+    # `ask -` reads the query from stdin; pytest's captured stdin refuses reads, as a closed one does
+    code, _, err = cli(capsys, "ask", "-", "--json", "--mode", "private")
+    assert code == 2 and one_sentence(err) and "pipe it in or pass the query as words" in err, err
+
+
 def test_a_megabyte_query_is_answered_or_refused_in_one_sentence(tiny_student, capsys):
     code, out, err = cli(capsys, "ask", "why " * 262_144, "--json", "--max-tokens", "2", "--mode", "private")
     assert code in (0, 2), err
