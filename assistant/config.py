@@ -90,6 +90,7 @@ class Settings:
     distill_correction_weight: int = 3  # times a correction (/bad, then the teacher) is repeated in the training rows
     distill_rationales: bool = False
     distill_tool_targets: bool = True  # a teacher's "44 ÷ 4 = 11." is taught as the call (tool_targets.py)
+    distill_balance_calls: bool = True  # a tool's rarer call shapes repeated in training (call_shapes.py)
     distill_seed: int = 0
     # `apprentice serve` (assistant/server/): the resident assistant and its OpenAI-compatible API
     serve_host: str = "127.0.0.1"  # loopback; any other address needs serve_allow_remote and serve_token

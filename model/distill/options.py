@@ -99,6 +99,15 @@ def parser() -> argparse.ArgumentParser:
             "tool_targets",
         ),
     )
+    data.add_argument(
+        "--balance-calls",
+        action=argparse.BooleanOptionalAction,
+        help=setting(
+            "repeat the calls of a tool's rarer shapes (a timer with a label beside the many without) "
+            "so the student learns to fill the arguments a user names",
+            "balance_calls",
+        ),
+    )
 
     train = p.add_argument_group("training")
     train.add_argument("--fine-tune-type", metavar="NAME", help=setting("lora or dora", "fine_tune_type"))
@@ -245,6 +254,7 @@ class Options:
     dedup_similarity: float
     rationales: bool
     tool_targets: bool
+    balance_calls: bool
     fine_tune_type: str
     num_layers: int
     lora_modules: str

@@ -25,6 +25,10 @@ tool list learns them beside the teacher's rows (at most a quarter as many).
 Tool targets: with `tool_targets`, a teacher's answer that is one sentence a tool reproduces
 ("44 ÷ 4 = 11.") is taught as the call that computes it (model/distill/tool_targets.py).
 
+Call shapes: with `balance_calls`, the teacher's calls of a tool's rarer shape (a timer with a
+label, beside the many without) are repeated so the student learns to fill an argument the user
+named instead of dropping it (model/distill/call_shapes.py).
+
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
 
@@ -53,7 +57,7 @@ from pathlib import Path
 from assistant import blas, config
 from assistant.errors import ApprenticeError
 from assistant.training import STATE
-from model.distill import tool_targets
+from model.distill import call_shapes, tool_targets
 from model.distill.options import Options, parse_strengths
 from model.distill.progress import Progress
 
@@ -85,6 +89,7 @@ class Hyperparameters:
     replay: float = 0.0  # share of the training rows that are the current student's own right answers
     kl_weight: float = 0.0  # KL(current student ‖ candidate) on every answer token, added to the loss
     correction_weight: int = 1  # times each correction (a local answer marked wrong, then the teacher's) is a row
+    balance_calls: bool = False  # a tool's rarer call shapes repeated (model/distill/call_shapes.py)
     lora_modules: str = "all"  # all | attention: which linear layers of an adapted block learn
 
 
@@ -386,6 +391,9 @@ def prepare(
     train_rows = ds.rows(
         "train", system_prompt, rationales=opts.rationales, correction_weight=opts.correction_weight, targets=targets
     )
+    unbalanced = len(train_rows)
+    if opts.balance_calls:
+        train_rows = call_shapes.balanced(train_rows)
     valid_rows = ds.rows("heldout", system_prompt, targets=targets)
     checks = {}
     for path in references:
@@ -451,6 +459,7 @@ def prepare(
             "replay_rows": len(replayed),
             "local_tool_rows": len(local_rows),
             "tool_targets": sum(ex.id in targets for ex in ds.train),
+            "call_repeats": teacher_rows - unbalanced,
             "correction_rows": sum(opts.correction_weight for ex in ds.train if ex.kind == "correction"),
             "retention": {"local": sources.count("local"), "regression": sources.count("regression")},
         },
@@ -469,6 +478,7 @@ def prepare(
             replay=replay,
             kl_weight=opts.kl_weight,
             correction_weight=opts.correction_weight,
+            balance_calls=opts.balance_calls,
             lora_modules=opts.lora_modules,
         ),
         evaluation=Evaluation(
