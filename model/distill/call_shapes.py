@@ -1,15 +1,21 @@
-"""Training rows balanced over the shapes of each tool's calls, so an argument the user named is learned.
+"""Training rows balanced over the shapes of each tool's calls, so the student learns which arguments to fill.
 
-A call's shape is its tool and the names of the arguments it fills: `timer(minutes)` and
-`timer(label, minutes)` are two shapes of one tool. Users name a label less often than not, so a
-day's fallbacks hold, say, 25 timers with minutes only and 15 with a label too. Trained on that
-mix, a small student learns the common shape and drops the label it was told ("a 2 minute timer
-for the pasta" set as a timer of 2 minutes), and it is as sure of that call as of a right one: a
-wrong answer the cascade keeps. Which arguments to fill is read from the query, so each shape is
-a class the student must tell apart, and the rarer one is oversampled (as one does for a class
-imbalance): each row of a tool's rarer shape is repeated until that shape has as many rows as the
+A call's shape is its tool and the names of the arguments it fills: `clock(to_date)`, `clock(date)`,
+`clock(place)` and `clock()` are four shapes of one tool, `timer(minutes)` and `timer(label,
+minutes)` two of another. Which arguments to fill is read from the query, so each shape is a class
+the student must tell apart, and a day's fallbacks hold them unevenly (the shipped benchmark's
+traffic has about twice as many clock calls counting days to a date as asking a weekday). Trained
+on that mix, a small student learns the common shape and guesses at the rare request ("What weekday
+will June 11 be?" answered in words, "June 11 will be on Monday"). So the rarer shapes are
+oversampled, as one does for a class
+imbalance: each row of a tool's rarer shape is repeated until that shape has as many rows as the
 tool's most common one, at most `CAP` times. mlx-lm's trainer has no per-row loss weight, and a
 row seen k times an epoch weighs k times in the loss.
+
+Measured by `apprentice bench distill --rounds 3` against the run before it (same data and seeds):
+the clock family went from 3 to 7 of 9 on the test set after day 2 (both weekday questions now call
+the clock with the date). A label the user named is still dropped: "45 minute countdown for the
+pizza" is set as a timer of 45 minutes, as before, though the labelled timers were repeated.
 
 Text answers and the rows that are not the teacher's (replayed answers, shipped local calls) are
 left as they are.

@@ -103,8 +103,8 @@ def parser() -> argparse.ArgumentParser:
         "--balance-calls",
         action=argparse.BooleanOptionalAction,
         help=setting(
-            "repeat the calls of a tool's rarer shapes (a timer with a label beside the many without) "
-            "so the student learns to fill the arguments a user names",
+            "repeat the calls of a tool's rarer shapes (the clock asked for a weekday, beside the many "
+            "calls counting days to a date) so the student learns which arguments a request fills",
             "balance_calls",
         ),
     )

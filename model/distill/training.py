@@ -25,9 +25,9 @@ tool list learns them beside the teacher's rows (at most a quarter as many).
 Tool targets: with `tool_targets`, a teacher's answer that is one sentence a tool reproduces
 ("44 ÷ 4 = 11.") is taught as the call that computes it (model/distill/tool_targets.py).
 
-Call shapes: with `balance_calls`, the teacher's calls of a tool's rarer shape (a timer with a
-label, beside the many without) are repeated so the student learns to fill an argument the user
-named instead of dropping it (model/distill/call_shapes.py).
+Call shapes: with `balance_calls`, the teacher's calls of a tool's rarer shapes (the clock asked for a
+weekday, beside the many calls counting days to a date) are repeated, so the student learns which
+arguments a request fills (model/distill/call_shapes.py).
 
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
