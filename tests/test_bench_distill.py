@@ -261,6 +261,9 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
         assert 0 <= also["student_accuracy"] <= 1 and also["oracle_share"] == pytest.approx(
             1 - also["student_accuracy"]
         )
+        # each fresh query's record, so a wrong answer kept on phrasings never seen can be read
+        assert len(also["queries"]) == 24 and sum(f["n"] for f in also["families"].values()) == 24
+        assert {"query", "route", "student_answer", "to_teacher", "routed_right"} <= set(also["queries"][0])
     assert before["distill"] is None and before["teacher_share_drop"] == 0
     assert result["sizes"]["days"] == [18, 18]
     assert day1["day"]["queries"] == 18 and day1["day"]["teacher_share"] == 1.0

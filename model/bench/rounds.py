@@ -16,7 +16,8 @@ and dealt into N days, each day a mix of every family. Each day:
 
 A second test set (`--also-test`; beside the shipped test set, by default, the shipped
 `test_fresh.jsonl`, phrasings written apart from the train set's templates) is measured beside it
-each round, kept out of training, and reported as `also_test` in each round, without intervals.
+each round, kept out of training, and reported as `also_test` in each round, without intervals but
+with its families and each query's record, as for the test set.
 
 The test set is also measured before the first day. Each round reports, with a 95% bootstrap
 interval over test queries (resampled together across rounds): the student's accuracy alone; the
@@ -242,7 +243,13 @@ def run(args: argparse.Namespace, progress) -> dict:
             records = measure(assistant, also, teacher_answers, progress, f"{label}: {also_name}")
             progress.say(f"{label}, {also_name}: {_summary(records)}")
             f = figures(records)
-            return {"file": also_name, "n": len(records), **{k: _r(f[k]) for k in METRICS}}
+            return {
+                "file": also_name,
+                "n": len(records),
+                **{k: _r(f[k]) for k in METRICS},
+                "families": family_figures(records),
+                "queries": records,
+            }
 
         def save() -> None:
             """The figures so far into the benchmark's home: a run of hours stopped on day 3 keeps days 1 and 2
