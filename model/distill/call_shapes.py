@@ -7,10 +7,9 @@ the student must tell apart, and a day's fallbacks hold them unevenly (the shipp
 traffic has about twice as many clock calls counting days to a date as asking a weekday). Trained
 on that mix, a small student learns the common shape and guesses at the rare request ("What weekday
 will June 11 be?" answered in words, "June 11 will be on Monday"). So the rarer shapes are
-oversampled, as one does for a class
-imbalance: each row of a tool's rarer shape is repeated until that shape has as many rows as the
-tool's most common one, at most `CAP` times. mlx-lm's trainer has no per-row loss weight, and a
-row seen k times an epoch weighs k times in the loss.
+oversampled, as one does for a class imbalance: each row of a tool's rarer shape is repeated until
+that shape has as many rows as the tool's most common one, at most `CAP` times. mlx-lm's trainer
+has no per-row loss weight, and a row seen k times an epoch weighs k times in the loss.
 
 Measured on day 2 of `apprentice bench distill --rounds 3` (the same 164 examples, the same day-1
 student and seed, `--balance-calls` against `--no-balance-calls`, both at 0.75 of the lesson): the
