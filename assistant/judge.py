@@ -260,6 +260,13 @@ def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
                 key[name] = parse_date(clean[name], today).isoformat()
             except ToolError:
                 pass
+    if "days" in key and "to_date" not in key:
+        # a day counted on is the day it lands on: Sunday + 1 and Monday are one answer
+        try:
+            start = parse_date(clean["date"], today) if "date" in clean else today
+            key["date"] = (start + dt.timedelta(days=key.pop("days"))).isoformat()
+        except (ToolError, OverflowError):
+            pass
     return key
 
 

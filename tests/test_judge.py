@@ -46,6 +46,8 @@ def same(a: ToolCall, b: ToolCall) -> bool:
         (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Asia/Tokyo"})),
         (ToolCall("clock", {"date": "December 25"}), ToolCall("clock", {"date": "2026-12-25"})),
         (ToolCall("clock", {}), ToolCall("clock", {"place": None})),
+        # a day counted on is the day it lands on
+        (ToolCall("clock", {"date": "Sunday", "days": 1}), ToolCall("clock", {"date": "Saturday", "days": 2})),
     ],
 )
 def test_calls_that_mean_the_same_agree(student, teacher):
@@ -68,6 +70,7 @@ def test_calls_that_mean_the_same_agree(student, teacher):
             "to_unit",
         ),
         (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Paris"}), "place"),
+        (ToolCall("clock", {"date": "Sunday"}), ToolCall("clock", {"date": "Sunday", "days": 1}), "date"),
         (ToolCall("timer", {"minutes": 10, "label": "tea"}), ToolCall("timer", {"minutes": 10}), "label"),
     ],
 )

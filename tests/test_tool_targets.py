@@ -34,6 +34,10 @@ def taught(answer: str) -> tuple[str, dict] | None:
             "2.5 kilometers is about 1.55 miles.",
             ("convert", {"value": 2.5, "from_unit": "kilometers", "to_unit": "miles"}),
         ),
+        ("The day after Sunday is Monday.", ("clock", {"date": "Sunday", "days": 1})),
+        ("The day before Wednesday is Tuesday.", ("clock", {"date": "Wednesday", "days": -1})),
+        ("3 days after Saturday is Tuesday.", ("clock", {"date": "Saturday", "days": 3})),
+        ("Thursday comes just before Friday.", ("clock", {"date": "Friday", "days": -1})),
     ],
 )
 def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
@@ -49,6 +53,8 @@ def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
         "Paris is the capital of France.",
         "There are 7 days in a week.",
         "The answer is 42.",
+        "3 days after Saturday is Wednesday.",  # the clock counts Tuesday: the words are kept
+        "The day after tomorrow is Thursday.",  # depends on today: only weekdays are counted
         "17 × 23 = 391. That is a prime times a prime.",  # more than the sentence: the words are kept
         "First: 2 + 2 = 4\nThen 4 + 4 = 8",
         '<tool_call>{"name": "calculate", "arguments": {"expression": "2 + 2"}}</tool_call>',

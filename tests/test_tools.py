@@ -166,6 +166,11 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"to_date": "December 25"}, "25 December 2026 is in 25 days."),
         ({"to_date": "tomorrow"}, "1 December 2026 is in 1 day."),
         ({"date": "2026-01-01", "to_date": "2026-12-31"}, "From 1 January 2026 to 31 December 2026 is 364 days."),
+        ({"date": "Saturday", "days": 4}, "4 days after Saturday, 5 December 2026 is Wednesday, 9 December 2026."),
+        ({"date": "Sunday", "days": 1}, "The day after Sunday, 6 December 2026 is Monday, 7 December 2026."),
+        ({"date": "Friday", "days": "-1"}, "The day before Friday, 4 December 2026 is Thursday, 3 December 2026."),
+        ({"days": 90}, "In 90 days it will be Sunday, 28 February 2027."),
+        ({"days": -3}, "3 days ago it was Friday, 27 November 2026."),
     ],
 )
 def test_clock(ctx, arguments, text):
@@ -184,6 +189,9 @@ def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
         ({"place": "Narnia"}, "I don't know the time zone of 'Narnia'"),
         ({"date": "the day after never"}, "I cannot read the date"),
         ({"date": "February 30 2026"}, "There is no such date"),
+        ({"days": 2.5}, "The argument 'days' of clock must be a whole number"),
+        ({"days": 99999}, "The clock counts at most 36,500 days"),
+        ({"days": 3, "to_date": "Friday"}, "The clock counts days on from a date or the days until one"),
     ],
 )
 def test_clock_cannot(ctx, arguments, words):

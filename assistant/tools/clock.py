@@ -1,4 +1,5 @@
-"""The clock tool: the time and date here or in another place, a date's weekday, days between dates.
+"""The clock tool: the time and date here or in another place, a date's weekday, days between dates,
+and the day that lies some days on from a date ("4 days after Saturday", "in 90 days").
 
 Everything comes from this machine's clock and the IANA time-zone database (`zoneinfo`), so
 "what time is it" never needs the teacher. A city is found by the last part of its zone's
@@ -161,6 +162,7 @@ MONTHS = {
     )
     for name in names
 }
+MAX_DAYS = 36_500  # a hundred years on or back: beyond that a count of days is a typo, not a question
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 HOLIDAYS = {
     "christmas": (12, 25),
@@ -181,17 +183,32 @@ HOLIDAYS = {
 
 @tool("clock")
 def clock(
-    ctx: ToolContext, place: str | None = None, date: str | None = None, to_date: str | None = None
+    ctx: ToolContext,
+    place: str | None = None,
+    date: str | None = None,
+    to_date: str | None = None,
+    days: int | None = None,
 ) -> ToolResult:
-    """The time and date now (here, or in another city or time zone), the weekday of a date, or days between dates.
+    """The time and date now (here, or in another city or time zone), the weekday of a date, days between dates, or the day some days after a date.
 
     Args:
       place: a city or time zone, e.g. "Tokyo" or "Europe/Paris"; leave out for here
-      date: a date, e.g. "2026-12-25", "December 25" or "tomorrow": gives its weekday
+      date: a date, e.g. "2026-12-25", "December 25", "Saturday" or "tomorrow": gives its weekday
       to_date: count the days until this date, from `date` or else from today
+      days: count this many days on from `date` or else from today: 4 for "4 days after Saturday", -1 for "the day before"
     """
     now = ctx.now
-    arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date}.items() if v}
+    arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date, "days": days}.items() if v}
+    if days:
+        if to_date:
+            raise ToolError("The clock counts days on from a date or the days until one, not both; ask one at a time.")
+        if abs(days) > MAX_DAYS:
+            raise ToolError(f"The clock counts at most {MAX_DAYS:,} days on or back; ask for a date instead.")
+        start = parse_date(date, now.date()) if date else now.date()
+        end = start + dt.timedelta(days=days)
+        text = _days_on_text(start, end, days, from_today=not date)
+        data = {"from": start.isoformat(), "date": end.isoformat(), "weekday": f"{end:%A}", "days": days}
+        return ToolResult("clock", arguments, data, text, f"clock · {end:%A}")
     if to_date:
         start = parse_date(date, now.date()) if date else now.date()
         end = parse_date(to_date, now.date())
@@ -242,6 +259,19 @@ def _days_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str
             return f"{_long_date(end)} is in {days} {unit}."
         return f"{_long_date(end)} was {-days} {unit} ago."
     return f"From {_long_date(start)} to {_long_date(end)} is {days} {unit}."
+
+
+def _days_on_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:
+    unit = "day" if abs(days) == 1 else "days"
+    if from_today:
+        if days > 0:
+            return f"In {days} {unit} it will be {end:%A}, {_long_date(end)}."
+        return f"{-days} {unit} ago it was {end:%A}, {_long_date(end)}."
+    if abs(days) == 1:
+        lead = f"The day {'after' if days > 0 else 'before'}"
+    else:
+        lead = f"{abs(days)} days {'after' if days > 0 else 'before'}"
+    return f"{lead} {start:%A}, {_long_date(start)} is {end:%A}, {_long_date(end)}."
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:

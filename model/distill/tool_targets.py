@@ -6,14 +6,19 @@ arithmetic and conversions in words that hold the computation itself: "44 ÷ 4 =
 shape of the sentence and makes up the number ("12 ÷ 3 = 36"). Taught the call, it learns to
 hand the numbers to the tool, which computes them for any numbers.
 
+Weekdays are the same: "3 days after Monday is Thursday." taught as words is recited for the
+wrong day; taught as clock(date="Monday", days=3) it is counted.
+
 So a teacher's answer that is one such sentence, and nothing else, is read back into a call
-(`calculate` with the left side of the equation; `convert` with the value and the two units),
-the call is validated and run here, and only when the tool shows the teacher's number is the
+(`calculate` with the left side of the equation; `convert` with the value and the two units;
+`clock` with the weekday counted from and the days counted on, negative for "before"), the call
+is validated and run here, and only when the tool shows the teacher's number or weekday is the
 example taught as the call (Toolformer, Schick et al. 2023, keeps a call where its result gives
 the answer). The teacher's number agrees when it is the tool's rounded to the teacher's own
 precision, or within half a percent of it. Anything else, a longer answer, a call the tool
-refuses, or a number that disagrees, is taught as the teacher said it. Both tools are pure
-functions of their arguments: nothing leaves the machine and nothing is stored.
+refuses, or a number or day that disagrees, is taught as the teacher said it. The three tools
+are pure functions of their arguments (a weekday counted on from a weekday is the same whatever
+today is): nothing leaves the machine and nothing is stored.
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ EQUATION = re.compile(rf"^\s*(?P<expression>[^=]+?)\s*(?:=|\bis\b|\bequals\b)\s*
 CONVERSION = re.compile(
     rf"^\s*(?P<value>{NUMBER})\s+(?P<from_unit>[^\d=]+?)\s+(?:=|is|are|equals)\s+(?:about\s+|approximately\s+)?"
     rf"(?P<result>{NUMBER})\s+(?P<to_unit>[^\d=]+?)\s*\.?\s*$",
+    re.I,
+)
+WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# "The day after Sunday is Monday."  /  "4 days after Saturday is Wednesday."
+DAYS_ON = re.compile(
+    rf"^\s*(?:the day|(?P<days>\d{{1,3}}) days?)\s+(?P<way>after|before)\s+(?P<start>{WEEKDAY})\s+is\s+"
+    rf"(?P<end>{WEEKDAY})\s*\.?\s*$",
+    re.I,
+)
+# "Thursday comes just before Friday."  /  "Monday is the day after Sunday."
+COMES = re.compile(
+    rf"^\s*(?P<end>{WEEKDAY})\s+(?:comes|is)\s+(?:just\s+|right\s+|the\s+day\s+)?(?P<way>after|before)\s+"
+    rf"(?P<start>{WEEKDAY})\s*\.?\s*$",
     re.I,
 )
 SHOWN = {"calculate": "value", "convert": "result"}  # where each tool's result keeps the number it shows
@@ -54,20 +72,26 @@ def target(answer: str) -> str | None:
         return _checked("convert", arguments, found["result"])
     if (found := EQUATION.match(answer)) and re.search(r"\d", found["expression"]):
         return _checked("calculate", {"expression": found["expression"].strip()}, found["result"])
+    if found := DAYS_ON.match(answer) or COMES.match(answer):
+        days = int(found.groupdict().get("days") or 1)
+        arguments = {"date": found["start"].capitalize(), "days": days if found["way"].lower() == "after" else -days}
+        return _checked("clock", arguments, found["end"])
     return None
 
 
 def _checked(name: str, arguments: dict, said: str) -> str | None:
-    """The call, formatted, if it validates, runs, and shows the number the teacher said."""
+    """The call, formatted, if it validates, runs, and shows the number (or weekday) the teacher said."""
     from assistant import tools
     from assistant.tools.calls import ToolCall, format_call
 
     try:
         valid = tools.validate(name, arguments)
-        # calculate and convert read no store and no clock; the context is what every tool is given
+        # these tools read no store, and their answer here does not depend on today's date
         result = tools.run(name, valid, tools.ToolContext(store=None, now=dt.datetime.now(dt.UTC)))
     except tools.ToolError:
         return None
+    if name == "clock":
+        return format_call(ToolCall(name, valid)) if result.data.get("weekday", "").lower() == said.lower() else None
     shown = result.data.get(SHOWN[name])
     if not isinstance(shown, int | float) or not agrees(float(shown), said):
         return None
