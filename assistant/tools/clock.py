@@ -189,13 +189,13 @@ def clock(
     to_date: str | None = None,
     days: int | None = None,
 ) -> ToolResult:
-    """The time and date now (here, or in another city or time zone), the weekday of a date, days between dates, or the day some days after a date.
+    """The time and date now, here or in a city or zone; a date's weekday; days between dates, or days on from one.
 
     Args:
       place: a city or time zone, e.g. "Tokyo" or "Europe/Paris"; leave out for here
       date: a date, e.g. "2026-12-25", "December 25", "Saturday" or "tomorrow": gives its weekday
       to_date: count the days until this date, from `date` or else from today
-      days: count this many days on from `date` or else from today: 4 for "4 days after Saturday", -1 for "the day before"
+      days: count this many days on from `date` or today: 4 for "4 days after Saturday", -1 for "the day before"
     """
     now = ctx.now
     arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date, "days": days}.items() if v}
