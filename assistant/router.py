@@ -44,7 +44,9 @@ LIVE = re.compile(
 # "What day of the week" only about today: "…is 3 days after Monday?" is counting, not the clock.
 CLOCK = re.compile(
     r"\b(what time is it|what'?s the time|the time (now|here|in \w+)|what day is it|what'?s the date|"
-    r"today'?s date|date today|what day of the week (is it|is today)|what day of the week\s*\?*$)",
+    r"today'?s date|date today|what day of the week (is it|is today)|what day of the week\s*\?*$|"
+    # "What date have we got today?", "What day is it tomorrow?": today's date, a day on or back
+    r"(what|which) (date|day)\b[^.?!]*\b(today|tomorrow|yesterday)\s*\?*$)",
     re.IGNORECASE,
 )
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.

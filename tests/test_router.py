@@ -42,7 +42,16 @@ def test_live_information_goes_to_the_teacher(query, word):
 
 
 @pytest.mark.parametrize(
-    "query", ["What day is it?", "What time is it?", "what's the date today", "What time is it in Tokyo?"]
+    "query",
+    [
+        "What day is it?",
+        "What time is it?",
+        "what's the date today",
+        "What time is it in Tokyo?",
+        "What date have we got today?",
+        "What day is it tomorrow?",
+        "Which day was it yesterday",
+    ],
 )
 def test_the_clock_and_calendar_stay_on_this_machine(query):
     for mode in ("ask", "auto", "private"):
@@ -55,6 +64,11 @@ def test_the_clock_and_calendar_stay_on_this_machine(query):
 )
 def test_todays_weekday_is_the_clocks(query):
     assert Router().decide(query, mode="auto").rule == "clock"
+
+
+@pytest.mark.parametrize("query", ["What is the weather today?", "What day is the match on? Is it today?"])
+def test_live_words_about_other_things_still_go_to_the_teacher(query):
+    assert Router().decide(query, mode="auto").rule == "live"
 
 
 def test_counting_weekdays_is_not_a_question_for_the_clock():
