@@ -290,3 +290,16 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     shutil.rmtree(kept)
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
+
+
+def test_a_rounds_value_labels_never_cover_one_another():
+    from model.bench.rounds import LABEL_GAP, spread
+
+    # before any distillation the oracle's share (85%), routed accuracy (85%) and the teacher share
+    # (78%) sit within a few points of each other
+    labels = [(0, 85.0, "oracle"), (0, 78.0, "share"), (0, 85.0, "routed"), (0, 15.0, "student"), (1, 40.0, "x")]
+    placed = spread(labels, gap=LABEL_GAP)
+    column = sorted(at for round_, _, at, _ in placed if round_ == 0)
+    assert all(b - a >= LABEL_GAP - 1e-9 for a, b in zip(column, column[1:]))
+    assert all(abs(at - value) < 2 * LABEL_GAP for _, value, at, _ in placed)  # each stays by its point
+    assert [(r, v, at) for r, v, at, _ in placed if r == 1] == [(1, 40.0, 40.0)]  # alone: at its value

@@ -433,6 +433,24 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+LABEL_GAP = 5.0  # percentage points between two value labels of one round, so none covers another
+
+
+def spread(labels: list[tuple[int, float, str]], gap: float) -> list[tuple[int, float, float, str]]:
+    """(round, value, label height, colour): a round's labels in value order, each at least `gap`
+    above the one below it, and the stack centred on the values so labels stay by their points."""
+    placed = []
+    for round_ in sorted({r for r, _, _ in labels}):
+        column = sorted((v, c) for r, v, c in labels if r == round_)
+        heights = [column[0][0]]
+        for value, _ in column[1:]:
+            heights.append(max(value, heights[-1] + gap))
+        shift = (sum(v for v, _ in column) - sum(heights)) / len(heights)
+        shift = max(shift, -min(h for h in heights))  # no label below the axis
+        placed += [(round_, v, h + shift, c) for (v, c), h in zip(column, heights)]
+    return placed
+
+
 def plot(result: dict, path: Path) -> None:
     """Teacher share and routed accuracy per round, each with its 95% band, the oracle's share beside
     them, the student alone and the teacher alone for scale; a skipped or kept day is marked."""
@@ -447,20 +465,30 @@ def plot(result: dict, path: Path) -> None:
     x = np.arange(len(rounds))
     fig, ax = plt.subplots(figsize=(8, 5.2))
 
-    def line(key, label, color, style="-", marker="o", dy=4):
+    labels: list[tuple[int, float, str]] = []  # (round, value, colour): drawn once all lines are in
+
+    def line(key, label, color, style="-", marker="o"):
         y = np.array([100 * (r[key] or 0) for r in rounds])
         ax.plot(x, y, style, color=color, marker=marker, label=label, linewidth=2 if style == "-" else 1.5)
         cis = [r.get(f"{key}_ci") for r in rounds]
         if all(cis):
             ax.fill_between(x, [100 * c[0] for c in cis], [100 * c[1] for c in cis], color=color, alpha=0.15)
-        for xi, yi in zip(x, y):
-            ax.annotate(f"{yi:.0f}%", (xi, yi), textcoords="offset points", xytext=(6, dy), fontsize=8, color=color)
+        labels.extend((int(xi), float(yi), color) for xi, yi in zip(x, y))
 
     line("teacher_share", "teacher share (routed)", "tab:red")
-    # the oracle's labels go below its line: its share and the router's are often close
-    line("oracle_share", "oracle's share (the student's errors)", "tab:red", "--", "s", dy=-12)
+    line("oracle_share", "oracle's share (the student's errors)", "tab:red", "--", "s")
     line("routed_accuracy", "routed accuracy", "tab:blue")
     line("student_accuracy", "student alone", "tab:gray", ":", "^")
+    for xi, yi, at, color in spread(labels, gap=LABEL_GAP):
+        ax.annotate(
+            f"{yi:.0f}%",
+            (xi, yi),
+            xytext=(xi + 0.06, at),
+            va="center",
+            fontsize=8,
+            color=color,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},  # readable over a line
+        )
     ax.axhline(
         100 * rounds[0]["teacher_accuracy"], color="tab:green", linestyle="--", linewidth=1, label="teacher alone"
     )
