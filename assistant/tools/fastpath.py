@@ -317,6 +317,19 @@ def _clock_until(s: dict) -> ToolCall | None:
     return ToolCall("clock", {"to_date": end}) if _dates(end) else None
 
 
+def _clock_days(s: dict) -> ToolCall | None:
+    count = parse_number(s["n"]) if "n" in s else 1  # "the day after" is one day
+    if count is None or count <= 0 or count != int(count):
+        return None
+    arguments: dict = {}
+    date = s.get("date", "").strip().rstrip(".?!")
+    if date and date.lower() not in ("now", "today"):
+        _dates(date)  # ToolError when it is no date ("the day after the party"): the next match is tried
+        arguments["date"] = date
+    arguments["days"] = int(count) if s["way"] == "after" else -int(count)
+    return ToolCall("clock", arguments)
+
+
 def _convert(s: dict) -> ToolCall | None:
     value = _number(s, "value", "frac")
     if value is None:
@@ -377,6 +390,7 @@ BUILDERS: dict[str, Callable[[dict], ToolCall | None]] = {
     "clock_place": _clock_place,
     "clock_date": _clock_date,
     "clock_until": _clock_until,
+    "clock_days": _clock_days,
     "convert": _convert,
     "calculate": _calculate,
     "note_add": _note_add,
