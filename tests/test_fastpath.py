@@ -47,6 +47,7 @@ HITS = [
     ("what day comes before friday", "clock", {"date": "friday", "days": -1}),
     ("What day of the week is 3 days after Monday?", "clock", {"date": "Monday", "days": 3}),
     ("what date will it be in 90 days", "clock", {"days": 90}),
+    ("What day is it tomorrow?", "clock", {"date": "tomorrow"}),
     ("what day was it three days ago", "clock", {"days": -3}),
     ("5 miles in km", "convert", {"value": 5, "from_unit": "miles", "to_unit": "km"}),
     ("convert 5 miles to km", "convert", {"value": 5, "from_unit": "miles", "to_unit": "km"}),
