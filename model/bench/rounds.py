@@ -25,7 +25,8 @@ routed system's accuracy and teacher share at the configured thresholds; the ora
 oracle router sends exactly the queries the student gets wrong, so its share is the student's error
 rate, and its accuracy is the teacher's on those); the drop in teacher share since before the first
 day; and what distill decided (promoted, kept and why, or skipped). `goals` checks issue 13's goals
-on every round after the first day.
+on every round after the first day, among them that no family the base student answered right
+loses more than 5 points, on the test set and on the other set.
 
 After each round the figures so far (the object `--json` prints) are rewritten to `rounds.json` in
 the benchmark's home, so with `--keep` a run of hours that is stopped keeps every day it measured.
@@ -63,6 +64,7 @@ GOAL_STUDENT = 0.60  # the student alone
 GOAL_ROUTED = 0.95  # routed accuracy, as a share of the teacher's
 GOAL_ORACLE = 1.25  # the teacher share, as a multiple of the oracle's
 GOAL_DROP = 0.40  # the teacher share's drop since before the first day
+GOAL_FORGET = 0.05  # the most a family the base student answered right may lose, alone, on each set
 
 
 def days(train: list[dict], n: int, seed: int) -> list[list[dict]]:
@@ -149,6 +151,24 @@ def goals(rounds: list[dict]) -> dict:
         share = g["share_vs_oracle"]["value"]
         g["share_vs_oracle"]["met"] = r["teacher_share"] == 0 if share is None else share <= GOAL_ORACLE
         g["teacher_share_drop"]["met"] = r["teacher_share_drop"] >= GOAL_DROP
+        lost = {"test": forgotten(rounds[0].get("families"), r.get("families"))}
+        if (first := rounds[0].get("also_test")) and (now := r.get("also_test")):
+            lost[first["file"]] = forgotten(first.get("families"), now.get("families"))
+        g["no_forgetting"] = {
+            "value": lost,
+            "goal": f"(no family the base answered right loses > {GOAL_FORGET * 100:.0f} points)",
+            "met": not any(lost.values()),
+        }
+    return out
+
+
+def forgotten(before: dict | None, now: dict | None) -> dict:
+    """The families the base student answered right, alone, that lost more than GOAL_FORGET: {family: [before, now]}."""
+    out = {}
+    for family, was in (before or {}).items():
+        then, later = was["student_accuracy"], (now or {}).get(family, {}).get("student_accuracy")
+        if then and later is not None and later < then - GOAL_FORGET - 1e-9:
+            out[family] = [then, later]
     return out
 
 
@@ -419,8 +439,7 @@ def table(result: dict) -> str:
         lines.append("goals (issue 13) after each day:")
         for k, g in result["goals"].items():
             parts = [
-                f"{name} {'–' if v['value'] is None else round(v['value'], 2)} {v['goal']} "
-                f"{'met' if v['met'] else 'missed'}"
+                f"{name} {_goal_value(v['value'])} {v['goal']} {'met' if v['met'] else 'missed'}"
                 for name, v in g.items()
             ]
             lines.append(f"  day {k}: " + "; ".join(parts))
@@ -431,6 +450,13 @@ def table(result: dict) -> str:
         f"test {sizes['test']}; wall time {result['wall_s']:.0f} s"
     )
     return "\n".join(lines)
+
+
+def _goal_value(value) -> str:
+    if isinstance(value, dict):  # no_forgetting: {set: {family: [before, now]}}
+        lost = [f"{fam} {_pct(a)} → {_pct(b)} ({name})" for name, fams in value.items() for fam, (a, b) in fams.items()]
+        return ", ".join(lost) if lost else "(none lost)"
+    return "–" if value is None else str(round(value, 2))
 
 
 LABEL_GAP = 5.0  # percentage points between two value labels of one round, so none covers another
