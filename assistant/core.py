@@ -47,6 +47,7 @@ from assistant.student import Student
 from assistant.tools import ToolContext, ToolError, ToolResult, local_only, trial_run, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
+from assistant.tools.grounding import unsaid_numbers
 from assistant.turns import answer_fields
 
 if TYPE_CHECKING:  # imported where a query is redacted: its phone and ID number libraries cost a cold start
@@ -63,6 +64,7 @@ class CascadeStep:
     response: Response
     line: float  # the active version's cascade line (mean log-prob) for a text answer
     call_line: float | None = None  # ... and for a tool call (None: the same line)
+    query: str = ""  # what the user asked: a call's numbers are checked against it
 
     @property
     def text(self) -> str:
@@ -90,10 +92,19 @@ class CascadeStep:
         outcome = trial_run(call.name, call.arguments) if call is not None else None
         return str(outcome) if isinstance(outcome, ToolError) else None
 
+    @functools.cached_property
+    def unsaid(self) -> str | None:
+        """Why the student's call does not hold the numbers the user said ("its call holds 2022,
+        which you did not say"), else None: a made-up or dropped number is no answer however sure
+        the student was (`tools.grounding`)."""
+        call = self.response.tool_call
+        return unsaid_numbers(self.query, call) if call is not None and self.query else None
+
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident, any call it made can run, and a computing call runs."""
-        return self.confident and callable_call(self.response) and self.cannot_run is None
+        """Sure enough to stand: confident, any call it made can run, a computing call runs, and the
+        call holds the numbers the user said."""
+        return self.confident and callable_call(self.response) and self.cannot_run is None and self.unsaid is None
 
 
 @dataclass
@@ -267,7 +278,8 @@ class Answer:
                 yield from self._show(self.cascade.response)
                 return
             failed = self.cascade.confident and self.cascade.cannot_run  # an unsure answer needs no trial
-            why = f"its call could not run ({failed})" if failed else "the student was unsure"
+            unsaid = self.cascade.confident and not failed and self.cascade.unsaid
+            why = f"its call could not run ({failed})" if failed else unsaid or "the student was unsure"
             self._settle("cloud", f"{why} (mean log-prob {self.cascade.confidence:.2f})")
         if self.decision.route == "cloud":
             self.teacher = self._offer_to_teacher(messages)
@@ -338,7 +350,7 @@ class Answer:
 
     def _ask_student_first(self, messages: list[dict]) -> CascadeStep:
         """The cascade: the student's whole answer, unshown, and its mean token log-probability."""
-        step = CascadeStep(self._student(messages), self.context.line, self.context.call_line)
+        step = CascadeStep(self._student(messages), self.context.line, self.context.call_line, self.query)
         self.response = step.response  # so a cancel reaches it
         step.response.complete()
         self.response = None

@@ -303,6 +303,29 @@ def test_a_sure_call_that_cannot_compute_goes_to_the_teacher(tiny_student, gemin
     assert len(sent_requests(fake)) == 1
 
 
+def test_a_sure_call_with_a_number_the_user_did_not_say_goes_to_the_teacher(
+    tiny_student, gemini, monkeypatch, tiny_checkpoint
+):
+    """A call that runs but holds a number the query does not (a year made up for "April 9") is no
+    answer however sure the student is: the teacher is asked, and the reason names the number. The
+    same call with the user's own numbers stays local."""
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
+    query = "How many days until April 9?"
+    fake = gemini(answers=[{"query": query, "call": {"name": "clock", "arguments": {"to_date": "April 9"}}}])
+    student_writes(
+        '<tool_call>{"name": "clock", "arguments": {"to_date": "April 9, 2022"}}', tiny_checkpoint, monkeypatch
+    )
+    answer = Assistant().answer(query, mode="auto")
+    shown = "".join(answer)
+    assert answer.decision.route == "cloud" and "its call holds 2022, which you did not say" in answer.decision.reason
+    assert len(sent_requests(fake)) == 1 and "ago" not in shown
+    student_writes('<tool_call>{"name": "clock", "arguments": {"to_date": "April 9"}}', tiny_checkpoint, monkeypatch)
+    kept = Assistant().answer(query, mode="auto")
+    "".join(kept)
+    assert kept.decision.route == "local" and "the student was sure" in kept.decision.reason
+    assert len(sent_requests(fake)) == 1
+
+
 def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemini, monkeypatch, tiny_checkpoint):
     """The cascade escalates the student's tool call; the teacher makes the same call. The router must
     remember the student as right (a call is not in the shown text, so judging the text alone would
