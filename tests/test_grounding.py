@@ -13,7 +13,7 @@ from assistant.tools.grounding import unsaid_numbers
         ("Deduct 12 from 127.", "calculate", {"expression": "12 + 12"}, "leaves out 127"),
         ("Add up 245, 118 and 37.", "calculate", {"expression": "245 + 118"}, "leaves out 37"),
         ("In an hour I must leave for the station, remind me.", "reminder", {"text": "leave", "hours": 3}, "holds 3"),
-        ("Two and a half minutes on the clock, go.", "timer", {"minutes": 2}, "holds 2"),
+        ("Two and a half minutes on the clock, go.", "timer", {"minutes": 2}, "leaves out 2.5"),
     ],
 )
 def test_a_number_made_up_or_left_out_is_named(query, name, arguments, said):
@@ -34,6 +34,9 @@ def test_a_number_made_up_or_left_out_is_named(query, name, arguments, said):
         ("Convert 98.6 F to C", "convert", {"value": 98.6, "from_unit": "F", "to_unit": "C"}),
         ("Remind me to take 2 pills in 20 minutes", "reminder", {"text": "take 2 pills", "minutes": 20}),
         ("What time is it in Tokyo?", "clock", {"place": "Tokyo"}),
+        ("Half of 90 is what?", "calculate", {"expression": "90 / 2"}),
+        ("What is 15 squared?", "calculate", {"expression": "15^2"}),
+        ("Quick one: 48 by 12?", "calculate", {"expression": "48 / 12"}),  # "one" is a word here
     ],
 )
 def test_the_users_own_numbers_pass(query, name, arguments):

@@ -7,8 +7,10 @@ log-probability is as high as a right one's, so the cascade line cannot see it. 
 a call that carries a number the query does not hold, or leaves out one it does, is not what the
 user asked for, and the cascade sends it to the teacher instead (`CascadeStep.sure`).
 
-Number words count as the user said them ("two and a half minutes" is 2.5, "an hour" is 1). A 0 or
-a 1 may be left unsaid ("the day after Sunday" is days=1, "7 o'clock" is 7:00). What the check costs
+Number words count as the user said them ("two and a half minutes" is 2.5, "an hour" is 1), and a
+few words imply one a call may write out ("half of 90" is 90 / 2, "15 squared" is 15^2). A 0 or a 1
+may be left unsaid either way ("the day after Sunday" is days=1, "7 o'clock" is 7:00, "quick one"
+holds no number to compute with). What the check costs
 is a right call that writes a number in another form than the user's ("half an hour" as 30
 minutes, "Christmas" as 2026-12-25): it goes to the teacher, and nothing wrong is kept.
 """
@@ -21,7 +23,23 @@ from typing import Any
 from assistant.tools.calls import ToolCall
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
-UNSAID = {0.0, 1.0}  # numbers a call may hold that a query often leaves to be understood
+UNSAID = {0.0, 1.0}  # numbers a call may hold, or leave out, that a query often leaves to be understood
+# Words that say a number a call may write out: "half of 90" is 90 / 2, "15 squared" is 15^2.
+IMPLIED = {
+    "half": (2.0, 0.5),
+    "halve": (2.0, 0.5),
+    "quarter": (4.0, 0.25),
+    "third": (3.0,),
+    "double": (2.0,),
+    "twice": (2.0,),
+    "triple": (3.0,),
+    "squared": (2.0,),
+    "square": (2.0,),
+    "cubed": (3.0,),
+    "cube": (3.0,),
+    "percent": (100.0,),
+    "dozen": (12.0,),
+}
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -29,9 +47,10 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     from assistant.tools.fastpath import words_to_digits
 
     said = _numbers(words_to_digits(query))
+    implied = {n for word in re.findall(r"[a-z]+", query.lower()) for n in IMPLIED.get(word, ())}
     used = _numbers(" ".join(_texts(call.arguments)))
-    extra = [n for n in used if n not in said and abs(n) not in UNSAID]
-    missing = [n for n in said if n not in used]
+    extra = [n for n in used if n not in said and n not in implied and n not in UNSAID]
+    missing = [n for n in said if n not in used and n not in UNSAID]
     if extra:
         return f"its call holds {_show(extra)}, which you did not say"
     if missing:
