@@ -43,6 +43,21 @@ def test_the_users_own_numbers_pass(query, name, arguments):
     assert unsaid_numbers(query, ToolCall(name, arguments)) is None
 
 
-def test_a_right_call_in_another_form_than_the_users_is_what_the_check_costs():
-    # "half an hour" as 30 minutes is right, but 30 was not said: the teacher is asked, nothing wrong is kept
-    assert unsaid_numbers("Set a timer for half an hour", ToolCall("timer", {"minutes": 30})) is not None
+@pytest.mark.parametrize(
+    "query, name, arguments",
+    [
+        ("Two and a half minutes on the clock, go.", "timer", {"seconds": 150}),
+        ("Can you give me a shout in a quarter of an hour?", "reminder", {"text": "shout", "minutes": 15}),
+        ("Schedule an alarm for 2 pm.", "alarm", {"time": "14:00"}),
+        ("I have to be up by quarter to seven.", "alarm", {"time": "06:45"}),
+        ("Christmas this year lands on which weekday?", "clock", {"date": "December 25"}),
+        ("Three hundred and twelve shared between eight people is what each?", "calculate", {"expression": "312 / 8"}),
+    ],
+)
+def test_the_users_numbers_in_another_known_form_pass(query, name, arguments):
+    assert unsaid_numbers(query, ToolCall(name, arguments)) is None
+
+
+def test_a_right_call_in_a_form_the_check_does_not_know_is_what_it_costs():
+    # right, but 2026 and 12 were not said: the teacher is asked, and nothing wrong is kept
+    assert unsaid_numbers("What day is Christmas?", ToolCall("clock", {"date": "2026-12-25"})) is not None

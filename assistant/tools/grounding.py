@@ -11,8 +11,11 @@ Number words count as the user said them ("two and a half minutes" is 2.5, "an h
 few words imply one a call may write out ("half of 90" is 90 / 2, "15 squared" is 15^2). A 0 or a 1
 may be left unsaid either way ("the day after Sunday" is days=1, "7 o'clock" is 7:00, "quick one"
 holds no number to compute with). What the check costs
-is a right call that writes a number in another form than the user's ("half an hour" as 30
-minutes, "Christmas" as 2026-12-25): it goes to the teacher, and nothing wrong is kept.
+is a right call that writes a number in another form than the user's ("a while" as 10 minutes,
+"Christmas" as 2026-12-25): it goes to the teacher, and nothing wrong is kept. Some forms are
+known: a length of time in another unit (150 seconds for "two and a half minutes", 15 minutes for
+"a quarter of an hour"), a holiday's date ("Christmas" is December 25), spoken hundreds ("three
+hundred and twelve"). A clock time is not compared at all ("half past eight" is 20:30).
 """
 
 from __future__ import annotations
@@ -42,20 +45,58 @@ IMPLIED = {
 }
 
 
+DURATIONS = ("hours", "minutes", "seconds")  # a length of time may be written in another unit than said
+UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
+FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
+
+
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     """Why `call` does not hold the numbers of `query` (a sentence for the router's reason), or None."""
+    from assistant.tools.clock import HOLIDAYS
     from assistant.tools.fastpath import words_to_digits
 
-    said = _numbers(words_to_digits(query))
-    implied = {n for word in re.findall(r"[a-z]+", query.lower()) for n in IMPLIED.get(word, ())}
-    used = _numbers(" ".join(_texts(call.arguments)))
-    extra = [n for n in used if n not in said and n not in implied and n not in UNSAID]
-    missing = [n for n in said if n not in used and n not in UNSAID]
+    said = _numbers(_spoken(words_to_digits(query)))
+    lowered = query.lower()
+    implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
+    implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
+    known = set(said) | implied | {a * b for a in implied for b in said}
+    used, lengths, times = [], [], []
+    for key, value in call.arguments.items():
+        numbers = _numbers(" ".join(_texts(value)))
+        (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
+    extra = [n for n in used if n not in known and n not in UNSAID]
+    extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
+    # a clock time's own numbers are never "made up", but the ones the user said are found in it, on
+    # either half of the day ("2 pm" in "14:00"), or the hour before it
+    clock = set(times) | {t - 12 for t in times if 12 < t < 24} | {t + 12 for t in times if t < 12}
+    clock |= {t + 1 for t in clock}  # "quarter to seven" is 6:45
+    missing = [
+        n
+        for n in said
+        if n not in used and n not in clock and n not in UNSAID and not any(_same_length(u, {n}) for u in lengths)
+    ]
     if extra:
         return f"its call holds {_show(extra)}, which you did not say"
     if missing:
         return f"its call leaves out {_show(missing)}"
     return None
+
+
+def _same_length(value: float, known: set[float]) -> bool:
+    """Whether a length of time is one of `known` in some unit: 150 seconds is 2.5 minutes."""
+    return any(abs(value - k * f) <= 1e-9 * max(1.0, value) for k in known for f in UNIT_FACTORS)
+
+
+def _spoken(text: str) -> str:
+    """ "3 hundred and 12" as 312, "2 thousand and 10" as 2010 (number words are made digits one word at a time)."""
+    for word, size in (("hundred", 100), ("thousand", 1000)):
+        text = re.sub(
+            rf"\b(\d+) {word}(?:,? and)?(?: (\d+)\b)?",
+            lambda m, size=size: str(int(m[1]) * size + int(m[2] or 0)),
+            text,
+            flags=re.I,
+        )
+    return text
 
 
 def _numbers(text: str) -> list[float]:
