@@ -10,12 +10,13 @@ user asked for, and the cascade sends it to the teacher instead (`CascadeStep.su
 Number words count as the user said them ("two and a half minutes" is 2.5, "an hour" is 1), and a
 few words imply one a call may write out ("half of 90" is 90 / 2, "15 squared" is 15^2). A 0 or a 1
 may be left unsaid either way ("the day after Sunday" is days=1, "7 o'clock" is 7:00, "quick one"
-holds no number to compute with). What the check costs
-is a right call that writes a number in another form than the user's ("a while" as 10 minutes,
-"Christmas" as 2026-12-25): it goes to the teacher, and nothing wrong is kept. Some forms are
-known: a length of time in another unit (150 seconds for "two and a half minutes", 15 minutes for
-"a quarter of an hour"), a holiday's date ("Christmas" is December 25), spoken hundreds ("three
-hundred and twelve"). A clock time is not compared at all ("half past eight" is 20:30).
+holds no number to compute with). Some other forms are known: a length of time in another unit
+(150 seconds for "two and a half minutes", 15 minutes for "a quarter of an hour"), a holiday's date
+("Christmas" is December 25), spoken hundreds ("three hundred and twelve"). A clock time's own
+numbers are never counted as made up ("half past eight" is 20:30), but the numbers the user said
+must be found in it. What the check costs is a right call that writes a number in a form it does
+not know ("a while" as 10 minutes, "Christmas" as 2026-12-25): it goes to the teacher, and nothing
+wrong is kept.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ IMPLIED = {
     "percent": (100.0,),
     "dozen": (12.0,),
 }
-
-
 DURATIONS = ("hours", "minutes", "seconds")  # a length of time may be written in another unit than said
 UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
 FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
