@@ -22,7 +22,6 @@ wrong is kept.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from assistant.tools.calls import ToolCall
 
@@ -61,7 +60,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     known = set(said) | implied | {a * b for a in implied for b in said}
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():
-        numbers = _numbers(" ".join(_texts(value)))
+        numbers = [] if value is None or isinstance(value, bool) else _numbers(str(value))
         (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
     extra = [n for n in used if n not in known and n not in UNSAID]
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
@@ -106,16 +105,6 @@ def _numbers(text: str) -> list[float]:
         if value not in found:
             found.append(value)
     return found
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _texts(v)]
-    if isinstance(value, list | tuple):
-        return [t for v in value for t in _texts(v)]
-    if isinstance(value, bool) or value is None:
-        return []
-    return [str(value)]
 
 
 def _show(numbers: list[float]) -> str:

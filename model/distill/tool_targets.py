@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from assistant.tools.clock import WEEKDAYS
+
 NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 # "44 ÷ 4 = 11."  /  "50% of 400 is 200."
 EQUATION = re.compile(rf"^\s*(?P<expression>[^=]+?)\s*(?:=|\bis\b|\bequals\b)\s*(?P<result>{NUMBER})\s*\.?\s*$", re.I)
@@ -35,7 +37,7 @@ CONVERSION = re.compile(
     rf"(?P<result>{NUMBER})\s+(?P<to_unit>[^\d=]+?)\s*\.?\s*$",
     re.I,
 )
-WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+WEEKDAY = f"(?:{'|'.join(WEEKDAYS)})"
 # "The day after Sunday is Monday."  /  "4 days after Saturday is Wednesday."
 DAYS_ON = re.compile(
     rf"^\s*(?:the day|(?P<days>\d{{1,3}}) days?)\s+(?P<way>after|before)\s+(?P<start>{WEEKDAY})\s+is\s+"
