@@ -32,6 +32,9 @@ class Settings:
     mode: str = ""  # private | ask | auto; empty: private until a Gemini key is set, then ask
     temperature: float = 0.0  # 0 decodes greedily, so answers repeat
     top_p: float = 1.0
+    # a distilled student's words are the base student's: its adapter only decides whether and how to call a
+    # tool (assistant/student.py); false: the adapter writes the words too, as trained
+    student_words_from_base: bool = True
     max_tokens: int = 512  # longest answer, in tokens
     context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
     system_prompt: str = ""  # empty: assets/system_prompt.md

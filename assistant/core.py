@@ -458,6 +458,7 @@ class Assistant:
                 cache_dir=config.home() / "cache" / "prompts",
                 cache_conversations=self.settings.prompt_cache_conversations,
                 adapter_path=version.adapter_path,
+                words_from_base=self.settings.student_words_from_base,
             )
         return self._student
 

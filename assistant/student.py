@@ -6,6 +6,13 @@ request and read the answer, each token with its log-probability, from a `Studen
 Each conversation keeps a prompt cache, in memory and on disk, so a follow-up only
 reads the new turn instead of the whole history.
 
+A distilled student's words are the base student's (`words_from_base`): its adapter begins each
+answer, and only when that beginning is a tool call does the adapter go on; otherwise the adapter
+is set to zero and the base student answers in words from the start. Distillation teaches a small
+model when and how to act, and the same change of weights flips facts it held weakly ("Who wrote
+The Great Gatsby?" → a made-up name). Each of the two keeps its own prompt caches, so both stay
+exact: the words are token for token what the base student says.
+
     python -m assistant.student PATH "question"     # stream one answer from a checkpoint
 """
 
@@ -27,6 +34,7 @@ from assistant.errors import ApprenticeError, ModelMissing
 from assistant.tools.calls import CALL_OPEN, parse_call
 
 _DONE = object()
+ADAPTED, WORDS = "adapted", "words"  # which weights answer: the student with its adapter, or the base's words
 LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break when two threads import them at once
 
 
@@ -91,9 +99,11 @@ class Student:
         cache_dir: Path | None = None,
         cache_conversations: int = 8,
         adapter_path: Path | None = None,
+        words_from_base: bool = True,
     ):
         self.path = Path(path)
         self.adapter_path = Path(adapter_path) if adapter_path else None
+        self.words_from_base = words_from_base
         self.name = name
         self.system_prompt = system_prompt
         self.temperature = temperature
@@ -102,7 +112,10 @@ class Student:
         self.cache_dir = cache_dir
         self.cache_conversations = cache_conversations
         self._caches: OrderedDict[str, tuple[list, list[int]]] = OrderedDict()
-        self._prefix: tuple[list, list[int]] | None = None  # the system prompt's cache, shared by new conversations
+        # the system prompt's cache, shared by new conversations: one for the adapted student, one for its words
+        self._prefix: dict[str, tuple[list, list[int]]] = {}
+        self._lora: list = []  # the adapter's layers whose output is set to zero for the base student's words
+        self._mode = ADAPTED
         self._jobs: queue.Queue = queue.Queue()
         self._loaded = threading.Event()
         self._closed = threading.Event()
@@ -178,6 +191,8 @@ class Student:
             from assistant import kernels
 
             kernels.install(self.model)  # a 4-bit student on Linux: the fast CPU path, when it was built
+            if self.adapter_path and self.words_from_base:
+                self._lora = lora_layers(self.model, self.adapter_path)
         except ApprenticeError:
             raise  # its own message says what is wrong (an invalid kernel setting), not "pull again"
         except Exception as exc:
@@ -297,19 +312,20 @@ class Student:
         """
         from mlx_lm.models.cache import KVCache, make_prompt_cache
 
-        if self._prefix is None:
+        if self._mode not in self._prefix:
             tokens = self._prefix_tokens()
             cache = make_prompt_cache(self.model)
             if not tokens or not all(type(c) is KVCache for c in cache):
-                self._prefix = ([], [])  # other cache kinds (sliding windows) start empty, as before
+                self._prefix[self._mode] = ([], [])  # other cache kinds (sliding windows) start empty, as before
             else:
-                self._prefix = self._load_prefix(tokens)
-                if self._prefix is None:
+                loaded = self._load_prefix(tokens)
+                if loaded is None:
                     self.model(self._mx.array(tokens)[None], cache=cache)
                     self._mx.eval([c.keys for c in cache] + [c.values for c in cache])
-                    self._prefix = (cache, tokens)
+                    loaded = (cache, tokens)
                     self._save_prefix(cache, tokens)
-        cache, tokens = self._prefix
+                self._prefix[self._mode] = loaded
+        cache, tokens = self._prefix[self._mode]
         if not tokens:
             return None
         copy = make_prompt_cache(self.model)
@@ -321,8 +337,9 @@ class Student:
 
     def _prefix_file(self, tokens: list[int]) -> Path | None:
         """Where the system prompt's cache is kept between runs, named by all its numbers depend on:
-        the prompt's tokens, the weights and adapter files (name, size, time), MLX, the BLAS and the
-        kernel path with its settings. Any change gives another name, so a stale cache is never read."""
+        the prompt's tokens, the weights and adapter files (name, size, time) and whether the adapter
+        answers, MLX, the BLAS and the kernel path with its settings. Any change gives another name, so
+        a stale cache is never read."""
         if not self.cache_dir:
             return None
         import hashlib
@@ -339,6 +356,8 @@ class Student:
         ]
         settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("APPRENTICE_QMATVEC"))
         key = [tokens, files, self._mx.__version__, blas.ensure(), kernels.describe(), settings]
+        if self._mode != ADAPTED:
+            key.append(self._mode)
         digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:24]
         return self.cache_dir.parent / "prefix" / f"{digest}.safetensors"
 
@@ -397,19 +416,44 @@ class Student:
         return a[:common]
 
     def _generate(self, gen: StudentResponse) -> None:
+        tokens = self._prompt(gen)
+        if not self._lora:
+            self._answer(gen, tokens)
+            return
+        # The adapter begins the answer; unless that beginning is a tool call, the base student's
+        # words are the answer, from its first token (the module's docstring says why).
+        if self._answer(gen, tokens, decide=True):
+            return
+        self._use(WORDS)
+        try:
+            self._answer(gen, tokens)
+        finally:
+            self._use(ADAPTED)
+
+    def _use(self, mode: str) -> None:
+        """Answer with the adapter (ADAPTED) or without it (WORDS): its layers' output scaled by 1 or by 0."""
+        for layer, scale in self._lora:
+            layer.scale = scale if mode == ADAPTED else 0.0
+        self._mode = mode
+
+    def _answer(self, gen: StudentResponse, tokens: list[int], decide: bool = False) -> bool:
+        """Decode an answer to `tokens` into `gen`. With `decide`, tokens are held back until they show
+        whether the answer begins a tool call: if it does they are sent and decoding goes on (True);
+        if not, nothing is sent and False is returned, for the base student to answer in words."""
         from mlx_lm.sample_utils import make_sampler
 
         from assistant import generation
         from assistant.chat_tokenizer import TextStream
         from assistant.tools import constrain
 
-        tokens = self._prompt(gen)
-        cache, reuse = self._cache_for(gen.conversation, tokens)
+        key = gen.conversation and (gen.conversation if self._mode == ADAPTED else f"{gen.conversation}.{self._mode}")
+        cache, reuse = self._cache_for(key, tokens)
         usage = gen.usage
         usage.prompt_tokens, usage.cached_tokens = len(tokens), reuse
         temperature = self.temperature if gen.temperature is None else gen.temperature
         sampler = make_sampler(temp=temperature, top_p=self.top_p)
         generated: list[int] = []
+        held: list[Token] = []  # while deciding: the tokens of what may be the start of a call
         first = None
         gen.finish_reason = "length"
         # inside a tool call only a registered tool's name and its parameters can be generated; each token's
@@ -423,6 +467,8 @@ class Student:
                 first = time.perf_counter()
                 usage.ttft_ms = (first - gen.started) * 1000
             if token in self.tokenizer.eos_token_ids:
+                if decide:
+                    break  # an empty answer is the base student's to give
                 if rest := text.take(final=True):
                     gen._queue.put(Token(rest, None))
                 gen.finish_reason = "stop"
@@ -431,7 +477,20 @@ class Student:
             text.add(token)
             logprob = logprobs[token].item() + constrain.unmasked(processors, len(generated))
             last = len(generated) == gen.max_tokens
-            gen._queue.put(Token(text.take(final=last), logprob))
+            out = Token(text.take(final=last), logprob)
+            if decide:
+                held.append(out)
+                begun = "".join(t.text for t in held).lstrip()
+                if begun.startswith(CALL_OPEN):
+                    decide = False  # a call: what was held is sent, and the adapter goes on
+                    for t in held:
+                        gen._queue.put(t)
+                elif CALL_OPEN.startswith(begun) and not last:
+                    continue
+                else:
+                    break
+            else:
+                gen._queue.put(out)
             if gen.cancelled:
                 gen.finish_reason = "cancelled"
                 break
@@ -439,12 +498,16 @@ class Student:
                 gen.finish_reason = "repetition"
                 gen.notes.append("The student began repeating itself, so it was stopped.")
                 break
+        if decide:
+            self._keep_cache(key, cache, tokens)  # the prompt is kept for the next turn; the held tokens are not
+            return False
         if first is not None:
             usage.tokens = len(generated)
             elapsed = time.perf_counter() - first
             usage.tokens_per_s = (len(generated) - 1) / elapsed if len(generated) > 1 and elapsed > 0 else None
         usage.latency_ms = (time.perf_counter() - gen.started) * 1000
-        self._keep_cache(gen.conversation, cache, tokens + generated)
+        self._keep_cache(key, cache, tokens + generated)
+        return True
 
     # -- prompt caches ----------------------------------------------------------------
 
@@ -458,10 +521,15 @@ class Student:
             trim_prompt_cache(cache, offset - len(known))
         known = known[: min(offset, len(known))]
         self._caches[conversation] = (cache, known)
-        while len(self._caches) > self.cache_conversations:
+        while len(self._caches) > self._cache_slots:
             self._caches.popitem(last=False)
         if self.cache_dir:
             self._save_cache(conversation, cache, known)
+
+    @property
+    def _cache_slots(self) -> int:
+        """Caches kept: one per conversation, two where the base student's words have caches of their own."""
+        return self.cache_conversations * (2 if self._lora else 1)
 
     def _cache_file(self, conversation: str) -> Path:
         return self.cache_dir / f"{conversation}.safetensors"
@@ -484,7 +552,7 @@ class Student:
                 kept.append((file.stat().st_mtime, file))
             except FileNotFoundError:
                 continue
-        for _, old in sorted(kept)[: -self.cache_conversations]:
+        for _, old in sorted(kept)[: -self._cache_slots]:
             old.unlink(missing_ok=True)
 
     def _load_cache(self, conversation: str):
@@ -503,6 +571,15 @@ class Student:
         except Exception:  # a stale or torn cache file only costs a full prefill
             path.unlink(missing_ok=True)
             return None
+
+
+def lora_layers(model, adapter_path: Path) -> list:
+    """The LoRA layers of `model`, each with its scale, when the adapter is LoRA; [] for DoRA, whose
+    learned magnitudes stay in the weights at scale 0, so no base student is left to answer in words."""
+    config = json.loads((Path(adapter_path) / "adapter_config.json").read_text())
+    if config.get("fine_tune_type", "lora") != "lora":
+        return []
+    return [(m, m.scale) for m in model.modules() if hasattr(m, "lora_a") and hasattr(m, "scale")]
 
 
 def repeating(tokens: list[int], longest: int = 64, span: int = 24) -> bool:

@@ -161,6 +161,13 @@ def default_checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def adapter_words(monkeypatch):
+    """A distilled student whose adapter writes its words too (`student_words_from_base = false`): for tests
+    that teach the tiny model an answer in words. By default a distilled student's words are the base's."""
+    monkeypatch.setenv("APPRENTICE_STUDENT_WORDS_FROM_BASE", "0")
+
+
+@pytest.fixture
 def default_student(home, default_checkpoint) -> str:
     """The real default student registered as `base` in this test's home."""
     return register_checkpoint(default_checkpoint, "base")

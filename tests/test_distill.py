@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from assistant.models import registry
 from assistant.store import Store
@@ -76,6 +77,7 @@ def run(argv, capsys) -> tuple[int, dict | None, str]:
     return code, (json.loads(out) if "--json" in argv and out.strip() else None), err
 
 
+@pytest.mark.usefixtures("adapter_words")
 def test_distill_learns_promotes_rejudges_and_rolls_back(learnable_student, capsys):
     store = Store()
     ids = [log_example(store, q, "Paris") for q in PARIS]

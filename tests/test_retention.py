@@ -96,7 +96,7 @@ def test_the_shipped_regression_set_is_read_as_checkable_items():
     from model.evaluate import regression_items
 
     items = regression_items()
-    assert 40 <= len(items) <= 80
+    assert 150 <= len(items) <= 200  # enough that one forgotten fact is under a point of the 5-point limit
     assert all(item.check in ("contains", "similar") and item.reference for item in items)
     shipped = {dataset.query_key(r["query"]) for name in ("train", "test", "test_fresh") for r in _tasks(name)}
     assert not shipped & {dataset.query_key(item.messages[-1]["content"]) for item in items}
@@ -123,6 +123,7 @@ def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_stude
     assert code == 1 and err.startswith("Error: --") and "Traceback" not in err
 
 
+@pytest.mark.usefixtures("adapter_words")
 def test_a_candidate_that_forgets_is_kept_and_replaying_the_students_answers_keeps_them(
     learnable_student, capsys, monkeypatch
 ):
@@ -241,6 +242,7 @@ def _drift_from_base(version: str, queries: list[str]) -> float:
     return total / len(queries)
 
 
+@pytest.mark.usefixtures("adapter_words")
 def test_a_kl_term_learns_the_lesson_and_moves_the_student_less_where_it_was_not_taught(learnable_student, capsys):
     store = Store()
     for q in CAPITAL:
@@ -260,6 +262,7 @@ def test_a_kl_term_learns_the_lesson_and_moves_the_student_less_where_it_was_not
     assert _drift_from_base(held["version"], GREETINGS) < _drift_from_base(plain["version"], GREETINGS) / 2
 
 
+@pytest.mark.usefixtures("adapter_words")
 def test_an_adapter_on_the_attention_layers_only_learns_and_answers_as_the_app_loads_it(learnable_student, capsys):
     from mlx.core import load as load_arrays
 

@@ -193,6 +193,7 @@ def student_for(path, name: str, settings: config.Settings, adapter_path=None):
         temperature=0.0,
         context_tokens=settings.context_tokens,
         adapter_path=adapter_path,
+        words_from_base=settings.student_words_from_base,
     )
 
 

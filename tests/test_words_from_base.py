@@ -1,0 +1,114 @@
+"""A distilled student's words are the base student's; its adapter only decides whether and how to call a tool.
+
+The tiny learnable model (tests/conftest.py) is taught two things at once: a greeting in words and a timer
+call. Distilled, it calls the timer as taught and answers the greetings exactly as the base model does, token
+for token, follow-ups included (each has prompt caches of its own). With `student_words_from_base = false` it
+says the taught greeting instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import config
+from assistant.models import registry
+from assistant.prompts import student_system_prompt
+from assistant.store import Store
+from assistant.student import Student
+from tests.test_distill import FAST, log_example, run
+from tests.test_retention import GREETINGS
+
+TAUGHT = "Hello, how are you today?"
+# Every timer query opens with "Timer" and no greeting does: a cue the tiny model can learn.
+TIMERS = [
+    "Timer for the tea, five minutes.",
+    "Timer: pasta, five minutes.",
+    "Timer while I stretch, five minutes.",
+    "Timer of five minutes for the eggs.",
+    "Timer please, my laundry needs five minutes.",
+    "Timer for a short nap of five minutes.",
+    "Timer so that I take a break in five minutes.",
+    "Timer for brushing teeth, five minutes.",
+    "Timer for the kids' game, five minutes.",
+    "Timer because the bread needs five minutes.",
+    "Timer: five minutes until the call starts.",
+    "Timer for watering the garden, five minutes.",
+]
+CALL = {"name": "timer", "arguments": {"minutes": 5}}
+
+
+@pytest.fixture(scope="module")
+def distilled(tmp_path_factory, learnable_checkpoint):
+    """The learnable model and the adapter one distillation gave it (promoted or not: both are on disk)."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("APPRENTICE_HOME", str(home))
+        from tests.conftest import register_checkpoint
+
+        register_checkpoint(learnable_checkpoint, "tiny")
+        store = Store()
+        for q in GREETINGS:
+            log_example(store, q, TAUGHT)
+        for q in TIMERS:
+            log_example(store, q, f"<tool_call>{json.dumps(CALL)}</tool_call>")
+        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly
+        assert distill.main(FAST + ["--replay", "0", "--iters", "400"]) == 0
+        folder = registry.get("distill-1").adapter_path
+        prompt = student_system_prompt(config.load())
+    return learnable_checkpoint, folder, prompt
+
+
+from model import distill  # noqa: E402  (after the fixture's imports: the module reads the home when run)
+
+
+def students(distilled, tmp_path, **kw):
+    checkpoint, folder, prompt = distilled
+    return Student(checkpoint, name="distill-1", system_prompt=prompt, adapter_path=folder, **kw)
+
+
+def ask(student: Student, messages: list[dict], conversation: str | None = None) -> tuple[str, dict | None]:
+    response = student.stream(messages, conversation=conversation, max_tokens=48)
+    text = "".join(response)
+    call = response.tool_call
+    return text, ({"name": call.name, "arguments": call.arguments} if call else None)
+
+
+def user(q: str) -> list[dict]:
+    return [{"role": "user", "content": q}]
+
+
+def test_the_adapter_calls_and_the_base_student_says_the_words(distilled, tmp_path):
+    checkpoint, _, prompt = distilled
+    base = Student(checkpoint, name="tiny", system_prompt=prompt)
+    gated = students(distilled, tmp_path)
+    plain = students(distilled, tmp_path, words_from_base=False)
+    try:
+        for q in TIMERS[:3]:
+            assert ask(gated, user(q))[1] == CALL and ask(plain, user(q))[1] == CALL
+        for q in GREETINGS[:3]:
+            said = ask(base, user(q))
+            assert said[0] != TAUGHT  # the base model never learned the greeting
+            assert ask(plain, user(q)) == (TAUGHT, None)  # the adapter's own words, as trained
+            assert ask(gated, user(q)) == said  # the base student's words, token for token
+    finally:
+        for s in (base, gated, plain):
+            s.close()
+
+
+def test_a_follow_up_reads_its_own_cache_and_answers_as_without_one(distilled, tmp_path):
+    cached = students(distilled, tmp_path, cache_dir=tmp_path / "prompts")
+    fresh = students(distilled, tmp_path)
+    try:
+        first, _ = ask(cached, user(GREETINGS[0]), conversation="c1")
+        history = user(GREETINGS[0]) + [{"role": "assistant", "content": first}]
+        for follow_up in (TIMERS[0], GREETINGS[1]):
+            messages = history + user(follow_up)
+            assert ask(cached, messages, conversation="c1") == ask(fresh, messages)
+            history = messages + [{"role": "assistant", "content": "ok"}]
+        names = sorted(p.name for p in (tmp_path / "prompts").glob("*.safetensors"))
+        assert names == ["c1.safetensors", "c1.words.safetensors"]  # the adapter's and the words' caches
+    finally:
+        cached.close()
+        fresh.close()
