@@ -17,7 +17,9 @@ from assistant.models import registry
 from assistant.prompts import student_system_prompt
 from assistant.store import Store
 from assistant.student import Student
-from tests.test_distill import FAST, log_example, run
+from model import distill
+from tests.conftest import register_checkpoint
+from tests.test_distill import FAST, log_example
 from tests.test_retention import GREETINGS
 
 TAUGHT = "Hello, how are you today?"
@@ -45,8 +47,6 @@ def distilled(tmp_path_factory, learnable_checkpoint):
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("APPRENTICE_HOME", str(home))
-        from tests.conftest import register_checkpoint
-
         register_checkpoint(learnable_checkpoint, "tiny")
         store = Store()
         for q in GREETINGS:
@@ -60,10 +60,7 @@ def distilled(tmp_path_factory, learnable_checkpoint):
     return learnable_checkpoint, folder, prompt
 
 
-from model import distill  # noqa: E402  (after the fixture's imports: the module reads the home when run)
-
-
-def students(distilled, tmp_path, **kw):
+def distilled_student(distilled, **kw) -> Student:
     checkpoint, folder, prompt = distilled
     return Student(checkpoint, name="distill-1", system_prompt=prompt, adapter_path=folder, **kw)
 
@@ -82,8 +79,8 @@ def user(q: str) -> list[dict]:
 def test_the_adapter_calls_and_the_base_student_says_the_words(distilled, tmp_path):
     checkpoint, _, prompt = distilled
     base = Student(checkpoint, name="tiny", system_prompt=prompt)
-    gated = students(distilled, tmp_path)
-    plain = students(distilled, tmp_path, words_from_base=False)
+    gated = distilled_student(distilled)
+    plain = distilled_student(distilled, words_from_base=False)
     try:
         for q in TIMERS[:3]:
             assert ask(gated, user(q))[1] == CALL and ask(plain, user(q))[1] == CALL
@@ -98,8 +95,8 @@ def test_the_adapter_calls_and_the_base_student_says_the_words(distilled, tmp_pa
 
 
 def test_a_follow_up_reads_its_own_cache_and_answers_as_without_one(distilled, tmp_path):
-    cached = students(distilled, tmp_path, cache_dir=tmp_path / "prompts")
-    fresh = students(distilled, tmp_path)
+    cached = distilled_student(distilled, cache_dir=tmp_path / "prompts")
+    fresh = distilled_student(distilled)
     try:
         first, _ = ask(cached, user(GREETINGS[0]), conversation="c1")
         history = user(GREETINGS[0]) + [{"role": "assistant", "content": first}]
