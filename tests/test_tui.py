@@ -818,6 +818,7 @@ def test_distill_with_too_few_examples_says_how_many_more(tiny_student, monkeypa
     run(scenario)
 
 
+@pytest.mark.usefixtures("adapter_words")  # it teaches the tiny model "Paris" in words
 def test_distill_runs_a_child_that_promotes_and_the_next_question_uses_it(learnable_student, monkeypatch):
     store = Store()
     for q in PARIS:
