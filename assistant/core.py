@@ -17,7 +17,10 @@ One query's life, in the order `Answer` lives it:
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
 4. Otherwise the student answers; a query that needs live information, when the teacher
-   cannot be asked, gets a short true answer instead of a made-up one.
+   cannot be asked, gets a short true answer instead of a made-up one. Its words stream as
+   they come; a call is read, never shown, so when the router chose the student and the
+   teacher could be asked, a call that could not run or holds a number the user did not say
+   escalates as a cascade's would (`_checked_locally`).
 5. Whoever answered may have chosen a tool: the call is validated and run here
    (`ActionStep`), and its result, rendered by the tool's template, is the answer. A tool's
    result never leaves the machine.
@@ -43,7 +46,7 @@ from assistant.outcomes import KEPT_WRONG, query_key
 from assistant.prompts import student_system_prompt
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
-from assistant.student import Student
+from assistant.student import Student, base_words
 from assistant.tools import ToolContext, ToolError, ToolResult, local_only, trial_run, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
@@ -54,6 +57,7 @@ if TYPE_CHECKING:  # imported where a query is redacted: its phone and ID number
     from assistant.redact import Redactor
 
 Consent = Callable[[str], bool]
+NO_LINE = float("-inf")  # a cascade line every answer clears
 LINK_TURNS = 200  # how far back, in turns, a query asked again is linked to its earlier answer
 
 
@@ -99,6 +103,17 @@ class CascadeStep:
         the student was (`tools.grounding`)."""
         call = self.response.tool_call
         return unsaid_numbers(self.query, call) if call is not None and self.query else None
+
+    @property
+    def doubt(self) -> str:
+        """Why the answer does not stand, for the router's reason."""
+        if not self.confident:
+            return "the student was unsure"
+        if self.cannot_run:
+            return f"its call could not run ({self.cannot_run})"
+        if not callable_call(self.response):
+            return "its call names no tool it can use"
+        return self.unsaid or "the student was unsure"
 
     @property
     def sure(self) -> bool:
@@ -277,10 +292,16 @@ class Answer:
                 self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
-            failed = self.cascade.confident and self.cascade.cannot_run  # an unsure answer needs no trial
-            unsaid = self.cascade.confident and not failed and self.cascade.unsaid
-            why = f"its call could not run ({failed})" if failed else unsaid or "the student was unsure"
-            self._settle("cloud", f"{why} (mean log-prob {self.cascade.confidence:.2f})")
+            self._settle("cloud", f"{self.cascade.doubt} (mean log-prob {self.cascade.confidence:.2f})")
+        elif self._checked_locally():
+            response = self._student(messages)
+            yield from self._stream(response)
+            step = CascadeStep(response, NO_LINE, NO_LINE, self.query)  # no line: only the checks of a call
+            if step.sure or self.cancelled or response.text:  # words shown before a call: act as they said
+                yield from self._act_on(response)
+                return
+            self.cascade, self.response = step, None
+            self._settle("cloud", step.doubt)
         if self.decision.route == "cloud":
             self.teacher = self._offer_to_teacher(messages)
             if self.teacher.allowed:
@@ -298,6 +319,14 @@ class Answer:
             return
         yield from self._show(self._student(messages))
 
+    def _checked_locally(self) -> bool:
+        """Whether the router chose the student and the teacher could be asked (not private, not
+        forced local, never about notes): then its words stream as they come, but a call, read and
+        never shown, is checked before it runs, and one that could not stand escalates."""
+        decision, context = self.decision, self.context
+        chosen = decision.route == "local" and decision.score is not None and decision.rule != "notes"
+        return chosen and context.mode != "private" and context.key is not None
+
     def _settle(self, route: str, why: str) -> None:
         self.decision = Decision(route, self.decision.score, f"{self.decision.reason}; {why}")
 
@@ -313,13 +342,20 @@ class Answer:
         return response
 
     def _show(self, response: Response) -> Iterator[str]:
-        """Stream `response` as the answer (a finished one replays its text); its notes become the answer's."""
+        """Stream `response` as the answer (a finished one replays its text), then act on its call."""
+        yield from self._stream(response)
+        yield from self._act_on(response)
+
+    def _stream(self, response: Response) -> Iterator[str]:
+        """Stream `response`'s words as the answer; its notes become the answer's."""
         self.response = response
         try:
             yield from response
         finally:
             for note in response.notes:
                 self.note(note)
+
+    def _act_on(self, response: Response) -> Iterator[str]:
         if made_call(response) and not self.cancelled:
             yield from self._act(response.tool_call, response.model)
 
@@ -464,10 +500,12 @@ class Assistant:
 
     def cascade_line(self, kind: str = "text") -> float:
         """The active version's cascade line for a `kind` of answer ("text" or "call"): its own,
-        calibrated when it was distilled, else the configured one."""
+        calibrated when it was distilled, else the configured one (`registry.cascade_line`)."""
         from assistant.models import registry
 
-        return registry.active().cascade_min_logprob(self.settings.cascade_min_logprob, kind)
+        version = registry.active()
+        words = self.settings.student_words_from_base and base_words(version.adapter_path)
+        return version.cascade_min_logprob(self.settings.cascade_min_logprob, kind, base_words=words)
 
     def teacher(self, key: str):
         """The Gemini client, built the first time a query may leave (never in private mode)."""

@@ -573,11 +573,22 @@ class Student:
             return None
 
 
+def base_words(adapter_path: Path | None) -> bool:
+    """Whether an adapter can leave the words to the base student: a LoRA adapter set to zero is the
+    base student exactly; a DoRA adapter's learned magnitudes stay in the weights at scale 0."""
+    if adapter_path is None:
+        return False
+    try:
+        config = json.loads((Path(adapter_path) / "adapter_config.json").read_text())
+    except (OSError, ValueError):
+        return False  # unreadable: loading the adapter will say what is wrong
+    return config.get("fine_tune_type", "lora") == "lora"
+
+
 def lora_layers(model, adapter_path: Path) -> list:
-    """The LoRA layers of `model`, each with its scale, when the adapter is LoRA; [] for DoRA, whose
-    learned magnitudes stay in the weights at scale 0, so no base student is left to answer in words."""
-    config = json.loads((Path(adapter_path) / "adapter_config.json").read_text())
-    if config.get("fine_tune_type", "lora") != "lora":
+    """The LoRA layers of `model`, each with its scale, when the adapter leaves the words to the base
+    student (`base_words`); else []."""
+    if not base_words(adapter_path):
         return []
     return [(m, m.scale) for m in model.modules() if hasattr(m, "lora_a") and hasattr(m, "scale")]
 

@@ -206,7 +206,8 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
         after, drawn = result["queries"]["after"], result["distill"]["cascade"]
         assert set(result["calibrations"]) == {"risk", "precision"}
         assert result["calibrations"][drawn["method"]]["teacher_share"] == result["teacher_share"]["after"]
-        replayed = bench.routed_with_lines(after, drawn["min_logprob"], drawn["call_min_logprob"])
+        # the text line the assistant used: a base student's words may stand by the configured one
+        replayed = bench.routed_with_lines(after, result["cascade_min_logprob"]["after"], drawn["call_min_logprob"])
         assert replayed["routed_accuracy"] == result["routed_accuracy"]["after"]
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ

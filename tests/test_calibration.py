@@ -215,3 +215,50 @@ def test_replay_rehearses_only_everyday_answers_that_ended_on_their_own_in_words
     assert [r["answer"] for r in rows] == ["Fine, thanks."] * 3
     assert {r["query"] for r in rows} == {q for q, order in said.items() if order >= 2}
     assert training.everyday_answers(active, config.Settings(), wanted=0, seed=0) == []
+
+
+def test_a_text_line_over_too_few_sentences_is_marked_as_not_its_own():
+    calls = [p(-0.001 * k, True, call=True) for k in range(30)]
+    few = [p(-0.3 - 0.01 * k, True, source="local") for k in range(5)]
+    drawn = draw(calls + few, method="risk", precision=0.9, risk=0.05)
+    assert drawn["text_own"] is False and drawn["min_logprob"] == drawn["call_min_logprob"]
+    many = [p(-0.3 - 0.01 * k, True, source="local") for k in range(40)]
+    drawn = draw(calls + many, method="risk", precision=0.9, risk=0.05)
+    assert drawn["text_own"] is True and drawn["min_logprob"] == pytest.approx(-0.69)
+
+
+def _distilled(name: str, checkpoint, cascade: dict, fine_tune_type: str = "lora"):
+    """A registered version with an adapter folder (what `cascade_line` reads; no model is loaded)."""
+    import json
+
+    from assistant.models import registry
+
+    staging = registry.staging_folder(name)
+    (staging / "adapter_config.json").write_text(json.dumps({"fine_tune_type": fine_tune_type}))
+    (staging / "adapters.safetensors").write_bytes(b"")
+    version = registry.new_version(
+        name, source="distill", bits=32, parent="tiny", external_path=str(checkpoint), info={"cascade": cascade}
+    )
+    registry.register(staging, version, make_active=True)
+
+
+def test_a_base_students_sentences_stand_by_the_configured_line_when_the_version_drew_none_for_them(
+    home, monkeypatch, tiny_checkpoint
+):
+    # A day-1 version: 20 held-out calls and 6 sentences, so its text line is the pooled one (-0.003),
+    # which would send every sentence the base student kept before distilling to the teacher.
+    from assistant.core import Assistant
+
+    pooled = {"min_logprob": -0.003, "call_min_logprob": -0.003, "text_own": False}
+    _distilled("distill-1", tiny_checkpoint, pooled)
+    assert Assistant().cascade_line() == -0.45  # the configured line: the base student's words
+    assert Assistant().cascade_line("call") == -0.003  # its calls are its own
+    monkeypatch.setenv("APPRENTICE_STUDENT_WORDS_FROM_BASE", "0")  # its words are the adapter's
+    assert Assistant().cascade_line() == -0.003
+    monkeypatch.delenv("APPRENTICE_STUDENT_WORDS_FROM_BASE")
+    _distilled("distill-2", tiny_checkpoint, pooled, fine_tune_type="dora")  # DoRA keeps its own words
+    assert Assistant().cascade_line() == -0.003
+    _distilled("distill-3", tiny_checkpoint, {**pooled, "text_own": True})  # drawn on sentences of its own
+    assert Assistant().cascade_line() == -0.003
+    _distilled("distill-4", tiny_checkpoint, {"min_logprob": -0.2})  # drawn before lines were marked: as drawn
+    assert Assistant().cascade_line() == -0.2

@@ -355,3 +355,31 @@ def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemin
         student.close()
     assert (rejudged.rejudged, rejudged.now_right) == (1, 1)
     assert [(o["wrong"], o["origin"]) for o in Store().outcomes("next")] == [(0, "rejudged")]
+
+
+def test_a_call_the_router_left_to_the_student_is_checked_before_it_runs(
+    tiny_student, gemini, monkeypatch, tiny_checkpoint
+):
+    """The router trusts the student with a query (no past queries, a low prior): its call, read and never
+    shown, still has to hold the numbers the user said. One that does not goes to the teacher, and the
+    timer set is the user's; the user's own numbers stay local. Private mode, and a note, never leave."""
+    monkeypatch.setenv("APPRENTICE_ROUTER_PRIOR", "0.1")  # at or below the local threshold: the student alone
+    query = "Set a timer for 5 minutes."
+    fake = gemini(answers=[{"query": query, "call": {"name": "timer", "arguments": {"minutes": 5}}}])
+    student_writes('<tool_call>{"name": "timer", "arguments": {"minutes": 5}}', tiny_checkpoint, monkeypatch)
+    kept = Assistant().answer(query, mode="auto")
+    assert "5 minutes" in "".join(kept) and kept.decision.route == "local" and sent_requests(fake) == []
+    student_writes('<tool_call>{"name": "timer", "arguments": {"minutes": 50}}', tiny_checkpoint, monkeypatch)
+    answer = Assistant().answer(query, mode="auto")
+    shown = "".join(answer)
+    assert answer.decision.route == "cloud", answer.decision.reason
+    assert "the student should know" in answer.decision.reason
+    assert "its call holds 50, which you did not say" in answer.decision.reason
+    assert "5 minutes" in shown and "50" not in shown and len(sent_requests(fake)) == 1
+    private = Assistant().answer(query, mode="private")  # nothing leaves: the call runs as written
+    assert "50 minutes" in "".join(private) and private.decision.route == "local"
+    note = "Remember that the gate code is 2580."
+    remembered = Assistant().answer(note, mode="auto")  # the student's note call holds no 2580, and stays
+    "".join(remembered)
+    assert remembered.decision.rule == "notes" and remembered.decision.route == "local"
+    assert len(sent_requests(fake)) == 1

@@ -53,12 +53,10 @@ class Version:
             return self.folder
         return None
 
-    def cascade_min_logprob(self, default: float, kind: str = "text") -> float:
+    def cascade_min_logprob(self, default: float, kind: str = "text", *, base_words: bool = False) -> float:
         """This version's own cascade line for a `kind` of answer ("text", or "call": a tool call),
-        calibrated when it was distilled; else `default`."""
-        cascade = self.info.get("cascade", {})
-        line = cascade.get("min_logprob", default)
-        return cascade.get("call_min_logprob", line) if kind == "call" else line
+        calibrated when it was distilled; else `default` (`cascade_line`)."""
+        return cascade_line(self.info.get("cascade", {}), default, kind, base_words=base_words)
 
     def size_bytes(self) -> int:
         """Disk this version itself uses: its folder, plus the checkpoint when it is its own."""
@@ -73,6 +71,23 @@ class Version:
         data = asdict(self)
         data.pop("folder")
         return data
+
+
+def cascade_line(cascade: dict, default: float, kind: str = "text", *, base_words: bool = False) -> float:
+    """The line a version's `cascade` object draws for a `kind` of answer; `default`, the configured
+    line, where it draws none.
+
+    When the version's words are the base student's (`base_words`: its text answers are the base's,
+    token for token) and its text line was not drawn on text answers of its own (too few for a
+    bound, so it took the line over calls and text together, set by calls, whose confidence runs on
+    another scale), a text answer stands by the configured line, as it did before distilling:
+    distilling then sends no sentence to the teacher that the base student kept."""
+    text = cascade.get("min_logprob", default)
+    if kind == "call":
+        return cascade.get("call_min_logprob", text)
+    if base_words and cascade.get("text_own") is False:
+        return default
+    return text
 
 
 def models_dir() -> Path:

@@ -668,15 +668,19 @@ def routed_with_lines(records: list[dict], text_line: float, call_line: float) -
 def compare_calibrations(records: list[dict], folder: Path | None, settings) -> dict | None:
     """Each way of drawing the distilled version's lines (model/distill/calibration.py), from the answers
     it gave the gate, and what each would have done on the test queries just measured."""
+    from assistant.models.registry import cascade_line
+    from assistant.student import base_words
     from model.distill import calibration
 
     pts = calibration.load(folder) if folder is not None else []
     if not pts:
         return None
+    words = settings.student_words_from_base and base_words(folder)
     out = {}
     for method in calibration.METHODS:
         lines = calibration.draw(pts, method=method, precision=settings.cascade_precision, risk=settings.cascade_risk)
-        out[method] = {**lines, **routed_with_lines(records, lines["min_logprob"], lines["call_min_logprob"])}
+        text = cascade_line(lines, settings.cascade_min_logprob, "text", base_words=words)
+        out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"])}
     return out
 
 

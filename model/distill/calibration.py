@@ -37,6 +37,12 @@ surest wrong answer: a distilled student's 37 held-out calls, 14 of them wrong, 
 of −0.0018 that kept 23 of the 83 right answers it gave to a day of queries it had not seen, where
 the line over all its 116 answers (−0.0044) kept 44, with 2 wrong (`apprentice bench distill`
 reports each method on the test set).
+
+A text line drawn over all answers is marked (`text_own` false), and a version whose words are the
+base student's does not use it: that line is set by calls, sure at −0.01 where a right sentence sits
+near −0.4, so it sent every sentence to the teacher, facts the base student kept before distilling
+among them. Such a version's sentences stand by the configured line instead, the base student's
+own (`assistant.models.registry.cascade_line`).
 """
 
 from __future__ import annotations
@@ -123,16 +129,18 @@ def draw(pts: list[Point], *, method: str, precision: float, risk: float) -> dic
     calls, texts = [p for p in used if p.call], [p for p in used if not p.call]
     pooled = line(used)
 
-    def own(kind: list[Point]) -> float:
-        if method == "risk" and len(kind) + 1 < 2 / risk - 1e-9:
-            return pooled  # too few for a bound of its own that allows one wrong answer kept
-        return line(kind) if kind else pooled
+    def enough(kind: list[Point]) -> bool:
+        """Enough answers of one kind for a line of its own: under `risk`, for a bound that allows one
+        wrong answer kept."""
+        return bool(kind) and not (method == "risk" and len(kind) + 1 < 2 / risk - 1e-9)
 
-    text_line, call_line = own(texts), own(calls)
+    text_line = line(texts) if enough(texts) else pooled
+    call_line = line(calls) if enough(calls) else pooled
     kept = [p for p in used if p.confidence >= (call_line if p.call else text_line)]
     return {
         "method": method,
         "min_logprob": round(text_line, 4),
+        "text_own": enough(texts),  # False: the pooled line, which a base student's words do not use
         "call_min_logprob": round(call_line, 4),
         "precision": precision,
         "risk": risk,
