@@ -47,10 +47,10 @@ from assistant.prompts import student_system_prompt
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student, base_words
-from assistant.tools import ToolContext, ToolError, ToolResult, local_only, trial_run, validate
+from assistant.tools import ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
-from assistant.tools.grounding import unsaid_numbers
+from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
 
 if TYPE_CHECKING:  # imported where a query is redacted: its phone and ID number libraries cost a cold start
@@ -88,38 +88,22 @@ class CascadeStep:
         return self.confidence >= (self.call_line if called else self.line)
 
     @functools.cached_property
-    def cannot_run(self) -> str | None:
-        """Why the student's call fails when run, for a call to a tool that only computes
-        (`tools.trial_run`), else None: "I cannot read 'multiply 12 by 3' as arithmetic" is no
-        answer however sure the student was, and the teacher can give one."""
-        call = self.response.tool_call
-        outcome = trial_run(call.name, call.arguments) if call is not None else None
-        return str(outcome) if isinstance(outcome, ToolError) else None
-
-    @functools.cached_property
-    def unsaid(self) -> str | None:
-        """Why the student's call does not hold the numbers the user said ("its call holds 2022,
-        which you did not say"), else None: a made-up or dropped number is no answer however sure
-        the student was (`tools.grounding`)."""
-        call = self.response.tool_call
-        return unsaid_numbers(self.query, call) if call is not None and self.query else None
+    def call_doubt(self) -> str | None:
+        """Why the student's call cannot stand (`tools.standing`): it could not be read or run, it
+        would fail its tool's own checks ("say when to remind you"), or it does not hold the numbers
+        the user said ("its call holds 2022, which you did not say"); None for a call that can stand,
+        or no call. However sure the student was, such a call is no answer, and the teacher can give one."""
+        return call_doubt(self.response.tool_call, self.query) if made_call(self.response) else None
 
     @property
     def doubt(self) -> str:
         """Why the answer does not stand, for the router's reason."""
-        if not self.confident:
-            return "the student was unsure"
-        if self.cannot_run:
-            return f"its call could not run ({self.cannot_run})"
-        if not callable_call(self.response):
-            return "its call names no tool it can use"
-        return self.unsaid or "the student was unsure"
+        return (self.confident and self.call_doubt) or "the student was unsure"
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident, any call it made can run, a computing call runs, and the
-        call holds the numbers the user said."""
-        return self.confident and callable_call(self.response) and self.cannot_run is None and self.unsaid is None
+        """Sure enough to stand: confident, and any call it made can stand."""
+        return self.confident and self.call_doubt is None
 
 
 @dataclass

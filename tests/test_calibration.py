@@ -262,3 +262,27 @@ def test_a_base_students_sentences_stand_by_the_configured_line_when_the_version
     assert Assistant().cascade_line() == -0.003
     _distilled("distill-4", tiny_checkpoint, {"min_logprob": -0.2})  # drawn before lines were marked: as drawn
     assert Assistant().cascade_line() == -0.2
+
+
+def test_a_call_the_cascade_would_send_on_is_no_risk_to_the_line():
+    # 45 held-out calls, right down to -0.05 but for two wrong ones near the top: at risk 0.05 the
+    # bound allows one wrong kept, so the line would stop above the second. When both are calls the
+    # cascade sends on however sure (a reminder with no time), no line keeps them, and it falls past.
+    calls = [p(-0.001 * k, True, call=True) for k in range(43)]
+    wrong = [Point(-0.0015, False, True, "heldout", vetoed=True), Point(-0.0025, False, True, "heldout", vetoed=True)]
+    drawn = draw(calls + wrong, method="risk", precision=0.9, risk=0.05)
+    assert drawn["call_min_logprob"] == pytest.approx(-0.042)
+    assert drawn["kept"] == 43 and drawn["kept_wrong"] == 0
+    seen = [Point(x.confidence, x.right, x.call, x.source) for x in wrong]  # the same answers, not vetoed
+    assert draw(calls + seen, method="risk", precision=0.9, risk=0.05)["call_min_logprob"] == pytest.approx(-0.002)
+
+
+def test_points_mark_the_calls_the_cascade_would_send_on(tmp_path):
+    reminder = '<tool_call>{"name": "reminder", "arguments": {"text": "water the plants at 9 pm"}}</tool_call>'
+    timer = '<tool_call>{"name": "timer", "arguments": {"minutes": 50}}</tool_call>'
+    scores = [Scored(a, False, 0.0, -0.01, "call") for a in (reminder, timer, timer, "Paris.")]
+    asked = ["Remind me to water the plants at 9 pm.", "Set a timer for 5 minutes.", "Set a 50 minute timer.", "?"]
+    pts = points(scores, "heldout", asked)
+    assert [x.vetoed for x in pts] == [True, True, False, False]  # no time; a number not said; as said; words
+    save(tmp_path, pts)
+    assert load(tmp_path) == pts

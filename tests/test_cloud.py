@@ -326,6 +326,30 @@ def test_a_sure_call_with_a_number_the_user_did_not_say_goes_to_the_teacher(
     assert len(sent_requests(fake)) == 1
 
 
+def test_a_sure_reminder_that_would_never_ring_goes_to_the_teacher(tiny_student, gemini, monkeypatch, tiny_checkpoint):
+    """A reminder whose time is only in its words ("water the plants at 9 pm", no time set) is refused by
+    the reminder tool whenever it runs: the cascade asks the tool before anything is set, and the
+    teacher's reminder is the one set. Private mode shows the tool's sentence, and sets nothing."""
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
+    query = "Set a reminder to water the plants at 9 pm."
+    call = {"name": "reminder", "arguments": {"text": "water the plants", "time": "9 pm"}}
+    fake = gemini(answers=[{"query": query, "call": call}])
+    student_writes(
+        '<tool_call>{"name": "reminder", "arguments": {"text": "water the plants at 9 pm"}}',
+        tiny_checkpoint,
+        monkeypatch,
+    )
+    answer = Assistant().answer(query, mode="auto")
+    shown = "".join(answer)
+    assert (
+        answer.decision.route == "cloud" and "its call could not run (Say when to remind you" in answer.decision.reason
+    )
+    assert len(sent_requests(fake)) == 1 and "at 21:00" in shown
+    assert [t["label"] for t in Store().timers()] == ["water the plants"]
+    private = Assistant().answer(query, mode="private")
+    assert "Say when to remind you" in "".join(private) and len(Store().timers()) == 1
+
+
 def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemini, monkeypatch, tiny_checkpoint):
     """The cascade escalates the student's tool call; the teacher makes the same call. The router must
     remember the student as right (a call is not in the shown text, so judging the text alone would

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.store import Store
-from assistant.tools import ToolContext, ToolError, ringer, rings, run
+from assistant.tools import ToolContext, ToolError, ready, ringer, rings, run
 from assistant.tools.calls import parse_call
 from assistant.tools.timer_commands import announce_missed, timers_command
 from assistant.tools.timers import next_clock_time
@@ -274,6 +274,37 @@ def test_reminder_bad_input(ctx, store, arguments, says):
     with pytest.raises(ToolError, match=says):
         run("reminder", arguments, ctx)
     assert store.timers(status=None) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("reminder", {"text": "water the plants at 9 pm"}),  # when only in its words: it would never ring
+        ("reminder", {"minutes": 5}),
+        ("reminder", {"text": "stretch", "minutes": 5, "time": "17:00"}),
+        ("reminder", {"text": "stretch", "time": "half past the cat"}),
+        ("reminder", {"text": "stretch", "time": "in 400 days"}),
+        ("timer", {}),
+        ("timer", {"minutes": -5}),
+        ("alarm", {"time": "25:00"}),
+        ("alarm", {}),
+    ],
+)
+def test_a_call_that_could_not_act_says_so_before_it_acts_and_as_it_would_acting(ctx, store, name, arguments):
+    """`ready` is what the cascade asks of a sure call to a tool that acts: the same sentence the tool
+    would say, with nothing set and no store at hand."""
+    refused = ready(name, arguments)
+    assert isinstance(refused, ToolError)
+    with pytest.raises(ToolError) as caught:
+        run(name, arguments, ctx)
+    assert str(refused) == str(caught.value)
+    assert store.timers(status=None) == []
+    good = {
+        "reminder": {"text": "water the plants", "time": "9 pm"},
+        "alarm": {"time": "9 pm"},
+        "timer": {"minutes": 5},
+    }
+    assert ready(name, good[name]) is None and ready(name, {"action": "list"}) is None
 
 
 # -- the command ----------------------------------------------------------------------------

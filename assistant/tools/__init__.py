@@ -80,6 +80,7 @@ class Tool:
     function: Callable
     declaration: dict  # {"name", "description", "parameters": JSON schema (type object)}
     local_only: bool = False  # True for "note": a query about notes is never routed to the teacher
+    ready: Callable[..., None] | None = None  # the checks an acting call passes before it acts (`ready`)
 
     @property
     def parameters(self) -> dict:
@@ -90,18 +91,26 @@ class Tool:
         return self.declaration["parameters"].get("required", [])
 
 
-def tool(name: str, *, local_only: bool = False, limits: dict[str, tuple[float | None, float | None]] | None = None):
+def tool(
+    name: str,
+    *,
+    local_only: bool = False,
+    limits: dict[str, tuple[float | None, float | None]] | None = None,
+    ready: Callable[..., None] | None = None,
+):
     """Register a typed function as a tool.
 
     `limits` states ranges the schema cannot express from types alone, {"minutes": (0, 10080)};
     they become `minimum`/`maximum` in the declaration, so the teacher sees them and validation
-    enforces them.
+    enforces them. `ready(**arguments)`, for a tool that acts, raises the ToolError its call would
+    meet whatever the store holds and whenever it runs ("say when to remind you"); the tool calls
+    it first, and `ready()` asks it before anything acts.
     """
 
     def register(fn: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].function is not fn:
             raise ValueError(f"two tools are named {name!r}")
-        _REGISTRY[name] = Tool(name, fn, _declare(name, fn, limits or {}), local_only)
+        _REGISTRY[name] = Tool(name, fn, _declare(name, fn, limits or {}), local_only, ready)
         return fn
 
     return register
@@ -371,6 +380,20 @@ def trial_run(name: str, arguments: dict) -> ToolResult | ToolError | None:
         return run(name, arguments, ToolContext(None, dt.datetime.now().astimezone()))
     except ToolError as exc:
         return exc
+
+
+def ready(name: str, arguments: dict) -> ToolError | None:
+    """Why a call could not run whatever the store holds and whenever it runs, without running it
+    (a reminder with no time or delay, a timer of no length): the ToolError, else None. A computing
+    call is tried whole instead (`trial_run`)."""
+    try:
+        clean = validate(name, arguments)
+        check = tools()[name].ready
+        if check is not None:
+            check(**clean)
+    except ToolError as exc:
+        return exc
+    return None
 
 
 def main() -> None:

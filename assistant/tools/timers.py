@@ -202,7 +202,12 @@ def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -
     )
 
 
-@tool("timer")
+def _timer_ready(minutes: float = 0, seconds: float = 0, hours: float = 0, action: Action = "set", **_) -> None:
+    if action == "set":
+        _seconds("timer", hours, minutes, seconds, MAX_TIMER_S)
+
+
+@tool("timer", ready=_timer_ready)
 def timer(
     ctx: ToolContext,
     minutes: float = 0,
@@ -222,6 +227,7 @@ def timer(
       action: set (the default), list, or cancel
       id: the number of the timer to cancel
     """
+    _timer_ready(minutes, seconds, hours, action)
     arguments = {"action": action}
     if action == "list":
         return _list(ctx, "timer", arguments)
@@ -238,7 +244,19 @@ def timer(
     )
 
 
-@tool("alarm")
+def _alarm_ready(time: str = "", action: Action = "set", **_) -> None:
+    if action != "set":
+        return
+    if not time:
+        raise ToolError("Say when the alarm should ring, for example 7 am.")
+    delay = parse_delay(time)
+    if delay is None:
+        parse_clock(time)  # a time it cannot read says so
+    else:
+        _seconds("alarm", 0, 0, delay, MAX_TIMER_S)
+
+
+@tool("alarm", ready=_alarm_ready)
 def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "set", id: int = 0) -> ToolResult:
     """Set an alarm for the next time the clock shows a time, list the alarms, or cancel one.
 
@@ -253,8 +271,7 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
         return _list(ctx, "alarm", arguments)
     if action == "cancel":
         return _cancel(ctx, "alarm", id, label, {**arguments, **({"label": label} if label else {})})
-    if not time:
-        raise ToolError("Say when the alarm should ring, for example 7 am.")
+    _alarm_ready(time, action)
     delay = parse_delay(time)
     if delay is not None:  # "an alarm in 10 minutes": the clock time that will be then
         due, note = ctx.now + dt.timedelta(seconds=_seconds("alarm", 0, 0, delay, MAX_TIMER_S)), ""
@@ -269,7 +286,33 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
     return ToolResult("alarm", arguments, {"action": "set", **as_json(row, ctx.now)}, text, f"alarm · {due:%H:%M}")
 
 
-@tool("reminder")
+def _reminder_ready(
+    text: str = "",
+    minutes: float = 0,
+    hours: float = 0,
+    seconds: float = 0,
+    time: str = "",
+    action: Action = "set",
+    **_,
+) -> None:
+    if action != "set":
+        return
+    if not text:
+        raise ToolError("Say what to remind you of, for example: remind me to call mum in 20 minutes.")
+    given = parse_delay(time) if time else None
+    if time and (hours or minutes or seconds):
+        raise ToolError("Give the reminder either a time or a delay, not both.")
+    if given is not None:  # a delay given as the time: "in 20 minutes"
+        _seconds("reminder", 0, 0, given, MAX_REMINDER_S)
+    elif time:
+        parse_clock(time)  # a time it cannot read says so
+    elif hours or minutes or seconds:
+        _seconds("reminder", hours, minutes, seconds, MAX_REMINDER_S)
+    else:
+        raise ToolError("Say when to remind you: at a time (5 pm) or after a delay (in 20 minutes).")
+
+
+@tool("reminder", ready=_reminder_ready)
 def reminder(
     ctx: ToolContext,
     text: str = "",
@@ -291,31 +334,23 @@ def reminder(
       action: set (the default), list, or cancel
       id: the number of the reminder to cancel
     """
+    _reminder_ready(text, minutes, hours, seconds, time, action)
     arguments = {"action": action}
     if action == "list":
         return _list(ctx, "reminder", arguments)
     if action == "cancel":
         return _cancel(ctx, "reminder", id, text, {**arguments, **({"text": text} if text else {})})
-    if not text:
-        raise ToolError("Say what to remind you of, for example: remind me to call mum in 20 minutes.")
     given = parse_delay(time) if time else None
     if given is not None:  # a delay given as the time: "in 20 minutes"
-        if hours or minutes or seconds:
-            raise ToolError("Give the reminder either a time or a delay, not both.")
         time, seconds = "", given
-    delay = hours or minutes or seconds
-    if time and delay:
-        raise ToolError("Give the reminder either a time or a delay, not both.")
     note = ""
     if time:
         due, note = next_clock_time(time, ctx.now)
         arguments["time"] = f"{due:%H:%M}"
-    elif delay:
+    else:
         total = _seconds("reminder", hours, minutes, seconds, MAX_REMINDER_S)
         due = ctx.now + dt.timedelta(seconds=total)
         arguments["seconds"] = total
-    else:
-        raise ToolError("Say when to remind you: at a time (5 pm) or after a delay (in 20 minutes).")
     row = _added(ctx, "reminder", due, text)
     when = clock_words(due, ctx.now, seconds=(due - ctx.now).total_seconds() < 60)
     answer = f"Reminder set: “{text}” at {when}" + (f": {note}." if note else f", in {until_words(due, ctx.now)}.")

@@ -10,8 +10,9 @@ validates). Two ways to draw it, named by the `cascade_calibration` setting:
   queries the current student got wrong, so the line is drawn on few, hard answers.
 - `risk`: conformal risk control (Angelopoulos et al., "Conformal Risk Control", 2022) over the
   answers that come from the user's own traffic: the held-out split and the retention set's local
-  answers (`TRAFFIC`). The loss of a query at line λ is 1 when its answer is kept (confidence ≥ λ)
-  and wrong; it only falls as λ rises. The line is the least λ with (Σ loss + 1) / (n + 1) ≤ α,
+  answers (`TRAFFIC`). The loss of a query at line λ is 1 when its answer is kept (confidence ≥ λ,
+  and not a call the cascade sends on however sure: `vetoed`, `assistant.tools.standing`) and
+  wrong; it only falls as λ rises. The line is the least λ with (Σ loss + 1) / (n + 1) ≤ α,
   `cascade_risk`: if the queries to come are exchangeable with these, the expected share of them
   answered wrongly by a kept local answer is at most α. With too few answers for any λ
   (n + 1 < 1/α) nothing is kept.
@@ -66,16 +67,27 @@ class Point:
     right: bool
     call: bool  # a tool call that validates
     source: str  # "heldout", or the retention set's source ("local", "regression")
+    vetoed: bool = False  # a call that cannot stand (`assistant.tools.standing`): no line keeps it
 
 
-def points(scores: list[Scored], source: str | list[str]) -> list[Point]:
-    """Calibration points from a report's scores (answers without a confidence are left out)."""
+def points(scores: list[Scored], source: str | list[str], queries: list[str] | None = None) -> list[Point]:
+    """Calibration points from a report's scores (answers without a confidence are left out), each
+    call checked against its query as the cascade checks it."""
     sources = source if isinstance(source, list) else [source] * len(scores)
+    asked = queries if queries is not None else [""] * len(scores)
     return [
-        Point(float(s.confidence), bool(s.right), valid_call(s.answer), src)
-        for s, src in zip(scores, sources)
+        Point(float(s.confidence), bool(s.right), valid_call(s.answer), src, vetoed(s.answer, query))
+        for s, src, query in zip(scores, sources, asked)
         if s.confidence is not None
     ]
+
+
+def vetoed(answer: str, query: str) -> bool:
+    """Whether an answer is a call the cascade would send on however sure the student was."""
+    from assistant.tools.calls import has_call, parse_call
+    from assistant.tools.standing import call_doubt
+
+    return has_call(answer) and call_doubt(parse_call(answer), query) is not None
 
 
 def valid_call(answer: str) -> bool:
@@ -101,7 +113,7 @@ def risk_line(pts: list[Point], risk: float) -> float:
     ranked = sorted(pts, key=lambda p: -p.confidence)
     best, wrong = NEVER, 0
     for k, p in enumerate(ranked):
-        wrong += not p.right
+        wrong += not p.right and not p.vetoed  # a vetoed answer is never kept, right or wrong
         tied = k + 1 < n and ranked[k + 1].confidence == p.confidence
         if tied:
             continue  # a line keeps all answers at one confidence or none of them
@@ -113,7 +125,7 @@ def risk_line(pts: list[Point], risk: float) -> float:
 
 
 def precision_line(pts: list[Point], precision: float) -> float:
-    scored = [Scored("", p.right, 0.0, p.confidence, "") for p in pts]
+    scored = [Scored("", p.right, 0.0, p.confidence, "") for p in pts if not p.vetoed]
     return cascade_threshold(scored, precision)
 
 
@@ -136,7 +148,7 @@ def draw(pts: list[Point], *, method: str, precision: float, risk: float) -> dic
 
     text_line = line(texts) if enough(texts) else pooled
     call_line = line(calls) if enough(calls) else pooled
-    kept = [p for p in used if p.confidence >= (call_line if p.call else text_line)]
+    kept = [p for p in used if not p.vetoed and p.confidence >= (call_line if p.call else text_line)]
     return {
         "method": method,
         "min_logprob": round(text_line, 4),

@@ -179,6 +179,11 @@ def set_strength(folder: Path, state: RunState, strength: float) -> None:
     path.write_text(json.dumps(adapter, indent=1))
 
 
+def asked(item: Item) -> str:
+    """The query an item's answer answers: its last user message."""
+    return next((m["content"] for m in reversed(item.messages) if m["role"] == "user"), "")
+
+
 def _retention_set(folder: Path) -> tuple[list[Item], list[dict]]:
     """The retention set training.py wrote (items, and the rows with the current student's answers);
     empty for a run staged before retention existed."""
@@ -274,9 +279,10 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
     if strength != 1:
         verdict = Verdict(verdict.promote, verdict.gain, f"at {strength:g} of the learned change, {verdict.reason}")
     try:
-        calibration_points = points(cand.scores, "heldout")
+        calibration_points = points(cand.scores, "heldout", [asked(item) for item in items])
         if retention is not None:
-            calibration_points += points(cand_kept.scores, [row["source"] for row in kept_rows])
+            sources = [row["source"] for row in kept_rows]
+            calibration_points += points(cand_kept.scores, sources, [asked(item) for item in kept_items])
         save(folder, calibration_points)
         cascade = draw(
             calibration_points,

@@ -1,0 +1,32 @@
+"""Whether a call the student wrote can stand as the answer to a query, or why not.
+
+A call stands when it reads, names a tool and validates; a computing call runs (`trial_run`: its
+result is what the user would see); an acting call passes its tool's own checks without acting
+(`ready`: a reminder says when, a timer lasts some time); and it holds the numbers the user said
+(`grounding`). The cascade asks this of a sure answer before keeping it, and a cascade line is
+drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
+line can keep is no risk to the line.
+"""
+
+from __future__ import annotations
+
+from assistant.tools import ToolError, ready, trial_run, validate
+from assistant.tools.calls import ToolCall
+from assistant.tools.grounding import unsaid_numbers
+
+
+def call_doubt(call: ToolCall | None, query: str) -> str | None:
+    """Why `call` (None: a call that could not be read) cannot stand for `query`, as a reason the
+    router shows; None when it can."""
+    if call is None:
+        return "its call could not be read"
+    try:
+        validate(call.name, call.arguments)
+    except ToolError as exc:
+        return f"its call could not run ({exc})"
+    outcome = trial_run(call.name, call.arguments)
+    if outcome is None:
+        outcome = ready(call.name, call.arguments)
+    if isinstance(outcome, ToolError):
+        return f"its call could not run ({outcome})"
+    return unsaid_numbers(query, call) if query else None
