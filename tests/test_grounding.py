@@ -1,9 +1,16 @@
-"""A tool call's numbers against the query's: made-up or dropped numbers are caught, the user's own pass."""
+"""A tool call against its query: made-up or dropped numbers and swapped units are caught, the user's own pass."""
+
+import json
 
 import pytest
 
+from assistant import config
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_numbers
+from assistant.tools.grounding import unsaid_numbers, unsaid_unit
+from assistant.tools.standing import call_doubt
+from model.dataset import read_tasks
+
+BENCH = config.assets_dir() / "bench"
 
 
 @pytest.mark.parametrize(
@@ -61,3 +68,42 @@ def test_the_users_numbers_in_another_known_form_pass(query, name, arguments):
 def test_a_right_call_in_a_form_the_check_does_not_know_is_what_it_costs():
     # right, but 2026 and 12 were not said: the teacher is asked, and nothing wrong is kept
     assert unsaid_numbers("What day is Christmas?", ToolCall("clock", {"date": "2026-12-25"})) is not None
+
+
+@pytest.mark.parametrize(
+    "query, arguments, said",
+    [
+        ("How many feet is 4 meters?", {"value": 4, "from_unit": "feet", "to_unit": "meters"}, "you said 4 meters"),
+        ("Convert 7 gigabytes to megabytes.", {"value": 7, "from_unit": "bytes", "to_unit": "MB"}, "7 gigabytes"),
+        ("Express 50 ounces in grams.", {"value": 50, "from_unit": "pounds", "to_unit": "grams"}, "50 ounces"),
+        ("Convert six kilometres to miles", {"value": 6, "from_unit": "miles", "to_unit": "km"}, "6 kilometres"),
+    ],
+)
+def test_a_conversion_from_another_unit_than_the_user_wrote_is_named(query, arguments, said):
+    reason = unsaid_unit(query, ToolCall("convert", arguments))
+    assert reason is not None and said in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("How many feet is 4 meters?", {"value": 4, "from_unit": "m", "to_unit": "ft"}),
+        ("The recipe says 350 degrees Fahrenheit; in Celsius?", {"value": 350, "from_unit": "°F", "to_unit": "°C"}),
+        ("Set the oven to 350 degrees, in Celsius", {"value": 350, "from_unit": "°F", "to_unit": "°C"}),  # an angle?
+        ("A 2 litre bottle holds how many cups?", {"value": 2, "from_unit": "liters", "to_unit": "cups"}),
+        ("How many cups is 2?", {"value": 2, "from_unit": "liters", "to_unit": "cups"}),  # no unit said
+    ],
+)
+def test_a_conversion_from_the_unit_the_user_wrote_or_one_not_said_passes(query, arguments):
+    assert unsaid_unit(query, ToolCall("convert", arguments)) is None
+
+
+def test_every_call_in_the_shipped_task_files_stands_for_its_query():
+    """The teacher's calls, right by construction: none is doubted (a doubted right call costs a trip to the
+    teacher; these would all make that trip)."""
+    rows = [row for name in ("train", "test", "test_fresh") for row in read_tasks(BENCH / f"{name}.jsonl")]
+    local = config.assets_dir() / "tools" / "local_calls.jsonl"  # the notes' example calls
+    rows += [json.loads(line) for line in local.read_text().splitlines() if line.strip()]
+    calls = [(row["query"], ToolCall(row["call"]["name"], row["call"]["arguments"])) for row in rows if "call" in row]
+    assert len(calls) == 407
+    assert [(query, call_doubt(call, query)) for query, call in calls if call_doubt(call, query)] == []

@@ -215,6 +215,33 @@ def _unit(ureg, text: str):
     raise ToolError(f"I don't know the unit {text.strip()!r}; try a common name or symbol like km, lb or °F.")
 
 
+def said_unit(text: str, value: float):
+    """The unit `text` writes right after the number `value` ("How many feet is 3 metres?" → "metres"),
+    as written and as pint's unit; None when no unit it knows follows that number."""
+    ureg = registry()
+    for match in re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([^\d?!,;:()]*)", text):
+        if float(match[1]) != value:
+            continue
+        words = match[2].split()[:3]
+        for k in range(len(words), 0, -1):  # the longest reading first: "degrees Fahrenheit", not "degrees"
+            phrase = " ".join(words[:k]).rstrip(".")
+            try:
+                return phrase, _unit(ureg, phrase)
+            except ToolError:
+                continue
+    return None
+
+
+def other_unit(said, written: str) -> bool:
+    """Whether `written` is another unit of the same kind as `said` (feet for metres): a swap, not a
+    reading of the query that went astray (an angle's "degrees" for °F)."""
+    try:
+        unit = _unit(registry(), written)
+    except ToolError:
+        return False
+    return unit != said and unit.dimensionality == said.dimensionality
+
+
 def _kind(unit) -> str:
     return DIMENSIONS.get(str(unit.dimensionality), "something else")
 

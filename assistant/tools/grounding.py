@@ -80,6 +80,25 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     return None
 
 
+def unsaid_unit(query: str, call: ToolCall) -> str | None:
+    """Why a conversion does not start from the unit the user wrote after its value ("How many feet
+    is 3 metres?" written as 3 feet to metres), else None."""
+    if call.name != "convert":
+        return None
+    from assistant.tools.convert import other_unit, said_unit
+    from assistant.tools.fastpath import words_to_digits
+
+    try:
+        value = float(call.arguments.get("value"))
+    except (TypeError, ValueError):
+        return None
+    written = str(call.arguments.get("from_unit") or "")
+    said = said_unit(words_to_digits(query), value)
+    if said is None or not other_unit(said[1], written):
+        return None
+    return f"its call converts {value:g} {written.strip()}, but you said {value:g} {said[0]}"
+
+
 def _same_length(value: float, known: set[float]) -> bool:
     """Whether a length of time is one of `known` in some unit: 150 seconds is 2.5 minutes."""
     return any(abs(value - k * f) <= 1e-9 * max(1.0, value) for k in known for f in UNIT_FACTORS)
