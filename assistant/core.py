@@ -11,7 +11,7 @@ One query's life, in the order `Answer` lives it:
    phrasings against sentence templates (the fast path: a tool call, no model), asks the
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
-   itself by the active version's line, and a call to a tool that only computes runs,
+   itself by the active version's line, and any call it made can stand (`tools.standing`),
    its answer stands; if not, the query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
@@ -19,8 +19,8 @@ One query's life, in the order `Answer` lives it:
 4. Otherwise the student answers; a query that needs live information, when the teacher
    cannot be asked, gets a short true answer instead of a made-up one. Its words stream as
    they come; a call is read, never shown, so when the router chose the student and the
-   teacher could be asked, a call that could not run or holds a number the user did not say
-   escalates as a cascade's would (`_checked_locally`).
+   teacher could be asked, a call that cannot stand (`tools.standing`) escalates as a
+   cascade's would (`_checked_locally`).
 5. Whoever answered may have chosen a tool: the call is validated and run here
    (`ActionStep`), and its result, rendered by the tool's template, is the answer. A tool's
    result never leaves the machine.
