@@ -488,7 +488,7 @@ class Assistant:
         from assistant.models import registry
 
         version = registry.active()
-        words = self.settings.student_words_from_base and base_words(version.adapter_path)
+        words = kind == "text" and self.settings.student_words_from_base and base_words(version.adapter_path)
         return version.cascade_min_logprob(self.settings.cascade_min_logprob, kind, base_words=words)
 
     def teacher(self, key: str):

@@ -103,8 +103,8 @@ def tool(
     `limits` states ranges the schema cannot express from types alone, {"minutes": (0, 10080)};
     they become `minimum`/`maximum` in the declaration, so the teacher sees them and validation
     enforces them. `ready(**arguments)`, for a tool that acts, raises the ToolError its call would
-    meet whatever the store holds and whenever it runs ("say when to remind you"); the tool calls
-    it first, and `ready()` asks it before anything acts.
+    meet whatever the store holds and whenever it runs ("say when to remind you"); `run()` asks it
+    before the tool acts, and `ready()` asks it alone.
     """
 
     def register(fn: Callable) -> Callable:
@@ -364,7 +364,7 @@ def _number(value: Any, where: str, kind: str) -> float:
 
 def run(name: str, arguments: dict, ctx: ToolContext) -> ToolResult:
     """Validate a call, then run it here; nothing that is not a registered tool can run."""
-    clean = validate(name, arguments)
+    clean = _ready(name, arguments)
     result = tools()[name].function(ctx, **clean)
     if not isinstance(result, ToolResult):  # a tool's own bug, never a model's doing
         raise TypeError(f"tool {name} returned {type(result).__name__}, not ToolResult")
@@ -387,13 +387,19 @@ def ready(name: str, arguments: dict) -> ToolError | None:
     (a reminder with no time or delay, a timer of no length): the ToolError, else None. A computing
     call is tried whole instead (`trial_run`)."""
     try:
-        clean = validate(name, arguments)
-        check = tools()[name].ready
-        if check is not None:
-            check(**clean)
+        _ready(name, arguments)
     except ToolError as exc:
         return exc
     return None
+
+
+def _ready(name: str, arguments: dict) -> dict:
+    """The validated arguments, once the tool's own `ready` check passed them; ToolError if not."""
+    clean = validate(name, arguments)
+    check = tools()[name].ready
+    if check is not None:
+        check(**clean)
+    return clean
 
 
 def main() -> None:

@@ -227,7 +227,6 @@ def timer(
       action: set (the default), list, or cancel
       id: the number of the timer to cancel
     """
-    _timer_ready(minutes, seconds, hours, action)
     arguments = {"action": action}
     if action == "list":
         return _list(ctx, "timer", arguments)
@@ -271,7 +270,6 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
         return _list(ctx, "alarm", arguments)
     if action == "cancel":
         return _cancel(ctx, "alarm", id, label, {**arguments, **({"label": label} if label else {})})
-    _alarm_ready(time, action)
     delay = parse_delay(time)
     if delay is not None:  # "an alarm in 10 minutes": the clock time that will be then
         due, note = ctx.now + dt.timedelta(seconds=_seconds("alarm", 0, 0, delay, MAX_TIMER_S)), ""
@@ -334,7 +332,6 @@ def reminder(
       action: set (the default), list, or cancel
       id: the number of the reminder to cancel
     """
-    _reminder_ready(text, minutes, hours, seconds, time, action)
     arguments = {"action": action}
     if action == "list":
         return _list(ctx, "reminder", arguments)
