@@ -9,8 +9,16 @@ An answer that is a tool call (a `ToolCall`, or text holding a `<tool_call>`) is
 call: two calls agree when they name the same tool with the same arguments once both are
 normalized (10 == "10", "7 am" == "07:00", 90 seconds == 1.5 minutes, "km" == "kilometers",
 "17 times 23" == "23*17"), through `assistant.tools.validate` and the tools' own readers.
-Judging never runs a tool: a call and a text answer do not agree here (whether a text
-contains what a reference call would give is the benchmark's business).
+
+A student's call to a computing tool (clock, calculate, convert: they change nothing) against a
+teacher's answer in words is judged by what the call shows, run now (`shown`): "4 days after
+Saturday, 5 December 2026 is Wednesday, 9 December 2026." agrees with "4 days after Saturday is
+Wednesday." when it holds every name and number the teacher gave (a tool's result adds dates and
+digits of its own, so those do not count against it). Choosing the tool is what a small student
+can learn; judging it wrong for that would teach the router and the promotion gate that a right
+answer was wrong. Any other call and a text answer never agree (a text answer against a teacher's
+call: whether it says what the call would is the benchmark's business), and an acting call never
+runs here: no timer is set to judge one.
 
     python -m assistant.judge "student answer" "teacher answer"
     python -m assistant.judge '<tool_call>{"name": "timer", "arguments": {"seconds": 600}}</tool_call>' \
@@ -21,13 +29,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.embedder import Embedder, shared
 from assistant.tools.calls import ToolCall, has_call, parse_call
+
+if TYPE_CHECKING:
+    from assistant.tools import ToolResult
 
 AGREE_SIMILARITY = 0.75  # cosine similarity of the answers' embeddings
 SHORT_ANSWER_WORDS = 4
@@ -98,6 +110,10 @@ def judge(
     agree_similarity: float = AGREE_SIMILARITY,
 ) -> Verdict:
     if any(as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
+        theirs_in_words = as_call(teacher) is None and not has_call(teacher)
+        result = shown(student) if theirs_in_words else None
+        if result is not None:
+            return judge_shown(result, teacher, embedder=embedder, agree_similarity=agree_similarity)
         return judge_calls(student, teacher)
     student, teacher = student.strip(), teacher.strip()
     if not student:
@@ -126,6 +142,56 @@ def judge(
 
 
 # -- tool calls ---------------------------------------------------------------------------------
+
+
+def shown(answer: str | ToolCall) -> ToolResult | None:
+    """What the computing call an answer makes shows when run now (assistant.tools.trial_run);
+    None for an answer without one, a call to a tool that acts, or a call that would not run."""
+    from assistant.tools import ToolResult, trial_run
+
+    call = as_call(answer)
+    result = trial_run(call.name, call.arguments) if call is not None else None
+    return result if isinstance(result, ToolResult) else None
+
+
+def _value(number: str) -> float:
+    """A number as `numbers` finds it: "1,200" is twelve hundred, "1,5" one and a half."""
+    return float(number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number.replace(",", "."))
+
+
+def judge_shown(
+    result: ToolResult,
+    teacher: str,
+    *,
+    embedder: Embedder | None = None,
+    agree_similarity: float = AGREE_SIMILARITY,
+) -> Verdict:
+    """Whether what a student's computing call showed says what the teacher said in words.
+
+    A short teacher answer ("Wednesday", "391") must appear in it, as for text; a longer one
+    must have every name and number it gives there (numbers within 1%: 13.1234 ft says 13.12 ft),
+    or, when it gives neither, read alike. The result's own dates and digits do not count against it."""
+    said = result.text.strip()
+    teacher = teacher.strip()
+    a, b = (embedder or shared()).encode([said, teacher])
+    similarity = float(a @ b)
+    if len(_words(teacher)) <= SHORT_ANSWER_WORDS:
+        agree = contains_reference(said, teacher)
+        shows = f"its {result.name} call {'shows' if agree else 'does not show'}"
+        return Verdict(agree, similarity, f"{shows} the teacher's short answer")
+    facts, figures = names(teacher), numbers(teacher)
+    if not facts and not figures:
+        agree = similarity >= agree_similarity
+        return Verdict(agree, similarity, f"its {result.name} call shows an answer of similarity {similarity:.2f}")
+    # names may be in the result's data rather than its words: "25 °C = 77 °F" converts degree_Celsius
+    lower = " ".join([said, *map(str, result.data.values())]).lower()
+    values = [_value(n) for n in numbers(said)]
+    missing = sorted(n for n in facts if n not in lower)
+    missing += sorted(n for n in figures if not any(math.isclose(_value(n), v, rel_tol=0.01) for v in values))
+    if missing:
+        gone = ", ".join(missing[:3])
+        return Verdict(False, similarity, f"its {result.name} call does not show {gone}, which the teacher gave")
+    return Verdict(True, similarity, f"its {result.name} call shows every name and number of the teacher's answer")
 
 
 def as_call(answer: str | ToolCall) -> ToolCall | None:

@@ -133,15 +133,22 @@ def answer(student, messages: list[dict], max_tokens: int, cap: int | None = Non
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:
     """Right or wrong, by the item's check where it has one, else by the judge; with the similarity."""
-    from assistant.judge import AGREE_SIMILARITY, judge
+    from assistant.judge import AGREE_SIMILARITY, judge, shown
     from model.bench import checks
 
     verdict = judge(text, item.reference, embedder=embedder, agree_similarity=agree_similarity or AGREE_SIMILARITY)
     kind = item.check or checks.infer(item.reference)
     if kind is None:
         return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
+    # a computing call is checked by what it shows, as the judge does ("391" against 17 × 23)
+    result = shown(text) if kind != "call" else None
     right = checks.check(
-        text, item.reference, kind, tolerance=item.tolerance, threshold=item.threshold, embedder=embedder
+        result.text if result else text,
+        item.reference,
+        kind,
+        tolerance=item.tolerance,
+        threshold=item.threshold,
+        embedder=embedder,
     )
     return Scored(text, right, verdict.similarity, None, kind)
 

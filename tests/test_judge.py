@@ -1,5 +1,6 @@
 """The judge on tool calls: two calls agree when they mean the same action, whichever way the
-arguments are written; a call never agrees with text, and judging never runs a tool."""
+arguments are written; a student's computing call against words is judged by what it shows; any
+other call never agrees with text, and judging never runs a tool that acts."""
 
 import datetime as dt
 
@@ -109,15 +110,67 @@ def test_json_that_names_no_tool_is_an_answer_not_a_call():
     assert verdict.agree and "call" not in verdict.reason
 
 
-def test_a_call_and_a_text_answer_never_agree():
+def test_text_against_a_call_and_an_acting_call_against_text_never_agree():
     call = format_call(ToolCall("calculate", {"expression": "17 * 23"}))
-    # even a right text answer: judging would have to run the call to know, and it never runs one
+    # a right text answer against the teacher's call: whether it says what the call would is the benchmark's business
     verdict = judge("17 times 23 is 391.", call)
     assert not verdict.agree and verdict.reason == "the teacher called calculate; the student answered with text"
-    verdict = judge(call, "391")
-    assert not verdict.agree and verdict.reason == "the student called calculate; the teacher answered with text"
+    verdict = judge(format_call(ToolCall("timer", {"minutes": 4})), "Timer set for 4 minutes.")
+    assert not verdict.agree and verdict.reason == "the student called timer; the teacher answered with text"
     verdict = judge("<tool_call>{'name': 'calc", call)
     assert not verdict.agree and "cannot be read" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "student, teacher, agree, reason",
+    [
+        # the tool's result adds dates of its own; the teacher's names and numbers are what count
+        (ToolCall("clock", {"date": "Saturday", "days": 4}), "4 days after Saturday is Wednesday.", True, "every"),
+        (ToolCall("clock", {"date": "Wednesday", "days": 2}), "Friday", True, "shows the teacher's short"),
+        (ToolCall("clock", {"date": "Sunday", "days": 3}), "The day after Sunday is Monday.", False, "monday"),
+        (ToolCall("calculate", {"expression": "17*23"}), "391", True, "short answer"),
+        (ToolCall("calculate", {"expression": "17*23"}), "17 times 23 is 391.", True, "every"),
+        (ToolCall("calculate", {"expression": "17+23"}), "17 times 23 is 391.", False, "391"),
+        (ToolCall("calculate", {"expression": "1000+200"}), "That comes to 1,200 in all.", True, "every"),
+        # 13.1234 ft says 13.12 ft; the same numbers the other way round do not
+        (
+            ToolCall("convert", {"value": 4, "from_unit": "m", "to_unit": "ft"}),
+            "4 meters is 13.12 feet.",
+            True,
+            "every",
+        ),
+        (
+            ToolCall("convert", {"value": 4, "from_unit": "ft", "to_unit": "m"}),
+            "4 meters is 13.12 feet.",
+            False,
+            "13.12",
+        ),
+        (
+            ToolCall("convert", {"value": 25, "from_unit": "C", "to_unit": "F"}),
+            "25 degrees Celsius is 77 degrees Fahrenheit.",
+            True,
+            "every",
+        ),
+        # a call that would not run shows nothing: judged as a call against text
+        (ToolCall("clock", {"date": "Mars"}), "Tuesday", False, "the student called clock"),
+    ],
+)
+def test_a_computing_call_against_words_is_judged_by_what_it_shows(student, teacher, agree, reason):
+    verdict = judge(format_call(student), teacher)
+    assert verdict.agree is agree and reason in verdict.reason.lower()
+
+
+def test_the_gate_checks_a_computing_call_by_what_it_shows():
+    from model.evaluate import Item, score
+
+    call = format_call(ToolCall("calculate", {"expression": "17 * 23"}))
+    assert score(
+        call, Item([{"role": "user", "content": "What is 17 times 23?"}], "391")
+    ).right  # a bare number: the `number` check
+    assert not score(
+        format_call(ToolCall("calculate", {"expression": "17 + 23"})),
+        Item([{"role": "user", "content": "17 + 23?"}], "391"),
+    ).right
 
 
 def test_judging_timer_calls_sets_no_timer(home):
