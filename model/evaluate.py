@@ -132,7 +132,11 @@ def answer(student, messages: list[dict], max_tokens: int, cap: int | None = Non
 
 
 def score(text: str, item: Item, *, embedder=None, agree_similarity: float | None = None) -> Scored:
-    """Right or wrong, by the item's check where it has one, else by the judge; with the similarity."""
+    """Right or wrong, by the item's check where it has one, else by the judge; with the similarity.
+
+    A call to a tool that only computes (calculate, convert, clock) against an answer in words is
+    scored by what it shows when run, as the user would read it (assistant/judge.py); against the
+    teacher's own call it is compared as a call, never run."""
     from assistant.judge import AGREE_SIMILARITY, judge, shown
     from model.bench import checks
 
@@ -187,32 +191,11 @@ def evaluate(
 def _answer_and_score(student, judged: tuple, tokens: int, cap: int) -> Scored:
     """One answer of `tokens` at most (a call re-asked whole up to `cap`), scored; `judged` is
     (item, embedder, agree_similarity)."""
-    from assistant.judge import as_call
-    from assistant.tools.calls import has_call
-
     item, embedder, agree_similarity = judged
     text, confidence, finished = answer(student, item.messages, tokens, cap)
-    # against the teacher's own call, the student's call is compared as a call, never run
-    in_words = item.check != "call" and as_call(item.reference) is None and not has_call(item.reference)
-    shown = shown_text(text) if in_words else None
-    scored = score(shown or text, item, embedder=embedder, agree_similarity=agree_similarity)
-    scored.answer, scored.confidence, scored.finished = text, confidence, finished
+    scored = score(text, item, embedder=embedder, agree_similarity=agree_similarity)
+    scored.confidence, scored.finished = confidence, finished
     return scored
-
-
-def shown_text(text: str) -> str | None:
-    """What running the answer's call shows, for a call to one of the tools that only compute
-    (`assistant.tools.COMPUTING`); else None.
-
-    A call that would not run shows the tool's own sentence saying why, as it would to the user."""
-    from assistant.tools import ToolError, trial_run
-    from assistant.tools.calls import parse_call
-
-    call = parse_call(text)
-    outcome = trial_run(call.name, call.arguments) if call is not None else None
-    if isinstance(outcome, ToolError):
-        return str(outcome)
-    return outcome.text if outcome is not None else None
 
 
 def regression_items(path: Path | None = None) -> list[Item]:
