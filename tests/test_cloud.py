@@ -381,6 +381,35 @@ def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemin
     assert [(o["wrong"], o["origin"]) for o in Store().outcomes("next")] == [(0, "rejudged")]
 
 
+@pytest.mark.parametrize("days, wrong", [(4, 0), (3, 1)])
+def test_a_computing_call_the_teacher_answered_in_words_is_judged_by_what_it_shows(
+    tiny_student, gemini, monkeypatch, tiny_checkpoint, days, wrong
+):
+    """The student hands "4 days after Saturday" to the clock and the teacher answers in words. The
+    router remembers the student right when what the call shows says what the teacher said (else a
+    student that learned to use the clock would send its whole kind of query to the teacher), and
+    wrong when it does not; a new student judged again after a promotion is read the same way."""
+    call = f'<tool_call>{{"name": "clock", "arguments": {{"date": "Saturday", "days": {days}}}}}</tool_call>'
+    student_writes(call, tiny_checkpoint, monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
+    query = "What day of the week is 4 days after Saturday?"
+    fake = gemini(answers={query: "4 days after Saturday is Wednesday."})
+    answer = Assistant().answer(query, mode="auto")
+    assert "".join(answer) == "4 days after Saturday is Wednesday."
+    assert answer.decision.route == "cloud" and len(sent_requests(fake)) == 1
+    (outcome,) = Store().outcomes("tiny")
+    assert (outcome["wrong"], outcome["origin"]) == (wrong, "judged")
+    from assistant.outcomes import rejudge
+    from assistant.student import Student
+
+    student = Student(tiny_checkpoint, name="next", context_tokens=512)
+    try:
+        rejudged = rejudge(Store(), student, previous="tiny", seconds=60, agree_similarity=0.8)
+    finally:
+        student.close()
+    assert (rejudged.rejudged, rejudged.now_right) == (1, 1 - wrong)
+
+
 def test_a_call_the_router_left_to_the_student_is_checked_before_it_runs(
     tiny_student, gemini, monkeypatch, tiny_checkpoint
 ):
