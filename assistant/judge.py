@@ -287,6 +287,17 @@ def _duration(name: str, key: dict, clean: dict, today: dt.date) -> dict:
         key["seconds"] = timers._seconds(name, *parts, longest)
     if "time" in key:
         key["time"] = _clock_time(clean["time"])
+    return _label(key)
+
+
+def _label(key: dict) -> dict:
+    """A label as the tool shows it: "the laundry" is "laundry", and "timer" is none."""
+    from assistant.tools.timers import label_of
+
+    if "label" in key:
+        key["label"] = _text(label_of(key["label"]))
+        if not key["label"]:
+            del key["label"]
     return key
 
 
@@ -308,7 +319,7 @@ def _clock_time(text: str) -> Any:
 def _alarm(name: str, key: dict, clean: dict, today: dt.date) -> dict:
     if "time" in key:
         key["time"] = _clock_time(clean["time"])
-    return key
+    return _label(key)
 
 
 def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
@@ -326,6 +337,8 @@ def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
                 key[name] = parse_date(clean[name], today).isoformat()
             except ToolError:
                 pass
+    if key.get("date") == today.isoformat() and "to_date" not in key and "days" not in key:
+        del key["date"]  # today's date alone is answered as the time and date now (the clock tool)
     if "days" in key and "to_date" not in key:
         # a day counted on is the day it lands on: Sunday + 1 and Monday are one answer
         try:

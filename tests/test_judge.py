@@ -47,6 +47,14 @@ def same(a: ToolCall, b: ToolCall) -> bool:
         (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Asia/Tokyo"})),
         (ToolCall("clock", {"date": "December 25"}), ToolCall("clock", {"date": "2026-12-25"})),
         (ToolCall("clock", {}), ToolCall("clock", {"place": None})),
+        # today's date alone is the time and date now; a label is a name, not the timer's own word
+        (ToolCall("clock", {"date": "today"}), ToolCall("clock", {})),
+        (ToolCall("timer", {"minutes": 3, "label": "timer"}), ToolCall("timer", {"minutes": 3})),
+        (
+            ToolCall("timer", {"minutes": 3, "label": "The laundry"}),
+            ToolCall("timer", {"minutes": 3, "label": "laundry"}),
+        ),
+        (ToolCall("alarm", {"time": "8:45 pm, please"}), ToolCall("alarm", {"time": "20:45"})),
         # a day counted on is the day it lands on
         (ToolCall("clock", {"date": "Sunday", "days": 1}), ToolCall("clock", {"date": "Saturday", "days": 2})),
     ],

@@ -523,3 +523,24 @@ def test_the_ring_is_spoken(home, store, monkeypatch):
 def _log(home) -> str:
     log = home / "logs" / "ringer.log"
     return log.read_text() if log.exists() else "(none)"
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("The laundry.", "Timer “laundry”"),
+        ("timer", "Timer set"),
+        ("my countdown", "Timer set"),
+        ("tea", "Timer “tea”"),
+    ],
+)
+def test_a_label_is_shown_as_a_name_and_one_that_names_only_the_timer_is_none(ctx, label, shown):
+    result = run("timer", {"minutes": 3, "label": label}, ctx)
+    assert result.text.startswith(shown)
+    assert (ctx.store.timers()[0]["label"] or "") == result.arguments.get("label", "")
+
+
+def test_an_alarm_asked_for_politely_is_read(ctx):
+    assert run("alarm", {"time": "8:45 pm, please"}, ctx).text.startswith("Alarm set for 20:45")
+    with pytest.raises(ToolError, match="not a clock time"):
+        run("alarm", {"time": "please"}, ctx)

@@ -160,6 +160,9 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"place": "Auckland"}, "In Auckland it's 02:32 on Tuesday, 1 December 2026 (Pacific/Auckland)."),
         ({"place": "Asia/Kolkata"}, "In Asia/Kolkata it's 19:02 (Asia/Kolkata)."),
         ({"place": "San Francisco"}, "In San Francisco it's 05:32 (America/Los_Angeles)."),
+        # today's date alone is answered as the time and date now: one answer for "what's the date today?"
+        ({"date": "today"}, "It's 14:32 on Monday, 30 November 2026."),
+        ({"date": "November 30", "place": "Tokyo"}, "In Tokyo it's 22:32 (Asia/Tokyo)."),
         ({"date": "2027-03-01"}, "1 March 2027 is a Monday."),
         ({"date": "christmas"}, "25 December 2026 is a Friday."),
         ({"date": "1969-07-20"}, "20 July 1969 was a Sunday."),

@@ -216,8 +216,10 @@ def clock(
         text = _days_text(start, end, days, from_today=not date)
         data = {"from": start.isoformat(), "to": end.isoformat(), "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
-    if date:
-        day = parse_date(date, now.date())
+    day = parse_date(date, now.date()) if date else None
+    if day == now.date():  # today's weekday is asked as the time and date now are: one answer says both
+        arguments.pop("date")
+    elif day is not None:
         verb = "is" if day >= now.date() else "was"
         text = f"{_long_date(day)} {verb} a {day:%A}."
         return ToolResult(

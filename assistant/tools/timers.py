@@ -66,6 +66,7 @@ def parse_clock(text: str) -> tuple[int, int, bool, bool]:
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
     words = re.sub(r"\b(tomorrow|today)\b", " ", words)
     words = _EVENING.sub(" ", _MORNING.sub(" ", words))
+    words = re.sub(r"\bplease\b", " ", words)  # "8:45 pm, please" is asked as politely as it is read
     words = re.sub(r"^\s*(at|for|by|on)\b", " ", words).strip(" ,.")
     if words in ("noon", "midday"):
         return 12, 0, False, tomorrow
@@ -202,6 +203,17 @@ def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -
     )
 
 
+# A label that only names the thing itself ("timer", "the countdown") names nothing the user is timing.
+_BARE_LABELS = frozenset({"timer", "countdown", "alarm", "reminder"})
+
+
+def label_of(text: str) -> str:
+    """A timer's or alarm's name as shown and matched: "The laundry." is "laundry"; one that only names
+    the timer itself ("timer", "my countdown") is no name."""
+    words = re.sub(r"^(the|my|a|an|our)\s+", "", " ".join(str(text).split()).strip(" .,;:!?"), flags=re.IGNORECASE)
+    return "" if words.lower() in _BARE_LABELS else words
+
+
 def _timer_ready(minutes: float = 0, seconds: float = 0, hours: float = 0, action: Action = "set", **_) -> None:
     if action == "set":
         _seconds("timer", hours, minutes, seconds, MAX_TIMER_S)
@@ -227,7 +239,7 @@ def timer(
       action: set (the default), list, or cancel
       id: the number of the timer to cancel
     """
-    arguments = {"action": action}
+    arguments, label = {"action": action}, label_of(label)
     if action == "list":
         return _list(ctx, "timer", arguments)
     if action == "cancel":
@@ -265,7 +277,7 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
       action: set (the default), list, or cancel
       id: the number of the alarm to cancel
     """
-    arguments = {"action": action}
+    arguments, label = {"action": action}, label_of(label)
     if action == "list":
         return _list(ctx, "alarm", arguments)
     if action == "cancel":
