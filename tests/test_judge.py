@@ -171,14 +171,9 @@ def test_a_computing_call_against_words_is_judged_by_what_it_shows(student, teac
 def test_the_gate_checks_a_computing_call_by_what_it_shows():
     from model.evaluate import Item, score
 
-    call = format_call(ToolCall("calculate", {"expression": "17 * 23"}))
-    assert score(
-        call, Item([{"role": "user", "content": "What is 17 times 23?"}], "391")
-    ).right  # a bare number: the `number` check
-    assert not score(
-        format_call(ToolCall("calculate", {"expression": "17 + 23"})),
-        Item([{"role": "user", "content": "17 + 23?"}], "391"),
-    ).right
+    asked = Item([{"role": "user", "content": "What is 17 times 23?"}], "391")  # a bare number: the `number` check
+    assert score(format_call(ToolCall("calculate", {"expression": "17 * 23"})), asked).right
+    assert not score(format_call(ToolCall("calculate", {"expression": "17 + 23"})), asked).right
 
 
 def test_judging_timer_calls_sets_no_timer(home):
