@@ -31,7 +31,7 @@ import numpy as np
 # (0.3) is where it would skip the cascade's check, so a kept answer alone never gets there; it only
 # outweighs similar failures. (A user's /bad weighs 1.0, an answer judged right 0.)
 KEPT_WRONG = 0.35
-REJUDGE_CALL_TOKENS = 128  # a call, whole, whatever the teacher's answer it is judged against
+REJUDGE_MAX_TOKENS = 128  # the longest answer re-judging asks for: a call is asked again up to it, whole
 
 
 def query_key(text: str) -> str:
@@ -297,12 +297,14 @@ def rejudge(
         if time.monotonic() > deadline:
             break
         messages = [{"role": "user", "content": row["query"]}]
-        response = student.stream(messages, max_tokens=token_budget(student.tokenizer, row["teacher_answer"], 128))
+        response = student.stream(
+            messages, max_tokens=token_budget(student.tokenizer, row["teacher_answer"], REJUDGE_MAX_TOKENS)
+        )
         response.complete()
         opened = response.tool_call_text
         if opened is not None and CALL_CLOSE not in opened:
             # a call cut by a budget sized for the teacher's short sentence: asked again whole (greedy, the same call)
-            response = student.stream(messages, max_tokens=REJUDGE_CALL_TOKENS)
+            response = student.stream(messages, max_tokens=REJUDGE_MAX_TOKENS)
             response.complete()
         verdict = judge(
             response.said.strip(), row["teacher_answer"], embedder=embedder, agree_similarity=agree_similarity
