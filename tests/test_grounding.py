@@ -6,7 +6,7 @@ import pytest
 
 from assistant import config
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_numbers, unsaid_unit
+from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday
 from assistant.tools.standing import call_doubt
 from model.dataset import read_tasks
 
@@ -96,6 +96,65 @@ def test_a_conversion_from_another_unit_than_the_user_wrote_is_named(query, argu
 )
 def test_a_conversion_from_the_unit_the_user_wrote_or_one_not_said_passes(query, arguments):
     assert unsaid_unit(query, ToolCall("convert", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, name, arguments",
+    [
+        ("Remind me to feed the cat at 5 am.", "reminder", {"text": "feed the cat", "minutes": 5}),
+        ("Set a timer to call mum at 7 o'clock.", "timer", {"hours": 7}),
+        ("Wake me at six pm.", "timer", {"minutes": 6}),
+    ],
+)
+def test_a_time_of_day_waited_as_a_length_of_time_is_named(query, name, arguments):
+    reason = unsaid_numbers(query, ToolCall(name, arguments))
+    assert reason is not None and "time of day" in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("Remind me to feed the cat at 5 am.", {"text": "feed the cat", "time": "5 am"}),
+        ("At 6 pm remind me to stretch in 6 minutes.", {"text": "stretch", "minutes": 6}),  # 6 said both ways
+        ("Set a timer for 7:30.", {"minutes": 7, "seconds": 30}),  # no marker: a length
+    ],
+)
+def test_a_time_of_day_kept_as_one_or_a_length_said_as_one_passes(query, arguments):
+    assert unsaid_numbers(query, ToolCall("reminder" if "text" in arguments else "timer", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, arguments, named",
+    [
+        ("Time 6 minutes for the eggs.", {"minutes": 6}, "eggs"),
+        ("Give me 18 minutes on the clock for the bread.", {"minutes": 18, "label": "timer"}, "bread"),
+        ("Start the pizza countdown: 12 minutes.", {"minutes": 12}, "pizza"),
+    ],
+)
+def test_a_timer_set_without_the_name_the_user_gave_is_named(query, arguments, named):
+    reason = unsaid_label(query, ToolCall("timer", arguments))
+    assert reason is not None and named in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("Time 6 minutes for the eggs.", {"minutes": 6, "label": "the eggs"}),
+        ("Set a timer for the next 10 minutes.", {"minutes": 10}),
+        ("Start a 20 minute timer.", {"minutes": 20}),
+        ("Egg timer, six minutes.", {"minutes": 6}),  # the kitchen device, not a name
+        ("Cancel the pasta timer.", {"action": "cancel", "id": 1}),
+    ],
+)
+def test_a_timer_with_its_name_or_given_none_passes(query, arguments):
+    assert unsaid_label(query, ToolCall("timer", arguments)) is None
+
+
+def test_a_clock_call_that_counts_from_today_instead_of_the_named_weekday_is_named():
+    reason = unsaid_weekday("What day comes after Tuesday?", ToolCall("clock", {"days": 1}))
+    assert reason is not None and "Tuesday" in reason
+    assert unsaid_weekday("What day comes after Tuesday?", ToolCall("clock", {"date": "tuesday", "days": 1})) is None
+    assert unsaid_weekday("What time is it?", ToolCall("clock", {})) is None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():

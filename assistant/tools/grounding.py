@@ -17,6 +17,12 @@ numbers are never counted as made up ("half past eight" is 20:30), but the numbe
 must be found in it. What the check costs is a right call that writes a number in a form it does
 not know ("a while" as 10 minutes, "Christmas" as 2026-12-25): it goes to the teacher, and nothing
 wrong is kept.
+
+Numbers are not all a call must keep. A number said as a time of day is no length of time ("feed
+the cat at 5 am" is no 5-minute timer: `unsaid_numbers` names it); a timer the user named ("for the
+pasta", "the eggs timer") keeps its name (`unsaid_label`); and a weekday the user named is the one
+the clock counts from ("What day comes after Tuesday?" is no `clock(days=1)`, which counts from
+today: `unsaid_weekday`).
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ IMPLIED = {
 DURATIONS = ("hours", "minutes", "seconds")  # a length of time may be written in another unit than said
 UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
 FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
+# A time of day said with its marker: its number is no length of time ("at 5 am" is not 5 minutes).
+# "7:30" alone is left out: a timer of 7:30 is seven and a half minutes.
+TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)", re.I)
+# What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
+# kitchen device rather than the timer, so it is not read as a name.
+LABEL_FOR = re.compile(r"\bfor (?:the|my|our) ([a-z]+)\b", re.I)
+LABEL_BEFORE = re.compile(r"\b(?:the|my|our) ([a-z]+) (?:timer|countdown)\b", re.I)
+# Words in those places that name no timer: articles, lengths, "the next 10 minutes", "a new timer".
+NOT_LABELS = frozenset(
+    "a an the my our this that your one another new quick same next first last rest whole "
+    "second seconds minute minutes hour hours day week night kitchen".split()
+)
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -63,7 +81,14 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
         numbers = [] if value is None or isinstance(value, bool) else _numbers(str(value))
         (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
     extra = [n for n in used if n not in known and n not in UNSAID]
+    # a length of time is found among the numbers said as lengths: "at 5 am" says no 5 minutes
+    as_lengths = _numbers(_spoken(TIME_OF_DAY.sub(" ", words_to_digits(query))))
+    lengths_known = set(as_lengths) | implied | {a * b for a in implied for b in as_lengths}
+    told_time = {float(m[1]) for m in TIME_OF_DAY.finditer(words_to_digits(query))}
+    as_time = [n for n in lengths if n in told_time and not _same_length(n, lengths_known)]
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
+    if as_time:
+        return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
     # a clock time's own numbers are never "made up", but the ones the user said are found in it, on
     # either half of the day ("2 pm" in "14:00"), or the hour before it
     clock = set(times) | {t - 12 for t in times if 12 < t < 24} | {t + 12 for t in times if t < 12}
@@ -97,6 +122,31 @@ def unsaid_unit(query: str, call: ToolCall) -> str | None:
     if said is None or not other_unit(said[1], written):
         return None
     return f"its call converts {value:g} {written.strip()}, but you said {value:g} {said[0]}"
+
+
+def unsaid_label(query: str, call: ToolCall) -> str | None:
+    """Why a timer set without a name leaves out the one the user gave ("Time 6 minutes for the
+    eggs" set as timer(minutes=6)), else None."""
+    from assistant.tools.timers import label_of
+
+    arguments = call.arguments
+    if call.name != "timer" or arguments.get("action", "set") != "set" or label_of(arguments.get("label") or ""):
+        return None
+    named = [m[1] for pattern in (LABEL_FOR, LABEL_BEFORE) for m in pattern.finditer(query)]
+    named = [word for word in named if word.lower() not in NOT_LABELS]
+    return f"its timer leaves out the name you gave it, “{named[0]}”" if named else None
+
+
+def unsaid_weekday(query: str, call: ToolCall) -> str | None:
+    """Why a clock call does not count from the weekday the user named ("What day comes after
+    Tuesday?" as clock(days=1), which counts from today), else None."""
+    if call.name != "clock":
+        return None
+    from assistant.tools.clock import WEEKDAYS
+
+    held = " ".join(str(value) for value in call.arguments.values()).lower()
+    named = [day for day in WEEKDAYS if re.search(rf"\b{day}\b", query, re.I) and day not in held]
+    return f"its call leaves out {named[0].capitalize()}, which you named" if named else None
 
 
 def _same_length(value: float, known: set[float]) -> bool:
