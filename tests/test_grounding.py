@@ -6,7 +6,7 @@ import pytest
 
 from assistant import config
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday
+from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday, unsent_message
 from assistant.tools.standing import call_doubt
 from model.dataset import read_tasks
 
@@ -155,6 +155,27 @@ def test_a_clock_call_that_counts_from_today_instead_of_the_named_weekday_is_nam
     assert reason is not None and "Tuesday" in reason
     assert unsaid_weekday("What day comes after Tuesday?", ToolCall("clock", {"date": "tuesday", "days": 1})) is None
     assert unsaid_weekday("What time is it?", ToolCall("clock", {})) is None
+
+
+@pytest.mark.parametrize(
+    "query, to",
+    [
+        ("Text Will that dinner is ready.", "Will"),
+        ("Message Yuki: the meeting moved to Friday.", "Yuki"),
+        ("Send Marta a message saying thanks for the flowers.", "Marta"),
+    ],
+)
+def test_a_message_to_send_saved_as_a_note_is_named(query, to):
+    reason = unsent_message(query, ToolCall("note", {"text": "dinner is ready"}))
+    assert reason is not None and to in reason
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Note that I must text Will tonight.", "Save a note: send the invoice.", "Text me at 5.", "send this to Will"],
+)
+def test_a_note_asked_for_is_no_message(query):
+    assert unsent_message(query, ToolCall("note", {"text": "text Will tonight"})) is None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():

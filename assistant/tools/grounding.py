@@ -22,7 +22,8 @@ Numbers are not all a call must keep. A number said as a time of day is no lengt
 the cat at 5 am" is no 5-minute timer: `unsaid_numbers` names it); a timer the user named ("for the
 pasta", "the eggs timer") keeps its name (`unsaid_label`); and a weekday the user named is the one
 the clock counts from ("What day comes after Tuesday?" is no `clock(days=1)`, which counts from
-today: `unsaid_weekday`).
+today: `unsaid_weekday`). And a message the user asked to send to someone is no note ("Text Marta
+that I'm running late" saved as a note would never reach Marta: `unsent_message`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ NOT_LABELS = frozenset(
     "a an the my our this that your one another new quick same next first last rest whole "
     "second seconds minute minutes hour hours day week night kitchen".split()
 )
+# A message to someone: "Text Will that…", "Message Yuki: …", "Send Marta a message saying …" (a name
+# is capitalized, so "Text me at 5" and a lowercase "send this" are not read as one).
+MESSAGE = re.compile(r"^\s*(?i:please\s+)?(?i:text|message|send)\s+([A-Z][a-z]+)\b")
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -147,6 +151,12 @@ def unsaid_weekday(query: str, call: ToolCall) -> str | None:
     held = " ".join(str(value) for value in call.arguments.values()).lower()
     named = [day for day in WEEKDAYS if re.search(rf"\b{day}\b", query, re.I) and day not in held]
     return f"its call leaves out {named[0].capitalize()}, which you named" if named else None
+
+
+def unsent_message(query: str, call: ToolCall) -> str | None:
+    """Why a note is no answer to a request to send someone a message, else None."""
+    found = MESSAGE.match(query) if call.name == "note" else None
+    return f"its call saves a note, but you asked to send {found[1]} a message" if found else None
 
 
 def _same_length(value: float, known: set[float]) -> bool:

@@ -3,8 +3,9 @@
 A call stands when it reads, names a tool and validates; a computing call runs (`trial_run`: its
 result is what the user would see); an acting call passes its tool's own checks without acting
 (`ready`: a reminder says when, a timer lasts some time); it holds the numbers the user said, and
-a conversion starts from the unit they wrote after the value, a timer keeps the name it was given
-and the clock counts from the weekday the user named (`grounding`). The cascade asks this
+a conversion starts from the unit they wrote after the value, a timer keeps the name it was given,
+the clock counts from the weekday the user named, and a message to send is not saved as a note
+(`grounding`). The cascade asks this
 of a sure answer before keeping it, and a cascade line is drawn counting only the wrong answers
 that would pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from assistant.tools import ToolError, ready, trial_run, validate
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday
+from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday, unsent_message
 
 
 def call_doubt(call: ToolCall | None, query: str) -> str | None:
@@ -32,5 +33,5 @@ def call_doubt(call: ToolCall | None, query: str) -> str | None:
         return f"its call could not run ({outcome})"
     if not query:
         return None
-    checks = (unsaid_numbers, unsaid_unit, unsaid_label, unsaid_weekday)
+    checks = (unsaid_numbers, unsaid_unit, unsaid_label, unsaid_weekday, unsent_message)
     return next((reason for check in checks if (reason := check(query, call))), None)
