@@ -75,22 +75,22 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     from assistant.tools.clock import HOLIDAYS
     from assistant.tools.fastpath import words_to_digits
 
-    said = _numbers(_spoken(words_to_digits(query)))
+    digits = words_to_digits(query)
+    said = _numbers(_spoken(digits))
     lowered = query.lower()
     implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
     implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
-    known = set(said) | implied | {a * b for a in implied for b in said}
+    known = _known(said, implied)
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():
         numbers = [] if value is None or isinstance(value, bool) else _numbers(str(value))
         (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
     extra = [n for n in used if n not in known and n not in UNSAID]
-    # a length of time is found among the numbers said as lengths: "at 5 am" says no 5 minutes
-    as_lengths = _numbers(_spoken(TIME_OF_DAY.sub(" ", words_to_digits(query))))
-    lengths_known = set(as_lengths) | implied | {a * b for a in implied for b in as_lengths}
-    told_time = {float(m[1]) for m in TIME_OF_DAY.finditer(words_to_digits(query))}
-    as_time = [n for n in lengths if n in told_time and not _same_length(n, lengths_known)]
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
+    # a length of time is found among the numbers said as lengths: "at 5 am" says no 5 minutes
+    told_time = {float(m[1]) for m in TIME_OF_DAY.finditer(digits)}
+    said_as_lengths = _known(_numbers(_spoken(TIME_OF_DAY.sub(" ", digits))), implied)
+    as_time = [n for n in lengths if n in told_time and not _same_length(n, said_as_lengths)]
     if as_time:
         return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
     # a clock time's own numbers are never "made up", but the ones the user said are found in it, on
@@ -157,6 +157,11 @@ def unsent_message(query: str, call: ToolCall) -> str | None:
     """Why a note is no answer to a request to send someone a message, else None."""
     found = MESSAGE.match(query) if call.name == "note" else None
     return f"its call saves a note, but you asked to send {found[1]} a message" if found else None
+
+
+def _known(said: list[float], implied: set[float]) -> set[float]:
+    """The numbers a call may hold: those said, those implied ("half"), and each said one times an implied one."""
+    return set(said) | implied | {a * b for a in implied for b in said}
 
 
 def _same_length(value: float, known: set[float]) -> bool:

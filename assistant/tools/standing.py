@@ -5,9 +5,9 @@ result is what the user would see); an acting call passes its tool's own checks 
 (`ready`: a reminder says when, a timer lasts some time); it holds the numbers the user said, and
 a conversion starts from the unit they wrote after the value, a timer keeps the name it was given,
 the clock counts from the weekday the user named, and a message to send is not saved as a note
-(`grounding`). The cascade asks this
-of a sure answer before keeping it, and a cascade line is drawn counting only the wrong answers
-that would pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
+(`grounding`). The cascade asks this of a sure answer before keeping it, and a cascade line is
+drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
+line can keep is no risk to the line.
 """
 
 from __future__ import annotations
