@@ -6,7 +6,16 @@ import pytest
 
 from assistant import config
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday, unsent_message
+from assistant.tools.grounding import (
+    unnamed_label,
+    unsaid_label,
+    unsaid_numbers,
+    unsaid_offset,
+    unsaid_operation,
+    unsaid_unit,
+    unsaid_weekday,
+    unsent_message,
+)
 from assistant.tools.standing import call_doubt
 from model.dataset import read_tasks
 
@@ -176,6 +185,58 @@ def test_a_message_to_send_saved_as_a_note_is_named(query, to):
 )
 def test_a_note_asked_for_is_no_message(query):
     assert unsent_message(query, ToolCall("note", {"text": "text Will tonight"})) is None
+
+
+@pytest.mark.parametrize(
+    "query, expression, named",
+    [
+        ("Split 935 by 8 and tell me the result.", "935 - 8", "divide"),
+        ("Deduct 12 from 127.", "127 + 12", "subtract"),
+        ("Take 28 away from 313.", "313 + 28", "subtract"),
+        ("What is 46 times 28?", "46 + 28", "multiply"),
+        ("Find the sum of 20 and 22.", "20 * 22", "add"),
+        ("Divide 96 by 4.", "96 - 4", "divide"),
+    ],
+)
+def test_a_computation_without_the_operation_the_user_named_is_named(query, expression, named):
+    reason = unsaid_operation(query, ToolCall("calculate", {"expression": expression}))
+    assert reason is not None and named in reason
+
+
+@pytest.mark.parametrize(
+    "query, expression",
+    [
+        ("Split 935 by 8 and tell me the result.", "935 / 8"),
+        ("What is 46 times 28?", "46 × 28"),
+        ("What is 3 x 4 plus 2?", "3 x 4 + 2"),
+        ("How many times does 8 go into 96?", "96 / 8"),
+        ("What is 20 less than 50?", "50 - 20"),
+        ("What's 5 percent of 839?", "5% of 839"),
+    ],
+)
+def test_a_computation_with_the_operation_named_or_none_named_passes(query, expression):
+    assert unsaid_operation(query, ToolCall("calculate", {"expression": expression})) is None
+
+
+def test_a_clock_call_that_gives_the_day_named_instead_of_the_one_before_or_after_it_is_named():
+    for query, day in (("What day comes before Monday?", "Monday"), ("What day comes after Sunday?", "Sunday")):
+        reason = unsaid_offset(query, ToolCall("clock", {"date": day}))
+        assert reason is not None and ("before" in reason or "after" in reason)
+    assert unsaid_offset("What day comes before Monday?", ToolCall("clock", {"date": "Monday", "days": -1})) is None
+    assert (
+        unsaid_offset("What date is the day after tomorrow?", ToolCall("clock", {"date": "the day after tomorrow"}))
+        is None
+    )
+    assert unsaid_offset("How many days until after Christmas?", ToolCall("clock", {"to_date": "December 26"})) is None
+    assert unsaid_offset("What day is June 11?", ToolCall("clock", {"date": "June 11"})) is None
+
+
+def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():
+    for label in ("minutes, 6, 6", "30 seconds for me", "6 minutes are up"):
+        reason = unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6, "label": label}))
+        assert reason is not None and label in reason
+    assert unnamed_label("Time 6 minutes for the eggs.", ToolCall("timer", {"minutes": 6, "label": "eggs"})) is None
+    assert unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6})) is None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():

@@ -24,6 +24,11 @@ pasta", "the eggs timer") keeps its name (`unsaid_label`); and a weekday the use
 the clock counts from ("What day comes after Tuesday?" is no `clock(days=1)`, which counts from
 today: `unsaid_weekday`). And a message the user asked to send to someone is no note ("Text Marta
 that I'm running late" saved as a note would never reach Marta: `unsent_message`).
+
+Nor are numbers all a call must do. A computation does the operation the user named ("Split 935 by
+8" is no 935 - 8: `unsaid_operation`); the day before or after a named one is counted, not the named
+day given ("What day comes before Monday?" is no clock(date="Monday"): `unsaid_offset`); and a timer
+is named for what it is for, not after its own length ("minutes, 6, 6": `unnamed_label`).
 """
 
 from __future__ import annotations
@@ -68,6 +73,22 @@ NOT_LABELS = frozenset(
 # A message to someone: "Text Will that…", "Message Yuki: …", "Send Marta a message saying …" (a name
 # is capitalized, so "Text me at 5" and a lowercase "send this" are not read as one).
 MESSAGE = re.compile(r"^\s*(?i:please\s+)?(?i:text|message|send)\s+([A-Z][a-z]+)\b")
+# The operations a user names, and the signs that write them. "How many times" asks no product, and
+# "less" is left out ("20 less than 50", "less than 3 hours") as too loose a word.
+OPERATIONS = (
+    ("add", re.compile(r"\b(?:add|added|adding|plus|sum)\b", re.I), re.compile(r"\+")),
+    (
+        "subtract",
+        re.compile(r"\b(?:subtract\w*|minus|deduct\w*|take\b[^.?!]{0,30}?\baway)\b", re.I),
+        re.compile(r"[-−]"),
+    ),
+    ("multiply", re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I), re.compile(r"[*×·]|\bx\b")),
+    ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]")),
+)
+# A day counted on or back from another: "What day comes before Monday?", "3 days after Saturday".
+BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
+# Words that say a length of time: a timer named with them is named after its own length.
+LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -157,6 +178,41 @@ def unsent_message(query: str, call: ToolCall) -> str | None:
     """Why a note is no answer to a request to send someone a message, else None."""
     found = MESSAGE.match(query) if call.name == "note" else None
     return f"its call saves a note, but you asked to send {found[1]} a message" if found else None
+
+
+def unsaid_operation(query: str, call: ToolCall) -> str | None:
+    """Why a computation does not do the operation the user named ("Split 935 by 8" computed as
+    935 - 8), else None."""
+    if call.name != "calculate":
+        return None
+    expression = str(call.arguments.get("expression") or "")
+    for name, words, signs in OPERATIONS:
+        said = words.search(query)
+        if said and not signs.search(expression):
+            return f"its call does not {name}, which you asked (“{said[0]}”)"
+    return None
+
+
+def unsaid_offset(query: str, call: ToolCall) -> str | None:
+    """Why a clock call gives a day itself where the user asked for the day before or after it ("What
+    day comes before Monday?" as clock(date="Monday")), else None."""
+    arguments = call.arguments
+    if call.name != "clock" or arguments.get("days") or arguments.get("to_date"):
+        return None
+    said = BEFORE_AFTER.search(query)
+    held = " ".join(str(value) for value in arguments.values()).lower()
+    if said is None or said[1].lower() in held:  # "the day after tomorrow" given as the date itself
+        return None
+    return f"its call does not count the days {said[1].lower()} the one you named"
+
+
+def unnamed_label(query: str, call: ToolCall) -> str | None:
+    """Why a timer's name is no name: its own length ("minutes, 6, 6", "30 seconds for me"), which a
+    small student copies from the request instead of the thing the timer is for; else None."""
+    label = str(call.arguments.get("label") or "")
+    if call.name != "timer" or not LENGTH_WORDS.search(label):
+        return None
+    return f"its timer is named “{label.strip()}”, a length of time rather than what it is for"
 
 
 def _known(said: list[float], implied: set[float]) -> set[float]:

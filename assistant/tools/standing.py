@@ -4,9 +4,10 @@ A call stands when it reads, names a tool and validates; a computing call runs (
 result is what the user would see); an acting call passes its tool's own checks without acting
 (`ready`: a reminder says when, a timer lasts some time); it holds the numbers the user said, and
 a conversion starts from the unit they wrote after the value, a timer keeps the name it was given,
-the clock counts from the weekday the user named, and a message to send is not saved as a note
-(`grounding`). The cascade asks this of a sure answer before keeping it, and a cascade line is
-drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
+the clock counts from the weekday the user named and the days before or after it, a computation does
+the operation named, a timer is not named after its own length, and a message to send is not saved
+as a note (`grounding`). The cascade asks this of a sure answer before keeping it, and a cascade
+line is drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
 line can keep is no risk to the line.
 """
 
@@ -14,7 +15,16 @@ from __future__ import annotations
 
 from assistant.tools import ToolError, ready, trial_run, validate
 from assistant.tools.calls import ToolCall
-from assistant.tools.grounding import unsaid_label, unsaid_numbers, unsaid_unit, unsaid_weekday, unsent_message
+from assistant.tools.grounding import (
+    unnamed_label,
+    unsaid_label,
+    unsaid_numbers,
+    unsaid_offset,
+    unsaid_operation,
+    unsaid_unit,
+    unsaid_weekday,
+    unsent_message,
+)
 
 
 def call_doubt(call: ToolCall | None, query: str) -> str | None:
@@ -33,5 +43,14 @@ def call_doubt(call: ToolCall | None, query: str) -> str | None:
         return f"its call could not run ({outcome})"
     if not query:
         return None
-    checks = (unsaid_numbers, unsaid_unit, unsaid_label, unsaid_weekday, unsent_message)
+    checks = (
+        unsaid_numbers,
+        unsaid_unit,
+        unsaid_label,
+        unsaid_weekday,
+        unsent_message,
+        unsaid_operation,
+        unsaid_offset,
+        unnamed_label,
+    )
     return next((reason for check in checks if (reason := check(query, call))), None)
