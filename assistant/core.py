@@ -340,8 +340,13 @@ class Answer:
                 self.note(note)
 
     def _act_on(self, response: Response) -> Iterator[str]:
+        """Run the student's call. One that ran but does not keep what the user said (`call_doubt`:
+        the teacher could not be asked, or failed) is shown with a note that says so, never silently."""
         if made_call(response) and not self.cancelled:
             yield from self._act(response.tool_call, response.model)
+            doubt = call_doubt(response.tool_call, self.query) if self.action.result is not None else None
+            if doubt:
+                self.note(f"This may not be what you asked: {doubt}. Check it, or ask again in other words.")
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""

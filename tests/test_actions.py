@@ -133,6 +133,17 @@ def test_the_students_call_is_run_and_its_text_never_shown(scripted):
     assert "391" in "".join(chunks) and ans.result()["action"]["name"] == "calculate"
 
 
+def test_a_call_that_does_not_keep_what_was_asked_says_so_when_no_teacher_can_be_asked(scripted):
+    a, script = scripted
+    script('<tool_call>{"name": "calculate", "arguments": {"expression": "935 - 8"}}</tool_call>')
+    ans, text = answer(a, "Split 935 by 8 and tell me the result.")
+    notes = ans.result()["notes"]
+    assert "927" in text and any("may not be what you asked" in n and "divide" in n for n in notes)
+    script('<tool_call>{"name": "calculate", "arguments": {"expression": "935 / 8"}}</tool_call>')
+    ans, text = answer(a, "Split 935 by 8 and tell me the result.")
+    assert "116.875" in text and not any("may not be" in n for n in ans.result()["notes"])
+
+
 def test_a_call_out_of_range_or_to_no_tool_runs_nothing(scripted):
     a, script = scripted
     script('<tool_call>{"name": "timer", "arguments": {"minutes": -5}}</tool_call>')
