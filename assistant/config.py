@@ -76,6 +76,7 @@ class Settings:
     distill_lora_scale: float = 20.0
     # Learning rate, epochs and replay: the recipe measured best on the action lines (README, Actions)
     distill_learning_rate: float = 2e-4
+    distill_lr_schedule: str = "constant"  # constant | cosine: the rate held, or eased to 0 by the last step
     distill_batch_size: int = 4
     distill_epochs: int = 3
     distill_iters: int = 0

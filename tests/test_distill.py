@@ -154,7 +154,7 @@ def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, 
             raise KeyboardInterrupt
 
     monkeypatch.setattr(distill.Task, "advance", interrupt_at_31)
-    code, _, err = run(FAST, capsys)
+    code, _, err = run(FAST + ["--lr-schedule", "cosine"], capsys)  # resumed along the same curve
 
     assert code == 130
     assert "active student is unchanged" in err and "--resume" in err
@@ -167,6 +167,7 @@ def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, 
     assert code == 0, err
     assert result["training"]["resumed_from"] == [30] and result["training"]["steps"] == 150
     assert result["version"] == "distill-1" and distill.interrupted() is None
+    assert registry.get("distill-1").info["hyperparameters"]["lr_schedule"] == "cosine"
 
 
 def test_the_cascade_line_keeps_only_answers_as_sure_as_right_ones():
@@ -182,6 +183,27 @@ def test_the_cascade_line_keeps_only_answers_as_sure_as_right_ones():
     # a student sure of its wrong answers keeps nothing; an unmeasured one too
     assert cascade_threshold([scored(-0.01, False), scored(-0.5, True)], 0.9) == 0.0
     assert cascade_threshold([], 0.9) == 0.0
+
+
+def test_a_cosine_rate_eases_to_zero_and_a_resumed_run_goes_on_along_it():
+    import mlx.core as mx
+
+    from model.distill.training import Hyperparameters, learning_rate
+
+    hp = Hyperparameters("lora", 2, 4, 20.0, 1e-3, 1, 64, 0, False, 1, 100, lr_schedule="cosine")
+    fresh, resumed = learning_rate(hp, 100, 0), learning_rate(hp, 100, 40)
+    assert float(fresh(mx.array(0))) == pytest.approx(1e-3)
+    assert float(fresh(mx.array(50))) == pytest.approx(5e-4)
+    assert float(fresh(mx.array(100))) == pytest.approx(0.0, abs=1e-9)
+    assert float(resumed(mx.array(10))) == pytest.approx(float(fresh(mx.array(50))))
+    hp.lr_schedule = "constant"
+    assert learning_rate(hp, 100, 0) == 1e-3
+
+
+def test_an_unknown_rate_schedule_is_a_sentence_before_anything_trains(tiny_student, capsys):
+    code, _, err = run(["--lr-schedule", "linear", "--progress", "none"], capsys)
+    assert code != 0 and "--lr-schedule must be constant or cosine, not 'linear'" in err
+    assert "Traceback" not in err and [v.name for v in registry.versions()] == ["tiny"]
 
 
 def test_too_few_examples_says_how_many_more_and_stops(tiny_student, capsys):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from assistant import config
 from assistant.errors import ApprenticeError
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 def parser() -> argparse.ArgumentParser:
     d = config.Settings()  # the defaults --help shows; a run reads config.toml and the environment too
@@ -134,6 +136,15 @@ def parser() -> argparse.ArgumentParser:
         help=setting("scale of the adapter's output (mlx-lm's convention)", "lora_scale"),
     )
     train.add_argument("--learning-rate", type=float, metavar="X", help=setting("Adam learning rate", "learning_rate"))
+    train.add_argument(
+        "--lr-schedule",
+        metavar="WHICH",
+        help=setting(
+            "constant: the learning rate held to the last step; cosine: eased from it to 0 by the last "
+            "step, so the adapter kept is not one noisy step's",
+            "lr_schedule",
+        ),
+    )
     train.add_argument("--batch-size", type=int, metavar="N", help=setting("examples per step", "batch_size"))
     train.add_argument(
         "--epochs",
@@ -261,6 +272,7 @@ class Options:
     lora_rank: int
     lora_scale: float
     learning_rate: float
+    lr_schedule: str
     batch_size: int
     epochs: int
     iters: int
@@ -289,6 +301,8 @@ class Options:
             raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
         if opts.lora_modules not in ("all", "attention"):
             raise ApprenticeError(f"--lora-modules must be all or attention, not {opts.lora_modules!r}.")
+        if opts.lr_schedule not in LR_SCHEDULES:
+            raise ApprenticeError(f"--lr-schedule must be constant or cosine, not {opts.lr_schedule!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
             raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
         if opts.correction_weight < 1:

@@ -91,6 +91,7 @@ class Hyperparameters:
     correction_weight: int = 1  # times each correction (a local answer marked wrong, then the teacher's) is a row
     balance_calls: bool = False  # a tool's rarer call shapes repeated (model/distill/call_shapes.py)
     lora_modules: str = "all"  # all | attention: which linear layers of an adapted block learn
+    lr_schedule: str = "constant"  # constant | cosine (eased to 0 by the last step)
 
 
 @dataclass
@@ -470,6 +471,7 @@ def prepare(
             lora_rank=opts.lora_rank,
             lora_scale=opts.lora_scale,
             learning_rate=opts.learning_rate,
+            lr_schedule=opts.lr_schedule,
             epochs=opts.epochs,
             max_seq_length=opts.max_seq_length,
             seed=opts.seed,
@@ -519,6 +521,17 @@ def train(folder: Path, state: RunState, progress: Progress) -> None:
     finally:
         mx.enable_compile()
         gc.collect()  # the training model and its closures: freed now, not at exit
+
+
+def learning_rate(hp: Hyperparameters, iters: int, done: int):
+    """Adam's rate: the configured one held, or (cosine) eased from it to 0 by step `iters`; a run
+    resumed after `done` steps goes on along the same curve."""
+    if hp.lr_schedule != "cosine":
+        return hp.learning_rate
+    import mlx.optimizers as optim
+
+    curve = optim.cosine_decay(hp.learning_rate, max(iters, 1))
+    return lambda step: curve(step + done)
 
 
 def attention_keys(model) -> list[str]:
@@ -681,7 +694,7 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     callback = Checkpoints()
     if remaining > 0:
         np.random.seed(hp.seed + done)  # the batch order: a resumed run does not replay the same batches
-        optimizer = optim.Adam(learning_rate=hp.learning_rate)
+        optimizer = optim.Adam(learning_rate=learning_rate(hp, state.iters, done))
         final = folder / "trained.safetensors"
         args = trainer.TrainingArgs(
             batch_size=hp.batch_size,
