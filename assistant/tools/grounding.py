@@ -169,7 +169,7 @@ def unsaid_weekday(query: str, call: ToolCall) -> str | None:
         return None
     from assistant.tools.clock import WEEKDAYS
 
-    held = " ".join(str(value) for value in call.arguments.values()).lower()
+    held = _held(call)
     named = [day for day in WEEKDAYS if re.search(rf"\b{day}\b", query, re.I) and day not in held]
     return f"its call leaves out {named[0].capitalize()}, which you named" if named else None
 
@@ -200,8 +200,7 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
     if call.name != "clock" or arguments.get("days") or arguments.get("to_date"):
         return None
     said = BEFORE_AFTER.search(query)
-    held = " ".join(str(value) for value in arguments.values()).lower()
-    if said is None or said[1].lower() in held:  # "the day after tomorrow" given as the date itself
+    if said is None or said[1].lower() in _held(call):  # "the day after tomorrow" given as the date itself
         return None
     return f"its call does not count the days {said[1].lower()} the one you named"
 
@@ -213,6 +212,11 @@ def unnamed_label(query: str, call: ToolCall) -> str | None:
     if call.name != "timer" or not LENGTH_WORDS.search(label):
         return None
     return f"its timer is named “{label.strip()}”, a length of time rather than what it is for"
+
+
+def _held(call: ToolCall) -> str:
+    """A call's argument values as one lowercase text, to look for words the user said."""
+    return " ".join(str(value) for value in call.arguments.values()).lower()
 
 
 def _known(said: list[float], implied: set[float]) -> set[float]:

@@ -26,6 +26,18 @@ from assistant.tools.grounding import (
     unsent_message,
 )
 
+# What a call that runs must keep of its query, each a reason or None (assistant/tools/grounding.py).
+CHECKS = (
+    unsaid_numbers,
+    unsaid_unit,
+    unsaid_label,
+    unsaid_weekday,
+    unsent_message,
+    unsaid_operation,
+    unsaid_offset,
+    unnamed_label,
+)
+
 
 def call_doubt(call: ToolCall | None, query: str) -> str | None:
     """Why `call` (None: a call that could not be read) cannot stand for `query`, as a reason the
@@ -43,14 +55,4 @@ def call_doubt(call: ToolCall | None, query: str) -> str | None:
         return f"its call could not run ({outcome})"
     if not query:
         return None
-    checks = (
-        unsaid_numbers,
-        unsaid_unit,
-        unsaid_label,
-        unsaid_weekday,
-        unsent_message,
-        unsaid_operation,
-        unsaid_offset,
-        unnamed_label,
-    )
-    return next((reason for check in checks if (reason := check(query, call))), None)
+    return next((reason for check in CHECKS if (reason := check(query, call))), None)
