@@ -7,7 +7,11 @@ import pytest
 from assistant import config
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    doubled_length,
+    invented_label,
+    unasked_count,
     unnamed_label,
+    unrung_reminder,
     unsaid_label,
     unsaid_numbers,
     unsaid_offset,
@@ -237,6 +241,40 @@ def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():
         assert reason is not None and label in reason
     assert unnamed_label("Time 6 minutes for the eggs.", ToolCall("timer", {"minutes": 6, "label": "eggs"})) is None
     assert unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6})) is None
+
+
+def test_a_name_with_words_never_said_is_named_and_the_users_own_words_pass():
+    reason = invented_label("I'd like a 22 minute timer.", ToolCall("timer", {"minutes": 22, "label": "timer22"}))
+    assert reason is not None and "timer22" in reason
+    assert invented_label("Alarm at 7 am.", ToolCall("alarm", {"time": "7 am", "label": "gym"})) is not None
+    for query, label in (("Eggs timer, 2 minutes.", "egg"), ("Time 7 minutes for the rice.", "the rice")):
+        assert invented_label(query, ToolCall("timer", {"minutes": 7, "label": label})) is None
+    assert invented_label("Timer, 3 minutes.", ToolCall("timer", {"minutes": 3})) is None
+
+
+def test_one_length_given_in_two_units_is_named_and_two_lengths_said_pass():
+    reason = doubled_length("Can you time 3 hours for me?", ToolCall("timer", {"hours": 3, "minutes": 3, "seconds": 3}))
+    assert reason is not None and "hours and minutes and seconds" in reason
+    assert doubled_length("Count 100 seconds for me.", ToolCall("timer", {"seconds": "100", "minutes": 100}))
+    assert doubled_length("1 hour and 1 minute, please.", ToolCall("timer", {"hours": 1, "minutes": 1})) is None
+    assert doubled_length("Timer for an hour.", ToolCall("timer", {"hours": 1})) is None
+    unset = ToolCall("reminder", {"text": "call mum", "hours": 2, "minutes": 0})  # a 0 adds no time
+    assert doubled_length("Remind me to call mum in 2 hours.", unset) is None
+
+
+def test_a_note_for_a_request_to_be_reminded_is_named_and_a_note_asked_for_passes():
+    call = ToolCall("note", {"text": "book a table at 8 pm"})
+    assert "reminded" in unrung_reminder("Remind me to book a table at 8 pm.", call)
+    assert unrung_reminder("Note that I booked a table at 8 pm.", call) is None
+    assert unrung_reminder("Remind me what I noted about the table.", ToolCall("note", {"find": "table"})) is None
+
+
+def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_passes():
+    call = ToolCall("clock", {"to_date": "September 27"})
+    assert "day of the week" in unasked_count("What day of the week is September 27?", call)
+    assert unasked_count("On what day does September 27 fall? Which day does it fall on?", call) is not None
+    assert unasked_count("How many days until September 27?", call) is None
+    assert unasked_count("What day of the week is September 27?", ToolCall("clock", {"date": "September 27"})) is None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():

@@ -28,7 +28,12 @@ that I'm running late" saved as a note would never reach Marta: `unsent_message`
 Nor are numbers all a call must do. A computation does the operation the user named ("Split 935 by
 8" is no 935 - 8: `unsaid_operation`); the day before or after a named one is counted, not the named
 day given ("What day comes before Monday?" is no clock(date="Monday"): `unsaid_offset`); and a timer
-is named for what it is for, not after its own length ("minutes, 6, 6": `unnamed_label`).
+is named for what it is for, not after its own length ("minutes, 6, 6": `unnamed_label`), nor with
+words the user never said ("timer1": `invented_label`); one length the user said is not given in two
+units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3 seconds: `doubled_length`); and a
+request to be reminded is no note, which never rings ("Remind me to book a table at 8 pm":
+`unrung_reminder`). A weekday asked for is no count of days ("On what day does September 27 fall?"
+is no clock(to_date="September 27"), which says how many days away it is: `unasked_count`).
 """
 
 from __future__ import annotations
@@ -89,6 +94,11 @@ OPERATIONS = (
 BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
 # Words that say a length of time: a timer named with them is named after its own length.
 LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
+# A request to be reminded: "Remind me to…", "Set a reminder…".
+REMIND = re.compile(r"\bremind(?:er|ers)?\b", re.I)
+# A question for the day of the week: "What day of the week is…", "On what day does … fall?".
+WEEKDAY_ASKED = re.compile(r"\b(?:day of the week|weekday|(?:what|which) day (?:does|did|will|is|was)\b)", re.I)
+WORD = re.compile(r"[^\W_]+")  # a word of a name: letters and digits
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -212,6 +222,61 @@ def unnamed_label(query: str, call: ToolCall) -> str | None:
     if call.name != "timer" or not LENGTH_WORDS.search(label):
         return None
     return f"its timer is named “{label.strip()}”, a length of time rather than what it is for"
+
+
+def invented_label(query: str, call: ToolCall) -> str | None:
+    """Why a timer's or alarm's name holds a word the user never said ("timer1", "timer22" for "I'd
+    like a 22 minute timer"), else None. A word counts as said in its singular or plural ("Eggs
+    timer" may be named "egg")."""
+    from assistant.tools.timers import label_of
+
+    if call.name not in ("timer", "alarm"):
+        return None
+    label = label_of(call.arguments.get("label") or "")
+    said = {word.lower() for word in WORD.findall(query)}
+    unsaid = [w for w in WORD.findall(label) if not {w.lower(), w.lower() + "s", w.lower().removesuffix("s")} & said]
+    return f"its {call.name} is named “{label}”, with words you did not say" if unsaid else None
+
+
+def doubled_length(query: str, call: ToolCall) -> str | None:
+    """Why a call gives one number the user said once as two lengths of time ("Can you time 3 hours
+    for me?" as hours=3, minutes=3, seconds=3: three hours, three minutes and three seconds), else None."""
+    from assistant.tools.fastpath import words_to_digits
+
+    lengths = {key: _length(call.arguments.get(key)) for key in DURATIONS}
+    given = [value for value in lengths.values() if value]
+    said = [float(n) for n in NUMBER.findall(_spoken(words_to_digits(query)))]
+    for value in dict.fromkeys(given):
+        if given.count(value) > max(1, said.count(value)):
+            units = [key for key, length in lengths.items() if length == value]
+            return f"its call gives {_show([value])} as {' and '.join(units)}, but you said it once"
+    return None
+
+
+def unrung_reminder(query: str, call: ToolCall) -> str | None:
+    """Why a saved note is no answer to a request to be reminded: a note never rings. Else None."""
+    asked = REMIND.search(query) if call.name == "note" and call.arguments.get("text") else None
+    return "its call saves a note, but you asked to be reminded, and a note never rings" if asked else None
+
+
+def unasked_count(query: str, call: ToolCall) -> str | None:
+    """Why a clock call counts the days to a date where the user asked which day of the week it falls
+    on, else None."""
+    arguments = call.arguments
+    if call.name != "clock" or not arguments.get("to_date") or arguments.get("date"):
+        return None
+    asked = WEEKDAY_ASKED.search(query)
+    return f"its call counts the days to {arguments['to_date']}, but you asked “{asked[0]}”" if asked else None
+
+
+def _length(value) -> float | None:
+    """A length argument as a number ("3" as the model may write it), or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _held(call: ToolCall) -> str:

@@ -2,13 +2,13 @@
 
 A call stands when it reads, names a tool and validates; a computing call runs (`trial_run`: its
 result is what the user would see); an acting call passes its tool's own checks without acting
-(`ready`: a reminder says when, a timer lasts some time); it holds the numbers the user said, and
-a conversion starts from the unit they wrote after the value, a timer keeps the name it was given,
-the clock counts from the weekday the user named and the days before or after it, a computation does
-the operation named, a timer is not named after its own length, and a message to send is not saved
-as a note (`grounding`). The cascade asks this of a sure answer before keeping it, and a cascade
-line is drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
-line can keep is no risk to the line.
+(`ready`: a reminder says when, a timer lasts some time); and it keeps what the user said
+(`grounding`): their numbers, each length in one unit, the unit they wrote after a value, the
+operation they named, the weekday they named and the days before or after it, a weekday asked for
+rather than a count of days, a timer's name (neither its own length nor words never said), and a
+message to send or a request to be reminded rather than a note. The cascade asks this of a sure
+answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
+pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from __future__ import annotations
 from assistant.tools import ToolError, ready, trial_run, validate
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    doubled_length,
+    invented_label,
+    unasked_count,
     unnamed_label,
+    unrung_reminder,
     unsaid_label,
     unsaid_numbers,
     unsaid_offset,
@@ -36,6 +40,10 @@ CHECKS = (
     unsaid_operation,
     unsaid_offset,
     unnamed_label,
+    invented_label,
+    doubled_length,
+    unrung_reminder,
+    unasked_count,
 )
 
 
