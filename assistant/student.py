@@ -458,7 +458,8 @@ class Student:
         gen.finish_reason = "length"
         # inside a tool call only a registered tool's name and its parameters can be generated; each token's
         # log-probability stays the one the model gave it (constrain.unmasked), which the cascade reads
-        processors = constrain.processors(self)
+        asked = next((m["content"] for m in reversed(gen.messages) if m.get("role") == "user"), None)
+        processors = constrain.processors(self, asked if isinstance(asked, str) else None)
         text = TextStream(self.tokenizer)
         for token, logprobs in generation.tokens(
             self.model, tokens[reuse:], cache, sampler, processors, gen.max_tokens

@@ -35,12 +35,14 @@ def ids(tokenizer, text: str) -> list[int]:
     return tokenizer.encode(text, add_special_tokens=False)
 
 
-def decode_under_constraint(vocabulary, tokenizer, prefix: str, favoured: str, steps: int, seed: int = 0) -> str:
+def decode_under_constraint(
+    vocabulary, tokenizer, prefix: str, favoured: str, steps: int, seed: int = 0, grammar: Grammar | None = None
+) -> str:
     """Greedy decoding after `prefix`, by logits that strongly favour the tokens of `favoured`
     (noise elsewhere), through the constraint; the text generated after the prefix."""
     prompt = ids(tokenizer, "Set a timer")
     forced = ids(tokenizer, prefix)
-    constraint = CallConstraint(vocabulary)
+    constraint = CallConstraint(vocabulary, grammar)
     rng = np.random.default_rng(seed)
     size = len(vocabulary.texts)
     tokens = list(prompt)
@@ -93,6 +95,41 @@ def test_a_tool_with_all_its_arguments_given_can_only_close(tokenizer, vocabular
     for seed in range(5):
         text = decode_under_constraint(vocabulary, tokenizer, prefix, ' "value', steps=4, seed=seed)
         assert text.startswith("}"), text
+
+
+def test_a_timed_call_cannot_close_before_it_says_when(tokenizer, vocabulary):
+    """ "Remind me in 50 minutes to feed the cat": the `}` that would leave out the 50 minutes is not allowed."""
+    prefix = HEAD + 'reminder", "arguments": {"text": "feed the cat"'
+    timed = Grammar.from_registry(timed=True)
+    for seed in range(3):
+        text = decode_under_constraint(vocabulary, tokenizer, prefix, "}}", steps=6, seed=seed, grammar=timed)
+        assert timed.step(OUTSIDE, prefix + text) not in (None, constrain.DONE), text  # the call is still open
+        # after a key that says when, the call closes as the model wants
+        said = prefix + ', "minutes": 50'
+        assert decode_under_constraint(vocabulary, tokenizer, said, "}}", 2, seed, timed).startswith("}")
+        # with no number said, the call closes without one, and the tool asks when
+        assert decode_under_constraint(vocabulary, tokenizer, prefix, "}}", 2, seed).startswith("}")
+    # a call that does not act, and a tool with nothing it needs, close at once
+    listed = HEAD + 'timer", "arguments": {"action": "list"'
+    assert decode_under_constraint(vocabulary, tokenizer, listed, "}}", 2, grammar=timed).startswith("}")
+    clock = HEAD + 'clock", "arguments": {'
+    assert decode_under_constraint(vocabulary, tokenizer, clock, "}}", 2, grammar=timed).startswith("}")
+
+
+@pytest.mark.parametrize(
+    "query, says",
+    [
+        ("Remind me in 50 minutes to feed the cat.", True),
+        ("Set a reminder for 4:15 pm: stretch.", True),
+        ("Wake me in an hour.", True),
+        ("Two and a half minutes on the clock.", True),
+        ("Remind me to call mum.", False),
+        ("Set a timer.", False),
+        (None, False),
+    ],
+)
+def test_a_number_said_is_what_makes_a_call_say_when(query, says):
+    assert constrain.says_when(query) is says
 
 
 def test_an_allowed_token_keeps_the_log_probability_the_model_gave_it(tokenizer, vocabulary):
@@ -206,7 +243,9 @@ class Force:
 def test_the_student_makes_only_calls_that_can_run(tiny_checkpoint, tokenizer, monkeypatch, target, check):
     """A model pushed toward an invented tool or argument, through the Student as a user asks it."""
     real = constrain.processors
-    monkeypatch.setattr(constrain, "processors", lambda student: [Force(ids(tokenizer, target))] + real(student))
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, target))] + real(student, query)
+    )
     response, text, _ = answer(tiny_checkpoint, "Set a timer for ten minutes", max_tokens=120)
     call = response.tool_call_text or ""
     name = re.match(r'<tool_call>\{"name": "([^"]*)"', call)
@@ -216,6 +255,21 @@ def test_the_student_makes_only_calls_that_can_run(tiny_checkpoint, tokenizer, m
     monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
     response, _, _ = answer(tiny_checkpoint, "Set a timer for ten minutes", max_tokens=120)
     assert response.tool_call_text.startswith(target)
+
+
+def test_the_student_says_when_a_reminder_acts_if_the_user_said_a_number(tiny_checkpoint, tokenizer, monkeypatch):
+    """A model pushed to close a reminder without its time, through the Student as a user asks it."""
+    target = '<tool_call>{"name": "reminder", "arguments": {"text": "feed the cat"}}</tool_call>'
+    real = constrain.processors
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, target))] + real(student, query)
+    )
+    response, _, _ = answer(tiny_checkpoint, "Remind me in 50 minutes to feed the cat", max_tokens=60)
+    closed = target.removesuffix("</tool_call>")
+    call = response.tool_call_text or ""
+    assert call.startswith(closed[:-2]) and not call.startswith(closed), call
+    response, _, _ = answer(tiny_checkpoint, "Remind me to feed the cat", max_tokens=60)
+    assert response.tool_call_text.startswith(closed)  # no number said: the tool will ask when
 
 
 def test_the_setting_turns_it_off_and_a_bad_value_says_what_to_set(tiny_checkpoint, monkeypatch):

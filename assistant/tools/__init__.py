@@ -81,6 +81,7 @@ class Tool:
     declaration: dict  # {"name", "description", "parameters": JSON schema (type object)}
     local_only: bool = False  # True for "note": a query about notes is never routed to the teacher
     ready: Callable[..., None] | None = None  # the checks an acting call passes before it acts (`ready`)
+    needs: tuple[str, ...] = ()  # arguments of which a call holds one, to say when it acts (constrain.py)
 
     @property
     def parameters(self) -> dict:
@@ -97,6 +98,7 @@ def tool(
     local_only: bool = False,
     limits: dict[str, tuple[float | None, float | None]] | None = None,
     ready: Callable[..., None] | None = None,
+    needs: tuple[str, ...] = (),
 ):
     """Register a typed function as a tool.
 
@@ -104,13 +106,15 @@ def tool(
     they become `minimum`/`maximum` in the declaration, so the teacher sees them and validation
     enforces them. `ready(**arguments)`, for a tool that acts, raises the ToolError its call would
     meet whatever the store holds and whenever it runs ("say when to remind you"); `run()` asks it
-    before the tool acts, and `ready()` asks it alone.
+    before the tool acts, and `ready()` asks it alone. `needs` names the arguments of which a call holds
+    at least one to act at all (a reminder's when: minutes, hours, seconds, time or an action);
+    assistant/tools/constrain.py holds a student's call to it when the user said a number.
     """
 
     def register(fn: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].function is not fn:
             raise ValueError(f"two tools are named {name!r}")
-        _REGISTRY[name] = Tool(name, fn, _declare(name, fn, limits or {}), local_only, ready)
+        _REGISTRY[name] = Tool(name, fn, _declare(name, fn, limits or {}), local_only, ready, needs)
         return fn
 
     return register

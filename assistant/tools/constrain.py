@@ -9,13 +9,21 @@ that keep the name a prefix of a registered tool's name or close it with `"`; in
 close. Values stay free: the tool's validation and the tolerant parser judge them. Outside a call
 nothing changes, so an ordinary answer is the same token for token.
 
+A call that acts must say when: a timer its length, an alarm its time, a reminder either (the tool's
+`needs`). A small student often closes one too early ("Remind me in 50 minutes to feed the cat" as
+reminder(text="feed the cat")), a call its tool can only answer with "say when to remind you";
+made to go on, it writes the `"minutes": 50` it left out. So when the user said a number
+(`says_when`), the `}` that would close such a call is not allowed until one of those arguments is
+there. When they said none, the call may close without one, and the tool asks when.
+
 It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
 kept on the Student), a token is checked by running this small grammar over its text (a token
 such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
 character of it fits), and only the few tokens that can matter in a state are checked (in a
 free stretch, only those holding a `"`, `{` or `,` before their last character can reach a
-constrained one). Each state's mask is computed once and cached; applying it is one `mx.where`. The
-log-probability a token gets is still the model's own (`CallConstraint.unmasked`): the router reads it.
+constrained one, or a `}` close the call). Each state's mask is computed once and cached; applying it
+is one `mx.where`. The log-probability a token gets is still the model's own
+(`CallConstraint.unmasked`): the router reads it.
 
 APPRENTICE_CONSTRAIN_CALLS=0 turns it off.
 
@@ -73,17 +81,25 @@ def enabled() -> bool:
 
 
 class Grammar:
-    """The call format over the registered tools: `step` reads text from a state and says where it ends up."""
+    """The call format over the registered tools: `step` reads text from a state and says where it ends up.
+    `needs`: for a tool, the arguments of which its call must hold one before it may close."""
 
-    def __init__(self, tools: dict[str, list[str]]):
+    def __init__(self, tools: dict[str, list[str]], needs: dict[str, tuple[str, ...]] | None = None):
         self.tools = {name: tuple(params) for name, params in tools.items()}
-        self.key = tuple(sorted(self.tools.items()))  # what the masks cached for this grammar depend on
+        self.needs = {name: frozenset(keys) for name, keys in (needs or {}).items() if keys}
+        # what the masks cached for this grammar depend on
+        needed = tuple(sorted((name, tuple(sorted(keys))) for name, keys in self.needs.items()))
+        self.key = (tuple(sorted(self.tools.items())), needed)
 
     @classmethod
-    def from_registry(cls) -> Grammar:
-        from assistant.tools import tools
+    def from_registry(cls, timed: bool = False) -> Grammar:
+        """The registered tools; `timed`: each call held to its tool's `needs`."""
+        return _registry_grammar(timed)
 
-        return cls({name: list(tool.parameters) for name, tool in tools().items()})
+    def closes(self, name: str, used: frozenset) -> bool:
+        """Whether a call to `name` with the arguments `used` may end here."""
+        needs = self.needs.get(name)
+        return not needs or bool(needs & used)
 
     def words(self, state: tuple) -> tuple[str, ...]:
         """The words a name state may spell (tool names), or a key state (the chosen tool's unused parameters)."""
@@ -126,7 +142,7 @@ class Grammar:
             return ("kstart", state[1], frozenset()) if nxt == len(SEPARATOR) else ("sep", state[1], nxt)
         if kind == "kstart":
             if ch == "}":
-                return DONE
+                return DONE if self.closes(state[1], state[2]) else None
             if not self.words(state):
                 # every parameter given: only the closing brace is left. Whitespace is not allowed here either,
                 # or a model that wants another key's ` "` could only write spaces, on and on.
@@ -146,8 +162,26 @@ class Grammar:
                 return state
             return ("value", state[1], state[2], 0, "", False) if ch == ":" else None
         if kind == "value":
-            return _value(state, ch)
+            after = _value(state, ch)
+            return None if after is DONE and not self.closes(state[1], state[2]) else after
         return state  # done
+
+
+@functools.cache
+def _registry_grammar(timed: bool) -> Grammar:
+    from assistant.tools import tools
+
+    registered = tools()
+    needs = {name: tool.needs for name, tool in registered.items()} if timed else None
+    return Grammar({name: list(tool.parameters) for name, tool in registered.items()}, needs)
+
+
+def says_when(query: str | None) -> bool:
+    """Whether the user said a number ("in 50 minutes", "at 4:15 pm", "an hour"): then a timer, alarm or
+    reminder call must say when it acts."""
+    from assistant.tools.fastpath import words_to_digits
+
+    return bool(query) and any(ch.isdigit() for ch in words_to_digits(query))
 
 
 def _literal(pattern: tuple, i: int, ch: str) -> int | None:
@@ -229,7 +263,8 @@ class Vocabulary:
 
     def _index(self) -> tuple[dict, dict, list, list]:
         """(first character -> ids, first character after leading whitespace -> ids, whitespace-only ids, ids with
-        a `"`, `{` or `,` before their last character: the only way out of a free stretch), made once."""
+        a `"`, `{` or `,` before their last character or a `}` anywhere: the only way out of a free stretch),
+        made once."""
         if self._indexes is None:
             first: dict[str, list[int]] = {}
             after_space: dict[str, list[int]] = {}
@@ -244,7 +279,7 @@ class Vocabulary:
                 else:
                     blank.append(i)
                 head = text[:-1]
-                if '"' in head or "{" in head or "," in head:
+                if '"' in head or "{" in head or "," in head or "}" in text:  # `}` may close a call too early
                     inner.append(i)
             self._indexes = first, after_space, blank, inner
         return self._indexes
@@ -440,8 +475,8 @@ def unmasked(processors: list, n: int) -> float:
     return sum(p.unmasked(n) for p in processors if isinstance(p, CallConstraint))
 
 
-def processors(student) -> list:
-    """The logits processors for one answer of `student`: the call constraint unless it is turned off.
+def processors(student, query: str | None = None) -> list:
+    """The logits processors for one answer of `student` to `query`: the call constraint unless it is turned off.
 
     The vocabulary's texts are decoded once and kept on the student, for its tokenizer, and on disk in
     cache/tokenizers."""
@@ -451,7 +486,7 @@ def processors(student) -> list:
     if vocabulary is None or vocabulary.tokenizer is not student.tokenizer:
         cache = student._vocabulary_file()  # named by the tokenizer's files and the libraries that read them
         vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer, cache)
-    return [CallConstraint(vocabulary)]
+    return [CallConstraint(vocabulary, Grammar.from_registry(timed=says_when(query)))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -219,7 +219,7 @@ def _timer_ready(minutes: float = 0, seconds: float = 0, hours: float = 0, actio
         _seconds("timer", hours, minutes, seconds, MAX_TIMER_S)
 
 
-@tool("timer", ready=_timer_ready)
+@tool("timer", ready=_timer_ready, needs=("minutes", "seconds", "hours", "action"))
 def timer(
     ctx: ToolContext,
     minutes: float = 0,
@@ -267,7 +267,7 @@ def _alarm_ready(time: str = "", action: Action = "set", **_) -> None:
         _seconds("alarm", 0, 0, delay, MAX_TIMER_S)
 
 
-@tool("alarm", ready=_alarm_ready)
+@tool("alarm", ready=_alarm_ready, needs=("time", "action"))
 def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "set", id: int = 0) -> ToolResult:
     """Set an alarm for the next time the clock shows a time, list the alarms, or cancel one.
 
@@ -322,7 +322,7 @@ def _reminder_ready(
         raise ToolError("Say when to remind you: at a time (5 pm) or after a delay (in 20 minutes).")
 
 
-@tool("reminder", ready=_reminder_ready)
+@tool("reminder", ready=_reminder_ready, needs=("minutes", "hours", "seconds", "time", "action"))
 def reminder(
     ctx: ToolContext,
     text: str = "",
