@@ -186,10 +186,13 @@ def test_tokens_that_span_the_boundary_are_judged_by_every_character():
     assert allowed(HEAD + 'clock", "arguments": {"') == {'place": "Paris"}}'}
     assert allowed(HEAD + 'convert", "arguments": {"') == {'value": 5'}
     assert allowed(HEAD + 'convert", "arguments": {') == {" "}  # `"value` is one token only after a quote
-    # outside a call nothing is masked; in a value, only what ends it and starts a key the tool does not have
+    # outside a call nothing is masked; in a string value, only what ends it and goes on with anything but a
+    # `,` or a `}` (JSON's only ways on), or starts a key the tool does not have
     assert allowed("Hello") == set(texts)
     opens_a_bad_key = {'clock", "arguments": {"', '", "arguments": {"place', '", "arguments": {"value'}
-    assert allowed(HEAD + 'clock", "arguments": {"place": "') == set(texts) - opens_a_bad_key
+    goes_on_badly = {'place": "Paris"}}', 'value": 5'}
+    assert allowed(HEAD + 'clock", "arguments": {"place": "') == set(texts) - opens_a_bad_key - goes_on_badly
+    assert allowed(HEAD + 'clock", "arguments": {"place": "Paris"') == {" "}  # no `"` here: `,`, `}` or a space
 
 
 def answer(checkpoint, query, max_tokens=24):

@@ -6,7 +6,9 @@ llama.cpp's grammars or lm-format-enforcer, a logits processor (mlx-lm's `logits
 watches the text generated so far and, once it reads `<tool_call>{"name": "`, allows only tokens
 that keep the name a prefix of a registered tool's name or close it with `"`; inside
 `"arguments": {` each key is held to the chosen tool's parameters in the same way, and `}` may
-close. Values stay free: the tool's validation and the tolerant parser judge them. Outside a call
+close. Values stay free: the tool's validation and the tolerant parser judge them, except that a
+string value may only be followed by what JSON allows there, a `,` or the `}` (a model told it
+cannot close goes on with `"feed the cat" + 50 * 1000 + " minutes"` otherwise). Outside a call
 nothing changes, so an ordinary answer is the same token for token.
 
 A call that acts must say when: a timer its length, an alarm its time, a reminder either (the tool's
@@ -14,7 +16,8 @@ A call that acts must say when: a timer its length, an alarm its time, a reminde
 reminder(text="feed the cat")), a call its tool can only answer with "say when to remind you";
 made to go on, it writes the `"minutes": 50` it left out. So when the user said a number
 (`says_when`), the `}` that would close such a call is not allowed until one of those arguments is
-there. When they said none, the call may close without one, and the tool asks when.
+there, and after a string value the `,` that begins the next argument is the only way on. When they
+said none, the call may close without one, and the tool asks when.
 
 It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
 kept on the Student), a token is checked by running this small grammar over its text (a token
@@ -64,10 +67,11 @@ SEPARATOR = _pattern(' , "arguments" : {')
 #   ("key", name, used, prefix) inside a key's quotes                                            constrained
 #   ("colon", name, used)       after a key, before its `:`                                      constrained
 #   ("value", name, used, depth, quote, escaped)  a value, read only to find where it ends       free
+#   ("after", name, used)       after a string value: only `,` or `}` (and whitespace) may follow  constrained
 #   ("done",)                   after the arguments, or a call in another shape: never constrained
 DONE = ("done",)
 OUTSIDE = ("out", "")
-CONSTRAINED = frozenset({"name", "kstart", "key", "colon"})
+CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after"})
 
 
 def enabled() -> bool:
@@ -164,6 +168,14 @@ class Grammar:
         if kind == "value":
             after = _value(state, ch)
             return None if after is DONE and not self.closes(state[1], state[2]) else after
+        if kind == "after":
+            if ch == ",":
+                return ("kstart", state[1], state[2])
+            if not self.closes(state[1], state[2]):
+                return None  # not even whitespace: a model that wants `}` would write spaces, on and on
+            if ch == "}":
+                return DONE
+            return state if ch in WHITESPACE else None
         return state  # done
 
 
@@ -203,6 +215,8 @@ def _value(state: tuple, ch: str) -> tuple:
             return ("value", name, used, depth, quote, False)
         if ch == "\\":
             return ("value", name, used, depth, quote, True)
+        if ch == quote and depth == 0:
+            return ("after", name, used)  # a string value ends: JSON allows only `,` or `}` next
         return ("value", name, used, depth, "" if ch == quote else quote, False)
     if ch in "\"'":
         return ("value", name, used, depth, ch, False)
@@ -310,6 +324,8 @@ class Vocabulary:
             return blank + after_space.get('"', []) + after_space.get("}", [])
         if kind == "colon":
             return blank + after_space.get(":", [])
+        if kind == "after":
+            return blank + after_space.get(",", []) + after_space.get("}", [])
         return inner
 
     def quiet_outside(self, grammar: Grammar) -> bool:
