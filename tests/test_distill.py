@@ -170,6 +170,68 @@ def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, 
     assert registry.get("distill-1").info["hyperparameters"]["lr_schedule"] == "cosine"
 
 
+def test_several_seeds_train_in_turn_resume_and_keep_the_mean_of_what_they_learned(tiny_student, capsys, monkeypatch):
+    store = Store()
+    for q in PARIS[:8]:
+        log_example(store, q, "Paris")
+    advance = distill.Task.advance
+
+    def interrupt_in_the_second_run(self, n=1, **info):
+        advance(self, n, **info)
+        if self.name == "train" and self.done == 45:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(distill.Task, "advance", interrupt_in_the_second_run)
+    args = [a if a != "150" else "30" for a in FAST]  # 30 steps a run
+    code, _, err = run(args + ["--seeds", "2"], capsys)
+    assert code == 130 and distill.interrupted().step == 40
+    folder = distill.interrupted().folder
+    assert (folder / "adapters.run0.safetensors").exists()  # the first run, whole
+
+    monkeypatch.setattr(distill.Task, "advance", advance)
+    code, result, err = run(args + ["--resume", "--json"], capsys)
+    assert code == 0, err
+    assert "Training run 2 of 2 (seed 1)" in err
+    assert result["training"]["steps"] == 60 and result["training"]["resumed_from"] == [40]
+    version = registry.get("distill-1")
+    assert version.info["hyperparameters"]["seeds"] == 2
+    config = json.loads((version.folder / "adapter_config.json").read_text())
+    rank = version.info["hyperparameters"]["lora_rank"]
+    assert config["lora_parameters"]["rank"] == 2 * rank
+    assert not list(version.folder.glob("adapters.run*"))  # kept in their mean only
+
+
+def test_the_mean_of_runs_is_the_mean_of_their_changes(tmp_path):
+    import mlx.core as mx
+
+    from model.distill.training import ADAPTERS, Hyperparameters, _soup
+
+    hp = Hyperparameters("lora", 2, 4, 20.0, 1e-3, 1, 64, 0, False, 1, 10, seeds=3)
+    runs = []
+    for k in range(3):
+        mx.random.seed(k)
+        run = {"layers.0.q_proj.lora_a": mx.random.normal((16, 4)), "layers.0.q_proj.lora_b": mx.random.normal((4, 8))}
+        mx.save_safetensors(str(tmp_path / f"adapters.run{k}.safetensors"), run)
+        runs.append(run)
+    config = {"fine_tune_type": "lora", "num_layers": 2, "lora_parameters": {"rank": 4, "scale": 20.0}}
+    (tmp_path / "adapter_config.json").write_text(json.dumps(config))
+    _soup(tmp_path, hp)
+    soup = mx.load(str(tmp_path / ADAPTERS))
+    x = mx.random.normal((5, 16))
+    change = x @ soup["layers.0.q_proj.lora_a"] @ soup["layers.0.q_proj.lora_b"]
+    mean = sum(x @ r["layers.0.q_proj.lora_a"] @ r["layers.0.q_proj.lora_b"] for r in runs) / 3
+    assert mx.allclose(change, mean, atol=1e-4).item()
+    assert json.loads((tmp_path / "adapter_config.json").read_text())["lora_parameters"]["rank"] == 12
+
+
+def test_seeds_below_one_or_with_dora_are_a_sentence_before_anything_trains(tiny_student, capsys):
+    code, _, err = run(["--seeds", "0", "--progress", "none"], capsys)
+    assert code != 0 and "--seeds must be 1 or more, not 0" in err and "Traceback" not in err
+    code, _, err = run(["--seeds", "2", "--fine-tune-type", "dora", "--progress", "none"], capsys)
+    assert code != 0 and "--seeds above 1 averages LoRA adapters" in err
+    assert [v.name for v in registry.versions()] == ["tiny"]
+
+
 def test_the_cascade_line_keeps_only_answers_as_sure_as_right_ones():
     from model.evaluate import Scored, cascade_threshold
 

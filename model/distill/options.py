@@ -198,6 +198,16 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--seed", type=int, metavar="N", help=setting("random seed: adapter initialisation and example order", "seed")
     )
+    train.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help=setting(
+            "train N adapters, from seeds --seed, --seed+1, …, and keep the mean of the changes they learned "
+            "(N times the training time; a small student's lesson varies from seed to seed)",
+            "seeds",
+        ),
+    )
 
     judged = p.add_argument_group("evaluation and promotion")
     judged.add_argument(
@@ -279,6 +289,7 @@ class Options:
     max_seq_length: int
     save_every: int
     seed: int
+    seeds: int
     replay: float
     kl_weight: float
     correction_weight: int
@@ -305,6 +316,10 @@ class Options:
             raise ApprenticeError(f"--lr-schedule must be constant or cosine, not {opts.lr_schedule!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
             raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
+        if opts.seeds < 1:
+            raise ApprenticeError(f"--seeds must be 1 or more, not {opts.seeds}.")
+        if opts.seeds > 1 and opts.fine_tune_type != "lora":
+            raise ApprenticeError("--seeds above 1 averages LoRA adapters; use it with --fine-tune-type lora.")
         if opts.correction_weight < 1:
             raise ApprenticeError(f"--correction-weight must be 1 or more, not {opts.correction_weight}.")
         if not 0 <= opts.replay < 1:

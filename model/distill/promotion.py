@@ -156,6 +156,8 @@ def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, 
     }
     for name in (*DATA_FILES, STATE):  # the training data stays in the log only
         (folder / name).unlink(missing_ok=True)
+    for run in folder.glob("adapters.run*.safetensors"):  # --seeds: the runs, kept in their mean
+        run.unlink()
     version = registry.new_version(
         state.name,
         source=f"distilled from {state.parent} on {state.dataset['examples']} examples",

@@ -92,6 +92,7 @@ class Hyperparameters:
     balance_calls: bool = False  # a tool's rarer call shapes repeated (model/distill/call_shapes.py)
     lora_modules: str = "all"  # all | attention: which linear layers of an adapted block learn
     lr_schedule: str = "constant"  # constant | cosine (eased to 0 by the last step)
+    seeds: int = 1  # adapters trained from seeds seed, seed+1, …; `iters` steps each, their changes averaged
 
 
 @dataclass
@@ -472,6 +473,7 @@ def prepare(
             lora_scale=opts.lora_scale,
             learning_rate=opts.learning_rate,
             lr_schedule=opts.lr_schedule,
+            seeds=opts.seeds,
             epochs=opts.epochs,
             max_seq_length=opts.max_seq_length,
             seed=opts.seed,
@@ -494,7 +496,7 @@ def prepare(
             strengths=parse_strengths(opts.strengths),
         ),
         trained_ids=sorted(ex.id for ex in ds.train),
-        iters=iters,
+        iters=iters * opts.seeds,
         save_every=opts.save_every,
         blas=blas.ensure(),
         parent_adapter=str(active.adapter_path) if active.adapter_path else None,
@@ -603,21 +605,38 @@ class _QuietUI:
 
 
 def _train(folder: Path, state: RunState, progress: Progress) -> None:
-    import mlx.core as mx
-    import mlx.optimizers as optim
-    import numpy as np
-    from mlx.utils import tree_flatten
+    """Each of the `seeds` runs in turn (one for most), then with several their mean (`_soup`), and the
+    validation loss after."""
+    hp = state.hyperparameters
+    task = progress.task("train", state.iters, state.done_iters)
+    model = valid_set = None
+    while model is None or state.done_iters < state.iters:
+        run = min(state.done_iters // hp.iters, hp.seeds - 1)
+        model, valid_set = _train_run(folder, state, progress, task, run)
+    if hp.seeds > 1:
+        _soup(folder, hp)
+        model, _, _ = _adapted_model(state, hp.lora_rank * hp.seeds, hp.seed)
+        model.load_weights(str(folder / ADAPTERS), strict=False)
+    state.val_loss["after"] = _val_loss(model, valid_set, hp)
+    state.trained = True
+    state.save(folder)
+    if state.losses:
+        progress.say(
+            f"Trained {state.iters} steps in {state.train_seconds:.0f} s: loss {state.losses[0]:.3f} → "
+            f"{state.losses[-1]:.3f}; validation loss {state.val_loss['before']} → {state.val_loss['after']}."
+        )
 
-    from assistant import mlxlm
+
+def _adapted_model(state: RunState, rank: int, seed: int):
+    """The base checkpoint with Apprentice's layers and fresh adapter layers of `rank` (initialised
+    from `seed`): (model, tokenizer, the adapter's config)."""
+    import mlx.core as mx
+
+    from assistant import kernels, mlxlm
 
     mlxlm.full()  # mlx-lm's loader and trainer, without PyTorch
     from mlx_lm import load
-    from mlx_lm.tuner import trainer
-    from mlx_lm.tuner.callbacks import TrainingCallback
-    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
-
-    from assistant import kernels
 
     hp = state.hyperparameters
     with contextlib.redirect_stdout(sys.stderr):  # mlx-lm prints warnings on stdout; ours is for --json
@@ -627,34 +646,86 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     kernels.install(model)
     model.freeze()
     layers = len(model.layers) if hp.num_layers < 0 else min(hp.num_layers, len(model.layers))
-    lora = {"rank": hp.lora_rank, "scale": hp.lora_scale, "dropout": hp.dropout}
+    lora = {"rank": rank, "scale": hp.lora_scale, "dropout": hp.dropout}
     if hp.lora_modules == "attention":
         lora["keys"] = attention_keys(model)
-    mx.random.seed(hp.seed)
+    mx.random.seed(seed)
     linear_to_lora_layers(model, layers, lora, use_dora=hp.fine_tune_type == "dora")
+    config = {"fine_tune_type": hp.fine_tune_type, "num_layers": layers, "lora_parameters": lora}
+    return model, tokenizer, config
+
+
+def _val_loss(model, valid_set, hp: Hyperparameters) -> float | None:
+    from mlx_lm.tuner import trainer
+
+    if not len(valid_set):
+        return None
+    loss = trainer.evaluate(model, valid_set, batch_size=1, num_batches=-1, max_seq_length=hp.max_seq_length)
+    return round(float(loss), 4)
+
+
+def _run_file(folder: Path, run: int, seeds: int) -> Path:
+    """Where run `run` keeps its finished adapter: the adapter itself when it is the only run."""
+    return folder / ADAPTERS if seeds == 1 else folder / f"adapters.run{run}.safetensors"
+
+
+def _soup(folder: Path, hp: Hyperparameters) -> None:
+    """The mean of the runs' learned changes as one adapter: their `lora_a` side by side and their
+    `lora_b` stacked and divided by the number of runs, so x·A·B is the mean of the runs' x·Aₖ·Bₖ (an
+    adapter of rank runs × rank; each change is exact, nothing is approximated). Runs from one base
+    on one lesson differ mostly where each is unsure, and their mean keeps what they agree on."""
+    import mlx.core as mx
+
+    runs = [mx.load(str(_run_file(folder, run, hp.seeds))) for run in range(hp.seeds)]
+    soup = {}
+    for key in runs[0]:
+        if key.endswith("lora_a"):
+            soup[key] = mx.concatenate([r[key] for r in runs], axis=1)
+        elif key.endswith("lora_b"):
+            soup[key] = mx.concatenate([r[key] for r in runs], axis=0) / len(runs)
+        else:
+            raise ApprenticeError(f"The adapter holds {key}, which --seeds cannot average; train with --seeds 1.")
+    partial = folder / "adapters.partial.safetensors"
+    mx.save_safetensors(str(partial), soup)
+    os.replace(partial, folder / ADAPTERS)
+    path = folder / "adapter_config.json"
+    config = json.loads(path.read_text())
+    config["lora_parameters"]["rank"] = hp.lora_rank * hp.seeds
+    path.write_text(json.dumps(config, indent=1))
+
+
+def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int):
+    """Run `run` of the `seeds`, from its last saved step to its end, its adapter kept in its run file;
+    (the model as trained, the validation set)."""
+    import mlx.core as mx
+    import mlx.optimizers as optim
+    import numpy as np
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner import trainer
+    from mlx_lm.tuner.callbacks import TrainingCallback
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+
+    hp = state.hyperparameters
+    seed = hp.seed + run
+    start, end = run * hp.iters, (run + 1) * hp.iters
+    done = state.done_iters - start  # steps of this run already taken
+    model, tokenizer, config = _adapted_model(state, hp.lora_rank, seed)
     adapters = folder / ADAPTERS
-    done = state.done_iters
-    if done:
-        model.load_weights(str(adapters), strict=False)
-    (folder / "adapter_config.json").write_text(
-        json.dumps({"fine_tune_type": hp.fine_tune_type, "num_layers": layers, "lora_parameters": lora}, indent=1)
-    )
+    finished = _run_file(folder, run, hp.seeds)
+    if done >= hp.iters:
+        model.load_weights(str(finished), strict=False)
+    elif done:
+        model.load_weights(str(adapters), strict=False)  # the run's last saved step
+    (folder / "adapter_config.json").write_text(json.dumps(config, indent=1))
 
     train_set = CacheDataset(ChatDataset(read_jsonl(folder / "train.jsonl"), tokenizer, mask_prompt=True))
     valid_set = CacheDataset(ChatDataset(read_jsonl(folder / "valid.jsonl"), tokenizer, mask_prompt=True))
-
-    def val_loss() -> float | None:
-        if not len(valid_set):
-            return None
-        loss = trainer.evaluate(model, valid_set, batch_size=1, num_batches=-1, max_seq_length=hp.max_seq_length)
-        return round(float(loss), 4)
-
     if "before" not in state.val_loss:
-        state.val_loss["before"] = val_loss()
+        state.val_loss["before"] = _val_loss(model, valid_set, hp)
         state.save(folder)
         progress.say(f"Validation loss before training: {state.val_loss['before']}")
-
-    task = progress.task("train", state.iters, done)
+    if hp.seeds > 1 and done < hp.iters:
+        progress.say(f"Training run {run + 1} of {hp.seeds} (seed {seed}).")
 
     class Checkpoints(TrainingCallback):
         """Per step: the loss on the bar; every `save_every` steps, the adapter and state on disk."""
@@ -663,11 +734,11 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
             self.tick = time.monotonic()
 
         def on_train_loss_report(self, info: dict) -> None:
-            step = done + info["iteration"]
+            step = start + done + info["iteration"]
             loss = float(info["train_loss"])
             state.losses.append(round(loss, 4))
             task.advance(loss=loss)
-            if step % state.save_every == 0 and step < state.iters:
+            if step % state.save_every == 0 and step < end:  # a run's last step is kept in its run file
                 partial = folder / "adapters.partial.safetensors"
                 mx.save_safetensors(str(partial), dict(tree_flatten(model.trainable_parameters())))
                 os.replace(partial, adapters)
@@ -681,6 +752,8 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     if hp.kl_weight > 0:
         from mlx_lm.utils import load_adapters, load_model
 
+        from assistant import kernels
+
         with contextlib.redirect_stdout(sys.stderr):
             reference, _ = load_model(Path(state.base))
             if state.parent_adapter:
@@ -690,11 +763,11 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
         reference.eval()
         loss = kl_regularised_loss(reference, hp.kl_weight)
 
-    remaining = state.iters - done
+    remaining = hp.iters - done
     callback = Checkpoints()
     if remaining > 0:
-        np.random.seed(hp.seed + done)  # the batch order: a resumed run does not replay the same batches
-        optimizer = optim.Adam(learning_rate=learning_rate(hp, state.iters, done))
+        np.random.seed(seed + done)  # the batch order: a resumed run does not replay the same batches
+        optimizer = optim.Adam(learning_rate=learning_rate(hp, hp.iters, done))
         final = folder / "trained.safetensors"
         args = trainer.TrainingArgs(
             batch_size=hp.batch_size,
@@ -711,14 +784,8 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
                 trainer.train(model, optimizer, train_set, None, args=args, loss=loss, training_callback=callback)
         finally:
             trainer.TrainUI = original_ui
-        os.replace(final, adapters)
+        os.replace(final, finished)
     state.train_seconds = round(state.train_seconds + time.monotonic() - callback.tick, 1)
-    state.val_loss["after"] = val_loss()
-    state.done_iters = state.iters
-    state.trained = True
+    state.done_iters = end
     state.save(folder)
-    if state.losses:
-        progress.say(
-            f"Trained {state.iters} steps in {state.train_seconds:.0f} s: loss {state.losses[0]:.3f} → "
-            f"{state.losses[-1]:.3f}; validation loss {state.val_loss['before']} → {state.val_loss['after']}."
-        )
+    return model, valid_set
