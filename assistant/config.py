@@ -96,7 +96,7 @@ class Settings:
     distill_tool_targets: bool = True  # a teacher's "44 ÷ 4 = 11." is taught as the call (tool_targets.py)
     distill_balance_calls: bool = True  # a tool's rarer call shapes repeated in training (call_shapes.py)
     distill_seed: int = 0
-    distill_seeds: int = 1  # adapters trained from successive seeds, their learned changes averaged
+    distill_seeds: int = 2  # adapters trained from successive seeds, their learned changes averaged
     # `apprentice serve` (assistant/server/): the resident assistant and its OpenAI-compatible API
     serve_host: str = "127.0.0.1"  # loopback; any other address needs serve_allow_remote and serve_token
     serve_port: int = 8741  # 0: any free port (APPRENTICE_HOME/serve.json says which)

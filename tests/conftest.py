@@ -43,6 +43,9 @@ def home(tmp_path, monkeypatch) -> Path:
     # The tiny model's byte-level tokenizer makes the tool list ~300 tokens, which made every
     # tiny training step 5x slower; tests of the tool prompt itself turn it back on.
     monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
+    # One run per lesson: a test of distillation is about what it checks, not the mean of several
+    # seeds, which would double its training (tests/test_distill.py trains several on purpose).
+    monkeypatch.setenv("APPRENTICE_DISTILL_SEEDS", "1")
     return path
 
 
