@@ -29,6 +29,12 @@ Call shapes: with `balance_calls`, the teacher's calls of a tool's rarer shapes 
 weekday, beside the many calls counting days to a date) are repeated, so the student learns which
 arguments a request fills (model/distill/call_shapes.py).
 
+Several seeds: with `seeds` above 1 the adapter is trained that many times from the seeds `seed`,
+`seed`+1, … on the same rows, and the mean of what the runs learned is kept (`_soup`). On 70 to 130
+examples a small student's lesson depends on its seed nearly as much as on its data (three seeds of
+one day's lesson were right on 170 to 182 of 248 later queries, timers 16 to 23 of 32); every mean of
+two was right on more than either of its runs (187 to 191).
+
 Corrections (model/dataset.py) are repeated `correction_weight` times among the training rows: the
 user said the student was wrong on them, and mlx-lm's trainer has no per-row loss weight.
 
