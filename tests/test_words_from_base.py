@@ -53,8 +53,9 @@ def distilled(tmp_path_factory, learnable_checkpoint):
             log_example(store, q, TAUGHT)
         for q in TIMERS:
             log_example(store, q, f"<tool_call>{json.dumps(CALL)}</tool_call>")
-        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly
-        assert distill.main(FAST + ["--replay", "0", "--iters", "400"]) == 0
+        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly, and
+        # one run (outside the home fixture, so said here): the mean of two runs is not an exact copy of either
+        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
         folder = registry.get("distill-1").adapter_path
         prompt = student_system_prompt(config.load())
     return learnable_checkpoint, folder, prompt
