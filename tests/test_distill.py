@@ -142,18 +142,24 @@ def test_distill_learns_promotes_rejudges_and_rolls_back(learnable_student, caps
     assert code == 0 and [v.name for v in registry.versions()] == ["tiny"]
 
 
+def interrupt_training_at(monkeypatch, step: int):
+    """Ctrl-C once training reaches `step`; the real `Task.advance`, to put back for the resume."""
+    advance = distill.Task.advance
+
+    def interrupt(self, n=1, **info):
+        advance(self, n, **info)
+        if self.name == "train" and self.done == step:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(distill.Task, "advance", interrupt)
+    return advance
+
+
 def test_an_interrupted_run_leaves_the_active_student_and_resumes(tiny_student, capsys, monkeypatch):
     store = Store()
     for q in PARIS[:8]:
         log_example(store, q, "Paris")
-    advance = distill.Task.advance
-
-    def interrupt_at_31(self, n=1, **info):
-        advance(self, n, **info)
-        if self.name == "train" and self.done == 31:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(distill.Task, "advance", interrupt_at_31)
+    advance = interrupt_training_at(monkeypatch, 31)
     code, _, err = run(FAST + ["--lr-schedule", "cosine"], capsys)  # resumed along the same curve
 
     assert code == 130
@@ -174,14 +180,7 @@ def test_several_seeds_train_in_turn_resume_and_keep_the_mean_of_what_they_learn
     store = Store()
     for q in PARIS[:8]:
         log_example(store, q, "Paris")
-    advance = distill.Task.advance
-
-    def interrupt_in_the_second_run(self, n=1, **info):
-        advance(self, n, **info)
-        if self.name == "train" and self.done == 45:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(distill.Task, "advance", interrupt_in_the_second_run)
+    advance = interrupt_training_at(monkeypatch, 45)  # in the second run
     args = [a if a != "150" else "30" for a in FAST]  # 30 steps a run
     code, _, err = run(args + ["--seeds", "2"], capsys)
     assert code == 130 and distill.interrupted().step == 40

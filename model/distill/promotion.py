@@ -36,7 +36,7 @@ from pathlib import Path
 from assistant import config
 from model.distill.calibration import draw, points, save
 from model.distill.progress import Progress
-from model.distill.training import DATA_FILES, STATE, RunState, read_jsonl, student_for
+from model.distill.training import DATA_FILES, RUN_ADAPTERS, STATE, RunState, read_jsonl, student_for
 from model.evaluate import Item, Report, Scored
 
 
@@ -156,7 +156,7 @@ def register(folder: Path, state: RunState, *, verdict: Verdict, metrics: dict, 
     }
     for name in (*DATA_FILES, STATE):  # the training data stays in the log only
         (folder / name).unlink(missing_ok=True)
-    for run in folder.glob("adapters.run*.safetensors"):  # --seeds: the runs, kept in their mean
+    for run in folder.glob(RUN_ADAPTERS.format("*")):  # --seeds: the runs, kept in their mean
         run.unlink()
     version = registry.new_version(
         state.name,

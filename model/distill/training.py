@@ -68,6 +68,7 @@ from model.distill.options import Options, parse_strengths
 from model.distill.progress import Progress
 
 ADAPTERS = "adapters.safetensors"
+RUN_ADAPTERS = "adapters.run{}.safetensors"  # --seeds: each run's finished adapter, until their mean is kept
 DATA_FILES = (
     "train.jsonl",
     "valid.jsonl",
@@ -672,7 +673,7 @@ def _val_loss(model, valid_set, hp: Hyperparameters) -> float | None:
 
 def _run_file(folder: Path, run: int, seeds: int) -> Path:
     """Where run `run` keeps its finished adapter: the adapter itself when it is the only run."""
-    return folder / ADAPTERS if seeds == 1 else folder / f"adapters.run{run}.safetensors"
+    return folder / ADAPTERS if seeds == 1 else folder / RUN_ADAPTERS.format(run)
 
 
 def _soup(folder: Path, hp: Hyperparameters) -> None:
