@@ -163,6 +163,12 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         # today's date alone is answered as the time and date now: one answer for "what's the date today?"
         ({"date": "today"}, "It's 14:32 on Monday, 30 November 2026."),
         ({"date": "November 30", "place": "Tokyo"}, "In Tokyo it's 22:32 (Asia/Tokyo)."),
+        # and so are the days until today, and a "place" that names none: the questions were the date or time now
+        ({"to_date": "today"}, "It's 14:32 on Monday, 30 November 2026."),
+        ({"to_date": "November 30"}, "It's 14:32 on Monday, 30 November 2026."),
+        ({"place": "today"}, "It's 14:32 on Monday, 30 November 2026."),
+        ({"place": "Time"}, "It's 14:32 on Monday, 30 November 2026."),
+        ({"date": "2026-11-01", "to_date": "today"}, "From 1 November 2026 to 30 November 2026 is 29 days."),
         ({"date": "2027-03-01"}, "1 March 2027 is a Monday."),
         ({"date": "christmas"}, "25 December 2026 is a Friday."),
         ({"date": "1969-07-20"}, "20 July 1969 was a Sunday."),

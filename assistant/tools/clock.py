@@ -162,6 +162,8 @@ MONTHS = {
     )
     for name in names
 }
+# Words that name no other place: "the time today" is the time here.
+HERE = {"here", "today", "now", "time", "local", "local time", "home"}
 MAX_DAYS = 36_500  # a hundred years on or back: beyond that a count of days is a typo, not a question
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 HOLIDAYS = {
@@ -209,7 +211,9 @@ def clock(
         text = _days_on_text(start, end, days, from_today=not date)
         data = {"from": start.isoformat(), "date": end.isoformat(), "weekday": f"{end:%A}", "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {end:%A}")
-    if to_date:
+    if to_date and not date and parse_date(to_date, now.date()) == now.date():
+        arguments.pop("to_date")  # "today's date" asked as days until today: the date now is the answer
+    elif to_date:
         start = parse_date(date, now.date()) if date else now.date()
         end = parse_date(to_date, now.date())
         days = (end - start).days
@@ -225,7 +229,9 @@ def clock(
         return ToolResult(
             "clock", arguments, {"date": day.isoformat(), "weekday": f"{day:%A}"}, text, "clock · weekday"
         )
-    if place:
+    if place and place.strip().lower() in HERE:
+        arguments.pop("place")
+    elif place:
         zone = find_zone(place)
         there = now.astimezone(zoneinfo.ZoneInfo(zone))
         name = zone if "/" in place else place.strip()
