@@ -324,8 +324,10 @@ def _alarm(name: str, key: dict, clean: dict, today: dt.date) -> dict:
 
 def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
     from assistant.tools import ToolError
-    from assistant.tools.clock import find_zone, parse_date
+    from assistant.tools.clock import HERE, find_zone, parse_date
 
+    if key.get("place") in HERE:
+        del key["place"]  # a place that names none is here (the clock tool)
     if "place" in key:
         try:
             key["place"] = find_zone(clean["place"])
@@ -339,6 +341,8 @@ def _clock(name: str, key: dict, clean: dict, today: dt.date) -> dict:
                 pass
     if key.get("date") == today.isoformat() and "to_date" not in key and "days" not in key:
         del key["date"]  # today's date alone is answered as the time and date now (the clock tool)
+    if key.get("to_date") == today.isoformat() and "date" not in key and "days" not in key:
+        del key["to_date"]  # and so are the days until today
     if "days" in key and "to_date" not in key:
         # a day counted on is the day it lands on: Sunday + 1 and Monday are one answer
         try:

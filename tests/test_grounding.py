@@ -9,13 +9,18 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    other_length,
+    reversed_operands,
     unasked_count,
+    uncounted_days,
     unnamed_label,
     unrung_reminder,
+    unsaid_date,
     unsaid_label,
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
+    unsaid_task,
     unsaid_unit,
     unsaid_weekday,
     unsent_message,
@@ -200,6 +205,8 @@ def test_a_note_asked_for_is_no_message(query):
         ("What is 46 times 28?", "46 + 28", "multiply"),
         ("Find the sum of 20 and 22.", "20 * 22", "add"),
         ("Divide 96 by 4.", "96 - 4", "divide"),
+        ("What's the square root of 676?", "676^2", "root"),
+        ("Find the square root of 529.", "529", "root"),
     ],
 )
 def test_a_computation_without_the_operation_the_user_named_is_named(query, expression, named):
@@ -216,6 +223,9 @@ def test_a_computation_without_the_operation_the_user_named_is_named(query, expr
         ("How many times does 8 go into 96?", "96 / 8"),
         ("What is 20 less than 50?", "50 - 20"),
         ("What's 5 percent of 839?", "5% of 839"),
+        ("What's the square root of 676?", "sqrt(676)"),
+        ("What's the square root of 676?", "676^0.5"),
+        ("What is the cube root of 27?", "27^(1/3)"),
     ],
 )
 def test_a_computation_with_the_operation_named_or_none_named_passes(query, expression):
@@ -233,6 +243,14 @@ def test_a_clock_call_that_gives_the_day_named_instead_of_the_one_before_or_afte
     )
     assert unsaid_offset("How many days until after Christmas?", ToolCall("clock", {"to_date": "December 26"})) is None
     assert unsaid_offset("What day is June 11?", ToolCall("clock", {"date": "June 11"})) is None
+    # a count from the day to another, or the other way, is no day before or after it
+    reason = unsaid_offset("What day comes before Wednesday?", ToolCall("clock", {"date": "Wednesday", "days": 1}))
+    assert reason is not None and "after" in reason
+    twice = ToolCall("clock", {"date": "Wednesday", "to_date": "Wednesday"})
+    assert unsaid_offset("What day comes before Wednesday?", twice) is not None
+    left = ToolCall("clock", {"to_date": "Christmas"})
+    assert unsaid_offset("How many days are left before Christmas?", left) is None
+    assert unsaid_offset("What is 3 days after Saturday?", ToolCall("clock", {"date": "Saturday", "days": 3})) is None
 
 
 def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():
@@ -286,3 +304,106 @@ def test_every_call_in_the_shipped_task_files_stands_for_its_query():
     calls = [(row["query"], ToolCall(row["call"]["name"], row["call"]["arguments"])) for row in rows if "call" in row]
     assert len(calls) == 407
     assert [(query, call_doubt(call, query)) for query, call in calls if call_doubt(call, query)] == []
+
+
+@pytest.mark.parametrize(
+    "query, expression, reversed_",
+    [
+        ("Subtract 22 from 652.", "22 - 652", True),
+        ("Take 16 away from 570.", "16 - 570", True),
+        ("What is 81 minus 2?", "2 - 81", True),
+        ("Split 827 by 5 and tell me the result.", "5 / 827", True),
+        ("Subtract 22 from 652.", "652 - 22", False),
+        ("What is 81 minus 2?", "81 − 2", False),
+        ("What is 20 less than 50?", "50 - 20", False),
+        ("How many times does 8 go into 96?", "96 / 8", False),
+        ("What's the difference between 5 and 12?", "12 - 5", False),  # either way round is asked
+        ("What is 12 plus 3?", "12 + 3", False),  # a sum's order is no matter
+    ],
+)
+def test_a_difference_or_quotient_taken_the_other_way_round_is_named(query, expression, reversed_):
+    reason = reversed_operands(query, ToolCall("calculate", {"expression": expression}))
+    assert (reason is not None) == reversed_
+    assert reason is None or "other way round" in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments, named",
+    [
+        ("Do you know what time it is?", {"to_date": "January 1st"}, "January"),
+        ("What day comes before Wednesday?", {"date": "Wednesday", "to_date": "Thursday"}, "Thursday"),
+        ("How many days until May 3?", {"to_date": "June 3"}, "June"),
+    ],
+)
+def test_a_clock_call_naming_a_month_or_weekday_never_said_is_named(query, arguments, named):
+    reason = unsaid_date(query, ToolCall("clock", arguments))
+    assert reason is not None and named in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("How many days until Christmas?", {"to_date": "December 25"}),  # a holiday says its month
+        ("What weekday is the 4th of July?", {"date": "July 4"}),
+        ("How many days until Aug 18?", {"to_date": "August 18"}),
+        ("What's the date next Friday?", {"date": "next Friday"}),
+        ("What is the date today?", {"to_date": "today"}),
+    ],
+)
+def test_a_clock_call_with_the_users_own_dates_passes(query, arguments):
+    assert unsaid_date(query, ToolCall("clock", arguments)) is None
+
+
+def test_a_weekday_given_for_a_count_of_days_asked_is_named():
+    reason = uncounted_days("How many days until May 3?", ToolCall("clock", {"date": "May 3"}))
+    assert reason is not None and "how many days" in reason.lower()
+    assert uncounted_days("How long until Christmas?", ToolCall("clock", {"date": "Christmas"})) is not None
+    assert uncounted_days("How many days until May 3?", ToolCall("clock", {"to_date": "May 3"})) is None
+    assert uncounted_days("What day is May 3?", ToolCall("clock", {"date": "May 3"})) is None
+
+
+@pytest.mark.parametrize(
+    "query, text, kept",
+    [
+        ("At 3 am, remind me to reply to Anna.", "to Anna", False),
+        ("Don't let me forget to reply to Anna in 30 minutes.", "reply", False),
+        ("Remind me at 9:30 pm to check the oven.", "the oven", False),
+        ("Tell me to move the car in three hours.", "the car", False),
+        ("At 3 am, remind me to reply to Anna.", "reply to Anna", True),
+        ("Remind me at 9:30 pm to check the oven.", "Check the oven.", True),
+        ("Don't let me forget to book the dentist in 40 minutes.", "book dentist", True),
+        ("Ping me about the laundry in 50 minutes.", "anything", True),  # no "to …" to keep: not judged
+    ],
+)
+def test_a_reminder_that_leaves_out_what_it_is_for_is_named(query, text, kept):
+    reason = unsaid_task(query, ToolCall("reminder", {"text": text, "minutes": 30}))
+    assert (reason is None) == kept
+
+
+@pytest.mark.parametrize(
+    "query, arguments, waits",
+    [
+        ("Start a 25 second timer.", {"minutes": 25}, "25 minutes"),
+        ("Could you set up a 1 hour timer?", {"minutes": 1}, "1 minute"),
+        ("Count 100 seconds for me.", {"minutes": 100}, "100 minutes"),
+        ("Remind me to stretch in two hours.", {"text": "stretch", "minutes": 2}, "2 minutes"),
+    ],
+)
+def test_a_length_in_another_unit_than_said_is_named(query, arguments, waits):
+    reason = other_length(query, ToolCall("reminder" if "text" in arguments else "timer", arguments))
+    assert reason is not None and waits in reason
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("Start a 25 second timer.", {"seconds": 25}),
+        ("Count 90 seconds for me.", {"minutes": 1.5}),  # the same length in another unit
+        ("Set a timer for 1 hour 30 minutes.", {"minutes": 90}),  # two parts said, one length
+        ("Set a timer for an hour and a half.", {"hours": 1, "minutes": 30}),
+        ("A quarter of an hour on the clock, please.", {"minutes": 15}),  # said in words: not read here
+        ("Wake me at 7.", {"minutes": 7}),  # no length said with its unit: for the other checks
+    ],
+)
+def test_a_length_as_said_passes(query, arguments):
+    assert other_length(query, ToolCall("timer", arguments)) is None

@@ -49,6 +49,8 @@ def same(a: ToolCall, b: ToolCall) -> bool:
         (ToolCall("clock", {}), ToolCall("clock", {"place": None})),
         # today's date alone is the time and date now; a label is a name, not the timer's own word
         (ToolCall("clock", {"date": "today"}), ToolCall("clock", {})),
+        (ToolCall("clock", {"to_date": "today"}), ToolCall("clock", {})),  # as are the days until today
+        (ToolCall("clock", {"place": "Today"}), ToolCall("clock", {})),  # and a place that names none
         (ToolCall("timer", {"minutes": 3, "label": "timer"}), ToolCall("timer", {"minutes": 3})),
         (
             ToolCall("timer", {"minutes": 3, "label": "The laundry"}),

@@ -532,6 +532,7 @@ def _log(home) -> str:
         ("timer", "Timer set"),
         ("my countdown", "Timer set"),
         ("tea", "Timer “tea”"),
+        ("the bread timer", "Timer “bread”"),  # what it times, without the word for the timer itself
     ],
 )
 def test_a_label_is_shown_as_a_name_and_one_that_names_only_the_timer_is_none(ctx, label, shown):

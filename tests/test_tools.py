@@ -196,6 +196,7 @@ def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
     "arguments, words",
     [
         ({"place": "Narnia"}, "I don't know the time zone of 'Narnia'"),
+        ({"place": "hours", "days": 2}, "I don't know the time zone of 'hours'"),  # read even where unused
         ({"date": "the day after never"}, "I cannot read the date"),
         ({"date": "February 30 2026"}, "There is no such date"),
         ({"days": 2.5}, "The argument 'days' of clock must be a whole number"),

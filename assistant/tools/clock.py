@@ -201,6 +201,10 @@ def clock(
     """
     now = ctx.now
     arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date, "days": days}.items() if v}
+    if place and place.strip().lower() in HERE:
+        arguments.pop("place")
+        place = None
+    zone = find_zone(place) if place else None  # read first: a place no answer uses is still one the user named
     if days:
         if to_date:
             raise ToolError("The clock counts days on from a date or the days until one, not both; ask one at a time.")
@@ -229,10 +233,7 @@ def clock(
         return ToolResult(
             "clock", arguments, {"date": day.isoformat(), "weekday": f"{day:%A}"}, text, "clock · weekday"
         )
-    if place and place.strip().lower() in HERE:
-        arguments.pop("place")
-    elif place:
-        zone = find_zone(place)
+    if zone:
         there = now.astimezone(zoneinfo.ZoneInfo(zone))
         name = zone if "/" in place else place.strip()
         name = string.capwords(name) if name.islower() and len(name) > 3 else name

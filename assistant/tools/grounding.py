@@ -33,7 +33,16 @@ words the user never said ("timer1": `invented_label`); one length the user said
 units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3 seconds: `doubled_length`); and a
 request to be reminded is no note, which never rings ("Remind me to book a table at 8 pm":
 `unrung_reminder`). A weekday asked for is no count of days ("On what day does September 27 fall?"
-is no clock(to_date="September 27"), which says how many days away it is: `unasked_count`).
+is no clock(to_date="September 27"), which says how many days away it is: `unasked_count`), and a
+count of days asked for is no weekday ("How many days until May 3?" is no clock(date="May 3"):
+`uncounted_days`).
+
+Nor the order, names and words the user gave: a difference or quotient takes its numbers in the order
+said ("Subtract 22 from 652" is no 22 - 652: `reversed_operands`); a clock call names no month or
+weekday the user did not ("What time is it?" is no clock(to_date="January 1st"): `unsaid_date`); a
+reminder keeps what it is for ("Remind me at 9:30 pm to check the oven" is no reminder of "the oven":
+`unsaid_task`); and a length said with its unit is the length waited ("a 25 second timer" is no
+timer of 25 minutes: `other_length`).
 """
 
 from __future__ import annotations
@@ -54,6 +63,7 @@ IMPLIED = {
     "twice": (2.0,),
     "triple": (3.0,),
     "squared": (2.0,),
+    "root": (2.0, 0.5),
     "square": (2.0,),
     "cubed": (3.0,),
     "cube": (3.0,),
@@ -89,13 +99,33 @@ OPERATIONS = (
     ),
     ("multiply", re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I), re.compile(r"[*×·]|\bx\b")),
     ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]")),
+    ("take the root", re.compile(r"\broot\b", re.I), re.compile(r"sqrt|cbrt|√|\^\s*\(?\s*(?:1\s*/\s*\d|0?\.\d)")),
 )
+# Words between two numbers that put the second first: "Subtract 22 from 652" is 652 - 22, "How many
+# 12s go into 144" is 144 / 12. A difference "between" two numbers may be taken either way.
+REVERSED = re.compile(r"\bfrom\b|\bless than\b|\b(?:go|goes|fit|fits) into\b|\bin\b", re.I)
+TWO_OPERANDS = re.compile(r"\s*\(?\s*(-?\d+(?:\.\d+)?)\s*([-−/÷])\s*(-?\d+(?:\.\d+)?)\s*\)?\s*")
 # A day counted on or back from another: "What day comes before Monday?", "3 days after Saturday".
 BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
 # Words that say a length of time: a timer named with them is named after its own length.
 LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
 # A request to be reminded: "Remind me to…", "Set a reminder…".
 REMIND = re.compile(r"\bremind(?:er|ers)?\b", re.I)
+# What to be reminded of: "remind me at 9:30 pm to check the oven", "don't let me forget to reply to Anna
+# in 30 minutes" (read after number words are made digits), up to the time it is for.
+REMIND_TO = re.compile(
+    r"\b(?:remind|reminder|forget|tell|prompt|ping|nudge)\b(?: me)?(?: [^.?!,;]*?)?? to "
+    r"((?:(?!\s(?:at|in|by|after) \d|\s(?:tomorrow|tonight|later)\b)[^.?!,;:])+)",
+    re.I,
+)
+# A question for a count of days: "How many days until May 3?", "How long until Christmas?".
+COUNT_ASKED = re.compile(
+    r"\bhow (?:many days|many weeks|long)\b|\bdays? (?:until|till|left|to go|since|between)\b", re.I
+)
+# A length of time said with its unit, after number words are made digits: "25 second", "1.5 hours".
+SAID_LENGTH = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b", re.I)
+SECONDS_IN = {"h": 3600.0, "m": 60.0, "s": 1.0}
+FRACTIONS = re.compile(r"\b(?:half|quarter|third)\b", re.I)  # "a quarter of an hour": a length said in words
 # A question for the day of the week: "What day of the week is…", "On what day does … fall?".
 WEEKDAY_ASKED = re.compile(r"\b(?:day of the week|weekday|(?:what|which) day (?:does|did|will|is|was)\b)", re.I)
 WORD = re.compile(r"[^\W_]+")  # a word of a name: letters and digits
@@ -205,11 +235,20 @@ def unsaid_operation(query: str, call: ToolCall) -> str | None:
 
 def unsaid_offset(query: str, call: ToolCall) -> str | None:
     """Why a clock call gives a day itself where the user asked for the day before or after it ("What
-    day comes before Monday?" as clock(date="Monday")), else None."""
+    day comes before Monday?" as clock(date="Monday"), or as days from Monday to Wednesday), or counts
+    the other way ("before Wednesday" as days=1), else None."""
     arguments = call.arguments
-    if call.name != "clock" or arguments.get("days") or arguments.get("to_date"):
+    if call.name != "clock":
         return None
     said = BEFORE_AFTER.search(query)
+    days = _length(arguments.get("days"))
+    if days:  # counted, but which way: "the day before Wednesday" is no days=1
+        way = "after" if days > 0 else "before"
+        if said and said[1].lower() != way and not re.search(rf"\b{way}\b", query, re.I):
+            return f"its call counts the days {way} the one you named, but you asked {said[1].lower()}"
+        return None
+    if arguments.get("to_date") and COUNT_ASKED.search(query):  # "How many days are left before Christmas?"
+        return None
     if said is None or said[1].lower() in _held(call):  # "the day after tomorrow" given as the date itself
         return None
     return f"its call does not count the days {said[1].lower()} the one you named"
@@ -267,6 +306,101 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
         return None
     asked = WEEKDAY_ASKED.search(query)
     return f"its call counts the days to {arguments['to_date']}, but you asked “{asked[0]}”" if asked else None
+
+
+def reversed_operands(query: str, call: ToolCall) -> str | None:
+    """Why a difference or a quotient takes the user's two numbers the other way round ("Subtract 22
+    from 652" as 22 - 652, "What is 81 minus 2?" as 2 - 81), else None."""
+    from assistant.tools.fastpath import words_to_digits
+
+    found = TWO_OPERANDS.fullmatch(str(call.arguments.get("expression") or "")) if call.name == "calculate" else None
+    if found is None or re.search(r"\bdifference\b", query, re.I):
+        return None
+    first, sign, second = abs(float(found[1])), found[2], abs(float(found[3]))
+    text = _spoken(words_to_digits(query))
+    places = {}
+    for match in NUMBER.finditer(text):
+        places.setdefault(abs(float(match[0])), match)
+    if first == second or first not in places or second not in places:
+        return None
+    earlier, later = sorted((places[first], places[second]), key=lambda m: m.start())
+    said = (earlier, later) if not REVERSED.search(text[earlier.end() : later.start()]) else (later, earlier)
+    if (abs(float(said[0][0])), abs(float(said[1][0]))) == (first, second):
+        return None
+    return f"its call computes {_show([first])} {sign} {_show([second])}, the other way round from what you asked"
+
+
+def unsaid_date(query: str, call: ToolCall) -> str | None:
+    """Why a clock call names a month or a weekday the user did not ("What day comes before Wednesday?"
+    as clock(date="Wednesday", to_date="Thursday"), "What time is it?" as to_date="January 1st"), else
+    None. A holiday says its month ("Christmas" is in December)."""
+    if call.name != "clock":
+        return None
+    from assistant.tools.clock import HOLIDAYS, MONTHS, WEEKDAYS
+
+    words = {word.lower() for word in WORD.findall(query)}
+    lowered = query.lower()
+    months = {MONTHS[word] for word in words if word in MONTHS}
+    months |= {month for name, (month, _) in HOLIDAYS.items() if re.search(rf"\b{re.escape(name)}\b", lowered)}
+    for key in ("date", "to_date"):
+        for word in WORD.findall(str(call.arguments.get(key) or "").lower()):
+            if (word in MONTHS and MONTHS[word] not in months) or (word in WEEKDAYS and word not in words):
+                return f"its call names {word.capitalize()}, which you did not"
+    return None
+
+
+def uncounted_days(query: str, call: ToolCall) -> str | None:
+    """Why a clock call that counts no days answers a question for a count of them ("How many days
+    until May 3?" as clock(date="May 3"), which gives its weekday), else None."""
+    arguments = call.arguments
+    if call.name != "clock" or arguments.get("to_date") or arguments.get("days"):
+        return None
+    asked = COUNT_ASKED.search(query)
+    return f"its call counts no days, but you asked “{asked[0]}”" if asked else None
+
+
+def unsaid_task(query: str, call: ToolCall) -> str | None:
+    """Why a reminder's text leaves out what the user asked to be reminded of ("Remind me at 9:30 pm
+    to check the oven" as “the oven”, "…to reply to Anna" as “to Anna”): its first and last words must
+    be there. Else None."""
+    from assistant.tools.fastpath import words_to_digits
+
+    found = REMIND_TO.search(words_to_digits(query)) if call.name == "reminder" else None
+    if found is None:
+        return None
+    task = WORD.findall(found[1].lower())
+    held = {word.lower() for word in WORD.findall(str(call.arguments.get("text") or ""))}
+    if not task or {task[0], task[-1]} <= held:
+        return None
+    return f"its reminder says “{str(call.arguments.get('text') or '').strip()}”, but you asked to {found[1].strip()}"
+
+
+def other_length(query: str, call: ToolCall) -> str | None:
+    """Why a timer or reminder waits another length than the one the user said with its unit ("Start
+    a 25 second timer" as minutes=25, "a 1 hour timer" as minutes=1), else None. A length said in
+    words ("a quarter of an hour") is left to `unsaid_numbers`."""
+    from assistant.tools.fastpath import words_to_digits
+
+    if call.name not in ("timer", "reminder"):
+        return None
+    parts = [_length(call.arguments.get(key)) or 0.0 for key in DURATIONS]
+    waits = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    text = words_to_digits(query)
+    said = [float(n) * SECONDS_IN[unit[0].lower()] for n, unit in SAID_LENGTH.findall(text)]
+    if not waits or not said or FRACTIONS.search(text):
+        return None
+    if any(abs(waits - length) < 1e-6 for length in (*said, sum(said))):
+        return None
+    return f"its call waits {_wait(waits)}, but you said {' and '.join(_wait(length) for length in said)}"
+
+
+def _wait(seconds: float) -> str:
+    """A length of time in its largest whole unit: 5400 as "90 minutes", 25 as "25 seconds"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{_show([seconds])} second{'s' if seconds != 1 else ''}"
 
 
 def _length(value) -> float | None:

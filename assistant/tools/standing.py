@@ -3,10 +3,11 @@
 A call stands when it reads, names a tool and validates; a computing call runs (`trial_run`: its
 result is what the user would see); an acting call passes its tool's own checks without acting
 (`ready`: a reminder says when, a timer lasts some time); and it keeps what the user said
-(`grounding`): their numbers, each length in one unit, the unit they wrote after a value, the
-operation they named, the weekday they named and the days before or after it, a weekday asked for
-rather than a count of days, a timer's name (neither its own length nor words never said), and a
-message to send or a request to be reminded rather than a note. The cascade asks this of a sure
+(`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
+after a value, the operation they named and the order of its numbers, the weekday they named and
+the days before or after it (no month or weekday they did not name), a weekday or a count of days
+as asked, a timer's name (neither its own length nor words never said), what a reminder is for,
+and a message to send or a request to be reminded rather than a note. The cascade asks this of a sure
 answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
 pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
@@ -18,13 +19,18 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    other_length,
+    reversed_operands,
     unasked_count,
+    uncounted_days,
     unnamed_label,
     unrung_reminder,
+    unsaid_date,
     unsaid_label,
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
+    unsaid_task,
     unsaid_unit,
     unsaid_weekday,
     unsent_message,
@@ -44,6 +50,11 @@ CHECKS = (
     doubled_length,
     unrung_reminder,
     unasked_count,
+    reversed_operands,
+    unsaid_date,
+    uncounted_days,
+    unsaid_task,
+    other_length,
 )
 
 

@@ -208,9 +208,12 @@ _BARE_LABELS = frozenset({"timer", "countdown", "alarm", "reminder"})
 
 
 def label_of(text: str) -> str:
-    """A timer's or alarm's name as shown and matched: "The laundry." is "laundry"; one that only names
-    the timer itself ("timer", "my countdown") is no name."""
+    """A timer's or alarm's name as shown and matched: "The laundry." is "laundry", "the bread timer" is
+    "bread"; one that only names the timer itself ("timer", "my countdown") is no name."""
     words = re.sub(r"^(the|my|a|an|our)\s+", "", " ".join(str(text).split()).strip(" .,;:!?"), flags=re.IGNORECASE)
+    last = words.rsplit(" ", 1)
+    if len(last) == 2 and last[1].lower() in _BARE_LABELS:
+        words = last[0]
     return "" if words.lower() in _BARE_LABELS else words
 
 
