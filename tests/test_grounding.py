@@ -319,6 +319,7 @@ def test_every_call_in_the_shipped_task_files_stands_for_its_query():
         ("How many times does 8 go into 96?", "96 / 8", False),
         ("What's the difference between 5 and 12?", "12 - 5", False),  # either way round is asked
         ("What is 12 plus 3?", "12 + 3", False),  # a sum's order is no matter
+        ("Figure out 10% of 405.", "405 / 10", False),  # a share is a quotient either way
     ],
 )
 def test_a_difference_or_quotient_taken_the_other_way_round_is_named(query, expression, reversed_):

@@ -314,7 +314,7 @@ def reversed_operands(query: str, call: ToolCall) -> str | None:
     from assistant.tools.fastpath import words_to_digits
 
     found = TWO_OPERANDS.fullmatch(str(call.arguments.get("expression") or "")) if call.name == "calculate" else None
-    if found is None or re.search(r"\bdifference\b", query, re.I):
+    if found is None or re.search(r"\bdifference\b|%|\bpercent", query, re.I):  # "10% of 405" is 405 / 10
         return None
     first, sign, second = abs(float(found[1])), found[2], abs(float(found[3]))
     text = _spoken(words_to_digits(query))
