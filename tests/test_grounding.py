@@ -12,6 +12,7 @@ from assistant.tools.grounding import (
     other_length,
     reversed_operands,
     unasked_count,
+    unasked_note,
     uncounted_days,
     unnamed_label,
     unrung_reminder,
@@ -207,6 +208,8 @@ def test_a_note_asked_for_is_no_message(query):
         ("Divide 96 by 4.", "96 - 4", "divide"),
         ("What's the square root of 676?", "676^2", "root"),
         ("Find the square root of 529.", "529", "root"),
+        ("Figure out 30% of 154.", "154 / 30", "percentage"),
+        ("If the bill is 86 and I tip 18 percent, how much is the tip?", "86 * 18", "percentage"),
     ],
 )
 def test_a_computation_without_the_operation_the_user_named_is_named(query, expression, named):
@@ -226,6 +229,8 @@ def test_a_computation_without_the_operation_the_user_named_is_named(query, expr
         ("What's the square root of 676?", "sqrt(676)"),
         ("What's the square root of 676?", "676^0.5"),
         ("What is the cube root of 27?", "27^(1/3)"),
+        ("Figure out 30% of 154.", "154 * 0.3"),
+        ("What's an 18 percent tip on 86?", "86 * 18 / 100"),
     ],
 )
 def test_a_computation_with_the_operation_named_or_none_named_passes(query, expression):
@@ -285,6 +290,17 @@ def test_a_note_for_a_request_to_be_reminded_is_named_and_a_note_asked_for_passe
     assert "reminded" in unrung_reminder("Remind me to book a table at 8 pm.", call)
     assert unrung_reminder("Note that I booked a table at 8 pm.", call) is None
     assert unrung_reminder("Remind me what I noted about the table.", ToolCall("note", {"find": "table"})) is None
+    laundry = ToolCall("note", {"text": "the laundry"})
+    assert unrung_reminder("Ping me about the laundry in 50 minutes.", laundry) is not None
+    assert unrung_reminder("Tell me to water the plants in 4 hours.", ToolCall("note", {"text": "water"})) is not None
+
+
+def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
+    for query in ("Did I save anything about the gate?", "Any news today on the film festival?"):
+        assert "question" in unasked_note(query, ToolCall("note", {"text": "the gate"}))
+    assert unasked_note("Did I save anything about the gate?", ToolCall("note", {"find": "gate"})) is None
+    assert unasked_note("Could you note that the gate code is 2580?", ToolCall("note", {"text": "code 2580"})) is None
+    assert unasked_note("Make a note: the boiler code is 4312.", ToolCall("note", {"text": "boiler 4312"})) is None
 
 
 def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_passes():

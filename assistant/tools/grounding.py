@@ -26,15 +26,16 @@ today: `unsaid_weekday`). And a message the user asked to send to someone is no 
 that I'm running late" saved as a note would never reach Marta: `unsent_message`).
 
 Nor are numbers all a call must do. A computation does the operation the user named ("Split 935 by
-8" is no 935 - 8: `unsaid_operation`); the day before or after a named one is counted, not the named
-day given ("What day comes before Monday?" is no clock(date="Monday"): `unsaid_offset`); and a timer
-is named for what it is for, not after its own length ("minutes, 6, 6": `unnamed_label`), nor with
-words the user never said ("timer1": `invented_label`); one length the user said is not given in two
-units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3 seconds: `doubled_length`); and a
-request to be reminded is no note, which never rings ("Remind me to book a table at 8 pm":
-`unrung_reminder`). A weekday asked for is no count of days ("On what day does September 27 fall?"
-is no clock(to_date="September 27"), which says how many days away it is: `unasked_count`), and a
-count of days asked for is no weekday ("How many days until May 3?" is no clock(date="May 3"):
+8" is no 935 - 8, "30% of 154" no 154 / 30: `unsaid_operation`); the day before or after a named one
+is counted, not the named day given ("What day comes before Monday?" is no clock(date="Monday"):
+`unsaid_offset`); and a timer is named for what it is for, not after its own length ("minutes, 6, 6":
+`unnamed_label`), nor with words the user never said ("timer1": `invented_label`); one length the
+user said is not given in two units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3
+seconds: `doubled_length`); and a request to be reminded is no note, which never rings ("Remind me to
+book a table at 8 pm": `unrung_reminder`), nor is a question ("Did I save anything about the gate?":
+`unasked_note`). A weekday asked for is no count of days ("On what day does September 27 fall?" is no
+clock(to_date="September 27"), which says how many days away it is: `unasked_count`), and a count of
+days asked for is no weekday ("How many days until May 3?" is no clock(date="May 3"):
 `uncounted_days`).
 
 Nor the order, names and words the user gave: a difference or quotient takes its numbers in the order
@@ -99,6 +100,7 @@ OPERATIONS = (
     ),
     ("multiply", re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I), re.compile(r"[*×·]|\bx\b")),
     ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]")),
+    ("take the percentage", re.compile(r"%|\bper ?cent\b", re.I), re.compile(r"%|percent|/\s*100\b|(?<!\d)0?\.\d")),
     ("take the root", re.compile(r"\broot\b", re.I), re.compile(r"sqrt|cbrt|√|\^\s*\(?\s*(?:1\s*/\s*\d|0?\.\d)")),
 )
 # Words between two numbers that put the second first: "Subtract 22 from 652" is 652 - 22, "How many
@@ -110,7 +112,11 @@ BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
 # Words that say a length of time: a timer named with them is named after its own length.
 LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
 # A request to be reminded: "Remind me to…", "Set a reminder…".
-REMIND = re.compile(r"\bremind(?:er|ers)?\b", re.I)
+REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:to|about|in|at)\b", re.I)
+# A question, which no saved note answers: "Did I save anything about the gate?", "Any news today?".
+QUESTION = re.compile(
+    r"^\s*(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$", re.I
+)
 # What to be reminded of: "remind me at 9:30 pm to check the oven", "don't let me forget to reply to Anna
 # in 30 minutes" (read after number words are made digits), up to the time it is for.
 REMIND_TO = re.compile(
@@ -296,6 +302,13 @@ def unrung_reminder(query: str, call: ToolCall) -> str | None:
     """Why a saved note is no answer to a request to be reminded: a note never rings. Else None."""
     asked = REMIND.search(query) if call.name == "note" and call.arguments.get("text") else None
     return "its call saves a note, but you asked to be reminded, and a note never rings" if asked else None
+
+
+def unasked_note(query: str, call: ToolCall) -> str | None:
+    """Why a saved note is no answer to a question ("Did I save anything about the gate?" saved as a
+    note of "the gate"), else None."""
+    asked = QUESTION.match(query) if call.name == "note" and call.arguments.get("text") else None
+    return "its call saves a note, but you asked a question" if asked else None
 
 
 def unasked_count(query: str, call: ToolCall) -> str | None:

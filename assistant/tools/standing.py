@@ -7,7 +7,7 @@ result is what the user would see); an acting call passes its tool's own checks 
 after a value, the operation they named and the order of its numbers, the weekday they named and
 the days before or after it (no month or weekday they did not name), a weekday or a count of days
 as asked, a timer's name (neither its own length nor words never said), what a reminder is for,
-and a message to send or a request to be reminded rather than a note. The cascade asks this of a sure
+and a message to send, a request to be reminded or a question rather than a note. The cascade asks this of a sure
 answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
 pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
@@ -22,6 +22,7 @@ from assistant.tools.grounding import (
     other_length,
     reversed_operands,
     unasked_count,
+    unasked_note,
     uncounted_days,
     unnamed_label,
     unrung_reminder,
@@ -49,6 +50,7 @@ CHECKS = (
     invented_label,
     doubled_length,
     unrung_reminder,
+    unasked_note,
     unasked_count,
     reversed_operands,
     unsaid_date,
