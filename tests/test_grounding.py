@@ -309,6 +309,8 @@ def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_pass
     assert unasked_count("On what day does September 27 fall? Which day does it fall on?", call) is not None
     assert unasked_count("How many days until September 27?", call) is None
     assert unasked_count("What day of the week is September 27?", ToolCall("clock", {"date": "September 27"})) is None
+    between = ToolCall("clock", {"date": "Saturday", "to_date": "tomorrow"})  # a count from a day is no weekday
+    assert unasked_count("If today is Saturday, what day is it tomorrow?", between) is not None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():
@@ -395,6 +397,14 @@ def test_a_weekday_given_for_a_count_of_days_asked_is_named():
 def test_a_reminder_that_leaves_out_what_it_is_for_is_named(query, text, kept):
     reason = unsaid_task(query, ToolCall("reminder", {"text": text, "minutes": 30}))
     assert (reason is None) == kept
+
+
+def test_a_timer_or_alarm_for_a_request_to_be_reminded_is_named():
+    reason = unsaid_task("Tell me to move the car in 3 hours.", ToolCall("alarm", {"time": "3 hours"}))
+    assert reason is not None and "move the car" in reason
+    assert unsaid_task("Remind me to stretch in 5 minutes.", ToolCall("timer", {"minutes": 5})) is not None
+    assert unsaid_task("Set a timer for 5 minutes.", ToolCall("timer", {"minutes": 5})) is None
+    assert unsaid_task("Wake me at 7 am to go running.", ToolCall("alarm", {"time": "7 am"})) is None
 
 
 @pytest.mark.parametrize(

@@ -315,7 +315,7 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
     """Why a clock call counts the days to a date where the user asked which day of the week it falls
     on, else None."""
     arguments = call.arguments
-    if call.name != "clock" or not arguments.get("to_date") or arguments.get("date"):
+    if call.name != "clock" or not arguments.get("to_date"):
         return None
     asked = WEEKDAY_ASKED.search(query)
     return f"its call counts the days to {arguments['to_date']}, but you asked “{asked[0]}”" if asked else None
@@ -375,12 +375,15 @@ def uncounted_days(query: str, call: ToolCall) -> str | None:
 def unsaid_task(query: str, call: ToolCall) -> str | None:
     """Why a reminder's text leaves out what the user asked to be reminded of ("Remind me at 9:30 pm
     to check the oven" as “the oven”, "…to reply to Anna" as “to Anna”): its first and last words must
-    be there. Else None."""
+    be there; or why a timer or an alarm stands for such a request ("Tell me to move the car in 3
+    hours" as an alarm at "3 hours"). Else None."""
     from assistant.tools.fastpath import words_to_digits
 
-    found = REMIND_TO.search(words_to_digits(query)) if call.name == "reminder" else None
+    found = REMIND_TO.search(words_to_digits(query)) if call.name in ("reminder", "timer", "alarm") else None
     if found is None:
         return None
+    if call.name != "reminder":  # a timer or an alarm rings with no words to say what it was for
+        return f"its {call.name} would ring without what you asked to be reminded of, “{found[1].strip()}”"
     task = WORD.findall(found[1].lower())
     held = {word.lower() for word in WORD.findall(str(call.arguments.get("text") or ""))}
     if not task or {task[0], task[-1]} <= held:
