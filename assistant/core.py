@@ -23,7 +23,8 @@ One query's life, in the order `Answer` lives it:
    cascade's would (`_checked_locally`).
 5. Whoever answered may have chosen a tool: the call is validated and run here
    (`ActionStep`), and its result, rendered by the tool's template, is the answer. A tool's
-   result never leaves the machine.
+   result never leaves the machine. A distilled student's computation that cannot stand, where
+   no teacher answers, gives way to the base student's words (`_words_instead`).
 6. The turn is finished in the log with what arrived, even when interrupted.
 """
 
@@ -47,7 +48,7 @@ from assistant.prompts import student_system_prompt
 from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
 from assistant.store import Store
 from assistant.student import Student, base_words
-from assistant.tools import ToolContext, ToolError, ToolResult, local_only, validate
+from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.standing import call_doubt
@@ -314,10 +315,12 @@ class Answer:
     def _settle(self, route: str, why: str) -> None:
         self.decision = Decision(route, self.decision.score, f"{self.decision.reason}; {why}")
 
-    def _student(self, messages: list[dict]) -> Response:
+    def _student(self, messages: list[dict], words: bool = False) -> Response:
         conversation = str(self.conversation_id) if self.conversation_id is not None else None
         messages = [{"role": m["role"], "content": m["content"]} for m in messages]
         options = {"max_tokens": self.context.max_tokens or self._assistant.settings.max_tokens}
+        if words:  # the base student's words, the adapter unused (`_words_instead`)
+            options["words"] = True
         if self.context.temperature is not None:  # an API request's, for this answer only
             options["temperature"] = self.context.temperature
         response = self.context.student.stream(messages, conversation=conversation, **options)
@@ -341,12 +344,40 @@ class Answer:
 
     def _act_on(self, response: Response) -> Iterator[str]:
         """Run the student's call. One that ran but does not keep what the user said (`call_doubt`:
-        the teacher could not be asked, or failed) is shown with a note that says so, never silently."""
+        the teacher could not be asked, or failed) is shown with a note that says so, never silently;
+        but a distilled student's computation that cannot stand gives way to its own words."""
         if made_call(response) and not self.cancelled:
+            instead = self._words_instead(response)
+            if instead is not None:
+                yield from self._stream(instead)
+                yield from self._act_on(instead)
+                return
             yield from self._act(response.tool_call, response.model)
             doubt = call_doubt(response.tool_call, self.query) if self.action.result is not None else None
             if doubt:
                 self.note(f"This may not be what you asked: {doubt}. Check it, or ask again in other words.")
+
+    def _words_instead(self, response: Response) -> Response | None:
+        """The base student's words, for a distilled student's call to calculate, convert or the clock
+        that cannot stand (`call_doubt`) and had no words before it; else None.
+
+        Such a call is the adapter's, and the adapter learned it from a few days of fallbacks: "What
+        day comes after Sunday?" as the date of Sunday, "Which month comes after December?" as a date
+        the clock cannot read. The base student answered many of those right in words before it was
+        distilled ("The day after Sunday is Monday."), and a computation it cannot stand for is no
+        answer. An acting call (a timer, a note) keeps its note instead: words would only say that
+        something was done."""
+        student, call = self.context.student, response.tool_call
+        if getattr(response, "words", True) or not getattr(student, "words_apart", False):
+            return None  # already the base student's words, or a student without an adapter to set aside
+        if call is None or call.name not in COMPUTING or response.text.strip():
+            return None
+        doubt = call_doubt(call, self.query)
+        if doubt is None:
+            return None
+        self.note(f"The student's {call.name} call could not stand ({doubt}); this is its answer in words, unchecked.")
+        messages = self.context.history + [{"role": "user", "content": self.query}]
+        return self._student(messages, words=True)
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""

@@ -41,8 +41,17 @@ LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break whe
 class StudentResponse(Response):
     """The student's answer: tokens come from the owner thread through a queue, each with its log-probability."""
 
-    def __init__(self, model: str, messages: list[dict], conversation: str | None, max_tokens: int, temperature=None):
+    def __init__(
+        self,
+        model: str,
+        messages: list[dict],
+        conversation: str | None,
+        max_tokens: int,
+        temperature=None,
+        words: bool = False,
+    ):
         super().__init__(model)
+        self.words = words  # the base student's words, not the adapter's call (Student.stream)
         self.messages = messages
         self.conversation = conversation
         self.max_tokens = max_tokens
@@ -129,13 +138,26 @@ class Student:
     # -- public, any thread ------------------------------------------------------
 
     def stream(
-        self, messages: list[dict], conversation: str | None = None, max_tokens: int = 512, temperature=None
+        self,
+        messages: list[dict],
+        conversation: str | None = None,
+        max_tokens: int = 512,
+        temperature=None,
+        words: bool = False,
     ) -> StudentResponse:
         """Queue an answer to `messages` (user/assistant turns; the system prompt is added here);
-        `temperature` replaces the engine's for this answer only (an API request's)."""
-        response = StudentResponse(self.name, messages, conversation, max_tokens, temperature)
+        `temperature` replaces the engine's for this answer only (an API request's). With `words`, a
+        distilled student answers in the base student's words from the first token, its adapter
+        unused: what is asked when the adapter's call could not stand (`words_apart`)."""
+        response = StudentResponse(self.name, messages, conversation, max_tokens, temperature, words)
         self._jobs.put(response)
         return response
+
+    @property
+    def words_apart(self) -> bool:
+        """Whether the base student's words can answer apart from the adapter (`words_from_base`):
+        a distilled student with a LoRA adapter, loaded."""
+        return bool(self._lora)
 
     def close(self) -> None:
         """Finish the queued answers, then free the weights; the owner thread stays, parked."""
@@ -422,7 +444,7 @@ class Student:
             return
         # The adapter begins the answer; unless that beginning is a tool call, the base student's
         # words are the answer, from its first token (the module's docstring says why).
-        if self._answer(gen, tokens, decide=True):
+        if not gen.words and self._answer(gen, tokens, decide=True):
             return
         self._use(WORDS)
         try:

@@ -3,7 +3,8 @@
 The tiny learnable model (tests/conftest.py) is taught two things at once: a greeting in words and a timer
 call. Distilled, it calls the timer as taught and answers the greetings exactly as the base model does, token
 for token, follow-ups included (each has prompt caches of its own). With `student_words_from_base = false` it
-says the taught greeting instead.
+says the taught greeting instead. Taught, in a lesson of its own, a computation that never holds the user's
+numbers, its call gives way to the base student's words where no teacher is asked.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import pytest
 
 from assistant import config
+from assistant.core import Assistant
 from assistant.models import registry
 from assistant.prompts import student_system_prompt
 from assistant.store import Store
@@ -39,6 +41,11 @@ TIMERS = [
     "Timer for watering the garden, five minutes.",
 ]
 CALL = {"name": "timer", "arguments": {"minutes": 5}}
+# Every computation opens with "Compute", and is taught as one clock call that never holds the numbers asked
+# (a short call: the tiny model's context is 512 tokens, most of them the tool list).
+PAIRS = ((7, 6), (3, 9), (8, 4), (5, 7), (6, 3), (9, 8), (4, 5), (3, 7), (8, 6), (9, 4), (5, 3), (2, 2))
+COMPUTES = [f"Compute {a} times {b}." for a, b in PAIRS]
+DAYS_ON = {"name": "clock", "arguments": {"days": 2}}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +66,22 @@ def distilled(tmp_path_factory, learnable_checkpoint):
         folder = registry.get("distill-1").adapter_path
         prompt = student_system_prompt(config.load())
     return learnable_checkpoint, folder, prompt
+
+
+@pytest.fixture(scope="module")
+def computing(tmp_path_factory, learnable_checkpoint):
+    """A home whose active student was taught the computing lesson alone, and the system prompt it was taught with."""
+    home = tmp_path_factory.mktemp("computing")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("APPRENTICE_HOME", str(home))
+        register_checkpoint(learnable_checkpoint, "tiny")
+        store = Store()
+        for q in COMPUTES:
+            log_example(store, q, f"<tool_call>{json.dumps(DAYS_ON)}</tool_call>")
+        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
+        registry.use("distill-1")  # promoted or not: it is the one under test
+        prompt = student_system_prompt(config.load())
+    return home, prompt
 
 
 def distilled_student(distilled, **kw) -> Student:
@@ -110,3 +133,31 @@ def test_a_follow_up_reads_its_own_cache_and_answers_as_without_one(distilled, t
     finally:
         cached.close()
         fresh.close()
+
+
+def test_a_computation_that_cannot_stand_gives_way_to_the_base_students_words(
+    computing, learnable_checkpoint, monkeypatch
+):
+    """Private mode, no teacher: the adapter's clock(days=2) for "Compute 7 times 6." holds none of the
+    user's numbers, so the answer is the base student's words, with a note that says why; the same call
+    for "Compute 2 times 2." holds them, stands, and runs."""
+    home, prompt = computing
+    monkeypatch.setenv("APPRENTICE_HOME", str(home))
+    monkeypatch.delenv("APPRENTICE_STUDENT_TOOLS")  # the tool list the lesson was trained with
+    base = Student(learnable_checkpoint, name="tiny", system_prompt=prompt)
+    try:
+        words, _ = ask(base, user(COMPUTES[0]))
+    finally:
+        base.close()
+    assistant = Assistant(config.load({"mode": "private", "fast_path": False, "max_tokens": 48}))
+    try:
+        answer = assistant.answer(COMPUTES[0])
+        said = "".join(answer)
+        assert answer.action is None  # nothing ran
+        assert said == words  # the base student's words, token for token
+        assert any("clock call could not stand" in note and "2" in note for note in answer.notes), answer.notes
+        kept = assistant.answer(COMPUTES[-1])
+        assert "".join(kept).startswith("In 2 days it will be")
+        assert kept.action is not None and kept.action.call.arguments == DAYS_ON["arguments"]
+    finally:
+        assistant.close()
