@@ -12,7 +12,8 @@ One query's life, in the order `Answer` lives it:
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
    itself by the active version's line, and any call it made can stand (`tools.standing`),
-   its answer stands; if not, the query escalates.
+   its answer stands. A distilled student's computation that cannot stand gives way to its
+   words, asked unseen, which stand if sure by the line for words. If not, the query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
@@ -197,6 +198,7 @@ class Answer:
         self.teacher: TeacherStep | None = None
         self.action: ActionStep | None = None
         self.response: Response | None = None
+        self._words: tuple[Response, Response | None] | None = None  # a call, and the words asked instead of it
         self.started = time.perf_counter()
         self._assistant = assistant
         self.context = context
@@ -277,6 +279,9 @@ class Answer:
                 self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
+            if (words := self._sure_words(self.cascade)) is not None:
+                yield from self._give_way(self.cascade, words)
+                return
             self._settle("cloud", f"{self.cascade.doubt} (mean log-prob {self.cascade.confidence:.2f})")
         elif self._checked_locally():
             response = self._student(messages)
@@ -284,6 +289,9 @@ class Answer:
             step = CascadeStep(response, NO_LINE, NO_LINE, self.query)  # no line: only the checks of a call
             if step.sure or self.cancelled or response.text:  # words shown before a call: act as they said
                 yield from self._act_on(response)
+                return
+            if (words := self._sure_words(step)) is not None:
+                yield from self._give_way(step, words)
                 return
             self.cascade, self.response = step, None
             self._settle("cloud", step.doubt)
@@ -349,6 +357,10 @@ class Answer:
         if made_call(response) and not self.cancelled:
             instead = self._words_instead(response)
             if instead is not None:
+                self.note(
+                    f"The student's {response.tool_call.name} call could not stand "
+                    f"({call_doubt(response.tool_call, self.query)}); this is its answer in words, unchecked."
+                )
                 yield from self._stream(instead)
                 yield from self._act_on(instead)
                 return
@@ -359,25 +371,45 @@ class Answer:
 
     def _words_instead(self, response: Response) -> Response | None:
         """The base student's words, for a distilled student's call to calculate, convert or the clock
-        that cannot stand (`call_doubt`) and had no words before it; else None.
+        that cannot stand (`call_doubt`) and had no words before it; else None. Asked once per answer.
 
         Such a call is the adapter's, and the adapter learned it from a few days of fallbacks: "What
         day comes after Sunday?" as the date of Sunday, "Which month comes after December?" as a date
         the clock cannot read. The base student answered many of those right in words before it was
-        distilled ("The day after Sunday is Monday."), and a computation it cannot stand for is no
+        distilled ("The day after Sunday is Monday."), and a computation that cannot stand is no
         answer. An acting call (a timer, a note) keeps its note instead: words would only say that
         something was done."""
+        if self._words is not None and self._words[0] is response:
+            return self._words[1]
         student, call = self.context.student, response.tool_call
-        if getattr(response, "words", True) or not getattr(student, "words_apart", False):
-            return None  # already the base student's words, or a student without an adapter to set aside
-        if call is None or call.name not in COMPUTING or response.text.strip():
+        instead = None
+        if (
+            not getattr(response, "words", True)  # a student's answer, not already its words
+            and getattr(student, "words_apart", False)  # ... by a student with an adapter to set aside
+            and call is not None
+            and call.name in COMPUTING
+            and not response.text.strip()
+            and call_doubt(call, self.query) is not None
+        ):
+            instead = self._student(self.context.history + [{"role": "user", "content": self.query}], words=True)
+        self._words = (response, instead)
+        return instead
+
+    def _sure_words(self, step: CascadeStep) -> CascadeStep | None:
+        """The cascade's second look: where the student's call cannot stand (`_words_instead`), its words,
+        whole and unseen, as a cascade step; the step when they are sure by the line for words, else None."""
+        if self.cancelled or (instead := self._words_instead(step.response)) is None:
             return None
-        doubt = call_doubt(call, self.query)
-        if doubt is None:
-            return None
-        self.note(f"The student's {call.name} call could not stand ({doubt}); this is its answer in words, unchecked.")
-        messages = self.context.history + [{"role": "user", "content": self.query}]
-        return self._student(messages, words=True)
+        self.response = instead  # so a cancel reaches it
+        instead.complete()
+        self.response = None
+        words = CascadeStep(instead, self.context.line, self.context.call_line, self.query)
+        return words if words.sure else None
+
+    def _give_way(self, step: CascadeStep, words: CascadeStep) -> Iterator[str]:
+        """Answer with the sure words asked where the student's call could not stand."""
+        self._settle("local", f"{step.call_doubt}; its words were sure (mean log-prob {words.confidence:.2f})")
+        yield from self._act_on(step.response)  # the call gives way to the words (`_words_instead`)
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""
