@@ -12,8 +12,7 @@ One query's life, in the order `Answer` lives it:
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
    itself by the active version's line, and any call it made can stand (`tools.standing`),
-   its answer stands. A distilled student's computation that cannot stand gives way to its
-   words, asked unseen, which stand if sure by the line for words. If not, the query escalates.
+   its answer stands; if not, the query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
@@ -198,7 +197,6 @@ class Answer:
         self.teacher: TeacherStep | None = None
         self.action: ActionStep | None = None
         self.response: Response | None = None
-        self._words: tuple[Response, Response | None] | None = None  # a call, and the words asked instead of it
         self.started = time.perf_counter()
         self._assistant = assistant
         self.context = context
@@ -279,9 +277,6 @@ class Answer:
                 self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
-            if (words := self._sure_words(self.cascade)) is not None:
-                yield from self._give_way(self.cascade, words)
-                return
             self._settle("cloud", f"{self.cascade.doubt} (mean log-prob {self.cascade.confidence:.2f})")
         elif self._checked_locally():
             response = self._student(messages)
@@ -289,9 +284,6 @@ class Answer:
             step = CascadeStep(response, NO_LINE, NO_LINE, self.query)  # no line: only the checks of a call
             if step.sure or self.cancelled or response.text:  # words shown before a call: act as they said
                 yield from self._act_on(response)
-                return
-            if (words := self._sure_words(step)) is not None:
-                yield from self._give_way(step, words)
                 return
             self.cascade, self.response = step, None
             self._settle("cloud", step.doubt)
@@ -371,45 +363,27 @@ class Answer:
 
     def _words_instead(self, response: Response) -> Response | None:
         """The base student's words, for a distilled student's call to calculate, convert or the clock
-        that cannot stand (`call_doubt`) and had no words before it; else None. Asked once per answer.
+        that cannot stand (`call_doubt`) and had no words before it; else None.
 
         Such a call is the adapter's, and the adapter learned it from a few days of fallbacks: "What
         day comes after Sunday?" as the date of Sunday, "Which month comes after December?" as a date
         the clock cannot read. The base student answered many of those right in words before it was
         distilled ("The day after Sunday is Monday."), and a computation that cannot stand is no
         answer. An acting call (a timer, a note) keeps its note instead: words would only say that
-        something was done."""
-        if self._words is not None and self._words[0] is response:
-            return self._words[1]
+        something was done. Where the teacher answers, such a call went to it and never comes here:
+        kept by the line for words, the base student's words after it added wrong answers to routed
+        traffic and kept no right one from the teacher (README, The flywheel)."""
         student, call = self.context.student, response.tool_call
-        instead = None
         if (
-            not getattr(response, "words", True)  # a student's answer, not already its words
-            and getattr(student, "words_apart", False)  # ... by a student with an adapter to set aside
-            and call is not None
-            and call.name in COMPUTING
-            and not response.text.strip()
-            and call_doubt(call, self.query) is not None
+            getattr(response, "words", True)  # not a student's answer, or already its words
+            or not getattr(student, "words_apart", False)  # a student with no adapter to set aside
+            or call is None
+            or call.name not in COMPUTING
+            or response.text.strip()
+            or call_doubt(call, self.query) is None
         ):
-            instead = self._student(self.context.history + [{"role": "user", "content": self.query}], words=True)
-        self._words = (response, instead)
-        return instead
-
-    def _sure_words(self, step: CascadeStep) -> CascadeStep | None:
-        """The cascade's second look: where the student's call cannot stand (`_words_instead`), its words,
-        whole and unseen, as a cascade step; the step when they are sure by the line for words, else None."""
-        if self.cancelled or (instead := self._words_instead(step.response)) is None:
             return None
-        self.response = instead  # so a cancel reaches it
-        instead.complete()
-        self.response = None
-        words = CascadeStep(instead, self.context.line, self.context.call_line, self.query)
-        return words if words.sure else None
-
-    def _give_way(self, step: CascadeStep, words: CascadeStep) -> Iterator[str]:
-        """Answer with the sure words asked where the student's call could not stand."""
-        self._settle("local", f"{step.call_doubt}; its words were sure (mean log-prob {words.confidence:.2f})")
-        yield from self._act_on(step.response)  # the call gives way to the words (`_words_instead`)
+        return self._student(self.context.history + [{"role": "user", "content": self.query}], words=True)
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""

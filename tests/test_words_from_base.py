@@ -20,7 +20,7 @@ from assistant.prompts import student_system_prompt
 from assistant.store import Store
 from assistant.student import Student
 from model import distill
-from tests.conftest import register_checkpoint, sent_requests
+from tests.conftest import register_checkpoint
 from tests.test_distill import FAST, log_example
 from tests.test_retention import GREETINGS
 
@@ -161,33 +161,3 @@ def test_a_computation_that_cannot_stand_gives_way_to_the_base_students_words(
         assert kept.action is not None and kept.action.call.arguments == DAYS_ON["arguments"]
     finally:
         assistant.close()
-
-
-def test_in_the_cascade_a_computation_that_cannot_stand_gives_way_to_sure_words(
-    computing, learnable_checkpoint, monkeypatch, gemini
-):
-    """Auto mode, the teacher reachable: the student's call cannot stand, so its words are asked, unseen; sure
-    by the line for words, they are the answer and nothing leaves; unsure, the teacher answers."""
-    home, prompt = computing
-    monkeypatch.setenv("APPRENTICE_HOME", str(home))
-    monkeypatch.delenv("APPRENTICE_STUDENT_TOOLS")
-    fake = gemini(answers={COMPUTES[0]: "7 × 6 = 42."})
-    base = Student(learnable_checkpoint, name="tiny", system_prompt=prompt)
-    try:
-        words, _ = ask(base, user(COMPUTES[0]))
-    finally:
-        base.close()
-    for line, teacher in ((-1000.0, False), (0.0, True)):  # every sentence is sure at -1000, none at 0
-        settings = {"mode": "auto", "fast_path": False, "max_tokens": 48, "cascade_min_logprob": line}
-        assistant = Assistant(config.load(settings))
-        try:
-            answer = assistant.answer(COMPUTES[0])
-            said = "".join(answer)
-        finally:
-            assistant.close()
-        if teacher:
-            assert answer.decision.route == "cloud" and said == "7 × 6 = 42."
-        else:
-            assert answer.decision.route == "local" and "its words were sure" in answer.decision.reason
-            assert said == words and answer.action is None
-            assert sent_requests(fake) == []  # nothing left the machine
