@@ -370,9 +370,9 @@ class Answer:
         the clock cannot read. The base student answered many of those right in words before it was
         distilled ("The day after Sunday is Monday."), and a computation that cannot stand is no
         answer. An acting call (a timer, a note) keeps its note instead: words would only say that
-        something was done. Where the teacher answers, such a call went to it and never comes here:
-        kept by the line for words, the base student's words after it added wrong answers to routed
-        traffic and kept no right one from the teacher (README, The flywheel)."""
+        something was done. Where the teacher answers, such a call goes to it and never comes here:
+        tried as the cascade's second look (the words kept when sure by the line for words), they
+        added wrong answers and kept no right one from the teacher (README, The flywheel)."""
         student, call = self.context.student, response.tool_call
         if (
             getattr(response, "words", True)  # not a student's answer, or already its words
