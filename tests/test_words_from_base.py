@@ -48,23 +48,28 @@ COMPUTES = [f"Compute {a} times {b}." for a, b in PAIRS]
 DAYS_ON = {"name": "clock", "arguments": {"days": 2}}
 
 
+def taught(home, checkpoint, lesson: list[tuple[str, str]]) -> tuple:
+    """Distill the learnable model in `home` on `lesson` (query, answer) and make distill-1 active, promoted or
+    not; (its adapter folder, the system prompt it was taught with)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("APPRENTICE_HOME", str(home))
+        register_checkpoint(checkpoint, "tiny")
+        store = Store()
+        for query, answer in lesson:
+            log_example(store, query, answer)
+        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly, and
+        # one run (outside the home fixture, so said here): the mean of two runs is not an exact copy of either
+        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
+        registry.use("distill-1")
+        return registry.get("distill-1").adapter_path, student_system_prompt(config.load())
+
+
 @pytest.fixture(scope="module")
 def distilled(tmp_path_factory, learnable_checkpoint):
     """The learnable model and the adapter one distillation gave it (promoted or not: both are on disk)."""
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("APPRENTICE_HOME", str(home))
-        register_checkpoint(learnable_checkpoint, "tiny")
-        store = Store()
-        for q in GREETINGS:
-            log_example(store, q, TAUGHT)
-        for q in TIMERS:
-            log_example(store, q, f"<tool_call>{json.dumps(CALL)}</tool_call>")
-        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly, and
-        # one run (outside the home fixture, so said here): the mean of two runs is not an exact copy of either
-        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
-        folder = registry.get("distill-1").adapter_path
-        prompt = student_system_prompt(config.load())
+    lesson = [(q, TAUGHT) for q in GREETINGS] + [(q, f"<tool_call>{json.dumps(CALL)}</tool_call>") for q in TIMERS]
+    folder, prompt = taught(home, learnable_checkpoint, lesson)
     return learnable_checkpoint, folder, prompt
 
 
@@ -72,16 +77,8 @@ def distilled(tmp_path_factory, learnable_checkpoint):
 def computing(tmp_path_factory, learnable_checkpoint):
     """A home whose active student was taught the computing lesson alone, and the system prompt it was taught with."""
     home = tmp_path_factory.mktemp("computing")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("APPRENTICE_HOME", str(home))
-        register_checkpoint(learnable_checkpoint, "tiny")
-        store = Store()
-        for q in COMPUTES:
-            log_example(store, q, f"<tool_call>{json.dumps(DAYS_ON)}</tool_call>")
-        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
-        registry.use("distill-1")  # promoted or not: it is the one under test
-        prompt = student_system_prompt(config.load())
-    return home, prompt
+    lesson = [(q, f"<tool_call>{json.dumps(DAYS_ON)}</tool_call>") for q in COMPUTES]
+    return home, taught(home, learnable_checkpoint, lesson)[1]
 
 
 def distilled_student(distilled, **kw) -> Student:
