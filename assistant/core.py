@@ -59,6 +59,9 @@ if TYPE_CHECKING:  # imported where a query is redacted: its phone and ID number
 
 Consent = Callable[[str], bool]
 NO_LINE = float("-inf")  # a cascade line every answer clears
+# How a turn a sentence template answered begins its reason: no model chose its call, so the log does
+# not count it as the student's (model/evaluate.py `local_items`).
+FAST_PATH_REASON = "a sentence template matched"
 LINK_TURNS = 200  # how far back, in turns, a query asked again is linked to its earlier answer
 
 
@@ -596,7 +599,7 @@ class Assistant:
             route = "cloud" if mode != "private" and force != "local" else "local"
             decision = Decision(route, 0.9, why, rule="live")
         elif context.fast_call is not None:
-            why = f"a sentence template matched: {context.fast_call.name} (no model ran)"
+            why = f"{FAST_PATH_REASON}: {context.fast_call.name} (no model ran)"
             decision = Decision("local", 0.0, why, rule="fast path")
         else:
             self.student(version)  # loaded before routing: the embedder's torch loads while it answers

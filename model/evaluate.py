@@ -24,7 +24,11 @@ shows what the student already answered right. The retention set is
 - the current student's confident local answers (`local_items`): turns it answered locally, not
   marked bad, with no earlier turn in their conversation (the query alone is the whole question);
   where the teacher answered the same query too, the answer is kept only if it agrees with the
-  teacher's, which then becomes the reference; elsewhere the student's own answer is the reference;
+  teacher's, which then becomes the reference; elsewhere the student's own answer is the reference.
+  A turn the student answered with a tool is kept as the call it ran (a call that did not run, or
+  one a sentence template chose, is not the student's to keep): most of what a distilled student
+  answers locally is calls, and a candidate that stops making them has forgotten as much as one
+  that loses a fact;
 - the regression set shipped with the project (`regression_items`, assets/bench/regression.jsonl).
 
     python -m model.evaluate PATH [--adapter FOLDER] --tasks FILE.jsonl     # score a checkpoint
@@ -56,6 +60,9 @@ REGRESSION_FILE = "regression.jsonl"
 # Answers to the regression set are short facts and sentences: a tight cap keeps the gate fast
 # (each reference's own budget, 1.5 times its length plus 8 tokens, is usually smaller still).
 REGRESSION_MAX_TOKENS = 48
+# A local answer kept as its call ("remind me at 10:45 to …") can be longer: a call cut at 48 tokens is
+# asked again at this many.
+RETENTION_CALL_MAX_TOKENS = 96
 
 
 @dataclass
@@ -166,8 +173,12 @@ def evaluate(
     agree_similarity: float | None = None,
     advance: Callable[[], None] | None = None,
     deadline: float | None = None,
+    call_max_tokens: int | None = None,
 ) -> Report:
-    """Answer each item with `student` (an assistant.student.Student) and score it."""
+    """Answer each item with `student` (an assistant.student.Student) and score it. `call_max_tokens`:
+    the longest a call cut by `max_tokens` is asked again (the retention set's tight budget fits its
+    sentences, and a reminder's call is longer)."""
+    cap = max(max_tokens, call_max_tokens or 0)
 
     report = Report()
     for item in items:
@@ -176,11 +187,11 @@ def evaluate(
         started = time.perf_counter()
         budget = token_budget(student.tokenizer, item.reference, max_tokens)
         judged = (item, embedder, agree_similarity)
-        scored = _answer_and_score(student, judged, budget, max_tokens)
+        scored = _answer_and_score(student, judged, budget, cap)
         if not scored.right and not scored.finished and max_tokens > budget:
             # Cut by a budget sized for the reference ("Rome": 9 tokens) before it said it: the user would
             # read the rest, so a wordier right answer is asked again whole (greedy: the same start).
-            scored = _answer_and_score(student, judged, max_tokens, max_tokens)
+            scored = _answer_and_score(student, judged, max_tokens, cap)
         scored.seconds = time.perf_counter() - started
         report.scores.append(scored)
         if advance:
@@ -215,10 +226,11 @@ def local_items(
     embedder=None,
     agree_similarity: float | None = None,
 ) -> list[tuple[Item, int, str]]:
-    """The newest `limit` confident local answers of `version`, as (item, turn id, the answer the user
-    saw): the part of the
-    retention set that comes from the user's own use (see the module's docstring). `exclude`: query
-    keys to leave out (benchmark test queries, the regression set)."""
+    """The newest `limit` confident local answers of `version`, as (item, turn id, what it said: the
+    answer the user saw, or the call an action ran): the part of the retention set that comes from the
+    user's own use (see the module's docstring). `exclude`: query keys to leave out (benchmark test
+    queries, the regression set)."""
+    from assistant.core import FAST_PATH_REASON
     from assistant.router import LIVE
 
     teacher = {}  # query key → the teacher's newest whole answer, when it was asked too
@@ -230,14 +242,16 @@ def local_items(
     for turn in store.iter_turns():  # oldest first
         first = turn["conversation_id"] not in seen_conversations
         seen_conversations.add(turn["conversation_id"])
-        answer = (turn["answer"] or "").strip()
         if not (first and turn["route"] == "local" and turn["model"] == version and turn["status"] == "done"):
             continue
-        # An action's answer is its rendered result, not what the student said; a private turn is
-        # about the user's notes; a live query's answer was made up when it was given.
-        if turn["bad"] or turn["action"] or turn["private"] or not answer or LIVE.search(turn["query"]):
+        # A private turn is about the user's notes; a live query's answer was made up when it was given.
+        if turn["bad"] or turn["private"] or LIVE.search(turn["query"]):
             continue
-        candidates.append((turn, answer))
+        if turn["action"] and (turn["reason"] or "").startswith(FAST_PATH_REASON):
+            continue  # a sentence template chose that call, not the student
+        answer = said_call(turn["action"]) if turn["action"] else (turn["answer"] or "").strip()
+        if answer:
+            candidates.append((turn, answer))
     out: dict[str, tuple[Item, int, str]] = {}
     for turn, answer in reversed(candidates):  # newest first: a query's newest answer is the one kept
         key = query_key(turn["query"])
@@ -255,6 +269,17 @@ def local_items(
         if len(out) >= limit:
             break
     return list(out.values())
+
+
+def said_call(action: str) -> str | None:
+    """The call a turn's action ran, as the student says a call (its answer in the log is the rendered
+    result); None for a call that did not run."""
+    from assistant.tools.calls import ToolCall, format_call
+
+    data = json.loads(action)
+    if not data.get("name") or data.get("error") or data.get("result") is None:
+        return None
+    return format_call(ToolCall(data["name"], data.get("arguments") or {}))
 
 
 def cascade_threshold(scores: list[Scored], precision: float) -> float:

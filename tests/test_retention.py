@@ -92,6 +92,77 @@ def test_confident_local_answers_are_retained_unless_marked_bad_or_contradicted_
     assert local_items(store, "v1", limit=10, exclude={"what is the capital of peru"})[0][1] == kept
 
 
+def action(name: str, arguments: dict, result: dict | None, **extra) -> str:
+    """A turn's `action` column as the Assistant writes it."""
+    return json.dumps({"name": name, "arguments": arguments, "result": result, "local_only": False} | extra)
+
+
+def test_a_local_answer_made_by_a_tool_is_retained_as_the_call_the_student_made(home):
+    store = Store()
+    timer = log_local(
+        store,
+        "Set a timer for 5 minutes.",
+        "Timer set for 5 minutes.",
+        "v1",
+        action=action("timer", {"minutes": 5}, {"seconds": 300}),
+    )
+    log_local(  # the call did not run: nothing the student got right
+        store,
+        "Set a timer for 900 hours.",
+        "A timer can be at most 24 hours.",
+        "v1",
+        action=action("timer", {"hours": 900}, None, error="A timer can be at most 24 hours."),
+    )
+    conversation = store.new_conversation("Set a timer for 3 minutes.", "ask")  # a sentence template chose it
+    turn = store.start_turn(
+        conversation,
+        "Set a timer for 3 minutes.",
+        "ask",
+        route="local",
+        model="v1",
+        reason="a sentence template matched: timer (no model ran)",
+    )
+    store.finish_turn(
+        turn, answer="Timer set.", status="done", action=action("timer", {"minutes": 3}, {"seconds": 180})
+    )
+    # the teacher made the same call for the query: it agrees, so the teacher's call is the reference
+    log_example(
+        store, "Start a 10 minute timer.", '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
+    )
+    agreed = log_local(
+        store,
+        "Start a 10 minute timer.",
+        "Timer set for 10 minutes.",
+        "v1",
+        action=action("timer", {"minutes": 10}, {"seconds": 600}),
+    )
+
+    items = local_items(store, "v1", limit=10)
+
+    said = '<tool_call>{"name": "timer", "arguments": {"minutes": 5}}</tool_call>'
+    assert [(turn, answer) for _, turn, answer in items] == [
+        (agreed, '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'),
+        (timer, said),
+    ]
+    assert items[1][0].reference == said  # a candidate keeps it by making the same call
+
+
+def test_calls_kept_for_retention_are_measured_but_never_replayed():
+    from model.distill.training import replay_rows
+
+    words = {"messages": [{"role": "user", "content": "Hi"}], "source": "local", "said": "Hello!"}
+    call = {
+        "messages": [{"role": "user", "content": "Set a timer for 5 minutes."}],
+        "source": "local",
+        "said": '<tool_call>{"name": "timer", "arguments": {"minutes": 5}}</tool_call>',
+    }
+    retention = [{**row, "current": {"right": True}} for row in (words, call)]
+
+    rows = replay_rows(retention, [], "", fraction=0.5, teacher_rows=10, seed=0)
+
+    assert [row["messages"][-1]["content"] for row in rows] == ["Hello!"]
+
+
 def test_the_shipped_regression_set_is_read_as_checkable_items():
     from model.evaluate import regression_items
 

@@ -226,7 +226,15 @@ def retention_rows(
     from assistant.embedder import shared
     from assistant.outcomes import query_key
     from model import dataset
-    from model.evaluate import REGRESSION_MAX_TOKENS, Item, evaluate, local_items, regression_items, score
+    from model.evaluate import (
+        REGRESSION_MAX_TOKENS,
+        RETENTION_CALL_MAX_TOKENS,
+        Item,
+        evaluate,
+        local_items,
+        regression_items,
+        score,
+    )
 
     regression = regression_items()
     embedder = shared()
@@ -262,6 +270,7 @@ def retention_rows(
             student,
             items,
             max_tokens=REGRESSION_MAX_TOKENS,
+            call_max_tokens=RETENTION_CALL_MAX_TOKENS,
             embedder=embedder,
             agree_similarity=settings.judge_agree_similarity,
             advance=task.advance if task else None,
@@ -335,8 +344,19 @@ def replay_rows(
 
 
 def right_local(retention: list[dict]) -> list[dict]:
-    """The retention set's local answers that the current student gave right, as the user saw them."""
-    return [r for r in retention if r["source"] == "local" and (r.get("current") or {}).get("right") and r.get("said")]
+    """The retention set's local answers in words that the current student gave right, as the user saw
+    them. Its calls are measured by the gate but not replayed: replay is what keeps its words, and the
+    teacher's calls already teach the tools."""
+    from assistant.tools.calls import has_call
+
+    return [
+        r
+        for r in retention
+        if r["source"] == "local"
+        and (r.get("current") or {}).get("right")
+        and r.get("said")
+        and not has_call(r["said"])
+    ]
 
 
 def replay_wanted(fraction: float, teacher_rows: int) -> int:
