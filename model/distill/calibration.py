@@ -10,9 +10,10 @@ validates). Two ways to draw it, named by the `cascade_calibration` setting:
   queries the current student got wrong, so the line is drawn on few, hard answers.
 - `risk`: conformal risk control (Angelopoulos et al., "Conformal Risk Control", 2022) over the
   answers that come from the user's own traffic: the held-out split and the retention set's local
-  answers (`TRAFFIC`), calls among them (model/evaluate.py `local_items`). The loss of a query at line λ is 1 when its answer is kept (confidence ≥ λ,
-  and not a call the cascade sends on however sure: `vetoed`, `assistant.tools.standing`) and
-  wrong; it only falls as λ rises. The line is the least λ with (Σ loss + 1) / (n + 1) ≤ α,
+  answers (`TRAFFIC`), calls among them (model/evaluate.py `local_items`). The loss of a query at
+  line λ is 1 when its answer is kept (confidence ≥ λ, and not a call the cascade sends on however
+  sure: `vetoed`, `assistant.tools.standing`) and wrong; it only falls as λ rises. The line is the
+  least λ with (Σ loss + 1) / (n + 1) ≤ α,
   `cascade_risk`: if the queries to come are exchangeable with these, the expected share of them
   answered wrongly by a kept local answer is at most α. With too few answers for any λ
   (n + 1 < 1/α) nothing is kept.
@@ -22,7 +23,10 @@ validates). Two ways to draw it, named by the `cascade_calibration` setting:
   with a call. Without its calls the list was short: distill-2 of a three-day run drew its line on
   25 held-out and 6 local answers, where the bound allows no kept wrong answer, so its call line
   sat at its surest wrong call (−0.0074) and sent on calls it made right; with its 44 local calls
-  too (75 answers), the bound allows two, and the line fell to −0.092.
+  too (75 answers), the bound allows two, and the line fell to −0.092. A local answer is right
+  when the candidate gives it again (against the teacher's answer where the teacher was asked too),
+  so the bound trusts that the user marks what was wrong (`/bad`); the benchmark checks each one
+  against its line instead.
 
   The shipped regression set is measured by the gate but draws no line: it is chosen as what the
   student already knows (everyday facts it answers right), so it is the easy end of the traffic,
