@@ -138,6 +138,18 @@ def test_a_right_answer_cut_by_a_budget_sized_for_the_reference_is_asked_again_w
     assert not cut.right and not cut.finished
 
 
+def test_a_call_longer_than_the_retention_budget_is_asked_again_at_the_call_budget():
+    # a local reminder kept as its call: 60 pieces, past the retention set's 48 tokens
+    text = ['<tool_call>{"name": "reminder", "arguments": {"minutes": 30, "text": "']
+    call = text + ["x"] * 56 + ['"}}', "</tool_call>"]
+    said = "".join(call)
+    item = Item([{"role": "user", "content": "Remind me in 30 minutes."}], said)
+    cut = evaluate(_Budgeted(call), [item], max_tokens=48).scores[0]
+    assert not cut.right and not cut.finished
+    whole = evaluate(_Budgeted(call), [item], max_tokens=48, call_max_tokens=96).scores[0]
+    assert whole.right and whole.answer == said
+
+
 def test_a_call_that_computes_is_scored_by_what_it_shows_and_one_that_acts_is_not_run():
     calc = ['<tool_call>{"name": "calculate", ', '"arguments": ', '{"expression": ', '"4 * 10"}}', "</tool_call>"]
     # the teacher said it in words: "40" is two tokens, a budget of 11; the call is whole within it
