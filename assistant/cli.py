@@ -531,7 +531,7 @@ cli.add_command(serve_command)
 
 @cli.group()
 def bench():
-    """Benchmarks: speed of the local path, and the distillation flywheel."""
+    """Benchmarks: speed of the local path, the distillation flywheel, a base student's line."""
 
 
 @bench.command("speed", context_settings={"ignore_unknown_options": True, "help_option_names": []})
@@ -550,6 +550,15 @@ def bench_distill(args):
     from model.bench.distill import main as distill_bench_main
 
     sys.exit(distill_bench_main(list(args)))
+
+
+@bench.command("line", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_line(args):
+    """The cascade line for a student never distilled, drawn on its train answers (`--help`)."""
+    from model.bench.line import main as line_main
+
+    sys.exit(line_main(list(args)))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})

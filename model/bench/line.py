@@ -1,0 +1,127 @@
+"""`apprentice bench line`: the cascade line for a student that carries none, drawn on its train-set answers.
+
+    apprentice bench line [--train FILE] [--student PATH] [--risk X] [--quick] [--json]
+
+A distilled version carries lines drawn on its own answers (model/distill/calibration.py); a student
+that was never distilled (the base default student, Gemma, a checkpoint added with `apprentice model
+add`) stands by the configured `cascade_min_logprob`. This draws that line the way a version's is
+drawn. Each train query is asked as `apprentice bench distill` measures a test query (its home of
+its own, a fake Gemini, the real assistant in auto mode, nothing logged); the answers that reach the
+cascade (the router's rules and memory decide the others) are the points, and the line is the least
+mean log-probability at which (wrong answers kept + 1) / (n + 1) ≤ `--risk` (conformal risk
+control, `model.distill.calibration.risk_line`). One line serves a base student's sentences and
+calls alike, so it is drawn over both, and a call the cascade would send on however sure counts as
+kept here: the line can only come out higher for it.
+
+The shipped `cascade_min_logprob` is this command's line for the default student on the shipped
+train set (README, The router). The test sets are never asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant import blas, config
+from assistant.errors import ApprenticeError, BadInput
+from model.bench import distill as bench
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="apprentice bench line",
+        description="Draw the cascade line for a student that has none, on its answers to the train queries.",
+    )
+    p.add_argument("--train", type=Path, default=bench.parser().get_default("train"), help="train queries (JSONL)")
+    p.add_argument("--student", type=Path, metavar="PATH", help="an mlx-lm checkpoint (default: the default student)")
+    p.add_argument("--risk", type=float, help="bound on the share of answers kept and wrong (default: cascade_risk)")
+    p.add_argument("--max-tokens", type=int, default=40, help="longest answer, in tokens (default 40, as the bench)")
+    p.add_argument("--quick", action="store_true", help=f"{bench.QUICK_TRAIN} train queries per family")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout, with every point")
+    p.add_argument("--keep", action="store_true", help="keep the benchmark's home folder and say where")
+    p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich")
+    return p
+
+
+def run(args: argparse.Namespace, progress) -> dict:
+    from model.dataset import read_tasks
+    from model.distill.calibration import Point, risk_line
+
+    risk = config.load().cascade_risk if args.risk is None else args.risk
+    if not 0 < risk < 1:
+        raise BadInput(f"--risk is a share of answers, between 0 and 1 (not {risk}); try --risk 0.05.")
+    notes: list[str] = []
+    train = read_tasks(args.train)
+    if args.quick:
+        train = bench.take_quick(train, bench.QUICK_TRAIN)
+    with bench.session(args, progress, train, train, notes) as (assistant, source):
+        records = bench.measure(assistant, train, {}, progress, "train: ask")
+        configured = assistant.settings.cascade_min_logprob
+    asked = [r for r in records if r["route"] == "cascade" and r["confidence"] is not None]
+    points = [Point(r["confidence"], bool(r["student_right"]), bool(r["student_valid_call"]), "local") for r in asked]
+    line = risk_line(points, risk)
+    kept = [r for r in asked if r["confidence"] >= line]
+    at_configured = [r for r in asked if r["confidence"] >= configured]
+    return {
+        "student": source or "the default student",
+        "line": line,
+        "risk": risk,
+        "queries": len(records),
+        "n": len(asked),
+        "kept": len(kept),
+        "kept_wrong": sum(not r["student_right"] for r in kept),
+        "configured": {
+            "line": configured,
+            "kept": len(at_configured),
+            "kept_wrong": sum(not r["student_right"] for r in at_configured),
+        },
+        "points": [
+            {k: r[k] for k in ("query", "family", "confidence", "student_right", "student_answer")} for r in asked
+        ],
+        "notes": notes,
+    }
+
+
+def summary(result: dict) -> str:
+    c = result["configured"]
+    if result["kept"] == 0:
+        verdict = "keeps none of them: nothing it said was sure enough to bound its errors"
+    else:
+        verdict = f"keeps {result['kept']} of them, {result['kept_wrong']} wrong"
+    return (
+        f"{result['n']} of {result['queries']} train queries reached the cascade.\n"
+        f"Line at risk {result['risk']:g}: {result['line']:.4g}, which {verdict}.\n"
+        f"The configured line, {c['line']:g}, keeps {c['kept']}, {c['kept_wrong']} wrong.\n"
+        f"To use it: cascade_min_logprob = {result['line']:.4g} in config.toml "
+        "(or APPRENTICE_CASCADE_MIN_LOGPROB)."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = parser().parse_args(argv)
+    blas.ensure()
+    from model.distill.progress import Progress
+
+    progress = Progress.for_flags(args.progress, args.json)
+    try:
+        with progress:
+            result = run(args, progress)
+    except KeyboardInterrupt:
+        print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
+        return 130
+    except ApprenticeError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else summary(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
