@@ -57,7 +57,7 @@ class Settings:
     # distilled version carries its own line, calibrated on held-out queries (see model/distill.py).
     # This one is the base default student's, drawn the way a version's is (risk, 5%) on its answers
     # to the 345 shipped train queries that reach the cascade: -0.45 kept 88, 68 of them wrong; this
-    # keeps 31, 16 wrong (README, The router)
+    # keeps 31, 16 wrong (`apprentice bench line` draws it; README, The router)
     cascade_min_logprob: float = -0.345
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     cascade_calibration: str = "risk"  # how a distilled version's line is drawn: risk | precision
