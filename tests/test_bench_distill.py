@@ -331,3 +331,14 @@ def test_a_family_the_base_answered_right_that_loses_more_than_5_points_misses_t
     assert not result["2"]["no_forgetting"]["met"]
     day2["also_test"]["families"]["facts"]["student_accuracy"] = 0.5
     assert rounds.goals([before, day1, day2])["2"]["no_forgetting"]["met"]
+
+
+def test_a_plot_of_a_run_stopped_early_says_how_far_it_got():
+    from model.bench.rounds import title
+
+    run = {"machine": {"cores": 2, "cpu": "AMD EPYC"}, "sizes": {"train": 372, "test": 120, "days": [124] * 3}}
+    run["wall_s"] = 3600
+    said = {done: title({**run, "rounds": [{}] * (done + 1)}) for done in range(4)}
+    assert said[3].startswith("apprentice bench distill --rounds 3: 372 train queries over 3 days, 120 test")
+    assert "--rounds 3 (day 1 so far)" in said[1] and "--rounds 3 (days 1–2 so far)" in said[2]
+    assert "(before day 1 only)" in said[0] and "60 min" in said[3]

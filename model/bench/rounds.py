@@ -477,6 +477,20 @@ def spread(labels: list[tuple[int, float, str]], gap: float) -> list[tuple[int, 
     return placed
 
 
+def title(result: dict) -> str:
+    """The plot's title: the run, and how far it got (`rounds.json` is saved after each day, and may be drawn)."""
+    m, sizes = result["machine"], result["sizes"]
+    planned, done = len(sizes["days"]), len(result["rounds"]) - 1
+    so_far = ""
+    if done < planned:  # a run stopped early: its rounds.json holds the days it finished
+        so_far = " (before day 1 only)" if done == 0 else f" (days 1–{done} so far)" if done > 1 else " (day 1 so far)"
+    return (
+        f"apprentice bench distill --rounds {planned}{so_far}: {sizes['train']} train queries over "
+        f"{planned} days, {sizes['test']} test queries\n{m['cores']} cores ({m['cpu']}), "
+        f"{result['wall_s'] / 60:.0f} min"
+    )
+
+
 def plot(result: dict, path: Path) -> None:
     """Teacher share and routed accuracy per round, each with its 95% band, the oracle's share beside
     them, the student alone and the teacher alone for scale; a skipped or kept day is marked."""
@@ -533,13 +547,7 @@ def plot(result: dict, path: Path) -> None:
     ax.set_ylabel("% of test queries (95% bands)")
     ax.set_ylim(0, 108)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
-    m, sizes = result["machine"], result["sizes"]
-    ax.set_title(
-        f"apprentice bench distill --rounds {len(rounds) - 1}: {sizes['train']} train queries over "
-        f"{len(rounds) - 1} days, {sizes['test']} test queries\n{m['cores']} cores ({m['cpu']}), "
-        f"{result['wall_s'] / 60:.0f} min",
-        fontsize=9,
-    )
+    ax.set_title(title(result), fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
