@@ -25,6 +25,13 @@ def test_the_line_is_drawn_on_the_answers_that_reach_the_cascade_and_bounds_thei
     kept = [p for p in result["points"] if p["confidence"] >= result["line"]]
     assert result["kept"] == len(kept) and result["kept_wrong"] == sum(not p["student_right"] for p in kept)
     assert (result["kept_wrong"] + 1) / (result["n"] + 1) <= 0.5
+    # by family: every answer that reached the cascade counted once, and what the line keeps split among them
+    families = result["families"]
+    assert set(families) == {p["family"] for p in result["points"]}
+    for name, f in families.items():
+        mine = [p for p in kept if p["family"] == name]
+        assert f["n"] == sum(p["family"] == name for p in result["points"])
+        assert (f["kept"], f["kept_wrong"]) == (len(mine), sum(not p["student_right"] for p in mine))
     assert result["configured"]["line"] == -0.345  # the shipped default student's line
     assert not (home / "apprentice.db").exists()  # the user's home is untouched: the bench has one of its own
 
@@ -33,6 +40,7 @@ def test_the_line_is_drawn_on_the_answers_that_reach_the_cascade_and_bounds_thei
     said = capsys.readouterr().out
     assert "of 36 train queries reached the cascade" in said and "Line at risk 0.05: 0, which keeps none" in said
     assert "To use it: cascade_min_logprob = 0 in config.toml" in said
+    assert "By family:" in said and all(f"  {name} " in said for name in families)
 
 
 def test_bad_values_are_sentences(home, tmp_path, capsys):
