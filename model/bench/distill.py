@@ -804,15 +804,19 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
     blas.ensure()
-    from model.distill.progress import Progress
-
-    progress = Progress.for_flags(args.progress, args.json)
     if args.rounds is not None:
         from model.bench import rounds
 
-        run_it, table_of = rounds.run, rounds.table
-    else:
-        run_it, table_of = run, table
+        return report(args, rounds.run, rounds.table)
+    return report(args, run, table)
+
+
+def report(args: argparse.Namespace, run_it, text_of) -> int:
+    """Run a benchmark that works in a home of its own, with its progress shown, and print its
+    result (`--json`, or `text_of` it) and its notes: the exit status of a `bench` command."""
+    from model.distill.progress import Progress
+
+    progress = Progress.for_flags(args.progress, args.json)
     try:
         with progress:
             result = run_it(args, progress)
@@ -824,10 +828,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     for note in result["notes"]:
         print(f"note: {note}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(table_of(result))
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else text_of(result))
     return 0
 
 

@@ -25,13 +25,12 @@ right answers against another's wrong ones.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from assistant import blas, config
-from assistant.errors import ApprenticeError, BadInput
+from assistant.errors import BadInput
 from model.bench import distill as bench
 
 
@@ -131,22 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parser().parse_args(argv)
     blas.ensure()
-    from model.distill.progress import Progress
-
-    progress = Progress.for_flags(args.progress, args.json)
-    try:
-        with progress:
-            result = run(args, progress)
-    except KeyboardInterrupt:
-        print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
-        return 130
-    except ApprenticeError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    for note in result["notes"]:
-        print(f"note: {note}", file=sys.stderr)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else summary(result))
-    return 0
+    return bench.report(args, run, summary)
 
 
 if __name__ == "__main__":
