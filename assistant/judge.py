@@ -287,6 +287,9 @@ def _duration(name: str, key: dict, clean: dict, today: dt.date) -> dict:
         key["seconds"] = timers._seconds(name, *parts, longest)
     if "time" in key:
         key["time"] = _clock_time(clean["time"])
+    if name == "reminder" and "text" in key:
+        # what a reminder is for, as the user reads it back: "the laundry" and "laundry" are one reminder
+        key["text"] = re.sub(r"^(the|my|a|an|our)\s+", "", key["text"])
     return _label(key)
 
 

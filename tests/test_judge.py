@@ -57,6 +57,10 @@ def same(a: ToolCall, b: ToolCall) -> bool:
             ToolCall("timer", {"minutes": 3, "label": "laundry"}),
         ),
         (ToolCall("alarm", {"time": "8:45 pm, please"}), ToolCall("alarm", {"time": "20:45"})),
+        (
+            ToolCall("reminder", {"text": "laundry", "minutes": 50}),
+            ToolCall("reminder", {"text": "The laundry", "minutes": 50}),
+        ),
         # a day counted on is the day it lands on
         (ToolCall("clock", {"date": "Sunday", "days": 1}), ToolCall("clock", {"date": "Saturday", "days": 2})),
     ],
@@ -83,6 +87,11 @@ def test_calls_that_mean_the_same_agree(student, teacher):
         (ToolCall("clock", {"place": "Tokyo"}), ToolCall("clock", {"place": "Paris"}), "place"),
         (ToolCall("clock", {"date": "Sunday"}), ToolCall("clock", {"date": "Sunday", "days": 1}), "date"),
         (ToolCall("timer", {"minutes": 10, "label": "tea"}), ToolCall("timer", {"minutes": 10}), "label"),
+        (
+            ToolCall("reminder", {"text": "the laundry", "minutes": 50}),
+            ToolCall("reminder", {"text": "the washing up", "minutes": 50}),
+            "text",
+        ),
     ],
 )
 def test_calls_that_differ_disagree_and_say_where(student, teacher, reason):
