@@ -11,8 +11,9 @@ One query's life, in the order `Answer` lives it:
    phrasings against sentence templates (the fast path: a tool call, no model), asks the
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
-   itself by the active version's line, and any call it made can stand (`tools.standing`),
-   its answer stands; if not, the query escalates.
+   itself by the active version's line, any call it made can stand (`tools.standing`) and
+   its words can stand (`tools.claims`: not the request said back, not shown false), its answer stands; if not, the
+   query escalates.
 3. A query for the teacher is redacted and, in `ask` mode, shown to the user for consent
    (`TeacherStep`). What leaves is recorded whatever happens next; a whole answer becomes
    a distillation example. If the teacher fails, the student answers and a note says why.
@@ -51,6 +52,7 @@ from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
+from assistant.tools.claims import sentence_doubt
 from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
 
@@ -99,15 +101,22 @@ class CascadeStep:
         or no call. However sure the student was, such a call is no answer, and the teacher can give one."""
         return call_doubt(self.response.tool_call, self.query) if made_call(self.response) else None
 
+    @functools.cached_property
+    def words_doubt(self) -> str | None:
+        """Why the student's sentence cannot stand (`tools.claims`): it only says the request back,
+        repeats itself, or states what the calendar, arithmetic or a unit conversion shows is false
+        ("The day after Tuesday is Friday."); None for a call, or a sentence that can stand."""
+        return None if made_call(self.response) else sentence_doubt(self.query, self.response.said)
+
     @property
     def doubt(self) -> str:
         """Why the answer does not stand, for the router's reason."""
-        return (self.confident and self.call_doubt) or "the student was unsure"
+        return (self.confident and (self.call_doubt or self.words_doubt)) or "the student was unsure"
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident, and any call it made can stand."""
-        return self.confident and self.call_doubt is None
+        """Sure enough to stand: confident, any call it made can stand, and nothing it said is shown false."""
+        return self.confident and self.call_doubt is None and self.words_doubt is None
 
 
 @dataclass

@@ -20,9 +20,9 @@ def test_the_line_is_drawn_on_the_answers_that_reach_the_cascade_and_bounds_thei
     # the router's rules send live questions (weather, prices) to the teacher outright; the rest reach the cascade
     assert 0 < result["n"] < result["queries"] == 36 and len(result["points"]) == result["n"]
     assert not any(p["family"] == "fresh" for p in result["points"])
-    points = [Point(p["confidence"], p["student_right"], False, "local") for p in result["points"]]
+    points = [Point(p["confidence"], p["student_right"], False, "local", p["vetoed"]) for p in result["points"]]
     assert result["line"] == risk_line(points, 0.5)
-    kept = [p for p in result["points"] if p["confidence"] >= result["line"]]
+    kept = [p for p in result["points"] if p["confidence"] >= result["line"] and not p["vetoed"]]
     assert result["kept"] == len(kept) and result["kept_wrong"] == sum(not p["student_right"] for p in kept)
     assert (result["kept_wrong"] + 1) / (result["n"] + 1) <= 0.5
     # by family: every answer that reached the cascade counted once, and what the line keeps split among them

@@ -184,6 +184,22 @@ def test_a_cascade_call_stands_at_the_call_line_and_a_sentence_at_the_text_line(
     assert not CascadeStep(call, line=-0.05).sure  # no call line: the text line decides
     sentence = response(["Paris."])
     assert not CascadeStep(sentence, line=-0.05, call_line=-0.5).sure
+    assert CascadeStep(sentence, line=-0.5).sure
+
+
+def test_a_sure_sentence_the_calendar_contradicts_does_not_stand():
+    def response(pieces):
+        r = _Scripted(pieces).stream([])
+        r.complete()
+        return r
+
+    wrong = CascadeStep(
+        response(["The day after Tuesday is Friday."]), line=-100.0, query="What day comes after Tuesday?"
+    )
+    assert wrong.confident and not wrong.sure
+    assert wrong.doubt == "its answer says “day after Tuesday is Friday”, where the calendar says Wednesday"
+    right = CascadeStep(response(["The day after Tuesday is Wednesday."]), line=-100.0)
+    assert right.sure and right.words_doubt is None
 
 
 def test_a_bad_calibration_setting_is_a_sentence(monkeypatch):
@@ -294,9 +310,11 @@ def test_a_call_the_cascade_would_send_on_is_no_risk_to_the_line():
 def test_points_mark_the_calls_the_cascade_would_send_on(tmp_path):
     reminder = '<tool_call>{"name": "reminder", "arguments": {"text": "water the plants at 9 pm"}}</tool_call>'
     timer = '<tool_call>{"name": "timer", "arguments": {"minutes": 50}}</tool_call>'
-    scores = [Scored(a, False, 0.0, -0.01, "call") for a in (reminder, timer, timer, "Paris.")]
-    asked = ["Remind me to water the plants at 9 pm.", "Set a timer for 5 minutes.", "Set a 50 minute timer.", "?"]
+    said = (reminder, timer, timer, "Paris.", "The month after February is December.")
+    scores = [Scored(a, False, 0.0, -0.01, "call") for a in said]
+    asked = ["Remind me to water the plants at 9 pm.", "Set a timer for 5 minutes.", "Set a 50 minute timer.", "?", "?"]
     pts = points(scores, "heldout", asked)
-    assert [x.vetoed for x in pts] == [True, True, False, False]  # no time; a number not said; as said; words
+    # no time; a number not said; as said; words with no claim shown false; a claim the calendar contradicts
+    assert [x.vetoed for x in pts] == [True, True, False, False, True]
     save(tmp_path, pts)
     assert load(tmp_path) == pts

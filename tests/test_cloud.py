@@ -304,6 +304,26 @@ def test_a_sure_call_that_cannot_compute_goes_to_the_teacher(tiny_student, gemin
     assert len(sent_requests(fake)) == 1
 
 
+def test_a_sure_sentence_the_calendar_contradicts_goes_to_the_teacher(
+    tiny_student, gemini, monkeypatch, tiny_checkpoint
+):
+    """However sure the student is, "The day after Tuesday is Friday." is no answer: the teacher is
+    asked, and the reason says what the calendar says. The right sentence stays local."""
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
+    query = "What day comes after Tuesday?"
+    fake = gemini(answers={query: "Wednesday."})
+    student_writes("The day after Tuesday is Friday.", tiny_checkpoint, monkeypatch)
+    answer = Assistant().answer(query, mode="auto")
+    assert "".join(answer) == "Wednesday."
+    assert answer.decision.route == "cloud" and "where the calendar says Wednesday" in answer.decision.reason
+    assert len(sent_requests(fake)) == 1
+    student_writes("The day after Tuesday is Wednesday.", tiny_checkpoint, monkeypatch)
+    kept = Assistant().answer(query, mode="auto")
+    assert "".join(kept).startswith("The day after Tuesday is Wednesday.")
+    assert kept.decision.route == "local" and "the student was sure" in kept.decision.reason
+    assert len(sent_requests(fake)) == 1
+
+
 def test_a_sure_call_with_a_number_the_user_did_not_say_goes_to_the_teacher(
     tiny_student, gemini, monkeypatch, tiny_checkpoint
 ):

@@ -10,8 +10,9 @@ its own, a fake Gemini, the real assistant in auto mode, nothing logged); the an
 cascade (the router's rules and memory decide the others) are the points, and the line is the least
 mean log-probability at which (wrong answers kept + 1) / (n + 1) ≤ `--risk` (conformal risk
 control, `model.distill.calibration.risk_line`). One line serves a base student's sentences and
-calls alike, so it is drawn over both, and a call the cascade would send on however sure counts as
-kept here: the line can only come out higher for it.
+calls alike, so it is drawn over both; an answer the cascade sends on however sure (a call that
+cannot stand, a sentence with a claim shown false: `model.distill.calibration.vetoed`) is no risk
+to it, as when a distilled version's line is drawn.
 
 The shipped `cascade_min_logprob` is this command's line for the default student on the shipped
 train set (README, The router). The test sets are never asked.
@@ -52,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, progress) -> dict:
     from model.dataset import read_tasks
-    from model.distill.calibration import Point, risk_line
+    from model.distill.calibration import Point, risk_line, vetoed
 
     risk = config.load().cascade_risk if args.risk is None else args.risk
     if not 0 < risk < 1:
@@ -65,10 +66,15 @@ def run(args: argparse.Namespace, progress) -> dict:
         records = bench.measure(assistant, train, {}, progress, "train: ask")
         configured = assistant.settings.cascade_min_logprob
     asked = [r for r in records if r["route"] == "cascade" and r["confidence"] is not None]
-    points = [Point(r["confidence"], bool(r["student_right"]), bool(r["student_valid_call"]), "local") for r in asked]
+    for r in asked:
+        r["vetoed"] = vetoed(r["student_answer"] or "", r["query"])
+    points = [
+        Point(r["confidence"], bool(r["student_right"]), bool(r["student_valid_call"]), "local", r["vetoed"])
+        for r in asked
+    ]
     line = risk_line(points, risk)
-    kept = [r for r in asked if r["confidence"] >= line]
-    at_configured = [r for r in asked if r["confidence"] >= configured]
+    kept = [r for r in asked if r["confidence"] >= line and not r["vetoed"]]
+    at_configured = [r for r in asked if r["confidence"] >= configured and not r["vetoed"]]
     return {
         "student": source or "the default student",
         "families": by_family(asked, line),
@@ -84,7 +90,8 @@ def run(args: argparse.Namespace, progress) -> dict:
             "kept_wrong": sum(not r["student_right"] for r in at_configured),
         },
         "points": [
-            {k: r[k] for k in ("query", "family", "confidence", "student_right", "student_answer")} for r in asked
+            {k: r[k] for k in ("query", "family", "confidence", "student_right", "vetoed", "student_answer")}
+            for r in asked
         ],
         "notes": notes,
     }
@@ -95,10 +102,11 @@ def by_family(asked: list[dict], line: float) -> dict[str, dict]:
     many of them the line keeps, wrong ones among them."""
     families: dict[str, dict] = {}
     for r in sorted(asked, key=lambda r: r["family"]):
-        f = families.setdefault(r["family"], {"n": 0, "right": 0, "kept": 0, "kept_wrong": 0})
+        f = families.setdefault(r["family"], {"n": 0, "right": 0, "vetoed": 0, "kept": 0, "kept_wrong": 0})
         f["n"] += 1
         f["right"] += bool(r["student_right"])
-        if r["confidence"] >= line:
+        f["vetoed"] += bool(r.get("vetoed"))
+        if r["confidence"] >= line and not r.get("vetoed"):
             f["kept"] += 1
             f["kept_wrong"] += not r["student_right"]
     return families
@@ -112,7 +120,8 @@ def summary(result: dict) -> str:
         verdict = f"keeps {result['kept']} of them, {result['kept_wrong']} wrong"
     width = max((len(name) for name in result["families"]), default=0)
     families = "".join(
-        f"  {name:<{width}}  {f['right']:>3} right of {f['n']:>3}; kept {f['kept']:>3}, {f['kept_wrong']} wrong\n"
+        f"  {name:<{width}}  {f['right']:>3} right of {f['n']:>3}; kept {f['kept']:>3}, {f['kept_wrong']} wrong;"
+        f" sent on however sure {f['vetoed']:>3}\n"
         for name, f in result["families"].items()
     )
     return (

@@ -78,7 +78,7 @@ class Point:
     right: bool
     call: bool  # a tool call that validates
     source: str  # "heldout", or the retention set's source ("local", "regression")
-    vetoed: bool = False  # a call that cannot stand (`assistant.tools.standing`): no line keeps it
+    vetoed: bool = False  # a call that cannot stand, or a sentence shown false (`vetoed`): no line keeps it
 
 
 def points(scores: list[Scored], source: str | list[str], queries: list[str] | None = None) -> list[Point]:
@@ -94,11 +94,15 @@ def points(scores: list[Scored], source: str | list[str], queries: list[str] | N
 
 
 def vetoed(answer: str, query: str) -> bool:
-    """Whether an answer is a call the cascade would send on however sure the student was."""
+    """Whether the cascade would send an answer on however sure the student was: a call that cannot
+    stand (`assistant.tools.standing`), or a sentence that cannot (`assistant.tools.claims`)."""
     from assistant.tools.calls import has_call, parse_call
+    from assistant.tools.claims import sentence_doubt
     from assistant.tools.standing import call_doubt
 
-    return has_call(answer) and call_doubt(parse_call(answer), query) is not None
+    if has_call(answer):
+        return call_doubt(parse_call(answer), query) is not None
+    return sentence_doubt(query, answer) is not None
 
 
 def valid_call(answer: str) -> bool:

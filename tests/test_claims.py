@@ -1,0 +1,77 @@
+"""A sentence's claims about the calendar, arithmetic and units, checked without a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.tools.claims import contradiction, sentence_doubt
+
+
+@pytest.mark.parametrize(
+    "said, truth",
+    [
+        ("The day after Tuesday is Friday.", "the calendar says Wednesday"),
+        ("The day before Friday is Saturday.", "the calendar says Thursday"),
+        ("Three days after Saturday will be a Wednesday.", "the calendar says Tuesday"),
+        ("Sunday comes after Tuesday.", "the calendar says Wednesday comes after Tuesday"),
+        ("The month after February is December.", "the calendar says March"),
+        ("The sixth month of the year is the month of January.", "the calendar says June"),
+        ("March is the second month of the year.", "the calendar says it is month 3"),
+        ("There are 31 days in April.", "the calendar says April has 30 days"),
+        ("February has 30 days.", "the calendar says February has 28 or 29 days"),
+        ("12 × 4 = 46.", "it is 48"),
+        ("So 17 times 23 is 317.", "it is 391"),
+        ("5 miles is 3 kilometers.", "it is 8.047 kilometers"),
+        ("The square root of 676 is 3.", "it is 26"),
+        ("So 10% of 120 is 14.", "it is 12"),
+        ("When you add 467 and 10, you get 470.", "it is 477"),
+        ("You can multiply 20 by 120, which is 240.", "it is 2400"),
+    ],
+)
+def test_a_claim_shown_false_says_what_is_so(said, truth):
+    reason = contradiction(said)
+    assert reason is not None and reason.startswith("its answer says “") and reason.endswith(truth)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "The day after Sunday is Monday.",
+        "3 days after Saturday is Tuesday.",
+        "Monday comes after Sunday.",
+        "The month after December is January.",
+        "December is the twelfth month.",
+        "February has 29 days in a leap year.",
+        "17 times 23 is 391.",
+        "10 / 3 = 3.33",
+        "5 miles is 8.05 kilometers.",
+        "The square root of 676 is 26.",
+        "10% of 120 is 0.10 * 120 = 12.",
+        "To find 50% of 400, you can multiply 400 by 0.5, which is 200.",
+        "1/9 is 0.111111111111",
+        "1 mile is about 1.6 km.",
+        "100 degrees Fahrenheit is 37.8 degrees Celsius.",
+        # no claim read here: left to the cascade line
+        "The capital of Denmark is Oslo.",
+        "2 gigabytes are equivalent to 2^32 megabytes.",
+        "2 + 3 * 4 = 14",
+        "The day after Christmas is Boxing Day.",
+        '<tool_call>{"name": "calculate", "arguments": {"expression": "12 * 4"}}</tool_call> 12 × 4 = 46',
+        "",
+    ],
+)
+def test_a_right_claim_or_one_not_read_here_is_never_doubted(said):
+    assert contradiction(said) is None
+
+
+def test_a_request_said_back_or_words_over_and_over_say_nothing():
+    query = "Remind me to call mum in 60 minutes."
+    assert sentence_doubt(query, "Remind me to call mum in 60 minutes") == "its answer only says your request back"
+    assert sentence_doubt(query, "I'll remind you to call mum in 60 minutes.") is None
+    assert (
+        sentence_doubt("Why?", "I'm sorry, I'm sorry, I'm sorry, I'm")
+        == "its answer repeats “I'm sorry,” over and over"
+    )
+    assert sentence_doubt("?", "752 - 2 = 752 - 2 = 752 - 2 = 752").startswith("its answer repeats")
+    assert sentence_doubt("?", "There are 7 continents: Africa, Antarctica, Antarctica, Asia.") is None
+    assert sentence_doubt("?", "The day after Tuesday is Friday.").endswith("the calendar says Wednesday")
