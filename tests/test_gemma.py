@@ -337,6 +337,8 @@ def test_pulled_gemma_completes_tokyo_and_waits_to_be_chosen(gemma_checkpoint):
     version = gemma_checkpoint
     assert version.name == "gemma-3-270m" and version.info["base_model"]
     assert "distill" in version.info["note"]
+    # it stands by a line drawn on its own answers, which keeps none of them, not the default student's
+    assert version.cascade_min_logprob(-0.345) == version.cascade_min_logprob(-0.345, "call") == 0.0
     model, tokenizer = load(str(version.path))
     out = generate(
         model, tokenizer, "Q: What is the capital of Japan? A:", max_tokens=4, sampler=make_sampler(temp=0.0)

@@ -45,6 +45,12 @@ CHAT_TEMPLATE = (
     "<start_of_turn>{{ role }}\n{% endif %}{{ m['content'] }}<end_of_turn>\n{% endif %}"
     "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
 )
+# The cascade line the pulled model stands by until it is distilled, drawn by `apprentice bench line
+# --student <this checkpoint>` (risk 5%) on its answers to the 345 shipped train queries that reach the
+# cascade: it was right on 1 of them, so no line keeps a right answer and it keeps none. Without its
+# own, it would stand by the default student's line, which its sure wrong answers ("You are a
+# modeler, a helper running privately…") clear.
+CASCADE = {"method": "risk", "min_logprob": 0.0, "drawn_on": "apprentice bench line", "n": 345, "right": 1, "kept": 0}
 BASE_MODEL_NOTE = (
     "Gemma 3 270M is a pretrained base model, not instruction tuned: it completes text but does not "
     "follow the chat template until it is distilled (`apprentice distill`)."
@@ -546,6 +552,7 @@ def pull(
                 "q6k": q6k,
                 "q5_bits": q5_bits,
                 "base_model": True,
+                "cascade": CASCADE,
                 "note": BASE_MODEL_NOTE,
                 "license": "Gemma terms of use",
             },

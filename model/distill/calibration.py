@@ -12,11 +12,12 @@ validates). Two ways to draw it, named by the `cascade_calibration` setting:
   answers that come from the user's own traffic: the held-out split and the retention set's local
   answers (`TRAFFIC`), calls among them (model/evaluate.py `local_items`). The loss of a query at
   line λ is 1 when its answer is kept (confidence ≥ λ, and not a call the cascade sends on however
-  sure: `vetoed`, `assistant.tools.standing`) and wrong; it only falls as λ rises. The line is the
-  least λ with (Σ loss + 1) / (n + 1) ≤ α,
-  `cascade_risk`: if the queries to come are exchangeable with these, the expected share of them
-  answered wrongly by a kept local answer is at most α. With too few answers for any λ
-  (n + 1 < 1/α) nothing is kept.
+  sure: `vetoed`, `assistant.tools.standing` and `assistant.tools.claims`) and wrong; it only falls
+  as λ rises. The line is the least λ with (Σ loss + 1) / (n + 1) ≤ α, `cascade_risk`: if the
+  queries to come are exchangeable with these, the expected share of them answered wrongly by a kept
+  local answer is at most α. It is then raised to the last right answer it keeps, since below that
+  it would keep only wrong ones (which raises the bound's guarantee, never lowers it). With too few
+  answers for any λ (n + 1 < 1/α) nothing is kept.
 
   The held-out split is the hard end of the traffic (what the current student got wrong) and the
   local answers its easy end, the more common one: a distilled student answers most queries itself
@@ -121,21 +122,27 @@ def valid_call(answer: str) -> bool:
 
 
 def risk_line(pts: list[Point], risk: float) -> float:
-    """The least line at which (wrong answers kept + 1) / (n + 1) ≤ `risk`; NEVER if none is."""
+    """The least line at which (wrong answers kept + 1) / (n + 1) ≤ `risk`, raised to the last right
+    answer it keeps; NEVER if none is.
+
+    Lowering a line past its last right answer only keeps more wrong ones: the bound allows it, but
+    no one gains by it. A student that is almost never right (Gemma 3 270M as pulled: 1 of 345 train
+    answers) would otherwise keep 16 answers, all wrong, because 16 of 345 is within 5%."""
     n = len(pts)
     if n == 0 or 1 / (n + 1) > risk + 1e-12:
         return NEVER
     ranked = sorted(pts, key=lambda p: -p.confidence)
-    best, wrong = NEVER, 0
+    best, wrong, gained = NEVER, 0, False
     for k, p in enumerate(ranked):
         wrong += not p.right and not p.vetoed  # a vetoed answer is never kept, right or wrong
+        gained = gained or (p.right and not p.vetoed)
         tied = k + 1 < n and ranked[k + 1].confidence == p.confidence
         if tied:
             continue  # a line keeps all answers at one confidence or none of them
-        if (wrong + 1) / (n + 1) <= risk + 1e-12:
-            best = p.confidence
-        else:
+        if (wrong + 1) / (n + 1) > risk + 1e-12:
             break  # the kept wrong answers only grow as the line falls
+        if gained:
+            best, gained = p.confidence, False
     return best
 
 
