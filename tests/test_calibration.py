@@ -52,13 +52,13 @@ def test_calls_that_validate_get_a_line_of_their_own():
         draw(texts, method="vibes", precision=0.9, risk=0.05)
 
 
-def test_the_line_never_falls_past_its_last_right_answer_to_keep_only_wrong_ones():
+def test_a_line_that_would_keep_only_wrong_answers_keeps_none():
     # 345 answers, one right at -0.789, the rest wrong from -0.35 down: 5% allows 16 wrong kept, but a
     # line that keeps them and not the right one gains nothing, so nothing is kept
     wrong = [p(-0.35 - 0.001 * k, False, source="local") for k in range(344)]
     assert risk_line([*wrong, p(-0.789, True, source="local")], 0.05) == NEVER
-    # with a right answer among the surest, the line stops at it
-    assert risk_line([*wrong, p(-0.3505, True, source="local")], 0.05) == pytest.approx(-0.3505)
+    # with a right answer among the surest, the bound decides as ever: 16 wrong kept beside it
+    assert risk_line([*wrong, p(-0.3505, True, source="local")], 0.05) == pytest.approx(-0.365)
 
 
 def test_a_kind_with_too_few_answers_for_a_bound_of_its_own_takes_the_line_over_all_answers():
@@ -77,16 +77,15 @@ def test_a_kind_with_too_few_answers_for_a_bound_of_its_own_takes_the_line_over_
 
 
 def test_the_regression_set_draws_no_line_as_it_holds_only_what_the_student_knew():
-    # The traffic's sentences: 30 held-out and local answers, right down to -0.019, wrong from -0.05 down.
-    # At risk 0.1 the bound allows two wrong kept, (2 + 1) / 31 ≤ 0.1, but below -0.019 there is nothing
-    # right to gain, so the line stays there; with the regression set's 60 sure right facts in the count
-    # the bound would allow eight, and the line would fall past the traffic's wrong answers.
+    # The traffic's sentences: 30 held-out and local answers, wrong from -0.05 down. At risk 0.1 they allow
+    # two wrong kept, (2 + 1) / 31 ≤ 0.1; with the regression set's 60 sure right facts in the count the
+    # bound would allow eight, and the line would fall to -0.19.
     traffic = [p(-0.001 * k, True, source="local") for k in range(20)]
     traffic += [p(-0.05 - 0.02 * k, False) for k in range(10)]
     facts = [p(-0.005 * k, True, source="regression") for k in range(60)]
     drawn = draw(traffic + facts, method="risk", precision=0.9, risk=0.1)
-    assert drawn["min_logprob"] == pytest.approx(-0.019)
-    assert drawn["n"] == 30 and drawn["kept"] == 20 and drawn["kept_wrong"] == 0
+    assert drawn["min_logprob"] == pytest.approx(-0.07)
+    assert drawn["n"] == 30 and drawn["kept"] == 22 and drawn["kept_wrong"] == 2
     # the regression answers alone draw nothing: with no traffic answer, the student keeps none
     assert draw(facts, method="risk", precision=0.9, risk=0.1)["min_logprob"] == 0.0
 
