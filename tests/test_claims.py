@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.tools.claims import contradiction, sentence_doubt
 
@@ -75,3 +77,33 @@ def test_a_request_said_back_or_words_over_and_over_say_nothing():
     assert sentence_doubt("?", "752 - 2 = 752 - 2 = 752 - 2 = 752").startswith("its answer repeats")
     assert sentence_doubt("?", "There are 7 continents: Africa, Antarctica, Antarctica, Asia.") is None
     assert sentence_doubt("?", "The day after Tuesday is Friday.").endswith("the calendar says Wednesday")
+
+
+# Sentences in the shapes read here, with any numbers, so that every check's arithmetic is reached.
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(["0", "-0", "0.5", "1,000", "9" * 400, "-" + "9" * 400]),
+)
+LEADS = st.sampled_from(["", "the square root of ", "So ", "add ", "divide ", "subtract ", "multiply "])
+OPERATIONS = st.sampled_from([" + ", " × ", " / ", " divided by ", "% of ", " and ", " by ", " from ", " miles is "])
+VERBS = st.sampled_from([" is ", " = ", ", you get ", " km is "])
+ENDS = st.sampled_from([".", " km.", " degrees", "i.", ""])
+CLAIMS = st.one_of(
+    st.tuples(LEADS, NUMBERS, VERBS, NUMBERS, ENDS),
+    st.tuples(LEADS, NUMBERS, OPERATIONS, NUMBERS, VERBS, NUMBERS, ENDS),
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(CLAIMS, st.text(max_size=200)))
+def test_any_sentence_gets_a_reason_or_none_never_an_error(said):
+    reason = sentence_doubt("a request", said)
+    assert reason is None or reason.startswith("its answer")
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["The square root of -4 is 2.", "The square root of -9 is 3i.", "0% of " + "9" * 400 + " is 0."],
+)
+def test_a_claim_with_no_real_result_is_not_read(said):
+    assert contradiction(said) is None

@@ -208,9 +208,7 @@ def _arithmetic(text: str) -> str | None:
             continue
         a, op, b, said = _number(m[1]), m[2].lower(), _number(m[3]), _number(m[4])
         right = OPERATORS[op](a, b)
-        if right is None:
-            continue
-        if not _agrees(said, right, m[4]):
+        if _shown_false(said, right, m[4]):
             return _said(m.group(0), f"it is {_show(right)}")
     return None
 
@@ -219,19 +217,20 @@ def _operations_in_words(text: str) -> str | None:
     for m in VERB_OPERATION.finditer(text):
         operate = VERBS.get((m[1].lower(), m[3].lower()))
         right = operate(_number(m[2]), _number(m[4])) if operate else None
-        if right is not None and not _agrees(_number(m[5]), right, m[5]):
+        if _shown_false(_number(m[5]), right, m[5]):
             return _said(m.group(0), f"it is {_show(right)}")
     return None
 
 
 def _roots_and_percentages(text: str) -> str | None:
     for m in ROOT.finditer(text):
-        right = math.sqrt(_number(m[1]))
-        if not _agrees(_number(m[2]), right, m[2]):
+        radicand = _number(m[1])
+        right = math.sqrt(radicand) if radicand >= 0 else None
+        if _shown_false(_number(m[2]), right, m[2]):
             return _said(m.group(0), f"it is {_show(right)}")
     for m in PERCENT.finditer(text):
         right = _number(m[1]) * _number(m[2]) / 100
-        if not _agrees(_number(m[3]), right, m[3]):
+        if _shown_false(_number(m[3]), right, m[3]):
             return _said(m.group(0), f"it is {_show(right)}")
     return None
 
@@ -247,6 +246,8 @@ def _conversions(text: str) -> str | None:
             source, target = _unit(ureg, m[2].strip()), _unit(ureg, m[4].strip())
             right = ureg.Quantity(value, source).to(target).magnitude
         except (ToolError, Exception):  # a unit pint cannot read, or two that do not convert: no claim read
+            continue
+        if not (math.isfinite(said) and math.isfinite(right)):  # a number too long for a float shows nothing
             continue
         if not math.isclose(said, right, rel_tol=TOLERANCE, abs_tol=0.05):
             return _said(m.group(0), f"it is {_show(right)} {m[4].strip()}")
@@ -280,10 +281,15 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _agrees(said: float, right: float, written: str) -> bool:
-    """A stated result agrees when it is the value, or the value rounded to the decimals written."""
+def _shown_false(said: float, right: float | None, written: str) -> bool:
+    """Whether a stated result is shown false: it is neither the value nor the value rounded to the
+    decimals written. A result with no real value (the root of a negative, a number too long for a
+    float) shows nothing, so it is never doubted."""
+    if right is None or not (math.isfinite(said) and math.isfinite(right)):
+        return False
     decimals = len(written.split(".")[1]) if "." in written else 0
-    return math.isclose(said, right, rel_tol=1e-9, abs_tol=1e-9) or abs(said - right) <= 0.5 * 10**-decimals + 1e-9
+    agrees = math.isclose(said, right, rel_tol=1e-9, abs_tol=1e-9) or abs(said - right) <= 0.5 * 10**-decimals + 1e-9
+    return not agrees
 
 
 def _show(value: float) -> str:
