@@ -1,5 +1,6 @@
 """Hostile input, by property-based tests (hypothesis) and a few chosen cases: query text, config.toml,
-benchmark task lines, what the teacher sends back, tool arguments and a damaged model folder. None of
+benchmark task lines, what the teacher sends back, tool arguments, the calls a student writes for any
+query, and a damaged model folder. None of
 it may cause a traceback; what is refused is one sentence; escape sequences in an answer stay inert;
 and a query cannot make anything leave the machine or run anything but a registered tool.
 """
@@ -10,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.cli import main
@@ -157,6 +158,49 @@ def test_any_tool_arguments_run_or_are_refused_in_one_sentence(home, name, args)
         assert isinstance(result.text, str)
     except ToolError as exc:
         assert str(exc).strip() and "\n" not in str(exc).strip()
+
+
+def _argument_names() -> dict[str, list[str]]:
+    from assistant.tools import tools
+
+    return {name: sorted(tool.parameters) for name, tool in tools().items()}
+
+
+# What a student might put in a call: numbers of every size, words the tools read, and hostile text.
+TOOL_WORDS = ["tomorrow", "Saturday", "set", "cancel", "7 am", "in 10 minutes", "15% of 80", "sqrt(-4)", "2^10^10",
+              "miles", "°F", "tea", "9" * 400, "-0", "1e309"]  # fmt: skip
+student_value = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    hostile_text,
+    st.sampled_from(TOOL_WORDS),
+)
+student_call = st.sampled_from(sorted(_argument_names())).flatmap(
+    lambda name: st.dictionaries(st.sampled_from(_argument_names()[name]), student_value, max_size=4).map(
+        lambda args: json.dumps({"name": name, "arguments": args}, allow_nan=True)
+    )
+)
+asked = st.one_of(
+    hostile_text,
+    st.tuples(
+        st.sampled_from(["Set a timer for ", "What is ", "Remind me in ", "Convert ", "How many days after ", ""]),
+        st.sampled_from(["", "-", "9" * 400]) | st.integers(-(10**6), 10**6).map(str),
+        st.sampled_from([" minutes called tea", " times 3?", " miles to km", " Friday?", "% of 80", ""]),
+    ).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=student_call, query=asked)
+@example(body='{"name": "clock", "arguments": {}}', query=f"Set a timer for {'9' * 400} minutes called tea")
+@example(body='{"name": "calculate", "arguments": {"expression": "\\ud800"}}', query="")
+@example(body='{"name": "calculate", "arguments": {"expression": "2\\u0000"}}', query="What is 2?")
+def test_any_call_the_student_writes_for_any_query_stands_or_says_why(home, body, query):
+    from assistant.tools.calls import parse_call
+    from assistant.tools.standing import call_doubt
+
+    reason = call_doubt(parse_call(f"<tool_call>{body}</tool_call>"), query)
+    assert reason is None or (reason.startswith("its ") and "Traceback" not in reason)
 
 
 TEACHER_SAYS = [

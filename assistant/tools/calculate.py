@@ -316,7 +316,7 @@ def evaluate(expression: str) -> tuple[str, Fraction | float]:
         raise ToolError(f"That expression is too long; keep it under {MAX_EXPRESSION} characters.")
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL or a lone surrogate, which no arithmetic holds
         raise ToolError(
             f"I cannot read {expression.strip()!r} as arithmetic; write it like 17 * 23 or 15% of 80."
         ) from None

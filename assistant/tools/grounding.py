@@ -48,6 +48,7 @@ timer of 25 minutes: `other_length`).
 
 from __future__ import annotations
 
+import math
 import re
 
 from assistant.tools.calls import ToolCall
@@ -467,4 +468,4 @@ def _numbers(text: str) -> list[float]:
 
 
 def _show(numbers: list[float]) -> str:
-    return " and ".join(str(int(n)) if n == int(n) else str(n) for n in numbers)
+    return " and ".join(str(int(n)) if math.isfinite(n) and n == int(n) else str(n) for n in numbers)
