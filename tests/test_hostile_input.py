@@ -1,8 +1,8 @@
 """Hostile input, by property-based tests (hypothesis) and a few chosen cases: query text, config.toml,
 benchmark task lines, what the teacher sends back, tool arguments, the calls a student writes for any
-query, and a damaged model folder. None of
-it may cause a traceback; what is refused is one sentence; escape sequences in an answer stay inert;
-and a query cannot make anything leave the machine or run anything but a registered tool.
+query, and a damaged model folder. None of it may cause a traceback; what is refused is one sentence;
+escape sequences in an answer stay inert; and a query cannot make anything leave the machine or run
+anything but a registered tool.
 """
 
 from __future__ import annotations
