@@ -160,12 +160,7 @@ def _weekday_steps(text: str) -> str | None:
         right = WEEKDAYS[(WEEKDAYS.index(start.lower()) + days) % 7]
         if said.lower() != right:
             return _said(m.group(0), f"the calendar says {right.title()}")
-    for m in DAY_ORDER.finditer(text):
-        day, way, other = (g.lower() for g in m.groups())
-        right = WEEKDAYS[(WEEKDAYS.index(other) + (1 if way == "after" else -1)) % 7]
-        if day != right:
-            return _said(m.group(0), f"the calendar says {right.title()} comes {way} {other.title()}")
-    return None
+    return _neighbour(DAY_ORDER, WEEKDAYS, text)
 
 
 def _month_steps(text: str) -> str | None:
@@ -174,11 +169,8 @@ def _month_steps(text: str) -> str | None:
         right = MONTHS[(MONTHS.index(start) + (1 if way == "after" else -1)) % 12]
         if said != right:
             return _said(m.group(0), f"the calendar says {right.title()}")
-    for m in MONTH_ORDER.finditer(text):
-        month, way, other = (g.lower() for g in m.groups())
-        right = MONTHS[(MONTHS.index(other) + (1 if way == "after" else -1)) % 12]
-        if month != right:
-            return _said(m.group(0), f"the calendar says {right.title()} comes {way} {other.title()}")
+    if reason := _neighbour(MONTH_ORDER, MONTHS, text):
+        return reason
     for m in MONTH_ORDINAL.finditer(text):
         ordinal, said = (g.lower() for g in m.groups())
         right = MONTHS[ORDINALS[ordinal] - 1]
@@ -188,6 +180,17 @@ def _month_steps(text: str) -> str | None:
         said, ordinal = (g.lower() for g in m.groups())
         if MONTHS.index(said) + 1 != ORDINALS[ordinal]:
             return _said(m.group(0), f"the calendar says it is month {MONTHS.index(said) + 1}")
+    return None
+
+
+def _neighbour(pattern: re.Pattern, names: list[str], text: str) -> str | None:
+    """A claim that one day or month comes right after or before another ("Sunday comes after
+    Tuesday"), read by `pattern` as (name, "after" or "before", other name) in the cycle `names`."""
+    for m in pattern.finditer(text):
+        name, way, other = (g.lower() for g in m.groups())
+        right = names[(names.index(other) + (1 if way == "after" else -1)) % len(names)]
+        if name != right:
+            return _said(m.group(0), f"the calendar says {right.title()} comes {way} {other.title()}")
     return None
 
 
