@@ -293,6 +293,9 @@ def test_bad_requests_get_openai_errors_and_the_server_keeps_serving(inproc):
     assert code == 400
     code, _, reply = post(port, b"x" * 1_000_001)
     assert code == 413 and reply["error"]["code"] == "body_too_large"
+    for field, value in (("model", ["apprentice"]), ("stream", "yes"), ("stream_options", "include_usage")):
+        code, _, reply = chat(port, **{field: value})
+        assert code == 400 and reply["error"]["param"] == field, reply
 
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
     with pytest.raises(openai.NotFoundError) as caught:

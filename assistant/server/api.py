@@ -119,6 +119,17 @@ def read_decoding(body: dict, bound: int) -> tuple[dict, list[str]]:
     return decoding, notes
 
 
+def read_stream(body: dict) -> tuple[bool, bool]:
+    """(whether to stream the answer, whether the last event carries usage): `stream` true or false,
+    `stream_options` an object such as {"include_usage": true}."""
+    stream, options = body.get("stream"), body.get("stream_options")
+    if stream is not None and not isinstance(stream, bool):
+        raise ApiError(400, "`stream` must be true or false.", param="stream")
+    if options is not None and not isinstance(options, dict):
+        raise ApiError(400, '`stream_options` must be an object, e.g. {"include_usage": true}.', param="stream_options")
+    return bool(stream), bool((options or {}).get("include_usage"))
+
+
 def header_text(value) -> str:
     """A header value that HTTP can carry (latin-1, one line)."""
     return " ".join(str(value).split()).encode("ascii", "backslashreplace").decode()
@@ -223,10 +234,13 @@ class ApiHandler(BaseHTTPRequestHandler):
             raise ApiError(404, f"There is nothing at {self._path()}; try /v1/chat/completions.", code="not_found")
         body = self._body()
         name = body.get("model") or ROUTED
+        if not isinstance(name, str):
+            raise ApiError(400, "`model` must be a model's name; GET /v1/models lists them.", param="model")
         options, version, notes = self._route(name)
         query, history = read_messages(body)
         server = self.server.apprentice
         decoding, more = read_decoding(body, server.settings.max_tokens)
+        stream, include_usage = read_stream(body)
         notes = notes + more
         from assistant.server.daemon import Busy
 
@@ -236,8 +250,8 @@ class ApiHandler(BaseHTTPRequestHandler):
                     query, None, history=history, version=version, source="api", **decoding, **options
                 )
                 answer.notes[:0] = notes
-                if body.get("stream"):
-                    self._stream(answer, name, bool((body.get("stream_options") or {}).get("include_usage")))
+                if stream:
+                    self._stream(answer, name, include_usage)
                 else:
                     self._whole(answer, name)
         except Busy as exc:
