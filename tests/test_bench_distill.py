@@ -342,3 +342,21 @@ def test_a_plot_of_a_run_stopped_early_says_how_far_it_got():
     assert said[3].startswith("apprentice bench distill --rounds 3: 372 train queries over 3 days, 120 test")
     assert "--rounds 3 (day 1 so far)" in said[1] and "--rounds 3 (days 1–2 so far)" in said[2]
     assert "(before day 1 only)" in said[0] and "60 min" in said[3]
+
+
+def test_a_replayed_line_keeps_only_sure_answers_that_stand():
+    def record(confidence, stands, right, called=False):
+        return {
+            **{"route": "cascade", "to_teacher": False, "teacher_right": True, "student_valid_call": False},
+            **{"confidence": confidence, "stands": stands, "student_right": right, "student_called": called},
+        }
+
+    records = [
+        record(-0.1, True, True),  # sure and stands: kept, right
+        record(-0.1, False, False),  # sure, but "The day after Tuesday is Friday.": sent on
+        record(-0.9, True, False),  # unsure: sent on
+        record(-0.2, False, False, called=True),  # a sure call that does not validate: sent on
+    ]
+    assert bench.routed_with_lines(records, -0.3, -0.3) == {"teacher_share": 0.75, "routed_accuracy": 1.0}
+    older = [{k: v for k, v in r.items() if k != "stands"} for r in records]  # records kept before `stands`
+    assert bench.routed_with_lines(older, -0.3, -0.3) == {"teacher_share": 0.5, "routed_accuracy": 0.75}

@@ -249,6 +249,8 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
                 "routed_right": check(routed_text, row["reference"], row["check"], **kw),
                 "student_called": made,  # the student chose a tool
                 "student_valid_call": made and callable_call(student_response),  # ... and its call validates
+                # what the cascade checks besides the line: its call can stand, its sentence is not shown false
+                "stands": None if cascade is None else cascade.call_doubt is None and cascade.words_doubt is None,
             }
         )
         task.advance()
@@ -650,15 +652,19 @@ def active_folder() -> Path | None:
 
 def routed_with_lines(records: list[dict], text_line: float, call_line: float) -> dict:
     """Teacher share and routed accuracy had the cascade drawn these lines: the router's own routes
-    stay, and a cascade query keeps the student's answer when it is as sure as its kind's line (a
-    call only if it validates). Greedy answers make this exact: nothing else would change."""
+    stay, and a cascade query keeps the student's answer when it is as sure as its kind's line and it
+    stands (its call can stand, its sentence is not shown false; a record from before `stands` was
+    kept: its call validates). Greedy answers make this exact: nothing else would change."""
     sent = right = 0
     for r in records:
         to_teacher = r["to_teacher"]
         if r["route"] == "cascade":
             line = call_line if r["student_called"] else text_line
             sure = r["confidence"] is not None and r["confidence"] >= line
-            to_teacher = not (sure and (r["student_valid_call"] or not r["student_called"]))
+            stands = r.get("stands")
+            if stands is None:
+                stands = r["student_valid_call"] or not r["student_called"]
+            to_teacher = not (sure and stands)
         sent += to_teacher
         right += r["teacher_right"] if to_teacher else r["student_right"]
     n = len(records) or 1
