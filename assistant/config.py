@@ -190,6 +190,8 @@ def load(overrides: dict | None = None, warn: Callable[[str], None] | None = Non
         )
     if not 0 < settings.cascade_risk < 1:
         raise ApprenticeError(f"cascade_risk is a share between 0 and 1, not {settings.cascade_risk}.")
+    if not 0 <= settings.serve_port <= 65535:
+        raise ApprenticeError(f"serve_port is 0 for any free port or a port up to 65535, not {settings.serve_port}.")
     if settings.router_prior_weight < 0:
         raise ApprenticeError(
             f"router_prior_weight counts past queries, so it is 0 or more, not {settings.router_prior_weight}."

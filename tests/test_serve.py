@@ -529,3 +529,14 @@ def test_a_port_in_use_is_one_sentence_and_leaves_nothing_behind(settings_env, m
     err = capsys.readouterr().err
     assert code == 1 and "Cannot listen on 127.0.0.1" in err and "--port" in err and "Traceback" not in err
     assert status() is None and not socket_path().exists() and not state_path().exists()
+
+
+def test_a_port_out_of_range_is_one_sentence_before_anything_is_loaded(settings_env, monkeypatch, capsys):
+    code = main(["serve", "--port", "99999"])
+    err = capsys.readouterr().err
+    assert code == 2 and "'--port': 99999 is not in the range" in err and "Traceback" not in err
+    monkeypatch.setenv("APPRENTICE_SERVE_PORT", "70000")
+    code = main(["serve"])
+    err = capsys.readouterr().err
+    assert code == 1 and "serve_port is 0 for any free port or a port up to 65535, not 70000" in err
+    assert "Traceback" not in err and status() is None and not state_path().exists()

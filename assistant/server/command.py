@@ -90,7 +90,9 @@ def _serve(host: str | None, port: int | None) -> None:
 @click.option("--status", "show_status", is_flag=True, help="Say whether a server runs, where, and with which student.")
 @click.option("--json", "json_mode", is_flag=True, help="With --status: one JSON object.")
 @click.option("--host", help="Address for the HTTP API (default: serve_host, 127.0.0.1).")
-@click.option("--port", type=int, help="Port for the HTTP API (default: serve_port, 8741; 0: any free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port for the HTTP API (default: serve_port, 8741; 0: any free one)."
+)
 def serve_command(stop, show_status, json_mode, host, port):
     """Keep the student loaded and answer over a socket and an OpenAI-compatible API.
 
