@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from model.bench import line as bench_line
 from model.distill.calibration import Point, risk_line
@@ -48,3 +50,8 @@ def test_bad_values_are_sentences(home, tmp_path, capsys):
     assert "--risk is a share of answers, between 0 and 1" in capsys.readouterr().err
     assert bench_line.main(["--train", str(tmp_path / "none.jsonl"), "--progress", "none"]) == 2
     assert "Cannot read the task file" in capsys.readouterr().err
+    homes = set(Path(tempfile.gettempdir()).glob("apprentice-bench-*"))
+    assert bench_line.main(["--student", str(tmp_path), "--progress", "none"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is not an mlx-lm checkpoint" in err and "apprentice model list --json" in err
+    assert set(Path(tempfile.gettempdir()).glob("apprentice-bench-*")) == homes  # refused before a home was made

@@ -457,6 +457,11 @@ def session(args: argparse.Namespace, progress, train: list[dict], test: list[di
     from assistant.dev.fake_gemini import FakeGemini
 
     user_config = config.home() / "config.toml"
+    if args.student and not (args.student / "config.json").is_file():
+        raise BadInput(
+            f"{args.student} is not an mlx-lm checkpoint (it holds no config.json); give --student a model's "
+            "folder, such as a version's path in `apprentice model list --json`."
+        )
     checkpoint, source = (args.student, str(args.student)) if args.student else default_checkpoint(progress.say)
     home = Path(tempfile.mkdtemp(prefix="apprentice-bench-"))
     if user_config.exists():
