@@ -225,9 +225,12 @@ def test_the_mean_of_runs_is_the_mean_of_their_changes(tmp_path):
 
 def test_seeds_below_one_or_with_dora_are_a_sentence_before_anything_trains(tiny_student, capsys):
     code, _, err = run(["--seeds", "0", "--progress", "none"], capsys)
-    assert code != 0 and "--seeds must be 1 or more, not 0" in err and "Traceback" not in err
+    assert code == 2 and "--seeds must be 1 or more, not 0" in err and "Traceback" not in err  # bad usage
     code, _, err = run(["--seeds", "2", "--fine-tune-type", "dora", "--progress", "none"], capsys)
-    assert code != 0 and "--seeds above 1 averages LoRA adapters" in err
+    assert code == 2 and "--seeds above 1 averages LoRA adapters" in err
+    with pytest.raises(SystemExit) as refused:  # a flag is said whole: "--lr" is not --lr-schedule
+        run(["--lr", "1e-4", "--progress", "none"], capsys)
+    assert refused.value.code == 2 and "unrecognized arguments: --lr 1e-4" in capsys.readouterr().err
     assert [v.name for v in registry.versions()] == ["tiny"]
 
 

@@ -12,7 +12,7 @@ import argparse
 from dataclasses import dataclass, fields
 
 from assistant import config
-from assistant.errors import ApprenticeError
+from assistant.errors import BadInput
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -25,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="apprentice distill",
+        allow_abbrev=False,  # "--lr 1e-4" must not be read as --lr-schedule: say the whole flag
         description="Fine-tune the student on the teacher's logged answers; promote it only if it does better.",
     )
     p.add_argument(
@@ -309,26 +310,26 @@ class Options:
             values[f.name] = flag if flag is not None else getattr(settings, f"distill_{f.name}")
         opts = cls(**values)
         if opts.fine_tune_type not in ("lora", "dora"):
-            raise ApprenticeError(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
+            raise BadInput(f"--fine-tune-type must be lora or dora, not {opts.fine_tune_type!r}.")
         if opts.lora_modules not in ("all", "attention"):
-            raise ApprenticeError(f"--lora-modules must be all or attention, not {opts.lora_modules!r}.")
+            raise BadInput(f"--lora-modules must be all or attention, not {opts.lora_modules!r}.")
         if opts.lr_schedule not in LR_SCHEDULES:
-            raise ApprenticeError(f"--lr-schedule must be constant or cosine, not {opts.lr_schedule!r}.")
+            raise BadInput(f"--lr-schedule must be constant or cosine, not {opts.lr_schedule!r}.")
         if opts.batch_size < 1 or opts.epochs < 1 or opts.save_every < 1:
-            raise ApprenticeError("--batch-size, --epochs and --save-every must be 1 or more.")
+            raise BadInput("--batch-size, --epochs and --save-every must be 1 or more.")
         if opts.seeds < 1:
-            raise ApprenticeError(f"--seeds must be 1 or more, not {opts.seeds}.")
+            raise BadInput(f"--seeds must be 1 or more, not {opts.seeds}.")
         if opts.seeds > 1 and opts.fine_tune_type != "lora":
-            raise ApprenticeError("--seeds above 1 averages LoRA adapters; use it with --fine-tune-type lora.")
+            raise BadInput("--seeds above 1 averages LoRA adapters; use it with --fine-tune-type lora.")
         if opts.correction_weight < 1:
-            raise ApprenticeError(f"--correction-weight must be 1 or more, not {opts.correction_weight}.")
+            raise BadInput(f"--correction-weight must be 1 or more, not {opts.correction_weight}.")
         if not 0 <= opts.replay < 1:
-            raise ApprenticeError(f"--replay must be at least 0 and below 1, not {opts.replay}.")
+            raise BadInput(f"--replay must be at least 0 and below 1, not {opts.replay}.")
         if opts.kl_weight < 0:
-            raise ApprenticeError(f"--kl-weight must be 0 or more, not {opts.kl_weight}.")
+            raise BadInput(f"--kl-weight must be 0 or more, not {opts.kl_weight}.")
         parse_strengths(opts.strengths)  # a sentence now, not after an hour of training
         if opts.retention_max_drop < 0:
-            raise ApprenticeError(f"--retention-max-drop must be 0 or more, not {opts.retention_max_drop}.")
+            raise BadInput(f"--retention-max-drop must be 0 or more, not {opts.retention_max_drop}.")
         return opts
 
 
@@ -339,7 +340,7 @@ def parse_strengths(text: str) -> list[float]:
     except ValueError:
         values = []
     if not values or any(not 0 < v <= 1 for v in values):
-        raise ApprenticeError(
+        raise BadInput(
             f"--strengths must be shares of the learned change above 0 and at most 1, such as 1,0.75,0.5; not {text!r}."
         )
     return sorted(set(values), reverse=True)
