@@ -36,6 +36,11 @@ def test_bench_speed_reports_every_figure(capsys, tiny_student):
     assert f["llama_cpp"] is None and f["ratios"] is None and f["notes"]
 
 
+def test_no_runs_is_bad_usage_before_anything_loads(capsys, home):
+    code = main(["bench", "speed", "--runs", "0"])
+    assert code == 2 and "--runs must be 1 or more, not 0; try --runs 3." in capsys.readouterr().err
+
+
 def test_llama_cpp_runs_in_a_child_without_mlx(tmp_path):
     """llama.cpp is timed in a process of its own: importing the benchmark there loads no MLX."""
     import subprocess

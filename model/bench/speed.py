@@ -590,11 +590,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer, smaller measurements (for tests)")
     parser.add_argument("--model", type=Path, help="a checkpoint folder instead of the active student")
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be 1 or more, not {args.runs}; try --runs 3.")
     from rich.console import Console
 
     console = Console(stderr=True)
     with console.status("benchmarking…") as status:
-        figures = run(max(1, args.runs), args.quick, args.model, say=lambda s: status.update(f"benchmarking: {s}…"))
+        figures = run(args.runs, args.quick, args.model, say=lambda s: status.update(f"benchmarking: {s}…"))
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
