@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -383,6 +384,42 @@ def log_list(count, examples, all_, json_mode):
         _print_turns(rows)
     else:
         say("No turns logged yet.")
+
+
+@log.command("stats")
+@click.option(
+    "--by", type=click.Choice(["week", "day", "month", "student"]), default="week", show_default=True,
+    help="Count per week, day or month (local time), or per student version.",
+)  # fmt: skip
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Draw the share sent per period (PNG).")
+def log_stats(by, json_mode, plot):
+    """How many of your questions left this machine for the teacher, period by period.
+
+    The flywheel on your own traffic: as distillation teaches the student, the share sent to the
+    teacher should fall. A question counts as sent when a request for it went out (answered or
+    not; `apprentice log list --examples --all` shows each); benchmark runs are not counted.
+
+    \b
+      apprentice log stats
+      apprentice log stats --by student
+      apprentice log stats --by day --json
+      apprentice log stats --plot share.png
+    """
+    from assistant import usage
+
+    result = usage.count(_store().traffic(), by)
+    if plot is not None and result["periods"]:
+        usage.plot(result, plot)
+    if json_mode:
+        emit_json(result)
+        return
+    if not result["periods"]:
+        say("No questions logged yet: nothing has been answered, here or by the teacher.")
+        return
+    click.echo(usage.report(result))
+    if plot is not None:
+        say(f"Plot: {plot}")
 
 
 @log.command("show")

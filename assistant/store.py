@@ -418,6 +418,24 @@ class Store:
     def iter_turns(self) -> Iterator[dict]:
         yield from self.db.query("SELECT * FROM turns ORDER BY id")
 
+    def traffic(self) -> list[dict]:
+        """The user's own questions, oldest first (benchmark runs and labelled files left out, and a
+        turn still being answered): each turn's `id`, `created`, `route`, `source`, `sent` (requests
+        for it that left for the teacher, answered or failed) and `student` (the student version that
+        answered it, or that was active when it was sent on)."""
+        return list(
+            self.db.query(
+                "SELECT t.id, t.created, t.route, t.source,"
+                " (SELECT COUNT(*) FROM examples e WHERE e.turn_id = t.id AND e.status IN ('ok', 'failed')"
+                "  AND e.batch_job IS NULL) AS sent,"
+                " CASE WHEN t.route = 'local' THEN t.model ELSE"
+                "  (SELECT e.student_version FROM examples e WHERE e.turn_id = t.id ORDER BY e.id LIMIT 1) END"
+                "  AS student"
+                " FROM turns t WHERE t.status != 'pending' AND COALESCE(t.source, '') NOT IN ('bench', 'label')"
+                " ORDER BY t.id"
+            )
+        )
+
     # -- examples and outcomes ---------------------------------------------------------
 
     def add_example(self, **fields) -> int:
