@@ -81,32 +81,32 @@ def _pct(share: float | None) -> str:
 
 
 def report(result: dict) -> str:
-    """The table a person reads, and one sentence on where the share went."""
+    """The table a person reads (narrow enough for an 80-column terminal), and one sentence on where
+    the share went."""
     periods, total = result["periods"], result["total"]
     heading = HEADINGS[result["by"]]
     width = max([len(heading), len("all")] + [len(p["period"]) for p in periods])
     by_period = result["by"] != "student"
-    lines = [
-        f"  {heading:<{width}}  questions  answered here  sent to the teacher  share sent  [95%]"
-        + ("       students" if by_period else "")
-    ]
+    lines = [f"  {heading:<{width}}  asked  here  to teacher  share  [95%]" + ("      students" if by_period else "")]
     for p in periods + [{**total, "period": "all", "students": []}]:
         low, high = p["interval"] or (None, None)
-        band = f"[{_pct(low)}, {_pct(high)}]" if low is not None else ""
+        band = f"[{100 * low:.0f}, {100 * high:.0f}]" if low is not None else ""
+        students = ", ".join(p["students"]) if by_period else ""
         lines.append(
-            f"  {p['period']:<{width}}  {p['questions']:>9}  {p['here']:>13}  {p['sent']:>19}"
-            f"  {_pct(p['teacher_share']):>10}  {band:<11} {', '.join(p['students']) if by_period else ''}".rstrip()
+            f"  {p['period']:<{width}}  {p['questions']:>5}  {p['here']:>4}  {p['sent']:>10}"
+            f"  {_pct(p['teacher_share']):>5}  {band:<10}  {students}".rstrip()
         )
     if len(periods) >= 2:
-        first, last = periods[0], periods[-1]
-        way = "fell" if last["teacher_share"] < first["teacher_share"] else "rose"
-        if last["teacher_share"] == first["teacher_share"]:
-            way = "stayed"
-        lines.append(
-            f"\nFrom {first['period']} to {last['period']} the share of your questions sent to the teacher "
-            f"{way} {'at' if way == 'stayed' else 'from'} {_pct(first['teacher_share'])}"
-            + ("." if way == "stayed" else f" to {_pct(last['teacher_share'])}.")
+        first, last = (_pct(periods[i]["teacher_share"]) for i in (0, -1))
+        change = periods[-1]["teacher_share"] - periods[0]["teacher_share"]
+        way = (
+            f"fell from {first} to {last}"
+            if change < 0
+            else f"rose from {first} to {last}"
+            if change > 0
+            else f"stayed at {first}"
         )
+        lines.append(f"\nFrom {periods[0]['period']} to {periods[-1]['period']} the share sent to the teacher {way}.")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,13 @@ def sent_requests(fake) -> list[dict]:
     """What reached the fake Gemini: one dict per request (path, model, body)."""
     path = fake.record_path
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local times shown (history, weeks of the log) in UTC, so that results match anywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -19,7 +19,7 @@ import time
 
 import pytest
 from test_distill import PARIS, log_example
-from textual.widgets import Button, ProgressBar
+from textual.widgets import Button, ProgressBar, Static
 
 from assistant import config
 from assistant.store import Store
@@ -31,6 +31,7 @@ from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
 from assistant.tui.widgets.conversation import AnswerView
 from assistant.tui.widgets.status import StatusBar
+from assistant.usage import period_of
 
 SIZE = (80, 24)
 WEATHER = "What's the weather in Paris tomorrow?"
@@ -156,16 +157,6 @@ CAPITALS = [
         "tokens_per_s": 38.2,
     },
 ]
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    """History shows local times: pin the zone so snapshots match anywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture
@@ -700,6 +691,34 @@ def test_timers_lists_what_is_set_soonest_first_and_cancels_one(tiny_student, mo
             assert "No timers, alarms or reminders are set." in options.get_option_at_index(0).prompt.plain
             await pilot.press("escape")
             assert not isinstance(app.screen, TimersScreen)
+
+    run(scenario)
+
+
+@pytest.mark.usefixtures("gemini")
+def test_stats_shows_how_many_questions_left_week_by_week_and_by_student(tiny_student, utc):
+    from assistant.tui.screens.stats import StatsScreen
+
+    async def scenario():
+        app = make_app(mode="auto")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*"/stats", "enter")
+            await until(pilot, lambda: isinstance(app.screen, StatsScreen), "the stats screen")
+            assert "No questions logged yet" in str(app.screen.query_one("#table", Static).render())
+            await pilot.press("escape")
+            await ask(pilot, WEATHER)  # live information: the teacher answers it
+            await ask(pilot, "/local Hello there")  # answered here
+            await pilot.press(*"/stats", "enter")
+            await until(pilot, lambda: isinstance(app.screen, StatsScreen), "the stats screen")
+            rows = [line.split() for line in str(app.screen.query_one("#table", Static).render()).splitlines()]
+            week = period_of(Store().traffic()[0]["created"], "week")
+            # week, questions, answered here, sent to the teacher, share sent, [95%], students
+            assert [week, "2", "1", "1", "50%"] in [row[:5] for row in rows] and rows[1][-1] == "tiny"
+            await pilot.press("tab")
+            rows = [line.split() for line in str(app.screen.query_one("#table", Static).render()).splitlines()]
+            assert rows[0][0] == "student" and rows[1][:5] == ["tiny", "2", "1", "1", "50%"]
+            await pilot.press("escape")
+            assert not isinstance(app.screen, StatsScreen)
 
     run(scenario)
 

@@ -42,6 +42,7 @@ from assistant.tui.screens.consent import ConsentScreen
 from assistant.tui.screens.distill import DistillScreen
 from assistant.tui.screens.help import HelpScreen
 from assistant.tui.screens.models import ModelScreen
+from assistant.tui.screens.stats import StatsScreen
 from assistant.tui.screens.timers import TimersScreen
 from assistant.tui.widgets.conversation import AnswerView, Conversation
 from assistant.tui.widgets.history import HistorySidebar
@@ -508,6 +509,10 @@ class ApprenticeApp(App[None]):
     async def command_timers(self, _: str) -> None:
         if not isinstance(self.screen, TimersScreen):
             self.push_screen(TimersScreen(self.reader))
+
+    async def command_stats(self, _: str) -> None:
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen(self.reader))
 
     async def command_new(self, _: str) -> None:
         if self.answering:

@@ -47,6 +47,7 @@ COMMANDS = [
         "a better version becomes active at the next question.",
     ),
     Command("timers", "Timers", "What is set (timers, alarms, reminders), soonest first; cancel one."),
+    Command("stats", "What left this machine", "How many of your questions went to Gemini, week by week."),
     Command("new", "New conversation", "Start a new conversation."),
     Command("history", "History", "Show or hide past conversations."),
     Command("copy", "Copy last answer", "Copy the last answer to the clipboard."),
