@@ -15,10 +15,10 @@ Each share carries a 95% Wilson interval, since a week of twenty questions says 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 from assistant.errors import ApprenticeError
+from assistant.intervals import wilson
 
 GROUPINGS = ("week", "day", "month", "student")
 HEADINGS = {"week": "week of", "day": "day", "month": "month", "student": "student"}
@@ -33,16 +33,6 @@ def period_of(created: str, by: str) -> str:
     return day.isoformat() if by == "day" else day.strftime("%Y-%m")
 
 
-def wilson(sent: int, n: int, z: float = 1.96) -> list[float] | None:
-    """The 95% Wilson score interval of a share `sent / n`: honest for small counts and at 0 or 1."""
-    if n == 0:
-        return None
-    p = sent / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
-
-
 def _figures(rows: list[dict]) -> dict:
     sent = sum(1 for r in rows if r["sent"])
     return {
@@ -50,7 +40,7 @@ def _figures(rows: list[dict]) -> dict:
         "here": len(rows) - sent,
         "sent": sent,
         "teacher_share": round(sent / len(rows), 4) if rows else None,
-        "interval": wilson(sent, len(rows)),
+        "interval": [round(x, 4) for x in wilson(sent, len(rows))] if rows else None,
     }
 
 
@@ -64,15 +54,17 @@ def count(rows: list[dict], by: str = "week") -> dict:
         key = (row["student"] or "unknown") if by == "student" else period_of(row["created"], by)
         groups.setdefault(key, []).append(row)
     periods = []
-    for key, group in groups.items():
+    keys = list(groups) if by == "student" else sorted(groups)  # ISO dates sort as time does
+    for key in keys:
+        group = groups[key]
         students = list(dict.fromkeys(r["student"] for r in group if r["student"]))
         periods.append({"period": key, **_figures(group), "students": students})
     return {
         "by": by,
         "periods": periods,
         "total": _figures(rows),
-        "first": rows[0]["created"] if rows else None,
-        "last": rows[-1]["created"] if rows else None,
+        "first": min((r["created"] for r in rows), default=None),
+        "last": max((r["created"] for r in rows), default=None),
     }
 
 

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from assistant.cli import main
+from assistant.intervals import wilson
 from assistant.store import Store
-from assistant.usage import count, period_of, wilson
+from assistant.usage import count, period_of
 
 WEATHER = "What's the weather in Paris tomorrow?"
 

@@ -13,24 +13,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
+from assistant import intervals
 from assistant.errors import BadInput
 
 PAIRS = Path(__file__).resolve().parents[2] / "tests" / "data" / "rephrases.jsonl"
 THRESHOLDS = [round(0.60 + 0.05 * i, 2) for i in range(8)]  # 0.60 … 0.95
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
-    """The 95% Wilson score interval of k successes in n."""
-    if n == 0:
-        return None
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (round(centre - half, 3), round(centre + half, 3))
+def _interval(k: int, n: int) -> tuple[float, float] | None:
+    """The 95% Wilson interval of k successes in n, to three places."""
+    interval = intervals.wilson(k, n)
+    return None if interval is None else (round(interval[0], 3), round(interval[1], 3))
 
 
 def read_pairs(path: Path) -> list[dict]:
@@ -67,9 +63,9 @@ def confusion(rows: list[dict], threshold: float) -> dict:
         "false_positives": fp,
         "missed": fn,
         "precision": round(tp / (tp + fp), 3) if tp + fp else None,
-        "precision_ci": wilson(tp, tp + fp),
+        "precision_ci": _interval(tp, tp + fp),
         "recall": round(tp / (tp + fn), 3) if tp + fn else None,
-        "recall_ci": wilson(tp, tp + fn),
+        "recall_ci": _interval(tp, tp + fn),
     }
 
 
