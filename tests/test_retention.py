@@ -191,7 +191,7 @@ def _tasks(name: str) -> list[dict]:
 )
 def test_replay_and_retention_limits_out_of_range_are_sentences(flag, tiny_student, capsys):
     code, _, err = run(["--progress", "none", *flag], capsys)
-    assert code == 1 and err.startswith("Error: --") and "Traceback" not in err
+    assert code == 2 and err.startswith("Error: --") and "Traceback" not in err
 
 
 @pytest.mark.usefixtures("adapter_words")
