@@ -423,15 +423,17 @@ class Store:
         turn still being answered): each turn's `id`, `created`, `route`, `source`, `sent` (requests
         for it that left for the teacher, answered or failed) and `student` (the student version that
         answered it, or that was active when it was sent on)."""
+        # one pass over the examples, grouped by turn (a subquery per turn would scan them all for each)
         return list(
             self.db.query(
-                "SELECT t.id, t.created, t.route, t.source,"
-                " (SELECT COUNT(*) FROM examples e WHERE e.turn_id = t.id AND e.status IN ('ok', 'failed')"
-                "  AND e.batch_job IS NULL) AS sent,"
-                " CASE WHEN t.route = 'local' THEN t.model ELSE"
-                "  (SELECT e.student_version FROM examples e WHERE e.turn_id = t.id ORDER BY e.id LIMIT 1) END"
-                "  AS student"
-                " FROM turns t WHERE t.status != 'pending' AND COALESCE(t.source, '') NOT IN ('bench', 'label')"
+                "SELECT t.id, t.created, t.route, t.source, COALESCE(s.sent, 0) AS sent,"
+                " CASE WHEN t.route = 'local' THEN t.model ELSE first.student_version END AS student"
+                " FROM turns t"
+                " LEFT JOIN (SELECT turn_id, MIN(id) AS first_id,"
+                "  SUM(status IN ('ok', 'failed') AND batch_job IS NULL) AS sent"
+                "  FROM examples WHERE turn_id IS NOT NULL GROUP BY turn_id) s ON s.turn_id = t.id"
+                " LEFT JOIN examples first ON first.id = s.first_id"
+                " WHERE t.status != 'pending' AND COALESCE(t.source, '') NOT IN ('bench', 'label')"
                 " ORDER BY t.id"
             )
         )
