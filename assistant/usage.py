@@ -79,15 +79,19 @@ def report(result: dict) -> str:
     heading = HEADINGS[result["by"]]
     width = max([len(heading), len("all")] + [len(p["period"]) for p in periods])
     by_period = result["by"] != "student"
-    lines = [f"  {heading:<{width}}  asked  here  to teacher  share  [95%]" + ("      students" if by_period else "")]
+
+    def row(*cells: str) -> str:
+        name, asked, here, sent, share, band, students = cells
+        line = f"  {name:<{width}}  {asked:>6}  {here:>6}  {sent:>10}  {share:>5}  {band:<10}  {students}"
+        return line.rstrip()
+
+    lines = [row(heading, "asked", "here", "to teacher", "share", "[95%]", "students" if by_period else "")]
     for p in periods + [{**total, "period": "all", "students": []}]:
         low, high = p["interval"] or (None, None)
         band = f"[{100 * low:.0f}, {100 * high:.0f}]" if low is not None else ""
         students = ", ".join(p["students"]) if by_period else ""
-        lines.append(
-            f"  {p['period']:<{width}}  {p['questions']:>5}  {p['here']:>4}  {p['sent']:>10}"
-            f"  {_pct(p['teacher_share']):>5}  {band:<10}  {students}".rstrip()
-        )
+        cells = (p["questions"], p["here"], p["sent"])
+        lines.append(row(p["period"], *map(str, cells), _pct(p["teacher_share"]), band, students))
     if len(periods) >= 2:
         first, last = (_pct(periods[i]["teacher_share"]) for i in (0, -1))
         change = periods[-1]["teacher_share"] - periods[0]["teacher_share"]
