@@ -301,6 +301,10 @@ def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
     assert unasked_note("Did I save anything about the gate?", ToolCall("note", {"find": "gate"})) is None
     assert unasked_note("Could you note that the gate code is 2580?", ToolCall("note", {"text": "code 2580"})) is None
     assert unasked_note("Make a note: the boiler code is 4312.", ToolCall("note", {"text": "boiler 4312"})) is None
+    told = unasked_note("Tell me the chemical symbol for sodium.", ToolCall("note", {"text": "Sodium"}))
+    assert told == "its call saves a note, but you asked to be told something"
+    assert unasked_note("Please give me the capital of Peru.", ToolCall("note", {"text": "Peru"})) is not None
+    assert unasked_note("Tell me what I noted about the boiler.", ToolCall("note", {"find": "boiler"})) is None
 
 
 def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_passes():

@@ -118,6 +118,9 @@ REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:t
 QUESTION = re.compile(
     r"^\s*(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$", re.I
 )
+# A request to be told something, which no saved note answers either: "Tell me the chemical symbol for
+# sodium.", "Give me the capital of Peru."
+TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
 # What to be reminded of: "remind me at 9:30 pm to check the oven", "don't let me forget to reply to Anna
 # in 30 minutes" (read after number words are made digits), up to the time it is for.
 REMIND_TO = re.compile(
@@ -307,9 +310,13 @@ def unrung_reminder(query: str, call: ToolCall) -> str | None:
 
 def unasked_note(query: str, call: ToolCall) -> str | None:
     """Why a saved note is no answer to a question ("Did I save anything about the gate?" saved as a
-    note of "the gate"), else None."""
-    asked = QUESTION.match(query) if call.name == "note" and call.arguments.get("text") else None
-    return "its call saves a note, but you asked a question" if asked else None
+    note of "the gate") or to a request to be told something ("Tell me the chemical symbol for
+    sodium." saved as "Sodium"), else None."""
+    if call.name != "note" or not call.arguments.get("text"):
+        return None
+    if QUESTION.match(query):
+        return "its call saves a note, but you asked a question"
+    return "its call saves a note, but you asked to be told something" if TELL_ME.match(query) else None
 
 
 def unasked_count(query: str, call: ToolCall) -> str | None:
