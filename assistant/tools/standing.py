@@ -7,9 +7,10 @@ result is what the user would see); an acting call passes its tool's own checks 
 after a value, the operation they named and the order of its numbers, the weekday they named and
 the days before or after it (no month or weekday they did not name), a weekday or a count of days
 as asked, a timer's name (neither its own length nor words never said), what a reminder is for,
-and a message to send, a request to be reminded or a question rather than a note. The cascade asks this of a sure
-answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
-pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
+and a message to send, a request to be reminded or told, or a question rather than a note. The
+cascade asks this of a sure answer before keeping it, and a cascade line is drawn counting only the
+wrong answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to
+the line.
 """
 
 from __future__ import annotations
