@@ -7,7 +7,8 @@
 2. rules: notes are personal and never leave ("remember that…", "what did I note…"), in
    any mode; the time and date are this machine's to tell; what a small offline model
    cannot know (weather, news, prices, anything "latest") and an explicit "ask Gemini" go
-   to the teacher;
+   to the teacher, unless the query asks for an action ("remind me tomorrow at 9 to check the
+   news" is a reminder this machine sets, not a question about tomorrow's news);
 3. nearest neighbours, by embedding, among past queries whose outcome is known for the
    active student (judged against the teacher, or marked bad by the user; assistant/outcomes.py).
    Their similarity-weighted share of wrong outcomes is drawn toward the prior, which counts as
@@ -55,6 +56,13 @@ NOTES = re.compile(
     r"what did i (note|write down|save)|my notes?|notes? (about|on))\b",
     re.IGNORECASE,
 )
+# A request to set an alarm, a timer or a reminder: the tools act on it here, whatever day it names
+# ("remind me what the news said" is a question, not a reminder).
+ACTION = re.compile(
+    r"\b(remind me(?! (what|who|when|where|why|how|which|whether|if|of)\b)|wake me|(don'?t|do not) let me forget|"
+    r"(set|start|make|create|add|put)( me)? (an?|the|my) (\w+ )?(alarm|timer|reminder|countdown))\b",
+    re.IGNORECASE,
+)
 EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)
 
 
@@ -94,8 +102,9 @@ class Router:
             return Decision("local", 0.0, "about your notes, which never leave this machine", rule="notes")
         if force == "local":
             return Decision("local", None, "you asked for the local student")
+        live = None if ACTION.search(query) else LIVE.search(query)
         if mode == "private":
-            if (m := LIVE.search(query)) and not CLOCK.search(query):
+            if (m := live) and not CLOCK.search(query):
                 why = f"needs live information (“{m.group(0)}”) that nothing on this machine knows"
                 return Decision("local", None, f"private mode: nothing leaves this machine; {why}", rule="live")
             return Decision("local", None, "private mode: nothing leaves this machine")
@@ -105,7 +114,7 @@ class Router:
             return Decision("cloud", 1.0, "you asked for Gemini", rule="explicit")
         if CLOCK.search(query):
             return Decision("local", 0.0, "the time and date are this machine's to tell", rule="clock")
-        if m := LIVE.search(query):
+        if m := live:
             why = f"needs live information (“{m.group(0)}”) that an offline model cannot know"
             return Decision("cloud", 0.9, why, rule="live")
         if vector is None or index is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from assistant.errors import ApprenticeError
 from assistant.intervals import wilson
+from assistant.plotting import pyplot
 
 GROUPINGS = ("week", "day", "month", "student")
 HEADINGS = {"week": "week of", "day": "day", "month": "month", "student": "student"}
@@ -108,13 +109,7 @@ def report(result: dict) -> str:
 
 def plot(result: dict, path: Path) -> None:
     """The share sent per period with its 95% band: the picture of the flywheel on this machine."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ApprenticeError("--plot needs matplotlib: `pip install matplotlib`.") from None
+    plt = pyplot()
     periods = result["periods"]
     x = list(range(len(periods)))
     share = [100 * p["teacher_share"] for p in periods]

@@ -1,6 +1,7 @@
 """The fast path: sentence templates (hassil, assets/intents.yaml) that make a tool call before any model runs."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -149,6 +150,32 @@ def test_a_match_runs_to_the_answer_without_a_model(home):
         answer("convert 100 dollars to euros")
     with pytest.raises(ToolError, match="Division by zero"):
         answer("what is 1 / 0")
+
+
+@pytest.mark.parametrize(
+    ("query", "rings_at"),
+    [
+        ("remind me to call mum tomorrow at 9", "2026-12-01T09:00:00+00:00"),
+        ("Remind me tomorrow at 9 am to call mum", "2026-12-01T09:00:00+00:00"),
+        ("remind me to water the plants tonight at 8", "2026-11-30T20:00:00+00:00"),
+        ("remind me to take the bins out this evening at 7", "2026-11-30T19:00:00+00:00"),
+        ("remind me about the dentist at 9 tomorrow morning", "2026-12-01T09:00:00+00:00"),
+        ("Wake me up tomorrow at 6:30", "2026-12-01T06:30:00+00:00"),
+        ("set an alarm for 6:10 tomorrow morning", "2026-12-01T06:10:00+00:00"),
+        ("set an alarm for 8 tomorrow night", "2026-12-01T20:00:00+00:00"),
+        ("wake me at 1 tonight", "2026-12-01T01:00:00+00:00"),
+    ],
+)
+def test_a_reminder_or_alarm_rings_on_the_day_it_was_said_for(home, monkeypatch, query, rings_at):
+    """The day and the part of it belong to the time, not to what to be reminded of: "call mum
+    tomorrow at 9" rings tomorrow at 9 and reminds to "call mum"."""
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    ctx = ToolContext(Store(), dt.datetime(2026, 11, 30, 14, 32, tzinfo=zoneinfo.ZoneInfo("Europe/London")))
+    call = match(query)
+    result = run(call.name, call.arguments, ctx)
+    assert result.data["due_local"] == rings_at
+    if call.name == "reminder":
+        assert not re.search(r"tomorrow|tonight|evening|morning", call.arguments["text"])
 
 
 def test_a_match_takes_well_under_a_millisecond_of_work():

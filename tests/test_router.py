@@ -71,6 +71,29 @@ def test_live_words_about_other_things_still_go_to_the_teacher(query):
     assert Router().decide(query, mode="auto").rule == "live"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Remind me tomorrow to call the bank",
+        "Remind me to check the weather tomorrow at 8",
+        "Wake me up tomorrow morning",
+        "Set me an alarm for tomorrow",
+        "Don't let me forget the match tonight",
+        "Start a timer for the news at 6 today",
+    ],
+)
+def test_a_request_to_act_is_not_a_question_about_the_world(query):
+    """A reminder or an alarm for tomorrow is set here; it is not live information to ask for."""
+    for mode in ("auto", "private"):
+        d = Router().decide(query, mode=mode)
+        assert d.route != "cloud" and d.rule is None, (mode, d)
+
+
+@pytest.mark.parametrize("query", ["Can you remind me what the news said today?", "remind me of yesterday's score"])
+def test_being_reminded_of_the_news_is_still_a_question_about_it(query):
+    assert Router().decide(query, mode="auto").rule == "live"
+
+
 def test_counting_weekdays_is_not_a_question_for_the_clock():
     # the clock tool tells today's date; "3 days after Monday" is Thursday whatever the date
     d = Router().decide("What day of the week is 3 days after Monday?", mode="auto")

@@ -178,6 +178,19 @@ def test_timer_list_and_cancel(ctx, store):
         ),
         ("noon", "Alarm set for 12:00 tomorrow: 12:00 has already passed today.", "2026-03-03T12:00:00+01:00"),
         (
+            "6:10 tomorrow morning",
+            "Alarm set for 06:10 tomorrow; it rings in 15 hours 48 minutes.",
+            "2026-03-03T06:10:00+01:00",
+        ),
+        ("8 tonight", "Alarm set for 20:00; it rings in 5 hours 38 minutes.", "2026-03-02T20:00:00+01:00"),
+        ("12 at night", "Alarm set for 00:00 tomorrow; it rings in 9 hours 38 minutes.", "2026-03-03T00:00:00+01:00"),
+        ("1 tonight", "Alarm set for 01:00 tomorrow; it rings in 10 hours 38 minutes.", "2026-03-03T01:00:00+01:00"),
+        (
+            "9 tomorrow evening",
+            "Alarm set for 21:00 tomorrow; it rings in 1 day 6 hours 38 minutes.",
+            "2026-03-03T21:00:00+01:00",
+        ),
+        (
             "tomorrow at 6:45am",
             "Alarm set for 06:45 tomorrow; it rings in 16 hours 23 minutes.",
             "2026-03-03T06:45:00+01:00",

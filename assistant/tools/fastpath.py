@@ -267,6 +267,12 @@ def _alarm(s: dict) -> ToolCall | None:
     return ToolCall("alarm", {"time": when}) if when else None
 
 
+_DAY_AT_END = re.compile(
+    r"[\s,]+(tomorrow(?: (?:morning|afternoon|evening|night))?|tonight|(?:this|in the) (?:morning|afternoon|evening))$",
+    re.IGNORECASE,
+)
+
+
 def _reminder(s: dict) -> ToolCall | None:
     if s.get("action") == "list":
         return ToolCall("reminder", {"action": "list"})
@@ -274,7 +280,13 @@ def _reminder(s: dict) -> ToolCall | None:
     if not what:
         return None
     if "time" in s:
-        when = _clock_time(s["time"])
+        # "to call mum tomorrow at 9": the day is the time's, not the reminder's words
+        day = _DAY_AT_END.search(what)
+        if day and day.start() > 0:
+            what, said = what[: day.start()].rstrip(" ,"), f"{s['time']} {day.group(1)}"
+        else:
+            said = s["time"]
+        when = _clock_time(said)
         return ToolCall("reminder", {"text": what, "time": when}) if when else None
     value = _number(s, "n", "frac")
     if value is None or value <= 0:

@@ -52,8 +52,10 @@ Action = Literal["set", "list", "cancel"]
 # -- clock times --------------------------------------------------------------------------
 
 _CLOCK = re.compile(r"(?P<h>\d{1,2})(?:[:.h]?(?P<m>\d{2}))?\s*(?P<ap>am|pm|a|p)?\s*(?:o'?\s?clock)?")
-_EVENING = re.compile(r"\b(tonight|this evening|in the evening|at night|this afternoon|in the afternoon)\b")
-_MORNING = re.compile(r"\b(this morning|in the morning)\b")
+# A part of the day says am or pm; bare after "tomorrow" too ("6:10 tomorrow morning", "8 tomorrow night").
+_EVENING = re.compile(r"\b(tonight|(?:this |in the )?(?:evening|afternoon)|(?:at )?night)\b")
+_MORNING = re.compile(r"\b(?:this |in the )?morning\b")
+_NIGHT = re.compile(r"\b(tonight|night)\b")  # its small hours are after midnight: the next day, and meant so
 
 
 def parse_clock(text: str) -> tuple[int, int, bool, bool]:
@@ -64,6 +66,7 @@ def parse_clock(text: str) -> tuple[int, int, bool, bool]:
     words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
     tomorrow = bool(re.search(r"\btomorrow\b", words))
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
+    night = bool(_NIGHT.search(words))
     words = re.sub(r"\b(tomorrow|today)\b", " ", words)
     words = _EVENING.sub(" ", _MORNING.sub(" ", words))
     words = re.sub(r"\bplease\b", " ", words)  # "8:45 pm, please" is asked as politely as it is read
@@ -77,6 +80,8 @@ def parse_clock(text: str) -> tuple[int, int, bool, bool]:
         raise ToolError(f"{raw!r} is not a clock time I can read; say it like 7:30, 7 am or 19:00.")
     hour, minute = int(match["h"]), int(match["m"] or 0)
     meridiem = (match["ap"] or "")[:1] or ("p" if evening else "a" if morning else "")
+    if not match["ap"] and night and (hour == 12 or 1 <= hour <= 4):
+        meridiem = "a"  # "12 at night" is midnight, "1 tonight" the small hours, not the afternoon
     if minute > 59 or hour > 23 or (meridiem and not 1 <= hour <= 12):
         raise ToolError(f"{raw!r} is not a clock time; say it like 7:30, 7 am or 19:00.")
     if meridiem:
@@ -119,7 +124,7 @@ def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
         spoken = plain if minute else f"{hour} o'clock"
         other = "am" if when.hour >= 12 else "pm"
         note = f"the next {spoken} (say “{plain} {other}” for the other one)"
-    elif not tomorrow and when.date() > now.date():
+    elif not tomorrow and when.date() > now.date() and not _NIGHT.search(str(text).lower()):
         note = f"{when:%H:%M} has already passed today"
     return when, note
 

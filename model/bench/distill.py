@@ -73,6 +73,7 @@ import numpy as np
 
 from assistant import blas, config
 from assistant.errors import ApprenticeError, BadInput
+from assistant.plotting import pyplot
 
 QUICK_TRAIN, QUICK_TEST = 3, 2
 BOOTSTRAP = 1000
@@ -751,13 +752,7 @@ def table(result: dict) -> str:
 
 
 def plot(result: dict, path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ApprenticeError("--plot needs matplotlib: `pip install matplotlib`.") from None
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     teacher = result["teacher_accuracy"]
     for phase, color in (("before", "tab:gray"), ("after", "tab:blue")):

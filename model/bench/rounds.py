@@ -42,8 +42,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant import config
-from assistant.errors import ApprenticeError, BadInput
+from assistant.errors import BadInput
 from assistant.outcomes import query_key
+from assistant.plotting import pyplot
 from model.bench.distill import (
     BOOTSTRAP,
     _r,
@@ -494,13 +495,7 @@ def title(result: dict) -> str:
 def plot(result: dict, path: Path) -> None:
     """Teacher share and routed accuracy per round, each with its 95% band, the oracle's share beside
     them, the student alone and the teacher alone for scale; a skipped or kept day is marked."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ApprenticeError("--plot needs matplotlib: `pip install matplotlib`.") from None
+    plt = pyplot()
     rounds = result["rounds"]
     x = np.arange(len(rounds))
     fig, ax = plt.subplots(figsize=(8, 5.2))
