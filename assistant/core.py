@@ -8,7 +8,8 @@
 One query's life, in the order `Answer` lives it:
 
 1. `Assistant.answer` checks the query, settles the privacy mode, matches the commonest
-   phrasings against sentence templates (the fast path: a tool call, no model), asks the
+   phrasings against sentence templates (the fast path: a tool call, no model), answers a
+   question about the user's own things from the note that holds it (`tools.note.recall`), asks the
    router, and writes the query to the log before anything answers (a crash keeps it).
 2. On a cascade the student answers first, unseen (`CascadeStep`); if it is sure of
    itself by the active version's line, any call it made can stand (`tools.standing`) and
@@ -53,6 +54,7 @@ from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.claims import sentence_doubt
+from assistant.tools.note import recall
 from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
 
@@ -64,6 +66,7 @@ NO_LINE = float("-inf")  # a cascade line every answer clears
 # How a turn a sentence template answered begins its reason: no model chose its call, so the log does
 # not count it as the student's (model/evaluate.py `local_items`).
 FAST_PATH_REASON = "a sentence template matched"
+RECALL_REASON = "one of your notes answers it, and notes never leave this machine (no model ran)"
 LINK_TURNS = 200  # how far back, in turns, a query asked again is linked to its earlier answer
 
 
@@ -602,7 +605,11 @@ class Assistant:
         )
         context.load_student = lambda: self.student(version)
         context.fast_call = self._fast_path(query, force)
-        if context.fast_call is not None and needs_live_rates(context.fast_call):
+        recalled = context.fast_call is None and self.settings.fast_path and recall(self.store, query)
+        if recalled:
+            context.fast_call = recalled
+            decision = Decision("local", 0.0, RECALL_REASON, rule="notes")
+        elif context.fast_call is not None and needs_live_rates(context.fast_call):
             context.fast_call = None  # a currency: only the teacher has today's rates
             why = "currencies need today's exchange rates, which nothing on this machine knows"
             route = "cloud" if mode != "private" and force != "local" else "local"

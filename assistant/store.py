@@ -698,12 +698,13 @@ class Store:
         sql = "SELECT * FROM notes ORDER BY id DESC" + (" LIMIT ?" if limit else "")
         return list(self.db.query(sql, [limit] if limit else []))
 
-    def find_notes(self, words: list[str], limit: int = 5) -> list[dict]:
-        """Notes holding any of `words` (stemmed: "boilers" finds "boiler"), best match first."""
+    def find_notes(self, words: list[str], limit: int = 5, every: bool = False) -> list[dict]:
+        """Notes holding any of `words` (every one of them, with `every`; stemmed: "boilers" finds
+        "boiler"), best match first."""
         words = [w.replace('"', '""') for w in words if w.strip()]
         if not words:
             return []
-        match = " OR ".join(f'"{w}"' for w in words)
+        match = (" AND " if every else " OR ").join(f'"{w}"' for w in words)
         return list(
             self.db.query(
                 "SELECT notes.* FROM notes JOIN notes_fts ON notes_fts.rowid = notes.id"

@@ -258,6 +258,26 @@ def test_a_note_stays_on_this_machine_even_when_the_teacher_is_asked_for(tiny_st
     assert sent_requests(fake) == [] and Store().examples(limit=None) == []
 
 
+def test_a_question_about_your_own_things_is_answered_from_your_notes_and_never_leaves(tiny_student, gemini):
+    from tests.conftest import sent_requests
+
+    fake = gemini(answers={"What's my phone number?": "I cannot know your phone number."})
+    a = Assistant(config.load({"mode": "auto"}))
+    try:
+        answer(a, "remember that my locker is number 214")
+        answer(a, "note that the gym opens at 6")
+        ans, text = answer(a, "What's my locker number?")
+        unnoted, _ = answer(a, "What's my phone number?")  # no note holds "phone": asked as any question
+    finally:
+        a.close()
+    assert "my locker is number 214" in text and "gym" not in text
+    assert ans.decision.rule == "notes" and ans.result()["action"]["name"] == "note"
+    assert ans.result()["tokens"] == 0  # no model ran
+    assert unnoted.decision.rule != "notes" and unnoted.result()["action"] is None
+    assert "locker" not in json.dumps(sent_requests(fake))
+    assert Store().turn(ans.turn_id)["private"] == 1  # never trained on, never sent
+
+
 def test_a_currency_is_not_converted_here_and_the_answer_says_why(assistant):
     ans, text = answer(assistant, "convert 100 dollars to euros")
     assert text.startswith("I can't know that on this machine") and "exchange rates" in text

@@ -28,6 +28,12 @@ HITS = [
     ("could you time 4 minutes for my eggs", "timer", {"minutes": 4, "label": "eggs"}),
     ("set a timer for one and a half hours", "timer", {"hours": 1.5}),
     ("list my timers", "timer", {"action": "list"}),
+    ("cancel my timer", "timer", {"action": "cancel"}),
+    ("stop the pasta timer", "timer", {"action": "cancel", "label": "pasta"}),
+    ("cancel timer #4", "timer", {"action": "cancel", "id": 4}),
+    ("turn off my alarm", "alarm", {"action": "cancel"}),
+    ("delete alarm number 3", "alarm", {"action": "cancel", "id": 3}),
+    ("remove the reminder", "reminder", {"action": "cancel"}),
     ("set an alarm for 7 am", "alarm", {"time": "7 am"}),
     ("wake me up at 6:30", "alarm", {"time": "6:30"}),
     ("remind me to call mum in 20 minutes", "reminder", {"text": "call mum", "minutes": 20}),
@@ -43,6 +49,7 @@ HITS = [
     ("what day of the week is 2027-03-01", "clock", {"date": "2027-03-01"}),
     ("what day is christmas", "clock", {"date": "christmas"}),
     ("how many days until christmas", "clock", {"to_date": "christmas"}),
+    ("How many weeks until 1 March?", "clock", {"to_date": "1 March"}),
     ("how many days between 2026-01-01 and 2026-12-31", "clock", {"date": "2026-01-01", "to_date": "2026-12-31"}),
     ("What day comes after Sunday?", "clock", {"date": "Sunday", "days": 1}),
     ("what day comes before friday", "clock", {"date": "friday", "days": -1}),
@@ -65,6 +72,8 @@ HITS = [
     ("what is 17 times 23", "calculate", {"expression": "17 times 23"}),
     ("What is 17 times 23?", "calculate", {"expression": "17 times 23"}),
     ("what's 15% of 80", "calculate", {"expression": "15% of 80"}),
+    ("What's a 15% tip on 84 dollars?", "calculate", {"expression": "15% of 84"}),
+    ("how much is a 20 percent tip on $56.40", "calculate", {"expression": "20% of 56.4"}),
     ("calculate 2^10", "calculate", {"expression": "2^10"}),
     ("square root of 144", "calculate", {"expression": "square root of 144"}),
     ("multiply 13 by 17", "calculate", {"expression": "(13) * (17)"}),
@@ -99,6 +108,12 @@ MISSES = [
     "convert 5 florps to km",
     "remember when we went to Paris",
     "set the table",
+    "stop the music",
+    "what's a good tip in Paris",
+    "a 15% tip on the meal",
+    "cancel the meeting",
+    "turn off the lights",
+    "cancel timer 0",
     "remember the titans plot summary",
     "note the difference between affect and effect",
     "write down the steps to bake bread",
@@ -176,6 +191,24 @@ def test_a_reminder_or_alarm_rings_on_the_day_it_was_said_for(home, monkeypatch,
     assert result.data["due_local"] == rings_at
     if call.name == "reminder":
         assert not re.search(r"tomorrow|tonight|evening|morning", call.arguments["text"])
+
+
+def test_a_timer_said_by_its_name_is_cancelled_and_one_of_several_unnamed_is_asked_for(home, monkeypatch):
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    ctx = ToolContext(Store(), dt.datetime(2026, 11, 30, 14, 32, tzinfo=zoneinfo.ZoneInfo("Europe/London")))
+
+    def answer(query: str) -> str:
+        call = match(query)
+        return run(call.name, call.arguments, ctx).text
+
+    answer("set a pasta timer for 10 minutes")
+    answer("set a timer for 3 minutes")
+    with pytest.raises(ToolError, match="2 timers are set .*; say which one to cancel by its number"):
+        answer("cancel my timer")
+    assert answer("cancel the pasta timer").endswith("cancelled.")
+    assert [t["label"] for t in Store().timers(status="pending")] == [""]
+    assert answer("stop the timer").endswith("cancelled.")  # the only one left
+    assert Store().timers(status="pending") == []
 
 
 def test_a_match_takes_well_under_a_millisecond_of_work():

@@ -168,13 +168,22 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"to_date": "November 30"}, "It's 14:32 on Monday, 30 November 2026."),
         ({"place": "today"}, "It's 14:32 on Monday, 30 November 2026."),
         ({"place": "Time"}, "It's 14:32 on Monday, 30 November 2026."),
-        ({"date": "2026-11-01", "to_date": "today"}, "From 1 November 2026 to 30 November 2026 is 29 days."),
+        (
+            {"date": "2026-11-01", "to_date": "today"},
+            "From 1 November 2026 to 30 November 2026 is 29 days (4 weeks and 1 day).",
+        ),
         ({"date": "2027-03-01"}, "1 March 2027 is a Monday."),
         ({"date": "christmas"}, "25 December 2026 is a Friday."),
         ({"date": "1969-07-20"}, "20 July 1969 was a Sunday."),
-        ({"to_date": "December 25"}, "25 December 2026 is in 25 days."),
+        ({"to_date": "December 25"}, "25 December 2026 is in 25 days (3 weeks and 4 days)."),
         ({"to_date": "tomorrow"}, "1 December 2026 is in 1 day."),
-        ({"date": "2026-01-01", "to_date": "2026-12-31"}, "From 1 January 2026 to 31 December 2026 is 364 days."),
+        ({"to_date": "December 13"}, "13 December 2026 is in 13 days."),  # under two weeks: days alone
+        ({"to_date": "December 14"}, "14 December 2026 is in 14 days (2 weeks)."),
+        ({"date": "2026-12-31", "to_date": "2026-01-01"}, "From 31 December 2026 to 1 January 2026 is -364 days."),
+        (
+            {"date": "2026-01-01", "to_date": "2026-12-31"},
+            "From 1 January 2026 to 31 December 2026 is 364 days (52 weeks).",
+        ),
         ({"date": "Saturday", "days": 4}, "4 days after Saturday, 5 December 2026 is Wednesday, 9 December 2026."),
         ({"date": "Sunday", "days": 1}, "The day after Sunday, 6 December 2026 is Monday, 7 December 2026."),
         ({"date": "Friday", "days": "-1"}, "The day before Friday, 4 December 2026 is Thursday, 3 December 2026."),
@@ -282,6 +291,9 @@ def test_calculate_refuses_in_a_sentence_and_never_evaluates_python(ctx, express
         (150, "lbs", "kg", "150 lbs = 68 kg"),
         (2, "cups", "ml", "2 cups = 473 ml"),
         (8, "fl oz", "ml", "8 fl oz = 237 ml"),
+        (1, "cup", "ounces", "1 cup = 8 fl oz"),  # beside a volume an ounce is a fluid ounce, and says so
+        (8, "oz", "ml", "8 fl oz = 237 ml"),
+        (16, "ounces", "grams", "16 ounces = 454 grams"),  # beside a mass, the ounce of weight
         (60, "mph", "km/h", "60 mph = 96.6 km/h"),
         (500, "square feet", "m²", "500 square feet = 46.5 m²"),
         (1, "acre", "hectares", "1 acre = 0.405 hectares"),
@@ -336,6 +348,15 @@ def test_notes_are_remembered_and_found_by_their_words(ctx):
     assert len(run("note", {}, ctx).data["notes"]) == 3  # no words: the latest notes
     # kept in the store's own table, searchable after a restart
     assert [n["text"] for n in Store().find_notes(["4312"])] == ["The boiler code is 4312"]
+
+
+def test_the_notes_holding_every_word_asked_about_come_alone(ctx):
+    run("note", {"text": "my locker is number 214"}, ctx)
+    run("note", {"text": "the plumber's number is 555 0199"}, ctx)
+    found = run("note", {"find": "locker number"}, ctx)
+    assert [n["text"] for n in found.data["notes"]] == ["my locker is number 214"]
+    # no note holds both words: each that holds one, as before
+    assert len(run("note", {"find": "phone number"}, ctx).data["notes"]) == 2
 
 
 def test_a_note_search_takes_any_user_text(ctx):

@@ -260,14 +260,29 @@ def _long_date(day: dt.date) -> str:
 
 
 def _days_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:
-    unit = "day" if abs(days) == 1 else "days"
+    unit = f"{_count(abs(days), 'day')}{_in_weeks(abs(days))}"
     if from_today:
         if days == 0:
             return f"{_long_date(end)} is today."
         if days > 0:
-            return f"{_long_date(end)} is in {days} {unit}."
-        return f"{_long_date(end)} was {-days} {unit} ago."
-    return f"From {_long_date(start)} to {_long_date(end)} is {days} {unit}."
+            return f"{_long_date(end)} is in {unit}."
+        return f"{_long_date(end)} was {unit} ago."
+    if days < 0:  # counted backwards, as asked: no weeks to read it by
+        return f"From {_long_date(start)} to {_long_date(end)} is {days} days."
+    return f"From {_long_date(start)} to {_long_date(end)} is {unit}."
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def _in_weeks(days: int) -> str:
+    """ " (13 weeks)", " (2 weeks and 3 days)": from two weeks on, days are easier read as weeks."""
+    if days < 14:
+        return ""
+    weeks, rest = divmod(days, 7)
+    and_days = f" and {_count(rest, 'day')}" if rest else ""
+    return f" ({_count(weeks, 'week')}{and_days})"
 
 
 def _days_on_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:

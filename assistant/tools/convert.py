@@ -265,6 +265,7 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
         )
     ureg = registry()
     source, target = _unit(ureg, from_unit), _unit(ureg, to_unit)
+    source, target, shown = _fluid_ounces(ureg, source, target, from_unit, to_unit)
     try:
         result = ureg.Quantity(value, source).to(target).magnitude
     except pint.DimensionalityError:
@@ -273,10 +274,22 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
         ) from None
     except (OverflowError, ValueError):
         raise ToolError(f"{value:g} {from_unit.strip()} is out of range for a conversion.") from None
-    left, right = _show_unit(from_unit, source), _show_unit(to_unit, target)
+    left, right = _show_unit(shown[0], source), _show_unit(shown[1], target)
     text = f"{show_value(value) if value < 1000 else f'{value:,g}'} {left} = {show_value(result)} {right}"
     data = {"value": value, "from_unit": str(source), "to_unit": str(target), "result": result}
     return ToolResult("convert", arguments, data, text, f"convert · {show_value(result)} {right}")
+
+
+def _fluid_ounces(ureg, source, target, from_unit: str, to_unit: str):
+    """ "How many ounces in a cup?": beside a volume an ounce is a fluid ounce (US), and the answer
+    says so ("fl oz"); beside a mass it stays the ounce of weight. (source, target, units to show)."""
+    ounce, fluid = ureg.Unit("ounce"), ureg.Unit("fluid_ounce")
+    shown = [from_unit, to_unit]
+    if source == ounce and target.dimensionality == fluid.dimensionality:
+        source, shown[0] = fluid, "fl oz"
+    elif target == ounce and source.dimensionality == fluid.dimensionality:
+        target, shown[1] = fluid, "fl oz"
+    return source, target, shown
 
 
 def _show_unit(text: str, unit) -> str:

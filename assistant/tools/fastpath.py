@@ -190,6 +190,7 @@ def match(query: str) -> ToolCall | None:
         return None
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000: the number lists read digits only
     text = re.sub(r"(?<=\d)-(?=[a-z])", " ", text, flags=re.I)  # a 30-minute timer
+    text = re.sub(r"#\s*(?=\d)", "number ", text)  # "cancel timer #4": hassil drops the sign
     found = _first_call(text)
     if found is None:
         # "five minutes": the number lists read digits, so number words are made digits and matched again;
@@ -230,9 +231,28 @@ def _number(s: dict, whole: str, fraction: str) -> float | None:
     return parse_number(f"{s[whole]}.{s[fraction]}" if s.get(fraction) else s[whole])
 
 
+def _cancel(name: str, s: dict) -> ToolCall | None:
+    """ "cancel the tea timer", "delete alarm 3", "stop my reminder" (the only one set: the tool says
+    which it cancelled, or asks which one when there are several)."""
+    arguments: dict = {"action": "cancel"}
+    if "n" in s:
+        number = parse_number(s["n"])
+        if number is None or number != int(number) or number < 1:
+            return None
+        arguments["id"] = int(number)
+    label = s.get("label", "").strip()
+    if label:
+        if re.search(r"\d", label) or len(label) > 40 or label.lower() in ("a", "an", "the", "my", "this", "that"):
+            return None
+        arguments["label"] = label
+    return ToolCall(name, arguments)
+
+
 def _timer(s: dict) -> ToolCall | None:
     if s.get("action") == "list":
         return ToolCall("timer", {"action": "list"})
+    if s.get("action") == "cancel":
+        return _cancel("timer", s)
     arguments: dict = {}
     for number, fraction, unit in (("n", "frac", "time_unit"), ("n2", "frac2", "time_unit2")):
         value = _number(s, number, fraction)
@@ -263,6 +283,8 @@ def _clock_time(text: str) -> str | None:
 def _alarm(s: dict) -> ToolCall | None:
     if s.get("action") == "list":
         return ToolCall("alarm", {"action": "list"})
+    if s.get("action") == "cancel":
+        return _cancel("alarm", s)
     when = _clock_time(s.get("time", ""))
     return ToolCall("alarm", {"time": when}) if when else None
 
@@ -276,6 +298,8 @@ _DAY_AT_END = re.compile(
 def _reminder(s: dict) -> ToolCall | None:
     if s.get("action") == "list":
         return ToolCall("reminder", {"action": "list"})
+    if s.get("action") == "cancel":
+        return _cancel("reminder", s)
     what = s.get("text", "").strip().rstrip(".!?")
     if not what:
         return None
@@ -370,8 +394,18 @@ def is_arithmetic(expression: str) -> bool:
     return isinstance(tree, ast.BinOp | ast.Call)
 
 
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)$", re.IGNORECASE)
+_MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|bucks|quid|yen)\b", re.IGNORECASE)
+
+
 def _calculate(s: dict) -> ToolCall | None:
-    if "op" in s:  # "multiply 13 by 17": the operation is the verb
+    if s.get("op") == "tip":  # "a 15% tip on 84 dollars": the tip, in the bill's own money
+        percent = _PERCENT.match(words_to_digits(s["x"]).strip())
+        amount = _MONEY.sub(" ", s["y"]).strip().rstrip("?.!")
+        if not percent or parse_number(amount) is None:
+            return None
+        s = {"expression": f"{percent[1]}% of {parse_number(amount):g}"}
+    elif "op" in s:  # "multiply 13 by 17": the operation is the verb
         s = {"expression": f"({s['x']}) {s['op']} ({s['y']})"}
     expression = words_to_digits(s.get("expression", "")).strip().rstrip("?.!= ")
     return ToolCall("calculate", {"expression": expression}) if is_arithmetic(expression) else None

@@ -16,6 +16,7 @@ import re
 import sys
 
 from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools.calls import ToolCall
 
 MAX_NOTE = 2000  # characters: a note, not a document
 FOUND_LIMIT = 5
@@ -54,7 +55,12 @@ def _remember(ctx: ToolContext, text: str) -> ToolResult:
 
 def _find(ctx: ToolContext, query: str) -> ToolResult:
     words = search_words(query)  # none ("what did I note?"): the latest notes
-    found = ctx.store.find_notes(words, limit=FOUND_LIMIT) if words else ctx.store.notes(limit=FOUND_LIMIT)
+    # the notes that hold every word first ("locker number": not each note with a number in it)
+    found = (
+        ctx.store.find_notes(words, limit=FOUND_LIMIT, every=True) or ctx.store.find_notes(words, limit=FOUND_LIMIT)
+        if words
+        else ctx.store.notes(limit=FOUND_LIMIT)
+    )
     arguments = {"find": query} if query.strip() else {}
     topic = " ".join(words)
     data = {"query": topic, "notes": [{"id": n["id"], "text": n["text"], "created": n["created"]} for n in found]}
@@ -68,6 +74,27 @@ def _find(ctx: ToolContext, query: str) -> ToolResult:
         lead = f"Your notes about {topic}:" if words else "Your latest notes:"
         text = lead + "".join(f"\n- {n['text']} ({_when(n['created'], ctx.now)})" for n in found)
     return ToolResult("note", arguments, data, text, f"note · {len(found)} found")
+
+
+# A question about the user's own things: "What's my locker number?", "Where is my bike?"
+MY_THING = re.compile(
+    r"^\s*(?:what|where|when|which|who)(?:'s|\s+is|\s+are|\s+was|\s+were)\s+my\s+"
+    r"(?P<thing>[\w' -]{1,60}?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def recall(store, query: str) -> ToolCall | None:
+    """The note call that answers a question about the user's own things from a note holding every
+    word of that thing ("What's my locker number?" and the note "my locker is number 214"), else None.
+
+    Only the user can have told this machine their locker number: a model asked it makes one up.
+    A question no note answers is left to the models as any other."""
+    found = MY_THING.match(query or "")
+    words = search_words(found["thing"]) if found else []
+    if not words or not store.find_notes(words, limit=1, every=True):
+        return None
+    return ToolCall("note", {"find": found["thing"]})
 
 
 def search_words(query: str) -> list[str]:
