@@ -36,6 +36,7 @@ HITS = [
     ("remove the reminder", "reminder", {"action": "cancel"}),
     ("set an alarm for 7 am", "alarm", {"time": "7 am"}),
     ("wake me up at 6:30", "alarm", {"time": "6:30"}),
+    ("set an alarm for weekdays at 7", "alarm", {"time": "weekdays at 7"}),  # the tool refuses the repeat
     ("remind me to call mum in 20 minutes", "reminder", {"text": "call mum", "minutes": 20}),
     ("remind me at 5 pm to take the bins out", "reminder", {"text": "take the bins out", "time": "5 pm"}),
     ("what time is it", "clock", {}),
@@ -45,6 +46,12 @@ HITS = [
     ("what day is it", "clock", {}),
     ("what is today's date", "clock", {}),
     ("what time is it in Tokyo", "clock", {"place": "Tokyo"}),
+    ("Is it daytime in Tokyo now?", "clock", {"place": "Tokyo"}),
+    ("What year is it?", "clock", {}),
+    ("What day is Christmas this year?", "clock", {"date": "Christmas this year"}),
+    ("What's the date next Friday?", "clock", {"date": "next Friday"}),
+    ("How many days are left this month?", "clock", {"to_date": "end of month"}),
+    ("Set a timer for the eggs, 7 minutes", "timer", {"minutes": 7, "label": "eggs"}),
     ("what's the time in new york", "clock", {"place": "new york"}),
     ("what day of the week is 2027-03-01", "clock", {"date": "2027-03-01"}),
     ("what day is christmas", "clock", {"date": "christmas"}),
@@ -179,6 +186,11 @@ def test_a_match_runs_to_the_answer_without_a_model(home):
         ("set an alarm for 6:10 tomorrow morning", "2026-12-01T06:10:00+00:00"),
         ("set an alarm for 8 tomorrow night", "2026-12-01T20:00:00+00:00"),
         ("wake me at 1 tonight", "2026-12-01T01:00:00+00:00"),
+        # a day with no time takes a calendar's: 9 am for a day alone, 8 pm for tonight
+        ("Remind me tomorrow to call the bank", "2026-12-01T09:00:00+00:00"),
+        ("remind me to call the bank tomorrow", "2026-12-01T09:00:00+00:00"),
+        ("remind me tonight to lock the shed", "2026-11-30T20:00:00+00:00"),
+        ("remind me about the dentist tomorrow afternoon", "2026-12-01T14:00:00+00:00"),
     ],
 )
 def test_a_reminder_or_alarm_rings_on_the_day_it_was_said_for(home, monkeypatch, query, rings_at):

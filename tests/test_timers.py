@@ -558,3 +558,25 @@ def test_an_alarm_asked_for_politely_is_read(ctx):
     assert run("alarm", {"time": "8:45 pm, please"}, ctx).text.startswith("Alarm set for 20:45")
     with pytest.raises(ToolError, match="not a clock time"):
         run("alarm", {"time": "please"}, ctx)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "repeat"),
+    [
+        ("alarm", {"time": "weekdays at 7"}, "weekdays"),
+        ("alarm", {"time": "7 am every morning"}, "every morning"),
+        ("reminder", {"text": "take my pills every day", "time": "8 pm"}, "every day"),
+        ("reminder", {"text": "put the bins out", "time": "9 am on Mondays"}, "on Mondays"),
+        ("reminder", {"text": "stretch", "hours": 1, "time": ""}, None),
+        ("reminder", {"text": "water every plant", "time": "8 pm"}, None),
+    ],
+)
+def test_a_repeat_is_refused_in_a_sentence_and_nothing_is_set_to_look_repeated(ctx, tool, arguments, repeat):
+    """Nothing here repeats: an alarm for weekdays set once would look set for good."""
+    if repeat is None:
+        assert "set" in run(tool, arguments, ctx).text
+        return
+    with pytest.raises(ToolError) as caught:
+        run(tool, arguments, ctx)
+    assert f"rings once, not one that repeats (“{repeat}”)" in str(caught.value)
+    assert ctx.store.timers(status="pending") == []

@@ -49,7 +49,7 @@ def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
     [
         "17 × 23 = 317.",  # the teacher's number is not what the tool shows: its words are kept
         "5 kilometers is 4 miles.",
-        "1 cup is 8 ounces.",  # a volume is no mass: the tool refuses, and the words are kept
+        "1 liter is 1 kilogram.",  # a volume is no mass: the tool refuses, and the words are kept
         "Paris is the capital of France.",
         "There are 7 days in a week.",
         "The answer is 42.",

@@ -177,6 +177,9 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"date": "1969-07-20"}, "20 July 1969 was a Sunday."),
         ({"to_date": "December 25"}, "25 December 2026 is in 25 days (3 weeks and 4 days)."),
         ({"to_date": "tomorrow"}, "1 December 2026 is in 1 day."),
+        ({"to_date": "end of the month"}, "It's 14:32 on Monday, 30 November 2026."),  # the last day: today
+        ({"to_date": "end of year"}, "31 December 2026 is in 31 days (4 weeks and 3 days)."),
+        ({"date": "Christmas last year"}, "25 December 2025 was a Thursday."),
         ({"to_date": "December 13"}, "13 December 2026 is in 13 days."),  # under two weeks: days alone
         ({"to_date": "December 14"}, "14 December 2026 is in 14 days (2 weeks)."),
         ({"date": "2026-12-31", "to_date": "2026-01-01"}, "From 31 December 2026 to 1 January 2026 is -364 days."),

@@ -303,6 +303,15 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     raw = text
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().lower().replace(",", " ").replace("’", "'"))
     text = " ".join(w for w in text.split() if w not in ("the", "of", "on"))
+    # "Christmas this year", "1 March next year": the year said, from its first day
+    year = re.fullmatch(r"(.+?) (this|next|last) year", text)
+    if year and not re.search(r"\d{4}", year[1]) and year[1].split()[-1] not in WEEKDAYS:
+        shift = {"this": 0, "next": 1, "last": -1}[year[2]]
+        return parse_date(year[1], dt.date(today.year + shift, 1, 1))
+    if text in ("end month", "end this month"):
+        return (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if text in ("end year", "end this year"):
+        return dt.date(today.year, 12, 31)
     relative = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1, "day after tomorrow": 2}
     if text in relative:
         return today + dt.timedelta(days=relative[text])

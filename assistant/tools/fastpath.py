@@ -176,7 +176,7 @@ def _entities(result, text: str) -> dict[str, str]:
             found[f"{name}_before"] = text[: span[0]]
             # hassil skips "please" around the template's words, not at the end of a wildcard's words
             found[name] = re.sub(r"[\s,]+(?:please|thanks|thank you)$", "", text[span[0] : span[1]].strip(), flags=re.I)
-        elif name in ("time_unit", "time_unit2", "action", "topic") or not entity.text:
+        elif name in ("time_unit", "time_unit2", "action", "topic", "day") or not entity.text:
             found[name] = str(entity.value)  # a list's output value, or a slot the template fixes
         else:
             found[name] = str(entity.text).strip()
@@ -280,12 +280,19 @@ def _clock_time(text: str) -> str | None:
     return text
 
 
+def _repeat(text: str) -> str | None:
+    """A time that asks for a repeat ("weekdays at 7"): the tool says in a sentence that it cannot."""
+    from assistant.tools.timers import REPEATING
+
+    return text.strip() if REPEATING.search(text) else None
+
+
 def _alarm(s: dict) -> ToolCall | None:
     if s.get("action") == "list":
         return ToolCall("alarm", {"action": "list"})
     if s.get("action") == "cancel":
         return _cancel("alarm", s)
-    when = _clock_time(s.get("time", ""))
+    when = _clock_time(s.get("time", "")) or _repeat(s.get("time", ""))
     return ToolCall("alarm", {"time": when}) if when else None
 
 
@@ -303,6 +310,8 @@ def _reminder(s: dict) -> ToolCall | None:
     what = s.get("text", "").strip().rstrip(".!?")
     if not what:
         return None
+    if "day" in s:  # "remind me tomorrow to call the bank": the day's own time
+        return ToolCall("reminder", {"text": what, "time": s["day"]})
     if "time" in s:
         # "to call mum tomorrow at 9": the day is the time's, not the reminder's words
         day = _DAY_AT_END.search(what)
@@ -310,7 +319,7 @@ def _reminder(s: dict) -> ToolCall | None:
             what, said = what[: day.start()].rstrip(" ,"), f"{s['time']} {day.group(1)}"
         else:
             said = s["time"]
-        when = _clock_time(said)
+        when = _clock_time(said) or _repeat(said)
         return ToolCall("reminder", {"text": what, "time": when}) if when else None
     value = _number(s, "n", "frac")
     if value is None or value <= 0:

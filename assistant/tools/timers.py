@@ -263,9 +263,29 @@ def timer(
     )
 
 
+# "every day at 8", "weekdays", "on Mondays": a repeat, which nothing here can set
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+REPEATING = re.compile(
+    rf"\b(?:(?:every|each)\s+(?:other\s+)?(?:day|morning|afternoon|evening|night|week|weekday|weekend|month|year|hour|"
+    rf"{_DAYS}|\d+\s+(?:minutes|hours|days|weeks))|daily|weekly|monthly|hourly|weekdays|weeknights|weekends|"
+    rf"on\s+(?:{_DAYS.replace('|', 's|')}s))\b",
+    re.IGNORECASE,
+)
+
+
+def _once(kind: str, *said: str) -> None:
+    """ToolError when what was said asks for a repeat: set once, it would look set for good."""
+    for words in said:
+        if found := REPEATING.search(words or ""):
+            raise ToolError(
+                f"I can only set {'an' if kind == 'alarm' else 'a'} {kind} that rings once, not one that repeats"
+                f" (“{found.group(0)}”); set it for the next time, and again after it rings."
+            )
+
+
 def _alarm_ready(time: str = "", action: Action = "set", **_) -> None:
-    if action != "set":
-        return
+    if action != "set" or REPEATING.search(time):
+        return  # a repeat is the tool's to refuse, in a sentence (`_once`)
     if not time:
         raise ToolError("Say when the alarm should ring, for example 7 am.")
     delay = parse_delay(time)
@@ -290,6 +310,7 @@ def alarm(ctx: ToolContext, time: str = "", label: str = "", action: Action = "s
         return _list(ctx, "alarm", arguments)
     if action == "cancel":
         return _cancel(ctx, "alarm", id, label, {**arguments, **({"label": label} if label else {})})
+    _once("alarm", time, label)
     delay = parse_delay(time)
     if delay is not None:  # "an alarm in 10 minutes": the clock time that will be then
         due, note = ctx.now + dt.timedelta(seconds=_seconds("alarm", 0, 0, delay, MAX_TIMER_S)), ""
@@ -313,8 +334,8 @@ def _reminder_ready(
     action: Action = "set",
     **_,
 ) -> None:
-    if action != "set":
-        return
+    if action != "set" or (text and REPEATING.search(f"{text} {time}")):
+        return  # a repeat is the tool's to refuse, in a sentence (`_once`)
     if not text:
         raise ToolError("Say what to remind you of, for example: remind me to call mum in 20 minutes.")
     given = parse_delay(time) if time else None
@@ -357,6 +378,7 @@ def reminder(
         return _list(ctx, "reminder", arguments)
     if action == "cancel":
         return _cancel(ctx, "reminder", id, text, {**arguments, **({"text": text} if text else {})})
+    _once("reminder", text, time)
     given = parse_delay(time) if time else None
     if given is not None:  # a delay given as the time: "in 20 minutes"
         time, seconds = "", given
