@@ -162,9 +162,14 @@ _LENGTHS = ("m", "km", "cm", "mm", "ft", "feet", "foot", "in", "inch", "inches",
 _LENGTHS += ("miles", "meter", "meters", "metre", "metres", "kilometer", "kilometers", "kilometre", "kilometres")
 
 
+# A height as people say it: "180 cm in feet and inches" → 5 ft 10.9 in
+FEET_AND_INCHES = re.compile(r"^\s*(?:feet|foot|ft)\s*(?:and|&|\+)?\s*(?:inches|inch|in)\s*$", re.IGNORECASE)
+
+
 def unit_vocabulary() -> set[str]:
     """Every unit name the fast path should recognize: aliases, currencies (to refuse them), areas and volumes."""
     words = {k for k in ALIASES if k not in ('"', "'")} | CURRENCIES | set(PLAIN_UNITS)
+    words |= {"feet and inches", "foot and inches", "ft and in", "feet inches"}
     words |= {"light year", "light years", "calories", "kilowatts", "gigawatt hours"}
     for prefix in ("kilo", "mega", "giga", "tera", "peta", "kibi", "mebi", "gibi", "tebi"):
         words |= {f"{prefix}byte", f"{prefix}bytes", f"{prefix}bit", f"{prefix}bits"}
@@ -264,7 +269,8 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
             " does not have: currency questions go to the teacher, in ask or auto mode."
         )
     ureg = registry()
-    source, target = _unit(ureg, from_unit), _unit(ureg, to_unit)
+    in_feet_and_inches = FEET_AND_INCHES.match(to_unit) is not None
+    source, target = _unit(ureg, from_unit), _unit(ureg, "inches" if in_feet_and_inches else to_unit)
     source, target, shown = _fluid_ounces(ureg, source, target, from_unit, to_unit)
     try:
         result = ureg.Quantity(value, source).to(target).magnitude
@@ -275,9 +281,14 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
     except (OverflowError, ValueError):
         raise ToolError(f"{value:g} {from_unit.strip()} is out of range for a conversion.") from None
     left, right = _show_unit(shown[0], source), _show_unit(shown[1], target)
-    text = f"{show_value(value) if value < 1000 else f'{value:,g}'} {left} = {show_value(result)} {right}"
+    shown_result = f"{show_value(result)} {right}"
     data = {"value": value, "from_unit": str(source), "to_unit": str(target), "result": result}
-    return ToolResult("convert", arguments, data, text, f"convert · {show_value(result)} {right}")
+    if in_feet_and_inches:
+        feet, inches = divmod(round(result, 1), 12)
+        shown_result = f"{feet:.0f} ft {show_value(inches)} in"
+        data |= {"feet": int(feet), "inches": inches}
+    text = f"{show_value(value) if value < 1000 else f'{value:,g}'} {left} = {shown_result}"
+    return ToolResult("convert", arguments, data, text, f"convert · {shown_result}")
 
 
 def _fluid_ounces(ureg, source, target, from_unit: str, to_unit: str):

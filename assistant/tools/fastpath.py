@@ -376,10 +376,18 @@ def _clock_days(s: dict) -> ToolCall | None:
 
 
 def _convert(s: dict) -> ToolCall | None:
+    if "n2" in s:  # "5 feet 11 inches": a height, in inches
+        feet, inches = _number(s, "n", "frac"), _number(s, "n2", "frac2")
+        if feet is None or inches is None or inches >= 12:
+            return None
+        s = {**s, "value": str(_plain_number(feet * 12 + inches))}
     value = _number(s, "value", "frac")
     if value is None:
         return None
-    return ToolCall("convert", {"value": _plain_number(value), "from_unit": s["unit"], "to_unit": s["unit2"]})
+    to_unit = s["unit2"]
+    if s.get("height") and to_unit.lower() in ("feet", "foot", "ft"):
+        to_unit = "feet and inches"
+    return ToolCall("convert", {"value": _plain_number(value), "from_unit": s["unit"], "to_unit": to_unit})
 
 
 _NAMES = {"sqrt", "cbrt", "abs", "round", "floor", "ceil", "log", "ln", "log2", "exp", "factorial", "pct", "pi", "e"}
