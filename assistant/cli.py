@@ -55,6 +55,8 @@ def cli(ctx: click.Context) -> None:
     Quick start:
       apprentice                                  # the chat app
       apprentice ask "What is the capital of France?"
+      apprentice ask "Remind me tomorrow to call the bank"
+      apprentice ask "Remember my locker is 214"  # then: "What's my locker?"
       apprentice log list
     """
     if ctx.invoked_subcommand is not None:  # rings nobody saw, as "Missed: …" (the chat app shows its own)
