@@ -37,6 +37,11 @@ HITS = [
     ("set an alarm for 7 am", "alarm", {"time": "7 am"}),
     ("wake me up at 6:30", "alarm", {"time": "6:30"}),
     ("set an alarm for weekdays at 7", "alarm", {"time": "weekdays at 7"}),  # the tool refuses the repeat
+    ("wake me up in 8 hours", "alarm", {"time": "in 8 hours"}),
+    ("set an alarm in thirty minutes", "alarm", {"time": "in 30 minutes"}),
+    ("what time is my alarm", "alarm", {"action": "list"}),
+    ("what are my reminders", "reminder", {"action": "list"}),
+    ("how much time is left on the pasta timer", "timer", {"action": "list"}),
     ("remind me to call mum in 20 minutes", "reminder", {"text": "call mum", "minutes": 20}),
     ("remind me at 5 pm to take the bins out", "reminder", {"text": "take the bins out", "time": "5 pm"}),
     ("what time is it", "clock", {}),

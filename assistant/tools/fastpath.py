@@ -280,6 +280,14 @@ def _clock_time(text: str) -> str | None:
     return text
 
 
+def _delay(text: str) -> str | None:
+    """A delay as the alarm tool reads it ("in 8 hours"), else None."""
+    from assistant.tools.timers import parse_delay
+
+    text = words_to_digits(text.strip().rstrip(".?!"))
+    return text if text.lower().startswith("in ") and parse_delay(text) else None
+
+
 def _repeat(text: str) -> str | None:
     """A time that asks for a repeat ("weekdays at 7"): the tool says in a sentence that it cannot."""
     from assistant.tools.timers import REPEATING
@@ -292,7 +300,8 @@ def _alarm(s: dict) -> ToolCall | None:
         return ToolCall("alarm", {"action": "list"})
     if s.get("action") == "cancel":
         return _cancel("alarm", s)
-    when = _clock_time(s.get("time", "")) or _repeat(s.get("time", ""))
+    said = s.get("time", "")
+    when = _clock_time(said) or _delay(said) or _repeat(said)
     return ToolCall("alarm", {"time": when}) if when else None
 
 
