@@ -37,6 +37,7 @@ from assistant.outcomes import OutcomeIndex
 
 LIVE = re.compile(
     r"\b(weather|forecast|news|headlines?|today|tonight|tomorrow|yesterday|this (week|month|year)|"
+    r"will it (rain|snow|hail|storm|freeze|be (sunny|cloudy|cold|hot|warm|windy|wet|dry|nice))|"
     r"right now|currently|current|latest|recent(ly)?|stock|share price|prices?|exchange rate|"
     r"score|election)\b",
     re.IGNORECASE,

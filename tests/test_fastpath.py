@@ -93,6 +93,8 @@ HITS = [
     ("Convert 5 feet 11 inches to cm", "convert", {"value": 71, "from_unit": "inches", "to_unit": "cm"}),
     ("How tall is 180 cm in feet?", "convert", {"value": 180, "from_unit": "cm", "to_unit": "feet and inches"}),
     ("180 cm in feet and inches", "convert", {"value": 180, "from_unit": "cm", "to_unit": "feet and inches"}),
+    ("how many miles is 5k", "convert", {"value": 5, "from_unit": "k", "to_unit": "miles"}),
+    ("convert 30 mph to km per hour", "convert", {"value": 30, "from_unit": "mph", "to_unit": "km per hour"}),
     ("in 30 minutes remind me to check the oven", "reminder", {"text": "check the oven", "minutes": 30}),
     ("note: the garage code is 5521", "note", {"text": "the garage code is 5521"}),
     ("remember my bike lock combination is 0419", "note", {"text": "my bike lock combination is 0419"}),

@@ -34,6 +34,8 @@ def index_of(embed, outcomes: dict[str, int]) -> OutcomeIndex:
         ("What's the weather in Paris tomorrow?", "weather"),
         ("latest news about the election", "latest"),
         ("what is the bitcoin price right now", "price"),
+        ("Will it rain in Paris?", "will it rain"),  # the weather, without the word
+        ("Will it be sunny on Saturday?", "will it be sunny"),
     ],
 )
 def test_live_information_goes_to_the_teacher(query, word):

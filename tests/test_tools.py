@@ -297,6 +297,9 @@ def test_calculate_refuses_in_a_sentence_and_never_evaluates_python(ctx, express
         (1, "cup", "ounces", "1 cup = 8 fl oz"),  # beside a volume an ounce is a fluid ounce, and says so
         (8, "oz", "ml", "8 fl oz = 237 ml"),
         (16, "ounces", "grams", "16 ounces = 454 grams"),  # beside a mass, the ounce of weight
+        (5, "k", "miles", "5 km = 3.11 miles"),  # a 5k: beside a length, k is kilometres
+        (300, "k", "celsius", "300 K = 26.85 °C"),  # beside a temperature, kelvin
+        (30, "miles per hour", "km an hour", "30 miles per hour = 48.3 km an hour"),
         (180, "cm", "feet and inches", "180 cm = 5 ft 10.9 in"),  # a height as people say it
         (182.87, "cm", "ft and in", "182.87 cm = 6 ft 0 in"),  # 71.996 inches: not 5 ft 12 in
         (60, "mph", "km/h", "60 mph = 96.6 km/h"),

@@ -43,7 +43,8 @@ ALIASES = {
     **dict.fromkeys(["degrees fahrenheit"], "degF"),
     **dict.fromkeys(["k", "kelvin", "kelvins", "degrees kelvin"], "kelvin"),
     **dict.fromkeys(["kph", "kmh", "km/h", "kmph", "kilometers per hour", "kilometres per hour"], "km/h"),
-    **dict.fromkeys(["mph", "miles per hour", "mile per hour"], "mile/hour"),
+    **dict.fromkeys(["km per hour", "kms per hour", "km an hour", "kilometers an hour", "kilometres an hour"], "km/h"),
+    **dict.fromkeys(["mph", "miles per hour", "mile per hour", "miles an hour"], "mile/hour"),
     **dict.fromkeys(["m/s", "meters per second", "metres per second", "mps"], "m/s"),
     **dict.fromkeys(["knots", "knot", "kn", "kt", "kts"], "knot"),
     **dict.fromkeys(["fl oz", "fl. oz", "fl.oz", "floz", "fluid ounce", "fluid ounces"], "fluid_ounce"),
@@ -271,7 +272,7 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
     ureg = registry()
     in_feet_and_inches = FEET_AND_INCHES.match(to_unit) is not None
     source, target = _unit(ureg, from_unit), _unit(ureg, "inches" if in_feet_and_inches else to_unit)
-    source, target, shown = _fluid_ounces(ureg, source, target, from_unit, to_unit)
+    source, target, shown = _read_beside(ureg, source, target, from_unit, to_unit)
     try:
         result = ureg.Quantity(value, source).to(target).magnitude
     except pint.DimensionalityError:
@@ -291,15 +292,18 @@ def convert(ctx: ToolContext, value: float, from_unit: str, to_unit: str) -> Too
     return ToolResult("convert", arguments, data, text, f"convert · {shown_result}")
 
 
-def _fluid_ounces(ureg, source, target, from_unit: str, to_unit: str):
-    """ "How many ounces in a cup?": beside a volume an ounce is a fluid ounce (US), and the answer
-    says so ("fl oz"); beside a mass it stays the ounce of weight. (source, target, units to show)."""
-    ounce, fluid = ureg.Unit("ounce"), ureg.Unit("fluid_ounce")
+def _read_beside(ureg, source, target, from_unit: str, to_unit: str):
+    """A unit read by the one beside it, and the answer says how (source, target, units to show):
+    "How many ounces in a cup?" is fluid ounces (US) beside a volume ("fl oz"), the ounce of weight
+    beside a mass; "How many miles is a 5k?" is kilometres beside a length ("km"), kelvin beside a
+    temperature."""
     shown = [from_unit, to_unit]
-    if source == ounce and target.dimensionality == fluid.dimensionality:
-        source, shown[0] = fluid, "fl oz"
-    elif target == ounce and source.dimensionality == fluid.dimensionality:
-        target, shown[1] = fluid, "fl oz"
+    for said, meant, written in (("ounce", "fluid_ounce", "fl oz"), ("kelvin", "kilometer", "km")):
+        said, meant = ureg.Unit(said), ureg.Unit(meant)
+        if source == said and target.dimensionality == meant.dimensionality:
+            source, shown[0] = meant, written
+        elif target == said and source.dimensionality == meant.dimensionality:
+            target, shown[1] = meant, written
     return source, target, shown
 
 
