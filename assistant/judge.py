@@ -313,10 +313,10 @@ def _clock_time(text: str) -> Any:
     if delay is not None:
         return ["in", round(delay, 3)]
     try:
-        hour, minute, ambiguous, tomorrow = parse_clock(text)
+        hour, minute, ambiguous, day = parse_clock(text)
     except ToolError:
         return _text(text)
-    return ["either" if ambiguous else "at", hour, minute] + (["tomorrow"] if tomorrow else [])
+    return ["either" if ambiguous else "at", hour, minute] + ([day] if day else [])
 
 
 def _alarm(name: str, key: dict, clean: dict, today: dt.date) -> dict:

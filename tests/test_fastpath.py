@@ -202,6 +202,12 @@ def test_a_match_runs_to_the_answer_without_a_model(home):
         ("remind me to call the bank tomorrow", "2026-12-01T09:00:00+00:00"),
         ("remind me tonight to lock the shed", "2026-11-30T20:00:00+00:00"),
         ("remind me about the dentist tomorrow afternoon", "2026-12-01T14:00:00+00:00"),
+        # a weekday: this week's, and a weekday whose time has passed today is next week's
+        ("remind me on Friday to pay rent", "2026-12-04T09:00:00+00:00"),
+        ("remind me to pay rent on friday at 10 am", "2026-12-04T10:00:00+00:00"),
+        ("set an alarm for saturday at 8 am", "2026-12-05T08:00:00+00:00"),
+        ("set an alarm for monday at 1 pm", "2026-12-07T13:00:00+00:00"),
+        ("set an alarm for monday at 5 pm", "2026-11-30T17:00:00+00:00"),
     ],
 )
 def test_a_reminder_or_alarm_rings_on_the_day_it_was_said_for(home, monkeypatch, query, rings_at):
@@ -213,7 +219,7 @@ def test_a_reminder_or_alarm_rings_on_the_day_it_was_said_for(home, monkeypatch,
     result = run(call.name, call.arguments, ctx)
     assert result.data["due_local"] == rings_at
     if call.name == "reminder":
-        assert not re.search(r"tomorrow|tonight|evening|morning", call.arguments["text"])
+        assert not re.search(r"tomorrow|tonight|evening|morning|friday", call.arguments["text"], re.I)
 
 
 def test_a_timer_said_by_its_name_is_cancelled_and_one_of_several_unnamed_is_asked_for(home, monkeypatch):

@@ -306,7 +306,8 @@ def _alarm(s: dict) -> ToolCall | None:
 
 
 _DAY_AT_END = re.compile(
-    r"[\s,]+(tomorrow(?: (?:morning|afternoon|evening|night))?|tonight|(?:this|in the) (?:morning|afternoon|evening))$",
+    r"[\s,]+(tomorrow(?: (?:morning|afternoon|evening|night))?|tonight|(?:this|in the) (?:morning|afternoon|evening)|"
+    r"(?:on|this|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))$",
     re.IGNORECASE,
 )
 

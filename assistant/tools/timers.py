@@ -26,6 +26,7 @@ import sys
 from typing import Literal
 
 from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools.clock import WEEKDAYS
 from assistant.tools.rings import (
     as_json,
     at_clock,
@@ -58,16 +59,21 @@ _MORNING = re.compile(r"\b(?:this |in the )?morning\b")
 _NIGHT = re.compile(r"\b(tonight|night)\b")  # its small hours are after midnight: the next day, and meant so
 
 
-def parse_clock(text: str) -> tuple[int, int, bool, bool]:
-    """ "7:30 pm" -> (19, 30, ambiguous=False, tomorrow=False). A time with no am/pm whose hour could
-    be either ("at 7", "7:00") is ambiguous; one written with a leading zero or past 12 ("07:30",
-    "19:00") is not. ToolError when it is not a clock time."""
+_WEEKDAY = re.compile(rf"\b(?:on |this |next )?({'|'.join(WEEKDAYS)})\b")
+
+
+def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
+    """ "7:30 pm" -> (19, 30, ambiguous=False, day=None). A time with no am/pm whose hour could be
+    either ("at 7", "7:00") is ambiguous; one written with a leading zero or past 12 ("07:30",
+    "19:00") is not. `day` is "tomorrow", a weekday ("friday"), or None for the next such time.
+    ToolError when it is not a clock time."""
     raw = str(text).strip()
     words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
-    tomorrow = bool(re.search(r"\btomorrow\b", words))
+    weekday = _WEEKDAY.search(words)
+    tomorrow = "tomorrow" if re.search(r"\btomorrow\b", words) else weekday[1] if weekday else None
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
     night = bool(_NIGHT.search(words))
-    words = re.sub(r"\b(tomorrow|today)\b", " ", words)
+    words = _WEEKDAY.sub(" ", re.sub(r"\b(tomorrow|today)\b", " ", words))
     words = _EVENING.sub(" ", _MORNING.sub(" ", words))
     words = re.sub(r"\bplease\b", " ", words)  # "8:45 pm, please" is asked as politely as it is read
     words = re.sub(r"^\s*(at|for|by|on)\b", " ", words).strip(" ,.")
@@ -106,16 +112,19 @@ def parse_delay(text: str) -> float | None:
 def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
     """The next time `text` names after `now`, in now's zone, and what the answer should add about
     the choice: that it is tomorrow because today's has passed, or which of two it took."""
-    hour, minute, ambiguous, tomorrow = parse_clock(text)
-    start = now
-    if tomorrow:
+    hour, minute, ambiguous, day = parse_clock(text)
+    start, later = now, 1  # from when, and how many days on when that day's time has passed
+    if day == "tomorrow":
         start = at_clock(now.date() + dt.timedelta(days=1), dt.time(0, 0), now)
+    elif day:  # "on Friday": this week's, or next week's once it has passed
+        ahead = (WEEKDAYS.index(day) - now.weekday()) % 7
+        start, later = (at_clock(now.date() + dt.timedelta(days=ahead), dt.time(0, 0), now) if ahead else now), 7
     hours = [hour, (hour + 12) % 24] if ambiguous else [hour]
     candidates = []
     for h in hours:
         at = at_clock(start.date(), dt.time(h, minute), now)
         if at <= start:
-            at = at_clock(start.date() + dt.timedelta(days=1), dt.time(h, minute), now)
+            at = at_clock(start.date() + dt.timedelta(days=later), dt.time(h, minute), now)
         candidates.append(at)
     when = min(candidates)
     note = ""
@@ -124,7 +133,7 @@ def next_clock_time(text: str, now: dt.datetime) -> tuple[dt.datetime, str]:
         spoken = plain if minute else f"{hour} o'clock"
         other = "am" if when.hour >= 12 else "pm"
         note = f"the next {spoken} (say “{plain} {other}” for the other one)"
-    elif not tomorrow and when.date() > now.date() and not _NIGHT.search(str(text).lower()):
+    elif not day and when.date() > now.date() and not _NIGHT.search(str(text).lower()):
         note = f"{when:%H:%M} has already passed today"
     return when, note
 
@@ -264,7 +273,7 @@ def timer(
 
 
 # "every day at 8", "weekdays", "on Mondays": a repeat, which nothing here can set
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DAYS = "|".join(WEEKDAYS)
 REPEATING = re.compile(
     rf"\b(?:(?:every|each)\s+(?:other\s+)?(?:day|morning|afternoon|evening|night|week|weekday|weekend|month|year|hour|"
     rf"{_DAYS}|\d+\s+(?:minutes|hours|days|weeks))|daily|weekly|monthly|hourly|weekdays|weeknights|weekends|"
