@@ -39,7 +39,9 @@ class Settings:
     context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
     system_prompt: str = ""  # empty: assets/system_prompt.md
     prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations
-    fast_path: bool = True  # the commonest phrasings run their tool from sentence templates, before any model
+    # the commonest phrasings run their tool from sentence templates, and a question about the user's
+    # own things is read from their notes (tools.note.recall), before any model
+    fast_path: bool = True
     student_tools: bool = True  # the tool list in the student's system prompt; off: a student that only talks
     # the teacher
     gemini_model: str = "gemini-2.5-flash"
