@@ -238,3 +238,36 @@ def test_a_damaged_model_folder_is_one_sentence(tiny_checkpoint, home, tmp_path,
         code, out, err = cli(capsys, "ask", "hello", "--json", "--max-tokens", "2", "--mode", "private")
         assert code == 1, (damage, out, err)
         assert one_sentence(err) and err.startswith("Error:"), err
+
+
+# What people say to a clock, a timer or a converter, each with an edge value or hostile text in it.
+SAID_AS = [
+    "remind me tomorrow at {} to call mum", "remind me to call mum on friday at {}", "wake me up in {} hours",
+    "set an alarm for {} tonight", "set an alarm for weekdays at {}", "cancel timer {}", "how many weeks until {}",
+    "what's a {}% tip on ${}", "convert {} cm to feet and inches", "how tall is {} cm in feet", "{} k in miles",
+    "convert 5 feet {} inches to cm", "what day is {} this year", "set a timer for the eggs, {} minutes",
+]  # fmt: skip
+SAID = st.tuples(
+    st.sampled_from(SAID_AS),
+    st.one_of(
+        st.sampled_from(["", "-", "0", "12", "9" * 400, "25:00", "1e309", "½"]), st.integers().map(str), hostile_text
+    ),
+).map(lambda parts: parts[0].replace("{}", parts[1]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(said=SAID)
+@example(said="remind me tomorrow at 9 am to call mum")
+@example(said="how tall is 9999999999999999999999 cm in feet and inches")
+def test_what_a_sentence_template_reads_runs_or_says_why_in_one_sentence(home, monkeypatch, said):
+    from assistant.tools import ToolContext, ToolError, run
+    from assistant.tools.fastpath import match
+
+    monkeypatch.setenv("APPRENTICE_RINGER", "off")
+    call = match(said)
+    if call is None:
+        return
+    try:
+        assert run(call.name, call.arguments, ToolContext.here(Store(), None)).text.strip()
+    except ToolError as exc:
+        assert str(exc).strip() and "\n" not in str(exc).strip()
