@@ -267,14 +267,16 @@ def test_a_question_about_your_own_things_is_answered_from_your_notes_and_never_
         answer(a, "remember that my locker is number 214")
         answer(a, "note that the gym opens at 6")
         ans, text = answer(a, "What's my locker number?")
-        unnoted, _ = answer(a, "What's my phone number?")  # no note holds "phone": asked as any question
+        # no note holds "phone": asked as any question, in the same conversation, whose note turn stays here
+        unnoted, _ = answer(a, "What's my phone number?", conversation_id=ans.conversation_id)
     finally:
         a.close()
     assert "my locker is number 214" in text and "gym" not in text
     assert ans.decision.rule == "notes" and ans.result()["action"]["name"] == "note"
     assert ans.result()["tokens"] == 0  # no model ran
     assert unnoted.decision.rule != "notes" and unnoted.result()["action"] is None
-    assert "locker" not in json.dumps(sent_requests(fake))
+    sent = json.dumps(sent_requests(fake))
+    assert "phone number" in sent and "locker" not in sent  # asked, and its conversation's note turn stayed
     assert Store().turn(ans.turn_id)["private"] == 1  # never trained on, never sent
 
 
