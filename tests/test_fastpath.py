@@ -62,6 +62,8 @@ HITS = [
     ("what day is christmas", "clock", {"date": "christmas"}),
     ("how many days until christmas", "clock", {"to_date": "christmas"}),
     ("How many weeks until 1 March?", "clock", {"to_date": "1 March"}),
+    ("how many days since January 1", "clock", {"date": "last January 1", "to_date": "today"}),
+    ("how long ago was 2020-03-11", "clock", {"date": "2020-03-11", "to_date": "today"}),
     ("how many days between 2026-01-01 and 2026-12-31", "clock", {"date": "2026-01-01", "to_date": "2026-12-31"}),
     ("What day comes after Sunday?", "clock", {"date": "Sunday", "days": 1}),
     ("what day comes before friday", "clock", {"date": "friday", "days": -1}),

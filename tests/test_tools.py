@@ -180,6 +180,13 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"to_date": "end of the month"}, "It's 14:32 on Monday, 30 November 2026."),  # the last day: today
         ({"to_date": "end of year"}, "31 December 2026 is in 31 days (4 weeks and 3 days)."),
         ({"date": "Christmas last year"}, "25 December 2025 was a Thursday."),
+        # "last": the latest one before today (the fixed NOW is Monday 30 November 2026)
+        (
+            {"date": "last Christmas", "to_date": "today"},
+            "From 25 December 2025 to 30 November 2026 is 340 days (48 weeks and 4 days).",
+        ),
+        ({"date": "last Monday"}, "23 November 2026 was a Monday."),
+        ({"date": "last November 30"}, "30 November 2025 was a Sunday."),
         ({"to_date": "December 13"}, "13 December 2026 is in 13 days."),  # under two weeks: days alone
         ({"to_date": "December 14"}, "14 December 2026 is in 14 days (2 weeks)."),
         ({"date": "2026-12-31", "to_date": "2026-01-01"}, "From 31 December 2026 to 1 January 2026 is -364 days."),

@@ -312,6 +312,13 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         return (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     if text in ("end year", "end this year"):
         return dt.date(today.year, 12, 31)
+    if text.startswith("last ") and not re.search(r"\d{4}", text):
+        # "last Monday", "last Christmas": the latest one before today (a weekday: a week ago at most)
+        rest = text[5:]
+        if rest in WEEKDAYS:
+            return today - dt.timedelta(days=(today.weekday() - WEEKDAYS.index(rest)) % 7 or 7)
+        found = parse_date(rest, today - dt.timedelta(days=365))
+        return found if found < today else parse_date(rest, today - dt.timedelta(days=730))
     relative = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1, "day after tomorrow": 2}
     if text in relative:
         return today + dt.timedelta(days=relative[text])

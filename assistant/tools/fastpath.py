@@ -369,6 +369,9 @@ def _clock_until(s: dict) -> ToolCall | None:
         start, end = s["date"].strip(), s["date2"].strip().rstrip(".?!")
         return ToolCall("clock", {"date": start, "to_date": end}) if _dates(start, end) else None
     end = s["date"].strip().rstrip(".?!")
+    if s.get("since"):  # "how many days since January 1": the last one, up to today
+        start = end if re.search(r"\d{4}|^(last|yesterday)\b", end, re.IGNORECASE) else f"last {end}"
+        return ToolCall("clock", {"date": start, "to_date": "today"}) if _dates(start) else None
     return ToolCall("clock", {"to_date": end}) if _dates(end) else None
 
 
