@@ -245,6 +245,14 @@ def test_alarm_list_and_cancel_by_number(ctx):
     assert run("alarm", {"action": "list"}, ctx).text == "No alarms are set."
 
 
+def test_a_number_of_another_kind_is_not_cancelled(ctx, store):
+    """One numbering serves timers, alarms and reminders: "delete reminder 1" must not cancel alarm 1."""
+    run("alarm", {"time": "7 am"}, ctx)
+    with pytest.raises(ToolError, match="Number 1 is an alarm, not a reminder; say “cancel alarm 1” to cancel it."):
+        run("reminder", {"action": "cancel", "id": 1}, ctx)
+    assert [t["status"] for t in store.timers()] == ["pending"]
+
+
 # -- reminder ---------------------------------------------------------------------------------
 
 

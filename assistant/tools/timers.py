@@ -183,10 +183,18 @@ def _list(ctx: ToolContext, kind: str, arguments: dict) -> ToolResult:
     )
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind == "alarm" else f"a {kind}"
+
+
 def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -> ToolResult:
     pending = ctx.store.timers(status="pending", kind=kind)
     if id:
         row = ctx.store.timer(id)
+        if row is not None and row["kind"] != kind:  # one numbering for all three: "reminder 4" may be alarm 4
+            raise ToolError(
+                f"Number {id} is {_a(row['kind'])}, not {_a(kind)}; say “cancel {row['kind']} {id}” to cancel it."
+            )
         if row is None or row["status"] != "pending":
             state = "no" if row is None else f"already {row['status']}"
             raise ToolError(f"{kind.capitalize()} {id} is {state}: `apprentice timers` lists those set.")
