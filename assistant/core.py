@@ -47,7 +47,7 @@ from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.outcomes import KEPT_WRONG, query_key
 from assistant.prompts import student_system_prompt
-from assistant.router import LIVE, Decision, OutcomeIndex, Router, Thresholds
+from assistant.router import Decision, OutcomeIndex, Router, Thresholds, needs_live_information
 from assistant.store import Store
 from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
@@ -415,7 +415,7 @@ class Answer:
 
     def _cannot_know(self) -> str:
         """A short true answer for what needs live information, when the teacher cannot be asked."""
-        found = LIVE.search(self.query)  # else the fast path's currency conversion
+        found = needs_live_information(self.query)  # else the fast path's currency conversion
         why = f"it needs live information (“{found.group(0)}”)" if found else "it needs today's exchange rates"
         text = f"I can't know that on this machine: {why}."
         if self.context.mode == "private":

@@ -35,11 +35,21 @@ import numpy as np
 
 from assistant.outcomes import OutcomeIndex
 
-LIVE = re.compile(
-    r"\b(weather|forecast|news|headlines?|today|tonight|tomorrow|yesterday|this (week|month|year)|"
+# What changes by the hour: the weather without the word ("will it rain"), news, prices, scores, "latest".
+# "current" as a word before another ("the current price"), not the noun ("an electric current").
+LIVE_TOPIC = re.compile(
+    r"\b(weather|forecast|news|headlines?|"
     r"will it (rain|snow|hail|storm|freeze|be (sunny|cloudy|cold|hot|warm|windy|wet|dry|nice))|"
-    r"right now|currently|current|latest|recent(ly)?|stock|share price|prices?|exchange rate|"
-    r"score|election)\b",
+    r"right now|currently|(?<!electric )(?<!electrical )current(?=\s+\w)|latest|recent(ly)?|stock|share price|"
+    r"prices?|exchange rate|score|election)\b",
+    re.IGNORECASE,
+)
+# A day: live information in a question about the world ("who won yesterday?"), not in a request for
+# something to be made or done ("a workout for today", "how do I make pancakes today?").
+LIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|yesterday|this (week|month|year))\b", re.IGNORECASE)
+ASKS_TO_MAKE = re.compile(
+    r"^\W*(?:(?:please|hey|ok|okay|can you|could you)\W+)*(how (do|can|should|would) (i|we|you)|how to|give me|"
+    r"suggest|recommend|tell me (a|an|some)|what (should|can|could) (i|we)|ideas? for|write|make me|help me|plan)\b",
     re.IGNORECASE,
 )
 # The clock and calendar of this machine answer these (the clock tool); the teacher cannot know them.
@@ -64,6 +74,18 @@ ACTION = re.compile(
     r"(set|start|make|create|add|put)( me)? (an?|the|my) (\w+ )?(alarm|timer|reminder|countdown))\b",
     re.IGNORECASE,
 )
+
+
+def needs_live_information(query: str) -> re.Match | None:
+    """The words that say `query` needs what only the world knows now, else None. A request to act
+    ("remind me tomorrow at 9 to check the news") and a request for something made ("a workout for
+    today") do not; a question about a day ("who won yesterday?") and a topic that changes do.
+    The router sends such a query to the teacher, or says it cannot know; it is never trained on."""
+    if ACTION.search(query):
+        return None
+    return LIVE_TOPIC.search(query) or (None if ASKS_TO_MAKE.search(query) else LIVE_DAY.search(query))
+
+
 EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)
 
 
@@ -103,7 +125,7 @@ class Router:
             return Decision("local", 0.0, "about your notes, which never leave this machine", rule="notes")
         if force == "local":
             return Decision("local", None, "you asked for the local student")
-        live = None if ACTION.search(query) else LIVE.search(query)
+        live = needs_live_information(query)
         if mode == "private":
             if (m := live) and not CLOCK.search(query):
                 why = f"needs live information (“{m.group(0)}”) that nothing on this machine knows"

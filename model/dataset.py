@@ -270,7 +270,7 @@ def build(
     """The dataset the log gives now. `exclude` names task files (JSONL) whose queries must stay out,
     `exclude_rows` gives such queries directly; the shipped benchmark test file is always excluded."""
     from assistant.judge import contains_reference
-    from assistant.router import LIVE
+    from assistant.router import needs_live_information
     from assistant.store import Store
 
     store = store or Store()
@@ -295,7 +295,7 @@ def build(
         if not answer or not messages or messages[-1].get("role") != "user":
             left["unusable record"] += 1
             continue
-        if LIVE.search(messages[-1]["content"]):
+        if needs_live_information(messages[-1]["content"]):
             left["needs live information"] += 1
             continue
         kind = "correction" if row.get("kind") == "correction" else "fallback"

@@ -231,7 +231,7 @@ def local_items(
     user's own use (see the module's docstring). `exclude`: query keys to leave out (benchmark test
     queries, the regression set)."""
     from assistant.core import FAST_PATH_REASON
-    from assistant.router import LIVE
+    from assistant.router import needs_live_information
 
     teacher = {}  # query key → the teacher's newest whole answer, when it was asked too
     for row in store.distill_examples():  # those still in the log, not marked wrong
@@ -245,7 +245,7 @@ def local_items(
         if not (first and turn["route"] == "local" and turn["model"] == version and turn["status"] == "done"):
             continue
         # A private turn is about the user's notes; a live query's answer was made up when it was given.
-        if turn["bad"] or turn["private"] or LIVE.search(turn["query"]):
+        if turn["bad"] or turn["private"] or needs_live_information(turn["query"]):
             continue
         if turn["action"] and (turn["reason"] or "").startswith(FAST_PATH_REASON):
             continue  # a sentence template chose that call, not the student

@@ -91,6 +91,30 @@ def test_a_request_to_act_is_not_a_question_about_the_world(query):
         assert d.route != "cloud" and d.rule is None, (mode, d)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "How do I make pancakes for breakfast today?",
+        "Give me a workout for today",
+        "What should I cook tonight?",
+        "Tell me a joke for today",
+        "What is an electric current?",
+    ],
+)
+def test_a_day_in_a_request_for_something_made_or_a_noun_is_not_live_information(query):
+    """Refused in private mode as "it needs live information (“today”)" before; the student can try."""
+    for mode in ("auto", "private"):
+        assert Router().decide(query, mode=mode).rule is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Who won the match yesterday?", "What's on TV tonight?", "What is the current price of gold?", "news today?"],
+)
+def test_a_question_about_the_world_on_a_day_still_is(query):
+    assert Router().decide(query, mode="auto").rule == "live"
+
+
 @pytest.mark.parametrize("query", ["Can you remind me what the news said today?", "remind me of yesterday's score"])
 def test_being_reminded_of_the_news_is_still_a_question_about_it(query):
     assert Router().decide(query, mode="auto").rule == "live"

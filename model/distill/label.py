@@ -112,7 +112,7 @@ def read_queries(path: Path) -> list[str]:
 
 def plan(queries: list[str], store, settings: config.Settings) -> Plan:
     """The requests a new job sends: each query redacted as a live one is, minus what must not or need not go."""
-    from assistant.router import CLOCK, LIVE, NOTES
+    from assistant.router import CLOCK, NOTES, needs_live_information
 
     done = store.labelled_digests()
     seen: set[str] = set()
@@ -131,7 +131,7 @@ def plan(queries: list[str], store, settings: config.Settings) -> Plan:
             skip("already labelled")
         elif NOTES.search(query):
             skip("about your notes, which never leave")
-        elif LIVE.search(query) or CLOCK.search(query):
+        elif needs_live_information(query) or CLOCK.search(query):
             skip("needs live information")
         else:
             redactor = Redactor(settings.redact_terms)  # one per query: each is its own conversation
