@@ -9,7 +9,11 @@ Three tools share one table (`timers` in the store) and one shape of call:
 each also with action="list", or action="cancel" and an id or label. Setting one starts the
 ringer (assistant/tools/ringer.py) when none runs for this APPRENTICE_HOME, so a timer set by a
 one-shot `apprentice ask` still rings after that command exited. Times are stored in UTC and
-shown in the user's zone, 24-hour ("14:32").
+shown in the user's zone, 24-hour ("14:32"). A clock time may name its day and the part of it
+("9 tomorrow", "6:10 tomorrow morning", "friday at 9", "12 at night"); nothing repeats, so a time
+or words that ask for a repeat ("every day", "weekdays", "on Mondays") are refused in a sentence
+rather than set once as if for good. One numbering serves the three kinds: "cancel reminder 4"
+does not cancel alarm 4.
 
 The surfaces show what rang with `due_unshown(store)` and `mark_shown(store, ids)` (in
 assistant/tools/rings.py, which imports little): a ring that no surface showed counts as
