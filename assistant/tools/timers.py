@@ -74,7 +74,7 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
     raw = str(text).strip()
     words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
     weekday = _WEEKDAY.search(words)
-    tomorrow = "tomorrow" if re.search(r"\btomorrow\b", words) else weekday[1] if weekday else None
+    day = "tomorrow" if re.search(r"\btomorrow\b", words) else weekday[1] if weekday else None
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
     night = bool(_NIGHT.search(words))
     words = _WEEKDAY.sub(" ", re.sub(r"\b(tomorrow|today)\b", " ", words))
@@ -82,9 +82,9 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
     words = re.sub(r"\bplease\b", " ", words)  # "8:45 pm, please" is asked as politely as it is read
     words = re.sub(r"^\s*(at|for|by|on)\b", " ", words).strip(" ,.")
     if words in ("noon", "midday"):
-        return 12, 0, False, tomorrow
+        return 12, 0, False, day
     if words == "midnight":
-        return 0, 0, False, tomorrow
+        return 0, 0, False, day
     match = _CLOCK.fullmatch(words)
     if not match:
         raise ToolError(f"{raw!r} is not a clock time I can read; say it like 7:30, 7 am or 19:00.")
@@ -95,9 +95,9 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
     if minute > 59 or hour > 23 or (meridiem and not 1 <= hour <= 12):
         raise ToolError(f"{raw!r} is not a clock time; say it like 7:30, 7 am or 19:00.")
     if meridiem:
-        return hour % 12 + (12 if meridiem == "p" else 0), minute, False, tomorrow
+        return hour % 12 + (12 if meridiem == "p" else 0), minute, False, day
     ambiguous = 1 <= hour <= 12 and not match["h"].startswith("0")
-    return hour, minute, ambiguous, tomorrow
+    return hour, minute, ambiguous, day
 
 
 _DELAY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b")
