@@ -55,6 +55,7 @@ HITS = [
     ("What year is it?", "clock", {}),
     ("What day is Christmas this year?", "clock", {"date": "Christmas this year"}),
     ("What's the date next Friday?", "clock", {"date": "next Friday"}),
+    ("What's the date this coming Saturday?", "clock", {"date": "this coming Saturday"}),
     ("How many days are left this month?", "clock", {"to_date": "end of month"}),
     ("Set a timer for the eggs, 7 minutes", "timer", {"minutes": 7, "label": "eggs"}),
     ("what's the time in new york", "clock", {"place": "new york"}),
@@ -206,6 +207,7 @@ def test_a_match_runs_to_the_answer_without_a_model(home):
         ("remind me about the dentist tomorrow afternoon", "2026-12-01T14:00:00+00:00"),
         # a weekday: this week's, and a weekday whose time has passed today is next week's
         ("remind me on Friday to pay rent", "2026-12-04T09:00:00+00:00"),
+        ("I need a reminder on Thursday to renew my passport", "2026-12-03T09:00:00+00:00"),
         ("remind me to pay rent on friday at 10 am", "2026-12-04T10:00:00+00:00"),
         ("set an alarm for saturday at 8 am", "2026-12-05T08:00:00+00:00"),
         ("set an alarm for monday at 1 pm", "2026-12-07T13:00:00+00:00"),

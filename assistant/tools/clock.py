@@ -327,7 +327,7 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
     if match:
         return _make(raw, int(match[1]), int(match[2]), int(match[3]))
-    weekday = re.fullmatch(r"(?:next |this )?(\w+)", text)
+    weekday = re.fullmatch(r"(?:next |this |this coming |coming )?(\w+)", text)
     if weekday and weekday[1] in WEEKDAYS:
         ahead = (WEEKDAYS.index(weekday[1]) - today.weekday()) % 7
         return today + dt.timedelta(days=ahead or 7 if text.startswith("next") else ahead)
