@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from assistant.tools import ToolError, validate
 from assistant.tools.calls import ToolCall, format_call
+from assistant.tools.clock import WEEKDAYS
 
 MAX_QUERY = 200  # characters: a longer query is a conversation, not a command
 
@@ -231,6 +232,11 @@ def _number(s: dict, whole: str, fraction: str) -> float | None:
     return parse_number(f"{s[whole]}.{s[fraction]}" if s.get(fraction) else s[whole])
 
 
+def _names_nothing(label: str, words: tuple[str, ...]) -> bool:
+    """A label wildcard that caught no name: a number ("10 minute"), a sentence, or a bare word."""
+    return bool(re.search(r"\d", label)) or len(label) > 40 or label.lower() in words
+
+
 def _cancel(name: str, s: dict) -> ToolCall | None:
     """ "cancel the tea timer", "delete alarm 3", "stop my reminder" (the only one set: the tool says
     which it cancelled, or asks which one when there are several)."""
@@ -242,7 +248,7 @@ def _cancel(name: str, s: dict) -> ToolCall | None:
         arguments["id"] = int(number)
     label = s.get("label", "").strip()
     if label:
-        if re.search(r"\d", label) or len(label) > 40 or label.lower() in ("a", "an", "the", "my", "this", "that"):
+        if _names_nothing(label, ("a", "an", "the", "my", "this", "that")):
             return None
         arguments["label"] = label
     return ToolCall(name, arguments)
@@ -262,7 +268,7 @@ def _timer(s: dict) -> ToolCall | None:
             arguments[s[unit]] = _plain_number(arguments.get(s[unit], 0) + value)
     label = s.get("label", "").strip()
     if label:
-        if re.search(r"\d", label) or len(label) > 40 or label.lower() in ("a", "an", "the", "my", "new"):
+        if _names_nothing(label, ("a", "an", "the", "my", "new")):
             return None  # "set a 10 minute timer for 5 minutes" is not a timer named "10 minute"
         arguments["label"] = label
     return ToolCall("timer", arguments) if arguments else None
@@ -307,7 +313,7 @@ def _alarm(s: dict) -> ToolCall | None:
 
 _DAY_AT_END = re.compile(
     r"[\s,]+(tomorrow(?: (?:morning|afternoon|evening|night))?|tonight|(?:this|in the) (?:morning|afternoon|evening)|"
-    r"(?:on|this|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))$",
+    rf"(?:on|this|next) (?:{'|'.join(WEEKDAYS)}))$",
     re.IGNORECASE,
 )
 
@@ -431,10 +437,10 @@ _MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|bucks|quid|yen)\b"
 def _calculate(s: dict) -> ToolCall | None:
     if s.get("op") == "tip":  # "a 15% tip on 84 dollars": the tip, in the bill's own money
         percent = _PERCENT.match(words_to_digits(s["x"]).strip())
-        amount = _MONEY.sub(" ", s["y"]).strip().rstrip("?.!")
-        if not percent or parse_number(amount) is None:
+        amount = parse_number(_MONEY.sub(" ", s["y"]).strip().rstrip("?.!"))
+        if not percent or amount is None:
             return None
-        s = {"expression": f"{percent[1]}% of {parse_number(amount):g}"}
+        s = {"expression": f"{percent[1]}% of {amount:g}"}
     elif "op" in s:  # "multiply 13 by 17": the operation is the verb
         s = {"expression": f"({s['x']}) {s['op']} ({s['y']})"}
     expression = words_to_digits(s.get("expression", "")).strip().rstrip("?.!= ")

@@ -63,7 +63,8 @@ _MORNING = re.compile(r"\b(?:this |in the )?morning\b")
 _NIGHT = re.compile(r"\b(tonight|night)\b")  # its small hours are after midnight: the next day, and meant so
 
 
-_WEEKDAY = re.compile(rf"\b(?:on |this |next )?({'|'.join(WEEKDAYS)})\b")
+_DAYS = "|".join(WEEKDAYS)
+_WEEKDAY = re.compile(rf"\b(?:on |this |next )?({_DAYS})\b")
 
 
 def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
@@ -285,7 +286,6 @@ def timer(
 
 
 # "every day at 8", "weekdays", "on Mondays": a repeat, which nothing here can set
-_DAYS = "|".join(WEEKDAYS)
 REPEATING = re.compile(
     rf"\b(?:(?:every|each)\s+(?:other\s+)?(?:day|morning|afternoon|evening|night|week|weekday|weekend|month|year|hour|"
     rf"{_DAYS}|\d+\s+(?:minutes|hours|days|weeks))|daily|weekly|monthly|hourly|weekdays|weeknights|weekends|"
