@@ -47,7 +47,7 @@ from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.outcomes import KEPT_WRONG, query_key
 from assistant.prompts import student_system_prompt
-from assistant.router import Decision, OutcomeIndex, Router, Thresholds, needs_live_information
+from assistant.router import Decision, OutcomeIndex, Router, Thresholds, asks_to_recall, needs_live_information
 from assistant.store import Store
 from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
@@ -539,14 +539,19 @@ class Assistant:
             )
         return self._student
 
-    def cascade_line(self, kind: str = "text") -> float:
+    def cascade_line(self, kind: str = "text", *, recall: bool = False) -> float:
         """The active version's cascade line for a `kind` of answer ("text" or "call"): its own,
-        calibrated when it was distilled, else the configured one (`registry.cascade_line`)."""
+        calibrated when it was distilled, else the configured one (`registry.cascade_line`): for a
+        sentence answering a query that holds no number (`recall`, router.py `asks_to_recall`),
+        `cascade_recall_min_logprob`."""
         from assistant.models import registry
 
         version = registry.active()
         words = kind == "text" and self.settings.student_words_from_base and base_words(version.adapter_path)
-        return version.cascade_min_logprob(self.settings.cascade_min_logprob, kind, base_words=words)
+        configured = self.settings.cascade_min_logprob
+        if kind == "text" and recall:
+            configured = self.settings.cascade_recall_min_logprob
+        return version.cascade_min_logprob(configured, kind, base_words=words)
 
     def teacher(self, key: str):
         """The Gemini client, built the first time a query may leave (never in private mode)."""
@@ -598,7 +603,7 @@ class Assistant:
         from assistant.models import registry
 
         version = registry.active()
-        line = self.cascade_line()
+        line = self.cascade_line(recall=asks_to_recall(query))
         history = self.store.history(conversation_id) if conversation_id is not None else []
         context = QueryContext(
             mode, key, version.name, line, history, call_line=self.cascade_line("call"), consent=consent

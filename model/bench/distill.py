@@ -74,6 +74,7 @@ import numpy as np
 from assistant import blas, config
 from assistant.errors import ApprenticeError, BadInput
 from assistant.plotting import pyplot
+from assistant.router import asks_to_recall
 
 QUICK_TRAIN, QUICK_TEST = 3, 2
 BOOTSTRAP = 1000
@@ -559,6 +560,7 @@ def run(args: argparse.Namespace, progress) -> dict:
         teacher_answers: dict[str, str] = {}
         before = measure(assistant, test, teacher_answers, progress, "2 test before")
         cascade_lines = {"before": assistant.cascade_line()}
+        recall_lines = {"before": assistant.cascade_line(recall=True)}
         times["test_before"] = time.monotonic() - tick
 
         tick = time.monotonic()
@@ -574,13 +576,14 @@ def run(args: argparse.Namespace, progress) -> dict:
         if distilled["promoted"]:
             after = measure(assistant, test, teacher_answers, progress, "4 test after")
             cascade_lines["after"] = assistant.cascade_line()
+            recall_lines["after"] = assistant.cascade_line(recall=True)
             calibrations = compare_calibrations(after, active_folder(), settings)
         else:
             notes.append(
                 f"{distilled['version']} was not promoted ({distilled['reason']}); "
                 "after distillation the system is the one before."
             )
-            after, cascade_lines["after"] = before, cascade_lines["before"]
+            after, cascade_lines["after"], recall_lines["after"] = before, cascade_lines["before"], recall_lines["before"]
             calibrations = None
         times["test_after"] = time.monotonic() - tick
 
@@ -631,6 +634,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             "router_cloud_threshold": settings.router_cloud_threshold,
             "router_local_threshold": settings.router_local_threshold,
             "cascade_min_logprob": cascade_lines,
+            "cascade_recall_min_logprob": recall_lines,
             "fast_path": settings.fast_path,
             "rationales": args.rationales,
             "distill_args": args.distill_arg,
@@ -656,16 +660,22 @@ def active_folder() -> Path | None:
     return registry.active().folder
 
 
-def routed_with_lines(records: list[dict], text_line: float, call_line: float) -> dict:
+def routed_with_lines(
+    records: list[dict], text_line: float, call_line: float, recall_line: float | None = None
+) -> dict:
     """Teacher share and routed accuracy had the cascade drawn these lines: the router's own routes
     stay, and a cascade query keeps the student's answer when it is as sure as its kind's line and it
     stands (its call can stand, its sentence is not shown false; a record from before `stands` was
-    kept: its call validates). Greedy answers make this exact: nothing else would change."""
+    kept: its call validates). A sentence answering a query that holds no number stands by
+    `recall_line` when one is given (router.py `asks_to_recall`). Greedy answers make this exact:
+    nothing else would change."""
     sent = right = 0
     for r in records:
         to_teacher = r["to_teacher"]
         if r["route"] == "cascade":
             line = call_line if r["student_called"] else text_line
+            if not r["student_called"] and recall_line is not None and asks_to_recall(r["query"]):
+                line = recall_line
             sure = r["confidence"] is not None and r["confidence"] >= line
             stands = r.get("stands")
             if stands is None:
@@ -692,7 +702,8 @@ def compare_calibrations(records: list[dict], folder: Path | None, settings) -> 
     for method in calibration.METHODS:
         lines = calibration.draw(pts, method=method, precision=settings.cascade_precision, risk=settings.cascade_risk)
         text = cascade_line(lines, settings.cascade_min_logprob, "text", base_words=words)
-        out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"])}
+        recall = cascade_line(lines, settings.cascade_recall_min_logprob, "text", base_words=words)
+        out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"], recall)}
     return out
 
 

@@ -290,6 +290,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "distill": None,
                 "active": registry.active_name(),
                 "cascade_min_logprob": assistant.cascade_line(),
+                "cascade_recall_min_logprob": assistant.cascade_line(recall=True),
                 "seconds": {"measure": round(time.monotonic() - tick, 1)},
                 "also_test": measure_also("before day 1"),
             }
@@ -327,6 +328,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                     "distill": decided,
                     "active": registry.active_name(),
                     "cascade_min_logprob": assistant.cascade_line(),
+                    "cascade_recall_min_logprob": assistant.cascade_line(recall=True),
                     "seconds": seconds,
                     "also_test": measure_also(f"day {k} of {n}"),
                 }
