@@ -583,7 +583,8 @@ def run(args: argparse.Namespace, progress) -> dict:
                 f"{distilled['version']} was not promoted ({distilled['reason']}); "
                 "after distillation the system is the one before."
             )
-            after, cascade_lines["after"], recall_lines["after"] = before, cascade_lines["before"], recall_lines["before"]
+            after = before
+            cascade_lines["after"], recall_lines["after"] = cascade_lines["before"], recall_lines["before"]
             calibrations = None
         times["test_after"] = time.monotonic() - tick
 

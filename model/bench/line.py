@@ -52,8 +52,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, progress) -> dict:
-    from model.dataset import read_tasks
     from assistant.router import asks_to_recall
+    from model.dataset import read_tasks
     from model.distill.calibration import Point, risk_line, vetoed
 
     risk = config.load().cascade_risk if args.risk is None else args.risk
@@ -146,7 +146,8 @@ def summary(result: dict) -> str:
         f"  the configured one, {recall['configured']['line']:g}, keeps {recall['configured']['kept']}, "
         f"{recall['configured']['kept_wrong']} wrong.\n"
         f"To use them: cascade_min_logprob = {result['line']:.4g} and cascade_recall_min_logprob = "
-        f"{recall['line']:.4g} in config.toml (or APPRENTICE_CASCADE_MIN_LOGPROB, APPRENTICE_CASCADE_RECALL_MIN_LOGPROB)."
+        f"{recall['line']:.4g} in config.toml\n"
+        "(or APPRENTICE_CASCADE_MIN_LOGPROB and APPRENTICE_CASCADE_RECALL_MIN_LOGPROB)."
     )
 
 
