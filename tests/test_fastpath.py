@@ -270,3 +270,27 @@ def test_coverage_of_benchmark_items_counts_right_tools_and_right_arguments():
         "actions": {"items": 4, "caught": 3, "exact": 2, "wrong": 0},
         "other": {"items": 2, "caught": 0, "exact": 0, "wrong": 1},
     }
+
+
+def test_the_timing_command_reads_its_file_or_says_what_it_needs(tmp_path):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "assistant.tools.fastpath", "--bench"]
+
+    def timing(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, *argv], capture_output=True, text=True, timeout=120)
+
+    queries = tmp_path / "queries.txt"
+    queries.write_text("Set a timer for 5 minutes\nWhat time is it in Tokyo?\n")
+    read = timing(str(queries))
+    assert read.returncode == 0 and '"queries": 6' in read.stdout  # each query timed three times
+    # read by a reader that stops early (`| head`): the pipe is closed before anything is written
+    reader_gone = subprocess.Popen([*command, str(queries)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader_gone.stdout.close()
+    assert reader_gone.wait(timeout=120) == 0 and b"Traceback" not in reader_gone.stderr.read()
+    assert "needs a file" in timing().stderr
+    assert "Cannot read" in timing(str(tmp_path / "none.txt")).stderr
+    (tmp_path / "bad.jsonl").write_text('{"text": "hi"}\n')
+    missing = timing(str(tmp_path / "bad.jsonl"))
+    assert missing.returncode == 2 and "has no query" in missing.stderr and "Traceback" not in missing.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import re
 import sys
 import time
@@ -535,21 +536,37 @@ def _same(found: ToolCall, expected: ToolCall) -> bool:
     return found.arguments == validate(expected.name, expected.arguments)
 
 
-def main(argv: list[str]) -> None:
-    if argv[:1] == ["--bench"]:
-        import json
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["--bench"]:
+        found = match(" ".join(argv))
+        print(format_call(found) if found else "no match")
+        return 0
+    import json
 
+    try:
         with open(argv[1], encoding="utf-8") as f:
             lines = [line.strip() for line in f if line.strip()]
         items = [json.loads(line) if line.startswith("{") else {"query": line} for line in lines]
-        print(json.dumps(bench([i["query"] for i in items], rounds=3)))
+        queries = [str(i["query"]) for i in items]
+    except IndexError:
+        print("--bench needs a file: one query a line, or JSON lines with a query (and a call).", file=sys.stderr)
+        return 2
+    except (KeyError, TypeError):
+        print(f'A line of {argv[1]} has no query; JSON lines need one: {{"query": "..."}}.', file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"Cannot read {argv[1]}: {exc}. Give one query a line, or JSON lines with a query.", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(bench(queries, rounds=3)))
         if any("call" in i for i in items):
             for family, row in sorted(coverage(items).items()):
                 print(json.dumps({"family": family, **row}))
-    else:
-        found = match(" ".join(argv))
-        print(format_call(found) if found else "no match")
+        sys.stdout.flush()
+    except BrokenPipeError:  # read by `head`: what it took was enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
