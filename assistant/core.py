@@ -551,6 +551,9 @@ class Assistant:
         configured = self.settings.cascade_min_logprob
         if kind == "text" and recall:
             configured = self.settings.cascade_recall_min_logprob
+        base = registry.base_of(version) if words else None
+        if base is not None:  # its words are its base student's: so is their line, where that student has one
+            configured = base.cascade_min_logprob(configured, kind)
         return version.cascade_min_logprob(configured, kind, base_words=words)
 
     def teacher(self, key: str):

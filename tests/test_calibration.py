@@ -265,7 +265,7 @@ def test_a_text_line_over_too_few_sentences_is_marked_as_not_its_own():
     assert drawn["text_own"] is True and drawn["min_logprob"] == pytest.approx(-0.69)
 
 
-def _distilled(name: str, checkpoint, cascade: dict, fine_tune_type: str = "lora"):
+def _distilled(name: str, checkpoint, cascade: dict, fine_tune_type: str = "lora", parent: str = "tiny"):
     """A registered version with an adapter folder (what `cascade_line` reads; no model is loaded)."""
     import json
 
@@ -275,7 +275,7 @@ def _distilled(name: str, checkpoint, cascade: dict, fine_tune_type: str = "lora
     (staging / "adapter_config.json").write_text(json.dumps({"fine_tune_type": fine_tune_type}))
     (staging / "adapters.safetensors").write_bytes(b"")
     version = registry.new_version(
-        name, source="distill", bits=32, parent="tiny", external_path=str(checkpoint), info={"cascade": cascade}
+        name, source="distill", bits=32, parent=parent, external_path=str(checkpoint), info={"cascade": cascade}
     )
     registry.register(staging, version, make_active=True)
 
@@ -304,6 +304,24 @@ def test_a_base_students_sentences_stand_by_the_configured_line_when_the_version
     assert Assistant().cascade_line() == Assistant().cascade_line(recall=True) == -0.003
     _distilled("distill-4", tiny_checkpoint, {"min_logprob": -0.2})  # drawn before lines were marked: as drawn
     assert Assistant().cascade_line() == -0.2
+
+
+def test_a_distilled_students_base_words_stand_by_the_line_its_base_carries(home, tiny_checkpoint):
+    # Gemma as pulled carries a line that keeps none of its sentences; distilled, its sentences are
+    # still Gemma's, so they keep standing by that line and not by the one configured for the default student.
+    from assistant.core import Assistant
+    from assistant.models import registry
+
+    pulled = registry.new_version(
+        "gemma", source="test", bits=32, external_path=str(tiny_checkpoint), info={"cascade": {"min_logprob": 0.0}}
+    )
+    registry.register(registry.staging_folder("gemma"), pulled, make_active=True)
+    pooled = {"min_logprob": -0.003, "call_min_logprob": -0.003, "text_own": False}
+    _distilled("distill-1", tiny_checkpoint, pooled, parent="gemma")
+    _distilled("distill-2", tiny_checkpoint, pooled, parent="distill-1")
+    registry.remove("distill-1")  # the one it was distilled from is gone; its base checkpoint is not
+    assert Assistant().cascade_line() == Assistant().cascade_line(recall=True) == 0.0
+    assert Assistant().cascade_line("call") == -0.003  # its calls are the adapter's, by its own line
 
 
 def test_a_call_the_cascade_would_send_on_is_no_risk_to_the_line():

@@ -90,6 +90,15 @@ def cascade_line(cascade: dict, default: float, kind: str = "text", *, base_word
     return text
 
 
+def base_of(version: Version) -> Version | None:
+    """The version whose words a distilled version's are: the one that is its base checkpoint (None when
+    that checkpoint is no version here)."""
+    if version.adapter_path is None:
+        return version
+    same = [v for v in versions() if v.adapter_path is None and v.path == version.path]
+    return same[0] if same else None
+
+
 def models_dir() -> Path:
     return config.home() / "models"
 

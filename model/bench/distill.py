@@ -691,7 +691,7 @@ def routed_with_lines(
 def compare_calibrations(records: list[dict], folder: Path | None, settings) -> dict | None:
     """Each way of drawing the distilled version's lines (model/distill/calibration.py), from the answers
     it gave the gate, and what each would have done on the test queries just measured."""
-    from assistant.models.registry import cascade_line
+    from assistant.models import registry
     from assistant.student import base_words
     from model.distill import calibration
 
@@ -699,11 +699,13 @@ def compare_calibrations(records: list[dict], folder: Path | None, settings) -> 
     if not pts:
         return None
     words = settings.student_words_from_base and base_words(folder)
+    configured = (settings.cascade_min_logprob, settings.cascade_recall_min_logprob)
+    if words and (base := registry.base_of(registry.active())) is not None:
+        configured = tuple(base.cascade_min_logprob(line) for line in configured)  # the lines of its words' student
     out = {}
     for method in calibration.METHODS:
         lines = calibration.draw(pts, method=method, precision=settings.cascade_precision, risk=settings.cascade_risk)
-        text = cascade_line(lines, settings.cascade_min_logprob, "text", base_words=words)
-        recall = cascade_line(lines, settings.cascade_recall_min_logprob, "text", base_words=words)
+        text, recall = (registry.cascade_line(lines, line, "text", base_words=words) for line in configured)
         out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"], recall)}
     return out
 
