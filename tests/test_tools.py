@@ -173,13 +173,21 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
             "From 1 November 2026 to 30 November 2026 is 29 days (4 weeks and 1 day).",
         ),
         ({"date": "2027-03-01"}, "1 March 2027 is a Monday."),
-        ({"date": "christmas"}, "25 December 2026 is a Friday."),
+        ({"date": "christmas"}, "Christmas, 25 December 2026, is a Friday."),  # a holiday is said back by name
+        ({"date": "Good Friday"}, "Good Friday, 26 March 2027, is a Friday."),  # feasts move with Easter
+        ({"to_date": "easter"}, "Easter, 28 March 2027, is in 118 days (16 weeks and 6 days)."),
+        ({"date": "Easter next year"}, "Easter, 28 March 2027, is a Sunday."),
+        (
+            {"date": "last Easter", "to_date": "today"},
+            "From 5 April 2026 to 30 November 2026 is 239 days (34 weeks and 1 day).",
+        ),
+        ({"date": "Pentecost"}, "Pentecost, 16 May 2027, is a Sunday."),
         ({"date": "1969-07-20"}, "20 July 1969 was a Sunday."),
         ({"to_date": "December 25"}, "25 December 2026 is in 25 days (3 weeks and 4 days)."),
         ({"to_date": "tomorrow"}, "1 December 2026 is in 1 day."),
         ({"to_date": "end of the month"}, "It's 14:32 on Monday, 30 November 2026."),  # the last day: today
         ({"to_date": "end of year"}, "31 December 2026 is in 31 days (4 weeks and 3 days)."),
-        ({"date": "Christmas last year"}, "25 December 2025 was a Thursday."),
+        ({"date": "Christmas last year"}, "Christmas, 25 December 2025, was a Thursday."),
         # "last": the latest one before today (the fixed NOW is Monday 30 November 2026)
         (
             {"date": "last Christmas", "to_date": "today"},

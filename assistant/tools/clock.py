@@ -181,6 +181,24 @@ HOLIDAYS = {
     "valentine's day": (2, 14),
     "valentines day": (2, 14),
 }
+# Feasts that move with Easter (the Western churches' reckoning, dateutil's default), in days from Easter Sunday.
+EASTER_FEASTS = {
+    "easter": 0,
+    "easter sunday": 0,
+    "easter day": 0,
+    "good friday": -2,
+    "holy saturday": -1,
+    "easter monday": 1,
+    "palm sunday": -7,
+    "ash wednesday": -46,
+    "shrove tuesday": -47,
+    "pancake day": -47,
+    "ascension day": 39,
+    "pentecost": 49,
+    "whit sunday": 49,
+    "whitsun": 49,
+    "whit monday": 50,
+}
 
 
 @tool("clock")
@@ -221,7 +239,7 @@ def clock(
         start = parse_date(date, now.date()) if date else now.date()
         end = parse_date(to_date, now.date())
         days = (end - start).days
-        text = _days_text(start, end, days, from_today=not date)
+        text = _days_text(start, end, days, from_today=not date, name=None if date else _day_name(to_date))
         data = {"from": start.isoformat(), "to": end.isoformat(), "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
     day = parse_date(date, now.date()) if date else None
@@ -229,7 +247,8 @@ def clock(
         arguments.pop("date")
     elif day is not None:
         verb = "is" if day >= now.date() else "was"
-        text = f"{_long_date(day)} {verb} a {day:%A}."
+        name = _day_name(date)
+        text = f"{name}, {_long_date(day)}, {verb} a {day:%A}." if name else f"{_long_date(day)} {verb} a {day:%A}."
         return ToolResult(
             "clock", arguments, {"date": day.isoformat(), "weekday": f"{day:%A}"}, text, "clock · weekday"
         )
@@ -259,14 +278,22 @@ def _long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _days_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:
+def _day_name(text: str) -> str | None:
+    """The holiday or feast a date is said by ("good friday next year": "Good Friday"), to say it back."""
+    text = re.sub(r"\s+(this|next|last) year$", "", " ".join(text.lower().replace("’", "'").split()))
+    text = re.sub(r"^(the |last |next |this )", "", text)
+    return string.capwords(text) if text in HOLIDAYS or text in EASTER_FEASTS else None
+
+
+def _days_text(start: dt.date, end: dt.date, days: int, from_today: bool, name: str | None = None) -> str:
     unit = f"{_count(abs(days), 'day')}{_in_weeks(abs(days))}"
     if from_today:
+        said = f"{name}, {_long_date(end)}," if name else _long_date(end)
         if days == 0:
-            return f"{_long_date(end)} is today."
+            return f"{said} is today."
         if days > 0:
-            return f"{_long_date(end)} is in {unit}."
-        return f"{_long_date(end)} was {unit} ago."
+            return f"{said} is in {unit}."
+        return f"{said} was {unit} ago."
     if days < 0:  # counted backwards, as asked: no weeks to read it by
         return f"From {_long_date(start)} to {_long_date(end)} is {days} days."
     return f"From {_long_date(start)} to {_long_date(end)} is {unit}."
@@ -324,6 +351,8 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         return today + dt.timedelta(days=relative[text])
     if text in HOLIDAYS:
         return _next(today, *HOLIDAYS[text])
+    if text in EASTER_FEASTS:
+        return _next_feast(today, EASTER_FEASTS[text])
     match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
     if match:
         return _make(raw, int(match[1]), int(match[2]), int(match[3]))
@@ -360,6 +389,14 @@ def _next(today: dt.date, month: int, day: int, raw: str = "") -> dt.date:
             except ValueError:
                 continue
     return found
+
+
+def _next_feast(today: dt.date, after_easter: int) -> dt.date:
+    """The next day, from today, that falls `after_easter` days after Easter Sunday."""
+    from dateutil.easter import easter
+
+    this_year = easter(today.year) + dt.timedelta(days=after_easter)
+    return this_year if this_year >= today else easter(today.year + 1) + dt.timedelta(days=after_easter)
 
 
 @functools.cache
