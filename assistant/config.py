@@ -64,12 +64,6 @@ class Settings:
     # test sets before any distillation (routed 91% and 85% against 95% and 98%), so this one stays
     # (README, The router)
     cascade_min_logprob: float = -0.345
-    # The base student's line for a sentence answering a query that holds no number (router.py
-    # `asks_to_recall`): drawn the same way on its answers to the 42 such train queries (facts, months,
-    # messages, the time somewhere), where it is right 17 times, 15 of them facts; this keeps 16, 1
-    # wrong. A query holding a number asks it to compute or act at a time, which it cannot: there the
-    # line above stands (README, The router)
-    cascade_recall_min_logprob: float = -0.493
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     cascade_calibration: str = "risk"  # how a distilled version's line is drawn: risk | precision
     cascade_risk: float = 0.05  # calibration "risk": bound on the share of held-out and local answers kept and wrong

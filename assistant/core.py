@@ -47,7 +47,7 @@ from assistant.engine import Response
 from assistant.errors import BadInput
 from assistant.outcomes import KEPT_WRONG, query_key
 from assistant.prompts import student_system_prompt
-from assistant.router import Decision, OutcomeIndex, Router, Thresholds, asks_to_recall, needs_live_information
+from assistant.router import Decision, OutcomeIndex, Router, Thresholds, needs_live_information
 from assistant.store import Store
 from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
@@ -539,18 +539,15 @@ class Assistant:
             )
         return self._student
 
-    def cascade_line(self, kind: str = "text", *, recall: bool = False) -> float:
+    def cascade_line(self, kind: str = "text") -> float:
         """The active version's cascade line for a `kind` of answer ("text" or "call"): its own,
-        calibrated when it was distilled, else the configured one (`registry.cascade_line`): for a
-        sentence answering a query that holds no number (`recall`, router.py `asks_to_recall`),
-        `cascade_recall_min_logprob`."""
+        calibrated when it was distilled, else the configured one (`registry.cascade_line`), or the
+        line its base student carries when its words are that student's (Gemma's)."""
         from assistant.models import registry
 
         version = registry.active()
         words = kind == "text" and self.settings.student_words_from_base and base_words(version.adapter_path)
         configured = self.settings.cascade_min_logprob
-        if kind == "text" and recall:
-            configured = self.settings.cascade_recall_min_logprob
         base = registry.base_of(version) if words else None
         if base is not None:  # its words are its base student's: so is their line, where that student has one
             configured = base.cascade_min_logprob(configured, kind)
@@ -606,7 +603,7 @@ class Assistant:
         from assistant.models import registry
 
         version = registry.active()
-        line = self.cascade_line(recall=asks_to_recall(query))
+        line = self.cascade_line()
         history = self.store.history(conversation_id) if conversation_id is not None else []
         context = QueryContext(
             mode, key, version.name, line, history, call_line=self.cascade_line("call"), consent=consent

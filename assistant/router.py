@@ -20,8 +20,7 @@
    wrong, one per template or so; with a single wrong neighbour deciding, a day of queries it
    had not seen went 56 times straight to the teacher, 44 of them answered right by the student;
 4. in between the thresholds, a cascade: the student answers first, and a low mean
-   token log-probability escalates (the Assistant runs that part; a query that holds no number
-   has a line of its own for the base student's sentences: `asks_to_recall`).
+   token log-probability escalates (the Assistant runs that part).
 
     python -m assistant.router "What's the weather in Paris tomorrow?"
 """
@@ -85,16 +84,6 @@ def needs_live_information(query: str) -> re.Match | None:
     if ACTION.search(query):
         return None
     return LIVE_TOPIC.search(query) or (None if ASKS_TO_MAKE.search(query) else LIVE_DAY.search(query))
-
-
-def asks_to_recall(query: str) -> bool:
-    """Whether `query` holds no number, in digits or words. Such a query asks the student to recall
-    (a capital, an author, the month after December), which a small model often can; one holding a
-    number asks it to compute or to act at a time, which it cannot. The base student's sentences
-    answering the first kind stand in the cascade by a line of their own (`cascade_recall_min_logprob`)."""
-    from assistant.tools.constrain import says_when
-
-    return not says_when(query)
 
 
 EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)

@@ -207,13 +207,8 @@ def test_quick_bench_runs_end_to_end_in_its_own_home(home, tiny_checkpoint, tmp_
         assert set(result["calibrations"]) == {"risk", "precision"}
         assert result["calibrations"][drawn["method"]]["teacher_share"] == result["teacher_share"]["after"]
         # the text line the assistant used: a base student's words may stand by the configured one
-        lines = result["settings"]
-        replayed = bench.routed_with_lines(
-            after,
-            lines["cascade_min_logprob"]["after"],
-            drawn["call_min_logprob"],
-            lines["cascade_recall_min_logprob"]["after"],
-        )
+        line = result["settings"]["cascade_min_logprob"]["after"]
+        replayed = bench.routed_with_lines(after, line, drawn["call_min_logprob"])
         assert replayed["routed_accuracy"] == result["routed_accuracy"]["after"]
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
@@ -244,7 +239,6 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     # with a student that knows nothing yet. Day 1's fallbacks (18 queries, less the live ones)
     # are too few for 24 examples; with day 2's they are enough, so day 2 distills.
     monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-0.0001")
-    monkeypatch.setenv("APPRENTICE_CASCADE_RECALL_MIN_LOGPROB", "-0.0001")
     plot = tmp_path / "rounds.png"
     argv = ["--rounds", "2", "--quick", "--student", str(learnable_checkpoint), "--json", "--progress", "none"]
     argv += ["--distill-arg=--min-examples=24", "--distill-arg=--learning-rate=1e-3", "--plot", str(plot), "--keep"]

@@ -291,9 +291,6 @@ def test_a_base_students_sentences_stand_by_the_configured_line_when_the_version
     _distilled("distill-1", tiny_checkpoint, pooled)
     configured = config.Settings().cascade_min_logprob
     assert Assistant().cascade_line() == configured  # the configured line: the base student's words
-    recall = config.Settings().cascade_recall_min_logprob  # ... and theirs to a query holding no number
-    assert Assistant().cascade_line(recall=True) == recall != configured
-    assert Assistant().cascade_line("call", recall=True) == -0.003
     assert Assistant().cascade_line("call") == -0.003  # its calls are its own
     monkeypatch.setenv("APPRENTICE_STUDENT_WORDS_FROM_BASE", "0")  # its words are the adapter's
     assert Assistant().cascade_line() == -0.003
@@ -301,7 +298,7 @@ def test_a_base_students_sentences_stand_by_the_configured_line_when_the_version
     _distilled("distill-2", tiny_checkpoint, pooled, fine_tune_type="dora")  # DoRA keeps its own words
     assert Assistant().cascade_line() == -0.003
     _distilled("distill-3", tiny_checkpoint, {**pooled, "text_own": True})  # drawn on sentences of its own
-    assert Assistant().cascade_line() == Assistant().cascade_line(recall=True) == -0.003
+    assert Assistant().cascade_line() == -0.003
     _distilled("distill-4", tiny_checkpoint, {"min_logprob": -0.2})  # drawn before lines were marked: as drawn
     assert Assistant().cascade_line() == -0.2
 
@@ -320,7 +317,7 @@ def test_a_distilled_students_base_words_stand_by_the_line_its_base_carries(home
     _distilled("distill-1", tiny_checkpoint, pooled, parent="gemma")
     _distilled("distill-2", tiny_checkpoint, pooled, parent="distill-1")
     registry.remove("distill-1")  # the one it was distilled from is gone; its base checkpoint is not
-    assert Assistant().cascade_line() == Assistant().cascade_line(recall=True) == 0.0
+    assert Assistant().cascade_line() == 0.0
     assert Assistant().cascade_line("call") == -0.003  # its calls are the adapter's, by its own line
 
 

@@ -31,18 +31,6 @@ def ask(capsys, *args):
     return json.loads(out)
 
 
-def every_answer_sure(monkeypatch):
-    """Both configured lines at a confidence every answer reaches: the cascade keeps whatever the student says."""
-    for line in ("APPRENTICE_CASCADE_MIN_LOGPROB", "APPRENTICE_CASCADE_RECALL_MIN_LOGPROB"):
-        monkeypatch.setenv(line, "-100")
-
-
-def no_answer_sure(monkeypatch):
-    """Both configured lines at a confidence no answer reaches: the cascade escalates whatever the student says."""
-    for line in ("APPRENTICE_CASCADE_MIN_LOGPROB", "APPRENTICE_CASCADE_RECALL_MIN_LOGPROB"):
-        monkeypatch.setenv(line, "0")
-
-
 def test_auto_sends_a_live_query_to_the_teacher_and_logs_the_example(capsys, tiny_student, gemini):
     fake = gemini(answers={WEATHER: "Sunny and 21 °C in Paris tomorrow."})
     data = ask(capsys, WEATHER, "--mode", "auto")
@@ -179,27 +167,12 @@ def test_the_cascade_escalates_an_unsure_student_and_the_router_learns(tiny_stud
 
 
 def test_a_sure_student_keeps_its_answer(tiny_student, gemini, monkeypatch):
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")
     fake = gemini()
     answer = Assistant().answer("Tell me about rivers", mode="auto")
     text = "".join(answer)
     assert answer.decision.route == "local" and "the student was sure" in answer.decision.reason
     assert text == Store().turns()[0]["answer"] and sent_requests(fake) == []
-
-
-def test_a_question_holding_no_number_stands_by_the_recall_line(tiny_student, gemini, monkeypatch):
-    # The base student recalls (a capital, an author) far better than it computes, so its sentence
-    # answering a query with no number in it stands by a line of its own; one holding a number does not.
-    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")
-    monkeypatch.setenv("APPRENTICE_CASCADE_RECALL_MIN_LOGPROB", "-100")
-    fake = gemini(answers={"Tell me about the 3 longest rivers": "The Nile, the Amazon and the Yangtze."})
-    recalled = Assistant().answer("Tell me about rivers", mode="auto")
-    "".join(recalled)
-    assert recalled.decision.route == "local" and "the student was sure" in recalled.decision.reason
-    counted = Assistant().answer("Tell me about the 3 longest rivers", mode="auto")
-    assert "".join(counted) == "The Nile, the Amazon and the Yangtze."
-    assert counted.decision.route == "cloud" and "the student was unsure" in counted.decision.reason
-    assert len(sent_requests(fake)) == 1
 
 
 def test_a_distilled_version_decides_with_its_own_calibrated_line(tiny_checkpoint, home, gemini):
@@ -264,7 +237,7 @@ def test_a_kept_answer_is_remembered_as_weak_evidence_and_doubt_takes_it_back(
     from assistant.embedder import shared
     from assistant.outcomes import KEPT_WRONG
 
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")
     fake = gemini()
     shared().encode(["warm the embedder"])  # loaded, as in a session that has routed before
     assistant = Assistant()
@@ -309,7 +282,7 @@ def student_writes(call: str, checkpoint, monkeypatch) -> None:
 def test_a_sure_call_that_cannot_compute_goes_to_the_teacher(tiny_student, gemini, monkeypatch, tiny_checkpoint):
     """However sure the student is, a calculation its tool cannot read is no answer: the teacher is asked.
     A call that computes stays local, and in private mode the tool's sentence says what went wrong."""
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
     query = "Multiply 12 by 3."
     fake = gemini(answers={query: "12 × 3 = 36"})
     student_writes(
@@ -336,7 +309,7 @@ def test_a_sure_sentence_the_calendar_contradicts_goes_to_the_teacher(
 ):
     """However sure the student is, "The day after Tuesday is Friday." is no answer: the teacher is
     asked, and the reason says what the calendar says. The right sentence stays local."""
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
     query = "What day comes after Tuesday?"
     fake = gemini(answers={query: "Wednesday."})
     student_writes("The day after Tuesday is Friday.", tiny_checkpoint, monkeypatch)
@@ -357,7 +330,7 @@ def test_a_sure_call_with_a_number_the_user_did_not_say_goes_to_the_teacher(
     """A call that runs but holds a number the query does not (a year made up for "April 9") is no
     answer however sure the student is: the teacher is asked, and the reason names the number. The
     same call with the user's own numbers stays local."""
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
     query = "How many days until April 9?"
     fake = gemini(answers=[{"query": query, "call": {"name": "clock", "arguments": {"to_date": "April 9"}}}])
     student_writes(
@@ -378,7 +351,7 @@ def test_a_sure_reminder_that_would_never_ring_goes_to_the_teacher(tiny_student,
     """A reminder whose time is only in its words ("water the plants at 9 pm", no time set) is refused by
     the reminder tool whenever it runs: the cascade asks the tool before anything is set, and the
     teacher's reminder is the one set. Private mode shows the tool's sentence, and sets nothing."""
-    every_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-100")  # every answer is sure by its confidence
     # The call constraint would not let this call close (a number was said, and it holds no time:
     # tests/test_constrain.py); the tool's own check behind it is what is tested here.
     monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
@@ -408,7 +381,7 @@ def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemin
     the call the student wrote, and a new student judged again after a promotion is read the same way."""
     call = '<tool_call>{"name": "timer", "arguments": {"minutes": 10}}</tool_call>'
     student_writes(call, tiny_checkpoint, monkeypatch)
-    no_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
     query = "Set a timer for ten minutes"
     fake = gemini(answers=[{"query": query, "call": {"name": "timer", "arguments": {"minutes": 10}}}])
     answer = Assistant().answer(query, mode="auto")
@@ -442,7 +415,7 @@ def test_a_computing_call_the_teacher_answered_in_words_is_judged_by_what_it_sho
     wrong when it does not; a new student judged again after a promotion is read the same way."""
     call = f'<tool_call>{{"name": "clock", "arguments": {{"date": "Saturday", "days": {days}}}}}</tool_call>'
     student_writes(call, tiny_checkpoint, monkeypatch)
-    no_answer_sure(monkeypatch)
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
     query = "What day of the week is 4 days after Saturday?"
     fake = gemini(answers={query: "4 days after Saturday is Wednesday."})
     answer = Assistant().answer(query, mode="auto")

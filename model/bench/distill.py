@@ -74,7 +74,6 @@ import numpy as np
 from assistant import blas, config
 from assistant.errors import ApprenticeError, BadInput
 from assistant.plotting import pyplot
-from assistant.router import asks_to_recall
 
 QUICK_TRAIN, QUICK_TEST = 3, 2
 BOOTSTRAP = 1000
@@ -560,7 +559,6 @@ def run(args: argparse.Namespace, progress) -> dict:
         teacher_answers: dict[str, str] = {}
         before = measure(assistant, test, teacher_answers, progress, "2 test before")
         cascade_lines = {"before": assistant.cascade_line()}
-        recall_lines = {"before": assistant.cascade_line(recall=True)}
         times["test_before"] = time.monotonic() - tick
 
         tick = time.monotonic()
@@ -576,15 +574,13 @@ def run(args: argparse.Namespace, progress) -> dict:
         if distilled["promoted"]:
             after = measure(assistant, test, teacher_answers, progress, "4 test after")
             cascade_lines["after"] = assistant.cascade_line()
-            recall_lines["after"] = assistant.cascade_line(recall=True)
             calibrations = compare_calibrations(after, active_folder(), settings)
         else:
             notes.append(
                 f"{distilled['version']} was not promoted ({distilled['reason']}); "
                 "after distillation the system is the one before."
             )
-            after = before
-            cascade_lines["after"], recall_lines["after"] = cascade_lines["before"], recall_lines["before"]
+            after, cascade_lines["after"] = before, cascade_lines["before"]
             calibrations = None
         times["test_after"] = time.monotonic() - tick
 
@@ -635,7 +631,6 @@ def run(args: argparse.Namespace, progress) -> dict:
             "router_cloud_threshold": settings.router_cloud_threshold,
             "router_local_threshold": settings.router_local_threshold,
             "cascade_min_logprob": cascade_lines,
-            "cascade_recall_min_logprob": recall_lines,
             "fast_path": settings.fast_path,
             "rationales": args.rationales,
             "distill_args": args.distill_arg,
@@ -661,22 +656,16 @@ def active_folder() -> Path | None:
     return registry.active().folder
 
 
-def routed_with_lines(
-    records: list[dict], text_line: float, call_line: float, recall_line: float | None = None
-) -> dict:
+def routed_with_lines(records: list[dict], text_line: float, call_line: float) -> dict:
     """Teacher share and routed accuracy had the cascade drawn these lines: the router's own routes
     stay, and a cascade query keeps the student's answer when it is as sure as its kind's line and it
     stands (its call can stand, its sentence is not shown false; a record from before `stands` was
-    kept: its call validates). A sentence answering a query that holds no number stands by
-    `recall_line` when one is given (router.py `asks_to_recall`). Greedy answers make this exact:
-    nothing else would change."""
+    kept: its call validates). Greedy answers make this exact: nothing else would change."""
     sent = right = 0
     for r in records:
         to_teacher = r["to_teacher"]
         if r["route"] == "cascade":
             line = call_line if r["student_called"] else text_line
-            if not r["student_called"] and recall_line is not None and asks_to_recall(r["query"]):
-                line = recall_line
             sure = r["confidence"] is not None and r["confidence"] >= line
             stands = r.get("stands")
             if stands is None:
@@ -699,14 +688,14 @@ def compare_calibrations(records: list[dict], folder: Path | None, settings) -> 
     if not pts:
         return None
     words = settings.student_words_from_base and base_words(folder)
-    configured = (settings.cascade_min_logprob, settings.cascade_recall_min_logprob)
+    configured = settings.cascade_min_logprob
     if words and (base := registry.base_of(registry.active())) is not None:
-        configured = tuple(base.cascade_min_logprob(line) for line in configured)  # the lines of its words' student
+        configured = base.cascade_min_logprob(configured)  # the line of the student whose words they are
     out = {}
     for method in calibration.METHODS:
         lines = calibration.draw(pts, method=method, precision=settings.cascade_precision, risk=settings.cascade_risk)
-        text, recall = (registry.cascade_line(lines, line, "text", base_words=words) for line in configured)
-        out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"], recall)}
+        text = registry.cascade_line(lines, configured, "text", base_words=words)
+        out[method] = {**lines, **routed_with_lines(records, text, lines["call_min_logprob"])}
     return out
 
 

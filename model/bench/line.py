@@ -52,7 +52,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, progress) -> dict:
-    from assistant.router import asks_to_recall
     from model.dataset import read_tasks
     from model.distill.calibration import Point, risk_line, vetoed
 
@@ -66,7 +65,6 @@ def run(args: argparse.Namespace, progress) -> dict:
     with bench.session(args, progress, train, train, notes) as (assistant, source):
         records = bench.measure(assistant, train, {}, progress, "train: ask")
         configured = assistant.settings.cascade_min_logprob
-        configured_recall = assistant.settings.cascade_recall_min_logprob
     asked = [r for r in records if r["route"] == "cascade" and r["confidence"] is not None]
     for r in asked:
         r["vetoed"] = vetoed(r["student_answer"] or "", r["query"])
@@ -75,8 +73,8 @@ def run(args: argparse.Namespace, progress) -> dict:
         for r in asked
     ]
     line = risk_line(points, risk)
-    recalling = [(r, p) for r, p in zip(asked, points) if asks_to_recall(r["query"])]
-    recall_line = risk_line([p for _, p in recalling], risk)
+    kept = [r for r in asked if r["confidence"] >= line and not r["vetoed"]]
+    at_configured = [r for r in asked if r["confidence"] >= configured and not r["vetoed"]]
     return {
         "student": source or "the default student",
         "families": by_family(asked, line),
@@ -84,13 +82,12 @@ def run(args: argparse.Namespace, progress) -> dict:
         "risk": risk,
         "queries": len(records),
         "n": len(asked),
-        **kept_at(asked, line),
-        "configured": {"line": configured, **kept_at(asked, configured)},
-        "recall": {
-            "line": recall_line,
-            "n": len(recalling),
-            **kept_at([r for r, _ in recalling], recall_line),
-            "configured": {"line": configured_recall, **kept_at([r for r, _ in recalling], configured_recall)},
+        "kept": len(kept),
+        "kept_wrong": sum(not r["student_right"] for r in kept),
+        "configured": {
+            "line": configured,
+            "kept": len(at_configured),
+            "kept_wrong": sum(not r["student_right"] for r in at_configured),
         },
         "points": [
             {k: r[k] for k in ("query", "family", "confidence", "student_right", "vetoed", "student_answer")}
@@ -98,13 +95,6 @@ def run(args: argparse.Namespace, progress) -> dict:
         ],
         "notes": notes,
     }
-
-
-def kept_at(asked: list[dict], line: float) -> dict:
-    """How many of these answers a line keeps (an answer sent on however sure is never kept), and how many
-    of those are wrong."""
-    kept = [r for r in asked if r["confidence"] >= line and not r["vetoed"]]
-    return {"kept": len(kept), "kept_wrong": sum(not r["student_right"] for r in kept)}
 
 
 def by_family(asked: list[dict], line: float) -> dict[str, dict]:
@@ -122,14 +112,12 @@ def by_family(asked: list[dict], line: float) -> dict[str, dict]:
     return families
 
 
-def verdict(drawn: dict) -> str:
-    if drawn["kept"] == 0:
-        return "keeps none of them: nothing it said was sure enough to bound its errors"
-    return f"keeps {drawn['kept']} of them, {drawn['kept_wrong']} wrong"
-
-
 def summary(result: dict) -> str:
-    c, recall = result["configured"], result["recall"]
+    c = result["configured"]
+    if result["kept"] == 0:
+        verdict = "keeps none of them: nothing it said was sure enough to bound its errors"
+    else:
+        verdict = f"keeps {result['kept']} of them, {result['kept_wrong']} wrong"
     width = max((len(name) for name in result["families"]), default=0)
     families = "".join(
         f"  {name:<{width}}  {f['right']:>3} right of {f['n']:>3}; kept {f['kept']:>3}, {f['kept_wrong']} wrong;"
@@ -138,16 +126,11 @@ def summary(result: dict) -> str:
     )
     return (
         f"{result['n']} of {result['queries']} train queries reached the cascade.\n"
-        f"Line at risk {result['risk']:g}: {result['line']:.4g}, which {verdict(result)}.\n"
+        f"Line at risk {result['risk']:g}: {result['line']:.4g}, which {verdict}.\n"
         f"By family:\n{families}"
         f"The configured line, {c['line']:g}, keeps {c['kept']}, {c['kept_wrong']} wrong.\n"
-        f"Of them, {recall['n']} hold no number (a sentence answering one stands by a line of its own):\n"
-        f"  line at risk {result['risk']:g}: {recall['line']:.4g}, which {verdict(recall)};\n"
-        f"  the configured one, {recall['configured']['line']:g}, keeps {recall['configured']['kept']}, "
-        f"{recall['configured']['kept_wrong']} wrong.\n"
-        f"To use them: cascade_min_logprob = {result['line']:.4g} and cascade_recall_min_logprob = "
-        f"{recall['line']:.4g} in config.toml\n"
-        "(or APPRENTICE_CASCADE_MIN_LOGPROB and APPRENTICE_CASCADE_RECALL_MIN_LOGPROB)."
+        f"To use it: cascade_min_logprob = {result['line']:.4g} in config.toml "
+        "(or APPRENTICE_CASCADE_MIN_LOGPROB)."
     )
 
 

@@ -290,7 +290,6 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "distill": None,
                 "active": registry.active_name(),
                 "cascade_min_logprob": assistant.cascade_line(),
-                "cascade_recall_min_logprob": assistant.cascade_line(recall=True),
                 "seconds": {"measure": round(time.monotonic() - tick, 1)},
                 "also_test": measure_also("before day 1"),
             }
@@ -328,7 +327,6 @@ def run(args: argparse.Namespace, progress) -> dict:
                     "distill": decided,
                     "active": registry.active_name(),
                     "cascade_min_logprob": assistant.cascade_line(),
-                    "cascade_recall_min_logprob": assistant.cascade_line(recall=True),
                     "seconds": seconds,
                     "also_test": measure_also(f"day {k} of {n}"),
                 }
