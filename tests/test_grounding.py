@@ -9,7 +9,9 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    other_half_of_day,
     other_length,
+    other_target_unit,
     reversed_operands,
     unasked_count,
     unasked_note,
@@ -21,6 +23,7 @@ from assistant.tools.grounding import (
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
+    unsaid_place,
     unsaid_task,
     unsaid_unit,
     unsaid_weekday,
@@ -438,3 +441,73 @@ def test_a_length_in_another_unit_than_said_is_named(query, arguments, waits):
 )
 def test_a_length_as_said_passes(query, arguments):
     assert other_length(query, ToolCall("timer", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, name, arguments, said",
+    [
+        ("Could you set an alarm at nine in the evening?", "alarm", {"time": "9 am"}, "you said evening"),
+        ("Wake me at 6 in the morning", "alarm", {"time": "18:00"}, "you said the morning"),
+        ("Remind me at 7 tonight to lock up", "reminder", {"text": "lock up", "time": "07:00"}, "you said tonight"),
+    ],
+)
+def test_an_alarm_or_reminder_in_the_other_half_of_the_day_is_named(query, name, arguments, said):
+    assert said in other_half_of_day(query, ToolCall(name, arguments))
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("Could you set an alarm at nine in the evening?", {"time": "9 pm"}),
+        ("Could you set an alarm at nine in the evening?", {"time": "21:00"}),
+        ("Alarm at 9", {"time": "9 am"}),  # no half of the day said
+        ("Wake me at 7", {"time": "7"}),  # the tool takes the next 7 o'clock
+        ("Set an alarm for 1 at night", {"time": "01:00"}),  # the small hours are no morning said
+        ("Every morning I forget: alarm at 7 pm please", {"time": "19:00"}),  # said both ways: left alone
+    ],
+)
+def test_an_alarm_in_the_half_of_the_day_said_or_none_said_passes(query, arguments):
+    assert other_half_of_day(query, ToolCall("alarm", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, to_unit, asked",
+    [
+        ("How many ounces is 250 grams?", "pounds", "ounces"),
+        ("What's 70 kilos in pounds?", "stone", "pounds"),
+        ("A 2 litre bottle holds how many cups?", "pints", "cups"),
+        ("Convert 68 degrees Fahrenheit to Celsius.", "kelvin", "Celsius"),
+    ],
+)
+def test_a_conversion_to_another_unit_than_the_one_asked_for_is_named(query, to_unit, asked):
+    call = ToolCall("convert", {"value": 1, "from_unit": "grams", "to_unit": to_unit})
+    assert f"you asked for {asked}" in other_target_unit(query, call)
+
+
+@pytest.mark.parametrize(
+    "query, to_unit",
+    [
+        ("How many ounces is 250 grams?", "oz"),
+        ("What's 70 kilos in pounds?", "lbs"),
+        ("Convert 68 degrees Fahrenheit to Celsius.", "degrees Celsius"),
+        ("How heavy is 150 pounds?", "kilograms"),  # no unit asked for
+        ("What's 2 litres in US gallons?", "gallons"),  # a unit this does not read: nothing doubted
+        ("How many hours is 3 days in minutes?", "minutes"),  # two units asked for: nothing doubted
+    ],
+)
+def test_a_conversion_to_the_unit_asked_for_or_none_named_passes(query, to_unit):
+    assert other_target_unit(query, ToolCall("convert", {"value": 1, "from_unit": "m", "to_unit": to_unit})) is None
+
+
+def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
+    assert "you asked about Sydney" in unsaid_place("What's the time over in Sydney?", ToolCall("clock", {}))
+    asked = unsaid_place("What time is it in New York?", ToolCall("clock", {"place": "Tokyo"}))
+    assert asked == "its call tells the time in Tokyo, but you asked about New York"
+    for query, arguments in (
+        ("What's the time over in Sydney?", {"place": "Sydney, Australia"}),
+        ("What time is it in Tokyo right now?", {"place": "Asia/Tokyo"}),
+        ("What time is it?", {}),
+        ("What day is it in Paris tomorrow?", {"date": "tomorrow"}),  # a date's weekday is the same anywhere
+        ("What's the time in Narnia?", {}),  # no place the clock knows: left to the tool
+    ):
+        assert unsaid_place(query, ToolCall("clock", arguments)) is None, query

@@ -238,6 +238,39 @@ def said_unit(text: str, value: float):
     return None
 
 
+# Where a question names the unit it wants: "how many cups …", "… in pounds?", "… to Celsius."
+TARGET_FIRST = re.compile(
+    r"\bhow many ((?:[^\W\d_]+ ?){1,3}?)(?=\s+(?:is|are|in|does|do|make|makes|fit|to|there)\b|\s*\W*$)", re.I
+)
+TARGET_LAST = re.compile(r"\b(?:in|into|to|as) ((?:[^\W\d_°º]+ ?|[°º]\w ?){1,3}?)\s*[?.!]*\s*$", re.I)
+
+
+def target_unit(text: str):
+    """The unit a question asks for, as written and as pint's unit ("How many ounces is 250 grams?"
+    → "ounces"); None when it names none this reads, or two that differ."""
+    ureg = registry()
+    found = [unit for pattern in (TARGET_FIRST, TARGET_LAST) if (unit := _target(ureg, pattern, text))]
+    if not found or any(unit[1] != found[0][1] for unit in found):
+        return None
+    return found[0]
+
+
+def _target(ureg, pattern: re.Pattern, text: str):
+    found = pattern.search(text.strip())
+    if not found:
+        return None
+    words = re.sub(r"^(?:the|a|an)\s+", "", found[1].strip(), flags=re.I).split()
+    for k in range(len(words), 0, -1):  # the longest reading first: "degrees Celsius", not "degrees"
+        phrase = " ".join(words[:k])
+        if phrase.lower() in ("in", "a", "an"):
+            continue
+        try:
+            return phrase, _unit(ureg, phrase)
+        except ToolError:
+            continue
+    return None
+
+
 def other_unit(said, written: str) -> bool:
     """Whether `written` is another unit of the same kind as `said` (feet for metres): a swap, not a
     reading of the query that went astray (an angle's "degrees" for °F)."""

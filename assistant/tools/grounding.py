@@ -139,6 +139,11 @@ FRACTIONS = re.compile(r"\b(?:half|quarter|third)\b", re.I)  # "a quarter of an 
 # A question for the day of the week: "What day of the week is…", "On what day does … fall?".
 WEEKDAY_ASKED = re.compile(r"\b(?:day of the week|weekday|(?:what|which) day (?:does|did|will|is|was)\b)", re.I)
 WORD = re.compile(r"[^\W_]+")  # a word of a name: letters and digits
+# the half of the day said: the morning ("6 am", "in the morning"), or the rest of it
+MORNING_SAID = re.compile(r"\b(?:morning|a\.?m\b\.?)", re.I)
+LATER_SAID = re.compile(r"\b(?:afternoon|evening|tonight|p\.?m\b\.?)", re.I)
+# a place named after "in" (or "over in", "out in"): one to three capitalized words, "New York", "Sydney"
+PLACE_SAID = re.compile(r"\bin ((?:[A-Z][\w.'-]*)(?: [A-Z][\w.'-]*){0,2})")
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -416,6 +421,69 @@ def other_length(query: str, call: ToolCall) -> str | None:
     if any(abs(waits - length) < 1e-6 for length in (*said, sum(said))):
         return None
     return f"its call waits {_wait(waits)}, but you said {' and '.join(_wait(length) for length in said)}"
+
+
+def other_half_of_day(query: str, call: ToolCall) -> str | None:
+    """Why an alarm or reminder rings in the other half of the day than the one the user said ("an
+    alarm at nine in the evening" as time="9 am"), else None. Said both ways, or not at all, nothing is doubted."""
+    from assistant.tools import ToolError
+    from assistant.tools.timers import parse_clock
+
+    time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
+    if not time:
+        return None
+    try:
+        hour, minute, ambiguous, _ = parse_clock(str(time))
+    except ToolError:
+        return None
+    said_morning = bool(MORNING_SAID.search(query))
+    said_later = bool(LATER_SAID.search(query))
+    if ambiguous or said_morning == said_later:
+        return None
+    if said_morning and hour >= 12:
+        return f"its call rings at {hour:02d}:{minute:02d}, but you said the morning"
+    if said_later and 5 <= hour < 12:
+        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {LATER_SAID.search(query)[0]}"
+    return None
+
+
+def other_target_unit(query: str, call: ToolCall) -> str | None:
+    """Why a conversion ends in another unit than the one the user asked for ("How many ounces is 250
+    grams?" converted to pounds), else None. Only a unit of the same kind counts: a target read as
+    another kind of thing is a misreading here, not a swap by the student."""
+    if call.name != "convert":
+        return None
+    from assistant.tools.convert import other_unit, target_unit
+
+    written = str(call.arguments.get("to_unit") or "")
+    asked = target_unit(query)
+    if asked is None or not other_unit(asked[1], written):
+        return None
+    return f"its call converts to {written.strip()}, but you asked for {asked[0]}"
+
+
+def unsaid_place(query: str, call: ToolCall) -> str | None:
+    """Why a clock call tells the time here, or somewhere else, when the user named a place the clock
+    knows ("What's the time over in Sydney?" as clock()), else None."""
+    if call.name != "clock" or call.arguments.get("date") or call.arguments.get("to_date"):
+        return None
+    from assistant.tools import ToolError
+    from assistant.tools.clock import find_zone
+
+    for found in PLACE_SAID.finditer(query):
+        try:
+            zone = find_zone(found[1])
+        except ToolError:
+            continue
+        place = str(call.arguments.get("place") or "")
+        try:
+            if place and find_zone(place) == zone:
+                return None
+        except ToolError:
+            pass
+        where = f"in {place.strip()}" if place.strip() else "here"
+        return f"its call tells the time {where}, but you asked about {found[1]}"
+    return None
 
 
 def _wait(seconds: float) -> str:

@@ -4,13 +4,13 @@ A call stands when it reads, names a tool and validates; a computing call runs (
 result is what the user would see); an acting call passes its tool's own checks without acting
 (`ready`: a reminder says when, a timer lasts some time); and it keeps what the user said
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
-after a value, the operation they named and the order of its numbers, the weekday they named and
-the days before or after it (no month or weekday they did not name), a weekday or a count of days
-as asked, a timer's name (neither its own length nor words never said), what a reminder is for,
-and a message to send, a request to be reminded or told, or a question rather than a note. The
-cascade asks this of a sure answer before keeping it, and a cascade line is drawn counting only the
-wrong answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to
-the line.
+after a value and the one they asked for, the operation they named and the order of its numbers,
+the weekday they named and the days before or after it (no month or weekday they did not name), a
+weekday or a count of days as asked, the place asked about, the half of the day said, a timer's
+name (neither its own length nor words never said), what a reminder is for, and a message to send,
+a request to be reminded or told, or a question rather than a note. The cascade asks this of a sure
+answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
+pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    other_half_of_day,
     other_length,
+    other_target_unit,
     reversed_operands,
     unasked_count,
     unasked_note,
@@ -32,6 +34,7 @@ from assistant.tools.grounding import (
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
+    unsaid_place,
     unsaid_task,
     unsaid_unit,
     unsaid_weekday,
@@ -58,6 +61,9 @@ CHECKS = (
     uncounted_days,
     unsaid_task,
     other_length,
+    other_half_of_day,
+    other_target_unit,
+    unsaid_place,
 )
 
 
