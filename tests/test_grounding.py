@@ -464,6 +464,7 @@ def test_an_alarm_or_reminder_in_the_other_half_of_the_day_is_named(query, name,
         ("Wake me at 7", {"time": "7"}),  # the tool takes the next 7 o'clock
         ("Set an alarm for 1 at night", {"time": "01:00"}),  # the small hours are no morning said
         ("Every morning I forget: alarm at 7 pm please", {"time": "19:00"}),  # said both ways: left alone
+        ("Wake me at 7, I am worn out", {"time": "19:00"}),  # "am" the verb, not the morning
     ],
 )
 def test_an_alarm_in_the_half_of_the_day_said_or_none_said_passes(query, arguments):
@@ -503,6 +504,7 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
     assert "you asked about Sydney" in unsaid_place("What's the time over in Sydney?", ToolCall("clock", {}))
     asked = unsaid_place("What time is it in New York?", ToolCall("clock", {"place": "Tokyo"}))
     assert asked == "its call tells the time in Tokyo, but you asked about New York"
+    assert "you asked about Tokyo" in unsaid_place("In Tokyo, what time is it?", ToolCall("clock", {}))
     for query, arguments in (
         ("What's the time over in Sydney?", {"place": "Sydney, Australia"}),
         ("What time is it in Tokyo right now?", {"place": "Asia/Tokyo"}),

@@ -139,11 +139,12 @@ FRACTIONS = re.compile(r"\b(?:half|quarter|third)\b", re.I)  # "a quarter of an 
 # A question for the day of the week: "What day of the week is…", "On what day does … fall?".
 WEEKDAY_ASKED = re.compile(r"\b(?:day of the week|weekday|(?:what|which) day (?:does|did|will|is|was)\b)", re.I)
 WORD = re.compile(r"[^\W_]+")  # a word of a name: letters and digits
-# the half of the day said: the morning ("6 am", "in the morning"), or the rest of it
-MORNING_SAID = re.compile(r"\b(?:morning|a\.?m\b\.?)", re.I)
-LATER_SAID = re.compile(r"\b(?:afternoon|evening|tonight|p\.?m\b\.?)", re.I)
+# the half of the day said: the morning ("6 am", "in the morning"), or the rest of it ("9 pm", "tonight");
+# "am" only after a number, where it cannot be the verb
+MORNING_SAID = re.compile(r"\bmorning\b|\d\s*a\.?m\b", re.I)
+LATER_SAID = re.compile(r"\b(?:afternoon|evening|tonight)\b|\d\s*p\.?m\b", re.I)
 # a place named after "in" (or "over in", "out in"): one to three capitalized words, "New York", "Sydney"
-PLACE_SAID = re.compile(r"\bin ((?:[A-Z][\w.'-]*)(?: [A-Z][\w.'-]*){0,2})")
+PLACE_SAID = re.compile(r"\b(?i:in) ((?:[A-Z][\w.'-]*)(?: [A-Z][\w.'-]*){0,2})")
 
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
@@ -436,14 +437,17 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
         hour, minute, ambiguous, _ = parse_clock(str(time))
     except ToolError:
         return None
-    said_morning = bool(MORNING_SAID.search(query))
-    said_later = bool(LATER_SAID.search(query))
+    from assistant.tools.fastpath import words_to_digits
+
+    said = words_to_digits(query)
+    said_morning, later = bool(MORNING_SAID.search(said)), LATER_SAID.search(said)
+    said_later = bool(later)
     if ambiguous or said_morning == said_later:
         return None
     if said_morning and hour >= 12:
         return f"its call rings at {hour:02d}:{minute:02d}, but you said the morning"
     if said_later and 5 <= hour < 12:
-        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {LATER_SAID.search(query)[0]}"
+        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {later[0]}"
     return None
 
 
@@ -470,19 +474,29 @@ def unsaid_place(query: str, call: ToolCall) -> str | None:
     from assistant.tools import ToolError
     from assistant.tools.clock import find_zone
 
-    for found in PLACE_SAID.finditer(query):
+    asked = next((named for found in PLACE_SAID.finditer(query) if (named := _place(found[1]))), None)
+    if asked is None:
+        return None
+    place = str(call.arguments.get("place") or "").strip()
+    try:
+        if place and find_zone(place) == asked[1]:
+            return None
+    except ToolError:
+        pass
+    return f"its call tells the time {f'in {place}' if place else 'here'}, but you asked about {asked[0]}"
+
+
+def _place(words: str) -> tuple[str, str] | None:
+    """The longest start of `words` the clock knows as a place ("New York City" → "New York"), with its zone."""
+    from assistant.tools import ToolError
+    from assistant.tools.clock import find_zone
+
+    split = words.split()
+    for k in range(len(split), 0, -1):
         try:
-            zone = find_zone(found[1])
+            return " ".join(split[:k]), find_zone(" ".join(split[:k]))
         except ToolError:
             continue
-        place = str(call.arguments.get("place") or "")
-        try:
-            if place and find_zone(place) == zone:
-                return None
-        except ToolError:
-            pass
-        where = f"in {place.strip()}" if place.strip() else "here"
-        return f"its call tells the time {where}, but you asked about {found[1]}"
     return None
 
 
