@@ -426,9 +426,7 @@ def other_length(query: str, call: ToolCall) -> str | None:
 
 def other_half_of_day(query: str, call: ToolCall) -> str | None:
     """Why an alarm or reminder rings in the other half of the day than the one the user said ("an
-    alarm at nine in the evening" as time="9 am"), or leaves it open ("6:10 tomorrow morning" as
-    time="6:10", which rings at the next 6:10, 18:10 when asked in the day), else None. Said both
-    ways, or not at all, nothing is doubted."""
+    alarm at nine in the evening" as time="9 am"), else None. Said both ways, or not at all, nothing is doubted."""
     from assistant.tools import ToolError
     from assistant.tools.timers import parse_clock
 
@@ -442,22 +440,15 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
     from assistant.tools.fastpath import words_to_digits
 
     said = words_to_digits(query)
-    said_morning, said_later = bool(MORNING_SAID.search(said)), bool(LATER_SAID.search(said))
-    if said_morning == said_later:
+    said_morning, later = bool(MORNING_SAID.search(said)), LATER_SAID.search(said)
+    said_later = bool(later)
+    if ambiguous or said_morning == said_later:
         return None
-    if ambiguous:  # the alarm takes the next such time, in whichever half of the day it falls
-        return f"its call leaves the half of the day open ({str(time).strip()}), but you said {said_half(said)}"
     if said_morning and hour >= 12:
-        return f"its call rings at {hour:02d}:{minute:02d}, but you said {said_half(said)}"
+        return f"its call rings at {hour:02d}:{minute:02d}, but you said the morning"
     if said_later and 5 <= hour < 12:
-        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {said_half(said)}"
+        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {later[0]}"
     return None
-
-
-def said_half(said: str) -> str:
-    """The words that said the half of the day: "the morning", "evening", "9 pm"."""
-    later = LATER_SAID.search(said)
-    return later[0] if later else "the morning"
 
 
 def other_target_unit(query: str, call: ToolCall) -> str | None:
