@@ -63,6 +63,13 @@ HITS = [
     ("what day is christmas", "clock", {"date": "christmas"}),
     ("how many days until christmas", "clock", {"to_date": "christmas"}),
     ("When is Good Friday?", "clock", {"date": "Good Friday"}),
+    ("How many days are there in April?", "clock", {"date": "April"}),
+    ("how many days does February have", "clock", {"date": "February"}),
+    ("Which month comes after December?", "clock", {"date": "December"}),
+    ("What month follows March?", "clock", {"date": "March"}),
+    ("What's the sixth month of the year?", "clock", {"date": "sixth month"}),
+    ("Which is the last month of the year?", "clock", {"date": "last month of the year"}),
+    ("how many days in this month", "clock", {"date": "this month"}),
     ("How many days until Easter?", "clock", {"to_date": "Easter"}),
     ("when's christmas", "clock", {"date": "christmas"}),
     ("How many weeks until 1 March?", "clock", {"to_date": "1 March"}),
@@ -117,6 +124,8 @@ HITS = [
 
 MISSES = [
     "what is the capital of France",
+    "how many days are there in a leap year",  # no month: left to the models
+    "which month is the hottest in Spain",
     "what's the weather in Paris tomorrow",
     "tell me a joke",
     "how do I make pancakes",

@@ -389,6 +389,36 @@ def test_a_weekday_given_for_a_count_of_days_asked_is_named():
 
 
 @pytest.mark.parametrize(
+    "query, date",
+    [
+        ("How many days are there in April?", "April"),
+        ("Which month comes after August?", "August"),
+        ("What month comes before January?", "January"),
+        ("What is the sixth month of the year?", "sixth month"),
+        ("How many days does February have in a leap year?", "February"),
+    ],
+)
+def test_a_month_asked_about_stands_as_the_clocks_call_for_that_month(query, date):
+    from assistant.tools.standing import call_doubt
+
+    assert call_doubt(ToolCall("clock", {"date": date}), query) is None
+
+
+@pytest.mark.parametrize(
+    "query, date, reason",
+    [
+        ("How many days until April?", "April", "counts no days"),  # a count to the month, not of it
+        ("What is the sixth month of the year?", "June", "names June"),  # the month is the tool's to find
+        ("How many days are there in April?", "May", "names May"),
+    ],
+)
+def test_a_month_call_that_does_not_answer_the_question_cannot_stand(query, date, reason):
+    from assistant.tools.standing import call_doubt
+
+    assert reason in (call_doubt(ToolCall("clock", {"date": date}), query) or "")
+
+
+@pytest.mark.parametrize(
     "query, text, kept",
     [
         ("At 3 am, remind me to reply to Anna.", "to Anna", False),

@@ -38,6 +38,14 @@ def taught(answer: str) -> tuple[str, dict] | None:
         ("The day before Wednesday is Tuesday.", ("clock", {"date": "Wednesday", "days": -1})),
         ("3 days after Saturday is Tuesday.", ("clock", {"date": "Saturday", "days": 3})),
         ("Thursday comes just before Friday.", ("clock", {"date": "Friday", "days": -1})),
+        # a month's length, neighbour or place in the year: the clock's answer for the month says it
+        ("April has 30 days.", ("clock", {"date": "April"})),
+        ("In a leap year February has 29 days.", ("clock", {"date": "February"})),
+        ("January comes after December.", ("clock", {"date": "December"})),
+        ("April follows March.", ("clock", {"date": "March"})),
+        ("The month before March is February.", ("clock", {"date": "March"})),
+        ("The sixth month of the year is June.", ("clock", {"date": "sixth month"})),
+        ("December is the last month of the year.", ("clock", {"date": "last month of the year"})),
     ],
 )
 def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
@@ -54,6 +62,9 @@ def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
         "There are 7 days in a week.",
         "The answer is 42.",
         "3 days after Saturday is Wednesday.",  # the clock counts Tuesday: the words are kept
+        "April has 31 days.",  # the calendar says 30
+        "The sixth month of the year is July.",
+        "March comes after January.",
         "The day after tomorrow is Thursday.",  # depends on today: only weekdays are counted
         "17 × 23 = 391. That is a prime times a prime.",  # more than the sentence: the words are kept
         "First: 2 + 2 = 4\nThen 4 + 4 = 8",

@@ -207,10 +207,48 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ({"date": "Friday", "days": "-1"}, "The day before Friday, 4 December 2026 is Thursday, 3 December 2026."),
         ({"days": 90}, "In 90 days it will be Sunday, 28 February 2027."),
         ({"days": -3}, "3 days ago it was Friday, 27 November 2026."),
+        # a month by itself: all there is to know of it, so whichever was asked is in the answer
+        ({"date": "April"}, "April is the 4th month of the year, after March and before May, and has 30 days."),
+        (
+            {"date": "the sixth month of the year"},
+            "June is the 6th month of the year, after May and before July, and has 30 days.",
+        ),
+        (
+            {"date": "last month of the year"},
+            "December is the 12th month of the year, after November and before January, and has 31 days.",
+        ),
+        (
+            {"date": "last month"},
+            "October is the 10th month of the year, after September and before November, and has 31 days.",
+        ),
+        (
+            {"date": "February"},
+            "February is the 2nd month of the year, after January and before March, and has 28 days, or 29 in a "
+            "leap year (the next is 2028).",
+        ),
+        (
+            {"date": "feb 2028"},
+            "February is the 2nd month of the year, after January and before March; in 2028 it has 29 days "
+            "(a leap year).",
+        ),
+        ({"date": "May 3"}, "3 May 2027 is a Monday."),  # a day of the month is a date, as before
     ],
 )
 def test_clock(ctx, arguments, text):
     assert run("clock", arguments, ctx).text == text
+
+
+def test_a_months_facts_come_as_data_too(ctx):
+    result = run("clock", {"date": "next month"}, ctx)  # the fixed now is in November 2026
+    assert result.data == {
+        "month": "December",
+        "number": 12,
+        "days": 31,
+        "before": "November",
+        "after": "January",
+        "year": 2026,
+    }
+    assert result.badge == "clock · December, 31 days"
 
 
 def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
@@ -226,6 +264,8 @@ def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
         ({"place": "hours", "days": 2}, "I don't know the time zone of 'hours'"),  # read even where unused
         ({"date": "the day after never"}, "I cannot read the date"),
         ({"date": "February 30 2026"}, "There is no such date"),
+        ({"date": "the thirteenth month"}, "I cannot read the date"),
+        ({"date": "month 13"}, "I cannot read the date"),
         ({"days": 2.5}, "The argument 'days' of clock must be a whole number"),
         ({"days": 99999}, "The clock counts at most 36,500 days"),
         ({"days": 3, "to_date": "Friday"}, "The clock counts days on from a date or the days until one"),

@@ -29,29 +29,10 @@ import math
 import re
 import sys
 
+from assistant.tools.months import ORDINALS
+
 WEEKDAYS = [d.lower() for d in calendar.day_name]  # monday first, as datetime counts
 MONTHS = [m.lower() for m in calendar.month_name[1:]]  # january first
-ORDINALS = {
-    word: n
-    for n, words in enumerate(
-        [
-            ("first", "1st"),
-            ("second", "2nd"),
-            ("third", "3rd"),
-            ("fourth", "4th"),
-            ("fifth", "5th"),
-            ("sixth", "6th"),
-            ("seventh", "7th"),
-            ("eighth", "8th"),
-            ("ninth", "9th"),
-            ("tenth", "10th"),
-            ("eleventh", "11th"),
-            ("twelfth", "12th"),
-        ],
-        start=1,
-    )
-    for word in words
-}
 COUNTS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 
 WD = "(" + "|".join(WEEKDAYS) + ")"

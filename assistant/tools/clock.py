@@ -1,5 +1,6 @@
 """The clock tool: the time and date here or in another place, a date's weekday, days between dates,
-and the day that lies some days on from a date ("4 days after Saturday", "in 90 days").
+the day that lies some days on from a date ("4 days after Saturday", "in 90 days"), and a month's
+length and neighbours ("April", "the sixth month of the year"; assistant/tools/months.py).
 
 Everything comes from this machine's clock and the IANA time-zone database (`zoneinfo`), so
 "what time is it" never needs the teacher. A city is found by the last part of its zone's
@@ -18,7 +19,7 @@ import string
 import sys
 import zoneinfo
 
-from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools import ToolContext, ToolError, ToolResult, months, tool
 
 # Places people ask about that are not the last part of a zone's name.
 ALIASES = {
@@ -141,27 +142,7 @@ _ABBREVIATIONS = {"utc": "UTC", "gmt": "UTC", "z": "UTC", "zulu": "UTC"}
 # Old names the database keeps as links; the current name is preferred when a city has both.
 _LEGACY_PREFIXES = ("US/", "Etc/", "SystemV/", "Canada/", "Brazil/", "Mexico/", "Chile/")
 
-MONTHS = {
-    name: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+MONTHS = months.SPELLINGS  # "sept" → 9
 # Words that name no other place: "the time today" is the time here.
 HERE = {"here", "today", "now", "time", "local", "local time", "home"}
 MAX_DAYS = 36_500  # a hundred years on or back: beyond that a count of days is a typo, not a question
@@ -213,7 +194,7 @@ def clock(
 
     Args:
       place: a city or time zone, e.g. "Tokyo" or "Europe/Paris"; leave out for here
-      date: a date, e.g. "2026-12-25", "December 25", "Saturday" or "tomorrow": gives its weekday
+      date: a date, e.g. "2026-12-25", "December 25", "Saturday", "tomorrow": its weekday; a month ("April"): its days
       to_date: count the days until this date, from `date` or else from today
       days: count this many days on from `date` or today: 4 for "4 days after Saturday", -1 for "the day before"
     """
@@ -242,6 +223,11 @@ def clock(
         text = _days_text(start, end, days, from_today=not date, name=None if date else _day_name(to_date))
         data = {"from": start.isoformat(), "to": end.isoformat(), "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
+    month = months.read(date, now.date()) if date else None
+    if month:  # "April", "the sixth month": no day to give the weekday of, but all there is to know of the month
+        data = months.facts(*month, now.date())
+        text = months.describe(*month, now.date())
+        return ToolResult("clock", arguments, data, text, f"clock · {data['month']}, {data['days']} days")
     day = parse_date(date, now.date()) if date else None
     if day == now.date():  # today's weekday is asked as the time and date now are: one answer says both
         arguments.pop("date")

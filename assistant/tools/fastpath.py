@@ -382,6 +382,20 @@ def _clock_until(s: dict) -> ToolCall | None:
     return ToolCall("clock", {"to_date": end}) if _dates(end) else None
 
 
+def _clock_month(s: dict) -> ToolCall | None:
+    import datetime as dt
+
+    from assistant.tools import months
+
+    if "ordinal" in s:  # "the sixth month of the year"; "the last month" of a year is December, not November
+        ordinal = s["ordinal"].strip()
+        date = "last month of the year" if ordinal.lower() == "last" else f"{ordinal} month"
+    else:
+        date = s["date"].strip().rstrip(".?!")
+    # a month by itself, else not this template's ("How many days are there in a leap year?")
+    return ToolCall("clock", {"date": date}) if months.read(date, dt.date.today()) else None
+
+
 def _clock_days(s: dict) -> ToolCall | None:
     count = parse_number(s["n"]) if "n" in s else 1  # "the day after" is one day
     if count is None or count <= 0 or count != int(count):
@@ -474,6 +488,7 @@ BUILDERS: dict[str, Callable[[dict], ToolCall | None]] = {
     "clock_date": _clock_date,
     "clock_until": _clock_until,
     "clock_days": _clock_days,
+    "clock_month": _clock_month,
     "convert": _convert,
     "calculate": _calculate,
     "note_add": _note_add,

@@ -132,6 +132,8 @@ REMIND_TO = re.compile(
 COUNT_ASKED = re.compile(
     r"\bhow (?:many days|many weeks|long)\b|\bdays? (?:until|till|left|to go|since|between)\b", re.I
 )
+# a count of days to or from a date, not the days a month has ("How many days until April?")
+COUNT_TO = re.compile(r"\b(?:until|till|til|left|to go|since|between|before|after|from|ago)\b", re.I)
 # A length of time said with its unit, after number words are made digits: "25 second", "1.5 hours".
 SAID_LENGTH = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b", re.I)
 SECONDS_IN = {"h": 3600.0, "m": 60.0, "s": 1.0}
@@ -265,6 +267,8 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
         return None
     if arguments.get("to_date") and COUNT_ASKED.search(query):  # "How many days are left before Christmas?"
         return None
+    if _month_alone(call):  # "Which month comes after August?": a month's answer names the ones either side
+        return None
     if said is None or said[1].lower() in _held(call):  # "the day after tomorrow" given as the date itself
         return None
     return f"its call does not count the days {said[1].lower()} the one you named"
@@ -383,7 +387,21 @@ def uncounted_days(query: str, call: ToolCall) -> str | None:
     if call.name != "clock" or arguments.get("to_date") or arguments.get("days"):
         return None
     asked = COUNT_ASKED.search(query)
+    if asked and _month_alone(call) and not COUNT_TO.search(query):  # "How many days are there in April?"
+        return None
     return f"its call counts no days, but you asked “{asked[0]}”" if asked else None
+
+
+def _month_alone(call: ToolCall) -> bool:
+    """Whether a clock call asks about a month by itself ("April", "the sixth month"), which it answers
+    with the month's length and neighbours."""
+    import datetime as dt
+
+    from assistant.tools import months
+
+    date = call.arguments.get("date")
+    alone = call.name == "clock" and not call.arguments.get("to_date") and not call.arguments.get("days")
+    return alone and isinstance(date, str) and months.read(date, dt.date.today()) is not None
 
 
 def unsaid_task(query: str, call: ToolCall) -> str | None:

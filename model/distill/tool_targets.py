@@ -27,6 +27,7 @@ import datetime as dt
 import re
 
 from assistant.tools.clock import WEEKDAYS
+from assistant.tools.months import NAMES, ORDINALS
 
 NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 # "44 ÷ 4 = 11."  /  "50% of 400 is 200."
@@ -48,6 +49,26 @@ DAYS_ON = re.compile(
 COMES = re.compile(
     rf"^\s*(?P<end>{WEEKDAY})\s+(?:comes|is)\s+(?:just\s+|right\s+|the\s+day\s+)?(?P<way>after|before)\s+"
     rf"(?P<start>{WEEKDAY})\s*\.?\s*$",
+    re.I,
+)
+MONTH = f"(?:{'|'.join(NAMES)})"
+ORDINAL = f"(?:{'|'.join(ORDINALS)}|last)"
+# "April has 30 days."  /  "In a leap year February has 29 days."
+MONTH_DAYS = re.compile(
+    rf"^\s*(?:in a leap year,?\s+)?(?P<month>{MONTH})\s+has\s+(?P<days>\d{{2}})\s+days(?:\s+in a leap year)?\s*\.?\s*$",
+    re.I,
+)
+# "January comes after December."  /  "April follows March."  /  "The month after March is April."
+MONTH_ORDER = re.compile(
+    rf"^\s*(?:(?P<end>{MONTH})\s+(?:comes\s+(?:just\s+|right\s+)?(?P<way>after|before)|(?P<follows>follows|precedes))"
+    rf"|the\s+month\s+(?P<way2>after|before)\s+(?P<start2>{MONTH})\s+is\s+(?P<end2>{MONTH}))"
+    rf"(?:\s+(?P<start>{MONTH}))?\s*\.?\s*$",
+    re.I,
+)
+# "The sixth month of the year is June."  /  "December is the last month of the year."
+MONTH_PLACE = re.compile(
+    rf"^\s*(?:the\s+(?P<ordinal>{ORDINAL})\s+month(?:\s+of\s+the\s+year)?\s+is\s+(?P<month>{MONTH})"
+    rf"|(?P<month2>{MONTH})\s+is\s+the\s+(?P<ordinal2>{ORDINAL})\s+month(?:\s+of\s+the\s+year)?)\s*\.?\s*$",
     re.I,
 )
 SHOWN = {"calculate": "value", "convert": "result"}  # where each tool's result keeps the number it shows
@@ -78,11 +99,33 @@ def target(answer: str) -> str | None:
         days = int(found.groupdict().get("days") or 1)
         arguments = {"date": found["start"].capitalize(), "days": days if found["way"].lower() == "after" else -days}
         return _checked("clock", arguments, found["end"])
+    return _month_target(answer)
+
+
+def _month_target(answer: str) -> str | None:
+    """The clock call that answers a month's length, neighbour or place in the year as the teacher did."""
+    if found := MONTH_DAYS.match(answer):
+        return _checked("clock", {"date": found["month"].capitalize()}, found["days"], shown="days")
+    if (found := MONTH_ORDER.match(answer)) and (found["start"] or found["start2"]):
+        if found["end2"]:
+            start, end, way = found["start2"], found["end2"], found["way2"]
+        else:
+            start, end = found["start"], found["end"]
+            way = found["way"] or ("after" if found["follows"].lower() == "follows" else "before")
+        # "January comes after December": December's answer names January as the month after it
+        return _checked(
+            "clock", {"date": start.capitalize()}, end, shown="after" if way.lower() == "after" else "before"
+        )
+    if found := MONTH_PLACE.match(answer):
+        ordinal, month = (found["ordinal"] or found["ordinal2"]).lower(), found["month"] or found["month2"]
+        date = "last month of the year" if ordinal == "last" else f"{ordinal} month"
+        return _checked("clock", {"date": date}, month, shown="month")
     return None
 
 
-def _checked(name: str, arguments: dict, said: str) -> str | None:
-    """The call, formatted, if it validates, runs, and shows the number (or weekday) the teacher said."""
+def _checked(name: str, arguments: dict, said: str, shown: str = "") -> str | None:
+    """The call, formatted, if it validates, runs, and shows the number (or weekday, or the month
+    fact `shown`) the teacher said."""
     from assistant import tools
     from assistant.tools.calls import ToolCall, format_call
 
@@ -93,7 +136,11 @@ def _checked(name: str, arguments: dict, said: str) -> str | None:
     except tools.ToolError:
         return None
     if name == "clock":
-        return format_call(ToolCall(name, valid)) if result.data.get("weekday", "").lower() == said.lower() else None
+        if shown == "days":  # February's answer gives both lengths, and a teacher may say either
+            right = said in re.findall(r"\d+", result.text)
+        else:
+            right = str(result.data.get(shown or "weekday", "")).lower() == said.lower()
+        return format_call(ToolCall(name, valid)) if right else None
     shown = result.data.get(SHOWN[name])
     if not isinstance(shown, int | float) or not agrees(float(shown), said):
         return None
