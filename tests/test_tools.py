@@ -232,6 +232,7 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
             "(a leap year).",
         ),
         ({"date": "May 3"}, "3 May 2027 is a Monday."),  # a day of the month is a date, as before
+        ({"to_date": "April"}, "1 April 2027 is in 122 days (17 weeks and 3 days)."),  # until a month: its first day
     ],
 )
 def test_clock(ctx, arguments, text):

@@ -346,6 +346,8 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     if weekday and weekday[1] in WEEKDAYS:
         ahead = (WEEKDAYS.index(weekday[1]) - today.weekday()) % 7
         return today + dt.timedelta(days=ahead or 7 if text.startswith("next") else ahead)
+    if text in MONTHS:  # "until April": the next first of April
+        return _next(today, MONTHS[text], 1)
     words = text.split()
     month = [w for w in words if w in MONTHS]
     numbers = [int(w) for w in words if w.isdigit()]
