@@ -61,6 +61,14 @@ CLOCK = re.compile(
     r"(what|which) (date|day)\b[^.?!]*\b(today|tomorrow|yesterday)\s*\?*$)",
     re.IGNORECASE,
 )
+# A day the user says it is ("If today is Saturday, what day is it tomorrow?"): a question about the
+# calendar, which neither this machine's clock nor the world's news answers.
+SUPPOSED_DAY = re.compile(
+    r"\b(?:if|suppose|supposing|say|assuming|assume|imagine|pretend)\b[^.?!]*?\b(?:today|tomorrow|yesterday)"
+    r"\s+(?:is|was|were|would be|will be)\b|\b(?:today|tomorrow|yesterday)'s\s+(?:a\s+)?(?:monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\b",
+    re.IGNORECASE,
+)
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.
 NOTES = re.compile(
     r"\b(remember (that|this)|(make|take|add) a note|note (that|down)|write (that|this) down|"
@@ -83,7 +91,14 @@ def needs_live_information(query: str) -> re.Match | None:
     The router sends such a query to the teacher, or says it cannot know; it is never trained on."""
     if ACTION.search(query):
         return None
-    return LIVE_TOPIC.search(query) or (None if ASKS_TO_MAKE.search(query) else LIVE_DAY.search(query))
+    if LIVE_TOPIC.search(query):
+        return LIVE_TOPIC.search(query)
+    return None if ASKS_TO_MAKE.search(query) or SUPPOSED_DAY.search(query) else LIVE_DAY.search(query)
+
+
+def asks_the_clock(query: str) -> bool:
+    """Whether `query` asks what this machine's clock says (the time, today's date), not a day the user supposes."""
+    return bool(CLOCK.search(query)) and not SUPPOSED_DAY.search(query)
 
 
 EXPLICIT = re.compile(r"\b(ask|use|check with|consult)\s+(gemini|the teacher|the cloud)\b", re.IGNORECASE)
@@ -127,7 +142,7 @@ class Router:
             return Decision("local", None, "you asked for the local student")
         live = needs_live_information(query)
         if mode == "private":
-            if (m := live) and not CLOCK.search(query):
+            if (m := live) and not asks_the_clock(query):
                 why = f"needs live information (“{m.group(0)}”) that nothing on this machine knows"
                 return Decision("local", None, f"private mode: nothing leaves this machine; {why}", rule="live")
             return Decision("local", None, "private mode: nothing leaves this machine")
@@ -135,7 +150,7 @@ class Router:
             return Decision("cloud", None, "you asked for the teacher")
         if EXPLICIT.search(query):
             return Decision("cloud", 1.0, "you asked for Gemini", rule="explicit")
-        if CLOCK.search(query):
+        if asks_the_clock(query):
             return Decision("local", 0.0, "the time and date are this machine's to tell", rule="clock")
         if m := live:
             why = f"needs live information (“{m.group(0)}”) that an offline model cannot know"

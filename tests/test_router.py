@@ -62,6 +62,19 @@ def test_the_clock_and_calendar_stay_on_this_machine(query):
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "If today is Saturday, what day is it tomorrow?",
+        "Suppose today is Monday. What day was yesterday?",
+        "Today's a Friday, so what day is it in 3 days?",
+    ],
+)
+def test_a_day_the_user_supposes_is_a_question_of_the_calendar_not_of_the_clock_or_the_news(query):
+    d = Router().decide(query, mode="auto")
+    assert d.route == "cascade" and d.rule is None, d  # the teacher is right where the student is unsure
+
+
+@pytest.mark.parametrize(
     "query", ["What day of the week is it?", "what day of the week is today", "What day of the week?"]
 )
 def test_todays_weekday_is_the_clocks(query):
