@@ -27,7 +27,7 @@ def test_every_shipped_local_call_runs_and_no_query_is_a_benchmark_test_query():
     bench = config.assets_dir() / "bench"
     tested = {
         _key(r["query"])
-        for name in ("test.jsonl", "test_fresh.jsonl", "test_fresh2.jsonl")
+        for name in ("test.jsonl", "test_fresh.jsonl", "test_fresh2.jsonl", "test_fresh3.jsonl")
         for r in read_tasks(bench / name)
     }
     assert not {_key(line["query"]) for line in lines} & tested
