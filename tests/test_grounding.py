@@ -406,6 +406,14 @@ def test_a_month_asked_about_stands_as_the_clocks_call_for_that_month(query, dat
     assert call_doubt(ToolCall("clock", {"date": date}), query) is None
 
 
+def test_the_day_after_tomorrow_is_two_days_on():
+    from assistant.tools.standing import call_doubt
+
+    query = "If today is Thursday, what day is it the day after tomorrow?"
+    assert call_doubt(ToolCall("clock", {"date": "Thursday", "days": 2}), query) is None
+    assert "holds 3" in call_doubt(ToolCall("clock", {"date": "Thursday", "days": 3}), query)
+
+
 @pytest.mark.parametrize(
     "query, date, reason",
     [

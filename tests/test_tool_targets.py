@@ -76,6 +76,32 @@ def test_anything_else_is_taught_as_the_teacher_said_it(answer):
     assert target(answer) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "answer", "call"),
+    [
+        ("If today is Saturday, what day is it tomorrow?", "Tomorrow is Sunday.", {"date": "Saturday", "days": 1}),
+        (
+            "If today is Thursday, what day is it the day after tomorrow?",
+            "It will be Saturday.",
+            {"date": "Thursday", "days": 2},
+        ),
+        ("Suppose today is Monday. What day was yesterday?", "Yesterday was Sunday.", {"date": "Monday", "days": -1}),
+        (
+            "If today is Monday, what day will it be in ten days?",
+            "It will be Thursday.",
+            {"date": "Monday", "days": 10},
+        ),
+        ("If today is Thursday, what day is it the day after tomorrow?", "It will be Sunday.", None),  # wrong: words
+        ("What day is it tomorrow?", "Tomorrow is Sunday.", None),  # today's own: the clock's, not counting
+    ],
+)
+def test_a_day_counted_on_from_one_the_user_supposes_is_taught_as_the_clock_call(query, answer, call):
+    from model.distill.tool_targets import supposed_target
+
+    taught_now = supposed_target(query, answer)
+    assert (parse_call(taught_now).arguments if taught_now else None) == call
+
+
 def test_a_number_agrees_when_it_is_the_tools_rounded_to_the_teachers_precision():
     assert agrees(13.123359, "13.12") and agrees(0.4536, "0.45") and agrees(1200.0, "1,200")
     assert agrees(40.2336, "40.2") and agrees(6.604, "6.6")

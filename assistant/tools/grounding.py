@@ -72,6 +72,8 @@ IMPLIED = {
     "percent": (100.0,),
     "dozen": (12.0,),
 }
+# Phrases that say a count of days: "the day after tomorrow" is two days on.
+IMPLIED_DAYS = re.compile(r"\bday (?:after tomorrow|before yesterday)\b", re.I)
 DURATIONS = ("hours", "minutes", "seconds")  # a length of time may be written in another unit than said
 UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
 FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
@@ -159,6 +161,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     lowered = query.lower()
     implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
     implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
+    implied |= {2.0} if IMPLIED_DAYS.search(query) else set()
     known = _known(said, implied)
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():

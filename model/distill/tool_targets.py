@@ -75,9 +75,48 @@ SHOWN = {"calculate": "value", "convert": "result"}  # where each tool's result 
 RELATIVE = 0.005  # a teacher's number within half a percent of the tool's agrees
 
 
+# "If today is Saturday, …", "Suppose today is a Monday. …", "Today's a Friday, so …": the day counted from
+SUPPOSED = re.compile(
+    rf"\b(?:(?:if|suppose|supposing|say|assuming|imagine)\b[^.?!]*?\btoday\s+(?:is|was)|today's)\s+(?:a\s+)?"
+    rf"(?P<day>{WEEKDAY})\b",
+    re.I,
+)
+# the days on from it that the question asks about, first match wins
+OFFSETS = (
+    (re.compile(r"\bday after tomorrow\b", re.I), 2),
+    (re.compile(r"\bday before yesterday\b", re.I), -2),
+    (re.compile(r"\btomorrow\b", re.I), 1),
+    (re.compile(r"\byesterday\b", re.I), -1),
+    (re.compile(r"\bin (\d{1,3}) days?\b|\b(\d{1,3}) days? (?:from now|from today|later|on)\b", re.I), +1),
+    (re.compile(r"\b(\d{1,3}) days? ago\b", re.I), -1),
+)
+
+
 def targets(examples) -> dict[int, str]:
     """Example id → the call to teach, for each example whose teacher's answer a tool reproduces."""
-    return {ex.id: call for ex in examples if (call := target(ex.answer))}
+    return {ex.id: call for ex in examples if (call := target(ex.answer) or supposed_target(ex.query, ex.answer))}
+
+
+def supposed_target(query: str, answer: str) -> str | None:
+    """The clock call that counts on from a weekday the user supposes ("If today is Saturday, what day
+    is it tomorrow?" → clock(date="Saturday", days=1)), when the teacher's one-sentence answer names
+    the weekday it shows ("Tomorrow is Sunday."); None otherwise. Unlike `target`, this needs the
+    query: the answer alone does not say which day was counted from."""
+    from assistant.tools.fastpath import words_to_digits
+
+    supposed = SUPPOSED.search(query or "")
+    if supposed is None or not answer or "\n" in answer.strip() or len(answer) > 80:
+        return None
+    said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {supposed["day"].lower()}
+    if len(said) != 1:
+        return None
+    rest = words_to_digits(query[supposed.end() :])
+    for pattern, sign in OFFSETS:
+        if found := pattern.search(rest):
+            numbers = [g for g in found.groups() if g]
+            days = sign * int(numbers[0]) if numbers else sign
+            return _checked("clock", {"date": supposed["day"].capitalize(), "days": days}, said.pop()) if days else None
+    return None
 
 
 def target(answer: str) -> str | None:
