@@ -257,15 +257,20 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
             assert low <= r[name] <= high, (name, r)
         assert r["oracle_share"] == pytest.approx(1 - r["student_accuracy"])  # the student's errors, no more
         assert len(r["queries"]) == result["sizes"]["test"] == 26
-        # the fresh phrasings, never trained on, measured beside the test set every round
-        also = r["also_test"]
-        assert also["file"] == "test_fresh.jsonl" and also["n"] == 24
-        assert 0 <= also["student_accuracy"] <= 1 and also["oracle_share"] == pytest.approx(
-            1 - also["student_accuracy"]
-        )
-        # each fresh query's record, so a wrong answer kept on phrasings never seen can be read
-        assert len(also["queries"]) == 24 and sum(f["n"] for f in also["families"].values()) == 24
-        assert {"query", "route", "student_answer", "to_teacher", "routed_right"} <= set(also["queries"][0])
+        # the three sets of fresh phrasings, never trained on, measured beside the test set every round
+        sets = r["also_test"]
+        assert [(a["file"], a["n"]) for a in sets] == [
+            ("test_fresh.jsonl", 24),
+            ("test_fresh2.jsonl", 24),
+            ("test_fresh3.jsonl", 24),
+        ]
+        for also in sets:
+            assert 0 <= also["student_accuracy"] <= 1 and also["oracle_share"] == pytest.approx(
+                1 - also["student_accuracy"]
+            )
+            # each fresh query's record, so a wrong answer kept on phrasings never seen can be read
+            assert len(also["queries"]) == 24 and sum(f["n"] for f in also["families"].values()) == 24
+            assert {"query", "route", "student_answer", "to_teacher", "routed_right"} <= set(also["queries"][0])
     assert before["distill"] is None and before["teacher_share_drop"] == 0
     assert result["sizes"]["days"] == [18, 18]
     assert day1["day"]["queries"] == 18 and day1["day"]["teacher_share"] == 1.0
@@ -275,7 +280,8 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     assert any("Day 1 had too few fallbacks" in n for n in result["notes"])
     assert "skipped: too few fallbacks to train on" in rounds.table(result)
     assert "on test_fresh.jsonl (24 queries, never tuned on" in rounds.table(result)
-    assert "day 2 of 2, test_fresh.jsonl: student alone" in err
+    assert "on test_fresh3.jsonl (24 queries, never tuned on" in rounds.table(result)
+    assert "day 2 of 2, test_fresh.jsonl: student alone" in err and "day 2 of 2, test_fresh2.jsonl" in err
     assert "day 1 of 2: answering 18 queries" in err and "day 2 of 2: distilling" in err
     assert f"day 2 of 2: student alone {100 * day2['student_accuracy']:.0f}%, routed" in err  # figures as they come
     # day 2 distilled, and what distill decided is reported with its reason
@@ -318,7 +324,7 @@ def test_a_family_the_base_answered_right_that_loses_more_than_5_points_misses_t
             "oracle_share": 0.3,
             "teacher_share_drop": 0.45,
             "families": {f: {"student_accuracy": a} for f, a in families.items()},
-            "also_test": {"file": "fresh.jsonl", "families": {f: {"student_accuracy": a} for f, a in fresh.items()}},
+            "also_test": [{"file": "fresh.jsonl", "families": {f: {"student_accuracy": a} for f, a in fresh.items()}}],
         }
 
     before = measured(0, 0.2, {"facts": 0.7, "dates": 0.3, "timer": 0.0}, {"facts": 0.5})
@@ -330,7 +336,7 @@ def test_a_family_the_base_answered_right_that_loses_more_than_5_points_misses_t
     # 4 points lost is within the goal; the set never tuned on counts as much as the test set
     assert result["2"]["no_forgetting"]["value"] == {"test": {}, "fresh.jsonl": {"facts": [0.5, 0.4]}}
     assert not result["2"]["no_forgetting"]["met"]
-    day2["also_test"]["families"]["facts"]["student_accuracy"] = 0.5
+    day2["also_test"][0]["families"]["facts"]["student_accuracy"] = 0.5
     assert rounds.goals([before, day1, day2])["2"]["no_forgetting"]["met"]
 
 

@@ -95,9 +95,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--also-test",
         type=Path,
+        action="append",
         metavar="FILE",
-        help="with --rounds: a second test set, measured beside --test after each day and never trained on "
-        "(default with the shipped --test: the shipped test_fresh.jsonl, phrasings written apart from the train set)",
+        help="with --rounds: another test set, measured beside --test after each day and never trained on; "
+        "once per file (default with the shipped --test: the shipped test_fresh*.jsonl, phrasings written "
+        "apart from the train set and never tuned on)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")

@@ -14,10 +14,11 @@ and dealt into N days, each day a mix of every family. Each day:
 3. the test queries are measured as in the one-round benchmark (`measure`: unlogged, the router's
    memory frozen).
 
-A second test set (`--also-test`; beside the shipped test set, by default, the shipped
-`test_fresh.jsonl`, phrasings written apart from the train set's templates) is measured beside it
-each round, kept out of training, and reported as `also_test` in each round, without intervals but
-with its families and each query's record, as for the test set.
+Other test sets (`--also-test`, once per file; beside the shipped test set, by default, the shipped
+`test_fresh*.jsonl`, phrasings written apart from the train set's templates and never tuned on) are
+measured beside it each round, kept out of training, and reported as `also_test` in each round, a
+list with one entry per file, without intervals but with its families and each query's record, as
+for the test set.
 
 The test set is also measured before the first day. Each round reports, with a 95% bootstrap
 interval over test queries (resampled together across rounds): the student's accuracy alone; the
@@ -26,7 +27,7 @@ oracle router sends exactly the queries the student gets wrong, so its share is 
 rate, and its accuracy is the teacher's on those); the drop in teacher share since before the first
 day; and what distill decided (promoted, kept and why, or skipped). `goals` checks issue 13's goals
 on every round after the first day, among them that no family the base student answered right
-loses more than 5 points, on the test set and on the other set.
+loses more than 5 points, on the test set and on each other set.
 
 After each round the figures so far (the object `--json` prints) are rewritten to `rounds.json` in
 the benchmark's home, so with `--keep` a run of hours that is stopped keeps every day it measured.
@@ -74,24 +75,25 @@ def days(train: list[dict], n: int, seed: int) -> list[list[dict]]:
     return [[train[i] for i in order[k::n]] for k in range(n)]
 
 
-def also_set(args: argparse.Namespace, train: list[dict], notes: list[str]) -> tuple[list[dict], str]:
-    """The second test set (`--also-test`; by default the shipped fresh phrasings beside the shipped
-    test set) and its file name; none with a test set of the user's own and no --also-test."""
+def also_sets(args: argparse.Namespace, train: list[dict], notes: list[str]) -> list[tuple[str, list[dict]]]:
+    """The other test sets (`--also-test`; by default the shipped fresh phrasings beside the shipped
+    test set), each as (file name, lines); none with a test set of the user's own and no --also-test."""
     from model.bench.distill import QUICK_TEST, take_quick
     from model.dataset import read_tasks
 
     shipped = config.assets_dir() / "bench"
     if args.also_test is None and Path(args.test).resolve() == (shipped / "test.jsonl").resolve():
-        args.also_test = shipped / "test_fresh.jsonl"  # set on args: each day's distill --exclude reads it
-    if args.also_test is None:
-        return [], ""
-    also = read_tasks(args.also_test)
-    if args.quick:
-        also = take_quick(also, QUICK_TEST)
-    keys = {query_key(r["query"]) for r in also}
-    if overlap := sum(query_key(r["query"]) in keys for r in train):
-        notes.append(f"{overlap} train queries are also in {args.also_test.name}; they were left out of training.")
-    return also, args.also_test.name
+        args.also_test = sorted(shipped.glob("test_fresh*.jsonl"))  # set on args: each day's distill --exclude reads it
+    sets = []
+    for path in args.also_test or []:
+        also = read_tasks(path)
+        if args.quick:
+            also = take_quick(also, QUICK_TEST)
+        keys = {query_key(r["query"]) for r in also}
+        if overlap := sum(query_key(r["query"]) in keys for r in train):
+            notes.append(f"{overlap} train queries are also in {path.name}; they were left out of training.")
+        sets.append((path.name, also))
+    return sets
 
 
 def figures(records: list[dict], idx=None) -> dict:
@@ -153,8 +155,10 @@ def goals(rounds: list[dict]) -> dict:
         g["share_vs_oracle"]["met"] = r["teacher_share"] == 0 if share is None else share <= GOAL_ORACLE
         g["teacher_share_drop"]["met"] = r["teacher_share_drop"] >= GOAL_DROP
         lost = {"test": forgotten(rounds[0].get("families"), r.get("families"))}
-        if (first := rounds[0].get("also_test")) and (now := r.get("also_test")):
-            lost[first["file"]] = forgotten(first.get("families"), now.get("families"))
+        now = {a["file"]: a for a in r.get("also_test") or []}
+        for first in rounds[0].get("also_test") or []:
+            if first["file"] in now:
+                lost[first["file"]] = forgotten(first.get("families"), now[first["file"]].get("families"))
         g["no_forgetting"] = {
             "value": lost,
             "goal": f"(no family the base answered right loses > {GOAL_FORGET * 100:.0f} points)",
@@ -228,7 +232,8 @@ def run(args: argparse.Namespace, progress) -> dict:
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)
-    also, also_name = also_set(args, train, notes)
+    others = also_sets(args, train, notes)
+    also = [line for _, lines in others for line in lines]
     also_keys = {query_key(a["query"]) for a in also}
     train = [r for r in train if query_key(r["query"]) not in also_keys]  # never trained on
     schedule = days(train, args.rounds, args.seed)
@@ -257,20 +262,23 @@ def run(args: argparse.Namespace, progress) -> dict:
         }
         saved = config.home() / SAVED
 
-        def measure_also(label: str) -> dict | None:
-            """The second test set's figures this round, said as they come; None without one."""
-            if not also:
-                return None
-            records = measure(assistant, also, teacher_answers, progress, f"{label}: {also_name}")
-            progress.say(f"{label}, {also_name}: {_summary(records)}")
-            f = figures(records)
-            return {
-                "file": also_name,
-                "n": len(records),
-                **{k: _r(f[k]) for k in METRICS},
-                "families": family_figures(records),
-                "queries": records,
-            }
+        def measure_also(label: str) -> list[dict]:
+            """Each other test set's figures this round, said as they come."""
+            measured_sets = []
+            for name, lines in others:
+                records = measure(assistant, lines, teacher_answers, progress, f"{label}: {name}")
+                progress.say(f"{label}, {name}: {_summary(records)}")
+                f = figures(records)
+                measured_sets.append(
+                    {
+                        "file": name,
+                        "n": len(records),
+                        **{k: _r(f[k]) for k in METRICS},
+                        "families": family_figures(records),
+                        "queries": records,
+                    }
+                )
+            return measured_sets
 
         def save() -> None:
             """The figures so far into the benchmark's home: a run of hours stopped on day 3 keeps days 1 and 2
@@ -304,7 +312,7 @@ def run(args: argparse.Namespace, progress) -> dict:
 
             progress.say(f"day {k} of {n}: distilling")
             tick = time.monotonic()
-            argv = distill_argv(args) + (["--exclude", str(args.also_test)] if also else [])
+            argv = distill_argv(args) + [f"--exclude={path}" for path in args.also_test or []]
             distilled = distill.run(distill.parser().parse_args(argv), progress)
             decided = decision(distilled)
             notes.extend(distilled.get("notes", []))
@@ -423,13 +431,14 @@ def table(result: dict) -> str:
         cells = [f"{_pct(r[k]) + _ci(r[k + '_ci']):>17}" for k, _ in cols]
         lines.append(f"{r['label']:8} " + " ".join(cells))
     lines.append(f"teacher alone: {_pct(result['rounds'][0]['teacher_accuracy'])}  (95% intervals in brackets)")
-    if first := result["rounds"][0].get("also_test"):
+    for first in result["rounds"][0].get("also_test") or []:
         lines.append("")
         alone = _pct(first["teacher_accuracy"])
         lines.append(f"on {first['file']} ({first['n']} queries, never tuned on; teacher alone {alone}):")
         for r in result["rounds"]:
-            if a := r.get("also_test"):
-                lines.append(f"{r['label']:8} " + " ".join(f"{_pct(a[k]):>17}" for k, _ in cols[:4]))
+            for a in r.get("also_test") or []:
+                if a["file"] == first["file"]:
+                    lines.append(f"{r['label']:8} " + " ".join(f"{_pct(a[k]):>17}" for k, _ in cols[:4]))
     lines.append("")
     for r in result["rounds"]:
         day = r["day"]
