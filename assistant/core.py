@@ -54,6 +54,7 @@ from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.claims import sentence_doubt
+from assistant.tools.grounding import with_half_said
 from assistant.tools.note import recall
 from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
@@ -401,7 +402,10 @@ class Answer:
         return self._student(self.context.history + [{"role": "user", "content": self.query}], words=True)
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
-        """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer."""
+        """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer.
+        A clock time the call leaves in either half of the day is read in the half the user said."""
+        if call is not None:
+            call = with_half_said(self.query, call)
         self.action = step = ActionStep(call, by)
         try:
             if call is None:

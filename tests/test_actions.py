@@ -144,6 +144,30 @@ def test_a_call_that_does_not_keep_what_was_asked_says_so_when_no_teacher_can_be
     assert "116.875" in text and not any("may not be" in n for n in ans.result()["notes"])
 
 
+def alarm_minute(time: str) -> str:
+    return time.partition(":")[2] or "00"
+
+
+@pytest.mark.parametrize(
+    "query, time, hour",
+    [
+        ("Get me up at 5:45 in the morning.", "5:45", 5),
+        ("Could you set an alarm at nine in the evening?", "9", 21),
+        ("Rouse me at 11 am.", "11:00", 11),
+    ],
+)
+def test_a_clock_time_the_call_leaves_in_either_half_rings_in_the_half_said(scripted, query, time, hour):
+    import datetime as dt
+
+    a, script = scripted
+    script(f'<tool_call>{{"name": "alarm", "arguments": {{"time": "{time}"}}}}</tool_call>')
+    ans, text = answer(a, query)
+    (alarm,) = Store().timers()
+    assert dt.datetime.fromisoformat(alarm["due"]).astimezone().hour == hour, (text, alarm)
+    assert ans.result()["action"]["arguments"]["time"] == f"{hour:02d}:{alarm_minute(time)}"
+    Store().cancel_timer(alarm["id"])
+
+
 def test_a_call_out_of_range_or_to_no_tool_runs_nothing(scripted):
     a, script = scripted
     script('<tool_call>{"name": "timer", "arguments": {"minutes": -5}}</tool_call>')

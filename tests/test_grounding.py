@@ -28,6 +28,7 @@ from assistant.tools.grounding import (
     unsaid_unit,
     unsaid_weekday,
     unsent_message,
+    with_half_said,
 )
 from assistant.tools.standing import call_doubt
 from model.dataset import read_tasks
@@ -553,3 +554,19 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
         ("What's the time in Narnia?", {}),  # no place the clock knows: left to the tool
     ):
         assert unsaid_place(query, ToolCall("clock", arguments)) is None, query
+
+
+@pytest.mark.parametrize(
+    "query, time, settled",
+    [
+        ("Set me an alarm, 6:10 tomorrow morning.", "6:10", "6:10 morning"),
+        ("Could you set an alarm at nine in the evening?", "9", "9 evening"),
+        ("Rouse me at 11 am.", "11:00", "11:00 am"),
+        ("Wake me at 1 tonight.", "1", "1 tonight"),  # the tool reads it: 1 at night is 1 am
+        ("Alarm at 7.", "7", "7"),  # no half said: the tool takes the next 7 and says so
+        ("Alarm at 7 am, and another at 8 pm.", "7", "7"),  # said both ways: left as it is
+        ("Alarm at 7 am.", "07:00", "07:00"),  # already one half
+    ],
+)
+def test_a_clock_time_in_either_half_is_read_in_the_half_the_user_said(query, time, settled):
+    assert with_half_said(query, ToolCall("alarm", {"time": time})).arguments["time"] == settled

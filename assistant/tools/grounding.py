@@ -472,6 +472,33 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
     return None
 
 
+def with_half_said(query: str, call: ToolCall) -> ToolCall:
+    """The call with a clock time that could be either half of the day ("6:10") read in the half the
+    user said ("6:10 tomorrow morning", "at 5:45 in the morning"): the call as the tool would run it for
+    this query. A model often copies the digits and drops the half; the tool would then take the next
+    6:10, which may be the evening's. Said both ways, or not at all, the call is left as it is."""
+    from assistant.tools import ToolError
+    from assistant.tools.timers import parse_clock
+
+    time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
+    if not isinstance(time, str) or not time.strip():
+        return call
+    try:
+        ambiguous = parse_clock(time)[2]
+    except ToolError:
+        return call
+    from assistant.tools.fastpath import words_to_digits
+
+    said = words_to_digits(query)
+    morning, later = MORNING_SAID.search(said), LATER_SAID.search(said)
+    if not ambiguous or bool(morning) == bool(later):
+        return call
+    found = (morning or later)[0].lower()
+    # "6 am" adds "am"; a part of the day adds its own word, which the tool reads ("1 tonight" is 1 am)
+    half = ("am" if morning else "pm") if re.search(r"\d", found) else found
+    return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {half}"})
+
+
 def other_target_unit(query: str, call: ToolCall) -> str | None:
     """Why a conversion ends in another unit than the one the user asked for ("How many ounces is 250
     grams?" converted to pounds), else None. Only a unit of the same kind counts: a target read as
