@@ -9,6 +9,7 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    invented_task,
     other_half_of_day,
     other_length,
     other_target_unit,
@@ -570,3 +571,18 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
 )
 def test_a_clock_time_in_either_half_is_read_in_the_half_the_user_said(query, time, settled):
     assert with_half_said(query, ToolCall("alarm", {"time": time})).arguments["time"] == settled
+
+
+@pytest.mark.parametrize(
+    "query, text, invented",
+    [
+        ("Pasta's on, twelve minutes please.", "stretch", True),
+        ("At 6 pm I should call grandma, remind me.", "reminder", True),
+        ("Can you give me a shout in a quarter of an hour?", "I'm sorry for any mistakes", True),
+        ("At 6 pm I should call grandma, remind me.", "call grandma", False),
+        ("Ping me about the laundry in 50 minutes.", "the laundry", False),
+        ("Remind me about the bins in an hour.", "bin", False),  # said in the plural
+    ],
+)
+def test_a_reminder_for_something_never_said_is_named(query, text, invented):
+    assert (invented_task(query, ToolCall("reminder", {"text": text, "minutes": 12})) is not None) == invented

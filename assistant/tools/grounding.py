@@ -300,6 +300,20 @@ def invented_label(query: str, call: ToolCall) -> str | None:
     return f"its {call.name} is named “{label}”, with words you did not say" if unsaid else None
 
 
+def invented_task(query: str, call: ToolCall) -> str | None:
+    """Why a reminder is for something the user never said: not one word of its text is theirs ("Pasta's
+    on, twelve minutes please." as a reminder to “stretch”, "At 6 pm I should call grandma, remind me."
+    to “reminder”), else None. A word counts as said in its singular or plural."""
+    text = str(call.arguments.get("text") or "") if call.name == "reminder" else ""
+    words = [w.lower() for w in WORD.findall(text)]
+    if not words:
+        return None
+    said = {word.lower() for word in WORD.findall(query)}
+    if any({w, w + "s", w.removesuffix("s")} & said for w in words):
+        return None
+    return f"its reminder is for “{text.strip()}”, which you did not say"
+
+
 def doubled_length(query: str, call: ToolCall) -> str | None:
     """Why a call gives one number the user said once as two lengths of time ("Can you time 3 hours
     for me?" as hours=3, minutes=3, seconds=3: three hours, three minutes and three seconds), else None."""

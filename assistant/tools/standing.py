@@ -20,6 +20,7 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     doubled_length,
     invented_label,
+    invented_task,
     other_half_of_day,
     other_length,
     other_target_unit,
@@ -52,6 +53,7 @@ CHECKS = (
     unsaid_offset,
     unnamed_label,
     invented_label,
+    invented_task,
     doubled_length,
     unrung_reminder,
     unasked_note,
