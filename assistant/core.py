@@ -56,6 +56,7 @@ from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.claims import sentence_doubt
 from assistant.tools.grounding import with_half_said
 from assistant.tools.note import recall
+from assistant.tools.reproduced import call_of
 from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
 
@@ -112,6 +113,16 @@ class CascadeStep:
         ("The day after Tuesday is Friday."); None for a call, or a sentence that can stand."""
         return None if made_call(self.response) else sentence_doubt(self.query, self.response.said)
 
+    @functools.cached_property
+    def shown(self) -> bool:
+        """Whether the student's sentence is one a tool shows ("The day after Sunday is Monday.", "12 ÷ 3
+        = 4."), by a call that could stand for the query: then it is as sure as that call would be,
+        whatever its log-probability, for this machine has shown it (`tools.reproduced`)."""
+        if made_call(self.response):
+            return False
+        call = call_of(self.response.said.strip())
+        return call is not None and call_doubt(call, self.query) is None
+
     @property
     def doubt(self) -> str:
         """Why the answer does not stand, for the router's reason."""
@@ -119,8 +130,9 @@ class CascadeStep:
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident, any call it made can stand, and nothing it said is shown false."""
-        return self.confident and self.call_doubt is None and self.words_doubt is None
+        """Sure enough to stand: confident, or its sentence is shown by a tool; any call it made can stand,
+        and nothing it said is shown false."""
+        return (self.confident or self.shown) and self.call_doubt is None and self.words_doubt is None
 
 
 @dataclass

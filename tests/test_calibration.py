@@ -211,6 +211,22 @@ def test_a_sure_sentence_the_calendar_contradicts_does_not_stand():
     assert right.sure and right.words_doubt is None
 
 
+def test_an_unsure_sentence_a_tool_shows_for_the_question_asked_stands():
+    def step(said, query):
+        r = _Scripted([said]).stream([])
+        r.complete()
+        return CascadeStep(r, line=0.0, query=query)  # a line no answer clears: unsure, every one
+
+    # the calendar shows it, and the call that shows it counts after the day the user named
+    assert step("The day after Sunday is Monday.", "What day comes after Sunday?").sure
+    assert step("The month after December is January.", "Which month comes after December?").sure
+    assert step("44 divided by 4 equals 11.", "What is 44 divided by 4?").sure
+    # shown, but not for the question asked, or not shown at all: the line decides, and it is unsure
+    assert not step("The day after Sunday is Monday.", "What day comes before Sunday?").sure
+    assert not step("12 × 4 = 48.", "What is 12 times 5?").sure
+    assert not step("The capital of Kenya is Nairobi.", "What is the capital of Kenya?").sure
+
+
 def test_a_bad_calibration_setting_is_a_sentence(monkeypatch):
     from assistant import config
 

@@ -92,17 +92,22 @@ NOT_LABELS = frozenset(
 # A message to someone: "Text Will that…", "Message Yuki: …", "Send Marta a message saying …" (a name
 # is capitalized, so "Text me at 5" and a lowercase "send this" are not read as one).
 MESSAGE = re.compile(r"^\s*(?i:please\s+)?(?i:text|message|send)\s+([A-Z][a-z]+)\b")
-# The operations a user names, and the signs that write them. "How many times" asks no product, and
-# "less" is left out ("20 less than 50", "less than 3 hours") as too loose a word.
+# The operations a user names, and the signs (or the words the calculator reads) that write them.
+# "How many times" asks no product, and "less" is left out ("20 less than 50", "less than 3 hours")
+# as too loose a word.
 OPERATIONS = (
-    ("add", re.compile(r"\b(?:add|added|adding|plus|sum)\b", re.I), re.compile(r"\+")),
+    ("add", re.compile(r"\b(?:add|added|adding|plus|sum)\b", re.I), re.compile(r"\+|\bplus\b", re.I)),
     (
         "subtract",
         re.compile(r"\b(?:subtract\w*|minus|deduct\w*|take\b[^.?!]{0,30}?\baway)\b", re.I),
-        re.compile(r"[-−]"),
+        re.compile(r"[-−]|\bminus\b", re.I),
     ),
-    ("multiply", re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I), re.compile(r"[*×·]|\bx\b")),
-    ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]")),
+    (
+        "multiply",
+        re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I),
+        re.compile(r"[*×·]|\bx\b|\btimes\b|\bmultiplied\b", re.I),
+    ),
+    ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]|\bdivided\b|\bover\b", re.I)),
     ("take the percentage", re.compile(r"%|\bper ?cent\b", re.I), re.compile(r"%|percent|/\s*100\b|(?<!\d)0?\.\d")),
     ("take the root", re.compile(r"\broot\b", re.I), re.compile(r"sqrt|cbrt|√|\^\s*\(?\s*(?:1\s*/\s*\d|0?\.\d)")),
 )
