@@ -15,8 +15,9 @@ value and the two units; `clock` with the weekday counted from and the days coun
 for "before", or the month asked about), the call is validated and run here, and only when the tool
 shows the teacher's number, weekday or month is the example taught as the call (Toolformer, Schick
 et al. 2023, keeps a call where its result gives the answer). The teacher's number agrees when it
-is the tool's rounded to the teacher's own precision, or within half a percent of it. Anything else, a longer answer, a call the tool
-refuses, or a number or day that disagrees, is taught as the teacher said it. The three tools
+is the tool's rounded to the teacher's own precision, or within half a percent of it. Anything
+else, a longer answer, a call the tool refuses, or a number or day that disagrees, is taught as the
+teacher said it. The three tools
 are pure functions of their arguments (a weekday counted on from a weekday is the same whatever
 today is): nothing leaves the machine and nothing is stored.
 """
