@@ -63,10 +63,11 @@ CLOCK = re.compile(
 )
 # A day the user says it is ("If today is Saturday, what day is it tomorrow?"): a question about the
 # calendar, which neither this machine's clock nor the world's news answers.
+WEEKDAY_NAMES = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 SUPPOSED_DAY = re.compile(
-    r"\b(?:if|suppose|supposing|say|assuming|assume|imagine|pretend)\b[^.?!]*?\b(?:today|tomorrow|yesterday)"
-    r"\s+(?:is|was|were|would be|will be)\b|\b(?:today|tomorrow|yesterday)'s\s+(?:a\s+)?(?:monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday)\b",
+    r"\b(?:if|suppose|supposing|say|assuming|assume|imagine|pretend)\b[^.?!]*?\b(?P<when>today|tomorrow|yesterday)"
+    rf"\s+(?:is|was|were|would be|will be)\b(?:\s+(?:a\s+)?(?P<day>{WEEKDAY_NAMES})\b)?"
+    rf"|\b(?P<when2>today|tomorrow|yesterday)'s\s+(?:a\s+)?(?P<day2>{WEEKDAY_NAMES})\b",
     re.IGNORECASE,
 )
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.
@@ -91,8 +92,8 @@ def needs_live_information(query: str) -> re.Match | None:
     The router sends such a query to the teacher, or says it cannot know; it is never trained on."""
     if ACTION.search(query):
         return None
-    if LIVE_TOPIC.search(query):
-        return LIVE_TOPIC.search(query)
+    if topic := LIVE_TOPIC.search(query):
+        return topic
     return None if ASKS_TO_MAKE.search(query) or SUPPOSED_DAY.search(query) else LIVE_DAY.search(query)
 
 

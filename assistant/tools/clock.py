@@ -225,7 +225,7 @@ def clock(
         return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
     month = months.read(date, now.date()) if date else None
     if month:  # "April", "the sixth month": no day to give the weekday of, but all there is to know of the month
-        data = months.facts(*month, now.date())
+        data = months.facts(*month)
         text = months.describe(*month, now.date())
         return ToolResult("clock", arguments, data, text, f"clock · {data['month']}, {data['days']} days")
     day = parse_date(date, now.date()) if date else None

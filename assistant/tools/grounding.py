@@ -464,6 +464,18 @@ def other_length(query: str, call: ToolCall) -> str | None:
     return f"its call waits {_wait(waits)}, but you said {' and '.join(_wait(length) for length in said)}"
 
 
+def _half_said(query: str) -> tuple[bool, str] | None:
+    """(morning, the words that say it) when the query says one half of the day; None when it says
+    both or neither."""
+    from assistant.tools.fastpath import words_to_digits
+
+    said = words_to_digits(query)
+    morning, later = MORNING_SAID.search(said), LATER_SAID.search(said)
+    if bool(morning) == bool(later):
+        return None
+    return (True, morning[0]) if morning else (False, later[0])
+
+
 def other_half_of_day(query: str, call: ToolCall) -> str | None:
     """Why an alarm or reminder rings in the other half of the day than the one the user said ("an
     alarm at nine in the evening" as time="9 am"), else None. Said both ways, or not at all, nothing is doubted."""
@@ -477,17 +489,14 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
         hour, minute, ambiguous, _ = parse_clock(str(time))
     except ToolError:
         return None
-    from assistant.tools.fastpath import words_to_digits
-
-    said = words_to_digits(query)
-    said_morning, later = bool(MORNING_SAID.search(said)), LATER_SAID.search(said)
-    said_later = bool(later)
-    if ambiguous or said_morning == said_later:
+    half = None if ambiguous else _half_said(query)
+    if half is None:
         return None
-    if said_morning and hour >= 12:
+    morning, words = half
+    if morning and hour >= 12:
         return f"its call rings at {hour:02d}:{minute:02d}, but you said the morning"
-    if said_later and 5 <= hour < 12:
-        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {later[0]}"
+    if not morning and 5 <= hour < 12:
+        return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {words}"
     return None
 
 
@@ -506,16 +515,13 @@ def with_half_said(query: str, call: ToolCall) -> ToolCall:
         ambiguous = parse_clock(time)[2]
     except ToolError:
         return call
-    from assistant.tools.fastpath import words_to_digits
-
-    said = words_to_digits(query)
-    morning, later = MORNING_SAID.search(said), LATER_SAID.search(said)
-    if not ambiguous or bool(morning) == bool(later):
+    half = _half_said(query) if ambiguous else None
+    if half is None:
         return call
-    found = (morning or later)[0].lower()
+    morning, words = half
     # "6 am" adds "am"; a part of the day adds its own word, which the tool reads ("1 tonight" is 1 am)
-    half = ("am" if morning else "pm") if re.search(r"\d", found) else found
-    return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {half}"})
+    said = ("am" if morning else "pm") if re.search(r"\d", words) else words.lower()
+    return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {said}"})
 
 
 def other_target_unit(query: str, call: ToolCall) -> str | None:

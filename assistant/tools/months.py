@@ -91,26 +91,23 @@ def read(text: str, today: dt.date) -> tuple[int, int | None] | None:
 
 
 def describe(month: int, year: int | None, today: dt.date) -> str:
-    """The month's place in the year, its neighbours and its length, in one sentence."""
-    name = NAMES[month - 1]
-    before, after = NAMES[(month - 2) % 12], NAMES[month % 12]
-    place = f"{name} is the {_ordinal(month)} month of the year, after {before} and before {after}"
+    """The month's place in the year, its neighbours and its length, in one sentence (`facts`, said)."""
+    f = facts(month, year)
+    place = f"{f['month']} is the {_ordinal(month)} month of the year, after {f['before']} and before {f['after']}"
     if month != 2:
-        return f"{place}, and has {calendar.monthrange(2001, month)[1]} days."
+        return f"{place}, and has {f['days']} days."
     if year is not None:
-        leap = calendar.isleap(year)
-        return f"{place}; in {year} it has {29 if leap else 28} days{' (a leap year)' if leap else ''}."
+        return f"{place}; in {year} it has {f['days']} days{' (a leap year)' if f['days'] == 29 else ''}."
     next_leap = next(y for y in range(today.year, today.year + 8) if calendar.isleap(y))
     return f"{place}, and has 28 days, or 29 in a leap year (the next is {next_leap})."
 
 
-def facts(month: int, year: int | None, today: dt.date) -> dict:
-    """What `describe` says, as data."""
-    days = calendar.monthrange(year if year is not None else 2001, month)[1]
+def facts(month: int, year: int | None) -> dict:
+    """What there is to know of the month (its length in `year`, or in a common year when none is given)."""
     found = {
         "month": NAMES[month - 1],
         "number": month,
-        "days": days,
+        "days": calendar.monthrange(year if year is not None else 2001, month)[1],
         "before": NAMES[(month - 2) % 12],
         "after": NAMES[month % 12],
     }

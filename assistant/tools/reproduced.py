@@ -71,35 +71,35 @@ RELATIVE = 0.005  # a teacher's number within half a percent of the tool's agree
 
 def target(answer: str) -> str | None:
     """The call to teach in place of the teacher's `answer`, as the student writes it; None to keep the words."""
+    from assistant.tools.calls import format_call
+
+    call = call_of(answer)
+    return format_call(call) if call else None
+
+
+def call_of(sentence: str):
+    """The call (a ToolCall) a tool shows `sentence` by, when it is one such claim and nothing else; else None."""
     from assistant.tools.calls import has_call
 
-    if not answer or has_call(answer) or "\n" in answer.strip():
+    if not sentence or has_call(sentence) or "\n" in sentence.strip():
         return None
-    if found := CONVERSION.match(answer):
+    if found := CONVERSION.match(sentence):
         arguments = {
             "value": _number(found["value"]),  # validation writes 4.0 as 4
             "from_unit": found["from_unit"].strip(),
             "to_unit": found["to_unit"].strip(),
         }
         return checked("convert", arguments, found["result"])
-    if (found := EQUATION.match(answer)) and re.search(r"\d", found["expression"]):
+    if (found := EQUATION.match(sentence)) and re.search(r"\d", found["expression"]):
         return checked("calculate", {"expression": found["expression"].strip()}, found["result"])
-    if found := DAYS_ON.match(answer) or COMES.match(answer):
+    if found := DAYS_ON.match(sentence) or COMES.match(sentence):
         days = int(found.groupdict().get("days") or 1)
         arguments = {"date": found["start"].capitalize(), "days": days if found["way"].lower() == "after" else -days}
         return checked("clock", arguments, found["end"])
-    return _month_target(answer)
+    return _month_call(sentence)
 
 
-def call_of(sentence: str):
-    """The call a tool shows `sentence` by (a ToolCall), or None."""
-    from assistant.tools.calls import parse_call
-
-    found = target(sentence)
-    return parse_call(found) if found else None
-
-
-def _month_target(answer: str) -> str | None:
+def _month_call(answer: str):
     """The clock call that answers a month's length, neighbour or place in the year as the teacher did."""
     if found := MONTH_DAYS.match(answer):
         return checked("clock", {"date": found["month"].capitalize()}, found["days"], shown="days")
@@ -120,11 +120,11 @@ def _month_target(answer: str) -> str | None:
     return None
 
 
-def checked(name: str, arguments: dict, said: str, shown: str = "") -> str | None:
-    """The call, formatted, if it validates, runs, and shows the number (or weekday, or the month
-    fact `shown`) the teacher said."""
+def checked(name: str, arguments: dict, said: str, shown: str = ""):
+    """The call (a ToolCall) if it validates, runs, and shows the number (or weekday, or the month
+    fact `shown`) the sentence said; else None."""
     from assistant import tools
-    from assistant.tools.calls import ToolCall, format_call
+    from assistant.tools.calls import ToolCall
 
     try:
         valid = tools.validate(name, arguments)
@@ -137,11 +137,11 @@ def checked(name: str, arguments: dict, said: str, shown: str = "") -> str | Non
             right = said in re.findall(r"\d+", result.text)
         else:
             right = str(result.data.get(shown or "weekday", "")).lower() == said.lower()
-        return format_call(ToolCall(name, valid)) if right else None
+        return ToolCall(name, valid) if right else None
     shown = result.data.get(SHOWN[name])
     if not isinstance(shown, int | float) or not agrees(float(shown), said):
         return None
-    return format_call(ToolCall(name, valid))
+    return ToolCall(name, valid)
 
 
 def agrees(computed: float, said: str) -> bool:

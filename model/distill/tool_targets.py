@@ -26,17 +26,13 @@ from __future__ import annotations
 
 import re
 
+from assistant.router import SUPPOSED_DAY
+from assistant.tools.calls import format_call
 from assistant.tools.clock import WEEKDAYS
-from assistant.tools.reproduced import WEEKDAY, agrees, checked, target
+from assistant.tools.reproduced import agrees, checked, target
 
 __all__ = ["agrees", "supposed_target", "target", "targets"]
 
-# "If today is Saturday, …", "Suppose today is a Monday. …", "Today's a Friday, so …": the day counted from
-SUPPOSED = re.compile(
-    rf"\b(?:(?:if|suppose|supposing|say|assuming|imagine)\b[^.?!]*?\btoday\s+(?:is|was)|today's)\s+(?:a\s+)?"
-    rf"(?P<day>{WEEKDAY})\b",
-    re.I,
-)
 # the days on from it that the question asks about, first match wins
 OFFSETS = (
     (re.compile(r"\bday after tomorrow\b", re.I), 2),
@@ -60,10 +56,13 @@ def supposed_target(query: str, answer: str) -> str | None:
     query: the answer alone does not say which day was counted from."""
     from assistant.tools.fastpath import words_to_digits
 
-    supposed = SUPPOSED.search(query or "")
+    supposed = SUPPOSED_DAY.search(query or "")
     if supposed is None or not answer or "\n" in answer.strip() or len(answer) > 80:
         return None
-    said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {supposed["day"].lower()}
+    when, start = (supposed["when"] or supposed["when2"]).lower(), supposed["day"] or supposed["day2"]
+    if when != "today" or not start:  # counted from today, as the question says it is
+        return None
+    said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {start.lower()}
     if len(said) != 1:
         return None
     rest = words_to_digits(query[supposed.end() :])
@@ -71,5 +70,6 @@ def supposed_target(query: str, answer: str) -> str | None:
         if found := pattern.search(rest):
             numbers = [g for g in found.groups() if g]
             days = sign * int(numbers[0]) if numbers else sign
-            return checked("clock", {"date": supposed["day"].capitalize(), "days": days}, said.pop()) if days else None
+            call = checked("clock", {"date": start.capitalize(), "days": days}, said.pop()) if days else None
+            return format_call(call) if call else None
     return None
