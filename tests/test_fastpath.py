@@ -10,7 +10,8 @@ from assistant.store import Store
 from assistant.tools import ToolContext, ToolError, run
 from assistant.tools.calls import ToolCall
 from assistant.tools.convert import CurrencyNeeded
-from assistant.tools.fastpath import bench, match, parse_number
+from assistant.tools.fastpath import bench, match
+from assistant.tools.numbers import parse_number
 
 HITS = [
     ("set a timer for 10 minutes", "timer", {"minutes": 10}),

@@ -13,6 +13,7 @@ from assistant.tools.grounding import (
     other_half_of_day,
     other_length,
     other_target_unit,
+    other_time,
     reversed_operands,
     unasked_count,
     unasked_note,
@@ -511,6 +512,35 @@ def test_an_alarm_or_reminder_in_the_other_half_of_the_day_is_named(query, name,
 )
 def test_an_alarm_in_the_half_of_the_day_said_or_none_said_passes(query, arguments):
     assert other_half_of_day(query, ToolCall("alarm", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, time, said",
+    [
+        ("Alarm for half past eight in the evening.", "eight", "8:30"),
+        ("I have to be up by quarter to seven.", "seven", "6:45"),
+        ("Set an alarm for 7 am", "8:00", "7 am"),
+        ("Remind me at 3:15 pm to call the bank", "3 pm", "3:15 pm"),
+    ],
+)
+def test_an_alarm_or_reminder_at_another_time_than_said_is_named(query, time, said):
+    assert f"you said {said}" in other_time(query, ToolCall("alarm", {"time": time}))
+
+
+@pytest.mark.parametrize(
+    "query, time",
+    [
+        ("Alarm for half past eight in the evening.", "8:30 pm"),
+        ("Alarm for half past eight in the evening.", "20:30"),  # either half: other_half_of_day asks which
+        ("I have to be up by quarter to seven.", "6:45"),
+        ("alarm at 17:30 please, call it gym", "5:30 pm"),
+        ("Could you set an alarm at nine in the evening?", "nine"),  # "at nine" may be a length: not read
+        ("Wake me at midnight", "0:00"),
+        ("Rouse me at 12 am", "00:00"),
+    ],
+)
+def test_an_alarm_at_the_time_said_or_one_not_said_plainly_passes(query, time):
+    assert other_time(query, ToolCall("alarm", {"time": time})) is None
 
 
 @pytest.mark.parametrize(

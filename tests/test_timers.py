@@ -190,6 +190,19 @@ def test_timer_list_and_cancel(ctx, store):
             "Alarm set for 21:00 tomorrow; it rings in 1 day 6 hours 38 minutes.",
             "2026-03-03T21:00:00+01:00",
         ),
+        # said in words, as people say them and a model copies them into its call
+        (
+            "half past eight in the evening",
+            "Alarm set for 20:30; it rings in 6 hours 8 minutes.",
+            "2026-03-02T20:30:00+01:00",
+        ),
+        (
+            "seven thirty am",
+            "Alarm set for 07:30 tomorrow: 07:30 has already passed today.",
+            "2026-03-03T07:30:00+01:00",
+        ),
+        ("a quarter to seven pm", "Alarm set for 18:45; it rings in 4 hours 23 minutes.", "2026-03-02T18:45:00+01:00"),
+        ("ten past nine tonight", "Alarm set for 21:10; it rings in 6 hours 48 minutes.", "2026-03-02T21:10:00+01:00"),
         (
             "tomorrow at 6:45am",
             "Alarm set for 06:45 tomorrow; it rings in 16 hours 23 minutes.",

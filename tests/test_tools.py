@@ -287,6 +287,9 @@ def test_clock_cannot(ctx, arguments, words):
         ("17 * 23", "17 × 23 = 391"),
         ("17 times 23", "17 × 23 = 391"),
         ("What is 17 times 23?", "17 × 23 = 391"),
+        ("nine times seven", "9 × 7 = 63"),  # as a model copies the user's words into its call
+        ("three hundred and twelve divided by eight", "312 ÷ 8 = 39"),
+        ("twenty five plus sixteen", "25 + 16 = 41"),
         ("17 x 23", "17 × 23 = 391"),
         ("15% of 80", "15% × 80 = 12"),
         ("80 + 15%", "80 × (1 + 15%) = 92"),

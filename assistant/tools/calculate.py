@@ -1,6 +1,6 @@
 """The calculate tool: exact arithmetic through a safe evaluator, never Python's `eval`.
 
-An expression as people write it ("17 times 23", "15% of 80", "square root of 144",
+An expression as people write it ("17 times 23", "nine times seven", "15% of 80", "square root of 144",
 "2^10", "7 ÷ 2") is rewritten into arithmetic, parsed by simpleeval into a tree that may
 hold only numbers, + - × ÷ // % ^, and a few named functions, and evaluated on fractions,
 so 0.1 + 0.2 is 0.3 and 2^100 is every digit of it. Exponents and results are bounded, so no
@@ -21,6 +21,7 @@ from fractions import Fraction
 import simpleeval
 
 from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools.numbers import words_to_digits
 
 MAX_EXPRESSION = 300  # characters, after rewriting
 MAX_DIGITS = 1000  # digits of any exact number along the way
@@ -217,8 +218,8 @@ _REWRITES = [
 
 
 def normalize(expression: str) -> str:
-    """Arithmetic written in words and symbols, as the evaluator reads it."""
-    text = expression.strip().lower()
+    """Arithmetic written in words and symbols, as the evaluator reads it ("nine times seven" is 9 * 7)."""
+    text = words_to_digits(expression.strip().lower())
     for pattern, replacement in _REWRITES:
         text = re.sub(pattern, replacement, text)
     return " ".join(text.split())

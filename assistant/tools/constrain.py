@@ -191,7 +191,7 @@ def _registry_grammar(timed: bool) -> Grammar:
 def says_when(query: str | None) -> bool:
     """Whether the user said a number ("in 50 minutes", "at 4:15 pm", "an hour"): then a timer, alarm or
     reminder call must say when it acts."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     return bool(query) and any(ch.isdigit() for ch in words_to_digits(query))
 

@@ -25,72 +25,9 @@ from collections.abc import Callable
 from assistant.tools import ToolError, validate
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.clock import WEEKDAYS
+from assistant.tools.numbers import parse_number, plain_number, words_to_digits
 
 MAX_QUERY = 200  # characters: a longer query is a conversation, not a command
-
-# Number words, for "five minutes" and "twenty five miles"; digits need none of this.
-_SMALL = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
-    " seventeen eighteen nineteen"
-).split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-WORD_NUMBERS = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-WORD_NUMBERS |= {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a dozen": 12, "dozen": 12}
-WORD_NUMBERS |= {"half": 0.5, "half a": 0.5, "half an": 0.5, "a half": 0.5, "quarter": 0.25, "a quarter": 0.25}
-WORD_NUMBERS |= {"a quarter of a": 0.25, "a quarter of an": 0.25, "quarter of an": 0.25, "three quarters of an": 0.75}
-
-
-def parse_number(text: str) -> float | None:
-    """A number written in digits ("2.5", "1,000") or words ("five", "twenty five", "a", "half an"); else None."""
-    text = " ".join(text.strip().lower().replace("-", " ").split())
-    digits = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text) else text
-    if re.fullmatch(r"\d+(\.\d+)?|\.\d+", digits):
-        return float(digits)
-    if text in WORD_NUMBERS:
-        return WORD_NUMBERS[text]
-    words = text.split()
-    total, current = 0, 0
-    for word in words:
-        if word == "and":
-            continue
-        if word == "hundred" and current:
-            current *= 100
-        elif word == "thousand" and (current or total):
-            total, current = (total + current) * 1000, 0
-        elif word in WORD_NUMBERS and isinstance(WORD_NUMBERS[word], int) and word not in ("a", "an"):
-            current += WORD_NUMBERS[word]
-        else:
-            return None
-    return float(total + current) if words else None
-
-
-_UNIT_WORDS = r"(second|minute|hour|day|week|mile|kilometer|kilometre|meter|metre|foot|inch|pound|kilo|liter|litre|cup)"
-
-
-def words_to_digits(text: str) -> str:
-    """Number words in running text made digits: "five times three" -> "5 times 3", "an hour" -> "1 hour"."""
-    text = re.sub(rf"\bhalf\s+an?\s+{_UNIT_WORDS}", r"0.5 \1", text, flags=re.I)
-    text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}(s?)\s+and\s+a\s+half\b", r"1.5 \1s", text, flags=re.I)
-    text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}\b", r"1 \1", text, flags=re.I)
-    text = re.sub(r"\b(\w+)\s+and\s+a\s+half\b", lambda m: _and_a_half(m), text, flags=re.I)
-    pattern = (
-        r"\b(?:(?:" + "|".join(_TENS) + r")(?:[ -](?:" + "|".join(_SMALL[1:10]) + r"))?|" + "|".join(_SMALL) + r")\b"
-    )
-    return re.sub(pattern, lambda m: _number_text(parse_number(m.group(0))), text, flags=re.I)
-
-
-def _and_a_half(found: re.Match) -> str:
-    value = parse_number(found.group(1))
-    return found.group(0) if value is None else _number_text(value + 0.5)
-
-
-def _number_text(value: float | None) -> str:
-    return "" if value is None else (str(int(value)) if value == int(value) else str(value))
-
-
-def _plain_number(value: float) -> int | float:
-    return int(value) if value == int(value) else value
-
 
 # -- the templates ----------------------------------------------------------------------------------
 
@@ -266,7 +203,7 @@ def _timer(s: dict) -> ToolCall | None:
         if number in s and (value is None or value <= 0):
             return None
         if value:
-            arguments[s[unit]] = _plain_number(arguments.get(s[unit], 0) + value)
+            arguments[s[unit]] = plain_number(arguments.get(s[unit], 0) + value)
     label = s.get("label", "").strip()
     if label:
         if _names_nothing(label, ("a", "an", "the", "my", "new")):
@@ -341,7 +278,7 @@ def _reminder(s: dict) -> ToolCall | None:
     value = _number(s, "n", "frac")
     if value is None or value <= 0:
         return None
-    return ToolCall("reminder", {"text": what, s["time_unit"]: _plain_number(value)})
+    return ToolCall("reminder", {"text": what, s["time_unit"]: plain_number(value)})
 
 
 def _clock_now(s: dict) -> ToolCall:
@@ -414,14 +351,14 @@ def _convert(s: dict) -> ToolCall | None:
         feet, inches = _number(s, "n", "frac"), _number(s, "n2", "frac2")
         if feet is None or inches is None or inches >= 12:
             return None
-        s = {**s, "value": str(_plain_number(feet * 12 + inches))}
+        s = {**s, "value": str(plain_number(feet * 12 + inches))}
     value = _number(s, "value", "frac")
     if value is None:
         return None
     to_unit = s["unit2"]
     if s.get("height") and to_unit.lower() in ("feet", "foot", "ft"):
         to_unit = "feet and inches"
-    return ToolCall("convert", {"value": _plain_number(value), "from_unit": s["unit"], "to_unit": to_unit})
+    return ToolCall("convert", {"value": plain_number(value), "from_unit": s["unit"], "to_unit": to_unit})
 
 
 _NAMES = {"sqrt", "cbrt", "abs", "round", "floor", "ceil", "log", "ln", "log2", "exp", "factorial", "pct", "pi", "e"}

@@ -79,6 +79,8 @@ UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
 FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
 # A time of day said with its marker: its number is no length of time ("at 5 am" is not 5 minutes).
 # "7:30" alone is left out: a timer of 7:30 is seven and a half minutes.
+# a clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length)
+TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*(?:[ap]\.?m\b|o'?clock\b))?")
 TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)", re.I)
 # What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
 # kitchen device rather than the timer, so it is not read as a name.
@@ -159,10 +161,10 @@ PLACE_SAID = re.compile(r"\b(?i:in) ((?:[A-Z][\w.'-]*)(?: [A-Z][\w.'-]*){0,2})")
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     """Why `call` does not hold the numbers of `query` (a sentence for the router's reason), or None."""
     from assistant.tools.clock import HOLIDAYS
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     digits = words_to_digits(query)
-    said = _numbers(_spoken(digits))
+    said = _numbers(digits)
     lowered = query.lower()
     implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
     implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
@@ -176,7 +178,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
     # a length of time is found among the numbers said as lengths: "at 5 am" says no 5 minutes
     told_time = {float(m[1]) for m in TIME_OF_DAY.finditer(digits)}
-    said_as_lengths = _known(_numbers(_spoken(TIME_OF_DAY.sub(" ", digits))), implied)
+    said_as_lengths = _known(_numbers(TIME_OF_DAY.sub(" ", digits)), implied)
     as_time = [n for n in lengths if n in told_time and not _same_length(n, said_as_lengths)]
     if as_time:
         return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
@@ -202,7 +204,7 @@ def unsaid_unit(query: str, call: ToolCall) -> str | None:
     if call.name != "convert":
         return None
     from assistant.tools.convert import other_unit, said_unit
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     try:
         value = float(call.arguments.get("value"))
@@ -322,11 +324,11 @@ def invented_task(query: str, call: ToolCall) -> str | None:
 def doubled_length(query: str, call: ToolCall) -> str | None:
     """Why a call gives one number the user said once as two lengths of time ("Can you time 3 hours
     for me?" as hours=3, minutes=3, seconds=3: three hours, three minutes and three seconds), else None."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     lengths = {key: _length(call.arguments.get(key)) for key in DURATIONS}
     given = [value for value in lengths.values() if value]
-    said = [float(n) for n in NUMBER.findall(_spoken(words_to_digits(query)))]
+    said = [float(n) for n in NUMBER.findall(words_to_digits(query))]
     for value in dict.fromkeys(given):
         if given.count(value) > max(1, said.count(value)):
             units = [key for key, length in lengths.items() if length == value]
@@ -364,13 +366,13 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
 def reversed_operands(query: str, call: ToolCall) -> str | None:
     """Why a difference or a quotient takes the user's two numbers the other way round ("Subtract 22
     from 652" as 22 - 652, "What is 81 minus 2?" as 2 - 81), else None."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     found = TWO_OPERANDS.fullmatch(str(call.arguments.get("expression") or "")) if call.name == "calculate" else None
     if found is None or re.search(r"\bdifference\b|%|\bpercent", query, re.I):  # "10% of 405" is 405 / 10
         return None
     first, sign, second = abs(float(found[1])), found[2], abs(float(found[3]))
-    text = _spoken(words_to_digits(query))
+    text = words_to_digits(query)
     places = {}
     for match in NUMBER.finditer(text):
         places.setdefault(abs(float(match[0])), match)
@@ -431,7 +433,7 @@ def unsaid_task(query: str, call: ToolCall) -> str | None:
     to check the oven" as “the oven”, "…to reply to Anna" as “to Anna”): its first and last words must
     be there; or why a timer or an alarm stands for such a request ("Tell me to move the car in 3
     hours" as an alarm at "3 hours"). Else None."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     found = REMIND_TO.search(words_to_digits(query)) if call.name in ("reminder", "timer", "alarm") else None
     if found is None:
@@ -449,7 +451,7 @@ def other_length(query: str, call: ToolCall) -> str | None:
     """Why a timer or reminder waits another length than the one the user said with its unit ("Start
     a 25 second timer" as minutes=25, "a 1 hour timer" as minutes=1), else None. A length said in
     words ("a quarter of an hour") is left to `unsaid_numbers`."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     if call.name not in ("timer", "reminder"):
         return None
@@ -467,7 +469,7 @@ def other_length(query: str, call: ToolCall) -> str | None:
 def _half_said(query: str) -> tuple[bool, str] | None:
     """(morning, the words that say it) when the query says one half of the day; None when it says
     both or neither."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     said = words_to_digits(query)
     morning, later = MORNING_SAID.search(said), LATER_SAID.search(said)
@@ -498,6 +500,30 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
     if not morning and 5 <= hour < 12:
         return f"its call rings at {hour:02d}:{minute:02d}, in the morning, but you said {words}"
     return None
+
+
+def other_time(query: str, call: ToolCall) -> str | None:
+    """Why an alarm or reminder rings at another clock time than the one the user said ("an alarm for
+    half past eight" as time="8", "quarter to seven" as "7"), else None. Only a time the query says
+    plainly counts (with its minutes, am or pm, or o'clock, in digits or words); either half of the day
+    is the same time here (`other_half_of_day` asks which)."""
+    from assistant.tools import ToolError
+    from assistant.tools.timers import parse_clock, spoken_clock
+
+    time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
+    if not isinstance(time, str) or not time.strip():
+        return None
+    found = TIME_SAID.finditer(spoken_clock(query.lower()))
+    said = [(int(m["h"]), int(m["m"] or 0), m[0].strip()) for m in found if m["m"] or m["half"]]
+    if not said:
+        return None
+    try:
+        hour, minute, _, _ = parse_clock(time)
+    except ToolError:
+        return None
+    if any(hour % 12 == h % 12 and minute == m for h, m, _ in said):
+        return None
+    return f"its call rings at {hour:02d}:{minute:02d}, but you said {' or '.join(words for _, _, words in said)}"
 
 
 def with_half_said(query: str, call: ToolCall) -> ToolCall:
@@ -605,18 +631,6 @@ def _known(said: list[float], implied: set[float]) -> set[float]:
 def _same_length(value: float, known: set[float]) -> bool:
     """Whether a length of time is one of `known` in some unit: 150 seconds is 2.5 minutes."""
     return any(abs(value - k * f) <= 1e-9 * max(1.0, value) for k in known for f in UNIT_FACTORS)
-
-
-def _spoken(text: str) -> str:
-    """ "3 hundred and 12" as 312, "2 thousand and 10" as 2010 (number words are made digits one word at a time)."""
-    for word, size in (("hundred", 100), ("thousand", 1000)):
-        text = re.sub(
-            rf"\b(\d+) {word}(?:,? and)?(?: (\d+)\b)?",
-            lambda m, size=size: str(int(m[1]) * size + int(m[2] or 0)),
-            text,
-            flags=re.I,
-        )
-    return text
 
 
 def _numbers(text: str) -> list[float]:

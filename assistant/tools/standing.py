@@ -6,7 +6,7 @@ result is what the user would see); an acting call passes its tool's own checks 
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
 after a value and the one they asked for, the operation they named and the order of its numbers,
 the weekday they named and the days before or after it (no month or weekday they did not name), a
-weekday or a count of days as asked, the place asked about, the half of the day said, a timer's
+weekday or a count of days as asked, the place asked about, the clock time and the half of the day said, a timer's
 name (neither its own length nor words never said), what a reminder is for, and a message to send,
 a request to be reminded or told, or a question rather than a note. The cascade asks this of a sure
 answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
@@ -24,6 +24,7 @@ from assistant.tools.grounding import (
     other_half_of_day,
     other_length,
     other_target_unit,
+    other_time,
     reversed_operands,
     unasked_count,
     unasked_note,
@@ -64,6 +65,7 @@ CHECKS = (
     unsaid_task,
     other_length,
     other_half_of_day,
+    other_time,
     other_target_unit,
     unsaid_place,
 )

@@ -10,7 +10,8 @@ each also with action="list", or action="cancel" and an id or label. Setting one
 ringer (assistant/tools/ringer.py) when none runs for this APPRENTICE_HOME, so a timer set by a
 one-shot `apprentice ask` still rings after that command exited. Times are stored in UTC and
 shown in the user's zone, 24-hour ("14:32"). A clock time may name its day and the part of it
-("9 tomorrow", "6:10 tomorrow morning", "friday at 9", "12 at night"); nothing repeats, so a time
+("9 tomorrow", "6:10 tomorrow morning", "friday at 9", "12 at night") and may be said in words
+("half past eight", "quarter to seven", "seven thirty am"); nothing repeats, so a time
 or words that ask for a repeat ("every day", "weekdays", "on Mondays") are refused in a sentence
 rather than set once as if for good. One numbering serves the three kinds: "cancel reminder 4"
 does not cancel alarm 4.
@@ -31,6 +32,7 @@ from typing import Literal
 
 from assistant.tools import ToolContext, ToolError, ToolResult, tool
 from assistant.tools.clock import WEEKDAYS
+from assistant.tools.numbers import words_to_digits
 from assistant.tools.rings import (
     as_json,
     at_clock,
@@ -63,6 +65,14 @@ _MORNING = re.compile(r"\b(?:this |in the )?morning\b")
 _NIGHT = re.compile(r"\b(tonight|night)\b")  # its small hours are after midnight: the next day, and meant so
 
 
+# A time said in words, once its numbers are digits: "half past 8", "a quarter to 7", "20 past 6", "half 7"
+# (British for 7:30), and "7 30" for "seven thirty".
+_PAST_TO = re.compile(
+    r"\b(?:a\s+)?(half|quarter|\d{1,2})\s+(?:minutes?\s+)?(past|after|to|before|till|of)\s+(\d{1,2})\b"
+)
+_HALF_HOUR = re.compile(r"\bhalf\s+(\d{1,2})\b")
+_SPACED = re.compile(r"\b(\d{1,2})\s+(\d{2})\b")
+
 _DAYS = "|".join(WEEKDAYS)
 _WEEKDAY = re.compile(rf"\b(?:on |this |next )?({_DAYS})\b")
 
@@ -73,7 +83,8 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
     "19:00") is not. `day` is "tomorrow", a weekday ("friday"), or None for the next such time.
     ToolError when it is not a clock time."""
     raw = str(text).strip()
-    words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
+    words = spoken_clock(raw.lower())
+    words = words.replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
     weekday = _WEEKDAY.search(words)
     day = "tomorrow" if re.search(r"\btomorrow\b", words) else weekday[1] if weekday else None
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))
@@ -99,6 +110,25 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
         return hour % 12 + (12 if meridiem == "p" else 0), minute, False, day
     ambiguous = 1 <= hour <= 12 and not match["h"].startswith("0")
     return hour, minute, ambiguous, day
+
+
+def spoken_clock(text: str) -> str:
+    """A clock time said in words written as digits: "half past eight" -> "8:30", "a quarter to seven" ->
+    "6:45", "seven thirty am" -> "7:30 am"; other words are left as they were."""
+    text = words_to_digits(text)
+
+    def past_or_to(found: re.Match) -> str:
+        part, way, hour = found[1], found[2], int(found[3])
+        minutes = 30 if part == "half" else 15 if part == "quarter" else int(part)
+        if hour > 12 or minutes >= 60 or (part == "half" and way not in ("past", "after")):
+            return found[0]
+        if way in ("past", "after"):
+            return f"{hour}:{minutes:02d}"
+        return f"{(hour - 2) % 12 + 1}:{60 - minutes:02d}"  # "a quarter to 1" is 12:45
+
+    text = _PAST_TO.sub(past_or_to, text)
+    text = _HALF_HOUR.sub(lambda m: f"{m[1]}:30" if int(m[1]) <= 12 else m[0], text)
+    return _SPACED.sub(lambda m: f"{m[1]}:{m[2]}" if int(m[1]) <= 23 and int(m[2]) <= 59 else m[0], text)
 
 
 _DELAY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b")

@@ -54,7 +54,7 @@ def supposed_target(query: str, answer: str) -> str | None:
     is it tomorrow?" → clock(date="Saturday", days=1)), when the teacher's one-sentence answer names
     the weekday it shows ("Tomorrow is Sunday."); None otherwise. Unlike `target`, this needs the
     query: the answer alone does not say which day was counted from."""
-    from assistant.tools.fastpath import words_to_digits
+    from assistant.tools.numbers import words_to_digits
 
     supposed = SUPPOSED_DAY.search(query or "")
     if supposed is None or not answer or "\n" in answer.strip() or len(answer) > 80:
