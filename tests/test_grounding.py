@@ -154,10 +154,14 @@ def test_a_time_of_day_kept_as_one_or_a_length_said_as_one_passes(query, argumen
         ("Time 6 minutes for the eggs.", {"minutes": 6}, "eggs"),
         ("Give me 18 minutes on the clock for the bread.", {"minutes": 18, "label": "timer"}, "bread"),
         ("Start the pizza countdown: 12 minutes.", {"minutes": 12}, "pizza"),
+        ("Can you time the pizza for me? 14 minutes", {"minutes": 14}, "pizza"),
+        ("Ten minutes, and call it laundry.", {"minutes": 10}, "laundry"),
+        ("Alarm at 17:30 please, call it gym", {"time": "17:30"}, "gym"),
+        ("Set an alarm for 6 am named work", {"time": "6 am", "label": "alarm"}, "work"),
     ],
 )
-def test_a_timer_set_without_the_name_the_user_gave_is_named(query, arguments, named):
-    reason = unsaid_label(query, ToolCall("timer", arguments))
+def test_a_timer_or_alarm_set_without_the_name_the_user_gave_is_named(query, arguments, named):
+    reason = unsaid_label(query, ToolCall("alarm" if "time" in arguments else "timer", arguments))
     assert reason is not None and named in reason
 
 
@@ -169,6 +173,7 @@ def test_a_timer_set_without_the_name_the_user_gave_is_named(query, arguments, n
         ("Start a 20 minute timer.", {"minutes": 20}),
         ("Egg timer, six minutes.", {"minutes": 6}),  # the kitchen device, not a name
         ("Cancel the pasta timer.", {"action": "cancel", "id": 1}),
+        ("What time is it in Paris?", {"minutes": 1}),
     ],
 )
 def test_a_timer_with_its_name_or_given_none_passes(query, arguments):

@@ -86,6 +86,9 @@ TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)
 # kitchen device rather than the timer, so it is not read as a name.
 LABEL_FOR = re.compile(r"\bfor (?:the|my|our) ([a-z]+)\b", re.I)
 LABEL_BEFORE = re.compile(r"\b(?:the|my|our) ([a-z]+) (?:timer|countdown)\b", re.I)
+LABEL_TIMED = re.compile(r"\btime (?:the|my|our) ([a-z]+)\b", re.I)  # "can you time the pizza?"
+# A name given outright, to a timer or an alarm: "call it gym", "name it tea", "an alarm called work".
+LABEL_GIVEN = re.compile(r"\b(?:call|name|label) it ([a-z]+)\b|\b(?:called|named|labell?ed) ([a-z]+)\b", re.I)
 # Words in those places that name no timer: articles, lengths, "the next 10 minutes", "a new timer".
 NOT_LABELS = frozenset(
     "a an the my our this that your one another new quick same next first last rest whole "
@@ -218,16 +221,20 @@ def unsaid_unit(query: str, call: ToolCall) -> str | None:
 
 
 def unsaid_label(query: str, call: ToolCall) -> str | None:
-    """Why a timer set without a name leaves out the one the user gave ("Time 6 minutes for the
-    eggs" set as timer(minutes=6)), else None."""
+    """Why a timer or alarm set without a name leaves out the one the user gave ("Time 6 minutes for the
+    eggs" set as timer(minutes=6), "alarm at 17:30, call it gym" as alarm(time="17:30")), else None."""
     from assistant.tools.timers import label_of
 
     arguments = call.arguments
-    if call.name != "timer" or arguments.get("action", "set") != "set" or label_of(arguments.get("label") or ""):
+    if call.name not in ("timer", "alarm") or arguments.get("action", "set") != "set":
         return None
-    named = [m[1] for pattern in (LABEL_FOR, LABEL_BEFORE) for m in pattern.finditer(query)]
+    if label_of(arguments.get("label") or ""):
+        return None
+    patterns = (LABEL_FOR, LABEL_BEFORE, LABEL_TIMED) if call.name == "timer" else ()
+    named = [m[1] for pattern in patterns for m in pattern.finditer(query)]
+    named += [m[1] or m[2] for m in LABEL_GIVEN.finditer(query)]
     named = [word for word in named if word.lower() not in NOT_LABELS]
-    return f"its timer leaves out the name you gave it, “{named[0]}”" if named else None
+    return f"its {call.name} leaves out the name you gave it, “{named[0]}”" if named else None
 
 
 def unsaid_weekday(query: str, call: ToolCall) -> str | None:
