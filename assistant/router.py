@@ -67,7 +67,10 @@ WEEKDAY_NAMES = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 SUPPOSED_DAY = re.compile(
     r"\b(?:if|suppose|supposing|say|assuming|assume|imagine|pretend)\b[^.?!]*?\b(?P<when>today|tomorrow|yesterday)"
     rf"\s+(?:is|was|were|would be|will be)\b(?:\s+(?:a\s+)?(?P<day>{WEEKDAY_NAMES})\b)?"
-    rf"|\b(?P<when2>today|tomorrow|yesterday)'s\s+(?:a\s+)?(?P<day2>{WEEKDAY_NAMES})\b",
+    rf"|\b(?P<when2>today|tomorrow|yesterday)'s\s+(?:a\s+)?(?P<day2>{WEEKDAY_NAMES})\b"
+    # "Say it's Thursday today.", "Suppose it is a Monday tomorrow"
+    rf"|\b(?:if|suppose|supposing|say|assuming|assume|imagine|pretend)\s+(?:it's|it\s+is|it\s+was)\s+(?:a\s+)?"
+    rf"(?P<day3>{WEEKDAY_NAMES})\s+(?P<when3>today|tomorrow|yesterday)\b",
     re.IGNORECASE,
 )
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.

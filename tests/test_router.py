@@ -67,6 +67,7 @@ def test_the_clock_and_calendar_stay_on_this_machine(query):
         "If today is Saturday, what day is it tomorrow?",
         "Suppose today is Monday. What day was yesterday?",
         "Today's a Friday, so what day is it in 3 days?",
+        "Say it's Thursday today. What day will it be 4 days from now?",
     ],
 )
 def test_a_day_the_user_supposes_is_a_question_of_the_calendar_not_of_the_clock_or_the_news(query):

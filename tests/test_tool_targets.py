@@ -87,6 +87,11 @@ def test_anything_else_is_taught_as_the_teacher_said_it(answer):
         ),
         ("Suppose today is Monday. What day was yesterday?", "Yesterday was Sunday.", {"date": "Monday", "days": -1}),
         (
+            "Say it's Thursday today. What day will it be 4 days from now?",
+            "It will be Monday.",
+            {"date": "Thursday", "days": 4},
+        ),
+        (
             "If today is Monday, what day will it be in ten days?",
             "It will be Thursday.",
             {"date": "Monday", "days": 10},

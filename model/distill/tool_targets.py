@@ -59,7 +59,8 @@ def supposed_target(query: str, answer: str) -> str | None:
     supposed = SUPPOSED_DAY.search(query or "")
     if supposed is None or not answer or "\n" in answer.strip() or len(answer) > 80:
         return None
-    when, start = (supposed["when"] or supposed["when2"]).lower(), supposed["day"] or supposed["day2"]
+    when = (supposed["when"] or supposed["when2"] or supposed["when3"]).lower()
+    start = supposed["day"] or supposed["day2"] or supposed["day3"]
     if when != "today" or not start:  # counted from today, as the question says it is
         return None
     said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {start.lower()}
