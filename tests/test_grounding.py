@@ -84,6 +84,8 @@ def test_the_users_own_numbers_pass(query, name, arguments):
         ("I have to be up by quarter to seven.", "alarm", {"time": "06:45"}),
         ("Christmas this year lands on which weekday?", "clock", {"date": "December 25"}),
         ("Three hundred and twelve shared between eight people is what each?", "calculate", {"expression": "312 / 8"}),
+        ("what day of the week will August 19, 2027 be", "clock", {"date": "2027-08-19"}),  # a month by its number
+        ("how many days until june 12 2027?", "clock", {"to_date": "2027-06-12"}),
     ],
 )
 def test_the_users_numbers_in_another_known_form_pass(query, name, arguments):
@@ -331,13 +333,13 @@ def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_pass
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():
     """The teacher's calls, right by construction: none is doubted (a doubted right call costs a trip to the
     teacher; these would all make that trip). The second and third fresh sets were written after the
-    checks, the third by someone who had not read them."""
-    names = ("train", "test", "test_fresh", "test_fresh2", "test_fresh3")
+    checks, the third and fourth by people who had not read them."""
+    names = ("train", "test", "test_fresh", "test_fresh2", "test_fresh3", "test_fresh4")
     rows = [row for name in names for row in read_tasks(BENCH / f"{name}.jsonl")]
     local = config.assets_dir() / "tools" / "local_calls.jsonl"  # the notes' example calls
     rows += [json.loads(line) for line in local.read_text().splitlines() if line.strip()]
     calls = [(row["query"], ToolCall(row["call"]["name"], row["call"]["arguments"])) for row in rows if "call" in row]
-    assert len(calls) == 407 + 26 + 28
+    assert len(calls) == 407 + 26 + 28 + 28
     assert [(query, call_doubt(call, query)) for query, call in calls if call_doubt(call, query)] == []
 
 

@@ -48,6 +48,7 @@ timer of 25 minutes: `other_length`).
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 
@@ -72,6 +73,9 @@ IMPLIED = {
     "percent": (100.0,),
     "dozen": (12.0,),
 }
+# A month said by name is its number in a date written 2027-08-19 ("August 19, 2027").
+IMPLIED |= {name.lower(): (float(number),) for number, name in enumerate(calendar.month_name) if name}
+IMPLIED |= {name.lower(): (float(number),) for number, name in enumerate(calendar.month_abbr) if name}
 # Phrases that say a count of days: "the day after tomorrow" is two days on.
 IMPLIED_DAYS = re.compile(r"\bday (?:after tomorrow|before yesterday)\b", re.I)
 DURATIONS = ("hours", "minutes", "seconds")  # a length of time may be written in another unit than said
