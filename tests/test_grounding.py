@@ -86,6 +86,8 @@ def test_the_users_own_numbers_pass(query, name, arguments):
         ("Three hundred and twelve shared between eight people is what each?", "calculate", {"expression": "312 / 8"}),
         ("what day of the week will August 19, 2027 be", "clock", {"date": "2027-08-19"}),  # a month by its number
         ("how many days until june 12 2027?", "clock", {"to_date": "2027-06-12"}),
+        ("Alarm for seven thirty am.", "alarm", {"time": "seven thirty am"}),  # a time copied in words
+        ("Alarm for 6:45 am.", "alarm", {"time": "a quarter to seven am"}),
     ],
 )
 def test_the_users_numbers_in_another_known_form_pass(query, name, arguments):

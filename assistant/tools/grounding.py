@@ -169,6 +169,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     """Why `call` does not hold the numbers of `query` (a sentence for the router's reason), or None."""
     from assistant.tools.clock import HOLIDAYS
     from assistant.tools.numbers import words_to_digits
+    from assistant.tools.timers import spoken_clock
 
     digits = words_to_digits(query)
     said = _numbers(digits)
@@ -179,7 +180,8 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     known = _known(said, implied)
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():
-        numbers = [] if value is None or isinstance(value, bool) else _numbers(str(value))
+        text = "" if value is None or isinstance(value, bool) else str(value)
+        numbers = _numbers(spoken_clock(text) if key in FREE_FORM else text)  # "seven thirty am" holds 7 and 30
         (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
     extra = [n for n in used if n not in known and n not in UNSAID]
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
