@@ -382,6 +382,14 @@ def _convert(name: str, key: dict, clean: dict, today: dt.date) -> dict:
     return key
 
 
+def _note(name: str, key: dict, clean: dict, today: dt.date) -> dict:
+    from assistant.tools.note import search_words
+
+    if "find" in key:  # what the tool searches for: "the garage" and "garage" find the same notes
+        key["find"] = " ".join(search_words(clean["find"]))
+    return key
+
+
 _NORMALIZERS = {
     "timer": _duration,
     "reminder": _duration,
@@ -389,6 +397,7 @@ _NORMALIZERS = {
     "clock": _clock,
     "calculate": _calculate,
     "convert": _convert,
+    "note": _note,
 }
 
 

@@ -81,9 +81,12 @@ NOTES = re.compile(
 )
 # A request to set an alarm, a timer or a reminder: the tools act on it here, whatever day it names
 # ("remind me what the news said" is a question, not a reminder).
+# A request to act on this machine's timers: "tomorrow" in it is when, not news. Any alarm, timer or
+# reminder named is one ("I need an alarm at quarter to eight tomorrow morning", "what alarms do I have
+# tomorrow?"), and so is getting up ("I have to be up by 7 tomorrow").
 ACTION = re.compile(
     r"\b(remind me(?! (what|who|when|where|why|how|which|whether|if|of)\b)|wake me|(don'?t|do not) let me forget|"
-    r"(set|start|make|create|add|put)( me)? (an?|the|my) (\w+ )?(alarm|timer|reminder|countdown))\b",
+    r"(alarm|timer|reminder|countdown)s?|(be|get|wake) (me )?up (at|by|for)\b)\b",
     re.IGNORECASE,
 )
 

@@ -63,6 +63,8 @@ def same(a: ToolCall, b: ToolCall) -> bool:
         ),
         # a day counted on is the day it lands on
         (ToolCall("clock", {"date": "Sunday", "days": 1}), ToolCall("clock", {"date": "Saturday", "days": 2})),
+        # notes are found by the words they hold: "the garage" finds what "garage" finds
+        (ToolCall("note", {"find": "the garage"}), ToolCall("note", {"find": "garage"})),
     ],
 )
 def test_calls_that_mean_the_same_agree(student, teacher):
@@ -92,6 +94,7 @@ def test_calls_that_mean_the_same_agree(student, teacher):
             ToolCall("reminder", {"text": "the washing up", "minutes": 50}),
             "text",
         ),
+        (ToolCall("note", {"find": "wifi"}), ToolCall("note", {"find": "wifi password"}), "find"),
     ],
 )
 def test_calls_that_differ_disagree_and_say_where(student, teacher, reason):

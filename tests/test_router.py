@@ -96,6 +96,9 @@ def test_live_words_about_other_things_still_go_to_the_teacher(query):
         "Set me an alarm for tomorrow",
         "Don't let me forget the match tonight",
         "Start a timer for the news at 6 today",
+        "I need an alarm at quarter to eight tomorrow morning",
+        "I have to be up by 7 tomorrow",
+        "What alarms do I have tomorrow?",
     ],
 )
 def test_a_request_to_act_is_not_a_question_about_the_world(query):
