@@ -87,6 +87,7 @@ def test_the_users_own_numbers_pass(query, name, arguments):
         ("what day of the week will August 19, 2027 be", "clock", {"date": "2027-08-19"}),  # a month by its number
         ("how many days until june 12 2027?", "clock", {"to_date": "2027-06-12"}),
         ("Alarm for seven thirty am.", "alarm", {"time": "seven thirty am"}),  # a time copied in words
+        ("seventy-two minus nineteen?", "calculate", {"expression": "seventy-two minus nineteen"}),
         ("Alarm for 6:45 am.", "alarm", {"time": "a quarter to seven am"}),
     ],
 )
@@ -352,6 +353,8 @@ def test_every_call_in_the_shipped_task_files_stands_for_its_query():
         ("Take 16 away from 570.", "16 - 570", True),
         ("What is 81 minus 2?", "2 - 81", True),
         ("Split 827 by 5 and tell me the result.", "5 / 827", True),
+        ("Seventy-two minus nineteen?", "nineteen minus seventy-two", True),  # as the calculator reads it
+        ("Seventy-two minus nineteen?", "seventy-two minus nineteen", False),
         ("Subtract 22 from 652.", "652 - 22", False),
         ("What is 81 minus 2?", "81 − 2", False),
         ("What is 20 less than 50?", "50 - 20", False),

@@ -181,7 +181,8 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():
         text = "" if value is None or isinstance(value, bool) else str(value)
-        numbers = _numbers(spoken_clock(text) if key in FREE_FORM else text)  # "seven thirty am" holds 7 and 30
+        # a call may copy the user's words: "seven thirty am" holds 7 and 30, "seventy-two minus nineteen" 72 and 19
+        numbers = _numbers(spoken_clock(text) if key in FREE_FORM else words_to_digits(text))
         (times if key in FREE_FORM else lengths if key in DURATIONS else used).extend(numbers)
     extra = [n for n in used if n not in known and n not in UNSAID]
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
@@ -379,9 +380,12 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
 def reversed_operands(query: str, call: ToolCall) -> str | None:
     """Why a difference or a quotient takes the user's two numbers the other way round ("Subtract 22
     from 652" as 22 - 652, "What is 81 minus 2?" as 2 - 81), else None."""
+    from assistant.tools.calculate import normalize
     from assistant.tools.numbers import words_to_digits
 
-    found = TWO_OPERANDS.fullmatch(str(call.arguments.get("expression") or "")) if call.name == "calculate" else None
+    # the expression as the calculator reads it: "nineteen minus seventy-two" is 19 - 72
+    expression = normalize(str(call.arguments.get("expression") or "")) if call.name == "calculate" else ""
+    found = TWO_OPERANDS.fullmatch(expression) if expression else None
     if found is None or re.search(r"\bdifference\b|%|\bpercent", query, re.I):  # "10% of 405" is 405 / 10
         return None
     first, sign, second = abs(float(found[1])), found[2], abs(float(found[3]))
