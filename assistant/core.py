@@ -359,7 +359,20 @@ class Answer:
     def _show(self, response: Response) -> Iterator[str]:
         """Stream `response` as the answer (a finished one replays its text), then act on its call."""
         yield from self._stream(response)
+        self._doubt_words(response)
         yield from self._act_on(response)
+
+    def _doubt_words(self, response: Response) -> None:
+        """A note on words shown unchecked (private mode, /local, no teacher to ask) that this machine
+        shows false, or that only say the request back (`tools.claims`): "This may be wrong: its answer
+        says “day before Friday is Sunday”, where the calendar says Thursday." The words were already
+        streamed; the note says what the calendar, arithmetic or a conversion shows instead, and it
+        never leaves the machine. A sure cascade answer has none (it could not have stood)."""
+        if made_call(response) or self.cancelled:
+            return
+        doubt = sentence_doubt(self.query, response.said)
+        if doubt:
+            self.note(f"This may be wrong: {doubt}.")
 
     def _stream(self, response: Response) -> Iterator[str]:
         """Stream `response`'s words as the answer; its notes become the answer's."""
@@ -382,6 +395,7 @@ class Answer:
                     f"({call_doubt(response.tool_call, self.query)}); this is its answer in words, unchecked."
                 )
                 yield from self._stream(instead)
+                self._doubt_words(instead)
                 yield from self._act_on(instead)
                 return
             yield from self._act(response.tool_call, response.model)

@@ -144,6 +144,18 @@ def test_a_call_that_does_not_keep_what_was_asked_says_so_when_no_teacher_can_be
     assert "116.875" in text and not any("may not be" in n for n in ans.result()["notes"])
 
 
+def test_words_shown_false_carry_a_note_saying_what_this_machine_shows(scripted):
+    a, script = scripted
+    script("The day before Friday ", "is Sunday.")
+    ans, text = answer(a, "Which day of the week comes just before Friday?")
+    notes = ans.result()["notes"]
+    assert text == "The day before Friday is Sunday."  # private mode: the student's words, as they came
+    assert any(n.startswith("This may be wrong") and "Thursday" in n for n in notes), notes
+    script("The day before Friday ", "is Thursday.")
+    ans, text = answer(a, "Which day of the week comes just before Friday?")
+    assert not any("may be wrong" in n for n in ans.result()["notes"])
+
+
 def alarm_minute(time: str) -> str:
     return time.partition(":")[2] or "00"
 
