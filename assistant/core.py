@@ -80,6 +80,10 @@ class CascadeStep:
     line: float  # the active version's cascade line (mean log-prob) for a text answer
     call_line: float | None = None  # ... and for a tool call (None: the same line)
     query: str = ""  # what the user asked: a call's numbers are checked against it
+    # the share of its sentence's key words the student said again when asked again (`said_again`), and
+    # the share at which that sentence stands; None: not asked
+    said_again: float | None = None
+    again_line: float | None = None
 
     @property
     def text(self) -> str:
@@ -124,15 +128,40 @@ class CascadeStep:
         return call is not None and call_doubt(call, self.query) is None
 
     @property
+    def worth_asking_again(self) -> bool:
+        """Whether to ask the student again (`said_again`): a sentence below its line, not shown by a
+        tool, that nothing shows false; a call, or a sentence already sure or doubted, is settled."""
+        if made_call(self.response) or self.confident or self.shown or self.words_doubt is not None:
+            return False
+        return bool(self.response.said.strip())
+
+    @property
+    def repeated(self) -> bool:
+        """Whether the student said its sentence again, asked again, at or above the line for that."""
+        return self.said_again is not None and self.again_line is not None and self.said_again >= self.again_line
+
+    @property
     def doubt(self) -> str:
         """Why the answer does not stand, for the router's reason."""
-        return (self.confident and (self.call_doubt or self.words_doubt)) or "the student was unsure"
+        if self.confident and (self.call_doubt or self.words_doubt):
+            return self.call_doubt or self.words_doubt
+        if self.said_again is not None:
+            return f"the student was unsure, and said it otherwise asked again ({self.said_again:.0%} of its key words)"
+        return "the student was unsure"
+
+    @property
+    def why_sure(self) -> str:
+        """Why the answer stands, for the router's reason."""
+        if self.repeated and not (self.confident or self.shown):
+            return f"the student said it again ({self.said_again:.0%} of its key words, asked again)"
+        return "the student was sure"
 
     @property
     def sure(self) -> bool:
-        """Sure enough to stand: confident, or its sentence is shown by a tool; any call it made can stand,
-        and nothing it said is shown false."""
-        return (self.confident or self.shown) and self.call_doubt is None and self.words_doubt is None
+        """Sure enough to stand: confident, or its sentence is shown by a tool, or said again when asked
+        again; any call it made can stand, and nothing it said is shown false."""
+        stands = self.confident or self.shown or self.repeated
+        return stands and self.call_doubt is None and self.words_doubt is None
 
 
 @dataclass
@@ -302,7 +331,7 @@ class Answer:
         if self.decision.route == "cascade":
             self.cascade = self._ask_student_first(messages)
             if self.cascade.sure or self.cancelled:
-                self._settle("local", f"the student was sure (mean log-prob {self.cascade.confidence:.2f})")
+                self._settle("local", f"{self.cascade.why_sure} (mean log-prob {self.cascade.confidence:.2f})")
                 yield from self._show(self.cascade.response)
                 return
             self._settle("cloud", f"{self.cascade.doubt} (mean log-prob {self.cascade.confidence:.2f})")
@@ -461,7 +490,31 @@ class Answer:
         self.response = step.response  # so a cancel reaches it
         step.response.complete()
         self.response = None
+        again = self._assistant.settings.cascade_said_again
+        if again <= 1 and not self.cancelled and step.worth_asking_again:
+            step.said_again, step.again_line = self._asked_again(messages, step.response.said), again
         return step
+
+    def _asked_again(self, messages: list[dict], said: str) -> float | None:
+        """The share of the key words of `said` that the student says again, asked `said_again.SAMPLES`
+        more times at a temperature, in the base student's words, each from a seed of the query's."""
+        from assistant import said_again
+
+        samples = []
+        for seed in said_again.seeds(self.query):
+            response = self.context.student.stream(
+                [{"role": m["role"], "content": m["content"]} for m in messages],
+                max_tokens=said_again.MAX_TOKENS,
+                temperature=said_again.TEMPERATURE,
+                words=True,
+                seed=seed,
+            )
+            self.response = response  # so a cancel reaches it
+            samples.append(response.complete())
+            self.response = None
+            if self.cancelled:
+                return None
+        return said_again.agreement(said, samples, self.query)
 
     def _offer_to_teacher(self, messages: list[dict]) -> TeacherStep:
         """Redact; then may it leave? Auto: within the daily cap. Ask: if the user says yes to this text."""

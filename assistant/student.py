@@ -49,6 +49,7 @@ class StudentResponse(Response):
         max_tokens: int,
         temperature=None,
         words: bool = False,
+        seed: int | None = None,
     ):
         super().__init__(model)
         self.words = words  # the base student's words, not the adapter's call (Student.stream)
@@ -56,6 +57,7 @@ class StudentResponse(Response):
         self.conversation = conversation
         self.max_tokens = max_tokens
         self.temperature = temperature  # None: the engine's own
+        self.seed = seed  # sampling from this seed: the same answer each time it is asked (assistant/said_again.py)
         self._queue: queue.Queue = queue.Queue()
 
     def _chunks(self):
@@ -144,12 +146,14 @@ class Student:
         max_tokens: int = 512,
         temperature=None,
         words: bool = False,
+        seed: int | None = None,
     ) -> StudentResponse:
         """Queue an answer to `messages` (user/assistant turns; the system prompt is added here);
-        `temperature` replaces the engine's for this answer only (an API request's). With `words`, a
-        distilled student answers in the base student's words from the first token, its adapter
-        unused: what is asked when the adapter's call could not stand (`words_apart`)."""
-        response = StudentResponse(self.name, messages, conversation, max_tokens, temperature, words)
+        `temperature` replaces the engine's for this answer only (an API request's), and `seed` fixes
+        what it samples. With `words`, a distilled student answers in the base student's words from the
+        first token, its adapter unused: what is asked when the adapter's call could not stand
+        (`words_apart`)."""
+        response = StudentResponse(self.name, messages, conversation, max_tokens, temperature, words, seed)
         self._jobs.put(response)
         return response
 
@@ -474,6 +478,10 @@ class Student:
         usage.prompt_tokens, usage.cached_tokens = len(tokens), reuse
         temperature = self.temperature if gen.temperature is None else gen.temperature
         sampler = make_sampler(temp=temperature, top_p=self.top_p)
+        if gen.seed is not None:  # answers are decoded one at a time on this thread: the seed is this one's
+            import mlx.core as mx
+
+            mx.random.seed(gen.seed)
         generated: list[int] = []
         held: list[Token] = []  # while deciding: the tokens of what may be the start of a call
         first = None

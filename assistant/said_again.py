@@ -1,0 +1,66 @@
+"""Does the student say it again? A sentence it is unsure of, asked again with sampling.
+
+A small student's mean log-probability cannot tell a fact it knows but words loosely ("Hamlet is the
+work of the 17th-century English playwright William Shakespeare.", −0.45) from one it makes up
+("Don Quixote is a classic novel by Sir John Dryden", −0.66): both sit below the cascade line, and
+the facts it knows leave the machine with the ones it does not. But what a model knows it says again
+when asked again at a temperature, and what it makes up comes out different each time (SelfCheckGPT,
+Manakul et al. 2023; semantic entropy, Kuhn et al. 2023). So the cascade may ask the student for
+`SAMPLES` more answers to a sentence below its line, in the base student's words, each from a seed
+of its own drawn from the query (the same query gets the same answers, so a benchmark sees what a
+user would), and keep the sentence when the answers hold on average at least the configured share
+of its key words: the names and numbers of its first sentence that the question does not already
+hold (else its other words but the commonest of English). "The capital of Ghana is Accra." has one
+key word, "accra".
+
+    python -m assistant.said_again "Who wrote Hamlet?" "Hamlet was written by William Shakespeare." \\
+        "Shakespeare wrote Hamlet." "William Shakespeare." "It was Christopher Marlowe."
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import zlib
+
+SAMPLES = 3  # answers asked again
+TEMPERATURE = 0.8  # how they are sampled
+MAX_TOKENS = 40  # each: its first sentence is what is compared
+STOPWORDS = frozenset(
+    "a an as at by in of on to it he she we you my his her our your yes no "
+    "the and was were are is for with that this from its it's has have had not but which what who whom where when "
+    "how why also about into than then there their they them known called name named one very most more some any "
+    "can could would should will may might answer question located found just only".split()
+)
+WORD = re.compile(r"[^\W_]+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
+
+
+def key_words(sentence: str, query: str) -> set[str]:
+    """The words of the sentence's first sentence that carry its answer, not in the question and not
+    common: its names and numbers when it has any ("Accra", "8"), else its other words."""
+    first = SENTENCE_END.split(sentence.strip(), maxsplit=1)[0]
+    asked = {w.lower() for w in WORD.findall(query)}
+    words = [w for w in WORD.findall(first) if w.lower() not in asked and w.lower() not in STOPWORDS]
+    names = {w.lower() for w in words if w[0].isupper() or w.isdigit()}
+    return names or {w.lower() for w in words if len(w) > 2}
+
+
+def agreement(sentence: str, samples: list[str], query: str) -> float | None:
+    """The mean share of the sentence's key words that each sample holds; None when it has none."""
+    keys = key_words(sentence, query)
+    if not keys or not samples:
+        return None
+    held = [len(keys & {w.lower() for w in WORD.findall(sample)}) / len(keys) for sample in samples]
+    return sum(held) / len(held)
+
+
+def seeds(query: str, n: int = SAMPLES) -> list[int]:
+    """One seed per answer asked again, the same for the same query."""
+    start = zlib.crc32(" ".join(query.lower().split()).encode("utf-8"))
+    return [(start + k) % 2**31 for k in range(n)]
+
+
+if __name__ == "__main__":
+    query, sentence, *samples = sys.argv[1:]
+    print(sorted(key_words(sentence, query)), agreement(sentence, samples, query))
