@@ -64,9 +64,9 @@ class Settings:
     # test sets before any distillation (routed 91% and 85% against 95% and 98%), so this one stays
     # (README, The router)
     cascade_min_logprob: float = -0.345
-    # a sentence below the line stands when the student, asked again 3 times at a temperature, says on
-    # average this share of its key words again (assistant/said_again.py); above 1: never asked again
-    cascade_said_again: float = 2.0
+    # a sentence below the line stands when this share of 3 answers the student gives asked again at a
+    # temperature name what it named (assistant/said_again.py; README, The router); above 1: never asked again
+    cascade_said_again: float = 1.0
     cascade_precision: float = 0.9  # calibration: answers kept must be right this often on held-out queries
     cascade_calibration: str = "risk"  # how a distilled version's line is drawn: risk | precision
     cascade_risk: float = 0.05  # calibration "risk": bound on the share of held-out and local answers kept and wrong

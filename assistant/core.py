@@ -80,8 +80,8 @@ class CascadeStep:
     line: float  # the active version's cascade line (mean log-prob) for a text answer
     call_line: float | None = None  # ... and for a tool call (None: the same line)
     query: str = ""  # what the user asked: a call's numbers are checked against it
-    # the share of its sentence's key words the student said again when asked again (`said_again`), and
-    # the share at which that sentence stands; None: not asked
+    # the share of the answers the student gave asked again that name what its sentence named (`said_again`),
+    # and the share at which that sentence stands; None: not asked
     said_again: float | None = None
     again_line: float | None = None
 
@@ -146,14 +146,16 @@ class CascadeStep:
         if self.confident and (self.call_doubt or self.words_doubt):
             return self.call_doubt or self.words_doubt
         if self.said_again is not None:
-            return f"the student was unsure, and said it otherwise asked again ({self.said_again:.0%} of its key words)"
+            return (
+                f"the student was unsure, and said it otherwise asked again ({self.said_again:.0%} of answers name it)"
+            )
         return "the student was unsure"
 
     @property
     def why_sure(self) -> str:
         """Why the answer stands, for the router's reason."""
         if self.repeated and not (self.confident or self.shown):
-            return f"the student said it again ({self.said_again:.0%} of its key words, asked again)"
+            return f"the student said it again ({self.said_again:.0%} of answers asked again name it)"
         return "the student was sure"
 
     @property
@@ -496,8 +498,8 @@ class Answer:
         return step
 
     def _asked_again(self, messages: list[dict], said: str) -> float | None:
-        """The share of the key words of `said` that the student says again, asked `said_again.SAMPLES`
-        more times at a temperature, in the base student's words, each from a seed of the query's."""
+        """The share of `said_again.SAMPLES` more answers, sampled at a temperature in the base student's
+        words, each from a seed of the query's, that name a name or number of `said` again."""
         from assistant import said_again
 
         samples = []

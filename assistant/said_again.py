@@ -8,10 +8,16 @@ when asked again at a temperature, and what it makes up comes out different each
 Manakul et al. 2023; semantic entropy, Kuhn et al. 2023). So the cascade may ask the student for
 `SAMPLES` more answers to a sentence below its line, in the base student's words, each from a seed
 of its own drawn from the query (the same query gets the same answers, so a benchmark sees what a
-user would), and keep the sentence when the answers hold on average at least the configured share
-of its key words: the names and numbers of its first sentence that the question does not already
-hold (else its other words but the commonest of English). "The capital of Ghana is Accra." has one
-key word, "accra".
+user would), and keep the sentence when the configured share of them (all, by default) say one of
+its names or numbers again: the words of its first sentence written with a capital or in digits
+that the question does not already hold. "The capital of Ghana is Accra." is said again when every
+answer names Accra. A sentence with no name or number ("It is basil.") is not asked again.
+
+Measured on the base student's answers to 150 fact questions written for tuning this (README, The
+router): of the 129 below the line that nothing shows false, 47 right, this keeps 10 right and 1
+wrong; with every answer holding every key word it kept 3, with half the answers 23 right and 11
+wrong. On the facts of the five test sets, never tuned on, it keeps 8 of the 22 right below the line
+and none of the 18 wrong.
 
     python -m assistant.said_again "Who wrote Hamlet?" "Hamlet was written by William Shakespeare." \\
         "Shakespeare wrote Hamlet." "William Shakespeare." "It was Christopher Marlowe."
@@ -37,22 +43,23 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 
 
 def key_words(sentence: str, query: str) -> set[str]:
-    """The words of the sentence's first sentence that carry its answer, not in the question and not
-    common: its names and numbers when it has any ("Accra", "8"), else its other words."""
+    """The names and numbers of the sentence's first sentence that the question does not already hold
+    ("Accra", "8"): what it answers with. None of them, and the sentence is not asked again."""
     first = SENTENCE_END.split(sentence.strip(), maxsplit=1)[0]
     asked = {w.lower() for w in WORD.findall(query)}
-    words = [w for w in WORD.findall(first) if w.lower() not in asked and w.lower() not in STOPWORDS]
-    names = {w.lower() for w in words if w[0].isupper() or w.isdigit()}
-    return names or {w.lower() for w in words if len(w) > 2}
+    return {
+        w.lower()
+        for w in WORD.findall(first)
+        if (w[0].isupper() or w.isdigit()) and w.lower() not in asked and w.lower() not in STOPWORDS
+    }
 
 
 def agreement(sentence: str, samples: list[str], query: str) -> float | None:
-    """The mean share of the sentence's key words that each sample holds; None when it has none."""
+    """The share of the samples that hold at least one of the sentence's key words; None when it has none."""
     keys = key_words(sentence, query)
     if not keys or not samples:
         return None
-    held = [len(keys & {w.lower() for w in WORD.findall(sample)}) / len(keys) for sample in samples]
-    return sum(held) / len(held)
+    return sum(bool(keys & {w.lower() for w in WORD.findall(sample)}) for sample in samples) / len(samples)
 
 
 def seeds(query: str, n: int = SAMPLES) -> list[int]:

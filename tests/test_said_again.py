@@ -14,21 +14,16 @@ from tests.conftest import sent_requests
 def test_the_key_words_are_the_answers_names_and_numbers_not_the_questions():
     assert said_again.key_words("The capital of Ghana is Accra. It is on the coast.", "Capital of Ghana?") == {"accra"}
     assert said_again.key_words("A spider has 8 legs.", "How many legs does a spider have?") == {"8"}
-    # no name or number: its other words, but the commonest
-    assert said_again.key_words("It is a process that plants use.", "What is photosynthesis?") == {
-        "process",
-        "plants",
-        "use",
-    }
+    assert said_again.key_words("It is a process that plants use.", "What is photosynthesis?") == set()
 
 
-def test_agreement_is_the_share_of_key_words_said_again():
+def test_agreement_is_the_share_of_answers_that_say_a_key_word_again():
     query, said = "Who wrote Hamlet?", "Hamlet was written by William Shakespeare."
-    assert said_again.agreement(said, ["William Shakespeare wrote it."] * 3, query) == 1.0
-    assert said_again.agreement(said, ["Shakespeare.", "Christopher Marlowe.", "Marlowe."], query) == pytest.approx(
-        1 / 6
+    assert said_again.agreement(said, ["Shakespeare wrote it.", "William Shakespeare.", "It was Will."], query) == (
+        pytest.approx(2 / 3)
     )
-    assert said_again.agreement("Hamlet.", ["Hamlet."], query) is None  # nothing said but the question's words
+    assert said_again.agreement(said, ["Christopher Marlowe.", "Marlowe.", "Ben Jonson."], query) == 0.0
+    assert said_again.agreement("It was basil.", ["Basil."], "Which herb is in pesto?") is None  # no name, not asked
 
 
 def test_the_same_query_is_asked_again_from_the_same_seeds():
@@ -62,9 +57,9 @@ def _step(sentence: str, again: float | None, line: float = 0.5) -> CascadeStep:
 
 def test_an_unsure_sentence_said_again_stands_and_one_said_otherwise_does_not():
     kept = _step("William Shakespeare wrote Hamlet.", 1.0)
-    assert kept.worth_asking_again and kept.sure and "said it again (100%" in kept.why_sure
+    assert kept.worth_asking_again and kept.sure and "said it again (100% of answers" in kept.why_sure
     sent = _step("William Shakespeare wrote Hamlet.", 0.2)
-    assert not sent.sure and "said it otherwise asked again (20%" in sent.doubt
+    assert not sent.sure and "said it otherwise asked again (20% of answers" in sent.doubt
     assert not _step("William Shakespeare wrote Hamlet.", None).sure  # not asked: the line alone decides
 
 
@@ -92,6 +87,8 @@ class SaysAgain:
     [
         (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 0.5, True),
         (["Christopher Marlowe.", "Ben Jonson wrote it.", "William Shakespeare."], 0.5, False),
+        (["Shakespeare wrote it.", "William Shakespeare.", "Christopher Marlowe."], 1.0, False),  # all, by default
+        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 1.0, True),
         (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 2.0, False),  # off
     ],
 )
