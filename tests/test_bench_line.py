@@ -35,6 +35,8 @@ def test_the_line_is_drawn_on_the_answers_that_reach_the_cascade_and_bounds_thei
         assert f["n"] == sum(p["family"] == name for p in result["points"])
         assert (f["kept"], f["kept_wrong"]) == (len(mine), sum(not p["student_right"] for p in mine))
     assert result["configured"]["line"] == -0.345  # the shipped default student's line
+    # what asking a sentence again kept below that line: the tiny student says no name, so nothing is asked
+    assert result["said_again"] == {"asked": 0, "right": 0, "kept": 0, "kept_wrong": 0}
     assert not (home / "apprentice.db").exists()  # the user's home is untouched: the bench has one of its own
 
     # without --json, at the configured 5%: the tiny student is never right, so its line keeps nothing
@@ -42,6 +44,7 @@ def test_the_line_is_drawn_on_the_answers_that_reach_the_cascade_and_bounds_thei
     said = capsys.readouterr().out
     assert "of 36 train queries reached the cascade" in said and "Line at risk 0.05: 0, which keeps none" in said
     assert "To use it: cascade_min_logprob = 0 in config.toml" in said
+    assert "Below it, 0 sentences were asked again (0 right): 0 said again and kept, 0 wrong." in said
     assert "By family:" in said and all(f"  {name} " in said for name in families)
 
 

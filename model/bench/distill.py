@@ -254,6 +254,8 @@ def measure(assistant, rows: list[dict], teacher_answers: dict[str, str], progre
                 "student_valid_call": made and callable_call(student_response),  # ... and its call validates
                 # what the cascade checks besides the line: its call can stand, its sentence is not shown false
                 "stands": None if cascade is None else cascade.call_doubt is None and cascade.words_doubt is None,
+                # the share of answers asked again that named what its sentence did (assistant/said_again.py)
+                "said_again": None if cascade is None else cascade.said_again,
             }
         )
         task.advance()

@@ -15,7 +15,9 @@ cannot stand, a sentence with a claim shown false: `model.distill.calibration.ve
 to it, as when a distilled version's line is drawn.
 
 The shipped `cascade_min_logprob` is this command's line for the default student on the shipped
-train set (README, The router). The test sets are never asked.
+train set (README, The router). The test sets are never asked. Below the configured line the cascade
+asks a sentence's student again (assistant/said_again.py), and what that kept is said too: on
+`--train assets/bench/facts_tune.jsonl`, 150 fact questions written to tune it, it is that measure.
 
 What the line keeps is also given by family (the train file's `family` field), because one line
 serves them all: on the shipped set the default student's sentences about facts are right 15 times
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace, progress) -> dict:
         for r in asked
     ]
     line = risk_line(points, risk)
+    again = [r for r in asked if r.get("said_again") is not None]
+    kept_again = [r for r in again if not r["to_teacher"]]
     kept = [r for r in asked if r["confidence"] >= line and not r["vetoed"]]
     at_configured = [r for r in asked if r["confidence"] >= configured and not r["vetoed"]]
     return {
@@ -84,6 +88,12 @@ def run(args: argparse.Namespace, progress) -> dict:
         "n": len(asked),
         "kept": len(kept),
         "kept_wrong": sum(not r["student_right"] for r in kept),
+        "said_again": {  # sentences below the configured line asked again (assistant/said_again.py)
+            "asked": len(again),
+            "right": sum(bool(r["student_right"]) for r in again),
+            "kept": len(kept_again),
+            "kept_wrong": sum(not r["student_right"] for r in kept_again),
+        },
         "configured": {
             "line": configured,
             "kept": len(at_configured),
@@ -113,7 +123,7 @@ def by_family(asked: list[dict], line: float) -> dict[str, dict]:
 
 
 def summary(result: dict) -> str:
-    c = result["configured"]
+    c, a = result["configured"], result["said_again"]
     if result["kept"] == 0:
         verdict = "keeps none of them: nothing it said was sure enough to bound its errors"
     else:
@@ -129,6 +139,8 @@ def summary(result: dict) -> str:
         f"Line at risk {result['risk']:g}: {result['line']:.4g}, which {verdict}.\n"
         f"By family:\n{families}"
         f"The configured line, {c['line']:g}, keeps {c['kept']}, {c['kept_wrong']} wrong.\n"
+        f"Below it, {a['asked']} sentences were asked again ({a['right']} right): {a['kept']} said again and kept, "
+        f"{a['kept_wrong']} wrong.\n"
         f"To use it: cascade_min_logprob = {result['line']:.4g} in config.toml "
         "(or APPRENTICE_CASCADE_MIN_LOGPROB)."
     )
