@@ -75,7 +75,7 @@ SUPPOSED_DAY = re.compile(
 )
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.
 NOTES = re.compile(
-    r"\b(remember (that|this)|(make|take|add) a note|note (that|down)|write (that|this) down|"
+    r"\b(remember (that|this)|(make|take|add) a note|note (that|down)|(write|jot) (that |this |it )?down|"
     r"what did i (note|write down|save)|my notes?|notes? (about|on))\b",
     re.IGNORECASE,
 )

@@ -77,6 +77,10 @@ def test_a_request_said_back_or_words_over_and_over_say_nothing():
     assert sentence_doubt("?", "752 - 2 = 752 - 2 = 752 - 2 = 752").startswith("its answer repeats")
     assert sentence_doubt("?", "There are 7 continents: Africa, Antarctica, Antarctica, Asia.") is None
     assert sentence_doubt("?", "The day after Tuesday is Friday.").endswith("the calendar says Wednesday")
+    # a thing said to equal itself computes nothing ("Half of 90 is what?")
+    assert sentence_doubt("Half of 90 is what?", "90 = 90") == "its answer only says “90” is itself"
+    assert sentence_doubt("What is a quarter of 200?", "200 quarter = 200 quarter.") is not None
+    assert sentence_doubt("Half of 90 is what?", "90 ÷ 2 = 45") is None
 
 
 # Sentences in the shapes read here, with any numbers, so that every check's arithmetic is reached.

@@ -17,6 +17,7 @@ from assistant.tools.grounding import (
     reversed_operands,
     unasked_count,
     unasked_note,
+    unasked_search,
     uncounted_days,
     unnamed_label,
     unrung_reminder,
@@ -134,11 +135,13 @@ def test_a_conversion_from_the_unit_the_user_wrote_or_one_not_said_passes(query,
         ("Remind me to feed the cat at 5 am.", "reminder", {"text": "feed the cat", "minutes": 5}),
         ("Set a timer to call mum at 7 o'clock.", "timer", {"hours": 7}),
         ("Wake me at six pm.", "timer", {"minutes": 6}),
+        ("I have to be up by quarter to seven.", "timer", {"minutes": 7}),  # a time said in words
+        ("Can you give me a shout in a quarter of an hour?", "timer", {"hours": 1}),  # a length: 0.25 of one
     ],
 )
 def test_a_time_of_day_waited_as_a_length_of_time_is_named(query, name, arguments):
     reason = unsaid_numbers(query, ToolCall(name, arguments))
-    assert reason is not None and "time of day" in reason
+    assert reason is not None and ("time of day" in reason or "leaves out 0.25" in reason)
 
 
 @pytest.mark.parametrize(
@@ -321,6 +324,26 @@ def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
     assert told == "its call saves a note, but you asked to be told something"
     assert unasked_note("Please give me the capital of Peru.", ToolCall("note", {"text": "Peru"})) is not None
     assert unasked_note("Tell me what I noted about the boiler.", ToolCall("note", {"find": "boiler"})) is None
+
+
+@pytest.mark.parametrize(
+    "query, find, reason",
+    [
+        ("Make a note: the boiler code is 4312.", "the boiler code is 4312", "you asked to save one"),
+        ("Jot down that the spare key is under the blue pot.", "blue pot", "you asked to save one"),
+        ("Who scored in last night's Real Madrid game?", "real madrid", "did not ask about anything of yours"),
+        ("whats the day before sunday", "sunday", "did not ask about anything of yours"),
+    ],
+)
+def test_a_search_of_the_notes_for_a_note_to_save_or_a_question_about_the_world_is_named(query, find, reason):
+    assert reason in unasked_search(query, ToolCall("note", {"find": find}))
+
+
+@pytest.mark.parametrize(
+    "query", ["What did I save about the wifi?", "what's my locker number?", "Tell me what I noted about the boiler."]
+)
+def test_a_search_of_the_notes_for_what_is_yours_passes(query):
+    assert unasked_search(query, ToolCall("note", {"find": "wifi"})) is None
 
 
 def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_passes():

@@ -106,16 +106,22 @@ def _said(claim: str, truth: str) -> str:
     return f"its answer says “{claim.strip()}”, where {truth}"
 
 
+# "90 = 90", "200 quarter = 200 quarter": an equation that computes nothing ("Half of 90 is what?")
+SAME_BOTH_SIDES = re.compile(r"^\s*([^=\n]+?)\s*=\s*([^=\n]+?)\s*\.?\s*$")
+
+
 def sentence_doubt(query: str, text: str) -> str | None:
     """Why the student's sentence cannot stand as the answer to `query`, as a reason the router shows:
-    it only says the request back, it repeats itself, or a claim in it is shown false; None when it
-    can."""
+    it only says the request back, it repeats itself, it says a thing equals itself ("90 = 90"), or a
+    claim in it is shown false; None when it can."""
     if not text or "<tool_call>" in text:
         return None
     if query and _plain(text) == _plain(query):
         return "its answer only says your request back"
     if (m := REPEATS.search(text)) and re.search(r"\w", m[1]) and re.search(r"\s", m[1].strip()):  # not "1.1111"
         return f"its answer repeats “{m[1].strip()}” over and over"
+    if (m := SAME_BOTH_SIDES.match(text)) and _plain(m[1]) == _plain(m[2]):
+        return f"its answer only says “{m[1].strip()}” is itself"
     return contradiction(text)
 
 

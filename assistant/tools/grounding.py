@@ -134,6 +134,14 @@ REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:t
 QUESTION = re.compile(
     r"^\s*(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$", re.I
 )
+# A request to save a note ("Make a note: …", "jot down that …"), and words that ask about what is the user's
+# own ("my", "I saved", "did I note"): a search of the notes answers only the second.
+SAVE_NOTE = re.compile(
+    r"^\s*(?:please,?\s+)?(?:(?:make|take|add) a note|note (?:that|down)|(?:write|jot) (?:that |this |it )?down|"
+    r"remember (?:that|this)|save (?:that|this))\b",
+    re.I,
+)
+OWN = re.compile(r"\b(?:my|mine|i|i've|i'd|me|our|notes?|noted|saved?|wrote|written|jotted|remember)\b", re.I)
 # A request to be told something, which no saved note answers either: "Tell me the chemical symbol for
 # sodium.", "Give me the capital of Peru."
 TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
@@ -188,7 +196,14 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     extra += [n for n in lengths if not _same_length(n, known) and n not in UNSAID]
     # a length of time is found among the numbers said as lengths: "at 5 am" says no 5 minutes
     told_time = {float(m[1]) for m in TIME_OF_DAY.finditer(digits)}
-    said_as_lengths = _known(_numbers(TIME_OF_DAY.sub(" ", digits)), implied)
+    # and a time said in words: "be up by quarter to seven" is 6:45, no 7 minutes ("a timer for 7:30", in
+    # digits, may be a length)
+    clocked, written = spoken_clock(digits), set(re.findall(r"\d{1,2}:\d{2}", digits))
+    spoken = [m for m in TIME_SAID.finditer(clocked) if m["m"] and f"{m['h']}:{m['m']}" not in written]
+    told_time |= {float(n) for m in spoken for n in (m["h"], m["m"]) if n} | {float(m["h"]) + 1 for m in spoken}
+    for m in reversed(spoken):
+        clocked = clocked[: m.start()] + " " + clocked[m.end() :]
+    said_as_lengths = _known(_numbers(TIME_OF_DAY.sub(" ", clocked)), implied)
     as_time = [n for n in lengths if n in told_time and not _same_length(n, said_as_lengths)]
     if as_time:
         return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
@@ -365,6 +380,19 @@ def unasked_note(query: str, call: ToolCall) -> str | None:
     if QUESTION.match(query):
         return "its call saves a note, but you asked a question"
     return "its call saves a note, but you asked to be told something" if TELL_ME.match(query) else None
+
+
+def unasked_search(query: str, call: ToolCall) -> str | None:
+    """Why a search of the notes is no answer: the user asked to save one ("Make a note: the boiler code
+    is 4312." as find="the boiler code is 4312"), or asked nothing of their own at all ("Who scored in
+    last night's game?" as find="real madrid", which only finds no note), else None."""
+    if call.name != "note" or not call.arguments.get("find") or call.arguments.get("text"):
+        return None
+    if SAVE_NOTE.search(query):
+        return "its call searches your notes, but you asked to save one"
+    if not OWN.search(query):
+        return "its call searches your notes, but you did not ask about anything of yours"
+    return None
 
 
 def unasked_count(query: str, call: ToolCall) -> str | None:

@@ -60,8 +60,10 @@ def parse_number(text: str) -> float | None:
 
 def words_to_digits(text: str) -> str:
     """Number words in running text made digits: "five times three" -> "5 times 3", "an hour" -> "1 hour",
-    "three hundred and twelve" -> "312"."""
+    "a quarter of an hour" -> "0.25 hour", "three hundred and twelve" -> "312"."""
     text = re.sub(rf"\bhalf\s+an?\s+{_UNIT_WORDS}", r"0.5 \1", text, flags=re.I)
+    text = re.sub(rf"\b(?:a\s+)?quarter\s+of\s+an?\s+{_UNIT_WORDS}", r"0.25 \1", text, flags=re.I)
+    text = re.sub(rf"\bthree\s+quarters\s+of\s+an?\s+{_UNIT_WORDS}", r"0.75 \1", text, flags=re.I)
     text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}(s?)\s+and\s+a\s+half\b", r"1.5 \1s", text, flags=re.I)
     text = re.sub(rf"\b(?:a|an)\s+{_UNIT_WORDS}\b", r"1 \1", text, flags=re.I)
     text = re.sub(r"\b(\w+)\s+and\s+a\s+half\b", _and_a_half, text, flags=re.I)

@@ -8,7 +8,8 @@ after a value and the one they asked for, the operation they named and the order
 the weekday they named and the days before or after it (no month or weekday they did not name), a
 weekday or a count of days as asked, the place asked about, the clock time and the half of the day said, a timer's
 name (neither its own length nor words never said), what a reminder is for, and a message to send,
-a request to be reminded or told, or a question rather than a note. The cascade asks this of a sure
+a request to be reminded or told, or a question rather than a note, and a request to save a note
+or a question about anything else rather than a search of the notes. The cascade asks this of a sure
 answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
 pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
@@ -28,6 +29,7 @@ from assistant.tools.grounding import (
     reversed_operands,
     unasked_count,
     unasked_note,
+    unasked_search,
     uncounted_days,
     unnamed_label,
     unrung_reminder,
@@ -58,6 +60,7 @@ CHECKS = (
     doubled_length,
     unrung_reminder,
     unasked_note,
+    unasked_search,
     unasked_count,
     reversed_operands,
     unsaid_date,
