@@ -229,6 +229,9 @@ def test_a_note_asked_for_is_no_message(query):
         ("Find the square root of 529.", "529", "root"),
         ("Figure out 30% of 154.", "154 / 30", "percentage"),
         ("If the bill is 86 and I tip 18 percent, how much is the tip?", "86 * 18", "percentage"),
+        ("half of 86?", "86 * 2", "halve"),
+        ("what's half of three hundred forty-six", "three hundred forty-six", "halve"),
+        ("What is three hundred forty-six?", "three hundred forty-six", "computes nothing"),
     ],
 )
 def test_a_computation_without_the_operation_the_user_named_is_named(query, expression, named):
@@ -250,6 +253,9 @@ def test_a_computation_without_the_operation_the_user_named_is_named(query, expr
         ("What is the cube root of 27?", "27^(1/3)"),
         ("Figure out 30% of 154.", "154 * 0.3"),
         ("What's an 18 percent tip on 86?", "86 * 18 / 100"),
+        ("half of 86?", "86 / 2"),
+        ("half of 86?", "0.5 * 86"),
+        ("what's half of three hundred forty-six", "half of three hundred forty-six"),
     ],
 )
 def test_a_computation_with_the_operation_named_or_none_named_passes(query, expression):

@@ -117,6 +117,7 @@ OPERATIONS = (
         re.compile(r"[*×·]|\bx\b|\btimes\b|\bmultiplied\b", re.I),
     ),
     ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]|\bdivided\b|\bover\b", re.I)),
+    ("halve", re.compile(r"\bhal(?:f|ve)\b", re.I), re.compile(r"[/÷]\s*2\b|0?\.5\b|\bhal(?:f|ve)", re.I)),
     ("take the percentage", re.compile(r"%|\bper ?cent\b", re.I), re.compile(r"%|percent|/\s*100\b|(?<!\d)0?\.\d")),
     ("take the root", re.compile(r"\broot\b", re.I), re.compile(r"sqrt|cbrt|√|\^\s*\(?\s*(?:1\s*/\s*\d|0?\.\d)")),
 )
@@ -282,11 +283,15 @@ def unsaid_operation(query: str, call: ToolCall) -> str | None:
     935 - 8), else None."""
     if call.name != "calculate":
         return None
+    from assistant.tools.calculate import normalize
+
     expression = str(call.arguments.get("expression") or "")
     for name, words, signs in OPERATIONS:
         said = words.search(query)
         if said and not signs.search(expression):
             return f"its call does not {name}, which you asked (“{said[0]}”)"
+    if re.fullmatch(r"\s*\(?\s*-?[\d.]+\s*\)?\s*", normalize(expression)):  # "three hundred forty-six" alone
+        return "its call computes nothing: it holds one number and no operation"
     return None
 
 
