@@ -146,16 +146,15 @@ class CascadeStep:
         if self.confident and (self.call_doubt or self.words_doubt):
             return self.call_doubt or self.words_doubt
         if self.said_again is not None:
-            return (
-                f"the student was unsure, and said it otherwise asked again ({self.said_again:.0%} of answers name it)"
-            )
+            named = f"{self.said_again:.0%} of its answers named it"
+            return f"the student was unsure, and did not say it again when asked again ({named})"
         return "the student was unsure"
 
     @property
     def why_sure(self) -> str:
         """Why the answer stands, for the router's reason."""
         if self.repeated and not (self.confident or self.shown):
-            return f"the student said it again ({self.said_again:.0%} of answers asked again name it)"
+            return f"the student said it again when asked again ({self.said_again:.0%} of its answers named it)"
         return "the student was sure"
 
     @property

@@ -57,9 +57,10 @@ def _step(sentence: str, again: float | None, line: float = 0.5) -> CascadeStep:
 
 def test_an_unsure_sentence_said_again_stands_and_one_said_otherwise_does_not():
     kept = _step("William Shakespeare wrote Hamlet.", 1.0)
-    assert kept.worth_asking_again and kept.sure and "said it again (100% of answers" in kept.why_sure
+    assert kept.worth_asking_again and kept.sure
+    assert "said it again when asked again (100% of its answers" in kept.why_sure
     sent = _step("William Shakespeare wrote Hamlet.", 0.2)
-    assert not sent.sure and "said it otherwise asked again (20% of answers" in sent.doubt
+    assert not sent.sure and "did not say it again when asked again (20% of its answers" in sent.doubt
     assert not _step("William Shakespeare wrote Hamlet.", None).sure  # not asked: the line alone decides
 
 
@@ -105,6 +106,6 @@ def test_the_cascade_keeps_an_unsure_sentence_the_student_says_again(
     assert (answer.decision.route == "local") == kept and (sent_requests(fake) == []) == kept
     if line <= 1:  # asked again three times, from the query's own seeds
         assert student.asked == [None, *said_again.seeds("Who wrote Hamlet?")]
-        assert ("the student said it again" if kept else "said it otherwise asked again") in answer.decision.reason
+        assert ("the student said it again" if kept else "did not say it again") in answer.decision.reason
     else:
         assert student.asked == [None]
