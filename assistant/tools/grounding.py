@@ -83,9 +83,9 @@ UNIT_FACTORS = (1.0, 60.0, 1 / 60, 3600.0, 1 / 3600)
 FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", "20:30") to compare numbers
 # A time of day said with its marker: its number is no length of time ("at 5 am" is not 5 minutes).
 # "7:30" alone is left out: a timer of 7:30 is seven and a half minutes.
-# a clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length)
-TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*(?:[ap]\.?m\b|o'?clock\b))?")
 TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)", re.I)
+# A clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length).
+TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*(?:[ap]\.?m\b|o'?clock\b))?")
 # What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
 # kitchen device rather than the timer, so it is not read as a name.
 LABEL_FOR = re.compile(r"\bfor (?:the|my|our) ([a-z]+)\b", re.I)
