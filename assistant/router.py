@@ -79,11 +79,10 @@ NOTES = re.compile(
     r"what did i (note|write down|save)|my notes?|notes? (about|on))\b",
     re.IGNORECASE,
 )
-# A request to set an alarm, a timer or a reminder: the tools act on it here, whatever day it names
-# ("remind me what the news said" is a question, not a reminder).
-# A request to act on this machine's timers: "tomorrow" in it is when, not news. Any alarm, timer or
-# reminder named is one ("I need an alarm at quarter to eight tomorrow morning", "what alarms do I have
-# tomorrow?"), and so is getting up ("I have to be up by 7 tomorrow").
+# A request to act on this machine's timers: the tools act on it here, whatever day it names, so
+# "tomorrow" in it is when, not news. Any alarm, timer or reminder named is one ("I need an alarm at
+# quarter to eight tomorrow morning", "what alarms do I have tomorrow?"), and so is getting up ("I have
+# to be up by 7 tomorrow"); "remind me what the news said" is a question, not a reminder.
 ACTION = re.compile(
     r"\b(remind me(?! (what|who|when|where|why|how|which|whether|if|of)\b)|wake me|(don'?t|do not) let me forget|"
     r"(alarm|timer|reminder|countdown)s?|(be|get|wake) (me )?up (at|by|for)\b)\b",

@@ -23,7 +23,7 @@ from assistant.store import Store
 from assistant.tools import ToolContext, ToolError, ready, ringer, rings, run
 from assistant.tools.calls import parse_call
 from assistant.tools.timer_commands import announce_missed, timers_command
-from assistant.tools.timers import next_clock_time
+from assistant.tools.timers import next_clock_time, spoken_clock
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2026, 3, 2, 14, 22, 0, tzinfo=PARIS)  # a Monday, 13:22 UTC
@@ -214,6 +214,22 @@ def test_alarm_rings_at_the_next_such_time_and_says_which(ctx, time_said, answer
     result = run("alarm", {"time": time_said}, ctx)
     assert result.text == answer
     assert result.data["due_local"] == due_local
+
+
+@pytest.mark.parametrize(
+    "said, read",
+    [
+        ("half past eight in the evening", "8:30 in the evening"),
+        ("a quarter to seven", "6:45"),
+        ("ten to nine", "8:50"),
+        ("quarter to one", "12:45"),
+        ("seven thirty am", "7:30 am"),
+        ("five to seven minutes", "5 to 7 minutes"),  # a range of lengths, no time
+        ("half past 8:30", "half past 8:30"),  # not a time this reads: left for the tool to refuse
+    ],
+)
+def test_a_time_said_in_words_is_read_as_digits_and_other_words_are_left(said, read):
+    assert spoken_clock(said) == read
 
 
 def test_an_ambiguous_hour_in_the_evening_takes_the_morning_one():

@@ -69,6 +69,7 @@ _NIGHT = re.compile(r"\b(tonight|night)\b")  # its small hours are after midnigh
 # (British for 7:30), and "7 30" for "seven thirty".
 _PAST_TO = re.compile(
     r"\b(?:a\s+)?(half|quarter|\d{1,2})\s+(?:minutes?\s+)?(past|after|to|before|till|of)\s+(\d{1,2})\b"
+    r"(?![:.]\d|\s*(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|days?|weeks?)\b)"  # "5 to 7 minutes": a range
 )
 _HALF_HOUR = re.compile(r"\bhalf\s+(\d{1,2})\b")
 _SPACED = re.compile(r"\b(\d{1,2})\s+(\d{2})\b")
