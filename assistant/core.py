@@ -400,7 +400,9 @@ class Answer:
         never leaves the machine. A sure cascade answer has none (it could not have stood)."""
         if made_call(response) or self.cancelled:
             return
-        doubt = sentence_doubt(self.query, response.said)
+        cascade = self.cascade
+        known = cascade is not None and cascade.response is response  # the cascade's: already checked
+        doubt = cascade.words_doubt if known else sentence_doubt(self.query, response.said)
         if doubt:
             self.note(f"This may be wrong: {doubt}.")
 

@@ -72,6 +72,8 @@ ARITHMETIC = re.compile(
     rf"(?<![\w.,^*/×÷+\-−]){NUM}\s*{OPERATOR}\s*{NUM}\s*(?:=|is|equals|makes|gives)\s*(?:about\s+)?{NUM}(?![\w^*/×÷+\-−]|\.\d|,\d)",
     re.I,
 )
+# "90 = 90", "200 quarter = 200 quarter": an equation that computes nothing ("Half of 90 is what?")
+SAME_BOTH_SIDES = re.compile(r"^\s*([^=\n]+?)\s*=\s*([^=\n]+?)\s*\.?\s*$")
 UNIT = r"([a-zA-Z°][a-zA-Z° ]{0,20}?)"
 CONVERSION = re.compile(
     rf"(?<![\w.,^]){NUM}\s*{UNIT}\s+(?:is|are|equals?|(?:is|are) equal to|(?:is|are) equivalent to|equivalent to|"
@@ -104,10 +106,6 @@ REPEATS = re.compile(r"(.{4,60}?)\1{2,}", re.S)
 
 def _said(claim: str, truth: str) -> str:
     return f"its answer says “{claim.strip()}”, where {truth}"
-
-
-# "90 = 90", "200 quarter = 200 quarter": an equation that computes nothing ("Half of 90 is what?")
-SAME_BOTH_SIDES = re.compile(r"^\s*([^=\n]+?)\s*=\s*([^=\n]+?)\s*\.?\s*$")
 
 
 def sentence_doubt(query: str, text: str) -> str | None:
