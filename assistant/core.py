@@ -54,7 +54,7 @@ from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.claims import sentence_doubt
-from assistant.tools.grounding import with_half_said
+from assistant.tools.grounding import as_said
 from assistant.tools.note import recall
 from assistant.tools.reproduced import call_of
 from assistant.tools.standing import call_doubt
@@ -461,9 +461,10 @@ class Answer:
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer.
-        A clock time the call leaves in either half of the day is read in the half the user said."""
+        The call runs as said (`grounding.as_said`): a clock time it leaves in either half of the day is
+        read in the half the user said, and a timer or alarm it left unnamed has the name the user gave."""
         if call is not None:
-            call = with_half_said(self.query, call)
+            call = as_said(self.query, call)
         self.action = step = ActionStep(call, by)
         try:
             if call is None:

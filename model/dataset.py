@@ -189,10 +189,10 @@ def call_task(row: dict, where: str) -> dict:
         or not isinstance(call.get("arguments", {}), dict)
     ):
         raise BadInput(f'{where}: "call" must be {{"name": string, "arguments": object}}.')
-    from assistant.tools.grounding import with_half_said
+    from assistant.tools.grounding import as_said
 
     # the call as it runs for this query: a clock time read in the half of the day said ("11:00" for "11 am")
-    settled = with_half_said(str(row.get("query") or ""), ToolCall(call["name"], dict(call.get("arguments", {}))))
+    settled = as_said(str(row.get("query") or ""), ToolCall(call["name"], dict(call.get("arguments", {}))))
     reference = format_call(settled)
     return {**row, "reference": row.get("reference") or reference, "check": row.get("check", "call")}
 

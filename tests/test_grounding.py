@@ -7,6 +7,7 @@ import pytest
 from assistant import config
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    as_said,
     doubled_length,
     invented_label,
     invented_task,
@@ -34,6 +35,7 @@ from assistant.tools.grounding import (
     with_half_said,
 )
 from assistant.tools.standing import call_doubt
+from assistant.tools.timers import label_of
 from model.dataset import read_tasks
 
 BENCH = config.assets_dir() / "bench"
@@ -284,9 +286,12 @@ def test_a_clock_call_that_gives_the_day_named_instead_of_the_one_before_or_afte
 
 
 def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():
-    for label in ("minutes, 6, 6", "30 seconds for me", "6 minutes are up"):
-        reason = unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6, "label": label}))
-        assert reason is not None and label in reason
+    reason = unnamed_label(
+        "Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6, "label": "6 minutes are up"})
+    )
+    assert reason is not None and "6 minutes are up" in reason
+    for label in ("minutes, 6, 6", "30 seconds for me"):  # only a length: shown as no name, so it stands
+        assert unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6, "label": label})) is None
     assert unnamed_label("Time 6 minutes for the eggs.", ToolCall("timer", {"minutes": 6, "label": "eggs"})) is None
     assert unnamed_label("Timer for 6 minutes, please.", ToolCall("timer", {"minutes": 6})) is None
 
@@ -626,6 +631,32 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
         ("What's the time in Narnia?", {}),  # no place the clock knows: left to the tool
     ):
         assert unsaid_place(query, ToolCall("clock", arguments)) is None, query
+
+
+@pytest.mark.parametrize(
+    "query, arguments, label",
+    [
+        ("40 minute countdown for the laundry, please.", {"minutes": 40}, "laundry"),
+        ("Put 7 minutes on a countdown.", {"minutes": 7, "label": "minutes"}, "minutes"),  # no name given
+        ("timer 12 minutes for the rice", {"minutes": 12, "label": "timer"}, "rice"),
+        ("alarm at 5:40 pm called gym", {"time": "5:40 pm"}, "gym"),
+        ("Time 6 minutes for the eggs.", {"minutes": 6, "label": "the eggs"}, "the eggs"),  # its own kept
+        ("Set a timer for the next 10 minutes.", {"minutes": 10}, None),
+        ("Time the pasta for 8 minutes, and call it dinner.", {"minutes": 8}, None),  # two names: left
+    ],
+)
+def test_a_timer_or_alarm_left_unnamed_runs_with_the_name_the_user_gave(query, arguments, label):
+    kind = "alarm" if "time" in arguments else "timer"
+    settled = as_said(query, ToolCall(kind, arguments))
+    assert settled.arguments.get("label") == label
+    assert call_doubt(ToolCall(kind, arguments), query) is None or label is None  # judged as it runs
+
+
+def test_a_name_that_is_only_a_length_or_a_time_is_no_name():
+    for label in ("minutes", "90 seconds", "minutes, 6, 6", "5:45", "the timer"):
+        assert label_of(label) == "", label
+    for label in ("pasta", "6 minutes are up", "hour glass"):
+        assert label_of(label) == label, label
 
 
 @pytest.mark.parametrize(

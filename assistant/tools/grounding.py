@@ -248,16 +248,21 @@ def unsaid_label(query: str, call: ToolCall) -> str | None:
     eggs" set as timer(minutes=6), "alarm at 17:30, call it gym" as alarm(time="17:30")), else None."""
     from assistant.tools.timers import label_of
 
-    arguments = call.arguments
-    if call.name not in ("timer", "alarm") or arguments.get("action", "set") != "set":
+    if call.name not in ("timer", "alarm") or call.arguments.get("action", "set") != "set":
         return None
-    if label_of(arguments.get("label") or ""):
+    if label_of(call.arguments.get("label") or ""):
         return None
-    patterns = (LABEL_FOR, LABEL_BEFORE, LABEL_TIMED) if call.name == "timer" else ()
+    named = names_given(query, call.name)
+    return f"its {call.name} leaves out the name you gave it, “{named[0]}”" if named else None
+
+
+def names_given(query: str, kind: str) -> list[str]:
+    """The names the user gave a timer or an alarm (`kind`) outright, in the order found: "for the
+    eggs", "the pizza countdown", "time the pizza", "call it gym"; an alarm's only by the last."""
+    patterns = (LABEL_FOR, LABEL_BEFORE, LABEL_TIMED) if kind == "timer" else ()
     named = [m[1] for pattern in patterns for m in pattern.finditer(query)]
     named += [m[1] or m[2] for m in LABEL_GIVEN.finditer(query)]
-    named = [word for word in named if word.lower() not in NOT_LABELS]
-    return f"its {call.name} leaves out the name you gave it, “{named[0]}”" if named else None
+    return [word for word in named if word.lower() not in NOT_LABELS]
 
 
 def unsaid_weekday(query: str, call: ToolCall) -> str | None:
@@ -321,7 +326,9 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
 def unnamed_label(query: str, call: ToolCall) -> str | None:
     """Why a timer's name is no name: its own length ("minutes, 6, 6", "30 seconds for me"), which a
     small student copies from the request instead of the thing the timer is for; else None."""
-    label = str(call.arguments.get("label") or "")
+    from assistant.tools.timers import label_of
+
+    label = label_of(call.arguments.get("label") or "")  # one that is only a length is shown as no name
     if call.name != "timer" or not LENGTH_WORDS.search(label):
         return None
     return f"its timer is named “{label.strip()}”, a length of time rather than what it is for"
@@ -574,6 +581,31 @@ def other_time(query: str, call: ToolCall) -> str | None:
     if any(hour % 12 == h % 12 and minute == m for h, m, _ in said):
         return None
     return f"its call rings at {hour:02d}:{minute:02d}, but you said {' or '.join(words for _, _, words in said)}"
+
+
+def as_said(query: str, call: ToolCall) -> ToolCall:
+    """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
+    (`with_half_said`), and a timer or alarm given the name the user gave outright (`with_name_said`).
+    Every check judges, and the tool runs, this call."""
+    return with_name_said(query, with_half_said(query, call))
+
+
+def with_name_said(query: str, call: ToolCall) -> ToolCall:
+    """A timer or alarm set with no name, or one that names nothing ("minutes", "timer"), given the one
+    the user gave outright ("40 minute countdown for the laundry", "alarm at 5:40 pm called gym"). A
+    small model copies the length and drops the name; the name is the user's own word, read by the
+    same patterns that doubt a call without it (`unsaid_label`). Two names given, or none, or a call
+    that already has one, is left as it is."""
+    from assistant.tools.timers import label_of
+
+    if call.name not in ("timer", "alarm") or call.arguments.get("action", "set") != "set":
+        return call
+    if label_of(call.arguments.get("label") or ""):
+        return call
+    named = {word.lower(): word for word in names_given(query, call.name)}
+    if len(named) != 1:
+        return call
+    return ToolCall(call.name, {**call.arguments, "label": next(iter(named.values()))})
 
 
 def with_half_said(query: str, call: ToolCall) -> ToolCall:

@@ -9,7 +9,9 @@ the weekday they named and the days before or after it (no month or weekday they
 weekday or a count of days as asked, the place asked about, the clock time and the half of the day said, a timer's
 name (neither its own length nor words never said), what a reminder is for, and a message to send,
 a request to be reminded or told, or a question rather than a note, and a request to save a note
-or a question about anything else rather than a search of the notes. The cascade asks this of a sure
+or a question about anything else rather than a search of the notes. It is judged as the tool runs it
+for the query (`grounding.as_said`: the half of the day and a timer's name the user said filled in
+where the call left them out). The cascade asks this of a sure
 answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
 pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 from assistant.tools import ToolError, ready, trial_run, validate
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    as_said,
     doubled_length,
     invented_label,
     invented_task,
@@ -90,4 +93,5 @@ def call_doubt(call: ToolCall | None, query: str) -> str | None:
         return f"its call could not run ({outcome})"
     if not query:
         return None
+    call = as_said(query, call)  # judged as the tool runs it for this query
     return next((reason for check in CHECKS if (reason := check(query, call))), None)

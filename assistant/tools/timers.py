@@ -263,16 +263,20 @@ def _cancel(ctx: ToolContext, kind: str, id: int, label: str, arguments: dict) -
 
 # A label that only names the thing itself ("timer", "the countdown") names nothing the user is timing.
 _BARE_LABELS = frozenset({"timer", "countdown", "alarm", "reminder"})
+# Nor does one made only of a length or a clock time ("minutes", "90 seconds", "5:45"): a small model
+# copies those from the request ("Put 7 minutes on a countdown") when the user gave no name.
+_LENGTH_ONLY = re.compile(r"(?:[\d:.,]+|(?:sec|second|min|minute|hour|hr)s?|and|for|me|[\s,])+", re.IGNORECASE)
 
 
 def label_of(text: str) -> str:
     """A timer's or alarm's name as shown and matched: "The laundry." is "laundry", "the bread timer" is
-    "bread"; one that only names the timer itself ("timer", "my countdown") is no name."""
+    "bread"; one that only names the timer itself ("timer", "my countdown"), or only a length or a
+    time ("minutes", "30 seconds for me", "5:45"), is no name."""
     words = re.sub(r"^(the|my|a|an|our)\s+", "", " ".join(str(text).split()).strip(" .,;:!?"), flags=re.IGNORECASE)
     last = words.rsplit(" ", 1)
     if len(last) == 2 and last[1].lower() in _BARE_LABELS:
         words = last[0]
-    return "" if words.lower() in _BARE_LABELS else words
+    return "" if words.lower() in _BARE_LABELS or _LENGTH_ONLY.fullmatch(words) else words
 
 
 def _timer_ready(minutes: float = 0, seconds: float = 0, hours: float = 0, action: Action = "set", **_) -> None:
