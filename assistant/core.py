@@ -53,10 +53,10 @@ from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
 from assistant.tools.calls import ToolCall, format_call
-from assistant.tools.claims import sentence_doubt
+from assistant.tools.claims import contradiction, sentence_doubt
 from assistant.tools.grounding import as_said
 from assistant.tools.note import recall
-from assistant.tools.reproduced import call_of
+from assistant.tools.reproduced import call_of, claimed_call
 from assistant.tools.standing import call_doubt
 from assistant.turns import answer_fields
 
@@ -127,6 +127,20 @@ class CascadeStep:
         call = call_of(self.response.said.strip())
         return call is not None and call_doubt(call, self.query) is None
 
+    @functools.cached_property
+    def computed(self) -> ToolCall | None:
+        """The call the student's sentence names, where the tool shows the sentence false and the call
+        stands for the query (`tools.reproduced.claimed_call`): "The day after Tuesday is Friday." for
+        "What day comes after Tuesday?" is clock(date="Tuesday", days=1). The student chose the right
+        computation and got its result wrong, as a small model does; the tool computes it here, as it
+        would had the student written the call. None for a call, a sentence nothing shows false, or a
+        claim about something other than what was asked (its call cannot stand for the query)."""
+        said = self.response.said.strip()
+        if made_call(self.response) or contradiction(said) is None:
+            return None
+        call = claimed_call(said)
+        return call if call is not None and call_doubt(call, self.query) is None else None
+
     @property
     def worth_asking_again(self) -> bool:
         """Whether to ask the student again (`said_again`): a sentence below its line, not shown by a
@@ -153,6 +167,8 @@ class CascadeStep:
     @property
     def why_sure(self) -> str:
         """Why the answer stands, for the router's reason."""
+        if self.computed is not None:
+            return f"{self.words_doubt}; the {self.computed.name} tool answers what it named"
         if self.repeated and not (self.confident or self.shown):
             return f"the student said it again when asked again ({self.said_again:.0%} of its answers named it)"
         return "the student was sure"
@@ -160,7 +176,10 @@ class CascadeStep:
     @property
     def sure(self) -> bool:
         """Sure enough to stand: confident, or its sentence is shown by a tool, or said again when asked
-        again; any call it made can stand, and nothing it said is shown false."""
+        again; any call it made can stand, and nothing it said is shown false. Or its sentence is shown
+        false, and the tool computes what it named (`computed`)."""
+        if self.computed is not None:
+            return True
         stands = self.confident or self.shown or self.repeated
         return stands and self.call_doubt is None and self.words_doubt is None
 
@@ -333,6 +352,10 @@ class Answer:
             self.cascade = self._ask_student_first(messages)
             if self.cascade.sure or self.cancelled:
                 self._settle("local", f"{self.cascade.why_sure} (mean log-prob {self.cascade.confidence:.2f})")
+                computed = self.cascade.computed
+                if computed is not None and not self.cancelled:
+                    yield from self._act(computed, self.cascade.response.model)
+                    return
                 yield from self._show(self.cascade.response)
                 return
             self._settle("cloud", f"{self.cascade.doubt} (mean log-prob {self.cascade.confidence:.2f})")

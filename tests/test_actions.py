@@ -18,6 +18,7 @@ from assistant.core import Assistant, for_teacher
 from assistant.engine import Token
 from assistant.store import Store
 from assistant.student import _DONE, StudentResponse, repeating
+from tests.conftest import sent_requests
 
 
 def answer(assistant, query, **kw):
@@ -334,3 +335,42 @@ def test_the_students_prompt_lists_every_tool_and_the_call_format_unless_turned_
     assert all(f"{name}(" in prompt for name in tools())
     monkeypatch.setenv("APPRENTICE_STUDENT_TOOLS", "0")
     assert student_system_prompt(config.load()) == config.system_prompt(config.load())
+
+
+@pytest.fixture
+def scripted_auto(tiny_student, gemini):
+    """An assistant in auto mode, a teacher to ask (the fake Gemini), and a scripted student."""
+    fake = gemini(answers={})
+    a = Assistant(config.load({"mode": "auto", "fast_path": False}))
+    real_student = a.student
+
+    def script(*tokens):
+        scripted = ScriptedStudent(real_student().name, list(tokens))
+        a.student = lambda version=None: scripted
+
+    yield a, script, fake
+    a.close()
+
+
+def test_a_claim_the_calendar_shows_false_about_what_was_asked_is_answered_by_the_tool(scripted_auto):
+    a, script, fake = scripted_auto
+    script("The day after Tuesday ", "is Friday.")
+    ans, text = answer(a, "What day comes after Tuesday?")
+    assert "Wednesday" in text and "Friday" not in text
+    assert ans.decision.route == "local" and ans.result()["action"]["name"] == "clock"
+    assert sent_requests(fake) == []  # nothing left the machine
+    # a false claim about something else is no answer here: the teacher is asked
+    ans, text = answer(a, "What day comes before Tuesday?")
+    assert ans.decision.route == "cloud" and len(sent_requests(fake)) == 1
+
+
+def test_a_timer_the_student_left_unnamed_is_set_with_the_name_the_user_gave(scripted_auto):
+    a, script, fake = scripted_auto
+    script('<tool_call>{"name": "timer", "arguments": {"minutes": 40}}</tool_call>')
+    ans, text = answer(a, "40 minute countdown for the laundry, please.")
+    assert ans.result()["action"]["arguments"]["label"] == "laundry" and "laundry" in text
+    script('<tool_call>{"name": "timer", "arguments": {"minutes": 7, "label": "minutes"}}</tool_call>')
+    ans, text = answer(a, "Put 7 minutes on a countdown.")
+    assert "“minutes”" not in text and "7 minutes" in text
+    assert ans.decision.route == "local" and sent_requests(fake) == []
+    assert sorted(t["label"] or "" for t in Store().timers()) == ["", "laundry"]  # "minutes" names nothing

@@ -9,6 +9,7 @@ from assistant.core import CascadeStep
 from assistant.engine import Token
 from assistant.errors import ApprenticeError
 from assistant.student import _DONE, StudentResponse
+from assistant.tools.calls import ToolCall
 from model.distill.calibration import NEVER, Point, draw, load, points, risk_line, save
 from model.evaluate import Item, Scored, evaluate
 
@@ -205,10 +206,29 @@ def test_a_sure_sentence_the_calendar_contradicts_does_not_stand():
     wrong = CascadeStep(
         response(["The day after Tuesday is Friday."]), line=-100.0, query="What day comes after Tuesday?"
     )
-    assert wrong.confident and not wrong.sure
-    assert wrong.doubt == "its answer says “day after Tuesday is Friday”, where the calendar says Wednesday"
+    assert wrong.confident
+    assert wrong.words_doubt == "its answer says “day after Tuesday is Friday”, where the calendar says Wednesday"
+    # its words cannot stand; the computation it named, for the day asked about, is the clock's to answer
+    assert wrong.computed == ToolCall("clock", {"date": "Tuesday", "days": 1}) and wrong.sure
+    assert "the clock tool answers what it named" in wrong.why_sure
     right = CascadeStep(response(["The day after Tuesday is Wednesday."]), line=-100.0)
-    assert right.sure and right.words_doubt is None
+    assert right.sure and right.words_doubt is None and right.computed is None
+
+
+@pytest.mark.parametrize(
+    "said, query",
+    [
+        ("The day after Tuesday is Friday.", "What day comes before Tuesday?"),  # not the day asked about
+        ("The day after Tuesday is Friday.", "What is 3 days after Tuesday?"),  # leaves out the 3
+        ("19 - 100 = 9", "If I take 19 away from 100, what's left?"),  # the numbers the wrong way round
+        ("The day after Tuesday is Friday. It is a weekday.", "What day comes after Tuesday?"),  # more than a claim
+    ],
+)
+def test_a_false_claim_about_anything_but_what_was_asked_is_sent_on(said, query):
+    r = _Scripted([said]).stream([])
+    r.complete()
+    step = CascadeStep(r, line=-100.0, query=query)
+    assert step.computed is None and not step.sure
 
 
 def test_an_unsure_sentence_a_tool_shows_for_the_question_asked_stands():

@@ -46,6 +46,9 @@ def taught(answer: str) -> tuple[str, dict] | None:
         ("The month before March is February.", ("clock", {"date": "March"})),
         ("The sixth month of the year is June.", ("clock", {"date": "sixth month"})),
         ("December is the last month of the year.", ("clock", {"date": "last month of the year"})),
+        ("The eleventh month of the year is the month of November.", ("clock", {"date": "eleventh month"})),
+        ("Two days before Wednesday is Monday.", ("clock", {"date": "Wednesday", "days": -2})),
+        ("40 feet is equal to 12.19 meters.", ("convert", {"value": 40, "from_unit": "feet", "to_unit": "meters"})),
     ],
 )
 def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
@@ -67,6 +70,7 @@ def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
         "March comes after January.",
         "The day after tomorrow is Thursday.",  # depends on today: only weekdays are counted
         "17 × 23 = 391. That is a prime times a prime.",  # more than the sentence: the words are kept
+        "200 quarter = 200 quarter",  # a unit said to be itself claims nothing
         "First: 2 + 2 = 4\nThen 4 + 4 = 8",
         '<tool_call>{"name": "calculate", "arguments": {"expression": "2 + 2"}}</tool_call>',
         "",
