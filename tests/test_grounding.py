@@ -652,6 +652,41 @@ def test_a_timer_or_alarm_left_unnamed_runs_with_the_name_the_user_gave(query, a
     assert call_doubt(ToolCall(kind, arguments), query) is None or label is None  # judged as it runs
 
 
+@pytest.mark.parametrize(
+    "query, call, settled",
+    [
+        (
+            "Tell me to water the plants in 4 hours.",
+            ("timer", {"hours": 4}),
+            ("reminder", {"text": "water the plants", "hours": 4}),
+        ),
+        (
+            "Remind me at 9:30 pm to check the oven",
+            ("alarm", {"time": "21:30"}),
+            ("reminder", {"text": "check the oven", "time": "21:30"}),
+        ),
+        (
+            "Remind me in twenty minutes to call Bob",
+            ("timer", {"minutes": 20}),
+            ("reminder", {"text": "call Bob", "minutes": 20}),
+        ),
+        (
+            "Set a timer for 5 minutes to boil eggs",
+            ("timer", {"minutes": 5}),
+            ("timer", {"minutes": 5}),
+        ),  # no reminder asked
+        (
+            "Remind me to stretch in 5 minutes",
+            ("timer", {"minutes": 5, "label": "yoga"}),
+            ("timer", {"minutes": 5, "label": "yoga"}),
+        ),
+    ],
+)
+def test_a_timer_set_for_a_request_to_be_reminded_runs_as_the_reminder_that_says_it(query, call, settled):
+    assert as_said(query, ToolCall(*call)) == ToolCall(*settled)
+    assert call_doubt(ToolCall(*call), query) is None or call[1].get("label")  # judged as it runs
+
+
 def test_a_name_that_is_only_a_length_or_a_time_is_no_name():
     for label in ("minutes", "90 seconds", "minutes, 6, 6", "5:45", "the timer"):
         assert label_of(label) == "", label

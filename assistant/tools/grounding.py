@@ -585,9 +585,32 @@ def other_time(query: str, call: ToolCall) -> str | None:
 
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
-    (`with_half_said`), and a timer or alarm given the name the user gave outright (`with_name_said`).
-    Every check judges, and the tool runs, this call."""
-    return with_name_said(query, with_half_said(query, call))
+    (`with_half_said`), a timer or alarm given the name the user gave outright (`with_name_said`), and
+    one set for a request to be reminded of something made the reminder that says it
+    (`with_task_said`). Every check judges, and the tool runs, this call."""
+    return with_task_said(query, with_name_said(query, with_half_said(query, call)))
+
+
+def with_task_said(query: str, call: ToolCall) -> ToolCall:
+    """A timer or alarm set, unnamed, for a request to be reminded of something ("Tell me to water the
+    plants in 4 hours" as timer(hours=4)), made the reminder that says it when it rings: the same
+    length or time, with the user's own words for what it is for (reminder(text="water the plants",
+    hours=4)). A timer rings with no words, so it would leave out the one thing asked; the words are
+    read by the pattern that doubts such a call (`unsaid_task`). A call with a name is left as it is."""
+    from assistant.tools.numbers import words_to_digits
+    from assistant.tools.timers import label_of
+
+    arguments = call.arguments
+    if call.name not in ("timer", "alarm") or arguments.get("action", "set") != "set":
+        return call
+    if label_of(arguments.get("label") or ""):
+        return call
+    found = REMIND_TO.search(words_to_digits(query))
+    task = found[1].strip() if found else ""
+    if not WORD.search(task):
+        return call
+    keys = ("time",) if call.name == "alarm" else DURATIONS
+    return ToolCall("reminder", {"text": task, **{key: arguments[key] for key in keys if key in arguments}})
 
 
 def with_name_said(query: str, call: ToolCall) -> ToolCall:
