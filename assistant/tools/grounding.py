@@ -181,7 +181,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     from assistant.tools.timers import spoken_clock
 
     digits = words_to_digits(query)
-    said = _numbers(digits)
+    said = _numbers(spoken_clock(digits))  # "ten to five" says 4:50, not a 10
     lowered = query.lower()
     implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
     implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
