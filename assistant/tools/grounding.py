@@ -585,10 +585,11 @@ def other_time(query: str, call: ToolCall) -> str | None:
 
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
-    (`with_half_said`), a timer or alarm given the name the user gave outright (`with_name_said`), and
-    one set for a request to be reminded of something made the reminder that says it
-    (`with_task_said`). Every check judges, and the tool runs, this call."""
-    return with_task_said(query, with_name_said(query, with_half_said(query, call)))
+    (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
+    reminder that says it (`with_task_said`), and a timer or alarm given the name the user gave
+    outright (`with_name_said`). Every check judges, and the tool runs, this call."""
+    # a reminder first: a name read from the request would keep a timer that should say what it is for
+    return with_name_said(query, with_task_said(query, with_half_said(query, call)))
 
 
 def with_task_said(query: str, call: ToolCall) -> ToolCall:
