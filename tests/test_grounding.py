@@ -676,6 +676,11 @@ def test_a_timer_or_alarm_left_unnamed_runs_with_the_name_the_user_gave(query, a
             ("timer", {"minutes": 5}),
             ("timer", {"minutes": 5}),
         ),  # no reminder asked
+        (  # a reminder, not a timer named "party"
+            "Remind me to take the bread out for the party in 10 minutes",
+            ("timer", {"minutes": 10}),
+            ("reminder", {"text": "take the bread out for the party", "minutes": 10}),
+        ),
         (
             "Remind me to stretch in 5 minutes",
             ("timer", {"minutes": 5, "label": "yoga"}),
