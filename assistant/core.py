@@ -485,7 +485,8 @@ class Answer:
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer.
         The call runs as said (`grounding.as_said`): a clock time it leaves in either half of the day is
-        read in the half the user said, and a timer or alarm it left unnamed has the name the user gave."""
+        read in the half the user said, a timer or alarm it left unnamed has the name the user gave, and
+        one set for a request to be reminded is the reminder that says what for."""
         if call is not None:
             call = as_said(self.query, call)
         self.action = step = ActionStep(call, by)

@@ -11,9 +11,10 @@ name (neither its own length nor words never said), what a reminder is for, and 
 a request to be reminded or told, or a question rather than a note, and a request to save a note
 or a question about anything else rather than a search of the notes. It is judged as the tool runs it
 for the query (`grounding.as_said`: the half of the day and a timer's name the user said filled in
-where the call left them out). The cascade asks this of a sure
-answer before keeping it, and a cascade line is drawn counting only the wrong answers that would
-pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
+where the call left them out, and a timer set for a request to be reminded made that reminder). The
+cascade asks this of a sure answer before keeping it, and a cascade line is drawn counting only the
+wrong answers that would pass it (model/distill/calibration.py): what no line can keep is no risk
+to the line.
 """
 
 from __future__ import annotations
