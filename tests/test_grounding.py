@@ -488,7 +488,8 @@ def test_a_month_call_that_does_not_answer_the_question_cannot_stand(query, date
         ("At 3 am, remind me to reply to Anna.", "reply to Anna", True),
         ("Remind me at 9:30 pm to check the oven.", "Check the oven.", True),
         ("Don't let me forget to book the dentist in 40 minutes.", "book dentist", True),
-        ("Ping me about the laundry in 50 minutes.", "anything", True),  # no "to …" to keep: not judged
+        ("Ping me about the laundry in 50 minutes.", "anything", False),
+        ("Ping me about the laundry in 50 minutes.", "laundry", True),  # what it is about, without "the"
     ],
 )
 def test_a_reminder_that_leaves_out_what_it_is_for_is_named(query, text, kept):
@@ -676,6 +677,11 @@ def test_a_timer_or_alarm_left_unnamed_runs_with_the_name_the_user_gave(query, a
             ("timer", {"minutes": 5}),
             ("timer", {"minutes": 5}),
         ),  # no reminder asked
+        (
+            "Ping me about the laundry in 50 minutes.",
+            ("timer", {"minutes": 50}),
+            ("reminder", {"text": "laundry", "minutes": 50}),
+        ),
         (  # a reminder, not a timer named "party"
             "Remind me to take the bread out for the party in 10 minutes",
             ("timer", {"minutes": 10}),

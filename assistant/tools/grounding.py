@@ -147,9 +147,11 @@ OWN = re.compile(r"\b(?:my|mine|i|i've|i'd|me|our|notes?|noted|saved?|wrote|writ
 # sodium.", "Give me the capital of Peru."
 TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
 # What to be reminded of: "remind me at 9:30 pm to check the oven", "don't let me forget to reply to Anna
-# in 30 minutes" (read after number words are made digits), up to the time it is for.
+# in 30 minutes", "ping me about the laundry" ("tell me about" asks to be told), read after number words
+# are made digits, up to the time it is for.
 REMIND_TO = re.compile(
-    r"\b(?:remind|reminder|forget|tell|prompt|ping|nudge)\b(?: me)?(?: [^.?!,;]*?)?? to "
+    r"(?:\b(?:remind|reminder|forget|tell|prompt|ping|nudge)\b(?: me)?(?: [^.?!,;]*?)?? to "
+    r"|\b(?:remind|reminder|ping|nudge)\b(?: me)? about(?: the| my| a| an| our)? )"
     r"((?:(?!\s(?:at|in|by|after) \d|\s(?:tomorrow|tonight|later)\b)[^.?!,;:])+)",
     re.I,
 )
