@@ -45,6 +45,9 @@ HITS = [
     ("how much time is left on the pasta timer", "timer", {"action": "list"}),
     ("remind me to call mum in 20 minutes", "reminder", {"text": "call mum", "minutes": 20}),
     ("remind me at 5 pm to take the bins out", "reminder", {"text": "take the bins out", "time": "5 pm"}),
+    ("ping me about the laundry in 50 minutes", "reminder", {"text": "the laundry", "minutes": 50}),
+    ("tell me to water the plants in 4 hours", "reminder", {"text": "water the plants", "hours": 4}),
+    ("nudge me to check the oven at 6 pm", "reminder", {"text": "check the oven", "time": "6 pm"}),
     ("what time is it", "clock", {}),
     ("What time is it?", "clock", {}),
     ("hey, what's the time", "clock", {}),
@@ -166,6 +169,7 @@ MISSES = [
     "when is my dentist appointment",
     "when is the next train to Paris",
     "when is it",
+    "tell me about the history of timers",
     "",
     "x" * 500,
 ]
