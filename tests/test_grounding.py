@@ -10,6 +10,7 @@ from assistant.tools.grounding import (
     as_said,
     doubled_length,
     invented_label,
+    invented_place,
     invented_task,
     other_half_of_day,
     other_length,
@@ -735,3 +736,10 @@ def test_a_clock_time_in_either_half_is_read_in_the_half_the_user_said(query, ti
 )
 def test_a_reminder_for_something_never_said_is_named(query, text, invented):
     assert (invented_task(query, ToolCall("reminder", {"text": text, "minutes": 12})) is not None) == invented
+
+
+def test_a_clock_call_for_a_place_never_named_is_named_and_one_said_passes():
+    reason = invented_place("What time is it right now?", ToolCall("clock", {"place": "New York"}))
+    assert reason is not None and "New York" in reason
+    assert invented_place("what's the time in new york", ToolCall("clock", {"place": "New York"})) is None
+    assert invented_place("What time is it?", ToolCall("clock", {})) is None

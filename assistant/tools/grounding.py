@@ -693,6 +693,15 @@ def unsaid_place(query: str, call: ToolCall) -> str | None:
     return f"its call tells the time {f'in {place}' if place else 'here'}, but you asked about {asked[0]}"
 
 
+def invented_place(query: str, call: ToolCall) -> str | None:
+    """Why a clock call tells the time in a place the user never named ("What time is it right now?" as
+    clock(place="New York")), else None. A word counts as said in any case."""
+    place = str(call.arguments.get("place") or "") if call.name == "clock" else ""
+    said = {word.lower() for word in WORD.findall(query)}
+    unsaid = [w for w in WORD.findall(place) if w.lower() not in said]
+    return f"its call tells the time in {place.strip()}, which you did not name" if unsaid else None
+
+
 def _place(words: str) -> tuple[str, str] | None:
     """The longest start of `words` the clock knows as a place ("New York City" → "New York"), with its zone."""
     from assistant.tools import ToolError

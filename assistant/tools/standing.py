@@ -6,7 +6,8 @@ result is what the user would see); an acting call passes its tool's own checks 
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
 after a value and the one they asked for, the operation they named and the order of its numbers,
 the weekday they named and the days before or after it (no month or weekday they did not name), a
-weekday or a count of days as asked, the place asked about, the clock time and the half of the day said, a timer's
+weekday or a count of days as asked, the place asked about (and none never named), the clock time
+and the half of the day said, a timer's
 name (neither its own length nor words never said), what a reminder is for, and a message to send,
 a request to be reminded or told, or a question rather than a note, and a request to save a note
 or a question about anything else rather than a search of the notes. It is judged as the tool runs it
@@ -25,6 +26,7 @@ from assistant.tools.grounding import (
     as_said,
     doubled_length,
     invented_label,
+    invented_place,
     invented_task,
     other_half_of_day,
     other_length,
@@ -75,6 +77,7 @@ CHECKS = (
     other_time,
     other_target_unit,
     unsaid_place,
+    invented_place,
 )
 
 
