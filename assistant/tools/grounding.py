@@ -248,14 +248,19 @@ def unsaid_unit(query: str, call: ToolCall) -> str | None:
 def unsaid_label(query: str, call: ToolCall) -> str | None:
     """Why a timer or alarm set without a name leaves out the one the user gave ("Time 6 minutes for the
     eggs" set as timer(minutes=6), "alarm at 17:30, call it gym" as alarm(time="17:30")), else None."""
-    from assistant.tools.timers import label_of
-
-    if call.name not in ("timer", "alarm") or call.arguments.get("action", "set") != "set":
-        return None
-    if label_of(call.arguments.get("label") or ""):
+    if not unnamed_setting(call):
         return None
     named = names_given(query, call.name)
     return f"its {call.name} leaves out the name you gave it, “{named[0]}”" if named else None
+
+
+def unnamed_setting(call: ToolCall) -> bool:
+    """Whether `call` sets a timer or an alarm with no name, or one that names nothing ("timer", "minutes")."""
+    from assistant.tools.timers import label_of
+
+    if call.name not in ("timer", "alarm") or call.arguments.get("action", "set") != "set":
+        return False
+    return not label_of(call.arguments.get("label") or "")
 
 
 def names_given(query: str, kind: str) -> list[str]:
@@ -601,19 +606,15 @@ def with_task_said(query: str, call: ToolCall) -> ToolCall:
     hours=4)). A timer rings with no words, so it would leave out the one thing asked; the words are
     read by the pattern that doubts such a call (`unsaid_task`). A call with a name is left as it is."""
     from assistant.tools.numbers import words_to_digits
-    from assistant.tools.timers import label_of
 
-    arguments = call.arguments
-    if call.name not in ("timer", "alarm") or arguments.get("action", "set") != "set":
-        return call
-    if label_of(arguments.get("label") or ""):
+    if not unnamed_setting(call):
         return call
     found = REMIND_TO.search(words_to_digits(query))
     task = found[1].strip() if found else ""
     if not WORD.search(task):
         return call
     keys = ("time",) if call.name == "alarm" else DURATIONS
-    return ToolCall("reminder", {"text": task, **{key: arguments[key] for key in keys if key in arguments}})
+    return ToolCall("reminder", {"text": task, **{key: call.arguments[key] for key in keys if key in call.arguments}})
 
 
 def with_name_said(query: str, call: ToolCall) -> ToolCall:
@@ -622,11 +623,7 @@ def with_name_said(query: str, call: ToolCall) -> ToolCall:
     small model copies the length and drops the name; the name is the user's own word, read by the
     same patterns that doubt a call without it (`unsaid_label`). Two names given, or none, or a call
     that already has one, is left as it is."""
-    from assistant.tools.timers import label_of
-
-    if call.name not in ("timer", "alarm") or call.arguments.get("action", "set") != "set":
-        return call
-    if label_of(call.arguments.get("label") or ""):
+    if not unnamed_setting(call):
         return call
     named = {word.lower(): word for word in names_given(query, call.name)}
     if len(named) != 1:

@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import sys
 
+from assistant.tools.claims import COUNTS
 from assistant.tools.clock import WEEKDAYS
 from assistant.tools.months import NAMES, ORDINALS
 
@@ -36,7 +37,6 @@ CONVERSION = re.compile(
 )
 WEEKDAY = f"(?:{'|'.join(WEEKDAYS)})"
 # "The day after Sunday is Monday."  /  "4 days after Saturday is Wednesday."
-COUNTS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 COUNT = rf"\d{{1,3}}|{'|'.join(COUNTS)}"
 DAYS_ON = re.compile(
     rf"^\s*(?:the day|(?P<days>{COUNT}) days?)\s+(?P<way>after|before)\s+(?P<start>{WEEKDAY})\s+is\s+"
