@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -300,6 +301,70 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     shutil.rmtree(kept)
     assert not (home / "apprentice.db").exists() and not (home / "models").exists()  # the user's home untouched
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
+
+
+def test_a_stopped_rounds_run_goes_on_from_its_last_round_and_counts_nothing_twice(
+    home, learnable_checkpoint, tmp_path, capsys, monkeypatch
+):
+    from model import distill
+
+    monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "-0.0001")  # every day's queries go out and are logged
+    argv = ["--rounds", "2", "--quick", "--student", str(learnable_checkpoint), "--json", "--progress", "none"]
+    argv += ["--distill-arg=--min-examples=24", "--distill-arg=--learning-rate=1e-3"]
+    real_distill, calls = distill.run, []
+
+    def stopped_after_day_2s_distill(*a, **kw):
+        calls.append(real_distill(*a, **kw))
+        if len(calls) == 2:  # day 2 was answered and distilled; the run is stopped while it measures
+            raise KeyboardInterrupt
+        return calls[-1]
+
+    monkeypatch.setattr(distill, "run", stopped_after_day_2s_distill)
+    assert bench.main(argv + ["--keep"]) == 130
+    err = capsys.readouterr().err
+    assert "--resume HOME" in err
+    kept = Path(re.search(r"the benchmark's home: (\S+)", err).group(1))
+    assert [r["label"] for r in json.loads((kept / "rounds.json").read_text())["rounds"]] == ["before", "day 1"]
+    stopped_day = calls[1]
+    assert stopped_day["version"] == "distill-1" and (kept / "models" / "distill-1").is_dir()
+
+    monkeypatch.setattr(distill, "run", real_distill)
+    assert bench.main(argv + ["--resume", str(kept)]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert "going on after day 1 of 2" in err
+    saved = json.loads((kept / "rounds.json").read_text())
+    assert (
+        [r["label"] for r in result["rounds"]] == ["before", "day 1", "day 2"] == [r["label"] for r in saved["rounds"]]
+    )
+    day2 = result["rounds"][2]
+    # the stopped day's version was removed and its queries logged once: day 2 learns from what it did before
+    assert day2["distill"]["version"] == "distill-1"
+    assert day2["distill"]["examples"] == stopped_day["dataset"]["examples"]
+    snapshot = json.loads((kept / "resume" / "round-2" / "figures.json").read_text())
+    day2_queries = set(snapshot["identity"]["days"][1])
+    logged = sqlite3.connect(kept / "apprentice.db").execute("SELECT query FROM turns").fetchall()
+    counts = [sum(q == row[0] for row in logged) for q in day2_queries]
+    assert counts and set(counts) == {1}, counts
+    assert set(result["goals"]) == {"1", "2"} and result["wall_s"] > 0
+
+    # another seed, a finished run, a run stopped before any round, or a folder that is no benchmark's home:
+    # a sentence each
+    assert bench.main(argv + ["--seed", "7", "--resume", str(kept)]) == 2
+    assert "was started with other queries or flags" in capsys.readouterr().err
+    assert bench.main(argv + ["--max-tokens", "20", "--resume", str(kept)]) == 2
+    assert "was started with other settings (max_tokens)" in capsys.readouterr().err
+    assert bench.main(argv + ["--resume", str(kept)]) == 2
+    assert "holds all 2 days already" in capsys.readouterr().err
+    shutil.rmtree(kept / "resume")
+    assert bench.main(argv + ["--resume", str(kept)]) == 2
+    assert "holds no finished round to go on from" in capsys.readouterr().err
+    assert bench.main(argv + ["--resume", str(tmp_path)]) == 2
+    assert "is not a benchmark's home" in capsys.readouterr().err
+    assert bench.main(["--quick", "--resume", str(kept)]) == 2
+    assert "--resume goes on with a run of --rounds" in capsys.readouterr().err
+    shutil.rmtree(kept)
+    assert not (home / "apprentice.db").exists()  # the user's home untouched
 
 
 def test_a_rounds_value_labels_never_cover_one_another():

@@ -125,6 +125,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--keep", action="store_true", help="keep the benchmark's home folder and say where")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="HOME",
+        help="with --rounds: go on with a run that was stopped, from the last round it finished, in the home "
+        "it kept (--keep says where); give the files and flags it was started with",
+    )
     p.add_argument("--progress", choices=["rich", "jsonl", "none"], default="rich")
     return p
 
@@ -455,10 +462,13 @@ def read_sets(args: argparse.Namespace, notes: list[str]) -> tuple[list[dict], l
 
 
 @contextlib.contextmanager
-def session(args: argparse.Namespace, progress, train: list[dict], test: list[dict], notes: list[str]):
+def session(
+    args: argparse.Namespace, progress, train: list[dict], test: list[dict], notes: list[str], home: Path | None = None
+):
     """A home of the benchmark's own with the student active, a fake Gemini answering every line,
     and an `Assistant` in auto mode; yields (assistant, student source). Everything is removed on
-    exit (kept with --keep), and the environment is put back."""
+    exit (kept with --keep), and the environment is put back. With `home`, a kept home a stopped run
+    goes on in (`--resume`): its student is already active (the source is None), and it stays."""
     from assistant.dev.fake_gemini import FakeGemini
 
     user_config = config.home() / "config.toml"
@@ -467,10 +477,16 @@ def session(args: argparse.Namespace, progress, train: list[dict], test: list[di
             f"{args.student} is not an mlx-lm checkpoint (it holds no config.json); give --student a model's "
             "folder, such as a version's path in `apprentice model list --json`."
         )
-    checkpoint, source = (args.student, str(args.student)) if args.student else default_checkpoint(progress.say)
-    home = Path(tempfile.mkdtemp(prefix="apprentice-bench-"))
-    if user_config.exists():
-        shutil.copy(user_config, home / "config.toml")
+    kept = home is not None
+    if kept:
+        checkpoint, source = None, None
+    else:
+        checkpoint, source = (args.student, str(args.student)) if args.student else default_checkpoint(progress.say)
+        home = Path(tempfile.mkdtemp(prefix="apprentice-bench-"))
+        if user_config.exists():
+            shutil.copy(user_config, home / "config.toml")
+    if args.keep and not kept:
+        progress.say(f"the benchmark's home: {home}")
     fake = FakeGemini(answers=train + test)
     fake.start()
     env = {
@@ -490,7 +506,8 @@ def session(args: argparse.Namespace, progress, train: list[dict], test: list[di
         with environment(env):
             from assistant.core import Assistant
 
-            install_student(checkpoint, progress.say)
+            if not kept:
+                install_student(checkpoint, progress.say)
             assistant = Assistant(config.load())
             assistant.embedder.start()
             executed_references(test, home)
@@ -501,7 +518,7 @@ def session(args: argparse.Namespace, progress, train: list[dict], test: list[di
             assistant = None
             gc.collect()
         fake.stop()
-        if args.keep:
+        if args.keep or kept:
             notes.append(f"The benchmark's home is kept at {home}.")
         else:
             shutil.rmtree(home, ignore_errors=True)
@@ -546,6 +563,8 @@ def run(args: argparse.Namespace, progress) -> dict:
             "--also-test is measured after each day of --rounds; add --rounds 3, "
             "or measure that file alone with --test."
         )
+    if args.resume is not None:
+        raise BadInput("--resume goes on with a run of --rounds; add the --rounds it was started with.")
     started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)
@@ -834,7 +853,14 @@ def report(args: argparse.Namespace, run_it, text_of) -> int:
         with progress:
             result = run_it(args, progress)
     except KeyboardInterrupt:
-        print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
+        if getattr(args, "keep", False) or getattr(args, "resume", None):
+            print(
+                "\nInterrupted; the benchmark's home is kept (its path is above). With --rounds, go on from the "
+                "last round it finished with --resume HOME. Nothing of yours was touched.",
+                file=sys.stderr,
+            )
+        else:
+            print("\nInterrupted; the benchmark's home was removed. Nothing of yours was touched.", file=sys.stderr)
         return 130
     except ApprenticeError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -46,6 +46,7 @@ from assistant import config
 from assistant.errors import BadInput
 from assistant.outcomes import query_key
 from assistant.plotting import pyplot
+from model.bench import resume
 from model.bench.distill import (
     BOOTSTRAP,
     _r,
@@ -229,7 +230,6 @@ def run(args: argparse.Namespace, progress) -> dict:
 
     if args.rounds < 1:
         raise BadInput("--rounds needs at least 1 day; try --rounds 3.")
-    started = time.monotonic()
     notes: list[str] = []
     train, test = read_sets(args, notes)
     others = also_sets(args, train, notes)
@@ -242,10 +242,39 @@ def run(args: argparse.Namespace, progress) -> dict:
             f"{len(train)} train queries cannot fill {args.rounds} days; use fewer --rounds or a larger --train file."
         )
     n = args.rounds
+    identity = {
+        "days": [[r["query"] for r in day] for day in schedule],
+        "test": [r["query"] for r in test],
+        "also_test": {name: [r["query"] for r in lines] for name, lines in others},
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     measured: list[list[dict]] = []
     rounds: list[dict] = []
+    elapsed = 0.0
+    saved_meta = None
+    if args.resume:
+        saved = resume.saved(args.resume)
+        if saved["identity"] != identity:
+            raise BadInput(
+                f"{args.resume} was started with other queries or flags; resume with the --train, --test, "
+                "--also-test, --rounds, --seed and --quick it was started with."
+            )
+        measured, rounds, notes, elapsed = saved["measured"], saved["rounds"], saved["notes"], saved["wall_s"]
+        saved_meta = saved["meta"]
+        asked = {"max_tokens": args.max_tokens, "rationales": args.rationales, "distill_args": args.distill_arg}
+        if changed := sorted(k for k, v in asked.items() if saved_meta["settings"].get(k) != v):
+            raise BadInput(
+                f"{args.resume} was started with other settings ({', '.join(changed)}); resume with the "
+                "--max-tokens, --rationales and --distill-arg flags it was started with."
+            )
+        if len(rounds) > n:
+            raise BadInput(f"{args.resume} holds all {n} days already; its figures are in {args.resume / SAVED}.")
+        resume.restore(args.resume)
+        progress.say(f"going on after {rounds[-1]['label']} of {n}, in {args.resume}")
+    started = time.monotonic() - elapsed
     teacher_answers: dict[str, str] = {}
-    with session(args, progress, train, test + also, notes) as (assistant, source):
+    with session(args, progress, train, test + also, notes, home=args.resume) as (assistant, source):
         settings = assistant.settings
         meta = {
             "seed": args.seed,
@@ -260,7 +289,9 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "distill_args": args.distill_arg,
             },
         }
-        saved = config.home() / SAVED
+        if saved_meta is not None:
+            meta = saved_meta  # the student it started from
+        home = config.home()
 
         def measure_also(label: str) -> list[dict]:
             """Each other test set's figures this round, said as they come."""
@@ -281,29 +312,34 @@ def run(args: argparse.Namespace, progress) -> dict:
             return measured_sets
 
         def save() -> None:
-            """The figures so far into the benchmark's home: a run of hours stopped on day 3 keeps days 1 and 2
-            (with --keep, the home and this file stay)."""
+            """The figures so far into the benchmark's home, and a snapshot to go on from (`--resume`): a
+            run of hours stopped on day 3 keeps days 1 and 2 (with --keep, the home and this file stay)."""
             result = report(rounds, measured, schedule, train, test, meta, started, notes)
-            saved.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+            (home / SAVED).write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+            state = {"rounds": rounds, "measured": measured, "notes": notes, "wall_s": result["wall_s"]}
+            resume.snapshot(home, len(rounds) - 1, {**state, "meta": meta, "identity": identity})
 
-        progress.say(f"before day 1 of {n}: measuring {len(test)} test queries")
-        tick = time.monotonic()
-        measured.append(measure(assistant, test, teacher_answers, progress, "before: measure"))
-        progress.say(f"before day 1 of {n}: {_summary(measured[-1])}")
-        rounds.append(
-            {
-                "round": 0,
-                "label": "before",
-                "day": None,
-                "distill": None,
-                "active": registry.active_name(),
-                "cascade_min_logprob": assistant.cascade_line(),
-                "seconds": {"measure": round(time.monotonic() - tick, 1)},
-                "also_test": measure_also("before day 1"),
-            }
-        )
-        save()
+        if not rounds:
+            progress.say(f"before day 1 of {n}: measuring {len(test)} test queries")
+            tick = time.monotonic()
+            measured.append(measure(assistant, test, teacher_answers, progress, "before: measure"))
+            progress.say(f"before day 1 of {n}: {_summary(measured[-1])}")
+            rounds.append(
+                {
+                    "round": 0,
+                    "label": "before",
+                    "day": None,
+                    "distill": None,
+                    "active": registry.active_name(),
+                    "cascade_min_logprob": assistant.cascade_line(),
+                    "seconds": {"measure": round(time.monotonic() - tick, 1)},
+                    "also_test": measure_also("before day 1"),
+                }
+            )
+            save()
         for k, day in enumerate(schedule, start=1):
+            if k < len(rounds):
+                continue  # measured before the run was stopped
             seconds = {}
             progress.say(f"day {k} of {n}: answering {len(day)} queries")
             tick = time.monotonic()
