@@ -25,6 +25,7 @@ from assistant.tools.grounding import (
     unrung_reminder,
     unsaid_date,
     unsaid_label,
+    unsaid_length,
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
@@ -346,6 +347,7 @@ def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
         ("Jot down that the spare key is under the blue pot.", "blue pot", "you asked to save one"),
         ("Who scored in last night's Real Madrid game?", "real madrid", "did not ask about anything of yours"),
         ("whats the day before sunday", "sunday", "did not ask about anything of yours"),
+        ("hey, double seventy-eight for me", "78", "did not ask about anything of yours"),  # a favour asked
     ],
 )
 def test_a_search_of_the_notes_for_a_note_to_save_or_a_question_about_the_world_is_named(query, find, reason):
@@ -353,7 +355,13 @@ def test_a_search_of_the_notes_for_a_note_to_save_or_a_question_about_the_world_
 
 
 @pytest.mark.parametrize(
-    "query", ["What did I save about the wifi?", "what's my locker number?", "Tell me what I noted about the boiler."]
+    "query",
+    [
+        "What did I save about the wifi?",
+        "what's my locker number?",
+        "Tell me what I noted about the boiler.",
+        "remind me what the wifi password is",
+    ],
 )
 def test_a_search_of_the_notes_for_what_is_yours_passes(query):
     assert unasked_search(query, ToolCall("note", {"find": "wifi"})) is None
@@ -367,6 +375,34 @@ def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_pass
     assert unasked_count("What day of the week is September 27?", ToolCall("clock", {"date": "September 27"})) is None
     between = ToolCall("clock", {"date": "Saturday", "to_date": "tomorrow"})  # a count from a day is no weekday
     assert unasked_count("If today is Saturday, what day is it tomorrow?", between) is not None
+
+
+@pytest.mark.parametrize(
+    "query, call",
+    [
+        ("hey is United flight 902 on time?", ToolCall("timer", {"minutes": 902, "label": "United Flight 902"})),
+        ("set a timer for 5", ToolCall("timer", {"minutes": 5})),
+        ("remind me about the 3 bins", ToolCall("reminder", {"text": "the bins", "minutes": 3})),
+    ],
+)
+def test_a_wait_the_user_never_said_as_a_length_is_named(query, call):
+    assert "but you never said how long" in unsaid_length(query, call)
+    assert call_doubt(call, query) is not None
+
+
+@pytest.mark.parametrize(
+    "query, call",
+    [
+        ("start a four hour timer", ToolCall("timer", {"hours": 4})),
+        ("timer 30m", ToolCall("timer", {"minutes": 30})),
+        ("in half an hour remind me to defrost the chicken", ToolCall("reminder", {"text": "x", "minutes": 30})),
+        ("give me 90 secs", ToolCall("timer", {"seconds": 90})),
+        ("remind me at 5 pm to call mum", ToolCall("reminder", {"text": "call mum", "time": "17:00"})),
+        ("what time is it in Lima?", ToolCall("clock", {"place": "Lima"})),
+    ],
+)
+def test_a_length_said_in_words_in_short_or_as_a_fraction_passes(query, call):
+    assert unsaid_length(query, call) is None
 
 
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():

@@ -129,6 +129,9 @@ TWO_OPERANDS = re.compile(r"\s*\(?\s*(-?\d+(?:\.\d+)?)\s*([-−/÷])\s*(-?\d+(?:
 BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
 # Words that say a length of time: a timer named with them is named after its own length.
 LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
+# A length said at all: in words of time ("an hour", "90 secs"), in short ("30m", "1h30"), or a fraction
+# of one ("half an hour").
+LENGTH_SAID = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b|\d\s*[hms]\b|\b(?:half|quarter)\b", re.I)
 # A request to be reminded: "Remind me to…", "Set a reminder…".
 REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:to|about|in|at)\b", re.I)
 # A question, which no saved note answers: "Did I save anything about the gate?", "Any news today?".
@@ -143,6 +146,7 @@ SAVE_NOTE = re.compile(
     re.I,
 )
 OWN = re.compile(r"\b(?:my|mine|i|i've|i'd|me|our|notes?|noted|saved?|wrote|written|jotted|remember)\b", re.I)
+FOR_ME = re.compile(r"\b(?:for|to) me\b", re.I)  # a favour asked ("double 78 for me"), not something of mine
 # A request to be told something, which no saved note answers either: "Tell me the chemical symbol for
 # sodium.", "Give me the capital of Peru."
 TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
@@ -409,7 +413,7 @@ def unasked_search(query: str, call: ToolCall) -> str | None:
         return None
     if SAVE_NOTE.search(query):
         return "its call searches your notes, but you asked to save one"
-    if not OWN.search(query):
+    if not OWN.search(FOR_ME.sub(" ", query)):
         return "its call searches your notes, but you did not ask about anything of yours"
     return None
 
@@ -528,6 +532,21 @@ def other_length(query: str, call: ToolCall) -> str | None:
     if any(abs(waits - length) < 1e-6 for length in (*said, sum(said))):
         return None
     return f"its call waits {_wait(waits)}, but you said {' and '.join(_wait(length) for length in said)}"
+
+
+def unsaid_length(query: str, call: ToolCall) -> str | None:
+    """Why a timer or reminder waits a length the user never said as one: no unit of time, short or
+    long, and no fraction of an hour ("is United flight 902 on time?" as a timer of 902 minutes), else
+    None. A reminder for a clock time waits no length and is left alone."""
+    from assistant.tools.numbers import words_to_digits
+
+    if call.name not in ("timer", "reminder"):
+        return None
+    parts = [_length(call.arguments.get(key)) or 0.0 for key in DURATIONS]
+    if not any(parts) or LENGTH_SAID.search(words_to_digits(query)):
+        return None
+    waits = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    return f"its call waits {_wait(waits)}, but you never said how long"
 
 
 def _half_said(query: str) -> tuple[bool, str] | None:

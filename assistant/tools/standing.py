@@ -6,7 +6,7 @@ result is what the user would see); an acting call passes its tool's own checks 
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
 after a value and the one they asked for, the operation they named and the order of its numbers,
 the weekday they named and the days before or after it (no month or weekday they did not name), a
-weekday or a count of days as asked, the place asked about (and none never named), the clock time
+weekday or a count of days as asked, the place asked about (and none never named), a length said as one, the clock time
 and the half of the day said, a timer's
 name (neither its own length nor words never said), what a reminder is for, and a message to send,
 a request to be reminded or told, or a question rather than a note, and a request to save a note
@@ -41,6 +41,7 @@ from assistant.tools.grounding import (
     unrung_reminder,
     unsaid_date,
     unsaid_label,
+    unsaid_length,
     unsaid_numbers,
     unsaid_offset,
     unsaid_operation,
@@ -73,6 +74,7 @@ CHECKS = (
     uncounted_days,
     unsaid_task,
     other_length,
+    unsaid_length,
     other_half_of_day,
     other_time,
     other_target_unit,
