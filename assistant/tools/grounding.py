@@ -152,11 +152,12 @@ FOR_ME = re.compile(r"\b(?:for|to) me\b", re.I)  # a favour asked ("double 78 fo
 TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
 # What to be reminded of: "remind me at 9:30 pm to check the oven", "don't let me forget to reply to Anna
 # in 30 minutes", "ping me about the laundry" ("tell me about" asks to be told), read after number words
-# are made digits, up to the time it is for.
+# are made digits, up to the time it is for ("at 5", "at half 10", "in an hour", "this evening").
 REMIND_TO = re.compile(
     r"(?:\b(?:remind|reminder|forget|tell|prompt|ping|nudge)\b(?: me)?(?: [^.?!,;]*?)?? to "
     r"|\b(?:remind|reminder|ping|nudge)\b(?: me)? about(?: the| my| a| an| our)? )"
-    r"((?:(?!\s(?:at|in|by|after) \d|\s(?:tomorrow|tonight|later)\b)[^.?!,;:])+)",
+    r"((?:(?!\s(?:at|in|by|after) (?:\d|an? |half\b|quarter\b|noon\b|midnight\b)"
+    r"|\s(?:tomorrow|tonight|later|this (?:morning|afternoon|evening))\b)[^.?!,;:])+)",
     re.I,
 )
 # A question for a count of days: "How many days until May 3?", "How long until Christmas?".
