@@ -52,9 +52,9 @@ from assistant.store import Store
 from assistant.student import Student, base_words
 from assistant.tools import COMPUTING, ToolContext, ToolError, ToolResult, local_only, validate
 from assistant.tools import run as run_tool
+from assistant.tools.as_said import as_said
 from assistant.tools.calls import ToolCall, format_call
 from assistant.tools.claims import contradiction, sentence_doubt
-from assistant.tools.grounding import as_said
 from assistant.tools.note import recall
 from assistant.tools.reproduced import call_of, claimed_call
 from assistant.tools.standing import call_doubt
@@ -484,7 +484,7 @@ class Answer:
 
     def _act(self, call: ToolCall | None, by: str) -> Iterator[str]:
         """Validate and run a call here; its rendered result, or a sentence saying why not, is the answer.
-        The call runs as said (`grounding.as_said`): a clock time it leaves in either half of the day is
+        The call runs as said (`as_said.as_said`): a clock time it leaves in either half of the day is
         read in the half the user said, a timer or alarm it left unnamed has the name the user gave, and
         one set for a request to be reminded is the reminder that says what for."""
         if call is not None:

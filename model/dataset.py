@@ -189,7 +189,7 @@ def call_task(row: dict, where: str) -> dict:
         or not isinstance(call.get("arguments", {}), dict)
     ):
         raise BadInput(f'{where}: "call" must be {{"name": string, "arguments": object}}.')
-    from assistant.tools.grounding import as_said
+    from assistant.tools.as_said import as_said
 
     # the call as it runs for this query: a clock time read in the half of the day said ("11:00" for "11 am")
     settled = as_said(str(row.get("query") or ""), ToolCall(call["name"], dict(call.get("arguments", {}))))

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from assistant import config
+from assistant.tools.as_said import as_said, with_half_said, with_note_said, with_search_said
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
-    as_said,
     doubled_length,
     invented_label,
     invented_place,
@@ -34,7 +34,6 @@ from assistant.tools.grounding import (
     unsaid_unit,
     unsaid_weekday,
     unsent_message,
-    with_half_said,
 )
 from assistant.tools.standing import call_doubt
 from assistant.tools.timers import label_of
@@ -373,6 +372,10 @@ def test_a_count_of_days_for_a_weekday_asked_is_named_and_a_count_asked_for_pass
     assert unasked_count("On what day does September 27 fall? Which day does it fall on?", call) is not None
     assert unasked_count("How many days until September 27?", call) is None
     assert unasked_count("What day of the week is September 27?", ToolCall("clock", {"date": "September 27"})) is None
+    # the days a month has are no count of the days to it
+    april = ToolCall("clock", {"to_date": "April"})
+    assert "how many days it has" in unasked_count("how many days are in april", april)
+    assert unasked_count("How many days until April?", april) is None
     between = ToolCall("clock", {"date": "Saturday", "to_date": "tomorrow"})  # a count from a day is no weekday
     assert unasked_count("If today is Saturday, what day is it tomorrow?", between) is not None
 
@@ -784,3 +787,57 @@ def test_a_clock_call_for_a_place_never_named_is_named_and_one_said_passes():
     assert reason is not None and "New York" in reason
     assert invented_place("what's the time in new york", ToolCall("clock", {"place": "New York"})) is None
     assert invented_place("What time is it?", ToolCall("clock", {})) is None
+
+
+@pytest.mark.parametrize(
+    "query, text, search",
+    [
+        ("what did I write down about the landlord?", "the landlord", {"find": "the landlord"}),
+        ("did I save anything about my passport?", "my passport", {"find": "my passport"}),
+        ("Tell me what I noted about the boiler.", "boiler", {"find": "boiler"}),
+        # a question about the world, or a request to save, keeps its call (and its doubt)
+        ("Who wrote Hamlet?", "Hamlet", {"text": "Hamlet"}),
+        ("Make a note: what did I forget? The milk.", "the milk", {"text": "the milk"}),
+        ("hey, double seventy-eight for me?", "78", {"text": "78"}),
+    ],
+)
+def test_a_note_saved_for_a_question_about_the_users_notes_runs_as_the_search(query, text, search):
+    assert with_search_said(query, ToolCall("note", {"text": text})) == ToolCall("note", search)
+
+
+@pytest.mark.parametrize(
+    "query, text, settled",
+    [
+        (
+            "jot this down: the parking spot is level 3, row F",
+            "the parking spot is level 3",
+            "the parking spot is level 3, row F",
+        ),
+        (
+            "Make a note that the wifi password is tulip-42, upstairs router.",
+            "the wifi password is tulip-42",
+            "the wifi password is tulip-42, upstairs router",
+        ),
+        # whole already, in other words, or not a request to save: left as the model wrote it
+        (
+            "jot this down: the parking spot is level 3, row F",
+            "the parking spot is level 3, row F",
+            "the parking spot is level 3, row F",
+        ),
+        ("jot this down: the parking spot is level 3, row F", "parking level 3", "parking level 3"),
+        ("the parking spot is level 3, row F", "the parking spot is level 3", "the parking spot is level 3"),
+    ],
+)
+def test_a_note_cut_short_is_saved_whole_as_said(query, text, settled):
+    assert with_note_said(query, ToolCall("note", {"text": text})) == ToolCall("note", {"text": settled})
+    assert as_said(query, ToolCall("note", {"text": text})).arguments["text"] == settled
+
+
+def test_a_value_said_below_zero_converted_above_it_is_named():
+    query = "it's minus ten celsius out, what's that in fahrenheit?"
+    celsius = {"from_unit": "degrees Celsius", "to_unit": "degrees Fahrenheit"}
+    assert "you said minus 10" in call_doubt(ToolCall("convert", {"value": 10, **celsius}), query)
+    assert call_doubt(ToolCall("convert", {"value": -10, **celsius}), query) is None
+    assert call_doubt(ToolCall("convert", {"value": 10, **celsius}), "convert 10 celsius to fahrenheit") is None
+    # a subtraction's second number is no number below zero
+    assert call_doubt(ToolCall("calculate", {"expression": "405 - 61"}), "405 minus 61?") is None

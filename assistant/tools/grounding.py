@@ -55,6 +55,8 @@ import re
 from assistant.tools.calls import ToolCall
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+# A number said below zero ("it's minus ten celsius out", "-4 °F"), not a subtraction ("405 minus 61").
+SIGNED = re.compile(r"(?<![\d.])(?<![\d.] )(?:\b(?:minus|negative)\s+|-)(\d+(?:\.\d+)?)", re.I)
 UNSAID = {0.0, 1.0}  # numbers a call may hold, or leave out, that a query often leaves to be understood
 # Words that say a number a call may write out: "half of 90" is 90 / 2, "15 squared" is 15^2.
 IMPLIED = {
@@ -229,6 +231,19 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     if missing:
         return f"its call leaves out {_show(missing)}"
     return None
+
+
+def lost_sign(query: str, call: ToolCall) -> str | None:
+    """Why a conversion takes a value the user said below zero as above it ("it's minus ten celsius
+    out, what's that in fahrenheit?" as value=10), else None. The other checks read numbers without
+    their sign ("-1 days" and "the day before" both say 1); a temperature's is its meaning."""
+    from assistant.tools.numbers import words_to_digits
+
+    value = _length(call.arguments.get("value")) if call.name == "convert" else None
+    if value is None or value <= 0:
+        return None
+    below = {float(n) for n in SIGNED.findall(words_to_digits(query))}
+    return f"its call converts {_show([value])}, but you said minus {_show([value])}" if value in below else None
 
 
 def unsaid_unit(query: str, call: ToolCall) -> str | None:
@@ -425,8 +440,12 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
     arguments = call.arguments
     if call.name != "clock" or not arguments.get("to_date"):
         return None
-    asked = WEEKDAY_ASKED.search(query)
-    return f"its call counts the days to {arguments['to_date']}, but you asked “{asked[0]}”" if asked else None
+    if asked := WEEKDAY_ASKED.search(query):
+        return f"its call counts the days to {arguments['to_date']}, but you asked “{asked[0]}”"
+    # "How many days are in April?" as the days until April 1
+    if COUNT_ASKED.search(query) and not COUNT_TO.search(query) and _a_month(arguments["to_date"]):
+        return f"its call counts the days to {arguments['to_date']}, but you asked how many days it has"
+    return None
 
 
 def reversed_operands(query: str, call: ToolCall) -> str | None:
@@ -488,13 +507,17 @@ def uncounted_days(query: str, call: ToolCall) -> str | None:
 def _month_alone(call: ToolCall) -> bool:
     """Whether a clock call asks about a month by itself ("April", "the sixth month"), which it answers
     with the month's length and neighbours."""
+    alone = call.name == "clock" and not call.arguments.get("to_date") and not call.arguments.get("days")
+    return alone and _a_month(call.arguments.get("date"))
+
+
+def _a_month(value) -> bool:
+    """Whether a date argument names a month by itself ("April", "the sixth month")."""
     import datetime as dt
 
     from assistant.tools import months
 
-    date = call.arguments.get("date")
-    alone = call.name == "clock" and not call.arguments.get("to_date") and not call.arguments.get("days")
-    return alone and isinstance(date, str) and months.read(date, dt.date.today()) is not None
+    return isinstance(value, str) and months.read(value, dt.date.today()) is not None
 
 
 def unsaid_task(query: str, call: ToolCall) -> str | None:
@@ -550,7 +573,7 @@ def unsaid_length(query: str, call: ToolCall) -> str | None:
     return f"its call waits {_wait(waits)}, but you never said how long"
 
 
-def _half_said(query: str) -> tuple[bool, str] | None:
+def half_said(query: str) -> tuple[bool, str] | None:
     """(morning, the words that say it) when the query says one half of the day; None when it says
     both or neither."""
     from assistant.tools.numbers import words_to_digits
@@ -575,7 +598,7 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
         hour, minute, ambiguous, _ = parse_clock(str(time))
     except ToolError:
         return None
-    half = None if ambiguous else _half_said(query)
+    half = None if ambiguous else half_said(query)
     if half is None:
         return None
     morning, words = half
@@ -608,71 +631,6 @@ def other_time(query: str, call: ToolCall) -> str | None:
     if any(hour % 12 == h % 12 and minute == m for h, m, _ in said):
         return None
     return f"its call rings at {hour:02d}:{minute:02d}, but you said {' or '.join(words for _, _, words in said)}"
-
-
-def as_said(query: str, call: ToolCall) -> ToolCall:
-    """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
-    (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
-    reminder that says it (`with_task_said`), and a timer or alarm given the name the user gave
-    outright (`with_name_said`). Every check judges, and the tool runs, this call."""
-    # a reminder first: a name read from the request would keep a timer that should say what it is for
-    return with_name_said(query, with_task_said(query, with_half_said(query, call)))
-
-
-def with_task_said(query: str, call: ToolCall) -> ToolCall:
-    """A timer or alarm set, unnamed, for a request to be reminded of something ("Tell me to water the
-    plants in 4 hours" as timer(hours=4)), made the reminder that says it when it rings: the same
-    length or time, with the user's own words for what it is for (reminder(text="water the plants",
-    hours=4)). A timer rings with no words, so it would leave out the one thing asked; the words are
-    read by the pattern that doubts such a call (`unsaid_task`). A call with a name is left as it is."""
-    from assistant.tools.numbers import words_to_digits
-
-    if not unnamed_setting(call):
-        return call
-    found = REMIND_TO.search(words_to_digits(query))
-    task = found[1].strip() if found else ""
-    if not WORD.search(task):
-        return call
-    keys = ("time",) if call.name == "alarm" else DURATIONS
-    return ToolCall("reminder", {"text": task, **{key: call.arguments[key] for key in keys if key in call.arguments}})
-
-
-def with_name_said(query: str, call: ToolCall) -> ToolCall:
-    """A timer or alarm set with no name, or one that names nothing ("minutes", "timer"), given the one
-    the user gave outright ("40 minute countdown for the laundry", "alarm at 5:40 pm called gym"). A
-    small model copies the length and drops the name; the name is the user's own word, read by the
-    same patterns that doubt a call without it (`unsaid_label`). Two names given, or none, or a call
-    that already has one, is left as it is."""
-    if not unnamed_setting(call):
-        return call
-    named = {word.lower(): word for word in names_given(query, call.name)}
-    if len(named) != 1:
-        return call
-    return ToolCall(call.name, {**call.arguments, "label": next(iter(named.values()))})
-
-
-def with_half_said(query: str, call: ToolCall) -> ToolCall:
-    """The call with a clock time that could be either half of the day ("6:10") read in the half the
-    user said ("6:10 tomorrow morning", "at 5:45 in the morning"): the call as the tool would run it for
-    this query. A model often copies the digits and drops the half; the tool would then take the next
-    6:10, which may be the evening's. Said both ways, or not at all, the call is left as it is."""
-    from assistant.tools import ToolError
-    from assistant.tools.timers import parse_clock
-
-    time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
-    if not isinstance(time, str) or not time.strip():
-        return call
-    try:
-        ambiguous = parse_clock(time)[2]
-    except ToolError:
-        return call
-    half = _half_said(query) if ambiguous else None
-    if half is None:
-        return call
-    morning, words = half
-    # "6 am" adds "am"; a part of the day adds its own word, which the tool reads ("1 tonight" is 1 am)
-    said = ("am" if morning else "pm") if re.search(r"\d", words) else words.lower()
-    return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {said}"})
 
 
 def other_target_unit(query: str, call: ToolCall) -> str | None:

@@ -4,30 +4,32 @@ A call stands when it reads, names a tool and validates; a computing call runs (
 result is what the user would see); an acting call passes its tool's own checks without acting
 (`ready`: a reminder says when, a timer lasts some time); and it keeps what the user said
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
-after a value and the one they asked for, the operation they named and the order of its numbers,
-the weekday they named and the days before or after it (no month or weekday they did not name), a
-weekday or a count of days as asked, the place asked about (and none never named), a length said as one, the clock time
-and the half of the day said, a timer's
-name (neither its own length nor words never said), what a reminder is for, and a message to send,
-a request to be reminded or told, or a question rather than a note, and a request to save a note
-or a question about anything else rather than a search of the notes. It is judged as the tool runs it
-for the query (`grounding.as_said`: the half of the day and a timer's name the user said filled in
-where the call left them out, and a timer set for a request to be reminded made that reminder). The
-cascade asks this of a sure answer before keeping it, and a cascade line is drawn counting only the
-wrong answers that would pass it (model/distill/calibration.py): what no line can keep is no risk
-to the line.
+after a value and the one they asked for, a value said below zero, the operation they named and the
+order of its numbers, the weekday they named and the days before or after it (no month or weekday
+they did not name), a weekday or a count of days as asked, the place asked about (and none never
+named), a length said as one, the clock time and the half of the day said, a timer's name (neither
+its own length nor words never said), what a reminder is for, and a message to send, a request to be
+reminded or told, or a question rather than a note, and a request to save a note or a question about
+anything else rather than a search of the notes. It is judged as the tool runs it for the query
+(`as_said`: the half of the day and a timer's name the user said filled in where the call left them
+out, a timer set for a request to be reminded made that reminder, a note saved for a question about
+the user's notes made the search, and a note cut short given the rest of what was said). The cascade
+asks this of a sure answer before keeping it, and a cascade line is drawn counting only the wrong
+answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to the
+line.
 """
 
 from __future__ import annotations
 
 from assistant.tools import ToolError, ready, trial_run, validate
+from assistant.tools.as_said import as_said
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
-    as_said,
     doubled_length,
     invented_label,
     invented_place,
     invented_task,
+    lost_sign,
     other_half_of_day,
     other_length,
     other_target_unit,
@@ -56,6 +58,7 @@ from assistant.tools.grounding import (
 CHECKS = (
     unsaid_numbers,
     unsaid_unit,
+    lost_sign,
     unsaid_label,
     unsaid_weekday,
     unsent_message,

@@ -1,0 +1,139 @@
+"""A call as the tool runs it for what the user said: what a small model left out or cut short, filled
+in from the user's own words, and nothing else changed.
+
+The student copies numbers well and drops the rest: the half of the day ("6:10 tomorrow morning" as
+"6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a reminder
+is for ("Tell me to water the plants in 4 hours" as a timer), the end of a note ("jot this down: the
+parking spot is level 3, row F" cut at the comma), and which way a note goes ("what did I write down
+about the landlord?" saved as a note). Each rewrite reads the words by the same patterns the checks
+in `grounding` doubt such a call with, and changes a call only where one reading of the user's words
+fills what it left out; every check then judges, and the tool runs, the call as said. Notes never
+leave this machine, so no teacher can set a note call right: this is the only second look they get.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.tools.calls import ToolCall
+from assistant.tools.grounding import (
+    DURATIONS,
+    FOR_ME,
+    QUESTION,
+    REMIND_TO,
+    SAVE_NOTE,
+    TELL_ME,
+    WORD,
+    half_said,
+    names_given,
+    unnamed_setting,
+)
+
+
+def as_said(query: str, call: ToolCall) -> ToolCall:
+    """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
+    (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
+    reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
+    (`with_name_said`), a note saved for a question about the user's own notes made the search
+    (`with_search_said`), and a note cut short given the whole of what the user said to save
+    (`with_note_said`). Every check judges, and the tool runs, this call."""
+    # a reminder first: a name read from the request would keep a timer that should say what it is for
+    for rewrite in (with_half_said, with_task_said, with_name_said, with_search_said, with_note_said):
+        call = rewrite(query, call)
+    return call
+
+
+# The user speaking of themselves ("did I save", "my passport"): a question about their own notes, not one
+# about who wrote a book.
+MINE = re.compile(r"\b(?:i|i've|i'd|me|my|mine|our)\b", re.I)
+
+
+def with_search_said(query: str, call: ToolCall) -> ToolCall:
+    """A note saved for a question about the user's own notes ("what did I write down about the
+    landlord?" as note(text="the landlord")) made the search for the same words (note(find="the
+    landlord")): a question saves nothing, and a search only reads. A question about anything else
+    ("Who wrote Hamlet?"), or a request to save, is left as it is (`grounding.unasked_note` doubts it)."""
+    text = call.arguments.get("text") if call.name == "note" else None
+    if not isinstance(text, str) or call.arguments.get("find") or SAVE_NOTE.search(query):
+        return call
+    asked = QUESTION.match(query) or TELL_ME.match(query)
+    if not asked or not MINE.search(FOR_ME.sub(" ", query)):
+        return call
+    return ToolCall("note", {"find": text})
+
+
+# What follows a request to save a note, up to its end: "jot this down: <the note>", "make a note that <…>"
+NOTE_SAID = re.compile(r"^\s*(?:[:,–—-]\s*|\s)(?:that\s+)?(?P<note>.+?)\s*[.!]?\s*$", re.S)
+
+
+def with_note_said(query: str, call: ToolCall) -> ToolCall:
+    """A note whose words are the start of what the user asked to save, cut short ("jot this down: the
+    parking spot is level 3, row F" as "the parking spot is level 3"), given the whole of it. Only a
+    note that begins as said is made longer; one in other words is the model's and is left as it is."""
+    text = call.arguments.get("text") if call.name == "note" else None
+    request = SAVE_NOTE.search(query)
+    if not isinstance(text, str) or call.arguments.get("find") or request is None:
+        return call
+    said = NOTE_SAID.match(query[request.end() :])
+    if said is None:
+        return call
+    whole, kept = WORD.findall(said["note"].lower()), WORD.findall(text.lower())
+    if not kept or len(kept) >= len(whole) or whole[: len(kept)] != kept:
+        return call
+    return ToolCall("note", {**call.arguments, "text": said["note"]})
+
+
+def with_task_said(query: str, call: ToolCall) -> ToolCall:
+    """A timer or alarm set, unnamed, for a request to be reminded of something ("Tell me to water the
+    plants in 4 hours" as timer(hours=4)), made the reminder that says it when it rings: the same
+    length or time, with the user's own words for what it is for (reminder(text="water the plants",
+    hours=4)). A timer rings with no words, so it would leave out the one thing asked; the words are
+    read by the pattern that doubts such a call (`unsaid_task`). A call with a name is left as it is."""
+    from assistant.tools.numbers import words_to_digits
+
+    if not unnamed_setting(call):
+        return call
+    found = REMIND_TO.search(words_to_digits(query))
+    task = found[1].strip() if found else ""
+    if not WORD.search(task):
+        return call
+    keys = ("time",) if call.name == "alarm" else DURATIONS
+    return ToolCall("reminder", {"text": task, **{key: call.arguments[key] for key in keys if key in call.arguments}})
+
+
+def with_name_said(query: str, call: ToolCall) -> ToolCall:
+    """A timer or alarm set with no name, or one that names nothing ("minutes", "timer"), given the one
+    the user gave outright ("40 minute countdown for the laundry", "alarm at 5:40 pm called gym"). A
+    small model copies the length and drops the name; the name is the user's own word, read by the
+    same patterns that doubt a call without it (`unsaid_label`). Two names given, or none, or a call
+    that already has one, is left as it is."""
+    if not unnamed_setting(call):
+        return call
+    named = {word.lower(): word for word in names_given(query, call.name)}
+    if len(named) != 1:
+        return call
+    return ToolCall(call.name, {**call.arguments, "label": next(iter(named.values()))})
+
+
+def with_half_said(query: str, call: ToolCall) -> ToolCall:
+    """The call with a clock time that could be either half of the day ("6:10") read in the half the
+    user said ("6:10 tomorrow morning", "at 5:45 in the morning"): the call as the tool would run it for
+    this query. A model often copies the digits and drops the half; the tool would then take the next
+    6:10, which may be the evening's. Said both ways, or not at all, the call is left as it is."""
+    from assistant.tools import ToolError
+    from assistant.tools.timers import parse_clock
+
+    time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
+    if not isinstance(time, str) or not time.strip():
+        return call
+    try:
+        ambiguous = parse_clock(time)[2]
+    except ToolError:
+        return call
+    half = half_said(query) if ambiguous else None
+    if half is None:
+        return call
+    morning, words = half
+    # "6 am" adds "am"; a part of the day adds its own word, which the tool reads ("1 tonight" is 1 am)
+    said = ("am" if morning else "pm") if re.search(r"\d", words) else words.lower()
+    return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {said}"})
