@@ -841,3 +841,43 @@ def test_a_value_said_below_zero_converted_above_it_is_named():
     assert call_doubt(ToolCall("convert", {"value": 10, **celsius}), "convert 10 celsius to fahrenheit") is None
     # a subtraction's second number is no number below zero
     assert call_doubt(ToolCall("calculate", {"expression": "405 - 61"}), "405 minus 61?") is None
+
+
+@pytest.mark.parametrize(
+    "query, expression, reason",
+    [
+        ("Quick one: 48 by 12?", "48 - 12", "neither multiplies nor divides, which you asked (“48 by 12”)"),
+        ("forty-eight by twelve", "48 + 12", "neither multiplies nor divides"),
+        ("We're splitting a 186 dollar bill four ways, how much each?", "186 * 4", "does not divide"),
+    ],
+)
+def test_a_computation_of_one_number_by_another_that_neither_multiplies_nor_divides_is_named(query, expression, reason):
+    assert reason in call_doubt(ToolCall("calculate", {"expression": expression}), query)
+
+
+@pytest.mark.parametrize(
+    "query, expression",
+    [("Quick one: 48 by 12?", "48 * 12"), ("divide 48 by 12", "48 / 12"), ("increase 50 by 10", "50 + 10")],
+)
+def test_a_product_a_quotient_or_a_sum_said_with_by_passes(query, expression):
+    assert call_doubt(ToolCall("calculate", {"expression": expression}), query) is None
+
+
+def test_a_timer_for_a_question_for_a_number_is_named():
+    assert "you asked “how many”" in call_doubt(ToolCall("timer", {"hours": 3}), "Three hours is how many minutes?")
+    assert call_doubt(ToolCall("timer", {"minutes": 5}), "how many minutes? set a timer for 5 minutes") is None
+    assert call_doubt(ToolCall("timer", {"action": "list"}), "how many timers do I have?") is None
+
+
+@pytest.mark.parametrize(
+    "query, text, settled",
+    [
+        ("remind me to take the bins out in 45 minutes", "take the bins out in 45 minutes", "take the bins out"),
+        ("remind me to call mum in an hour", "call mum in an hour", "call mum"),
+        # what it is for, however long, stays whole
+        ("remind me to put it in a box in 5 minutes", "put it in a box", "put it in a box"),
+        ("remind me to take the bins out in 45 minutes", "bins", "bins"),
+    ],
+)
+def test_a_reminder_runs_without_the_time_it_is_for_in_its_words(query, text, settled):
+    assert as_said(query, ToolCall("reminder", {"text": text, "minutes": 45})).arguments["text"] == settled

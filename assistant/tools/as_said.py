@@ -34,11 +34,13 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
     (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
-    (`with_name_said`), a note saved for a question about the user's own notes made the search
+    (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
+    for a question about the user's own notes made the search
     (`with_search_said`), and a note cut short given the whole of what the user said to save
     (`with_note_said`). Every check judges, and the tool runs, this call."""
     # a reminder first: a name read from the request would keep a timer that should say what it is for
-    for rewrite in (with_half_said, with_task_said, with_name_said, with_search_said, with_note_said):
+    rewrites = (with_half_said, with_task_said, with_task_cut, with_name_said, with_search_said, with_note_said)
+    for rewrite in rewrites:
         call = rewrite(query, call)
     return call
 
@@ -99,6 +101,33 @@ def with_task_said(query: str, call: ToolCall) -> ToolCall:
         return call
     keys = ("time",) if call.name == "alarm" else DURATIONS
     return ToolCall("reminder", {"text": task, **{key: call.arguments[key] for key in keys if key in call.arguments}})
+
+
+# What may follow what to be reminded of, and is when rather than what: "in 45 minutes", "at 5", "tonight".
+WHEN_WORDS = frozenset({"at", "in", "by", "after", "tomorrow", "tonight", "later", "this"})
+WHEN = re.compile(
+    r"\d|\b(?:tomorrow|tonight|later|morning|afternoon|evening|noon|midnight|half|quarter|hours?|minutes?)\b"
+)
+
+
+def with_task_cut(query: str, call: ToolCall) -> ToolCall:
+    """A reminder whose words run on past what to be reminded of into when ("remind me to take the bins
+    out in 45 minutes" as text="take the bins out in 45 minutes"), cut to what it is for: it would
+    ring saying "in 45 minutes" 45 minutes later. Read by the pattern that checks a reminder's text
+    (`grounding.REMIND_TO`); a text in other words is left as the model wrote it."""
+    from assistant.tools.numbers import words_to_digits
+
+    text = call.arguments.get("text") if call.name == "reminder" else None
+    found = REMIND_TO.search(words_to_digits(query)) if isinstance(text, str) else None
+    if found is None:
+        return call
+    task, words = found[1].strip(), WORD.findall(text.lower())
+    asked = WORD.findall(task.lower())
+    if not asked or len(words) <= len(asked) or words[: len(asked)] != asked or words[len(asked)] not in WHEN_WORDS:
+        return call
+    if not WHEN.search(" ".join(words[len(asked) :])):  # "put it in a box": the rest is still what for
+        return call
+    return ToolCall("reminder", {**call.arguments, "text": task})
 
 
 def with_name_said(query: str, call: ToolCall) -> ToolCall:

@@ -118,11 +118,16 @@ OPERATIONS = (
         re.compile(r"\b(?:multipl\w*|(?<!how many )times|product)\b", re.I),
         re.compile(r"[*×·]|\bx\b|\btimes\b|\bmultiplied\b", re.I),
     ),
-    ("divide", re.compile(r"\b(?:divide\w*|split)\b", re.I), re.compile(r"[/÷]|\bdivided\b|\bover\b", re.I)),
+    ("divide", re.compile(r"\b(?:divide\w*|split\w*)\b", re.I), re.compile(r"[/÷]|\bdivided\b|\bover\b", re.I)),
     ("halve", re.compile(r"\bhal(?:f|ve)\b", re.I), re.compile(r"[/÷]\s*2\b|0?\.5\b|\bhal(?:f|ve)", re.I)),
     ("take the percentage", re.compile(r"%|\bper ?cent\b", re.I), re.compile(r"%|percent|/\s*100\b|(?<!\d)0?\.\d")),
     ("take the root", re.compile(r"\broot\b", re.I), re.compile(r"sqrt|cbrt|√|\^\s*\(?\s*(?:1\s*/\s*\d|0?\.\d)")),
 )
+# One number "by" another ("48 by 12"), said with no other operation: a product or a quotient, never a
+# sum or a difference ("increase 50 by 10" is a sum).
+BY = re.compile(r"\d+(?:\.\d+)?\s+by\s+\d+(?:\.\d+)?", re.I)
+BY_OTHER = re.compile(r"\b(?:increase\w*|decrease\w*|reduc\w*|rais\w*|lower\w*|grow\w*|more|less|up|down)\b", re.I)
+BY_SIGNS = re.compile(r"[*×·/÷]|\bx\b|\btimes\b|\bmultiplied\b|\bdivided\b|\bover\b", re.I)
 # Words between two numbers that put the second first: "Subtract 22 from 652" is 652 - 22, "How many
 # 12s go into 144" is 144 / 12. A difference "between" two numbers may be taken either way.
 REVERSED = re.compile(r"\bfrom\b|\bless than\b|\b(?:go|goes|fit|fits) into\b|\bin\b", re.I)
@@ -140,6 +145,10 @@ REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:t
 QUESTION = re.compile(
     r"^\s*(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$", re.I
 )
+# A question for a number, and the words that name something to set: "how many minutes are left on my
+# timer?" asks about one, "Three hours is how many minutes?" sets nothing.
+HOW_MANY = re.compile(r"\bhow (?:many|much)\b", re.I)
+SETTING_WORDS = re.compile(r"\b(?:timers?|alarms?|remind\w*|wake|countdown|count down|ring\w*|alert)\b", re.I)
 # A request to save a note ("Make a note: …", "jot down that …"), and words that ask about what is the user's
 # own ("my", "I saved", "did I note"): a search of the notes answers only the second.
 SAVE_NOTE = re.compile(
@@ -158,7 +167,8 @@ TELL_ME = re.compile(r"^\s*(?:please,?\s+)?(?:tell|give|show) me\b", re.I)
 REMIND_TO = re.compile(
     r"(?:\b(?:remind|reminder|forget|tell|prompt|ping|nudge)\b(?: me)?(?: [^.?!,;]*?)?? to "
     r"|\b(?:remind|reminder|ping|nudge)\b(?: me)? about(?: the| my| a| an| our)? )"
-    r"((?:(?!\s(?:at|in|by|after) (?:\d|an? |half\b|quarter\b|noon\b|midnight\b)"
+    r"((?:(?!\s(?:at|in|by|after) (?:\d|an? (?:hour|minute|second|few|couple|half|quarter)\b|half\b|quarter\b"
+    r"|noon\b|midnight\b)"
     r"|\s(?:tomorrow|tonight|later|this (?:morning|afternoon|evening))\b)[^.?!,;:])+)",
     re.I,
 )
@@ -316,12 +326,16 @@ def unsaid_operation(query: str, call: ToolCall) -> str | None:
     if call.name != "calculate":
         return None
     from assistant.tools.calculate import normalize
+    from assistant.tools.numbers import words_to_digits
 
     expression = str(call.arguments.get("expression") or "")
     for name, words, signs in OPERATIONS:
         said = words.search(query)
         if said and not signs.search(expression):
             return f"its call does not {name}, which you asked (“{said[0]}”)"
+    by = BY.search(words_to_digits(query))
+    if by and not BY_OTHER.search(query) and not BY_SIGNS.search(expression):
+        return f"its call neither multiplies nor divides, which you asked (“{by[0]}”)"
     if re.fullmatch(r"\s*\(?\s*-?[\d.]+\s*\)?\s*", normalize(expression)):  # "three hundred forty-six" alone
         return "its call computes nothing: it holds one number and no operation"
     return None
@@ -402,6 +416,17 @@ def doubled_length(query: str, call: ToolCall) -> str | None:
             units = [key for key, length in lengths.items() if length == value]
             return f"its call gives {_show([value])} as {' and '.join(units)}, but you said it once"
     return None
+
+
+def unasked_setting(query: str, call: ToolCall) -> str | None:
+    """Why a timer, alarm or reminder answers a question for a number ("Three hours is how many
+    minutes?" as a 3-hour timer) that names nothing to set, else None."""
+    if call.name not in ("timer", "alarm", "reminder") or call.arguments.get("action") not in (None, "set"):
+        return None
+    asked = HOW_MANY.search(query)
+    if not asked or SETTING_WORDS.search(query):
+        return None
+    return f"its call sets a {call.name}, but you asked “{asked[0]}”"
 
 
 def unrung_reminder(query: str, call: ToolCall) -> str | None:

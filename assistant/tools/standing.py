@@ -9,11 +9,12 @@ order of its numbers, the weekday they named and the days before or after it (no
 they did not name), a weekday or a count of days as asked, the place asked about (and none never
 named), a length said as one, the clock time and the half of the day said, a timer's name (neither
 its own length nor words never said), what a reminder is for, and a message to send, a request to be
-reminded or told, or a question rather than a note, and a request to save a note or a question about
-anything else rather than a search of the notes. It is judged as the tool runs it for the query
-(`as_said`: the half of the day and a timer's name the user said filled in where the call left them
-out, a timer set for a request to be reminded made that reminder, a note saved for a question about
-the user's notes made the search, and a note cut short given the rest of what was said). The cascade
+reminded or told, or a question rather than a note, a question for a number rather than a timer, and
+a request to save a note or a question about anything else rather than a search of the notes. It is
+judged as the tool runs it for the query (`as_said`: the half of the day and a timer's name the user
+said filled in where the call left them out, a timer set for a request to be reminded made that
+reminder, a reminder's words cut before the time it is for, a note saved for a question about the
+user's notes made the search, and a note cut short given the rest of what was said). The cascade
 asks this of a sure answer before keeping it, and a cascade line is drawn counting only the wrong
 answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to the
 line.
@@ -38,6 +39,7 @@ from assistant.tools.grounding import (
     unasked_count,
     unasked_note,
     unasked_search,
+    unasked_setting,
     uncounted_days,
     unnamed_label,
     unrung_reminder,
@@ -71,6 +73,7 @@ CHECKS = (
     unrung_reminder,
     unasked_note,
     unasked_search,
+    unasked_setting,
     unasked_count,
     reversed_operands,
     unsaid_date,
