@@ -2,13 +2,14 @@
 in from the user's own words, and nothing else changed.
 
 The student copies numbers well and drops the rest: the half of the day ("6:10 tomorrow morning" as
-"6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a reminder
-is for ("Tell me to water the plants in 4 hours" as a timer), the end of a note ("jot this down: the
-parking spot is level 3, row F" cut at the comma), and which way a note goes ("what did I write down
-about the landlord?" saved as a note). Each rewrite reads the words by the same patterns the checks
-in `grounding` doubt such a call with, and changes a call only where one reading of the user's words
-fills what it left out; every check then judges, and the tool runs, the call as said. Notes never
-leave this machine, so no teacher can set a note call right: this is the only second look they get.
+"6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a
+reminder is for ("Tell me to water the plants in 4 hours" as a timer) and where it ends ("take the
+bins out in 45 minutes"), the end of a note ("jot this down: the parking spot is level 3, row F" cut
+at the comma), and which way a note goes ("what did I write down about the landlord?" saved as a
+note). Each rewrite reads the words by the same patterns the checks in `grounding` doubt such a call
+with, and changes a call only where one reading of the user's words fills what it left out; every
+check then judges, and the tool runs, the call as said. Notes never leave this machine, so no
+teacher can set a note call right: this is the only second look they get.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
     (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
-    for a question about the user's own notes made the search
-    (`with_search_said`), and a note cut short given the whole of what the user said to save
-    (`with_note_said`). Every check judges, and the tool runs, this call."""
+    for a question about the user's own notes made the search (`with_search_said`), and a note cut
+    short given the whole of what the user said to save (`with_note_said`). Every check judges, and
+    the tool runs, this call."""
     # a reminder first: a name read from the request would keep a timer that should say what it is for
     rewrites = (with_half_said, with_task_said, with_task_cut, with_name_said, with_search_said, with_note_said)
     for rewrite in rewrites:
