@@ -344,6 +344,7 @@ def test_a_stopped_rounds_run_goes_on_from_its_last_round_and_counts_nothing_twi
     assert day2["distill"]["examples"] == stopped_day["dataset"]["examples"]
     snapshot = json.loads((kept / "resume" / "round-2" / "figures.json").read_text())
     day2_queries = set(snapshot["identity"]["days"][1])
+    assert set(snapshot["teacher_answers"]) >= set(snapshot["identity"]["test"])  # asked once, kept across a stop
     logged = sqlite3.connect(kept / "apprentice.db").execute("SELECT query FROM turns").fetchall()
     counts = [sum(q == row[0] for row in logged) for q in day2_queries]
     assert counts and set(counts) == {1}, counts

@@ -3,10 +3,11 @@
 A run of N days takes hours (about an hour a day on two cores), so it must survive being stopped.
 After each round the run writes a snapshot into its home's `resume/` folder: the database (the
 logged turns, the training examples, the router's memory, notes and timers) copied with SQLite's
-backup API, the registry's `active.json`, the names of the versions in `models/`, and the figures
-so far with the run's notes and elapsed time. A snapshot's folder is complete only once its
-`state.json` is written, last; the older one is removed after that, so a stop at any instant
-leaves one complete snapshot.
+backup API, the registry's `active.json`, the names of the versions in `models/`, and the figures so
+far with the run's notes, elapsed time and the teacher's answers (asked once per query, so a resumed
+run judges the teacher alone on the answers an unbroken one would). A snapshot's folder is complete
+only once its `state.json` is written, last; the older one is removed after that, so a stop at any
+instant leaves one complete snapshot.
 
 `restore` puts the home back as the last complete snapshot left it, so a day the run was stopped
 in is asked again from its start, and nothing it had logged, trained or promoted counts twice: the

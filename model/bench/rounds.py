@@ -251,6 +251,7 @@ def run(args: argparse.Namespace, progress) -> dict:
     }
     measured: list[list[dict]] = []
     rounds: list[dict] = []
+    teacher_answers: dict[str, str] = {}  # asked once per query, as in the one-round benchmark (`measure`)
     elapsed = 0.0
     saved_meta = None
     if args.resume:
@@ -261,6 +262,7 @@ def run(args: argparse.Namespace, progress) -> dict:
                 "--also-test, --rounds, --seed and --quick it was started with."
             )
         measured, rounds, notes, elapsed = saved["measured"], saved["rounds"], saved["notes"], saved["wall_s"]
+        teacher_answers = saved["teacher_answers"]
         saved_meta = saved["meta"]
         asked = {"max_tokens": args.max_tokens, "rationales": args.rationales, "distill_args": args.distill_arg}
         if changed := sorted(k for k, v in asked.items() if saved_meta["settings"].get(k) != v):
@@ -273,7 +275,6 @@ def run(args: argparse.Namespace, progress) -> dict:
         resume.restore(args.resume)
         progress.say(f"going on after {rounds[-1]['label']} of {n}, in {args.resume}")
     started = time.monotonic() - elapsed
-    teacher_answers: dict[str, str] = {}
     with session(args, progress, train, test + also, notes, home=args.resume) as (assistant, source):
         settings = assistant.settings
         meta = {
@@ -317,6 +318,7 @@ def run(args: argparse.Namespace, progress) -> dict:
             result = report(rounds, measured, schedule, train, test, meta, started, notes)
             (home / SAVED).write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
             state = {"rounds": rounds, "measured": measured, "notes": notes, "wall_s": result["wall_s"]}
+            state["teacher_answers"] = teacher_answers
             resume.snapshot(home, len(rounds) - 1, {**state, "meta": meta, "identity": identity})
 
         if not rounds:
