@@ -336,6 +336,8 @@ def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
     told = unasked_note("Tell me the chemical symbol for sodium.", ToolCall("note", {"text": "Sodium"}))
     assert told == "its call saves a note, but you asked to be told something"
     assert unasked_note("Please give me the capital of Peru.", ToolCall("note", {"text": "Peru"})) is not None
+    kyoto = unasked_note("In which country would I find the city of Kyoto?", ToolCall("note", {"text": "Kyoto"}))
+    assert kyoto == "its call saves a note, but you asked a question"
     assert unasked_note("Tell me what I noted about the boiler.", ToolCall("note", {"find": "boiler"})) is None
 
 
@@ -799,6 +801,7 @@ def test_a_clock_call_for_a_place_never_named_is_named_and_one_said_passes():
         ("Who wrote Hamlet?", "Hamlet", {"text": "Hamlet"}),
         ("Make a note: what did I forget? The milk.", "the milk", {"text": "the milk"}),
         ("hey, double seventy-eight for me?", "78", {"text": "78"}),
+        ("In which country would I find the city of Kyoto?", "Kyoto", {"text": "Kyoto"}),
     ],
 )
 def test_a_note_saved_for_a_question_about_the_users_notes_runs_as_the_search(query, text, search):

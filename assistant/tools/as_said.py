@@ -46,9 +46,13 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     return call
 
 
-# The user speaking of themselves ("did I save", "my passport"): a question about their own notes, not one
-# about who wrote a book.
+# The user speaking of what they recorded ("did I save", "what did I write down"): a question about their
+# own notes, not one about who wrote a book or where "I would find" a city.
 MINE = re.compile(r"\b(?:i|i've|i'd|me|my|mine|our)\b", re.I)
+RECORDED = re.compile(
+    r"\b(?:notes?|noted|sav(?:e|ed)|wr(?:ite|ote|itten)|jot(?:ted)?|remember(?:ed)?|told you|stored?|kept|logged)\b",
+    re.I,
+)
 
 
 def with_search_said(query: str, call: ToolCall) -> ToolCall:
@@ -60,7 +64,7 @@ def with_search_said(query: str, call: ToolCall) -> ToolCall:
     if not isinstance(text, str) or call.arguments.get("find") or SAVE_NOTE.search(query):
         return call
     asked = QUESTION.match(query) or TELL_ME.match(query)
-    if not asked or not MINE.search(FOR_ME.sub(" ", query)):
+    if not asked or not MINE.search(FOR_ME.sub(" ", query)) or not RECORDED.search(query):
         return call
     return ToolCall("note", {"find": text})
 

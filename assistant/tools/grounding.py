@@ -143,7 +143,9 @@ LENGTH_SAID = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b|\d\s*[hms]\b|
 REMIND = re.compile(r"\bremind(?:er|ers)?\b|\b(?:ping|nudge|prompt|tell) me (?:to|about|in|at)\b", re.I)
 # A question, which no saved note answers: "Did I save anything about the gate?", "Any news today?".
 QUESTION = re.compile(
-    r"^\s*(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$", re.I
+    r"^\s*(?:(?:in|on|at|from|for|to|by|with|of) )?"  # "In which country would I find Kyoto?"
+    r"(?:did|do|does|what|what's|which|where|when|who|whose|is|are|was|were|any|have|has|how)\b[^?]*\?\s*$",
+    re.I,
 )
 # A question for a number, and the words that name something to set: "how many minutes are left on my
 # timer?" asks about one, "Three hours is how many minutes?" sets nothing.
