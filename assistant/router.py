@@ -73,6 +73,15 @@ SUPPOSED_DAY = re.compile(
     rf"(?P<day3>{WEEKDAY_NAMES})\s+(?P<when3>today|tomorrow|yesterday)\b",
     re.IGNORECASE,
 )
+# A question about the calendar or the clock somewhere ("Christmas this year lands on which weekday?", "Is it
+# morning or evening in Seoul right now?"): its "this year" or "right now" is when, which the clock tool
+# answers on this machine, not news.
+CALENDAR = re.compile(
+    r"\b(weekday|day of the week|(?:fall|falls|land|lands) on (?:a |which\b|what\b)|"
+    r"(?:morning|day|night|evening|afternoon) or (?:morning|day|night|evening|afternoon))\b",
+    re.IGNORECASE,
+)
+WHEN_ONLY = re.compile(r"right now|currently", re.IGNORECASE)  # the live words that only say when
 # Notes are personal data: a query that makes or reads one stays on this machine in every mode.
 NOTES = re.compile(
     r"\b(remember (that|this)|(make|take|add) a note|note (that|down)|(write|jot) (that |this |it )?down|"
@@ -92,13 +101,17 @@ ACTION = re.compile(
 
 def needs_live_information(query: str) -> re.Match | None:
     """The words that say `query` needs what only the world knows now, else None. A request to act
-    ("remind me tomorrow at 9 to check the news") and a request for something made ("a workout for
-    today") do not; a question about a day ("who won yesterday?") and a topic that changes do.
+    ("remind me tomorrow at 9 to check the news"), a request for something made ("a workout for
+    today") and a question about the calendar or the clock ("which weekday is July 4th this year?")
+    do not; a question about a day ("who won yesterday?") and a topic that changes do.
     The router sends such a query to the teacher, or says it cannot know; it is never trained on."""
     if ACTION.search(query):
         return None
-    if topic := LIVE_TOPIC.search(query):
-        return topic
+    topics = list(LIVE_TOPIC.finditer(query))
+    if CALENDAR.search(query) and all(WHEN_ONLY.fullmatch(t[0]) for t in topics):
+        return None  # when, on the calendar or the clock: the clock tool's to answer
+    if topics:
+        return topics[0]
     return None if ASKS_TO_MAKE.search(query) or SUPPOSED_DAY.search(query) else LIVE_DAY.search(query)
 
 

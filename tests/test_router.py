@@ -126,6 +126,25 @@ def test_a_day_in_a_request_for_something_made_or_a_noun_is_not_live_information
 
 @pytest.mark.parametrize(
     "query",
+    [
+        "Christmas this year lands on which weekday?",
+        "what day of the week does July 4th fall on this year",
+        "Is it morning or evening in Seoul right now?",
+    ],
+)
+def test_a_question_about_the_calendar_or_a_clock_is_not_live_information(query):
+    """Its "this year" or "right now" says when, which the clock tool answers on this machine."""
+    for mode in ("auto", "private"):
+        assert Router().decide(query, mode=mode).rule != "live"
+
+
+def test_news_about_a_day_of_the_week_is_still_live_information():
+    assert Router().decide("Which weekday is the election this year?", mode="auto").rule == "live"
+    assert Router().decide("Is it morning or evening in Seoul right now? And the weather?", mode="auto").rule == "live"
+
+
+@pytest.mark.parametrize(
+    "query",
     ["Who won the match yesterday?", "What's on TV tonight?", "What is the current price of gold?", "news today?"],
 )
 def test_a_question_about_the_world_on_a_day_still_is(query):
