@@ -61,6 +61,27 @@ def latest(home: Path) -> Path | None:
     return max(done, key=lambda f: json.loads((f / STATE).read_text())["round"], default=None)
 
 
+def go_on(home: Path, identity: dict, asked: dict, days: int) -> dict:
+    """The figures of a stopped run to go on from, once it is known to be the same run (`identity`: its
+    days' queries, test sets, seed and --quick; `asked`: the flags that change what is measured) with
+    days left, and its home is put back as its last snapshot left it."""
+    figures = saved(home)
+    if figures["identity"] != identity:
+        raise BadInput(
+            f"{home} was started with other queries or flags; resume with the --train, --test, "
+            "--also-test, --rounds, --seed and --quick it was started with."
+        )
+    if changed := sorted(k for k, v in asked.items() if figures["meta"]["settings"].get(k) != v):
+        raise BadInput(
+            f"{home} was started with other settings ({', '.join(changed)}); resume with the "
+            "--max-tokens, --rationales and --distill-arg flags it was started with."
+        )
+    if len(figures["rounds"]) > days:
+        raise BadInput(f"{home} holds all {days} days already; its figures are in {home / 'rounds.json'}.")
+    restore(home)
+    return figures
+
+
 def saved(home: Path) -> dict:
     """The figures of `home`'s last complete snapshot, read without touching anything."""
     if not (home / DATABASE).is_file() or not (home / "models" / ACTIVE).is_file():

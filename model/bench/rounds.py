@@ -255,24 +255,10 @@ def run(args: argparse.Namespace, progress) -> dict:
     elapsed = 0.0
     saved_meta = None
     if args.resume:
-        saved = resume.saved(args.resume)
-        if saved["identity"] != identity:
-            raise BadInput(
-                f"{args.resume} was started with other queries or flags; resume with the --train, --test, "
-                "--also-test, --rounds, --seed and --quick it was started with."
-            )
-        measured, rounds, notes, elapsed = saved["measured"], saved["rounds"], saved["notes"], saved["wall_s"]
-        teacher_answers = saved["teacher_answers"]
-        saved_meta = saved["meta"]
         asked = {"max_tokens": args.max_tokens, "rationales": args.rationales, "distill_args": args.distill_arg}
-        if changed := sorted(k for k, v in asked.items() if saved_meta["settings"].get(k) != v):
-            raise BadInput(
-                f"{args.resume} was started with other settings ({', '.join(changed)}); resume with the "
-                "--max-tokens, --rationales and --distill-arg flags it was started with."
-            )
-        if len(rounds) > n:
-            raise BadInput(f"{args.resume} holds all {n} days already; its figures are in {args.resume / SAVED}.")
-        resume.restore(args.resume)
+        saved = resume.go_on(args.resume, identity, asked, n)
+        measured, rounds, notes, elapsed = saved["measured"], saved["rounds"], saved["notes"], saved["wall_s"]
+        teacher_answers, saved_meta = saved["teacher_answers"], saved["meta"]
         progress.say(f"going on after {rounds[-1]['label']} of {n}, in {args.resume}")
     started = time.monotonic() - elapsed
     with session(args, progress, train, test + also, notes, home=args.resume) as (assistant, source):
