@@ -44,6 +44,14 @@ weekday the user did not ("What time is it?" is no clock(to_date="January 1st"):
 reminder keeps what it is for ("Remind me at 9:30 pm to check the oven" is no reminder of "the oven":
 `unsaid_task`); and a length said with its unit is the length waited ("a 25 second timer" is no
 timer of 25 minutes: `other_length`).
+
+Nor what the user never said at all: a wait never said as a length is none ("is United flight 902 on
+time?" is no 902-minute timer: `unsaid_length`), a question for a number sets nothing ("Three hours
+is how many minutes?": `unasked_setting`), a value said below zero stays below it ("minus ten
+celsius" converted from 10: `lost_sign`), one number "by" another is a product or a quotient ("48 by
+12" is no 48 - 12: `unsaid_operation`), and the days a month has are no count of the days to it
+("how many days are in april" is no clock(to_date="April"): `unasked_count`). What the code fills in
+where a call left out what the user said is `as_said`'s (assistant/tools/as_said.py).
 """
 
 from __future__ import annotations
