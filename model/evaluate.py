@@ -153,8 +153,9 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
         return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
     # a computing call is checked by what it shows, as the judge does ("391" against 17 × 23)
     result = shown(text) if kind != "call" else None
+    judged = as_run(text, item.messages[-1]["content"]) if kind == "call" else text
     right = checks.check(
-        result.text if result else text,
+        result.text if result else judged,
         item.reference,
         kind,
         tolerance=item.tolerance,
@@ -162,6 +163,22 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
         embedder=embedder,
     )
     return Scored(text, right, verdict.similarity, None, kind)
+
+
+def as_run(text: str, query: str) -> str:
+    """An answer whose call is written as the tool runs it for `query` (`as_said`: the name, the task,
+    the half of the day the user said, filled in where the call left them out), as `call_doubt` judges
+    it and the user gets it; an answer without a call, or one already as said, as it is. A call right
+    as it runs but judged as written would count as a wrong answer that passes every check, and one
+    such answer near the top of the held-out list tightens the cascade line for every call."""
+    from assistant.tools.as_said import as_said
+    from assistant.tools.calls import format_call, has_call, parse_call
+
+    call = parse_call(text) if has_call(text) else None
+    if call is None or not query:
+        return text
+    settled = as_said(query, call)
+    return text if settled == call else format_call(settled)
 
 
 def evaluate(

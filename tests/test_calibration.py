@@ -129,6 +129,21 @@ def test_a_held_out_call_is_scored_as_the_call_the_student_wrote():
     assert report.scores[0].right and report.scores[0].answer == CALL
 
 
+def test_a_held_out_call_is_scored_as_it_runs_for_the_query_and_judged_as_the_cascade_judges_it():
+    # "40 minute countdown for the laundry" written without the name runs as the laundry timer: right as
+    # the user gets it, and right for the line, which `call_doubt` also judges as it runs (not vetoed)
+    from model.distill.calibration import vetoed
+
+    query = "40 minute countdown for the laundry, please."
+    named = '<tool_call>{"name": "timer", "arguments": {"minutes": 40, "label": "laundry"}}</tool_call>'
+    student = _Scripted(['<tool_call>{"name": "timer", ', '"arguments": {"minutes": 40}}', "</tool_call>"])
+    scored = evaluate(student, [Item([{"role": "user", "content": query}], named, "call")]).scores[0]
+    assert scored.right and not vetoed(scored.answer, query)
+    # a call wrong however it runs is still wrong
+    student = _Scripted(['<tool_call>{"name": "timer", ', '"arguments": {"minutes": 4}}', "</tool_call>"])
+    assert not evaluate(student, [Item([{"role": "user", "content": query}], named, "call")]).scores[0].right
+
+
 class _Budgeted(_Scripted):
     """A scripted student that stops where its token budget ends, as a real one does."""
 
