@@ -59,6 +59,27 @@ async def until(pilot, predicate, what: str, timeout: float = 60.0, shown=None) 
         await pilot.pause(0.02)
 
 
+async def click(pilot, selector: str) -> None:
+    """Click `selector` once it is laid out where the mouse would land on it.
+
+    A modal is focused before its first layout, and on a busy machine a click sent then lands on
+    whatever lies at the widget's not-yet-placed origin: the click would be lost, not slow.
+    """
+
+    def placed() -> bool:
+        widget = pilot.app.screen.query_one(selector)
+        region = widget.region
+        if not region.area:
+            return False
+        try:
+            return pilot.app.screen.get_widget_at(*region.center)[0] is widget
+        except Exception:  # noqa: BLE001 - nothing at that point yet
+            return False
+
+    await until(pilot, placed, f"{selector} to be laid out")
+    assert await pilot.click(selector), f"the click missed {selector}"
+
+
 async def ask(pilot, text: str) -> AnswerView:
     """Type `text`, press Enter, wait for the answer to finish; the answer's view."""
     app = pilot.app
@@ -277,7 +298,7 @@ def test_the_consent_modal_keeps_local_by_default_and_sends_on_request(tiny_stud
                 assert shown == text  # the exact text that would leave
                 assert app.screen.focused.id == "keep-local"  # the default button
                 if press == ["click-send"]:
-                    await pilot.click("#send")
+                    await click(pilot, "#send")
                 else:
                     await pilot.press(*press)
                 await until(pilot, lambda t=thread: not t.is_alive(), "the worker to get its answer")
@@ -826,7 +847,7 @@ def test_distill_with_too_few_examples_says_how_many_more(tiny_student, monkeypa
             log_example(store, "what is the capital of japan", "Tokyo")
             await open_distill(pilot)
             assert "[Start]" in distill_text(app)
-            await pilot.click("#start")
+            await click(pilot, "#start")
             await until(pilot, lambda: "Too few examples" in distill_text(app), "the child's answer")
             text = distill_text(app)
             assert "needs at least 5 usable teacher answers and there are 4 (left out: duplicate 1)" in text
@@ -985,13 +1006,12 @@ def test_ask_mode_shows_the_redacted_text_and_obeys_both_buttons(tiny_student, g
             await pilot.press(*"/ask", "enter")
             for choice in ("#keep-local", "#send"):
                 await pilot.press(*"What's the weather tomorrow where bob@example.com lives?", "enter")
-                # mounted and focused: a click on a modal still being laid out can miss its button
                 await until(
                     pilot, lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused, "the consent modal"
                 )
                 shown = app.screen.query_one("#consent-text Static").render().plain
                 assert "[EMAIL_1]" in shown and "bob@example.com" not in shown
-                await pilot.click(choice)
+                await click(pilot, choice)
                 await until(pilot, lambda: not app.answering, "the answer")
                 await pilot.pause()
                 view = app.conversation.last_answer()

@@ -17,7 +17,7 @@ import signal
 
 import pytest
 from test_serve import Running
-from test_tui import SIZE, WEATHER, ask, badge_text, run, status_text, until
+from test_tui import SIZE, WEATHER, ask, badge_text, click, run, status_text, until
 
 from assistant import config
 from assistant.store import Store
@@ -129,7 +129,7 @@ def test_consent_is_asked_in_the_app_and_a_killed_server_leaves_the_question_to_
             await until(
                 pilot, lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused, "the consent modal"
             )
-            await pilot.click("#send")
+            await click(pilot, "#send")
             await until(pilot, lambda: not app.answering, "the served answer")
             await pilot.pause()
             sent = app.conversation.last_answer()
@@ -143,7 +143,7 @@ def test_consent_is_asked_in_the_app_and_a_killed_server_leaves_the_question_to_
             )
             running.process.send_signal(signal.SIGKILL)
             running.process.wait()
-            await pilot.click("#keep-local")
+            await click(pilot, "#keep-local")
             await until(pilot, lambda: not app.answering, "the answer to break off")
             await pilot.pause()
             broken = app.conversation.last_answer()
@@ -157,7 +157,7 @@ def test_consent_is_asked_in_the_app_and_a_killed_server_leaves_the_question_to_
                 lambda: isinstance(app.screen, ConsentScreen) and app.screen.focused,
                 "the app's own consent modal",
             )
-            await pilot.click("#keep-local")
+            await click(pilot, "#keep-local")
             await until(pilot, lambda: not app.answering, "the app's own answer", timeout=120)
             await pilot.pause()
             again = app.conversation.last_answer()
