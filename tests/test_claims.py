@@ -83,6 +83,34 @@ def test_a_request_said_back_or_words_over_and_over_say_nothing():
     assert sentence_doubt("Half of 90 is what?", "90 ÷ 2 = 45") is None
 
 
+@pytest.mark.parametrize(
+    "query, said",
+    [
+        ("hey who painted the mona lisa", "Noted: the mona lisa"),
+        ("Triple 12 for me.", "Noted: triple 12 for me"),
+        ("Pasta's on, eleven minutes please.", "Timer “pasta” set for 11 minutes; it rings at 18:41."),
+        ("wake me at half six", "Alarm set for 06:30; it rings in 9 hours."),
+        ("remind me to call Sam at 5", "Reminder set: “call Sam” at 17:00, in 2 hours."),
+    ],
+)
+def test_a_tools_report_said_in_words_where_no_call_ran_cannot_stand(query, said):
+    """The user would believe it: a note saved, a timer running; nothing was."""
+    assert sentence_doubt(query, said).endswith("in words, but no tool ran: nothing was saved or set")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Alarms are usually set the night before.",
+        "The timer on an oven is set with the dial.",
+        "Noted painters of the Dutch Golden Age include Vermeer and Rembrandt.",
+        '<tool_call>{"name": "note", "arguments": {"text": "the mona lisa"}}</tool_call>\nNoted: the mona lisa',
+    ],
+)
+def test_a_sentence_about_timers_or_notes_or_a_call_that_ran_is_no_report_in_words(said):
+    assert sentence_doubt("?", said) is None
+
+
 # Sentences in the shapes read here, with any numbers, so that every check's arithmetic is reached.
 NUMBERS = st.one_of(
     st.integers(-(10**6), 10**6).map(str),

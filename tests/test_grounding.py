@@ -342,6 +342,35 @@ def test_a_note_saved_for_a_question_is_named_and_a_note_asked_for_passes():
 
 
 @pytest.mark.parametrize(
+    "query, text",
+    [
+        ("hey who painted the mona lisa", "the mona lisa"),
+        ("Triple 12 for me.", "triple 12"),
+        ("um, the planet with the rings, which one's that again?", "the planet with the rings"),
+        ("is the train to Leeds running late", "the train to Leeds running late"),
+    ],
+)
+def test_a_note_saved_where_nothing_was_asked_to_be_kept_is_named(query, text):
+    assert unasked_note(query, ToolCall("note", {"text": text})) == (
+        "its call saves a note, but you did not ask to keep anything"
+    )
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("Keep in mind for me: the gate code is 2580.", "the gate code is 2580"),
+        ("Store this for me: we parked in row C.", "we parked in row C"),
+        ("Can you remember that the school closes at 3:15 on Wednesdays?", "the school closes at 3:15 on Wednesdays"),
+        ("jot this down, the plumber comes thursday", "the plumber comes thursday"),
+        ("for the record, the meter read 4417 today", "the meter read 4417 today"),
+    ],
+)
+def test_a_note_asked_to_be_kept_passes(query, text):
+    assert call_doubt(ToolCall("note", {"text": text}), query) is None
+
+
+@pytest.mark.parametrize(
     "query, find, reason",
     [
         ("Make a note: the boiler code is 4312.", "the boiler code is 4312", "you asked to save one"),

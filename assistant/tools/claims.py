@@ -6,9 +6,11 @@ after Tuesday is Friday.", "The sixth month of the year is January.", "12 × 4 =
 log-probability cannot tell those from a fact it knows ("The capital of Kenya is Nairobi."), so one
 cascade line for every sentence trades the facts it knows against the dates it gets wrong. But such
 a claim can be checked here, without a model: the calendar knows which day follows Tuesday,
-arithmetic knows 12 × 4, pint knows how many metres make a mile. Two more answers say nothing,
+arithmetic knows 12 × 4, pint knows how many metres make a mile. Three more answers say nothing,
 however sure: the user's request said back ("Remind me to call mum in 60 minutes."), which sets no
-reminder, and a few words over and over ("I'm sorry, I'm sorry, I'm sorry"). Such a sentence cannot
+reminder; a tool's report of its work said in words where no call ran ("Noted: the sea", a distilled
+student's imitation of the note tool's reply to "greek god of the sea, who's that again?"), which
+saved nothing; and a few words over and over ("I'm sorry, I'm sorry, I'm sorry"). Such a sentence cannot
 stand; the cascade sends it on where the teacher can be asked (`CascadeStep.sure`), and a cascade
 line counts no risk from it, as from a call that cannot stand (`assistant.tools.standing`).
 
@@ -72,6 +74,9 @@ ARITHMETIC = re.compile(
     rf"(?<![\w.,^*/×÷+\-−]){NUM}\s*{OPERATOR}\s*{NUM}\s*(?:=|is|equals|makes|gives)\s*(?:about\s+)?{NUM}(?![\w^*/×÷+\-−]|\.\d|,\d)",
     re.I,
 )
+# A tool's own report of what it did ("Noted: the sea", "Timer “pasta” set for 12 minutes…",
+# "Reminder set: …"), said in words where no call ran: nothing was saved or set, whatever it says.
+ACTION_REPORTED = re.compile(r"^\W*(?:noted:|(?:timer|alarm|reminder)\b[^.\n]{0,60}?\bset\b)", re.I)
 # "90 = 90", "200 quarter = 200 quarter": an equation that computes nothing ("Half of 90 is what?")
 SAME_BOTH_SIDES = re.compile(r"^\s*([^=\n]+?)\s*=\s*([^=\n]+?)\s*\.?\s*$")
 UNIT = r"([a-zA-Z°][a-zA-Z° ]{0,20}?)"
@@ -110,12 +115,17 @@ def _said(claim: str, truth: str) -> str:
 
 def sentence_doubt(query: str, text: str) -> str | None:
     """Why the student's sentence cannot stand as the answer to `query`, as a reason the router shows:
-    it only says the request back, it repeats itself, it says a thing equals itself ("90 = 90"), or a
-    claim in it is shown false; None when it can."""
+    it only says the request back, it reports a tool's work that no call did ("Noted: the sea"), it
+    repeats itself, it says a thing equals itself ("90 = 90"), or a claim in it is shown false; None
+    when it can."""
     if not text or "<tool_call>" in text:
         return None
     if query and _plain(text) == _plain(query):
         return "its answer only says your request back"
+    if ACTION_REPORTED.match(text):
+        said = text.strip().splitlines()[0]
+        said = said if len(said) <= 48 else said[:47].rstrip() + "…"
+        return f"its answer says “{said}” in words, but no tool ran: nothing was saved or set"
     if (m := REPEATS.search(text)) and re.search(r"\w", m[1]) and re.search(r"\s", m[1].strip()):  # not "1.1111"
         return f"its answer repeats “{m[1].strip()}” over and over"
     if (m := SAME_BOTH_SIDES.match(text)) and _plain(m[1]) == _plain(m[2]):

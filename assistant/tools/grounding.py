@@ -32,11 +32,11 @@ is counted, not the named day given ("What day comes before Monday?" is no clock
 `unnamed_label`), nor with words the user never said ("timer1": `invented_label`); one length the
 user said is not given in two units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3
 seconds: `doubled_length`); and a request to be reminded is no note, which never rings ("Remind me to
-book a table at 8 pm": `unrung_reminder`), nor is a question ("Did I save anything about the gate?":
-`unasked_note`). A weekday asked for is no count of days ("On what day does September 27 fall?" is no
-clock(to_date="September 27"), which says how many days away it is: `unasked_count`), and a count of
-days asked for is no weekday ("How many days until May 3?" is no clock(date="May 3"):
-`uncounted_days`).
+book a table at 8 pm": `unrung_reminder`), nor is a question ("Did I save anything about the gate?")
+or anything that asks nothing to be kept ("Double 37 for me."): `unasked_note`. A weekday asked
+for is no count of days ("On what day does September 27 fall?" is no clock(to_date="September 27"),
+which says how many days away it is: `unasked_count`), and a count of days asked for is no weekday
+("How many days until May 3?" is no clock(date="May 3"): `uncounted_days`).
 
 Nor the order, names and words the user gave: a difference or quotient takes its numbers in the order
 said ("Subtract 22 from 652" is no 22 - 652: `reversed_operands`); a clock call names no month or
@@ -164,6 +164,15 @@ SETTING_WORDS = re.compile(r"\b(?:timers?|alarms?|remind\w*|wake|countdown|count
 SAVE_NOTE = re.compile(
     r"^\s*(?:please,?\s+)?(?:(?:make|take|add) a note|note (?:that|down)|(?:write|jot) (?:that |this |it )?down|"
     r"remember (?:that|this)|save (?:that|this))\b",
+    re.I,
+)
+# Any request to keep something says so: "make a note", "jot this down", "remember that", "keep in mind
+# for me", "store this", "save a note", "for the record". A note saved for words without one of these
+# answered a question or a request that only sounded like no question ("greek god of the sea, who's
+# that again?", "hey is United flight 902 on time?").
+KEEP_ASKED = re.compile(
+    r"\b(?:notes?|noted|jot|jotted|write (?:(?:it|this|that) )?down|written down|remember|keep|save|store|"
+    r"record|memo|mind)\b",
     re.I,
 )
 OWN = re.compile(r"\b(?:my|mine|i|i've|i'd|me|our|notes?|noted|saved?|wrote|written|jotted|remember)\b", re.I)
@@ -446,14 +455,17 @@ def unrung_reminder(query: str, call: ToolCall) -> str | None:
 
 
 def unasked_note(query: str, call: ToolCall) -> str | None:
-    """Why a saved note is no answer to a question ("Did I save anything about the gate?" saved as a
-    note of "the gate") or to a request to be told something ("Tell me the chemical symbol for
-    sodium." saved as "Sodium"), else None."""
+    """Why a saved note is no answer: to a question ("Did I save anything about the gate?" saved as a
+    note of "the gate"), to a request to be told something ("Tell me the chemical symbol for sodium."
+    saved as "Sodium"), or to anything else that asks nothing to be kept ("hey who painted the starry
+    night" saved as "the starry night", "Double 37 for me." as "I'm double 37"), else None."""
     if call.name != "note" or not call.arguments.get("text"):
         return None
     if QUESTION.match(query):
         return "its call saves a note, but you asked a question"
-    return "its call saves a note, but you asked to be told something" if TELL_ME.match(query) else None
+    if TELL_ME.match(query):
+        return "its call saves a note, but you asked to be told something"
+    return None if KEEP_ASKED.search(query) else "its call saves a note, but you did not ask to keep anything"
 
 
 def unasked_search(query: str, call: ToolCall) -> str | None:
