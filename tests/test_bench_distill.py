@@ -258,7 +258,7 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
             assert low <= r[name] <= high, (name, r)
         assert r["oracle_share"] == pytest.approx(1 - r["student_accuracy"])  # the student's errors, no more
         assert len(r["queries"]) == result["sizes"]["test"] == 26
-        # the six sets of fresh phrasings, never trained on, measured beside the test set every round
+        # the seven sets of fresh phrasings, never trained on, measured beside the test set every round
         sets = r["also_test"]
         assert [(a["file"], a["n"]) for a in sets] == [
             ("test_fresh.jsonl", 24),
@@ -267,6 +267,7 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
             ("test_fresh4.jsonl", 24),
             ("test_fresh5.jsonl", 24),
             ("test_fresh6.jsonl", 24),
+            ("test_fresh7.jsonl", 24),
         ]
         for also in sets:
             assert 0 <= also["student_accuracy"] <= 1 and also["oracle_share"] == pytest.approx(

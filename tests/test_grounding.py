@@ -442,7 +442,9 @@ def test_a_length_said_in_words_in_short_or_as_a_fraction_passes(query, call):
 def test_every_call_in_the_shipped_task_files_stands_for_its_query():
     """The teacher's calls, right by construction: none is doubted (a doubted right call costs a trip to the
     teacher; these would all make that trip). The second and third fresh sets were written after the
-    checks, the third to sixth by people who had not read them."""
+    checks, the third to sixth by people who had not read them. The seventh is left out: it is kept
+    untuned, and one of its 28 calls is doubted ("can u set a timer for twenty six minuets" as 26
+    minutes: the misspelt unit reads as no length said), a miss measured, not a behaviour to keep."""
     names = ("train", "test", "test_fresh", "test_fresh2", "test_fresh3", "test_fresh4", "test_fresh5", "test_fresh6")
     rows = [row for name in names for row in read_tasks(BENCH / f"{name}.jsonl")]
     local = config.assets_dir() / "tools" / "local_calls.jsonl"  # the notes' example calls
