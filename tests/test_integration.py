@@ -60,12 +60,28 @@ def test_first_use_pulls_the_default_student(home):
     assert again.returncode == 0 and "Fetching" not in again.stderr
 
 
+# The real pull, in a process of its own, held after the real conversion has written the whole
+# checkpoint and before it is registered: the moment an interrupt costs most. Waiting for the
+# "Converting" line instead raced the conversion on a busy machine (it could finish first).
+HELD_PULL = """
+import sys, time
+from assistant.cli import main
+from assistant.models import pull
+
+def convert_then_wait(*args, **kwargs):
+    pull_convert(*args, **kwargs)
+    print("converted; waiting", file=sys.stderr, flush=True)
+    time.sleep(120)
+
+pull_convert, pull.convert_gguf = pull.convert_gguf, convert_then_wait
+sys.exit(main(["model", "pull"]))
+"""
+
+
 def test_an_interrupted_pull_leaves_no_half_registered_model(home):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "model", "pull"], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
-    )
+    proc = subprocess.Popen([sys.executable, "-c", HELD_PULL], stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     for line in proc.stderr:
-        if "Converting" in line:
+        if "converted; waiting" in line:
             proc.send_signal(signal.SIGINT)
             break
     proc.wait(timeout=120)
