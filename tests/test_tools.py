@@ -6,6 +6,9 @@ test's APPRENTICE_HOME, pint converts, simpleeval evaluates.
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import zoneinfo
 
 import pytest
@@ -68,6 +71,31 @@ def test_declarations_are_what_google_genai_derives_and_are_used_identically(mon
         listed = f"{declaration['name']}({', '.join(declaration['parameters']['properties'])})"
         assert listed in prompt
     assert '<tool_call>{"name": "...", "arguments": {...}}</tool_call>' in prompt
+
+
+# What `apprentice ask` and the chat app import first (the core), what `apprentice distill` does (its training),
+# and a command that loads the timers before anything else.
+FIRST_IMPORTS = (["assistant.core"], ["model.distill.training"], ["assistant.tools.timers", "assistant.tools.note"])
+
+
+def test_the_student_is_asked_with_the_tool_list_it_was_taught_with(home):
+    """The tool list is part of the student's system prompt: whatever a command happens to import first, the
+    prompt is the same, so a lesson taught by `apprentice distill` is asked in its own words by `apprentice ask`."""
+    prompts = set()
+    for modules in FIRST_IMPORTS:
+        code = (
+            f"import {', '.join(modules)}\n"
+            "from assistant import config\n"
+            "from assistant.prompts import student_system_prompt\n"
+            "print(student_system_prompt(config.load()))"
+        )
+        env = {**os.environ, "APPRENTICE_STUDENT_TOOLS": "1"}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        prompts.add(done.stdout)
+    assert len(prompts) == 1, prompts
+    listed = prompts.pop()
+    assert listed.index("clock(") < listed.index("calculate(") < listed.index("note(") < listed.index("timer(")
 
 
 def _limits(tool) -> dict:

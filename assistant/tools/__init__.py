@@ -251,12 +251,23 @@ def _arg_docs(doc: str) -> dict[str, str]:
 
 
 def tools() -> dict[str, Tool]:
-    """Every registered tool, by name (importing the tool modules registers them)."""
+    """Every registered tool, by name, in the order of TOOL_MODULES and, within a module, of its source.
+
+    The order is the student's system prompt, so it must not hang on which module a command happened to
+    import first: a student taught by `apprentice distill` under one tool list and asked by `apprentice
+    ask` under another is asked in words it never learned."""
     for module in TOOL_MODULES:
         full = f"{__name__}.{module}"
         if importlib.util.find_spec(full) is not None:
             importlib.import_module(full)
-    return dict(_REGISTRY)
+    return {t.name: t for t in sorted(_REGISTRY.values(), key=_module_rank)}
+
+
+def _module_rank(t: Tool) -> int:
+    """Where the module that registered `t` stands in TOOL_MODULES (any other module after them all);
+    `sorted` is stable, so a module's own tools keep the order they are defined in."""
+    module = t.function.__module__.removeprefix(f"{__name__}.")
+    return TOOL_MODULES.index(module) if module in TOOL_MODULES else len(TOOL_MODULES)
 
 
 def declarations() -> list[dict]:
