@@ -81,6 +81,7 @@ FIRST_IMPORTS = (["assistant.core"], ["model.distill.training"], ["assistant.too
 def test_the_student_is_asked_with_the_tool_list_it_was_taught_with(home):
     """The tool list is part of the student's system prompt: whatever a command happens to import first, the
     prompt is the same, so a lesson taught by `apprentice distill` is asked in its own words by `apprentice ask`."""
+    env = {**os.environ, "APPRENTICE_STUDENT_TOOLS": "1"}
     prompts = set()
     for modules in FIRST_IMPORTS:
         code = (
@@ -89,7 +90,6 @@ def test_the_student_is_asked_with_the_tool_list_it_was_taught_with(home):
             "from assistant.prompts import student_system_prompt\n"
             "print(student_system_prompt(config.load()))"
         )
-        env = {**os.environ, "APPRENTICE_STUDENT_TOOLS": "1"}
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
         assert done.returncode == 0, done.stderr
         prompts.add(done.stdout)
