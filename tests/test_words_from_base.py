@@ -57,9 +57,13 @@ def taught(home, checkpoint, lesson: list[tuple[str, str]]) -> tuple:
         store = Store()
         for query, answer in lesson:
             log_example(store, query, answer)
-        # a call is a long string for a byte-level tokenizer: more steps than FAST's 150 teach it exactly, and
-        # one run (outside the home fixture, so said here): the mean of two runs is not an exact copy of either
-        assert distill.main(FAST + ["--replay", "0", "--iters", "400", "--seeds", "1"]) == 0
+        # A call is a long string for a byte-level tokenizer: more steps than FAST's 150, and a rate eased to 0
+        # by the last step, teach it exactly. At a rate held to the end the lesson's gap between the taught tool
+        # and the next one (a note) stayed below zero for 4 of the 12 timer queries under MLX's reference BLAS,
+        # and above 0.5 for all 12 when eased. One run (outside the home fixture, so said here): the mean of
+        # two runs is not an exact copy of either.
+        lesson_args = ["--replay", "0", "--iters", "400", "--lr-schedule", "cosine", "--seeds", "1"]
+        assert distill.main(FAST + lesson_args) == 0
         registry.use("distill-1")
         return registry.get("distill-1").adapter_path, student_system_prompt(config.load())
 
