@@ -647,6 +647,10 @@ def test_an_alarm_in_the_half_of_the_day_said_or_none_said_passes(query, argumen
         ("I have to be up by quarter to seven.", "seven", "6:45"),
         ("Set an alarm for 7 am", "8:00", "7 am"),
         ("Remind me at 3:15 pm to call the bank", "3 pm", "3:15 pm"),
+        ("wake me up at noon", "19:30", "noon"),
+        ("Alarm at midday tomorrow", "tomorrow 7:00", "midday"),
+        ("Set an alarm for midnight", "12:00 pm", "midnight"),
+        ("Remind me at noon to water the plants", "00:00", "noon"),
     ],
 )
 def test_an_alarm_or_reminder_at_another_time_than_said_is_named(query, time, said):
@@ -663,6 +667,14 @@ def test_an_alarm_or_reminder_at_another_time_than_said_is_named(query, time, sa
         ("Could you set an alarm at nine in the evening?", "nine"),  # "at nine" may be a length: not read
         ("Wake me at midnight", "0:00"),
         ("Rouse me at 12 am", "00:00"),
+        ("wake me up at noon", "12:00"),
+        ("wake me up at noon", "12 pm"),
+        ("Alarm at midday tomorrow", "tomorrow 12:00"),
+        ("Set an alarm for midnight", "12:00"),  # a bare 12 may be either
+        ("Set an alarm for midnight", "12 am"),
+        ("Alarm this afternoon at 3", "3 pm"),  # "afternoon" names no time
+        ("Alarm for ten past midnight", "00:10"),
+        ("Remind me before noon to call mum", "11:00"),
     ],
 )
 def test_an_alarm_at_the_time_said_or_one_not_said_plainly_passes(query, time):

@@ -95,6 +95,9 @@ FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", 
 # "7:30" alone is left out: a timer of 7:30 is seven and a half minutes.
 TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)", re.I)
 # A clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length).
+# A time of day said by its name: noon and midday are 12:00, midnight 00:00 ("afternoon" is none;
+# "ten past midnight" or "before noon" is some other time).
+NAMED_TIME = re.compile(r"(?<!past )(?<!after )(?<!to )(?<!before )\b(noon|midday|midnight)\b")
 TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*(?:[ap]\.?m\b|o'?clock\b))?")
 # What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
 # kitchen device rather than the timer, so it is not read as a name.
@@ -658,9 +661,10 @@ def other_half_of_day(query: str, call: ToolCall) -> str | None:
 
 def other_time(query: str, call: ToolCall) -> str | None:
     """Why an alarm or reminder rings at another clock time than the one the user said ("an alarm for
-    half past eight" as time="8", "quarter to seven" as "7"), else None. Only a time the query says
-    plainly counts (with its minutes, am or pm, or o'clock, in digits or words); either half of the day
-    is the same time here (`other_half_of_day` asks which)."""
+    half past eight" as time="8", "quarter to seven" as "7", "wake me at noon" as "19:30"), else None.
+    Only a time the query says plainly counts (with its minutes, am or pm, or o'clock, in digits or
+    words, or noon, midday or midnight); for a time in digits either half of the day is the same time
+    here (`other_half_of_day` asks which)."""
     from assistant.tools import ToolError
     from assistant.tools.timers import parse_clock, spoken_clock
 
@@ -669,14 +673,19 @@ def other_time(query: str, call: ToolCall) -> str | None:
         return None
     found = TIME_SAID.finditer(spoken_clock(query.lower()))
     said = [(int(m["h"]), int(m["m"] or 0), m[0].strip()) for m in found if m["m"] or m["half"]]
-    if not said:
+    named = [(0 if word == "midnight" else 12, 0, word) for word in NAMED_TIME.findall(query.lower())]
+    if not said and not named:
         return None
     try:
-        hour, minute, _, _ = parse_clock(time)
+        hour, minute, ambiguous, _ = parse_clock(time)
     except ToolError:
         return None
     if any(hour % 12 == h % 12 and minute == m for h, m, _ in said):
         return None
+    # noon and midnight name their half of the day too; a bare "12" may be either
+    if any(minute == m and (hour == h or (ambiguous and hour % 12 == h % 12)) for h, m, _ in named):
+        return None
+    said += named
     return f"its call rings at {hour:02d}:{minute:02d}, but you said {' or '.join(words for _, _, words in said)}"
 
 
