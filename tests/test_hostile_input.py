@@ -259,6 +259,7 @@ SAID = st.tuples(
 @given(said=SAID)
 @example(said="remind me tomorrow at 9 am to call mum")
 @example(said="how tall is 9999999999999999999999 cm in feet and inches")
+@example(said="set a timer for the eggs, \ud8001 minutes")  # a lone surrogate, which SQLite cannot store
 def test_what_a_sentence_template_reads_runs_or_says_why_in_one_sentence(home, monkeypatch, said):
     from assistant.tools import ToolContext, ToolError, run
     from assistant.tools.fastpath import match

@@ -346,7 +346,9 @@ def _check(tool_name: str, key: str, value: Any, schema: dict) -> Any:
     elif kind == "string":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ToolError(f"The argument {where} must be text, not {json.dumps(value)}.")
-        value = str(value).strip()
+        # a lone surrogate (bad bytes read as text, or a JSON "\ud800") can be neither stored nor
+        # printed, so it becomes U+FFFD here, before any tool keeps the text
+        value = str(value).encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace").strip()
     if "enum" in schema:
         choices = {str(c).lower(): c for c in schema["enum"]}
         if str(value).lower() not in choices:
