@@ -94,10 +94,10 @@ FREE_FORM = ("time",)  # clock times come in too many forms ("half past eight", 
 # A time of day said with its marker: its number is no length of time ("at 5 am" is not 5 minutes).
 # "7:30" alone is left out: a timer of 7:30 is seven and a half minutes.
 TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?::\d{2})?\s*(?:[ap]\.?m\b\.?|o'?clock\b)", re.I)
-# A clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length).
 # A time of day said by its name: noon and midday are 12:00, midnight 00:00 ("afternoon" is none;
 # "ten past midnight" or "before noon" is some other time).
 NAMED_TIME = re.compile(r"(?<!past )(?<!after )(?<!to )(?<!before )\b(noon|midday|midnight)\b")
+# A clock time said plainly, once said in digits: "8:30", "6 am", "7 o'clock" (not "at 7", which may be a length).
 TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*(?:[ap]\.?m\b|o'?clock\b))?")
 # What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
 # kitchen device rather than the timer, so it is not read as a name.
