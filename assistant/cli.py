@@ -86,7 +86,9 @@ def read_query(words: tuple[str, ...]) -> str:
             ) from exc
         return data.decode("utf-8", errors="replace")  # bad bytes become U+FFFD, not a traceback
     # Bad bytes in the arguments arrive as lone surrogates, which nothing can store or print: U+FFFD too.
-    return " ".join(words).encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    from assistant.render import whole
+
+    return whole(" ".join(words))
 
 
 @cli.command()

@@ -2,7 +2,8 @@
 
 A model can emit ESC sequences that a terminal would execute (retitle the window,
 move the cursor, hide text). Every surface shows answers through `inert`, which
-turns C0/C1 control characters (but newline and tab) into visible symbols.
+turns C0/C1 control characters (but newline and tab) into visible symbols. Text that is
+kept or shown is first `whole`: a lone surrogate can be neither stored nor printed.
 """
 
 from __future__ import annotations
@@ -23,3 +24,8 @@ def _picture(match: re.Match) -> str:
 
 def inert(text: str) -> str:
     return _CONTROL.sub(_picture, text)
+
+
+def whole(text: str) -> str:
+    """`text` with each lone surrogate (bad bytes read as text, or a JSON "\\ud800") made U+FFFD."""
+    return text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ApprenticeError
+from assistant.render import whole
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -346,9 +347,7 @@ def _check(tool_name: str, key: str, value: Any, schema: dict) -> Any:
     elif kind == "string":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ToolError(f"The argument {where} must be text, not {json.dumps(value)}.")
-        # a lone surrogate (bad bytes read as text, or a JSON "\ud800") can be neither stored nor
-        # printed, so it becomes U+FFFD here, before any tool keeps the text
-        value = str(value).encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace").strip()
+        value = whole(str(value)).strip()  # before any tool keeps the text
     if "enum" in schema:
         choices = {str(c).lower(): c for c in schema["enum"]}
         if str(value).lower() not in choices:
