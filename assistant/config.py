@@ -35,7 +35,7 @@ class Settings:
     # a distilled student's words are the base student's: its adapter only decides whether and how to call a
     # tool (assistant/student.py); false: the adapter writes the words too, as trained
     student_words_from_base: bool = True
-    max_tokens: int = 512  # longest answer, in tokens
+    max_tokens: int = 512  # longest answer, in tokens; a tool call begun within it is read to its end
     context_tokens: int = 4096  # prompt + answer budget; capped by the model's own limit
     system_prompt: str = ""  # empty: assets/system_prompt.md
     prompt_cache_conversations: int = 8  # follow-ups kept cheap for this many conversations

@@ -31,9 +31,12 @@ from pathlib import Path
 from assistant import blas, mlxlm
 from assistant.engine import Response, Token
 from assistant.errors import ApprenticeError, ModelMissing
-from assistant.tools.calls import CALL_OPEN, parse_call
+from assistant.tools.calls import CALL_OPEN, has_call, inside_call, parse_call
 
 _DONE = object()
+# A call begun within an answer's token bound may run this many tokens past it to close: the longest
+# shipped call (a reminder with its text and time) is about 60 tokens, and a call cut short does nothing.
+CALL_TOKENS = 128
 ADAPTED, WORDS = "adapted", "words"  # which weights answer: the student with its adapter, or the base's words
 LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break when two threads import them at once
 
@@ -491,8 +494,9 @@ class Student:
         asked = next((m["content"] for m in reversed(gen.messages) if m.get("role") == "user"), None)
         processors = constrain.processors(self, asked if isinstance(asked, str) else None)
         text = TextStream(self.tokenizer)
+        said = ""  # the answer so far, to know whether it is inside a call
         for token, logprobs in generation.tokens(
-            self.model, tokens[reuse:], cache, sampler, processors, gen.max_tokens
+            self.model, tokens[reuse:], cache, sampler, processors, gen.max_tokens + CALL_TOKENS
         ):
             if first is None:
                 first = time.perf_counter()
@@ -507,8 +511,13 @@ class Student:
             generated.append(token)
             text.add(token)
             logprob = logprobs[token].item() + constrain.unmasked(processors, len(generated))
-            last = len(generated) == gen.max_tokens
-            out = Token(text.take(final=last), logprob)
+            piece = text.take()
+            said += piece
+            # the bound is on words: a call begun within it is read to its end, for half a call does nothing
+            last = len(generated) >= gen.max_tokens + CALL_TOKENS or (
+                len(generated) >= gen.max_tokens and not inside_call(said)
+            )
+            out = Token(piece + text.take(final=True) if last else piece, logprob)
             if decide:
                 held.append(out)
                 begun = "".join(t.text for t in held).lstrip()
@@ -528,6 +537,10 @@ class Student:
             if repeating(generated):
                 gen.finish_reason = "repetition"
                 gen.notes.append("The student began repeating itself, so it was stopped.")
+                break
+            if last:
+                if has_call(said) and not inside_call(said):
+                    gen.finish_reason = "stop"  # the answer is a whole call: nothing after it is shown
                 break
         if decide:
             self._keep_cache(key, cache, tokens)  # the prompt is kept for the next turn; the held tokens are not

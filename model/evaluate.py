@@ -9,8 +9,8 @@ answer contained in the student's, or embedding similarity of at least 0.75. The
 share of queries answered right; the mean similarity is reported next to it.
 
 Answers are greedy, and each is cut at 1.5 times the teacher's answer length in tokens plus 8
-(at most `max_tokens`), which bounds the time a rambling student can take. A tool call cut by that
-budget (a call is longer than the short sentence "4 × 10 = 40") is asked again at `max_tokens`.
+(at most `max_tokens`), which bounds the time a rambling student can take. The bound is on words: a
+tool call begun within it is read to its end (assistant/student.py), as for a user.
 A call to a tool that only computes or reads the clock (`assistant.tools.COMPUTING`), answering a text
 reference, is run, and what it shows is what is scored, as the user would read it: the teacher
 said "4 × 10 = 40", the student called calculate, and both answered right. Calls that set
@@ -60,9 +60,6 @@ REGRESSION_FILE = "regression.jsonl"
 # Answers to the regression set are short facts and sentences: a tight cap keeps the gate fast
 # (each reference's own budget, 1.5 times its length plus 8 tokens, is usually smaller still).
 REGRESSION_MAX_TOKENS = 48
-# A local answer kept as its call ("remind me at 10:45 to …") can be longer: a call cut at 48 tokens is
-# asked again at this many.
-RETENTION_CALL_MAX_TOKENS = 96
 
 
 @dataclass
@@ -121,20 +118,11 @@ class Report:
         }
 
 
-def answer(student, messages: list[dict], max_tokens: int, cap: int | None = None) -> tuple[str, float | None, bool]:
+def answer(student, messages: list[dict], max_tokens: int) -> tuple[str, float | None, bool]:
     """The student's whole greedy answer, with any tool call it wrote, its mean token log-probability,
-    and whether it ended on its own (False: its token budget cut it).
-
-    A call that did not close within `max_tokens` is asked again with `cap` tokens (greedy: the same
-    answer, whole)."""
-    from assistant.tools.calls import CALL_CLOSE
-
+    and whether it ended on its own (False: its token budget cut it)."""
     response = student.stream(messages, max_tokens=max_tokens)
     response.complete()
-    opened = response.tool_call_text
-    if opened is not None and CALL_CLOSE not in opened and cap and cap > max_tokens:
-        response = student.stream(messages, max_tokens=cap)
-        response.complete()
     return response.said.strip(), response.confidence, response.finish_reason != "length"
 
 
@@ -190,13 +178,8 @@ def evaluate(
     agree_similarity: float | None = None,
     advance: Callable[[], None] | None = None,
     deadline: float | None = None,
-    call_max_tokens: int | None = None,
 ) -> Report:
-    """Answer each item with `student` (an assistant.student.Student) and score it. `call_max_tokens`:
-    the longest a call cut by `max_tokens` is asked again (the retention set's tight budget fits its
-    sentences, and a reminder's call is longer)."""
-    cap = max(max_tokens, call_max_tokens or 0)
-
+    """Answer each item with `student` (an assistant.student.Student) and score it."""
     report = Report()
     for item in items:
         if deadline is not None and time.monotonic() > deadline:
@@ -204,11 +187,11 @@ def evaluate(
         started = time.perf_counter()
         budget = token_budget(student.tokenizer, item.reference, max_tokens)
         judged = (item, embedder, agree_similarity)
-        scored = _answer_and_score(student, judged, budget, cap)
+        scored = _answer_and_score(student, judged, budget)
         if not scored.right and not scored.finished and max_tokens > budget:
             # Cut by a budget sized for the reference ("Rome": 9 tokens) before it said it: the user would
             # read the rest, so a wordier right answer is asked again whole (greedy: the same start).
-            scored = _answer_and_score(student, judged, max_tokens, cap)
+            scored = _answer_and_score(student, judged, max_tokens)
         scored.seconds = time.perf_counter() - started
         report.scores.append(scored)
         if advance:
@@ -216,11 +199,11 @@ def evaluate(
     return report
 
 
-def _answer_and_score(student, judged: tuple, tokens: int, cap: int) -> Scored:
-    """One answer of `tokens` at most (a call re-asked whole up to `cap`), scored; `judged` is
+def _answer_and_score(student, judged: tuple, tokens: int) -> Scored:
+    """One answer of `tokens` at most (a call begun within them read whole), scored; `judged` is
     (item, embedder, agree_similarity)."""
     item, embedder, agree_similarity = judged
-    text, confidence, finished = answer(student, item.messages, tokens, cap)
+    text, confidence, finished = answer(student, item.messages, tokens)
     scored = score(text, item, embedder=embedder, agree_similarity=agree_similarity)
     scored.confidence, scored.finished = confidence, finished
     return scored

@@ -8,8 +8,8 @@ from assistant import config
 from assistant.core import CascadeStep
 from assistant.engine import Token
 from assistant.errors import ApprenticeError
-from assistant.student import _DONE, StudentResponse
-from assistant.tools.calls import ToolCall
+from assistant.student import _DONE, CALL_TOKENS, StudentResponse
+from assistant.tools.calls import ToolCall, inside_call
 from model.distill.calibration import NEVER, Point, draw, load, points, risk_line, save
 from model.evaluate import Item, Scored, evaluate
 
@@ -145,11 +145,16 @@ def test_a_held_out_call_is_scored_as_it_runs_for_the_query_and_judged_as_the_ca
 
 
 class _Budgeted(_Scripted):
-    """A scripted student that stops where its token budget ends, as a real one does."""
+    """A scripted student that stops where its token budget ends, as a real one does: a call begun
+    within the budget is read to its end, up to CALL_TOKENS more (tests/test_constrain.py holds the
+    real student to that)."""
 
     def stream(self, messages, max_tokens=64):
-        response = _Scripted(self.pieces[:max_tokens]).stream(messages, max_tokens)
-        response.finish_reason = "length" if len(self.pieces) > max_tokens else "stop"
+        n = max_tokens
+        while n < min(len(self.pieces), max_tokens + CALL_TOKENS) and inside_call("".join(self.pieces[:n])):
+            n += 1
+        response = _Scripted(self.pieces[:n]).stream(messages, max_tokens)
+        response.finish_reason = "length" if inside_call("".join(self.pieces[:n])) or n < len(self.pieces) else "stop"
         return response
 
 
@@ -164,16 +169,18 @@ def test_a_right_answer_cut_by_a_budget_sized_for_the_reference_is_asked_again_w
     assert not cut.right and not cut.finished
 
 
-def test_a_call_longer_than_the_retention_budget_is_asked_again_at_the_call_budget():
+def test_a_call_longer_than_the_retention_budget_is_scored_whole():
     # a local reminder kept as its call: 60 pieces, past the retention set's 48 tokens
     text = ['<tool_call>{"name": "reminder", "arguments": {"minutes": 30, "text": "']
     call = text + ["x"] * 56 + ['"}}', "</tool_call>"]
     said = "".join(call)
     item = Item([{"role": "user", "content": "Remind me in 30 minutes."}], said)
-    cut = evaluate(_Budgeted(call), [item], max_tokens=48).scores[0]
+    whole = evaluate(_Budgeted(call), [item], max_tokens=48).scores[0]
+    assert whole.right and whole.finished and whole.answer == said
+    # one that never closes is cut CALL_TOKENS past the budget, and is wrong
+    endless = text + ["x"] * (48 + CALL_TOKENS + 10)
+    cut = evaluate(_Budgeted(endless), [item], max_tokens=48).scores[0]
     assert not cut.right and not cut.finished
-    whole = evaluate(_Budgeted(call), [item], max_tokens=48, call_max_tokens=96).scores[0]
-    assert whole.right and whole.answer == said
 
 
 def test_a_call_that_computes_is_scored_by_what_it_shows_and_one_that_acts_is_not_run():

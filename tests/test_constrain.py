@@ -275,6 +275,25 @@ def test_the_student_says_when_a_reminder_acts_if_the_user_said_a_number(tiny_ch
     assert response.tool_call_text.startswith(closed)  # no number said: the tool will ask when
 
 
+def test_a_call_begun_within_the_token_bound_is_read_to_its_end(tiny_checkpoint, tokenizer, monkeypatch):
+    """`--max-tokens 12` bounds words, not actions: a convert call of about 30 tokens still runs."""
+    target = '<tool_call>{"name": "convert", "arguments": '
+    target += '{"value": 1.5, "from_unit": "cups", "to_unit": "milliliters"}}</tool_call>'
+    assert len(ids(tokenizer, target)) > 12
+    real = constrain.processors
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, target))] + real(student, query)
+    )
+    response, text, _ = answer(tiny_checkpoint, "convert 1.5 cups to milliliters", max_tokens=12)
+    assert response.tool_call_text == target and text == ""
+    assert response.tool_call.arguments == {"value": 1.5, "from_unit": "cups", "to_unit": "milliliters"}
+    assert response.finish_reason == "stop" and response.usage.tokens == len(ids(tokenizer, target))
+    # words are still cut at the bound
+    monkeypatch.setattr(constrain, "processors", real)
+    response, text, _ = answer(tiny_checkpoint, "What is the capital of France?", max_tokens=5)
+    assert response.tool_call_text is None and response.usage.tokens == 5 and response.finish_reason == "length"
+
+
 def test_the_setting_turns_it_off_and_a_bad_value_says_what_to_set(tiny_checkpoint, monkeypatch):
     student = Student(tiny_checkpoint, name="tiny", context_tokens=512)
     try:

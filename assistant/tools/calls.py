@@ -44,6 +44,15 @@ def has_call(text: str) -> bool:
     return bool(_OPEN.search(text or ""))
 
 
+def inside_call(text: str) -> bool:
+    """Whether `text` ends inside a call: one opened and not closed, or what may be the start of its tag."""
+    opened = list(_OPEN.finditer(text))
+    if opened:
+        return not _CLOSE.search(text, opened[-1].end())
+    tail = text[text.rfind("<") :] if "<" in text else ""
+    return bool(tail) and CALL_OPEN.startswith(tail)
+
+
 def parse_call(text: str, strict: bool = False) -> ToolCall | None:
     """The first call in `text`, or None when there is none.
 

@@ -213,7 +213,7 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
     from assistant.embedder import shared
     from assistant.models import registry
     from assistant.outcomes import rejudge
-    from model.evaluate import REGRESSION_MAX_TOKENS, RETENTION_CALL_MAX_TOKENS, evaluate
+    from model.evaluate import REGRESSION_MAX_TOKENS, evaluate
 
     plan = state.evaluation
     items = [Item(**row) for row in read_jsonl(folder / "heldout.jsonl")]
@@ -230,7 +230,6 @@ def evaluate_and_promote(folder: Path, state: RunState, store, settings: config.
             embedder=embedder,
             agree_similarity=settings.judge_agree_similarity,
             advance=task.advance,
-            call_max_tokens=RETENTION_CALL_MAX_TOKENS,
         )
 
     # Retention answers of the current student from before training, if the active version is still

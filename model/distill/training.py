@@ -228,7 +228,6 @@ def retention_rows(
     from model import dataset
     from model.evaluate import (
         REGRESSION_MAX_TOKENS,
-        RETENTION_CALL_MAX_TOKENS,
         Item,
         evaluate,
         local_items,
@@ -270,7 +269,6 @@ def retention_rows(
             student,
             items,
             max_tokens=REGRESSION_MAX_TOKENS,
-            call_max_tokens=RETENTION_CALL_MAX_TOKENS,
             embedder=embedder,
             agree_similarity=settings.judge_agree_similarity,
             advance=task.advance if task else None,
