@@ -76,6 +76,11 @@ class Response:
             pass
         return self.text
 
+    def note(self, text: str) -> None:
+        """Add a note about this answer, once however often it is said."""
+        if text not in self.notes:
+            self.notes.append(text)
+
     def cancel(self) -> None:
         """Stop after the current chunk; what arrived stays valid."""
         self._cancel.set()

@@ -32,6 +32,7 @@ from assistant import blas, mlxlm
 from assistant.engine import Response, Token
 from assistant.errors import ApprenticeError, ModelMissing
 from assistant.tools.calls import CALL_OPEN, has_call, inside_call, parse_call
+from assistant.tools.numbers import words_to_digits
 
 _DONE = object()
 # A call begun within an answer's token bound may run this many tokens past it to close: the longest
@@ -39,6 +40,19 @@ _DONE = object()
 CALL_TOKENS = 128
 ADAPTED, WORDS = "adapted", "words"  # which weights answer: the student with its adapter, or the base's words
 LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break when two threads import them at once
+
+
+def adapter_view(messages: list[dict]) -> list[dict]:
+    """The conversation as a distilled student's adapter reads it, and is taught on
+    (model/distill/training.py): number words in the user's turns made digits, "start a twenty minute
+    timer" as "start a 20 minute timer". Reading numbers is the code's to do: a 135M model copying
+    "twenty" into a call writes 2 about as often as 20, and copies digits it is shown."""
+    return [
+        {**m, "content": words_to_digits(m["content"])}
+        if m.get("role") == "user" and isinstance(m.get("content"), str)
+        else m
+        for m in messages
+    ]
 
 
 class StudentResponse(Response):
@@ -274,14 +288,16 @@ class Student:
         digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
         return self.cache_dir.parent / "tokenizers" / f"{digest}.texts"
 
-    def _prompt(self, gen: StudentResponse) -> list[int]:
-        """Prompt tokens for `gen`, cut to fit the context, with a note for each cut."""
+    def _prompt(self, gen: StudentResponse, adapter: bool = False) -> list[int]:
+        """Prompt tokens for `gen`, cut to fit the context, with a note for each cut; `adapter`: the
+        conversation as the adapter reads it (`adapter_view`)."""
         budget = self.context_limit - gen.max_tokens
         if budget < 64:
             gen.max_tokens = self.context_limit // 2
             budget = self.context_limit - gen.max_tokens
         system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        history, last = gen.messages[:-1], gen.messages[-1]
+        messages = adapter_view(gen.messages) if adapter else gen.messages
+        history, last = messages[:-1], messages[-1]
         template = self.tokenizer.apply_chat_template
 
         def encode(msgs):
@@ -294,7 +310,7 @@ class Student:
             dropped += 1
             tokens = encode(history)
         if dropped:
-            gen.notes.append(f"{dropped} earlier turn(s) left out to fit the student's context.")
+            gen.note(f"{dropped} earlier turn(s) left out to fit the student's context.")
         if len(tokens) > budget:
             query_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
             keep = max(16, len(query_ids) - (len(tokens) - budget) - 8)
@@ -302,7 +318,7 @@ class Student:
             cut = self.tokenizer.decode(head) + " … " + self.tokenizer.decode(tail)
             last = {**last, "content": cut}
             tokens = encode([])
-            gen.notes.append(
+            gen.note(
                 f"The query was {len(query_ids)} tokens, more than the student's context of "
                 f"{self.context_limit} allows; its middle was cut to fit."
             )
@@ -445,17 +461,16 @@ class Student:
         return a[:common]
 
     def _generate(self, gen: StudentResponse) -> None:
-        tokens = self._prompt(gen)
-        if not self._lora:
-            self._answer(gen, tokens)
+        if not self._lora:  # one set of weights: an adapter, if there is one, writes the words too
+            self._answer(gen, self._prompt(gen, adapter=self.adapter_path is not None))
             return
         # The adapter begins the answer; unless that beginning is a tool call, the base student's
         # words are the answer, from its first token (the module's docstring says why).
-        if not gen.words and self._answer(gen, tokens, decide=True):
+        if not gen.words and self._answer(gen, self._prompt(gen, adapter=True), decide=True):
             return
         self._use(WORDS)
         try:
-            self._answer(gen, tokens)
+            self._answer(gen, self._prompt(gen))
         finally:
             self._use(ADAPTED)
 

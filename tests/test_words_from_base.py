@@ -107,8 +107,11 @@ def test_the_adapter_calls_and_the_base_student_says_the_words(distilled, tmp_pa
     gated = distilled_student(distilled)
     plain = distilled_student(distilled, words_from_base=False)
     try:
-        for q in TIMERS[:3]:
-            assert ask(gated, user(q))[1] == CALL and ask(plain, user(q))[1] == CALL
+        # the tiny model learns the call for the timers it was taught; the lesson holds a few out, which
+        # it may miss
+        for student in (gated, plain):
+            made = [q for q in TIMERS if ask(student, user(q))[1] == CALL]
+            assert len(made) >= len(TIMERS) - 2, made
         for q in GREETINGS[:3]:
             said = ask(base, user(q))
             assert said[0] != TAUGHT  # the base model never learned the greeting
@@ -117,6 +120,33 @@ def test_the_adapter_calls_and_the_base_student_says_the_words(distilled, tmp_pa
     finally:
         for s in (base, gated, plain):
             s.close()
+
+
+def test_the_adapter_reads_numbers_in_words_as_digits_as_it_was_taught(distilled):
+    """The lesson said "five minutes"; the adapter was taught, and answers, on "5 minutes": said either way, the
+    same call with the same confidence. The base student's words still read what the user wrote."""
+    checkpoint, _, prompt = distilled
+    gated = distilled_student(distilled)
+    plain = distilled_student(distilled, words_from_base=False)
+    try:
+        for student in (gated, plain):
+            worded = student.stream(user(TIMERS[0]), max_tokens=48)
+            digits = student.stream(user(TIMERS[0].replace("five", "5")), max_tokens=48)
+            assert worded.complete() == digits.complete() and worded.tool_call_text == digits.tool_call_text
+            assert worded.tool_call.arguments == CALL["arguments"] and worded.logprobs == digits.logprobs
+        gated_words = gated.stream(user("Say five words."), max_tokens=24)
+        gated_words.complete()
+        base = Student(checkpoint, name="tiny", system_prompt=prompt)
+        try:
+            as_written, as_digits = (base.stream(user(q), max_tokens=24) for q in ("Say five words.", "Say 5 words."))
+            assert as_written.complete() == gated_words.text and as_written.logprobs == gated_words.logprobs
+            as_digits.complete()
+            assert as_digits.logprobs != gated_words.logprobs
+        finally:
+            base.close()
+    finally:
+        gated.close()
+        plain.close()
 
 
 def test_a_follow_up_reads_its_own_cache_and_answers_as_without_one(distilled, tmp_path):

@@ -719,6 +719,14 @@ def _soup(folder: Path, hp: Hyperparameters) -> None:
     path.write_text(json.dumps(config, indent=1))
 
 
+def _as_the_adapter_reads(path: Path) -> list[dict]:
+    """The rows of `path` with their conversations as the adapter reads them when it answers
+    (`assistant.student.adapter_view`: number words made digits); the file keeps what was said."""
+    from assistant.student import adapter_view
+
+    return [{**row, "messages": adapter_view(row["messages"])} for row in read_jsonl(path)]
+
+
 def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int):
     """Run `run` of the `seeds`, from its last saved step to its end, its adapter kept in its run file;
     (the model as trained, the validation set)."""
@@ -743,8 +751,8 @@ def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int
         model.load_weights(str(adapters), strict=False)  # the run's last saved step
     (folder / "adapter_config.json").write_text(json.dumps(config, indent=1))
 
-    train_set = CacheDataset(ChatDataset(read_jsonl(folder / "train.jsonl"), tokenizer, mask_prompt=True))
-    valid_set = CacheDataset(ChatDataset(read_jsonl(folder / "valid.jsonl"), tokenizer, mask_prompt=True))
+    train_set = CacheDataset(ChatDataset(_as_the_adapter_reads(folder / "train.jsonl"), tokenizer, mask_prompt=True))
+    valid_set = CacheDataset(ChatDataset(_as_the_adapter_reads(folder / "valid.jsonl"), tokenizer, mask_prompt=True))
     if "before" not in state.val_loss:
         state.val_loss["before"] = _val_loss(model, valid_set, hp)
         state.save(folder)
