@@ -32,7 +32,7 @@ OPTIONS = [
     click.option("--continue", "-c", "continue_", is_flag=True, help="Go on with the most recent conversation."),
     click.option("--conversation", "conversation_id", type=int, metavar="ID", help="Go on with conversation ID."),
     click.option("--no-log", is_flag=True, help="Keep the turns out of the history."),
-    click.option("--max-tokens", type=int, help="Longest answer, in tokens."),
+    click.option("--max-tokens", type=int, help="Longest answer, in tokens (a tool call begun within it is finished)."),
     click.option("--temperature", type=float, help="Sampling temperature (0: greedy, repeatable)."),
 ]
 
