@@ -35,8 +35,8 @@ from assistant.tools.calls import CALL_OPEN, has_call, inside_call, parse_call
 from assistant.tools.numbers import words_to_digits
 
 _DONE = object()
-# A call begun within an answer's token bound may run this many tokens past it to close: the longest
-# shipped call (a reminder with its text and time) is about 60 tokens, and a call cut short does nothing.
+# A call begun within an answer's token bound may run this many tokens past it to close: the longest of
+# the 537 shipped calls is 47 tokens (a conversion between milliliters and cups), and half a call does nothing.
 CALL_TOKENS = 128
 ADAPTED, WORDS = "adapted", "words"  # which weights answer: the student with its adapter, or the base's words
 LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break when two threads import them at once

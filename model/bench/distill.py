@@ -51,8 +51,8 @@ Sizes: the shipped text families hold 17 train and 10 test queries per family (1
 action families 120 train and 60 test lines (assets/bench/make_tasks.py); answers are
 cut at 40 tokens (a tool call begun within them is read to its end, as for a user). On the README's
 2-core machine the default run took 2.5 minutes with the default 4-bit student (5 to 8.5 with
-float32 weights or other work loading the machine), within the 15 minutes it is sized for. `--quick` takes 3 train
-and 2 test queries per family: with a tiny model, seconds.
+float32 weights or other work loading the machine), within the 15 minutes it is sized for.
+`--quick` takes 3 train and 2 test queries per family: with a tiny model, seconds.
 """
 
 from __future__ import annotations
