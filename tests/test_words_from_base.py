@@ -192,3 +192,24 @@ def test_a_computation_that_cannot_stand_gives_way_to_the_base_students_words(
         assert kept.action is not None and kept.action.call.arguments == DAYS_ON["arguments"]
     finally:
         assistant.close()
+
+
+def test_the_lesson_is_read_as_the_adapter_reads_and_the_file_keeps_what_was_said(tmp_path):
+    from model.distill.training import _as_the_adapter_reads
+
+    row = {
+        "messages": [
+            {"role": "system", "content": "You have five tools."},
+            {"role": "user", "content": "Timer for the tea, five minutes."},
+            {"role": "assistant", "content": "Five minutes it is."},
+        ]
+    }
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (read,) = _as_the_adapter_reads(path)
+    assert [m["content"] for m in read["messages"]] == [
+        "You have five tools.",
+        "Timer for the tea, 5 minutes.",
+        "Five minutes it is.",
+    ]
+    assert json.loads(path.read_text()) == row
