@@ -33,6 +33,7 @@ from assistant.engine import Response, Token
 from assistant.errors import ApprenticeError, ModelMissing
 from assistant.tools.calls import CALL_OPEN, has_call, inside_call, parse_call
 from assistant.tools.numbers import words_to_digits
+from assistant.tools.timers import past_or_to
 
 _DONE = object()
 # A call begun within an answer's token bound may run this many tokens past it to close: the longest of
@@ -44,11 +45,12 @@ LOAD_LOCK = mlxlm.LOCK  # loads take turns: transformers' lazy modules break whe
 
 def adapter_view(messages: list[dict]) -> list[dict]:
     """The conversation as a distilled student's adapter reads it, and is taught on
-    (model/distill/training.py): number words in the user's turns made digits, "start a twenty minute
-    timer" as "start a 20 minute timer". Reading numbers is the code's to do: a 135M model copying
-    "twenty" into a call writes 2 about as often as 20, and copies digits it is shown."""
+    (model/distill/training.py): number words in the user's turns made digits, and times said past or
+    to an hour made clock times, "start a twenty minute timer" as "start a 20 minute timer" and "ten past
+    two" as "2:10". Reading numbers is the code's to do: a 135M model copying "twenty" into a call writes
+    2 about as often as 20, and "10 past 2" as 10 o'clock; it copies digits and clock times it is shown."""
     return [
-        {**m, "content": words_to_digits(m["content"])}
+        {**m, "content": past_or_to(words_to_digits(m["content"]))}
         if m.get("role") == "user" and isinstance(m.get("content"), str)
         else m
         for m in messages

@@ -194,6 +194,21 @@ def test_a_computation_that_cannot_stand_gives_way_to_the_base_students_words(
         assistant.close()
 
 
+def test_the_adapter_reads_numbers_and_times_the_code_reads():
+    from assistant.student import adapter_view
+
+    said = [
+        {"role": "user", "content": "remind me to ring the pharmacy at ten past two this afternoon"},
+        {"role": "assistant", "content": "ten past two it is"},
+        {"role": "user", "content": "and a timer for five to seven minutes, or a quarter of an hour"},
+    ]
+    assert [m["content"] for m in adapter_view(said)] == [
+        "remind me to ring the pharmacy at 2:10 this afternoon",
+        "ten past two it is",
+        "and a timer for 5 to 7 minutes, or 0.25 hour",
+    ]
+
+
 def test_the_lesson_is_read_as_the_adapter_reads_and_the_file_keeps_what_was_said(tmp_path):
     from model.distill.training import _as_the_adapter_reads
 

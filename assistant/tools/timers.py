@@ -116,9 +116,16 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
 def spoken_clock(text: str) -> str:
     """A clock time said in words written as digits: "half past eight" -> "8:30", "a quarter to seven" ->
     "6:45", "seven thirty am" -> "7:30 am"; other words are left as they were."""
-    text = words_to_digits(text)
+    text = past_or_to(words_to_digits(text))
+    text = _HALF_HOUR.sub(lambda m: f"{m[1]}:30" if int(m[1]) <= 12 else m[0], text)
+    return _SPACED.sub(lambda m: f"{m[1]}:{m[2]}" if int(m[1]) <= 23 and int(m[2]) <= 59 else m[0], text)
 
-    def past_or_to(found: re.Match) -> str:
+
+def past_or_to(text: str) -> str:
+    """Times said past or to an hour, once their numbers are digits, as clock times: "half past 8" -> "8:30",
+    "a quarter to 7" -> "6:45", "10 past 2" -> "2:10"; "5 to 7 minutes" (a range) is left as it was."""
+
+    def clock(found: re.Match) -> str:
         part, way, hour = found[1], found[2], int(found[3])
         minutes = 30 if part == "half" else 15 if part == "quarter" else int(part)
         if hour > 12 or minutes >= 60 or (part == "half" and way not in ("past", "after")):
@@ -127,9 +134,7 @@ def spoken_clock(text: str) -> str:
             return f"{hour}:{minutes:02d}"
         return f"{(hour - 2) % 12 + 1}:{60 - minutes:02d}"  # "a quarter to 1" is 12:45
 
-    text = _PAST_TO.sub(past_or_to, text)
-    text = _HALF_HOUR.sub(lambda m: f"{m[1]}:30" if int(m[1]) <= 12 else m[0], text)
-    return _SPACED.sub(lambda m: f"{m[1]}:{m[2]}" if int(m[1]) <= 23 and int(m[2]) <= 59 else m[0], text)
+    return _PAST_TO.sub(clock, text)
 
 
 _DELAY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b")
