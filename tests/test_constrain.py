@@ -275,6 +275,60 @@ def test_the_student_says_when_a_reminder_acts_if_the_user_said_a_number(tiny_ch
     assert response.tool_call_text.startswith(closed)  # no number said: the tool will ask when
 
 
+@pytest.mark.parametrize(
+    "query, closed, held",
+    [
+        # a number said and left out: "um timer, one hour and twenty minutes" as hours=1
+        ("um timer, one hour and twenty minutes", '<tool_call>{"name": "timer", "arguments": {"hours": 1}}', True),
+        ("set a timer for one hour", '<tool_call>{"name": "timer", "arguments": {"hours": 1}}', False),
+        # the days counted on from a day named, or one supposed to be today
+        ("What day comes after Tuesday?", '<tool_call>{"name": "clock", "arguments": {"date": "Tuesday"}}', True),
+        (
+            "If today is Saturday, what day is it tomorrow?",
+            '<tool_call>{"name": "clock", "arguments": {"date": "Saturday"}}',
+            True,
+        ),
+        (
+            "What day of the week is Christmas?",
+            '<tool_call>{"name": "clock", "arguments": {"date": "December 25"}}',
+            False,
+        ),
+    ],
+)
+def test_a_call_that_leaves_out_what_was_said_cannot_close(
+    tiny_checkpoint, tokenizer, monkeypatch, query, closed, held
+):
+    """A model pushed to close a call before it holds what the user said, through the Student as a user asks
+    it: it goes on with another argument instead; a call that holds it all closes as the model wants."""
+    target = closed + "</tool_call>"
+    real = constrain.processors
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, target))] + real(student, query)
+    )
+    response, _, _ = answer(tiny_checkpoint, query, max_tokens=60)
+    call = response.tool_call_text or ""
+    assert call.startswith(closed[:-2]), call
+    assert call.startswith(closed) is not held, call
+    if held:  # it went on with another of the tool's own arguments
+        assert call[len(closed) - 2 :].lstrip().startswith(","), call
+
+
+@pytest.mark.parametrize(
+    "query, value, grows",
+    [
+        ("set a 15 minute timer", "1", True),  # "1" of "15": only the `}` is barred
+        ("set a 25 minute timer", "1", False),  # nothing said begins with 1: the value ends here
+        ("um timer, one hour and ten minutes", "1", True),  # hours=1, or the 10 begun
+    ],
+)
+def test_a_number_begun_may_grow_into_the_one_said(query, value, grows):
+    from assistant.tools.calls import ToolCall
+
+    key = "minutes" if "minute timer" in query else "hours"
+    opened = HEAD + f'timer", "arguments": {{"{key}": {value}'
+    assert constrain._may_grow(opened, ToolCall("timer", {key: int(value)}), query) is grows
+
+
 def test_a_call_begun_within_the_token_bound_is_read_to_its_end(tiny_checkpoint, tokenizer, monkeypatch):
     """`--max-tokens 12` bounds words, not actions: a convert call of about 30 tokens still runs."""
     target = '<tool_call>{"name": "convert", "arguments": '

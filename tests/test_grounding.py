@@ -538,6 +538,69 @@ def test_the_day_after_tomorrow_is_two_days_on():
 
 
 @pytest.mark.parametrize(
+    "query, days, reason",
+    [
+        ("If today is Saturday, what day is it tomorrow?", None, "the 1 day after Saturday"),
+        ("Say it's Thursday today. What day will it be 4 days from now?", None, "the 4 days after Thursday"),
+        ("if it's tuesday today what day will it be in three days", 1, "the 3 days after Tuesday"),
+        ("Suppose today is Monday. What day was it 2 days ago?", 2, "the 2 days before Monday"),
+    ],
+)
+def test_a_clock_call_that_does_not_count_on_from_the_day_supposed_is_named(query, days, reason):
+    """The weekday the user supposes today is, given itself, is no answer to the day after it."""
+    from assistant.tools.grounding import uncounted_supposed
+
+    weekday = next(d for d in ("Saturday", "Thursday", "tuesday", "Monday") if d.lower() in query.lower())
+    arguments = {"date": weekday} | ({"days": days} if days is not None else {})
+    said = uncounted_supposed(query, ToolCall("clock", arguments))
+    assert said is not None and reason in said.replace("tuesday", "Tuesday"), said
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("If today is Saturday, what day is it tomorrow?", {"date": "Saturday", "days": 1}),
+        ("if it's tuesday today what day will it be in three days", {"date": "tuesday", "days": 3}),
+        ("Suppose today is Monday. What day was it 2 days ago?", {"date": "Monday", "days": -2}),
+        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday"}),  # counted from yesterday: not read
+        ("What day comes after Tuesday?", {"date": "Tuesday", "days": 1}),  # nothing supposed
+    ],
+)
+def test_a_clock_call_that_counts_on_from_the_day_supposed_passes(query, arguments):
+    from assistant.tools.grounding import uncounted_supposed
+
+    assert uncounted_supposed(query, ToolCall("clock", arguments)) is None
+
+
+@pytest.mark.parametrize(
+    "query, name, arguments, left",
+    [
+        ("um timer, one hour and ten minutes", "timer", {"hours": 1}, True),  # the ten minutes
+        ("um timer, one hour and ten minutes", "timer", {"hours": 1, "minutes": 10}, False),
+        ("Which day of the week comes just before Friday?", "clock", {"date": "Friday"}, True),
+        ("Which day of the week comes just before Friday?", "clock", {"date": "Friday", "days": -1}, False),
+        ("If today is Saturday, what day is it tomorrow?", "clock", {"date": "Saturday"}, True),
+        ("How many days until May 3?", "clock", {"date": "May 3"}, True),  # a count asked: to_date or days
+        ("What's 17 times 23?", "calculate", {"expression": "17 *"}, True),
+        ("Remind me to call mum at 5 pm", "reminder", {"text": "call mum"}, True),
+        # already wrong: another argument would not set it right
+        ("Set a timer for 5 minutes", "timer", {"minutes": 50}, False),
+        ("Deduct 12 from 127.", "calculate", {"expression": "12 + 13"}, False),
+        # a year said with a date is the date's, not another argument's
+        ("how many days are left until november 5th, 2027?", "clock", {"to_date": "November 5th"}, False),
+        # nothing left out
+        ("What time is it in Tokyo?", "clock", {"place": "Tokyo"}, False),
+        ("What day comes after Tuesday?", "clock", {"date": "Tuesday", "days": 1}, False),
+        ("convert 5 miles to km", "convert", {"value": 5, "from_unit": "miles"}, False),
+    ],
+)
+def test_a_call_that_leaves_out_what_one_more_argument_could_hold_is_told_apart(query, name, arguments, left):
+    from assistant.tools.standing import left_out
+
+    assert left_out(ToolCall(name, arguments), query) is left
+
+
+@pytest.mark.parametrize(
     "query, date, reason",
     [
         ("How many days until April?", "April", "counts no days"),  # a count to the month, not of it

@@ -19,6 +19,15 @@ made to go on, it writes the `"minutes": 50` it left out. So when the user said 
 there, and after a string value the `,` that begins the next argument is the only way on. When they
 said none, the call may close without one, and the tool asks when.
 
+Nor may any call close while it leaves out what one more of its arguments could hold
+(`standing.left_out`): a number the user said ("um timer, one hour and twenty minutes" as hours=1),
+or the days counted before or after a day named ("What day comes after Tuesday?" as
+clock(date="Tuesday")) or on from the one supposed to be today. Such a call could not stand (the
+cascade's checks send it to the teacher); held open, the student writes the argument, and every
+check judges what it wrote. A bare value (a number) then ends with the `,`, unless it may still grow
+into the number left out ("1" of "10"). The call is read from the answer so far at each token where
+a `}` could close it, so this costs a parse and the checks on those few tokens.
+
 It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
 kept on the Student), a token is checked by running this small grammar over its text (a token
 such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
@@ -46,6 +55,7 @@ from assistant.errors import ApprenticeError
 from assistant.tools.calls import CALL_OPEN
 
 SETTING = "APPRENTICE_CONSTRAIN_CALLS"
+HELD = "\0held"  # a need no argument meets: the call may not close (`Grammar.held_open`)
 WHITESPACE = " \t\n\r"  # JSON's
 
 
@@ -94,6 +104,13 @@ class Grammar:
         # what the masks cached for this grammar depend on
         needed = tuple(sorted((name, tuple(sorted(keys))) for name, keys in self.needs.items()))
         self.key = (tuple(sorted(self.tools.items())), needed)
+        self._held: dict[str, Grammar] = {}
+
+    def held_open(self, name: str) -> Grammar:
+        """This grammar, with a call to `name` not allowed to close at all: it must go on with another argument."""
+        if name not in self._held:
+            self._held[name] = Grammar(self.tools, {**self.needs, name: (HELD,)})
+        return self._held[name]
 
     @classmethod
     def from_registry(cls, timed: bool = False) -> Grammar:
@@ -422,9 +439,11 @@ class CallConstraint:
     is known: one token cannot take an answer from plain text into a name or a key.
     """
 
-    def __init__(self, vocabulary: Vocabulary, grammar: Grammar | None = None):
+    def __init__(self, vocabulary: Vocabulary, grammar: Grammar | None = None, query: str | None = None):
         self.vocabulary = vocabulary
         self.grammar = grammar or Grammar.from_registry()
+        self.query = query  # what the user asked: a call that leaves out what they said is held open
+        self.said = ""  # the answer so far, read token by token: the call is read from it
         self.state: tuple = OUTSIDE
         self.seen: int | None = None  # tokens read so far, the prompt's included
         self.unread = None  # (lazy) the tokens the previous call did not read
@@ -456,7 +475,7 @@ class CallConstraint:
             self.seen = tokens.size
         if self.state is DONE:
             return logits
-        mask = self.vocabulary.mask(self.grammar, self.state, logits.shape[-1])
+        mask = self.vocabulary.mask(*self._grammar_here(), logits.shape[-1])
         if mask is None:
             return logits
         # mlx-lm reports log-probabilities over the allowed tokens only; what the model itself gave is that plus
@@ -477,13 +496,55 @@ class CallConstraint:
         kept = self.kept.pop(n, None)
         return float(kept.item()) if kept is not None else 0.0
 
+    def _grammar_here(self) -> tuple[Grammar, tuple]:
+        """The grammar and state the next token is masked by: the call's own, or, where a `}` could close a
+        call that leaves out what the user said (`standing.left_out`), a grammar that holds it open. A bare
+        value such as a number then ends with the `,` that begins the next argument, as after a string,
+        unless it may still grow into a number the user said and the call leaves out ("1" of "10": then
+        only the `}` is barred, and a value grown wrong is the checks' to doubt)."""
+        state = self.state
+        if self.query is None or state[0] not in ("kstart", "after", "value"):
+            return self.grammar, state
+        if state[0] == "value" and (state[3] or state[4]):
+            return self.grammar, state  # inside a string or a nested value: no `}` here closes the call
+        name, used = state[1], state[2]
+        if not self.grammar.closes(name, used) or not self.grammar.words(("kstart", name, used)):
+            return self.grammar, state  # it may not close anyway, or has no argument left to go on with
+        from assistant.tools.calls import parse_call
+        from assistant.tools.standing import left_out
+
+        opened = self.said[self.said.rfind(CALL_OPEN) :]
+        call = parse_call(opened)  # what is open is closed to read it
+        if call is None or call.name != name or not left_out(call, self.query):
+            return self.grammar, state
+        held = self.grammar.held_open(name)
+        if state[0] == "value" and not _may_grow(opened, call, self.query):
+            return held, ("after", name, used)  # no digit more: only the `,` that goes on
+        return held, state
+
     def _advance(self, tokens: list[int]) -> None:
         texts = self.vocabulary.texts
         for token in tokens:
             if self.state is DONE:
                 return
+            text = texts[token] if token < len(texts) else ""
+            if self.query is not None:
+                self.said += text
             # None: a token the mask did not allow (another processor forced it): stop holding this call
-            self.state = self.grammar.step(self.state, texts[token] if token < len(texts) else "") or DONE
+            self.state = self.grammar.step(self.state, text) or DONE
+
+
+def _may_grow(opened: str, call, query: str) -> bool:
+    """Whether the bare value a call's text ends with may still grow into a number the user said and the
+    call leaves out: "1" of `"minutes": 1` for "a 15 minute timer"."""
+    from assistant.tools.as_said import as_said
+    from assistant.tools.grounding import number_gaps
+
+    value = opened[opened.rfind(":") + 1 :].strip()
+    if not value:
+        return True  # nothing of the value yet
+    _, _, missing = number_gaps(query, as_said(query, call))
+    return any(f"{n:g}".startswith(value) for n in missing)
 
 
 def unmasked(processors: list, n: int) -> float:
@@ -502,7 +563,7 @@ def processors(student, query: str | None = None) -> list:
     if vocabulary is None or vocabulary.tokenizer is not student.tokenizer:
         cache = student._vocabulary_file()  # named by the tokenizer's files and the libraries that read them
         vocabulary = student.call_vocabulary = Vocabulary.of(student.tokenizer, cache)
-    return [CallConstraint(vocabulary, Grammar.from_registry(timed=says_when(query)))]
+    return [CallConstraint(vocabulary, Grammar.from_registry(timed=says_when(query)), query=query)]
 
 
 def main(argv: list[str] | None = None) -> int:

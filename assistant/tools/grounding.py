@@ -217,6 +217,19 @@ PLACE_SAID = re.compile(r"\b(?i:in) ((?:[A-Z][\w.'-]*)(?: [A-Z][\w.'-]*){0,2})")
 
 def unsaid_numbers(query: str, call: ToolCall) -> str | None:
     """Why `call` does not hold the numbers of `query` (a sentence for the router's reason), or None."""
+    as_time, extra, missing = number_gaps(query, call)
+    if as_time:
+        return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
+    if extra:
+        return f"its call holds {_show(extra)}, which you did not say"
+    if missing:
+        return f"its call leaves out {_show(missing)}"
+    return None
+
+
+def number_gaps(query: str, call: ToolCall) -> tuple[list[float], list[float], list[float]]:
+    """How the numbers of `call` differ from those of `query`: lengths of time it waits that were said
+    as a time of day, numbers it holds that were not said, and numbers said that it leaves out."""
     from assistant.tools.clock import HOLIDAYS
     from assistant.tools.numbers import words_to_digits
     from assistant.tools.timers import spoken_clock
@@ -247,8 +260,6 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
         clocked = clocked[: m.start()] + " " + clocked[m.end() :]
     said_as_lengths = _known(_numbers(TIME_OF_DAY.sub(" ", clocked)), implied)
     as_time = [n for n in lengths if n in told_time and not _same_length(n, said_as_lengths)]
-    if as_time:
-        return f"its call waits {_show(as_time)} as a length of time, which you said as a time of day"
     # a clock time's own numbers are never "made up", but the ones the user said are found in it, on
     # either half of the day ("2 pm" in "14:00"), or the hour before it
     clock = set(times) | {t - 12 for t in times if 12 < t < 24} | {t + 12 for t in times if t < 12}
@@ -258,11 +269,7 @@ def unsaid_numbers(query: str, call: ToolCall) -> str | None:
         for n in said
         if n not in used and n not in clock and n not in UNSAID and not any(_same_length(u, {n}) for u in lengths)
     ]
-    if extra:
-        return f"its call holds {_show(extra)}, which you did not say"
-    if missing:
-        return f"its call leaves out {_show(missing)}"
-    return None
+    return as_time, extra, missing
 
 
 def lost_sign(query: str, call: ToolCall) -> str | None:
@@ -552,6 +559,55 @@ def uncounted_days(query: str, call: ToolCall) -> str | None:
     if asked and _month_alone(call) and not COUNT_TO.search(query):  # "How many days are there in April?"
         return None
     return f"its call counts no days, but you asked “{asked[0]}”" if asked else None
+
+
+# The days on from a day the question asks about, first match wins: (pattern, sign); a pattern with a
+# number in it counts that many days, one without counts one.
+OFFSETS = (
+    (re.compile(r"\bday after tomorrow\b", re.I), 2),
+    (re.compile(r"\bday before yesterday\b", re.I), -2),
+    (re.compile(r"\btomorrow\b", re.I), 1),
+    (re.compile(r"\byesterday\b", re.I), -1),
+    (re.compile(r"\bin (\d{1,3}) days?\b|\b(\d{1,3}) days? (?:from now|from today|later|on)\b", re.I), +1),
+    (re.compile(r"\b(\d{1,3}) days? ago\b", re.I), -1),
+)
+
+
+def supposed_offset(query: str) -> tuple[str, int] | None:
+    """The weekday the user supposes today is and the days on from it they ask about ("If today is
+    Saturday, what day is it tomorrow?" is ("Saturday", 1), "Say it's Thursday today. What day will
+    it be 4 days from now?" ("Thursday", 4)), or None."""
+    from assistant.router import SUPPOSED_DAY
+    from assistant.tools.numbers import words_to_digits
+
+    supposed = SUPPOSED_DAY.search(query or "")
+    if supposed is None:
+        return None
+    when = (supposed["when"] or supposed["when2"] or supposed["when3"]).lower()
+    start = supposed["day"] or supposed["day2"] or supposed["day3"]
+    if when != "today" or not start:  # counted from today, as the question says it is
+        return None
+    rest = words_to_digits(query[supposed.end() :])
+    for pattern, sign in OFFSETS:
+        if found := pattern.search(rest):
+            numbers = [g for g in found.groups() if g]
+            days = sign * int(numbers[0]) if numbers else sign
+            return (start.capitalize(), days) if days else None
+    return None
+
+
+def uncounted_supposed(query: str, call: ToolCall) -> str | None:
+    """Why a clock call does not count the days on from the weekday the user supposes today is ("If
+    today is Saturday, what day is it tomorrow?" as clock(date="Saturday"), which gives Saturday
+    itself, or as days=2), else None."""
+    if call.name != "clock" or (supposed := supposed_offset(query)) is None:
+        return None
+    day, days = supposed
+    counted = _length(call.arguments.get("days")) or 0
+    if counted == days:
+        return None
+    way = "after" if days > 0 else "before"
+    return f"its call does not count the {abs(days)} day{'s' if abs(days) != 1 else ''} {way} {day} you asked about"
 
 
 def _month_alone(call: ToolCall) -> bool:

@@ -26,22 +26,12 @@ from __future__ import annotations
 
 import re
 
-from assistant.router import SUPPOSED_DAY
 from assistant.tools.calls import format_call
 from assistant.tools.clock import WEEKDAYS
+from assistant.tools.grounding import supposed_offset
 from assistant.tools.reproduced import agrees, checked, target
 
 __all__ = ["agrees", "supposed_target", "target", "targets"]
-
-# the days on from it that the question asks about, first match wins
-OFFSETS = (
-    (re.compile(r"\bday after tomorrow\b", re.I), 2),
-    (re.compile(r"\bday before yesterday\b", re.I), -2),
-    (re.compile(r"\btomorrow\b", re.I), 1),
-    (re.compile(r"\byesterday\b", re.I), -1),
-    (re.compile(r"\bin (\d{1,3}) days?\b|\b(\d{1,3}) days? (?:from now|from today|later|on)\b", re.I), +1),
-    (re.compile(r"\b(\d{1,3}) days? ago\b", re.I), -1),
-)
 
 
 def targets(examples) -> dict[int, str]:
@@ -54,23 +44,11 @@ def supposed_target(query: str, answer: str) -> str | None:
     is it tomorrow?" → clock(date="Saturday", days=1)), when the teacher's one-sentence answer names
     the weekday it shows ("Tomorrow is Sunday."); None otherwise. Unlike `target`, this needs the
     query: the answer alone does not say which day was counted from."""
-    from assistant.tools.numbers import words_to_digits
-
-    supposed = SUPPOSED_DAY.search(query or "")
-    if supposed is None or not answer or "\n" in answer.strip() or len(answer) > 80:
+    if not answer or "\n" in answer.strip() or len(answer) > 80 or (supposed := supposed_offset(query)) is None:
         return None
-    when = (supposed["when"] or supposed["when2"] or supposed["when3"]).lower()
-    start = supposed["day"] or supposed["day2"] or supposed["day3"]
-    if when != "today" or not start:  # counted from today, as the question says it is
-        return None
+    start, days = supposed
     said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {start.lower()}
     if len(said) != 1:
         return None
-    rest = words_to_digits(query[supposed.end() :])
-    for pattern, sign in OFFSETS:
-        if found := pattern.search(rest):
-            numbers = [g for g in found.groups() if g]
-            days = sign * int(numbers[0]) if numbers else sign
-            call = checked("clock", {"date": start.capitalize(), "days": days}, said.pop()) if days else None
-            return format_call(call) if call else None
-    return None
+    call = checked("clock", {"date": start, "days": days}, said.pop())
+    return format_call(call) if call else None
