@@ -5,12 +5,11 @@ The student copies numbers well and drops the rest: the half of the day ("6:10 t
 "6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a
 reminder is for ("Tell me to water the plants in 4 hours" as a timer) and where it ends ("take the
 bins out in 45 minutes"), the end of a note ("jot this down: the parking spot is level 3, row F" cut
-at the comma), which way a note goes ("what did I write down about the landlord?" saved as a note),
-and which way days are counted ("two days before Wednesday" as days=2). Each rewrite reads the words
-by the same patterns the checks in `grounding` doubt such a call with, and changes a call only where
-one reading of the user's words fills what it left out; every check then judges, and the tool runs,
-the call as said. Notes never leave this machine, so no teacher can set a note call right: this is
-the only second look they get.
+at the comma), and which way a note goes ("what did I write down about the landlord?" saved as a
+note). Each rewrite reads the words by the same patterns the checks in `grounding` doubt such a call
+with, and changes a call only where one reading of the user's words fills what it left out; every
+check then judges, and the tool runs, the call as said. Notes never leave this machine, so no
+teacher can set a note call right: this is the only second look they get.
 """
 
 from __future__ import annotations
