@@ -37,18 +37,10 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
     (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
     for a question about the user's own notes made the search (`with_search_said`), and a note cut
-    short given the whole of what the user said to save (`with_note_said`), and a count of days counted
-    the way the user said (`with_way_said`). Every check judges, and the tool runs, this call."""
+    short given the whole of what the user said to save (`with_note_said`). Every check judges, and
+    the tool runs, this call."""
     # a reminder first: a name read from the request would keep a timer that should say what it is for
-    rewrites = (
-        with_half_said,
-        with_task_said,
-        with_task_cut,
-        with_name_said,
-        with_search_said,
-        with_note_said,
-        with_way_said,
-    )
+    rewrites = (with_half_said, with_task_said, with_task_cut, with_name_said, with_search_said, with_note_said)
     for rewrite in rewrites:
         call = rewrite(query, call)
     return call
@@ -155,26 +147,6 @@ def with_name_said(query: str, call: ToolCall) -> ToolCall:
     if len(named) != 1:
         return call
     return ToolCall(call.name, {**call.arguments, "label": next(iter(named.values()))})
-
-
-# Which way the user counts days: back ("two days before Wednesday", "3 days ago") or on.
-COUNTED_BACK = re.compile(r"\b(?:before|ago|earlier|yesterday)\b", re.I)
-COUNTED_ON = re.compile(r"\b(?:after|from now|from today|later|on from|tomorrow|in \w+ days?)\b", re.I)
-
-
-def with_way_said(query: str, call: ToolCall) -> ToolCall:
-    """A clock call's count of days counted back where the user counted back and never on ("Two days
-    before Wednesday" as days=2 is days=-2; "What day was it 3 days ago?"). A small model copies the
-    number and drops its sign; the tool would count on. Said both ways, or neither, the call is left
-    as it is."""
-    days = call.arguments.get("days") if call.name == "clock" else None
-    try:
-        count = float(days) if isinstance(days, (int, float, str)) and not isinstance(days, bool) else None
-    except ValueError:
-        return call
-    if not count or count < 0 or not COUNTED_BACK.search(query) or COUNTED_ON.search(query):
-        return call
-    return ToolCall(call.name, {**call.arguments, "days": -int(count) if count.is_integer() else -count})
 
 
 def with_half_said(query: str, call: ToolCall) -> ToolCall:
