@@ -125,7 +125,7 @@ def left_out(call: ToolCall, query: str) -> bool:
         return False  # already wrong: another argument would not set it right
     dated = any(isinstance(call.arguments.get(key), str) for key in ("date", "to_date"))
     # a year said with a date belongs in that date ("November 5th, 2027"), not in a count of days
-    if [n for n in missing if not (dated and n.is_integer() and 1000 <= n < 3000)]:
+    if any(not (dated and n.is_integer() and 1000 <= n < 3000) for n in missing):
         return True
     return (
         call.name == "clock"
