@@ -314,6 +314,35 @@ def test_a_call_that_leaves_out_what_was_said_cannot_close(
 
 
 @pytest.mark.parametrize(
+    "query, days, way",
+    [
+        ("What was the date 3 days ago?", "3", "-"),  # counted back: the count begins with a minus
+        ("What day will it be in three days?", "-3", ""),  # counted on: it may not
+        ("What day comes 2 days before Friday?", "2", "-"),
+        ("What is the date 3 days from March 1?", "-3", None),  # no way said: as the model writes it
+        ("What is the date 3 days from March 1?", "3", None),
+    ],
+)
+def test_a_count_of_days_begins_the_way_the_user_counted(tiny_checkpoint, tokenizer, monkeypatch, query, days, way):
+    """A model pushed to count days the other way from the one the user said, through the Student as a user
+    asks it: the count it writes goes the way they said; where they said no way, it is the model's."""
+    begun = '<tool_call>{"name": "clock", "arguments": {"days":'
+    target = begun + " " + days + "}}</tool_call>"
+    real = constrain.processors
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, target))] + real(student, query)
+    )
+    response, _, _ = answer(tiny_checkpoint, query, max_tokens=40)
+    call = response.tool_call_text or ""
+    assert call.startswith(begun), call
+    written = call[len(begun) :].lstrip()
+    if way is None:
+        assert call.startswith(target.removesuffix("</tool_call>")), call
+    else:
+        assert written.startswith("-") is (way == "-"), call
+
+
+@pytest.mark.parametrize(
     "query, value, grows",
     [
         ("set a 15 minute timer", "1", True),  # "1" of "15": only the `}` is barred

@@ -279,12 +279,41 @@ def test_a_clock_call_that_gives_the_day_named_instead_of_the_one_before_or_afte
     assert unsaid_offset("What day is June 11?", ToolCall("clock", {"date": "June 11"})) is None
     # a count from the day to another, or the other way, is no day before or after it
     reason = unsaid_offset("What day comes before Wednesday?", ToolCall("clock", {"date": "Wednesday", "days": 1}))
-    assert reason is not None and "after" in reason
+    assert reason is not None and "on" in reason and "before" in reason
     twice = ToolCall("clock", {"date": "Wednesday", "to_date": "Wednesday"})
     assert unsaid_offset("What day comes before Wednesday?", twice) is not None
     left = ToolCall("clock", {"to_date": "Christmas"})
     assert unsaid_offset("How many days are left before Christmas?", left) is None
     assert unsaid_offset("What is 3 days after Saturday?", ToolCall("clock", {"date": "Saturday", "days": 3})) is None
+
+
+@pytest.mark.parametrize(
+    "query, days",
+    [
+        ("What was the date 3 days ago?", 3),
+        ("Which date is 100 days earlier than today?", 100),
+        ("Go back twelve days from Friday, what date is that?", 12),
+        ("What day will it be in nine days?", -9),
+        ("What day is it 10 days from now?", -10),
+        ("What's the date 45 days later?", -45),
+    ],
+)
+def test_a_count_of_days_the_other_way_from_the_one_said_is_named(query, days):
+    reason = unsaid_offset(query, ToolCall("clock", {"days": days}))
+    assert reason is not None and ("back" if days < 0 else "on") in reason
+    assert unsaid_offset(query, ToolCall("clock", {"days": -days})) is None  # the way said
+
+
+@pytest.mark.parametrize(
+    "query, days",
+    [
+        ("What day comes after the day before yesterday?", -1),  # both ways said: either may be right
+        ("What's the date 90 days from March 1?", 90),  # no way said
+        ("What's the date 90 days from March 1?", -90),
+    ],
+)
+def test_a_count_of_days_is_not_doubted_for_its_way_where_none_or_both_are_said(query, days):
+    assert unsaid_offset(query, ToolCall("clock", {"days": days})) is None
 
 
 def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():

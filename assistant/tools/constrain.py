@@ -47,6 +47,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -57,6 +58,7 @@ from assistant.tools.calls import CALL_OPEN
 SETTING = "APPRENTICE_CONSTRAIN_CALLS"
 HELD = "\0held"  # a need no argument meets: the call may not close (`Grammar.held_open`)
 WHITESPACE = " \t\n\r"  # JSON's
+DAYS_BEGIN = re.compile(r'"days"\s*:\s*$')  # the answer so far ends where a count of days begins
 
 
 def _pattern(template: str) -> tuple[tuple[str, bool], ...]:
@@ -78,10 +80,12 @@ SEPARATOR = _pattern(' , "arguments" : {')
 #   ("colon", name, used)       after a key, before its `:`                                      constrained
 #   ("value", name, used, depth, quote, escaped)  a value, read only to find where it ends       free
 #   ("after", name, used)       after a string value: only `,` or `}` (and whitespace) may follow  constrained
+#   ("minus", name, used)       a count of days the user counted back: it begins with `-`          constrained
+#   ("unsigned", name, used)    a count of days the user counted on: it does not begin with `-`   free
 #   ("done",)                   after the arguments, or a call in another shape: never constrained
 DONE = ("done",)
 OUTSIDE = ("out", "")
-CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after"})
+CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after", "minus"})
 
 
 def enabled() -> bool:
@@ -185,6 +189,12 @@ class Grammar:
         if kind == "value":
             after = _value(state, ch)
             return None if after is DONE and not self.closes(state[1], state[2]) else after
+        if kind in ("minus", "unsigned"):  # only ever a state to mask by (`CallConstraint._grammar_here`)
+            if ch in WHITESPACE:
+                return state
+            if (ch == "-") != (kind == "minus"):
+                return None
+            return self._char(("value", state[1], state[2], 0, "", False), ch)
         if kind == "after":
             if ch == ",":
                 return ("kstart", state[1], state[2])
@@ -343,6 +353,10 @@ class Vocabulary:
             return blank + after_space.get(":", [])
         if kind == "after":
             return blank + after_space.get(",", []) + after_space.get("}", [])
+        if kind == "minus":  # not whitespace alone: a model that wants a digit would write spaces, on and on
+            return after_space.get("-", [])
+        if kind == "unsigned":
+            return after_space.get("-", []) + inner
         return inner
 
     def quiet_outside(self, grammar: Grammar) -> bool:
@@ -501,7 +515,24 @@ class CallConstraint:
         call that leaves out what the user said (`standing.left_out`), a grammar that holds it open. A bare
         value such as a number then ends with the `,` that begins the next argument, as after a string,
         unless it may still grow into a number the user said and the call leaves out ("1" of "10": then
-        only the `}` is barred, and a value grown wrong is the checks' to doubt)."""
+        only the `}` is barred, and a value grown wrong is the checks' to doubt). A count of days begins
+        the way the user counted: with `-` for "3 days ago", without for "in 9 days"."""
+        grammar, state = self._held_here()
+        if self._counts_days():
+            from assistant.tools.grounding import way_counted
+
+            way = way_counted(self.query)
+            if way is not None:
+                return grammar, ("minus" if way[0] else "unsigned", state[1], state[2])
+        return grammar, state
+
+    def _counts_days(self) -> bool:
+        """Whether the answer so far ends where the value of a clock call's `days` begins."""
+        return self.state[0] == "value" and self.state[1] == "clock" and DAYS_BEGIN.search(self.said) is not None
+
+    def _held_here(self) -> tuple[Grammar, tuple]:
+        """The call's own grammar and state, or, where it leaves out what one more argument could hold, the
+        grammar that holds it open and the state to mask by (`_grammar_here`)."""
         state = self.state
         if self.query is None or state[0] not in ("kstart", "after", "value"):
             return self.grammar, state

@@ -145,6 +145,13 @@ REVERSED = re.compile(r"\bfrom\b|\bless than\b|\b(?:go|goes|fit|fits) into\b|\bi
 TWO_OPERANDS = re.compile(r"\s*\(?\s*(-?\d+(?:\.\d+)?)\s*([-−/÷])\s*(-?\d+(?:\.\d+)?)\s*\)?\s*")
 # A day counted on or back from another: "What day comes before Monday?", "3 days after Saturday".
 BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
+# The way a count of days goes, as the user said it: back ("3 days ago", "the day before", "100 days
+# earlier") or on ("in 9 days", "10 days from now", "after"). Read after words_to_digits.
+COUNTED_BACK = re.compile(r"\b(?:before|ago|earlier|back|prior to|yesterday)\b", re.I)
+COUNTED_ON = re.compile(
+    r"\b(?:after|from now|from today|later|hence|ahead|tomorrow|in (?:\d+|a|an) (?:days?|weeks?|months?|years?))\b",
+    re.I,
+)
 # Words that say a length of time: a timer named with them is named after its own length.
 LENGTH_WORDS = re.compile(r"\b(?:sec|second|min|minute|hour|hr)s?\b", re.I)
 # A length said at all: in words of time ("an hour", "90 secs"), in short ("30m", "1h30"), or a fraction
@@ -379,10 +386,11 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
         return None
     said = BEFORE_AFTER.search(query)
     days = _length(arguments.get("days"))
-    if days:  # counted, but which way: "the day before Wednesday" is no days=1
-        way = "after" if days > 0 else "before"
-        if said and said[1].lower() != way and not re.search(rf"\b{way}\b", query, re.I):
-            return f"its call counts the days {way} the one you named, but you asked {said[1].lower()}"
+    if days:  # counted, but which way: "the day before Wednesday" is no days=1, "3 days ago" no days=3
+        way = way_counted(query)
+        if way and way[0] != (days < 0):
+            counted = f"{_show([abs(days)])} day{'s' if abs(days) != 1 else ''} {'back' if days < 0 else 'on'}"
+            return f"its call counts {counted}, but you said “{way[1]}”"
         return None
     if arguments.get("to_date") and COUNT_ASKED.search(query):  # "How many days are left before Christmas?"
         return None
@@ -391,6 +399,19 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
     if said is None or said[1].lower() in _held(call):  # "the day after tomorrow" given as the date itself
         return None
     return f"its call does not count the days {said[1].lower()} the one you named"
+
+
+def way_counted(query: str | None) -> tuple[bool, str] | None:
+    """Which way the user counts days, and the words that say it: (True, "ago") for "What was the date 3
+    days ago?", (False, "in 9 days") for "What day will it be in 9 days?"; None when they say neither
+    way, or both ("the day after the day before yesterday")."""
+    from assistant.tools.numbers import words_to_digits
+
+    said = words_to_digits(query or "")
+    back, on = COUNTED_BACK.search(said), COUNTED_ON.search(said)
+    if bool(back) == bool(on):
+        return None
+    return (True, back[0]) if back else (False, on[0])
 
 
 def unnamed_label(query: str, call: ToolCall) -> str | None:
