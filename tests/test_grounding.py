@@ -827,6 +827,12 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
         ("Time 6 minutes for the eggs.", {"minutes": 6, "label": "the eggs"}, "the eggs"),  # its own kept
         ("Set a timer for the next 10 minutes.", {"minutes": 10}, None),
         ("Time the pasta for 8 minutes, and call it dinner.", {"minutes": 8}, None),  # two names: left
+        # a name before the word timer: after "a" or "an", or leading the request
+        ("start a pasta timer for 9 minutes", {"minutes": 9}, "pasta"),
+        ("tea timer, 4 minutes", {"minutes": 4}, "tea"),
+        ("Set timer for 9 minutes", {"minutes": 9}, None),  # a verb leads it: no name
+        ("set a 10 minute timer", {"minutes": 10}, None),
+        ("a kitchen timer for 5 min", {"minutes": 5}, None),
     ],
 )
 def test_a_timer_or_alarm_left_unnamed_runs_with_the_name_the_user_gave(query, arguments, label):
