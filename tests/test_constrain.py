@@ -313,6 +313,20 @@ def test_a_call_that_leaves_out_what_was_said_cannot_close(
         assert call[len(closed) - 2 :].lstrip().startswith(","), call
 
 
+def test_the_sign_of_a_count_of_days_is_the_codes_and_costs_the_answer_no_confidence(tokenizer, vocabulary):
+    """The way days are counted is read from what the user said: every token allowed begins the count with a
+    minus, and the model's doubt about the sign is not added to the answer's (the cascade would send it away)."""
+    size = len(vocabulary.texts)
+    prompt = ids(tokenizer, "What was the date 3 days ago?")
+    constraint = CallConstraint(vocabulary, query="What was the date 3 days ago?")
+    constraint(mx.array(prompt), mx.zeros((1, size)))
+    logits = mx.array(np.random.default_rng(0).normal(size=size).astype(np.float32) * 3)[None]
+    out = constraint(mx.array(prompt + ids(tokenizer, HEAD + 'clock", "arguments": {"days":')), logits)
+    allowed = np.flatnonzero(np.isfinite(np.array(out))[0])
+    assert len(allowed) > 0 and all(vocabulary.texts[i].lstrip().startswith("-") for i in allowed)
+    assert constraint.unmasked(2) == 0.0
+
+
 @pytest.mark.parametrize(
     "query, days, way",
     [

@@ -28,6 +28,12 @@ check judges what it wrote. A bare value (a number) then ends with the `,`, unle
 into the number left out ("1" of "10"). The call is read from the answer so far at each token where
 a `}` could close it, so this costs a parse and the checks on those few tokens.
 
+A count of days begins the way the user counted (`grounding.way_counted`): with a `-` for "3 days
+ago" or "the day before Friday", without one for "in 9 days" or "after". A small student often writes
+days=1 for "What day comes before Wednesday?"; the check that would send that call away reads the way
+from the same words. So the sign is the code's decision, not the model's, and unlike a name the mask
+chose, the model's doubt about it is not counted against the answer.
+
 It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
 kept on the Student), a token is checked by running this small grammar over its text (a token
 such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
@@ -86,6 +92,7 @@ SEPARATOR = _pattern(' , "arguments" : {')
 DONE = ("done",)
 OUTSIDE = ("out", "")
 CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after", "minus"})
+SIGNS = frozenset({"minus", "unsigned"})  # the states that hold a count of days to the way the user counted
 
 
 def enabled() -> bool:
@@ -189,7 +196,7 @@ class Grammar:
         if kind == "value":
             after = _value(state, ch)
             return None if after is DONE and not self.closes(state[1], state[2]) else after
-        if kind in ("minus", "unsigned"):  # only ever a state to mask by (`CallConstraint._grammar_here`)
+        if kind in SIGNS:  # only ever a state to mask by (`CallConstraint._grammar_here`)
             if ch in WHITESPACE:
                 return state
             if (ch == "-") != (kind == "minus"):
@@ -489,9 +496,14 @@ class CallConstraint:
             self.seen = tokens.size
         if self.state is DONE:
             return logits
-        mask = self.vocabulary.mask(*self._grammar_here(), logits.shape[-1])
+        grammar, state = self._grammar_here()
+        mask = self.vocabulary.mask(grammar, state, logits.shape[-1])
         if mask is None:
             return logits
+        if state[0] in SIGNS:
+            # The way a count of days goes is read from what the user said, as a check reads it: the sign is the
+            # code's, not the model's choice, and the model's doubt about it is no doubt about its answer.
+            return mx.where(mask, logits, -mx.inf)
         # mlx-lm reports log-probabilities over the allowed tokens only; what the model itself gave is that plus
         # the log of the share of its probability the mask kept (computed with this step, read with its token).
         # One exponential over the vocabulary serves both sums: on this CPU each costs about a millisecond.
