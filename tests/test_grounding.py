@@ -14,6 +14,7 @@ from assistant.tools.grounding import (
     invented_task,
     other_half_of_day,
     other_length,
+    other_span,
     other_target_unit,
     other_time,
     reversed_operands,
@@ -314,6 +315,19 @@ def test_a_count_of_days_the_other_way_from_the_one_said_is_named(query, days):
 )
 def test_a_count_of_days_is_not_doubted_for_its_way_where_none_or_both_are_said(query, days):
     assert unsaid_offset(query, ToolCall("clock", {"days": days})) is None
+
+
+def test_a_count_in_days_where_months_were_said_or_the_other_way_is_named():
+    reason = other_span(
+        "what month will it be 5 months after september", ToolCall("clock", {"date": "September", "days": 5})
+    )
+    assert reason is not None and "months" in reason
+    assert other_span("What's the date in 3 days?", ToolCall("clock", {"months": 3})) is not None
+    assert other_span("what month will it be 5 months after september", ToolCall("clock", {"months": 5})) is None
+    assert other_span("What date is 2 weeks from today?", ToolCall("clock", {"days": 14})) is None
+    assert other_span("What day comes after Tuesday?", ToolCall("clock", {"date": "Tuesday", "days": 1})) is None
+    assert unsaid_offset("What was the date 2 months ago?", ToolCall("clock", {"months": 2})) is not None
+    assert unsaid_offset("What was the date 2 months ago?", ToolCall("clock", {"months": -2})) is None
 
 
 def test_a_timer_named_after_its_own_length_is_named_and_a_real_name_passes():

@@ -48,6 +48,9 @@ def taught(answer: str) -> tuple[str, dict] | None:
         ("December is the last month of the year.", ("clock", {"date": "last month of the year"})),
         ("The eleventh month of the year is the month of November.", ("clock", {"date": "eleventh month"})),
         ("Two days before Wednesday is Monday.", ("clock", {"date": "Wednesday", "days": -2})),
+        ("Five months after September is February.", ("clock", {"date": "September", "months": 5})),
+        ("Three months on from October is January.", ("clock", {"date": "October", "months": 3})),
+        ("2 months before March is January.", ("clock", {"date": "March", "months": -2})),
         ("40 feet is equal to 12.19 meters.", ("convert", {"value": 40, "from_unit": "feet", "to_unit": "meters"})),
     ],
 )
@@ -68,6 +71,7 @@ def test_a_sentence_the_tool_reproduces_is_taught_as_its_call(answer, call):
         "April has 31 days.",  # the calendar says 30
         "The sixth month of the year is July.",
         "March comes after January.",
+        "Five months after September is March.",  # the calendar says February
         "The day after tomorrow is Thursday.",  # depends on today: only weekdays are counted
         "17 × 23 = 391. That is a prime times a prime.",  # more than the sentence: the words are kept
         "200 quarter = 200 quarter",  # a unit said to be itself claims nothing

@@ -261,6 +261,14 @@ def test_apprentice_tools_lists_each_tool_and_prints_declarations_as_json():
         ),
         ({"date": "May 3"}, "3 May 2027 is a Monday."),  # a day of the month is a date, as before
         ({"to_date": "April"}, "1 April 2027 is in 122 days (17 weeks and 3 days)."),  # until a month: its first day
+        # months on or back: from a month alone, a month; from a date or today, a date
+        ({"date": "September", "months": 5}, "5 months after September is February."),
+        ({"date": "March", "months": -4}, "4 months before March is November."),
+        ({"date": "September 2027", "months": 5}, "5 months after September 2027 is February 2028."),
+        ({"months": 3}, "In 3 months it will be Sunday, 28 February 2027."),  # no 30 February: its last day
+        ({"months": -2}, "2 months ago it was Wednesday, 30 September 2026."),
+        ({"date": "2027-01-31", "months": 1}, "1 month after 31 January 2027 is Sunday, 28 February 2027."),
+        ({"months": 1, "days": 2}, "In 1 month and 2 days it will be Friday, 1 January 2027."),
     ],
 )
 def test_clock(ctx, arguments, text):
@@ -278,6 +286,13 @@ def test_a_months_facts_come_as_data_too(ctx):
         "year": 2026,
     }
     assert result.badge == "clock · December, 31 days"
+
+
+def test_a_month_counted_on_from_a_month_comes_as_data_too(ctx):
+    result = run("clock", {"date": "October", "months": 3}, ctx)
+    assert result.data["month"] == "January" and result.data["from"] == "October" and result.data["months"] == 3
+    dated = run("clock", {"months": 3}, ctx).data
+    assert dated["date"] == "2027-02-28" and dated["month"] == "February" and dated["weekday"] == "Sunday"
 
 
 def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
@@ -298,6 +313,11 @@ def test_clock_data_is_the_machines_time_in_the_users_zone(ctx):
         ({"days": 2.5}, "The argument 'days' of clock must be a whole number"),
         ({"days": 99999}, "The clock counts at most 36,500 days"),
         ({"days": 3, "to_date": "Friday"}, "The clock counts days on from a date or the days until one"),
+        ({"months": 2, "to_date": "Friday"}, "The clock counts months on from a date or the days until one"),
+        ({"months": 99999}, "The clock counts at most 1,200 months"),
+        ({"months": 2, "days": -3}, "The clock counts months and days the same way"),
+        ({"date": "December 1 9999", "months": 100}, "That lies outside the calendar"),
+        ({"date": "December 1 9999", "days": 100}, "That lies outside the calendar"),
     ],
 )
 def test_clock_cannot(ctx, arguments, words):

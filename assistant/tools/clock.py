@@ -1,6 +1,7 @@
 """The clock tool: the time and date here or in another place, a date's weekday, days between dates,
-the day that lies some days on from a date ("4 days after Saturday", "in 90 days"), and a month's
-length and neighbours ("April", "the sixth month of the year"; assistant/tools/months.py).
+the day that lies some days or months on from a date ("4 days after Saturday", "in 90 days", "3
+months from today"), the month some months on from a month ("5 months after September"), and a
+month's length and neighbours ("April", "the sixth month of the year"; assistant/tools/months.py).
 
 Everything comes from this machine's clock and the IANA time-zone database (`zoneinfo`), so
 "what time is it" never needs the teacher. A city is found by the last part of its zone's
@@ -19,7 +20,8 @@ import string
 import sys
 import zoneinfo
 
-from assistant.tools import ToolContext, ToolError, ToolResult, months, tool
+from assistant.tools import ToolContext, ToolError, ToolResult, tool
+from assistant.tools import months as calendar_months  # "months" is also the count a call gives
 
 # Places people ask about that are not the last part of a zone's name.
 ALIASES = {
@@ -142,10 +144,11 @@ _ABBREVIATIONS = {"utc": "UTC", "gmt": "UTC", "z": "UTC", "zulu": "UTC"}
 # Old names the database keeps as links; the current name is preferred when a city has both.
 _LEGACY_PREFIXES = ("US/", "Etc/", "SystemV/", "Canada/", "Brazil/", "Mexico/", "Chile/")
 
-MONTHS = months.SPELLINGS  # "sept" → 9
+MONTHS = calendar_months.SPELLINGS  # "sept" → 9
 # Words that name no other place: "the time today" is the time here.
 HERE = {"here", "today", "now", "time", "local", "local time", "home"}
 MAX_DAYS = 36_500  # a hundred years on or back: beyond that a count of days is a typo, not a question
+MAX_MONTHS = 1_200  # the same hundred years, in months
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 HOLIDAYS = {
     "christmas": (12, 25),
@@ -189,6 +192,7 @@ def clock(
     date: str | None = None,
     to_date: str | None = None,
     days: int | None = None,
+    months: int | None = None,
 ) -> ToolResult:
     """The time and date now, here or in a city or zone; a date's weekday; days between dates, or days on from one.
 
@@ -197,20 +201,30 @@ def clock(
       date: a date, e.g. "2026-12-25", "December 25", "Saturday", "tomorrow": its weekday; a month ("April"): its days
       to_date: count the days until this date, from `date` or else from today
       days: count this many days on from `date` or today: 4 for "4 days after Saturday", -1 for "the day before"
+      months: count this many months on from `date` or today: 3 for "in 3 months", -2 for "2 months ago"
     """
     now = ctx.now
-    arguments = {k: v for k, v in {"place": place, "date": date, "to_date": to_date, "days": days}.items() if v}
+    given = {"place": place, "date": date, "to_date": to_date, "days": days, "months": months}
+    arguments = {k: v for k, v in given.items() if v}
     if place and place.strip().lower() in HERE:
         arguments.pop("place")
         place = None
     zone = find_zone(place) if place else None  # read first: a place no answer uses is still one the user named
+    if months:
+        if to_date:
+            raise ToolError(
+                "The clock counts months on from a date or the days until one, not both; ask one at a time."
+            )
+        if abs(months) > MAX_MONTHS:
+            raise ToolError(f"The clock counts at most {MAX_MONTHS:,} months on or back; ask for a date instead.")
+        return _months_on(arguments, date, months, days or 0, now.date())
     if days:
         if to_date:
             raise ToolError("The clock counts days on from a date or the days until one, not both; ask one at a time.")
         if abs(days) > MAX_DAYS:
             raise ToolError(f"The clock counts at most {MAX_DAYS:,} days on or back; ask for a date instead.")
         start = parse_date(date, now.date()) if date else now.date()
-        end = start + dt.timedelta(days=days)
+        end = _shifted(start, days=days)
         text = _days_on_text(start, end, days, from_today=not date)
         data = {"from": start.isoformat(), "date": end.isoformat(), "weekday": f"{end:%A}", "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {end:%A}")
@@ -223,10 +237,10 @@ def clock(
         text = _days_text(start, end, days, from_today=not date, name=None if date else _day_name(to_date))
         data = {"from": start.isoformat(), "to": end.isoformat(), "days": days}
         return ToolResult("clock", arguments, data, text, f"clock · {abs(days)} day{'' if abs(days) == 1 else 's'}")
-    month = months.read(date, now.date()) if date else None
+    month = calendar_months.read(date, now.date()) if date else None
     if month:  # "April", "the sixth month": no day to give the weekday of, but all there is to know of the month
-        data = months.facts(*month)
-        text = months.describe(*month, now.date())
+        data = calendar_months.facts(*month)
+        text = calendar_months.describe(*month, now.date())
         return ToolResult("clock", arguments, data, text, f"clock · {data['month']}, {data['days']} days")
     day = parse_date(date, now.date()) if date else None
     if day == now.date():  # today's weekday is asked as the time and date now are: one answer says both
@@ -296,6 +310,54 @@ def _in_weeks(days: int) -> str:
     weeks, rest = divmod(days, 7)
     and_days = f" and {_count(rest, 'day')}" if rest else ""
     return f" ({_count(weeks, 'week')}{and_days})"
+
+
+def _months_on(arguments: dict, date: str | None, count: int, days: int, today: dt.date) -> ToolResult:
+    """The month `count` months on from a month said alone ("5 months after September" is February), or the
+    date that many months (and `days` days) on from a date or today; a day past the end of the month it
+    lands in is that month's last ("a month after January 31" is the last day of February)."""
+    way = "after" if count > 0 else "before"
+    month = calendar_months.read(date, today) if date and not days else None
+    if month:
+        number, year = month
+        total = (year or 0) * 12 + number - 1 + count
+        end, end_year = total % 12 + 1, total // 12 if year is not None else None
+        start_name = calendar_months.NAMES[number - 1] + (f" {year}" if year is not None else "")
+        end_name = calendar_months.NAMES[end - 1] + (f" {end_year}" if end_year is not None else "")
+        data = {**calendar_months.facts(end, end_year), "from": start_name, "months": count}
+        text = f"{_count(abs(count), 'month')} {way} {start_name} is {end_name}."
+        return ToolResult("clock", arguments, data, text, f"clock · {data['month']}")
+    if days and (count > 0) != (days > 0):
+        raise ToolError("The clock counts months and days the same way, both on or both back; ask one at a time.")
+    start = parse_date(date, today) if date else today
+    end = _shifted(start, count, days)
+    span = _count(abs(count), "month") + (f" and {_count(abs(days), 'day')}" if days else "")
+    if not date:
+        text = (
+            f"In {span} it will be {end:%A}, {_long_date(end)}."
+            if count > 0
+            else f"{span} ago it was {end:%A}, {_long_date(end)}."
+        )
+    else:
+        text = f"{span[0].upper()}{span[1:]} {way} {_long_date(start)} is {end:%A}, {_long_date(end)}."
+    data = {
+        "from": start.isoformat(),
+        "date": end.isoformat(),
+        "weekday": f"{end:%A}",
+        "month": f"{end:%B}",
+        "months": count,
+    }
+    return ToolResult("clock", arguments, {**data, "days": days} if days else data, text, f"clock · {end:%A}")
+
+
+def _shifted(start: dt.date, months_on: int = 0, days: int = 0) -> dt.date:
+    """`start` moved on (or back) by months, then days; a day past the end of a month is its last."""
+    from dateutil.relativedelta import relativedelta
+
+    try:
+        return start + relativedelta(months=months_on) + dt.timedelta(days=days)
+    except (OverflowError, ValueError):
+        raise ToolError("That lies outside the calendar (years 1 to 9999); ask for a nearer date.") from None
 
 
 def _days_on_text(start: dt.date, end: dt.date, days: int, from_today: bool) -> str:

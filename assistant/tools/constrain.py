@@ -64,7 +64,7 @@ from assistant.tools.calls import CALL_OPEN
 SETTING = "APPRENTICE_CONSTRAIN_CALLS"
 HELD = "\0held"  # a need no argument meets: the call may not close (`Grammar.held_open`)
 WHITESPACE = " \t\n\r"  # JSON's
-DAYS_BEGIN = re.compile(r'"days"\s*:\s*$')  # the answer so far ends where a count of days begins
+COUNT_BEGINS = re.compile(r'"(?:days|months)"\s*:\s*$')  # the answer so far ends where a count of days begins
 
 
 def _pattern(template: str) -> tuple[tuple[str, bool], ...]:
@@ -539,8 +539,8 @@ class CallConstraint:
         return grammar, state
 
     def _counts_days(self) -> bool:
-        """Whether the answer so far ends where the value of a clock call's `days` begins."""
-        return self.state[0] == "value" and self.state[1] == "clock" and DAYS_BEGIN.search(self.said) is not None
+        """Whether the answer so far ends where the value of a clock call's `days` (or `months`) begins."""
+        return self.state[0] == "value" and self.state[1] == "clock" and COUNT_BEGINS.search(self.said) is not None
 
     def _held_here(self) -> tuple[Grammar, tuple]:
         """The call's own grammar and state, or, where it leaves out what one more argument could hold, the

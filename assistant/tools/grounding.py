@@ -149,6 +149,11 @@ REVERSED = re.compile(r"\bfrom\b|\bless than\b|\b(?:go|goes|fit|fits) into\b|\bi
 TWO_OPERANDS = re.compile(r"\s*\(?\s*(-?\d+(?:\.\d+)?)\s*([-−/÷])\s*(-?\d+(?:\.\d+)?)\s*\)?\s*")
 # A day counted on or back from another: "What day comes before Monday?", "3 days after Saturday".
 BEFORE_AFTER = re.compile(r"\b(before|after)\b", re.I)
+# The words that count days (or weeks) and months (or years): a call counts in the one said.
+SPANS = {
+    "days": re.compile(r"\b(?:days?|weeks?|fortnights?)\b", re.I),
+    "months": re.compile(r"\b(?:months?|years?)\b", re.I),
+}
 # The way a count of days goes, as the user said it: back ("3 days ago", "the day before", "100 days
 # earlier") or on ("in 9 days", "10 days from now", "after"). Read after words_to_digits.
 COUNTED_BACK = re.compile(r"\b(?:before|ago|earlier|back|prior to|yesterday)\b", re.I)
@@ -389,11 +394,12 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
     if call.name != "clock":
         return None
     said = BEFORE_AFTER.search(query)
-    days = _length(arguments.get("days"))
+    unit = "month" if arguments.get("months") else "day"
+    days = _length(arguments.get(f"{unit}s"))
     if days:  # counted, but which way: "the day before Wednesday" is no days=1, "3 days ago" no days=3
         way = way_counted(query)
         if way and way[0] != (days < 0):
-            counted = f"{_show([abs(days)])} day{'s' if abs(days) != 1 else ''} {'back' if days < 0 else 'on'}"
+            counted = f"{_show([abs(days)])} {unit}{'s' if abs(days) != 1 else ''} {'back' if days < 0 else 'on'}"
             return f"its call counts {counted}, but you said “{way[1]}”"
         return None
     if arguments.get("to_date") and COUNT_ASKED.search(query):  # "How many days are left before Christmas?"
@@ -403,6 +409,18 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
     if said is None or said[1].lower() in _held(call):  # "the day after tomorrow" given as the date itself
         return None
     return f"its call does not count the days {said[1].lower()} the one you named"
+
+
+def other_span(query: str, call: ToolCall) -> str | None:
+    """Why a clock call counts days where the user counted months ("5 months after September" as days=5),
+    or months where they counted days, else None."""
+    if call.name != "clock":
+        return None
+    for counted, other in (("days", "months"), ("months", "days")):
+        given = call.arguments.get(counted) and not call.arguments.get(other)
+        if given and not SPANS[counted].search(query) and SPANS[other].search(query):
+            return f"its call counts {counted}, but you counted {other}"
+    return None
 
 
 def way_counted(query: str | None) -> tuple[bool, str] | None:

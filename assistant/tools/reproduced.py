@@ -1,6 +1,7 @@
 """A sentence a tool reproduces, and the call that shows it: "44 ÷ 4 = 11." is calculate("44 ÷ 4"),
 "4 meters is 13.12 feet." is convert(4, "meters", "feet"), "3 days after Monday is Thursday." is
-clock(date="Monday", days=3), "April has 30 days." is clock(date="April").
+clock(date="Monday", days=3), "April has 30 days." is clock(date="April"), "Five months after
+September is February." is clock(date="September", months=5).
 
 A sentence that is one such claim and nothing else is read back into its call, the call is
 validated and run here, and the call is given only when the tool shows the sentence's number,
@@ -61,6 +62,12 @@ MONTH_ORDER = re.compile(
     rf"^\s*(?:(?P<end>{MONTH})\s+(?:comes\s+(?:just\s+|right\s+)?(?P<way>after|before)|(?P<follows>follows|precedes))"
     rf"|the\s+month\s+(?P<way2>after|before)\s+(?P<start2>{MONTH})\s+is\s+(?P<end2>{MONTH}))"
     rf"(?:\s+(?P<start>{MONTH}))?\s*\.?\s*$",
+    re.I,
+)
+# "Five months after September is February."  /  "Three months on from October is January."
+MONTHS_ON = re.compile(
+    rf"^\s*(?P<count>{COUNT})\s+months?\s+(?:(?P<way>after|before)|on\s+from|from)\s+(?P<start>{MONTH})\s+"
+    rf"(?:is|will\s+be)\s+(?P<end>{MONTH})\s*\.?\s*$",
     re.I,
 )
 # "The sixth month of the year is June."  /  "December is the last month of the year."
@@ -134,6 +141,11 @@ def _month_claim(answer: str) -> tuple[str, dict, str, str] | None:
             way = found["way"] or ("after" if found["follows"].lower() == "follows" else "before")
         # "January comes after December": December's answer names January as the month after it
         return "clock", {"date": start.capitalize()}, end, "after" if way.lower() == "after" else "before"
+    if found := MONTHS_ON.match(answer):
+        written = found["count"].lower()
+        count = COUNTS[written] if written in COUNTS else int(written)
+        count = -count if (found["way"] or "").lower() == "before" else count
+        return "clock", {"date": found["start"].capitalize(), "months": count}, found["end"], "month"
     if found := MONTH_PLACE.match(answer):
         ordinal, month = (found["ordinal"] or found["ordinal2"]).lower(), found["month"] or found["month2"]
         date = "last month of the year" if ordinal == "last" else f"{ordinal} month"

@@ -5,19 +5,20 @@ result is what the user would see); an acting call passes its tool's own checks 
 (`ready`: a reminder says when, a timer lasts some time); and it keeps what the user said
 (`grounding`): their numbers, each length in one unit and in the unit said, the unit they wrote
 after a value and the one they asked for, a value said below zero, the operation they named and the
-order of its numbers, the weekday they named and the days before or after it, or after the one they
-suppose today is (no month or weekday they did not name), a weekday or a count of days as asked, the
-place asked about (and none never named), a length said as one, the clock time and the half of the
-day said, a timer's name (neither its own length nor words never said), what a reminder is for, and
-a message to send, a request to be reminded or told, or a question rather than a note, a question
-for a number rather than a timer, and a request to save a note or a question about anything else
-rather than a search of the notes. It is judged as the tool runs it for the query (`as_said`: the
-half of the day and a timer's name the user said filled in where the call left them out, a timer set
-for a request to be reminded made that reminder, a reminder's words cut before the time it is for, a
-note saved for a question about the user's notes made the search, and a note cut short given the
-rest of what was said). The cascade asks this of a sure answer before keeping it, and a cascade line
-is drawn counting only the wrong answers that would pass it (model/distill/calibration.py): what no
-line can keep is no risk to the line.
+order of its numbers, the weekday they named and the days before or after it (counted the way they
+said, in days or months as they said), or after the one they suppose today is (no month or weekday
+they did not name), a weekday or a count of days as asked, the place asked about (and none never
+named), a length said as one, the clock time and the half of the day said, a timer's name (neither
+its own length nor words never said), what a reminder is for, and a message to send, a request to be
+reminded or told, or a question rather than a note, a question for a number rather than a timer, and
+a request to save a note or a question about anything else rather than a search of the notes. It is
+judged as the tool runs it for the query (`as_said`: the half of the day and a timer's name the user
+said filled in where the call left them out, a timer set for a request to be reminded made that
+reminder, a reminder's words cut before the time it is for, a note saved for a question about the
+user's notes made the search, and a note cut short given the rest of what was said). The cascade
+asks this of a sure answer before keeping it, and a cascade line is drawn counting only the wrong
+answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to the
+line.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from assistant.tools.grounding import (
     number_gaps,
     other_half_of_day,
     other_length,
+    other_span,
     other_target_unit,
     other_time,
     reversed_operands,
@@ -81,6 +83,7 @@ CHECKS = (
     unsaid_date,
     uncounted_days,
     uncounted_supposed,
+    other_span,
     unsaid_task,
     other_length,
     unsaid_length,
