@@ -102,18 +102,22 @@ TIME_SAID = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<half>\s*
 # What a timer is for: "for the pasta", "the eggs timer". A bare "Egg timer, 6 minutes" may name the
 # kitchen device rather than the timer, so it is not read as a name.
 LABEL_FOR = re.compile(r"\bfor (?:the|my|our) ([a-z]+)\b", re.I)
-# "the eggs timer", "start a pasta timer", and a name that leads the request: "tea timer, 4 minutes"
-LABEL_BEFORE = re.compile(r"(?:^\s*|\b(?:the|my|our|a|an) )([a-z]+) (?:timer|countdown)\b", re.I)
+# "the eggs timer", "start a pasta timer", and a name that leads the request: "tea timer, 4 minutes" (a
+# verb that leads it names nothing: "Set timer for 9 minutes")
+LEADING_VERBS = (
+    "set|start|put|make|begin|run|stop|cancel|pause|resume|reset|restart|add|create|show|check|clear|delete|remove|end"
+)
+LABEL_BEFORE = re.compile(
+    rf"(?:^\s*(?!(?:{LEADING_VERBS})\b)|\b(?:the|my|our|a|an) )([a-z]+) (?:timer|countdown)\b", re.I
+)
 LABEL_TIMED = re.compile(r"\btime (?:the|my|our) ([a-z]+)\b", re.I)  # "can you time the pizza?"
 # A name given outright, to a timer or an alarm: "call it gym", "name it tea", "an alarm called work".
 LABEL_GIVEN = re.compile(r"\b(?:call|name|label) it ([a-z]+)\b|\b(?:called|named|labell?ed) ([a-z]+)\b", re.I)
-# Words in those places that name no timer: articles, lengths, verbs ("Set timer for 9 minutes"), "the next 10
-# minutes", "a new timer", and the kitchen devices ("an egg timer").
+# Words in those places that name no timer: articles, lengths, "the next 10 minutes", "a new timer", and the
+# kitchen devices ("an egg timer").
 NOT_LABELS = frozenset(
-    "a an the my our this that your one another new quick same next first last rest whole "
-    "second seconds minute minutes hour hours day week night kitchen egg timer countdown "
-    "set start put make begin run stop cancel pause resume reset restart add create show check clear delete remove "
-    "end any every what which how".split()
+    "a an the my our this that your one another new quick same next first last rest whole any every what which how "
+    "second seconds minute minutes hour hours day week night kitchen egg timer countdown".split()
 )
 # A message to someone: "Text Will that…", "Message Yuki: …", "Send Marta a message saying …" (a name
 # is capitalized, so "Text me at 5" and a lowercase "send this" are not read as one).
