@@ -237,6 +237,14 @@ def test_a_sure_sentence_the_calendar_contradicts_does_not_stand():
     assert right.sure and right.words_doubt is None and right.computed is None
 
 
+def test_a_sure_sentence_that_counts_months_wrong_is_answered_by_the_clock():
+    r = _Scripted(["5 months after September is December."]).stream([])
+    r.complete()
+    step = CascadeStep(r, line=-100.0, query="what month will it be 5 months after september")
+    assert step.words_doubt is not None and "February" in step.words_doubt
+    assert step.computed == ToolCall("clock", {"date": "September", "months": 5}) and step.sure
+
+
 @pytest.mark.parametrize(
     "said, query",
     [

@@ -48,7 +48,7 @@ FILLER = r"(?:\s+(?!" + "|".join(WEEKDAYS + MONTHS) + r")[\w']+){0,3}?"
 
 DAY_STEP = re.compile(rf"\b{COUNT}?\s*days? (after|before|from) {WD}\b[^.?!;]*?\b{IS}{FILLER}\s+{WD}\b", re.I)
 DAY_ORDER = re.compile(rf"\b{WD} (?:comes|is|falls) (?:right |just |immediately )?(after|before) {WD}\b", re.I)
-MONTH_STEP = re.compile(rf"\bmonth (after|before) {MN}\b[^.?!;]*?\b{IS}{FILLER}\s+{MN}\b", re.I)
+MONTH_STEP = re.compile(rf"\b{COUNT}?\s*months? (after|before|from) {MN}\b[^.?!;]*?\b{IS}{FILLER}\s+{MN}\b", re.I)
 MONTH_ORDER = re.compile(rf"\b{MN} (?:comes|is) (?:right |just |immediately )?(after|before) {MN}\b", re.I)
 MONTH_ORDINAL = re.compile(rf"\b{ORD} month(?: of the year)?\b[^.?!;]*?\b{IS}{FILLER}\s+{MN}\b", re.I)
 ORDINAL_MONTH = re.compile(rf"\b{MN} is the {ORD} month\b", re.I)
@@ -160,9 +160,12 @@ def _weekday_steps(text: str) -> str | None:
 
 def _month_steps(text: str) -> str | None:
     for m in MONTH_STEP.finditer(text):
-        way, start, said = (g.lower() for g in m.groups())
-        right = MONTHS[(MONTHS.index(start) + (1 if way == "after" else -1)) % 12]
-        if said != right:
+        count, way, start, said = m.groups()
+        n = _count(count) if count else 1
+        if n is None:
+            continue
+        right = MONTHS[(MONTHS.index(start.lower()) + (-n if way.lower() == "before" else n)) % 12]
+        if said.lower() != right:
             return _said(m.group(0), f"the calendar says {right.title()}")
     if reason := _neighbour(MONTH_ORDER, MONTHS, text):
         return reason
