@@ -28,7 +28,8 @@ that I'm running late" saved as a note would never reach Marta: `unsent_message`
 Nor are numbers all a call must do. A computation does the operation the user named ("Split 935 by
 8" is no 935 - 8, "30% of 154" no 154 / 30: `unsaid_operation`); the day before or after a named one
 is counted, not the named day given ("What day comes before Monday?" is no clock(date="Monday"):
-`unsaid_offset`); and a timer is named for what it is for, not after its own length ("minutes, 6, 6":
+`unsaid_offset`), the way the user counted ("3 days ago" is no days=3: `way_counted`) and in the span
+they counted ("5 months after September" is no days=5: `other_span`); and a timer is named for what it is for, not after its own length ("minutes, 6, 6":
 `unnamed_label`), nor with words the user never said ("timer1": `invented_label`); one length the
 user said is not given in two units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3
 seconds: `doubled_length`); and a request to be reminded is no note, which never rings ("Remind me to
