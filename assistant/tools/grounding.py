@@ -28,16 +28,17 @@ that I'm running late" saved as a note would never reach Marta: `unsent_message`
 Nor are numbers all a call must do. A computation does the operation the user named ("Split 935 by
 8" is no 935 - 8, "30% of 154" no 154 / 30: `unsaid_operation`); the day before or after a named one
 is counted, not the named day given ("What day comes before Monday?" is no clock(date="Monday"):
-`unsaid_offset`), the way the user counted ("3 days ago" is no days=3: `way_counted`) and in the span
-they counted ("5 months after September" is no days=5: `other_span`); and a timer is named for what it is for, not after its own length ("minutes, 6, 6":
-`unnamed_label`), nor with words the user never said ("timer1": `invented_label`); one length the
-user said is not given in two units ("Can you time 3 hours?" is no timer of 3 hours, 3 minutes and 3
-seconds: `doubled_length`); and a request to be reminded is no note, which never rings ("Remind me to
-book a table at 8 pm": `unrung_reminder`), nor is a question ("Did I save anything about the gate?")
-or anything that asks nothing to be kept ("Double 37 for me."): `unasked_note`. A weekday asked
-for is no count of days ("On what day does September 27 fall?" is no clock(to_date="September 27"),
-which says how many days away it is: `unasked_count`), and a count of days asked for is no weekday
-("How many days until May 3?" is no clock(date="May 3"): `uncounted_days`).
+`unsaid_offset`), the way the user counted ("3 days ago" is no days=3: `way_counted`) and in the
+span they counted ("5 months after September" is no days=5: `other_span`); and a timer is named for
+what it is for, not after its own length ("minutes, 6, 6": `unnamed_label`), nor with words the user
+never said ("timer1": `invented_label`); one length the user said is not given in two units ("Can
+you time 3 hours?" is no timer of 3 hours, 3 minutes and 3 seconds: `doubled_length`); and a request
+to be reminded is no note, which never rings ("Remind me to book a table at 8 pm":
+`unrung_reminder`), nor is a question ("Did I save anything about the gate?") or anything that asks
+nothing to be kept ("Double 37 for me."): `unasked_note`. A weekday asked for is no count of days
+("On what day does September 27 fall?" is no clock(to_date="September 27"), which says how many days
+away it is: `unasked_count`), and a count of days asked for is no weekday ("How many days until May
+3?" is no clock(date="May 3"): `uncounted_days`).
 
 Nor the order, names and words the user gave: a difference or quotient takes its numbers in the order
 said ("Subtract 22 from 652" is no 22 - 652: `reversed_operands`); a clock call names no month or
