@@ -358,6 +358,81 @@ def test_the_student_writes_on_an_expression_that_leaves_out_a_number_said(tiny_
     assert (response.tool_call_text or "").startswith(closed), response.tool_call_text
 
 
+def allowed_next(vocabulary, tokenizer, query: str, written: str) -> tuple[list[str], CallConstraint]:
+    """The texts of the tokens allowed after `written`, for `query`, and the constraint that allowed them."""
+    size = len(vocabulary.texts)
+    prompt = ids(tokenizer, query)
+    constraint = CallConstraint(vocabulary, query=query)
+    constraint(mx.array(prompt), mx.zeros((1, size)))
+    logits = mx.array(np.random.default_rng(0).normal(size=size).astype(np.float32) * 3)[None]
+    out = constraint(mx.array(prompt + ids(tokenizer, written)), logits)
+    return [vocabulary.texts[i] for i in np.flatnonzero(np.isfinite(np.array(out))[0])], constraint
+
+
+CONVERT = HEAD + 'convert", "arguments": {'
+
+
+@pytest.mark.parametrize(
+    "query, written, unit",
+    [
+        ("How many inches is 178 centimeters?", '"value": 178, "from_unit":', "centimeters"),
+        ("How many inches is 178 centimeters?", '"value": 178, "from_unit": "centimeters", "to_unit":', "inches"),
+        ("Express 50 ounces in grams.", '"value": 50, "from_unit":', "ounces"),
+        ("the recipe wants 7 ounces of chocolate, how many grams?", '"value": 7, "from_unit":', "ounces"),
+        ("How many degrees Celsius is 86 degrees Fahrenheit?", '"value": 86, "from_unit":', "degrees Fahrenheit"),
+    ],
+)
+def test_a_conversion_is_written_in_the_units_the_user_said(tokenizer, vocabulary, query, written, unit):
+    """Where a unit begins, only the unit said can be spelled: token by token, each allowed token goes on with
+    it, and the model's doubt about it is not added to the answer's."""
+    whole, spelled = f'"{unit}"', ""
+    for _ in range(len(whole)):
+        allowed, constraint = allowed_next(vocabulary, tokenizer, query, CONVERT + written + spelled)
+        fits = [text for text in allowed if whole.startswith((spelled + text).lstrip())]
+        assert fits and all(text in fits or (spelled + text).lstrip().startswith(whole) for text in allowed), allowed
+        assert constraint.unmasked(2) == 0.0
+        spelled += max(fits, key=len)
+        if spelled.lstrip() == whole:
+            break
+    assert spelled.lstrip() == whole
+
+
+def test_a_unit_begins_after_one_space_at_most(tokenizer, vocabulary):
+    """A model that wants another unit cannot write spaces before the one said, on and on."""
+    query = "How many inches is 178 centimeters?"
+    allowed, _ = allowed_next(vocabulary, tokenizer, query, CONVERT + '"value": 178, "from_unit": ')
+    assert allowed and all(text.lstrip().startswith('"') for text in allowed), allowed
+
+
+def test_the_student_converts_from_the_unit_the_user_said(tiny_checkpoint, tokenizer, monkeypatch):
+    """A model pushed to swap the units, through the Student as a user asks it: the call converts from the
+    unit said after the value; with the constraint off, the same push swaps them."""
+    swapped = CONVERT + '"value": 178, "from_unit": "inches", "to_unit": "centimeters"}}</tool_call>'
+    real = constrain.processors
+    monkeypatch.setattr(
+        constrain, "processors", lambda student, query=None: [Force(ids(tokenizer, swapped))] + real(student, query)
+    )
+    response, _, _ = answer(tiny_checkpoint, "How many inches is 178 centimeters?", max_tokens=60)
+    call = response.tool_call_text or ""
+    assert re.match(re.escape(CONVERT + '"value": 178, "from_unit":') + r'\s*"centimeters"', call), call
+    monkeypatch.setenv("APPRENTICE_CONSTRAIN_CALLS", "0")
+    response, _, _ = answer(tiny_checkpoint, "How many inches is 178 centimeters?", max_tokens=60)
+    assert response.tool_call_text.startswith(swapped.removesuffix("</tool_call>")), response.tool_call_text
+
+
+@pytest.mark.parametrize(
+    "query, written",
+    [
+        ("convert 5 km to miles", '"from_unit":'),  # no value yet: which number is the unit's is unknown
+        ("How many inches is 178 centimeters?", '"value": 178, "from_unit": "inch'),  # begun another way
+        ("What is the capital of France?", '"value": 3, "to_unit":'),  # no unit asked for
+    ],
+)
+def test_a_unit_the_user_did_not_say_is_the_models(tokenizer, vocabulary, query, written):
+    allowed, _ = allowed_next(vocabulary, tokenizer, query, CONVERT + written)
+    assert len(allowed) > 0.9 * len(vocabulary.texts)
+
+
 def test_the_sign_of_a_count_of_days_is_the_codes_and_costs_the_answer_no_confidence(tokenizer, vocabulary):
     """The way days are counted is read from what the user said: every token allowed begins the count with a
     minus, and the model's doubt about the sign is not added to the answer's (the cascade would send it away)."""

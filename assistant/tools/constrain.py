@@ -36,6 +36,12 @@ days=1 for "What day comes before Wednesday?"; the check that would send that ca
 from the same words. So the sign is the code's decision, not the model's, and unlike a name the mask
 chose, the model's doubt about it is not counted against the answer.
 
+A conversion's units are the user's too (`grounding.said_units`): `from_unit` is written as they wrote
+the unit after its value, `to_unit` as the one they asked for, where they said one. A small student
+swaps them ("How many inches is 178 centimeters?" from inches) or reads another word as the unit
+("7 ounces of chocolate" from "chocolate"), a call the cascade would send away. As with the sign, the
+model's doubt about a unit the code chose is not counted against the answer.
+
 It stays cheap: the text of every vocabulary id is decoded once per tokenizer (`Vocabulary`,
 kept on the Student), a token is checked by running this small grammar over its text (a token
 such as `clock", "arguments": {"` may close the name and open a key: it is allowed when every
@@ -93,10 +99,15 @@ SEPARATOR = _pattern(' , "arguments" : {')
 #   ("done",)                   after the arguments, or a call in another shape: never constrained
 DONE = ("done",)
 OUTSIDE = ("out", "")
-CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after", "minus"})
+CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after", "minus", "copy"})
 SIGNS = frozenset({"minus", "unsigned"})  # the states that hold a count of days to the way the user counted
 # the tools whose one string argument is the whole computation: every number the user said belongs in it
 EXPRESSION_TOOLS = frozenset({"calculate"})
+# the answer so far ends in a conversion's unit, begun or not yet: (the key, the space after its colon, the
+# string written so far)
+UNIT_BEGUN = re.compile(r'"(from_unit|to_unit)"\s*:(\s*)("[^"\\]*)?$')
+# the states whose mask is read from the user's words, as a check reads them: the model's doubt is no doubt
+READ_FROM_QUERY = SIGNS | {"copy"}
 
 
 def enabled() -> bool:
@@ -200,6 +211,13 @@ class Grammar:
         if kind == "value":
             after = _value(state, ch)
             return None if after is DONE and not self.closes(state[1], state[2]) else after
+        if kind == "copy":  # only ever a state to mask by: a string the user said, to be written as said
+            _, rest, begun, name, used = state  # begun: 0 nothing after the colon, 1 a space, 2 the string
+            if begun < 2 and ch in WHITESPACE:
+                return ("copy", rest, 1, name, used)
+            if ch != rest[0]:
+                return None
+            return ("copy", rest[1:], 2, name, used) if rest[1:] else ("after", name, used)
         if kind == "unclosed":  # only ever a state to mask by: a string that may not end yet (`_held_here`)
             if ch == state[4] and not state[5]:
                 return None
@@ -375,6 +393,11 @@ class Vocabulary:
             return after_space.get("-", []) + inner
         if kind == "unclosed":
             return self.holding(state[4])
+        if kind == "copy":
+            if state[2] == 2:
+                return self._index()[0].get(state[1][0], [])
+            # whitespace alone once at most: a model that wants another unit would write spaces, on and on
+            return (blank if state[2] == 0 else []) + after_space.get('"', [])
         return inner
 
     def holding(self, ch: str) -> list[int]:
@@ -517,9 +540,10 @@ class CallConstraint:
         mask = self.vocabulary.mask(grammar, state, logits.shape[-1])
         if mask is None:
             return logits
-        if state[0] in SIGNS:
-            # The way a count of days goes is read from what the user said, as a check reads it: the sign is the
-            # code's, not the model's choice, and the model's doubt about it is no doubt about its answer.
+        if state[0] in READ_FROM_QUERY:
+            # The way a count of days goes, or the unit converted, is read from what the user said, as a check
+            # reads it: it is the code's, not the model's choice, and the model's doubt about it is no doubt
+            # about its answer.
             return mx.where(mask, logits, -mx.inf)
         # mlx-lm reports log-probabilities over the allowed tokens only; what the model itself gave is that plus
         # the log of the share of its probability the mask kept (computed with this step, read with its token).
@@ -553,7 +577,30 @@ class CallConstraint:
             way = way_counted(self.query)
             if way is not None:
                 return grammar, ("minus" if way[0] else "unsigned", state[1], state[2])
-        return grammar, state
+        return grammar, self._copied_here() or state
+
+    def _copied_here(self) -> tuple | None:
+        """Where a conversion's unit is begun or about to begin, the state that holds it to the unit the user
+        said (`grounding.said_units`: after its value for `from_unit`, the one asked for in `to_unit`), as they
+        wrote it; None elsewhere, when they said none, or once the string has gone another way."""
+        state = self.state
+        if state[0] != "value" or state[1] != "convert" or state[3] or state[5]:
+            return None
+        begun = UNIT_BEGUN.search(self.said)
+        if begun is None:
+            return None
+        from assistant.tools.calls import parse_call
+        from assistant.tools.grounding import said_units
+
+        opened = self.said[self.said.rfind(CALL_OPEN) : begun.start()].rstrip().rstrip(",")
+        call = parse_call(opened)  # the call before this unit: its value says which number the unit follows
+        value = call.arguments.get("value") if call is not None else None
+        said = said_units(self.query, value if isinstance(value, (int, float, str)) else None)[begun[1]]
+        written = begun[3] or ""
+        target = f'"{said}"' if said else ""
+        if not target.startswith(written) or len(written) >= len(target):
+            return None
+        return ("copy", target[len(written) :], 2 if written else 1 if begun[2] else 0, state[1], state[2])
 
     def _counts_days(self) -> bool:
         """Whether the answer so far ends where the value of a clock call's `days` (or `months`) begins."""

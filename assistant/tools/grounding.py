@@ -59,6 +59,7 @@ where a call left out what the user said is `as_said`'s (assistant/tools/as_said
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 
@@ -305,6 +306,24 @@ def lost_sign(query: str, call: ToolCall) -> str | None:
         return None
     below = {float(n) for n in SIGNED.findall(words_to_digits(query))}
     return f"its call converts {_show([value])}, but you said minus {_show([value])}" if value in below else None
+
+
+@functools.lru_cache(maxsize=64)
+def said_units(query: str, value) -> dict[str, str | None]:
+    """The units a conversion of `query` must hold, as the user wrote them: `from_unit` the one written
+    right after `value` ("How many inches is 178 centimeters?" → "centimeters"; None without a value),
+    `to_unit` the one asked for ("inches"). The checks below doubt a call that holds another unit of the
+    same kind; the call constraint has the student write these (assistant/tools/constrain.py)."""
+    from assistant.tools.convert import said_unit, target_unit
+    from assistant.tools.numbers import words_to_digits
+
+    try:
+        after = said_unit(words_to_digits(query), abs(float(value))) if value is not None else None
+    except (TypeError, ValueError):
+        after = None
+    asked = target_unit(query)
+    units = {"from_unit": after and after[0], "to_unit": asked and asked[0]}
+    return {key: unit if unit and not set(unit) & set('"\\') else None for key, unit in units.items()}
 
 
 def unsaid_unit(query: str, call: ToolCall) -> str | None:
