@@ -313,51 +313,6 @@ def test_a_call_that_leaves_out_what_was_said_cannot_close(
         assert call[len(closed) - 2 :].lstrip().startswith(","), call
 
 
-def closing_allowed(vocabulary, tokenizer, query: str, written: str) -> bool:
-    """Whether, after `written`, any token allowed next ends the string a call is writing."""
-    size = len(vocabulary.texts)
-    prompt = ids(tokenizer, query)
-    constraint = CallConstraint(vocabulary, query=query)
-    constraint(mx.array(prompt), mx.zeros((1, size)))
-    out = constraint(mx.array(prompt + ids(tokenizer, written)), mx.zeros((1, size)))
-    allowed = np.flatnonzero(np.isfinite(np.array(out))[0])
-    assert len(allowed) > 0.9 * size  # only a few tokens are ever in question
-    return any(vocabulary.texts[i].startswith('"') for i in allowed)
-
-
-@pytest.mark.parametrize(
-    "query, expression, closes",
-    [
-        ("Add up 245, 118 and 37.", "245 + 118", False),  # 37 left out: the expression may not end
-        ("can you compute (156 + 84) divided by 6", "(156 + 84)", False),
-        ("Add up 245, 118 and 37.", "245 + 118 + 37", True),
-        ("Half of 90 is what?", "90 / 2", True),  # a number the words imply is no number left out
-        ("What's 15 percent of 80?", "0.15 * 80", True),  # already holds one never said: the checks' to judge
-        ("What is the square root of 144?", "sqrt(144)", True),
-    ],
-)
-def test_an_expression_that_leaves_out_a_number_said_cannot_end(tokenizer, vocabulary, query, expression, closes):
-    written = HEAD + 'calculate", "arguments": {"expression": "' + expression
-    assert closing_allowed(vocabulary, tokenizer, query, written) is closes
-
-
-def test_the_student_writes_on_an_expression_that_leaves_out_a_number_said(tiny_checkpoint, tokenizer, monkeypatch):
-    """A model pushed to end a sum before its last number, through the Student as a user asks it: the
-    expression goes on; asked for the two numbers it holds, the same push ends it there."""
-    closed = '<tool_call>{"name": "calculate", "arguments": {"expression": "245 + 118"}}'
-    real = constrain.processors
-    monkeypatch.setattr(
-        constrain,
-        "processors",
-        lambda student, query=None: [Force(ids(tokenizer, closed + "</tool_call>"))] + real(student, query),
-    )
-    response, _, _ = answer(tiny_checkpoint, "Add up 245, 118 and 37.", max_tokens=40)
-    call = response.tool_call_text or response.text
-    assert call.startswith(closed[:-3]) and not call.startswith(closed[:-2]), call
-    response, _, _ = answer(tiny_checkpoint, "Add up 245 and 118.", max_tokens=40)
-    assert (response.tool_call_text or "").startswith(closed), response.tool_call_text
-
-
 def allowed_next(vocabulary, tokenizer, query: str, written: str) -> tuple[list[str], CallConstraint]:
     """The texts of the tokens allowed after `written`, for `query`, and the constraint that allowed them."""
     size = len(vocabulary.texts)

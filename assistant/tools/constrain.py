@@ -26,9 +26,7 @@ clock(date="Tuesday")) or on from the one supposed to be today. Such a call coul
 cascade's checks send it to the teacher); held open, the student writes the argument, and every
 check judges what it wrote. A bare value (a number) then ends with the `,`, unless it may still grow
 into the number left out ("1" of "10"). The call is read from the answer so far at each token where
-a `}` could close it, so this costs a parse and the checks on those few tokens. In the same way the
-expression of a calculate call may not end while it leaves out a number the user said ("Add up 245,
-118 and 37" as "245 + 118"): its closing quote is barred, and the student writes on.
+a `}` could close it, so this costs a parse and the checks on those few tokens.
 
 A count of days begins the way the user counted (`grounding.way_counted`): with a `-` for "3 days
 ago" or "the day before Friday", without one for "in 9 days" or "after". A small student often writes
@@ -101,8 +99,6 @@ DONE = ("done",)
 OUTSIDE = ("out", "")
 CONSTRAINED = frozenset({"name", "kstart", "key", "colon", "after", "minus", "copy"})
 SIGNS = frozenset({"minus", "unsigned"})  # the states that hold a count of days to the way the user counted
-# the tools whose one string argument is the whole computation: every number the user said belongs in it
-EXPRESSION_TOOLS = frozenset({"calculate"})
 # the answer so far ends in a conversion's unit, begun or not yet: (the key, the space after its colon, the
 # string written so far)
 UNIT_BEGUN = re.compile(r'"(from_unit|to_unit)"\s*:(\s*)("[^"\\]*)?$')
@@ -218,10 +214,6 @@ class Grammar:
             if ch != rest[0]:
                 return None
             return ("copy", rest[1:], 2, name, used) if rest[1:] else ("after", name, used)
-        if kind == "unclosed":  # only ever a state to mask by: a string that may not end yet (`_held_here`)
-            if ch == state[4] and not state[5]:
-                return None
-            return self._char(("value", *state[1:]), ch)
         if kind in SIGNS:  # only ever a state to mask by (`CallConstraint._grammar_here`)
             if ch in WHITESPACE:
                 return state
@@ -305,7 +297,6 @@ class Vocabulary:
         self.opening = opening
         self._indexes: tuple | None = None
         self._quiet: dict = {}
-        self._holding: dict[str, list[int]] = {}
         self._masks: OrderedDict = OrderedDict()
 
     @classmethod
@@ -391,20 +382,12 @@ class Vocabulary:
             return after_space.get("-", [])
         if kind == "unsigned":
             return after_space.get("-", []) + inner
-        if kind == "unclosed":
-            return self.holding(state[4])
         if kind == "copy":
             if state[2] == 2:
                 return self._index()[0].get(state[1][0], [])
             # whitespace alone once at most: a model that wants another unit would write spaces, on and on
             return (blank if state[2] == 0 else []) + after_space.get('"', [])
         return inner
-
-    def holding(self, ch: str) -> list[int]:
-        """Ids whose text holds `ch` (a quote) anywhere, found once per character."""
-        if ch not in self._holding:
-            self._holding[ch] = [i for i, text in enumerate(self.texts) if ch in text]
-        return self._holding[ch]
 
     def quiet_outside(self, grammar: Grammar) -> bool:
         """Whether plain text needs no mask on its next token: no single token holds a whole opening tag, and
@@ -584,7 +567,7 @@ class CallConstraint:
         said (`grounding.said_units`: after its value for `from_unit`, the one asked for in `to_unit`), as they
         wrote it; None elsewhere, when they said none, or once the string has gone another way."""
         state = self.state
-        if state[0] != "value" or state[1] != "convert" or state[3] or state[5]:
+        if self.query is None or state[0] != "value" or state[1] != "convert" or state[3] or state[5]:
             return None
         begun = UNIT_BEGUN.search(self.said)
         if begun is None:
@@ -612,8 +595,6 @@ class CallConstraint:
         state = self.state
         if self.query is None or state[0] not in ("kstart", "after", "value"):
             return self.grammar, state
-        if state[0] == "value" and state[4] and not state[3] and not state[5] and state[1] in EXPRESSION_TOOLS:
-            return self.grammar, self._unclosed_here(state)
         if state[0] == "value" and (state[3] or state[4]):
             return self.grammar, state  # inside a string or a nested value: no `}` here closes the call
         name, used = state[1], state[2]
@@ -630,19 +611,6 @@ class CallConstraint:
         if state[0] == "value" and not _may_grow(opened, call, self.query):
             return held, ("after", name, used)  # no digit more: only the `,` that goes on
         return held, state
-
-    def _unclosed_here(self, state: tuple) -> tuple:
-        """In the expression a calculate call is writing, the state to mask by: one whose quote may not close
-        while the expression so far leaves out a number the user said ("Add up 245, 118 and 37" as
-        "245 + 118"), else the state itself. An expression already holding a number never said is left to
-        the checks: going on would not set it right."""
-        from assistant.tools.calls import parse_call
-        from assistant.tools.standing import left_out
-
-        call = parse_call(self.said[self.said.rfind(CALL_OPEN) :] + state[4])  # the string closed to read it
-        if call is None or call.name != state[1] or not left_out(call, self.query):
-            return state
-        return ("unclosed", *state[1:])
 
     def _advance(self, tokens: list[int]) -> None:
         texts = self.vocabulary.texts
