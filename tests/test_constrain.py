@@ -352,6 +352,17 @@ def test_a_conversion_is_written_in_the_units_the_user_said(tokenizer, vocabular
     assert spelled.lstrip() == whole
 
 
+def test_a_call_cannot_close_without_an_argument_its_tool_requires(tokenizer, vocabulary):
+    """A conversion that holds only its value could not run: after it, only the `,` that goes on is allowed."""
+    query = "The recipe wants 350 degrees Fahrenheit; what is that in Celsius?"
+    allowed, _ = allowed_next(vocabulary, tokenizer, query, CONVERT + '"value": 350')
+    assert not any("}" in text for text in allowed) and any(text.startswith(",") for text in allowed), allowed
+    allowed, _ = allowed_next(
+        vocabulary, tokenizer, query, CONVERT + '"value": 350, "from_unit": "degrees Fahrenheit", "to_unit": "Celsius"'
+    )
+    assert any(text.startswith("}") for text in allowed)
+
+
 def test_a_unit_begins_after_one_space_at_most(tokenizer, vocabulary):
     """A model that wants another unit cannot write spaces before the one said, on and on."""
     query = "How many inches is 178 centimeters?"

@@ -6,10 +6,11 @@ llama.cpp's grammars or lm-format-enforcer, a logits processor (mlx-lm's `logits
 watches the text generated so far and, once it reads `<tool_call>{"name": "`, allows only tokens
 that keep the name a prefix of a registered tool's name or close it with `"`; inside
 `"arguments": {` each key is held to the chosen tool's parameters in the same way, and `}` may
-close. Values stay free: the tool's validation and the tolerant parser judge them, except that a
-string value may only be followed by what JSON allows there, a `,` or the `}` (a model told it
-cannot close goes on with `"feed the cat" + 50 * 1000 + " minutes"` otherwise). Outside a call
-nothing changes, so an ordinary answer is the same token for token.
+close once the call holds every argument its tool requires ("350 degrees Fahrenheit" as
+convert(value=350) could not run). Values stay free: the tool's validation and the tolerant parser
+judge them, except that a string value may only be followed by what JSON allows there, a `,` or the
+`}` (a model told it cannot close goes on with `"feed the cat" + 50 * 1000 + " minutes"` otherwise).
+Outside a call nothing changes, so an ordinary answer is the same token for token.
 
 A call that acts must say when: a timer its length, an alarm its time, a reminder either (the tool's
 `needs`). A small student often closes one too early ("Remind me in 50 minutes to feed the cat" as
@@ -118,20 +119,30 @@ def enabled() -> bool:
 
 class Grammar:
     """The call format over the registered tools: `step` reads text from a state and says where it ends up.
-    `needs`: for a tool, the arguments of which its call must hold one before it may close."""
+    `needs`: for a tool, the arguments of which its call must hold one before it may close; `required`: those
+    it must hold every one of (its schema's), or it could not run."""
 
-    def __init__(self, tools: dict[str, list[str]], needs: dict[str, tuple[str, ...]] | None = None):
+    def __init__(
+        self,
+        tools: dict[str, list[str]],
+        needs: dict[str, tuple[str, ...]] | None = None,
+        required: dict[str, tuple[str, ...]] | None = None,
+    ):
         self.tools = {name: tuple(params) for name, params in tools.items()}
         self.needs = {name: frozenset(keys) for name, keys in (needs or {}).items() if keys}
+        self.required = {name: frozenset(keys) for name, keys in (required or {}).items() if keys}
         # what the masks cached for this grammar depend on
-        needed = tuple(sorted((name, tuple(sorted(keys))) for name, keys in self.needs.items()))
-        self.key = (tuple(sorted(self.tools.items())), needed)
+        needed, whole = (
+            tuple(sorted((name, tuple(sorted(keys))) for name, keys in held.items()))
+            for held in (self.needs, self.required)
+        )
+        self.key = (tuple(sorted(self.tools.items())), needed, whole)
         self._held: dict[str, Grammar] = {}
 
     def held_open(self, name: str) -> Grammar:
         """This grammar, with a call to `name` not allowed to close at all: it must go on with another argument."""
         if name not in self._held:
-            self._held[name] = Grammar(self.tools, {**self.needs, name: (HELD,)})
+            self._held[name] = Grammar(self.tools, {**self.needs, name: (HELD,)}, self.required)
         return self._held[name]
 
     @classmethod
@@ -142,7 +153,7 @@ class Grammar:
     def closes(self, name: str, used: frozenset) -> bool:
         """Whether a call to `name` with the arguments `used` may end here."""
         needs = self.needs.get(name)
-        return not needs or bool(needs & used)
+        return self.required.get(name, frozenset()) <= used and (not needs or bool(needs & used))
 
     def words(self, state: tuple) -> tuple[str, ...]:
         """The words a name state may spell (tool names), or a key state (the chosen tool's unused parameters)."""
@@ -237,7 +248,8 @@ def _registry_grammar(timed: bool) -> Grammar:
 
     registered = tools()
     needs = {name: tool.needs for name, tool in registered.items()} if timed else None
-    return Grammar({name: list(tool.parameters) for name, tool in registered.items()}, needs)
+    required = {name: tuple(tool.required) for name, tool in registered.items()}
+    return Grammar({name: list(tool.parameters) for name, tool in registered.items()}, needs, required)
 
 
 def says_when(query: str | None) -> bool:
