@@ -416,6 +416,9 @@ def test_calculate_refuses_in_a_sentence_and_never_evaluates_python(ctx, express
         (1, "GiB", "MiB", "1 GiB = 1,024 MiB"),
         (3, "hours", "minutes", "3 hours = 180 minutes"),
         (1, "kWh", "kcal", "1 kWh = 860 kcal"),
+        (5, "US gallons", "liters", "5 US gallons = 18.9 liters"),  # pint's gallon is the US one
+        (2, "U.S. cups", "ml", "2 U.S. cups = 473 ml"),
+        (1, "UK pint", "ml", "1 UK pint = 568 ml"),
     ],
 )
 def test_convert(ctx, value, source, target, text):
@@ -444,6 +447,22 @@ def test_convert_cannot(ctx, source, target, words):
     with pytest.raises(ToolError) as caught:
         run("convert", {"value": 5, "from_unit": source, "to_unit": target}, ctx)
     assert str(caught.value).startswith(words) and sentence(str(caught.value))
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], "usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT"),
+        (["five", "miles", "km"], "'five' is not a number"),
+        (["5", "florps", "km"], "I don't know the unit 'florps'"),
+    ],
+)
+def test_the_convert_module_says_what_was_wrong_in_a_sentence(tmp_path, args, says):
+    env = {**os.environ, "APPRENTICE_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.tools.convert", *args], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 1 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 # -- note -----------------------------------------------------------------------------------------

@@ -130,7 +130,8 @@ def registry():
 
 def unit_name(text: str) -> str:
     """A unit as written, made into one pint reads: aliases, "square feet" -> foot**2, "per" -> /."""
-    raw = " ".join(text.strip().split())
+    # pint's gallon, pint, cup and ton are the US ones: "US gallons" is its "gallons"
+    raw = re.sub(r"^U\.?S\.?\s+", "", " ".join(text.strip().split()), flags=re.I)
     key = raw.lower().rstrip(".")
     if key in ALIASES:
         return ALIASES[key]
@@ -348,5 +349,13 @@ def _show_unit(text: str, unit) -> str:
 if __name__ == "__main__":
     from assistant.store import Store
 
-    amount, source_unit, target_unit = float(sys.argv[1]), sys.argv[2], sys.argv[3]
-    print(convert(ToolContext.here(Store()), amount, source_unit, target_unit).text)
+    if len(sys.argv) != 4:
+        sys.exit("usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT   (e.g. 5 miles km)")
+    try:
+        amount = float(sys.argv[1])
+    except ValueError:
+        sys.exit(f"{sys.argv[1]!r} is not a number: give the amount first, e.g. 5 miles km")
+    try:
+        print(convert(ToolContext.here(Store()), amount, sys.argv[2], sys.argv[3]).text)
+    except ToolError as exc:
+        sys.exit(str(exc))
