@@ -450,18 +450,19 @@ def test_convert_cannot(ctx, source, target, words):
 
 
 @pytest.mark.parametrize(
-    "args, says",
+    "module, args, says",
     [
-        ([], "usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT"),
-        (["five", "miles", "km"], "'five' is not a number"),
-        (["5", "florps", "km"], "I don't know the unit 'florps'"),
+        ("convert", [], "usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT"),
+        ("convert", ["five", "miles", "km"], "'five' is not a number"),
+        ("convert", ["5", "florps", "km"], "I don't know the unit 'florps'"),
+        ("calculate", ["1/0"], "Division by zero has no answer."),
+        ("clock", ["Narnia"], "I don't know the time zone of 'Narnia'"),
     ],
 )
-def test_the_convert_module_says_what_was_wrong_in_a_sentence(tmp_path, args, says):
+def test_a_tool_run_from_its_module_says_what_was_wrong_in_a_sentence(tmp_path, module, args, says):
     env = {**os.environ, "APPRENTICE_HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant.tools.convert", *args], capture_output=True, text=True, env=env
-    )
+    command = [sys.executable, "-m", f"assistant.tools.{module}", *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     assert done.returncode == 1 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 

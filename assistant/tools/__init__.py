@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -416,6 +417,19 @@ def _ready(name: str, arguments: dict) -> dict:
     if check is not None:
         check(**clean)
     return clean
+
+
+def on_command_line(fn: Callable, **arguments) -> int:
+    """Run a tool's function from its module's command line (`python -m assistant.tools.calculate "17 * 23"`),
+    on this machine's store and clock: its answer printed, or its refusal as a sentence, exit status 1."""
+    from assistant.store import Store
+
+    try:
+        print(fn(ToolContext.here(Store()), **arguments).text)
+    except ToolError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
 
 
 def main() -> None:

@@ -360,6 +360,6 @@ def _short(text: str) -> str:
 
 
 if __name__ == "__main__":
-    from assistant.store import Store
+    from assistant.tools import on_command_line
 
-    print(calculate(ToolContext.here(Store()), " ".join(sys.argv[1:])).text)
+    sys.exit(on_command_line(calculate, expression=" ".join(sys.argv[1:])))

@@ -478,7 +478,6 @@ def find_zone(place: str) -> str:
 
 
 if __name__ == "__main__":
-    from assistant.store import Store
+    from assistant.tools import on_command_line
 
-    ctx = ToolContext.here(Store())
-    print(clock(ctx, place=" ".join(sys.argv[1:]) or None).text)
+    sys.exit(on_command_line(clock, place=" ".join(sys.argv[1:]) or None))

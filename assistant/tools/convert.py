@@ -347,7 +347,7 @@ def _show_unit(text: str, unit) -> str:
 
 
 if __name__ == "__main__":
-    from assistant.store import Store
+    from assistant.tools import on_command_line
 
     if len(sys.argv) != 4:
         sys.exit("usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT   (e.g. 5 miles km)")
@@ -355,7 +355,4 @@ if __name__ == "__main__":
         amount = float(sys.argv[1])
     except ValueError:
         sys.exit(f"{sys.argv[1]!r} is not a number: give the amount first, e.g. 5 miles km")
-    try:
-        print(convert(ToolContext.here(Store()), amount, sys.argv[2], sys.argv[3]).text)
-    except ToolError as exc:
-        sys.exit(str(exc))
+    sys.exit(on_command_line(convert, value=amount, from_unit=sys.argv[2], to_unit=sys.argv[3]))

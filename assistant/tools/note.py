@@ -118,11 +118,8 @@ def _when(created: str, now: dt.datetime) -> str:
 
 
 if __name__ == "__main__":
-    from assistant.store import Store
+    from assistant.tools import on_command_line
 
-    ctx = ToolContext.here(Store())
     args = sys.argv[1:]
-    if args[:1] == ["--find"]:
-        print(note(ctx, find=" ".join(args[1:])).text)
-    else:
-        print(note(ctx, text=" ".join(args)).text)
+    found = args[:1] == ["--find"]
+    sys.exit(on_command_line(note, **{"find" if found else "text": " ".join(args[1:] if found else args)}))
