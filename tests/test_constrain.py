@@ -363,6 +363,24 @@ def test_a_call_cannot_close_without_an_argument_its_tool_requires(tokenizer, vo
     assert any(text.startswith("}") for text in allowed)
 
 
+@pytest.mark.parametrize(
+    "query, below",
+    [
+        ("it's minus ten celsius out, what's that in fahrenheit?", True),
+        ("What is -4 °F in Celsius?", True),
+        ("convert 10 celsius to fahrenheit", False),  # said above zero: the model's
+        ("What is 405 minus 61 in metres?", False),  # a subtraction, and two numbers
+    ],
+)
+def test_a_value_said_below_zero_is_converted_below_zero(tokenizer, vocabulary, query, below):
+    allowed, constraint = allowed_next(vocabulary, tokenizer, query, CONVERT + '"value":')
+    if below:
+        assert allowed and all(text.lstrip().startswith("-") for text in allowed), allowed
+        assert constraint.unmasked(2) == 0.0  # read from the user's words: no doubt of the model's
+    else:
+        assert len(allowed) > 0.9 * len(vocabulary.texts)
+
+
 def test_a_unit_begins_after_one_space_at_most(tokenizer, vocabulary):
     """A model that wants another unit cannot write spaces before the one said, on and on."""
     query = "How many inches is 178 centimeters?"

@@ -8,6 +8,7 @@ from assistant import config
 from assistant.tools.as_said import as_said, with_half_said, with_note_said, with_search_said
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    below_zero,
     doubled_length,
     invented_label,
     invented_place,
@@ -18,6 +19,7 @@ from assistant.tools.grounding import (
     other_target_unit,
     other_time,
     reversed_operands,
+    said_units,
     unasked_count,
     unasked_note,
     unasked_search,
@@ -1039,3 +1041,37 @@ def test_a_timer_for_a_question_for_a_number_is_named():
 )
 def test_a_reminder_runs_without_the_time_it_is_for_in_its_words(query, text, settled):
     assert as_said(query, ToolCall("reminder", {"text": text, "minutes": 45})).arguments["text"] == settled
+
+
+@pytest.mark.parametrize(
+    "query, value, units",
+    [
+        ("How many inches is 178 centimeters?", 178, ("centimeters", "inches")),
+        ("How many degrees Celsius is 86 degrees Fahrenheit?", 86, ("degrees Fahrenheit", "degrees Celsius")),
+        ("the recipe wants 7 ounces of chocolate, how many grams do I need?", 7, ("ounces", "grams")),
+        ("how many liters are in 5 US gallons?", 5, ("US gallons", "liters")),
+        ("um what's 120 km/h in miles per hour", 120, ("km/h", "miles per hour")),
+        ("it's minus ten celsius out, what's that in fahrenheit?", -10, ("celsius", "fahrenheit")),
+        ("convert 5 km to miles", None, (None, "miles")),  # no value yet: which number is the unit's is unknown
+        ("How many inches is 178 centimeters?", 9, (None, "inches")),  # a value never said follows no unit
+        ("What is the capital of France?", 3, (None, None)),
+    ],
+)
+def test_the_units_a_conversion_must_hold_are_the_ones_said(query, value, units):
+    said = said_units(query, value)
+    assert (said["from_unit"], said["to_unit"]) == units
+
+
+@pytest.mark.parametrize(
+    "query, below",
+    [
+        ("it's minus ten celsius out, what's that in fahrenheit?", True),
+        ("What is -4 °F in Celsius?", True),
+        ("negative 3.5 celsius in kelvin", True),
+        ("What is 405 minus 61?", False),  # a subtraction
+        ("from -5 to 10 celsius, how far?", False),  # two numbers: which one the value is, is the model's
+        ("convert 10 celsius to fahrenheit", False),
+    ],
+)
+def test_a_number_said_below_zero_is_told_apart(query, below):
+    assert below_zero(query) is below

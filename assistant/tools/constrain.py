@@ -33,7 +33,8 @@ A count of days begins the way the user counted (`grounding.way_counted`): with 
 ago" or "the day before Friday", without one for "in 9 days" or "after". A small student often writes
 days=1 for "What day comes before Wednesday?"; the check that would send that call away reads the way
 from the same words. So the sign is the code's decision, not the model's, and unlike a name the mask
-chose, the model's doubt about it is not counted against the answer.
+chose, the model's doubt about it is not counted against the answer. A conversion's value begins with
+a `-` in the same way when the one number the user said was below zero ("it's minus ten celsius out").
 
 A conversion's units are the user's too (`grounding.said_units`): `from_unit` is written as they wrote
 the unit after its value, `to_unit` as the one they asked for, where they said one. A small student
@@ -72,6 +73,7 @@ SETTING = "APPRENTICE_CONSTRAIN_CALLS"
 HELD = "\0held"  # a need no argument meets: the call may not close (`Grammar.held_open`)
 WHITESPACE = " \t\n\r"  # JSON's
 COUNT_BEGINS = re.compile(r'"(?:days|months)"\s*:\s*$')  # the answer so far ends where a count of days begins
+VALUE_BEGINS = re.compile(r'"value"\s*:\s*$')  # or where a conversion's value begins
 
 
 def _pattern(template: str) -> tuple[tuple[str, bool], ...]:
@@ -572,6 +574,8 @@ class CallConstraint:
             way = way_counted(self.query)
             if way is not None:
                 return grammar, ("minus" if way[0] else "unsigned", state[1], state[2])
+        if self._converts_below_zero():
+            return grammar, ("minus", state[1], state[2])
         return grammar, self._copied_here() or state
 
     def _copied_here(self) -> tuple | None:
@@ -596,6 +600,15 @@ class CallConstraint:
         if not target.startswith(written) or len(written) >= len(target):
             return None
         return ("copy", target[len(written) :], 2 if written else 1 if begun[2] else 0, state[1], state[2])
+
+    def _converts_below_zero(self) -> bool:
+        """Whether the answer so far ends where a conversion's value begins, and the one number the user said
+        was below zero (`grounding.below_zero`)."""
+        if self.state[0] != "value" or self.state[1] != "convert" or not VALUE_BEGINS.search(self.said):
+            return False
+        from assistant.tools.grounding import below_zero
+
+        return below_zero(self.query)
 
     def _counts_days(self) -> bool:
         """Whether the answer so far ends where the value of a clock call's `days` (or `months`) begins."""

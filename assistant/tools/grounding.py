@@ -295,6 +295,16 @@ def number_gaps(query: str, call: ToolCall) -> tuple[list[float], list[float], l
     return as_time, extra, missing
 
 
+def below_zero(query: str) -> bool:
+    """Whether the one number the user said is said below zero ("it's minus ten celsius out, what's that
+    in fahrenheit?"): a conversion's value then begins with a minus (assistant/tools/constrain.py)."""
+    from assistant.tools.numbers import words_to_digits
+
+    digits = words_to_digits(query)
+    said, signed = _numbers(digits), SIGNED.findall(digits)
+    return len(said) == 1 and len(signed) == 1 and float(signed[0]) == said[0]
+
+
 def lost_sign(query: str, call: ToolCall) -> str | None:
     """Why a conversion takes a value the user said below zero as above it ("it's minus ten celsius
     out, what's that in fahrenheit?" as value=10), else None. The other checks read numbers without
