@@ -1053,6 +1053,10 @@ def test_a_reminder_runs_without_the_time_it_is_for_in_its_words(query, text, se
         ("um what's 120 km/h in miles per hour", 120, ("km/h", "miles per hour")),
         ("it's minus ten celsius out, what's that in fahrenheit?", -10, ("celsius", "fahrenheit")),
         ("convert 5 km to miles", None, (None, "miles")),  # no value yet: which number is the unit's is unknown
+        # another kind than the unit asked for: an angle's "degrees" is not what is converted to Fahrenheit
+        ("What is 20 degrees in fahrenheit?", 20, (None, "fahrenheit")),
+        ("How many feet is a 5k race?", 5, (None, "feet")),
+        ("convert 90 degrees to radians", 90, ("degrees", "radians")),
         ("How many inches is 178 centimeters?", 9, (None, "inches")),  # a value never said follows no unit
         ("What is the capital of France?", 3, (None, None)),
     ],

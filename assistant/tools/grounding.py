@@ -321,9 +321,10 @@ def lost_sign(query: str, call: ToolCall) -> str | None:
 @functools.lru_cache(maxsize=64)
 def said_units(query: str, value) -> dict[str, str | None]:
     """The units a conversion of `query` must hold, as the user wrote them: `from_unit` the one written
-    right after `value` ("How many inches is 178 centimeters?" → "centimeters"; None without a value),
-    `to_unit` the one asked for ("inches"). The checks below doubt a call that holds another unit of the
-    same kind; the call constraint has the student write these (assistant/tools/constrain.py)."""
+    right after `value` ("How many inches is 178 centimeters?" → "centimeters"; None without a value,
+    or when it is another kind of thing than the unit asked for), `to_unit` the one asked for
+    ("inches"). The checks below doubt a call that holds another unit of the same kind; the call
+    constraint has the student write these (assistant/tools/constrain.py)."""
     from assistant.tools.convert import said_unit, target_unit
     from assistant.tools.numbers import words_to_digits
 
@@ -332,6 +333,8 @@ def said_units(query: str, value) -> dict[str, str | None]:
     except (TypeError, ValueError):
         after = None
     asked = target_unit(query)
+    if after and asked and after[1].dimensionality != asked[1].dimensionality:
+        after = None  # "20 degrees in Fahrenheit": the words after the value are not the unit converted
     units = {"from_unit": after and after[0], "to_unit": asked and asked[0]}
     return {key: unit if unit and not set(unit) & set('"\\') else None for key, unit in units.items()}
 
