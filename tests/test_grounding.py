@@ -993,6 +993,32 @@ def test_a_note_cut_short_is_saved_whole_as_said(query, text, settled):
     assert as_said(query, ToolCall("note", {"text": text})).arguments["text"] == settled
 
 
+@pytest.mark.parametrize(
+    "query, expression, converted",
+    [
+        ("Recalculate 15 yards in meters.", "15 yards in meters", (15, "yards", "meters")),
+        ("Recalculate 5 kilograms in pounds.", "5 kilograms in pounds", (5, "kilograms", "pounds")),
+        ("it's minus ten celsius out, what's that in fahrenheit?", "-10 celsius to F", (-10, "celsius", "fahrenheit")),
+        # arithmetic the calculator reads, one number with no unit said after it, or two numbers: as written
+        ("Recalculate 15 yards in meters.", "15 * 0.9144", None),
+        ("What's the square root of 144?", "sqrt(144)", None),
+        ("Half of 90?", "half of 90", None),
+        ("What is 15% of 80?", "15% of 80", None),
+        ("Convert 100 dollars to euros", "100 dollars to euros", None),  # no unit here: a currency
+    ],
+)
+def test_a_calculation_of_a_quantity_into_another_unit_runs_as_the_conversion(query, expression, converted):
+    call = ToolCall("calculate", {"expression": expression})
+    settled = as_said(query, call)
+    if converted is None:
+        assert settled == call
+    else:
+        value, source, target = converted
+        assert settled == ToolCall("convert", {"value": value, "from_unit": source, "to_unit": target})
+        # and it stands: judged as it runs, not as the calculator that could not read it
+        assert call_doubt(call, query) is None
+
+
 def test_a_value_said_below_zero_converted_above_it_is_named():
     query = "it's minus ten celsius out, what's that in fahrenheit?"
     celsius = {"from_unit": "degrees Celsius", "to_unit": "degrees Fahrenheit"}

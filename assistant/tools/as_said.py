@@ -20,6 +20,7 @@ from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
     DURATIONS,
     FOR_ME,
+    NUMBER,
     QUESTION,
     REMIND_TO,
     SAVE_NOTE,
@@ -27,12 +28,14 @@ from assistant.tools.grounding import (
     WORD,
     half_said,
     names_given,
+    said_units,
     unnamed_setting,
 )
 
 
 def as_said(query: str, call: ToolCall) -> ToolCall:
-    """The call as the tool runs it for `query`: a clock time read in the half of the day the user said
+    """The call as the tool runs it for `query`: a calculation of a quantity into another unit made that
+    conversion (`with_conversion_said`), a clock time read in the half of the day the user said
     (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
     (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
@@ -40,7 +43,15 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     short given the whole of what the user said to save (`with_note_said`). Every check judges, and
     the tool runs, this call."""
     # a reminder first: a name read from the request would keep a timer that should say what it is for
-    rewrites = (with_half_said, with_task_said, with_task_cut, with_name_said, with_search_said, with_note_said)
+    rewrites = (
+        with_conversion_said,
+        with_half_said,
+        with_task_said,
+        with_task_cut,
+        with_name_said,
+        with_search_said,
+        with_note_said,
+    )
     for rewrite in rewrites:
         call = rewrite(query, call)
     return call
@@ -88,6 +99,28 @@ def with_note_said(query: str, call: ToolCall) -> ToolCall:
     if not kept or len(kept) >= len(whole) or whole[: len(kept)] != kept:
         return call
     return ToolCall("note", {**call.arguments, "text": said["note"]})
+
+
+def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
+    """A calculation of a quantity into another unit, which the calculator cannot read ("Recalculate 15
+    yards in meters." as calculate(expression="15 yards in meters")), made the conversion asked for
+    (convert(value=15, from_unit="yards", to_unit="meters")): the value is the one number the
+    expression holds, the units those the user wrote after it and asked for (`grounding.said_units`,
+    the reading the checks doubt a conversion by). Any other calculation is left as it is."""
+    from assistant.tools import ToolError, trial_run
+    from assistant.tools.numbers import words_to_digits
+
+    if call.name != "calculate":
+        return call
+    numbers = NUMBER.findall(words_to_digits(str(call.arguments.get("expression") or "")))
+    if len(numbers) != 1 or not isinstance(trial_run(call.name, call.arguments), ToolError):
+        return call
+    value = float(numbers[0])
+    units = said_units(query, value)
+    if not units["from_unit"] or not units["to_unit"]:
+        return call
+    value = int(value) if value.is_integer() else value
+    return ToolCall("convert", {"value": value, "from_unit": units["from_unit"], "to_unit": units["to_unit"]})
 
 
 def with_task_said(query: str, call: ToolCall) -> ToolCall:
