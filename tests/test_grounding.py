@@ -998,6 +998,8 @@ def test_a_note_cut_short_is_saved_whole_as_said(query, text, settled):
     [
         ("Recalculate 15 yards in meters.", "15 yards in meters", (15, "yards", "meters")),
         ("Recalculate 5 kilograms in pounds.", "5 kilograms in pounds", (5, "kilograms", "pounds")),
+        ("A 2 litre bottle holds how many cups?", "2 litre bottle holds 2 cups", (2, "litre", "cups")),
+        ("How many cups is 500 ml?", "500 ml", (500, "ml", "cups")),
         ("it's minus ten celsius out, what's that in fahrenheit?", "-10 celsius to F", (-10, "celsius", "fahrenheit")),
         # arithmetic the calculator reads, one number with no unit said after it, or two numbers: as written
         ("Recalculate 15 yards in meters.", "15 * 0.9144", None),

@@ -105,17 +105,18 @@ def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
     """A calculation of a quantity into another unit, which the calculator cannot read ("Recalculate 15
     yards in meters." as calculate(expression="15 yards in meters")), made the conversion asked for
     (convert(value=15, from_unit="yards", to_unit="meters")): the value is the one number the
-    expression holds, the units those the user wrote after it and asked for (`grounding.said_units`,
+    expression holds (once or more: "2 litre bottle holds 2 cups"), the units those the user wrote
+    after it and asked for (`grounding.said_units`,
     the reading the checks doubt a conversion by). Any other calculation is left as it is."""
     from assistant.tools import ToolError, trial_run
     from assistant.tools.numbers import words_to_digits
 
     if call.name != "calculate":
         return call
-    numbers = NUMBER.findall(words_to_digits(str(call.arguments.get("expression") or "")))
+    numbers = {float(n) for n in NUMBER.findall(words_to_digits(str(call.arguments.get("expression") or "")))}
     if len(numbers) != 1 or not isinstance(trial_run(call.name, call.arguments), ToolError):
         return call
-    value = float(numbers[0])
+    (value,) = numbers
     units = said_units(query, value)
     if not units["from_unit"] or not units["to_unit"]:
         return call
