@@ -139,9 +139,10 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
     kind = item.check or checks.infer(item.reference)
     if kind is None:
         return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
-    # a computing call is checked by what it shows, as the judge does ("391" against 17 × 23)
-    result = shown(text) if kind != "call" else None
-    judged = as_run(text, item.messages[-1]["content"]) if kind == "call" else text
+    # a call is judged as it runs for the query (`as_run`), and a computing one by what it then shows, as
+    # the judge does ("391" against 17 × 23)
+    judged = as_run(text, item.messages[-1]["content"])
+    result = shown(judged) if kind != "call" else None
     right = checks.check(
         result.text if result else judged,
         item.reference,

@@ -188,6 +188,10 @@ def test_the_gate_checks_a_computing_call_by_what_it_shows():
     asked = Item([{"role": "user", "content": "What is 17 times 23?"}], "391")  # a bare number: the `number` check
     assert score(format_call(ToolCall("calculate", {"expression": "17 * 23"})), asked).right
     assert not score(format_call(ToolCall("calculate", {"expression": "17 + 23"})), asked).right
+    # a call is scored as it runs for the query: a quantity the calculator cannot read runs as the conversion
+    asked = Item([{"role": "user", "content": "How many cups is 500 ml?"}], "2.11")
+    assert score(format_call(ToolCall("calculate", {"expression": "500 ml"})), asked).right
+    assert not score(format_call(ToolCall("calculate", {"expression": "500 + 1"})), asked).right
 
 
 def test_judging_timer_calls_sets_no_timer(home):
