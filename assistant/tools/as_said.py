@@ -106,8 +106,8 @@ def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
     yards in meters." as calculate(expression="15 yards in meters")), made the conversion asked for
     (convert(value=15, from_unit="yards", to_unit="meters")): the value is the one number the
     expression holds (once or more: "2 litre bottle holds 2 cups"), the units those the user wrote
-    after it and asked for (`grounding.said_units`,
-    the reading the checks doubt a conversion by). Any other calculation is left as it is."""
+    after it and asked for (`grounding.said_units`, the reading the checks doubt a conversion by).
+    Any other calculation is left as it is."""
     from assistant.tools import ToolError, trial_run
     from assistant.tools.numbers import words_to_digits
 
