@@ -524,6 +524,32 @@ def test_a_difference_or_quotient_taken_the_other_way_round_is_named(query, expr
 
 
 @pytest.mark.parametrize(
+    "query, expression, result",
+    [
+        ("Subtract 22 from 652.", "22 - 652", 630),
+        ("What do you get when you take 19 away from 50?", "19 - 50", 31),
+        ("What is 81 minus 2?", "(2 - 81)", 79),
+        ("How many 12s go into 144?", "12 / 144", 12),
+        ("Seventy-two minus nineteen?", "nineteen minus seventy-two", 53),
+        ("Subtract -3 from 5.", "-3 - 5", 8),  # each number keeps its own sign
+        # the order said, or one the user left open, or more than two numbers: as written
+        ("Subtract 22 from 652.", "652 - 22", 630),
+        ("What's the difference between 5 and 12?", "5 - 12", -7),
+        ("Take 3 away from 10 and then from 20.", "3 - 10 - 20", -27),
+    ],
+)
+def test_a_difference_or_quotient_runs_in_the_order_the_user_said(query, expression, result):
+    from assistant.tools import trial_run
+
+    call = ToolCall("calculate", {"expression": expression})
+    settled = as_said(query, call)
+    assert trial_run(settled.name, settled.arguments).data["value"] == result
+    if settled != call:  # and it stands: judged as it runs
+        assert reversed_operands(query, call) is not None
+        assert call_doubt(call, query) is None
+
+
+@pytest.mark.parametrize(
     "query, arguments, named",
     [
         ("Do you know what time it is?", {"to_date": "January 1st"}, "January"),

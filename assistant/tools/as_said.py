@@ -28,6 +28,7 @@ from assistant.tools.grounding import (
     WORD,
     half_said,
     names_given,
+    operands_swapped,
     said_units,
     unnamed_setting,
 )
@@ -35,7 +36,8 @@ from assistant.tools.grounding import (
 
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a calculation of a quantity into another unit made that
-    conversion (`with_conversion_said`), a clock time read in the half of the day the user said
+    conversion (`with_conversion_said`), a difference or a quotient taken in the order the user said its
+    two numbers (`with_operands_said`), a clock time read in the half of the day the user said
     (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
     (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
@@ -45,6 +47,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     # a reminder first: a name read from the request would keep a timer that should say what it is for
     rewrites = (
         with_conversion_said,
+        with_operands_said,
         with_half_said,
         with_task_said,
         with_task_cut,
@@ -122,6 +125,18 @@ def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
         return call
     value = int(value) if value.is_integer() else value
     return ToolCall("convert", {"value": value, "from_unit": units["from_unit"], "to_unit": units["to_unit"]})
+
+
+def with_operands_said(query: str, call: ToolCall) -> ToolCall:
+    """A difference or a quotient of two numbers taken the other way round from the order the user said
+    them in ("Take 19 away from 50" as calculate(expression="19 - 50"), "How many 12s go into 144?" as
+    "12 / 144") taken in that order ("50 - 19", "144 / 12"): the operation and the numbers are the
+    model's, the order the user's, read as `grounding.reversed_operands` doubts it. A computation of more
+    than two numbers, or of a difference "between" two, is left as it is."""
+    found = operands_swapped(query, call)
+    if found is None:
+        return call
+    return ToolCall("calculate", {**call.arguments, "expression": f"{found[3]} {found[2]} {found[1]}"})
 
 
 def with_task_said(query: str, call: ToolCall) -> ToolCall:

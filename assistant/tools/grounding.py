@@ -53,7 +53,8 @@ is how many minutes?": `unasked_setting`), a value said below zero stays below i
 celsius" converted from 10: `lost_sign`), one number "by" another is a product or a quotient ("48 by
 12" is no 48 - 12: `unsaid_operation`), and the days a month has are no count of the days to it
 ("how many days are in april" is no clock(to_date="April"): `unasked_count`). What the code fills in
-where a call left out what the user said is `as_said`'s (assistant/tools/as_said.py).
+where a call left out what the user said, or took two numbers the other way round, is `as_said`'s
+(assistant/tools/as_said.py).
 """
 
 from __future__ import annotations
@@ -589,6 +590,18 @@ def unasked_count(query: str, call: ToolCall) -> str | None:
 def reversed_operands(query: str, call: ToolCall) -> str | None:
     """Why a difference or a quotient takes the user's two numbers the other way round ("Subtract 22
     from 652" as 22 - 652, "What is 81 minus 2?" as 2 - 81), else None."""
+    found = operands_swapped(query, call)
+    if found is None:
+        return None
+    first, sign, second = (abs(float(found[1])), found[2], abs(float(found[3])))
+    return f"its call computes {_show([first])} {sign} {_show([second])}, the other way round from what you asked"
+
+
+def operands_swapped(query: str, call: ToolCall) -> re.Match | None:
+    """A computation of one number less or over another (`TWO_OPERANDS`, read as the calculator reads
+    it) that takes the user's two numbers the other way round from the order they said them in, else
+    None: the earlier said comes first, unless words between them put the later first ("Subtract 22
+    from 652", `REVERSED`). A difference "between" two numbers, or a percentage, may go either way."""
     from assistant.tools.calculate import normalize
     from assistant.tools.numbers import words_to_digits
 
@@ -597,7 +610,7 @@ def reversed_operands(query: str, call: ToolCall) -> str | None:
     found = TWO_OPERANDS.fullmatch(expression) if expression else None
     if found is None or re.search(r"\bdifference\b|%|\bpercent", query, re.I):  # "10% of 405" is 405 / 10
         return None
-    first, sign, second = abs(float(found[1])), found[2], abs(float(found[3]))
+    first, second = abs(float(found[1])), abs(float(found[3]))
     text = words_to_digits(query)
     places = {}
     for match in NUMBER.finditer(text):
@@ -606,9 +619,7 @@ def reversed_operands(query: str, call: ToolCall) -> str | None:
         return None
     earlier, later = sorted((places[first], places[second]), key=lambda m: m.start())
     said = (earlier, later) if not REVERSED.search(text[earlier.end() : later.start()]) else (later, earlier)
-    if (abs(float(said[0][0])), abs(float(said[1][0]))) == (first, second):
-        return None
-    return f"its call computes {_show([first])} {sign} {_show([second])}, the other way round from what you asked"
+    return None if (abs(float(said[0][0])), abs(float(said[1][0]))) == (first, second) else found
 
 
 def unsaid_date(query: str, call: ToolCall) -> str | None:

@@ -12,13 +12,13 @@ named), a length said as one, the clock time and the half of the day said, a tim
 its own length nor words never said), what a reminder is for, and a message to send, a request to be
 reminded or told, or a question rather than a note, a question for a number rather than a timer, and
 a request to save a note or a question about anything else rather than a search of the notes. It is
-judged as the tool runs it for the query (`as_said`: a calculation of a quantity into another unit
-made that conversion, the half of the day and a timer's name the user said filled in where the call
-left them out, a timer set for a request to be reminded made that reminder, a reminder's words cut
-before the time it is for, a note saved for a question about the user's notes made the search, and a
-note cut short given the rest of what was said). The cascade asks this of a sure answer before
-keeping it, and a cascade line is drawn counting only the wrong answers that would pass it
-(model/distill/calibration.py): what no line can keep is no risk to the line.
+judged as the tool runs it for the query (`as_said`: a calculation of a quantity into another unit made
+that conversion, a difference or a quotient taken in the order its numbers were said, the half of the
+day and a timer's name the user said filled in where the call left them out, a timer set for a request
+to be reminded made that reminder, a reminder's words cut before the time it is for, a note saved for a
+question about the user's notes made the search, and a note cut short given the rest of what was said).
+The cascade asks this of a sure answer before keeping it, and a cascade line is drawn counting only the
+wrong answers that would pass it (model/distill/calibration.py): what no line can keep is no risk to the line.
 """
 
 from __future__ import annotations
