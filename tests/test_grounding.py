@@ -1047,6 +1047,37 @@ def test_a_calculation_of_a_quantity_into_another_unit_runs_as_the_conversion(qu
         assert call_doubt(call, query) is None
 
 
+@pytest.mark.parametrize(
+    "query, call, converted",
+    [
+        (
+            "my phone screen is 6.1 inches, how many cm is that",
+            ("clock", {"to_date": "6.1 inches"}),
+            (6.1, "inches", "cm"),
+        ),
+        ("What is 100 days in hours?", ("clock", {"to_date": "100 days", "days": 1}), (100, "days", "hours")),
+        (
+            "how many minutes are there in three and a half hours",
+            ("timer", {"minutes": 3.5}),
+            (3.5, "hours", "minutes"),
+        ),
+        # a call that runs and answers what was asked, or one holding no number said: as written
+        ("set a timer for 10 minutes", ("timer", {"minutes": 10}), None),
+        ("How many days until May 3?", ("clock", {"to_date": "May 3"}), None),
+        ("What is 100 days in hours?", ("clock", {"to_date": "next week"}), None),
+    ],
+)
+def test_a_call_that_cannot_answer_a_question_for_a_quantity_runs_as_the_conversion(query, call, converted):
+    call = ToolCall(*call)
+    settled = as_said(query, call)
+    if converted is None:
+        assert settled == call
+    else:
+        value, source, target = converted
+        assert settled == ToolCall("convert", {"value": value, "from_unit": source, "to_unit": target})
+        assert call_doubt(call, query) is None
+
+
 def test_a_value_said_below_zero_converted_above_it_is_named():
     query = "it's minus ten celsius out, what's that in fahrenheit?"
     celsius = {"from_unit": "degrees Celsius", "to_unit": "degrees Fahrenheit"}
@@ -1078,7 +1109,9 @@ def test_a_product_a_quotient_or_a_sum_said_with_by_passes(query, expression):
 
 
 def test_a_timer_for_a_question_for_a_number_is_named():
-    assert "you asked “how many”" in call_doubt(ToolCall("timer", {"hours": 3}), "Three hours is how many minutes?")
+    assert "you asked “how many”" in call_doubt(ToolCall("timer", {"hours": 3}), "how many people fit in 3 cars?")
+    # a question for a quantity in another unit runs as that conversion
+    assert call_doubt(ToolCall("timer", {"hours": 3}), "Three hours is how many minutes?") is None
     assert call_doubt(ToolCall("timer", {"minutes": 5}), "how many minutes? set a timer for 5 minutes") is None
     assert call_doubt(ToolCall("timer", {"action": "list"}), "how many timers do I have?") is None
 

@@ -30,6 +30,7 @@ from assistant.tools.grounding import (
     names_given,
     operands_swapped,
     said_units,
+    unasked_setting,
     unnamed_setting,
 )
 
@@ -105,19 +106,23 @@ def with_note_said(query: str, call: ToolCall) -> ToolCall:
 
 
 def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
-    """A calculation of a quantity into another unit, which the calculator cannot read ("Recalculate 15
-    yards in meters." as calculate(expression="15 yards in meters")), made the conversion asked for
-    (convert(value=15, from_unit="yards", to_unit="meters")): the value is the one number the
-    expression holds (once or more: "2 litre bottle holds 2 cups"), the units those the user wrote
-    after it and asked for (`grounding.said_units`, the reading the checks doubt a conversion by).
-    Any other calculation is left as it is."""
-    from assistant.tools import ToolError, trial_run
+    """A call that cannot answer a question for a quantity in another unit made the conversion asked: a
+    calculation the calculator cannot read ("Recalculate 15 yards in meters." as
+    calculate(expression="15 yards in meters")), a date the clock cannot read ("my phone screen is 6.1
+    inches, how many cm is that" as clock(to_date="6.1 inches")), or a timer set for a question ("how
+    many minutes are there in three and a half hours" as timer(minutes=3.5), `grounding.unasked_setting`)
+    becomes convert(value=15, from_unit="yards", to_unit="meters"). The value is the one number the call
+    holds that the user said (once or more: "2 litre bottle holds 2 cups"), the units those the user
+    wrote after it and asked for (`grounding.said_units`, the reading the checks doubt a conversion by).
+    A call that runs and answers what was asked is left as it is."""
     from assistant.tools.numbers import words_to_digits
 
-    if call.name != "calculate":
+    if call.name == "convert" or not (cannot_run(call) or unasked_setting(query, call)):
         return call
-    numbers = {float(n) for n in NUMBER.findall(words_to_digits(str(call.arguments.get("expression") or "")))}
-    if len(numbers) != 1 or not isinstance(trial_run(call.name, call.arguments), ToolError):
+    said = {abs(float(n)) for n in NUMBER.findall(words_to_digits(query))}
+    held = [v for v in call.arguments.values() if v is not None and not isinstance(v, bool)]
+    numbers = {float(n) for v in held for n in NUMBER.findall(words_to_digits(str(v))) if abs(float(n)) in said}
+    if len(numbers) != 1:
         return call
     (value,) = numbers
     units = said_units(query, value)
@@ -125,6 +130,19 @@ def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
         return call
     value = int(value) if value.is_integer() else value
     return ToolCall("convert", {"value": value, "from_unit": units["from_unit"], "to_unit": units["to_unit"]})
+
+
+def cannot_run(call: ToolCall) -> bool:
+    """Whether the tool would refuse `call` as written (an argument it does not take, a date it cannot
+    read, a timer of no length), as the router finds it (`standing.call_doubt`)."""
+    from assistant.tools import ToolError, ready, trial_run, validate
+
+    try:
+        validate(call.name, call.arguments)
+    except ToolError:
+        return True
+    outcome = trial_run(call.name, call.arguments)
+    return isinstance(outcome if outcome is not None else ready(call.name, call.arguments), ToolError)
 
 
 def with_operands_said(query: str, call: ToolCall) -> ToolCall:
