@@ -449,6 +449,16 @@ def test_convert_cannot(ctx, source, target, words):
     assert str(caught.value).startswith(words) and sentence(str(caught.value))
 
 
+@pytest.mark.parametrize("module", ["calculate", "convert", "clock", "note"])
+def test_a_tool_module_asked_for_help_describes_itself_and_runs_nothing(tmp_path, module):
+    env = {**os.environ, "APPRENTICE_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", f"assistant.tools.{module}", "--help"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0 and f"python -m assistant.tools.{module}" in done.stdout, done.stderr
+    assert "Noted" not in done.stdout and not (tmp_path / "apprentice.db").exists()  # no note of "--help"
+
+
 @pytest.mark.parametrize(
     "module, args, says",
     [

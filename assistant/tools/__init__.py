@@ -421,15 +421,27 @@ def _ready(name: str, arguments: dict) -> dict:
 
 def on_command_line(fn: Callable, **arguments) -> int:
     """Run a tool's function from its module's command line (`python -m assistant.tools.calculate "17 * 23"`),
-    on this machine's store and clock: its answer printed, or its refusal as a sentence, exit status 1."""
+    on this machine's store and clock: its answer printed, or its refusal as a sentence, exit status 1.
+    `-h` or `--help` prints the module's own description and runs nothing (no note of "--help")."""
     from assistant.store import Store
 
+    if help_asked():
+        return 0
     try:
         print(fn(ToolContext.here(Store()), **arguments).text)
     except ToolError as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0
+
+
+def help_asked() -> bool:
+    """Whether a tool's module was run with `-h` or `--help`; if so, its description (the module's
+    docstring, with an example) is printed."""
+    if not {"-h", "--help"} & set(sys.argv[1:]):
+        return False
+    print(inspect.cleandoc(sys.modules["__main__"].__doc__ or ""))
+    return True
 
 
 def main() -> None:

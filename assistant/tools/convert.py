@@ -347,8 +347,10 @@ def _show_unit(text: str, unit) -> str:
 
 
 if __name__ == "__main__":
-    from assistant.tools import on_command_line
+    from assistant.tools import help_asked, on_command_line
 
+    if help_asked():
+        sys.exit(0)
     if len(sys.argv) != 4:
         sys.exit("usage: python -m assistant.tools.convert AMOUNT FROM_UNIT TO_UNIT   (e.g. 5 miles km)")
     try:
