@@ -879,6 +879,7 @@ class Assistant:
         verdict = judge(
             student_answer,
             teacher_answer,
+            query=answer.query,
             embedder=self.embedder,
             agree_similarity=self.settings.judge_agree_similarity,
         )

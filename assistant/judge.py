@@ -58,9 +58,13 @@ def _words(text: str) -> list[str]:
 
 
 def contains_reference(answer: str, reference: str) -> bool:
-    """True when every word of a short reference appears, in order, in the answer."""
+    """True when every word of a short reference appears, in order, in the answer; a number the
+    reference gives without a sign must appear so ("19 − 50 = −31" does not say "31")."""
     ref, ans = _words(reference), " ".join(_words(answer))
-    return bool(ref) and re.search(r"\b" + r"\W+".join(map(re.escape, ref)) + r"\b", ans) is not None
+    if not ref or re.search(r"\b" + r"\W+".join(map(re.escape, ref)) + r"\b", ans) is None:
+        return False
+    number = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*\.?\s*", reference)
+    return number is None or re.search(rf"(?<![-−\w.,]){re.escape(number[1])}(?!\w)", answer) is not None
 
 
 def numbers(text: str) -> set[str]:
@@ -106,9 +110,18 @@ def judge(
     student: str | ToolCall,
     teacher: str | ToolCall,
     *,
+    query: str | None = None,
     embedder: Embedder | None = None,
     agree_similarity: float = AGREE_SIMILARITY,
 ) -> Verdict:
+    """Whether the student's answer says what the teacher's does. Given the `query`, a student's call is
+    judged as the tool runs it for that query (`as_run`), as the user got it."""
+    if query and isinstance(student, str):
+        student = as_run(student, query)
+    elif query and isinstance(student, ToolCall):
+        from assistant.tools.as_said import as_said
+
+        student = as_said(query, student)
     if any(as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
         theirs_in_words = as_call(teacher) is None and not has_call(teacher)
         result = shown(student) if theirs_in_words else None
@@ -142,6 +155,23 @@ def judge(
 
 
 # -- tool calls ---------------------------------------------------------------------------------
+
+
+def as_run(text: str, query: str) -> str:
+    """An answer whose call is written as the tool runs it for `query` (`as_said`: the name, the task,
+    the half of the day the user said, filled in where the call left them out), as `call_doubt` judges
+    it and the user gets it; an answer without a call, or one already as said, as it is. A call right
+    as it runs but judged as written would count as a wrong answer that passes every check: the router
+    would send queries like it on, and one such answer near the top of the held-out list tightens the
+    cascade line for every call."""
+    from assistant.tools.as_said import as_said
+    from assistant.tools.calls import format_call
+
+    call = parse_call(text) if has_call(text) else None
+    if call is None or not query:
+        return text
+    settled = as_said(query, call)
+    return text if settled == call else format_call(settled)
 
 
 def shown(answer: str | ToolCall) -> ToolResult | None:

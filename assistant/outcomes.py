@@ -307,7 +307,11 @@ def rejudge(
             response = student.stream(messages, max_tokens=REJUDGE_MAX_TOKENS)
             response.complete()
         verdict = judge(
-            response.said.strip(), row["teacher_answer"], embedder=embedder, agree_similarity=agree_similarity
+            response.said.strip(),
+            row["teacher_answer"],
+            query=row["query"],
+            embedder=embedder,
+            agree_similarity=agree_similarity,
         )
         store.add_outcome(
             query=row["query"],

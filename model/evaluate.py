@@ -132,16 +132,18 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
     A call to a tool that only computes (calculate, convert, clock) against an answer in words is
     scored by what it shows when run, as the user would read it (assistant/judge.py); against the
     teacher's own call it is compared as a call, never run."""
-    from assistant.judge import AGREE_SIMILARITY, judge, shown
+    from assistant.judge import AGREE_SIMILARITY, as_run, judge, shown
     from model.bench import checks
 
-    verdict = judge(text, item.reference, embedder=embedder, agree_similarity=agree_similarity or AGREE_SIMILARITY)
+    query = item.messages[-1]["content"]
+    agree = agree_similarity or AGREE_SIMILARITY
+    verdict = judge(text, item.reference, query=query, embedder=embedder, agree_similarity=agree)
     kind = item.check or checks.infer(item.reference)
     if kind is None:
         return Scored(text, verdict.agree, verdict.similarity, None, verdict.reason)
     # a call is judged as it runs for the query (`as_run`), and a computing one by what it then shows, as
     # the judge does ("391" against 17 × 23)
-    judged = as_run(text, item.messages[-1]["content"])
+    judged = as_run(text, query)
     result = shown(judged) if kind != "call" else None
     right = checks.check(
         result.text if result else judged,
@@ -152,22 +154,6 @@ def score(text: str, item: Item, *, embedder=None, agree_similarity: float | Non
         embedder=embedder,
     )
     return Scored(text, right, verdict.similarity, None, kind)
-
-
-def as_run(text: str, query: str) -> str:
-    """An answer whose call is written as the tool runs it for `query` (`as_said`: the name, the task,
-    the half of the day the user said, filled in where the call left them out), as `call_doubt` judges
-    it and the user gets it; an answer without a call, or one already as said, as it is. A call right
-    as it runs but judged as written would count as a wrong answer that passes every check, and one
-    such answer near the top of the held-out list tightens the cascade line for every call."""
-    from assistant.tools.as_said import as_said
-    from assistant.tools.calls import format_call, has_call, parse_call
-
-    call = parse_call(text) if has_call(text) else None
-    if call is None or not query:
-        return text
-    settled = as_said(query, call)
-    return text if settled == call else format_call(settled)
 
 
 def evaluate(

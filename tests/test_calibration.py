@@ -245,12 +245,23 @@ def test_a_sure_sentence_that_counts_months_wrong_is_answered_by_the_clock():
     assert step.computed == ToolCall("clock", {"date": "September", "months": 5}) and step.sure
 
 
+def test_a_false_claim_with_the_numbers_the_wrong_way_round_is_computed_in_the_order_said():
+    from assistant.tools.as_said import as_said
+
+    r = _Scripted(["19 - 100 = 9"]).stream([])
+    r.complete()
+    query = "If I take 19 away from 100, what's left?"
+    step = CascadeStep(r, line=-100.0, query=query)
+    assert step.sure and step.computed is not None
+    assert as_said(query, step.computed) == ToolCall("calculate", {"expression": "100 - 19"})  # as it runs: 81
+
+
 @pytest.mark.parametrize(
     "said, query",
     [
         ("The day after Tuesday is Friday.", "What day comes before Tuesday?"),  # not the day asked about
         ("The day after Tuesday is Friday.", "What is 3 days after Tuesday?"),  # leaves out the 3
-        ("19 - 100 = 9", "If I take 19 away from 100, what's left?"),  # the numbers the wrong way round
+        ("19 - 100 = 9", "If I take 19 away from 200, what's left?"),  # numbers not said
         ("The day after Tuesday is Friday. It is a weekday.", "What day comes after Tuesday?"),  # more than a claim
     ],
 )

@@ -194,6 +194,26 @@ def test_the_gate_checks_a_computing_call_by_what_it_shows():
     assert not score(format_call(ToolCall("calculate", {"expression": "500 + 1"})), asked).right
 
 
+@pytest.mark.parametrize(
+    "query, student, teacher",
+    [
+        ("Take 19 away from 50.", ToolCall("calculate", {"expression": "19 - 50"}), "31"),
+        ("How many cups is 500 ml?", ToolCall("calculate", {"expression": "500 ml"}), "500 ml is about 2.11 cups."),
+        (
+            "Wake me at 6:10 tomorrow morning",
+            ToolCall("alarm", {"time": "6:10"}),
+            ToolCall("alarm", {"time": "6:10 am"}),
+        ),
+    ],
+)
+def test_given_the_query_the_judge_takes_a_call_as_it_runs(query, student, teacher):
+    # as written, each is wrong; as the tool runs it for what the user said, each is the teacher's answer,
+    # so the router does not learn to send such queries on for an answer the user got right
+    for answer in (student, format_call(student)):
+        assert not judge(answer, teacher).agree
+        assert judge(answer, teacher, query=query).agree
+
+
 def test_judging_timer_calls_sets_no_timer(home):
     for _ in range(3):
         assert judge(format_call(ToolCall("timer", {"seconds": 1})), ToolCall("timer", {"seconds": 1})).agree

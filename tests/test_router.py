@@ -218,6 +218,10 @@ def test_the_judge_checks_short_facts_exactly_and_long_answers_by_meaning():
     assert judge("The capital of France is Paris.", "Paris").agree
     assert not judge("The capital of France is Lyon.", "Paris").agree
     assert contains_reference("It is New York City.", "New York") and not contains_reference("York", "New York")
+    # a number said below zero is not the number
+    assert contains_reference("50 − 19 = 31", "31") and contains_reference("That is 31.", "31.")
+    assert not contains_reference("19 − 50 = −31", "31") and not contains_reference("It is -31.", "31")
+    assert contains_reference("It is -31.", "-31") and contains_reference("31.0 in all", "31")
     assert judge(
         "Water boils at 100 degrees Celsius at sea level.", "At sea level, water boils at 100 °C (212 °F)."
     ).agree
