@@ -605,7 +605,38 @@ def test_the_day_after_tomorrow_is_two_days_on():
 
     query = "If today is Thursday, what day is it the day after tomorrow?"
     assert call_doubt(ToolCall("clock", {"date": "Thursday", "days": 2}), query) is None
-    assert "holds 3" in call_doubt(ToolCall("clock", {"date": "Thursday", "days": 3}), query)
+    assert "holds 3" in call_doubt(ToolCall("clock", {"date": "Friday", "days": 3}), query)
+    # at the day supposed, it counts the days said
+    assert as_said(query, ToolCall("clock", {"date": "Thursday", "days": 3})).arguments["days"] == 2
+
+
+@pytest.mark.parametrize(
+    "query, arguments, settled",
+    [
+        ("If today is Saturday, what day is it tomorrow?", {"date": "Saturday", "days": 2}, ("Saturday", 1)),
+        ("If today is Saturday, what day is it tomorrow?", {"date": "Saturday"}, ("Saturday", 1)),
+        (
+            "Say it's Thursday today. What day will it be 4 days from now?",
+            {"to_date": "Thursday", "days": 4},
+            ("Thursday", 4),
+        ),
+        ("Suppose today is Monday. What day was it 2 days ago?", {"date": "monday", "days": 2}, ("Monday", -2)),
+        # another day than the one supposed, nothing supposed, or counted from yesterday: as written
+        ("If today is Saturday, what day is it tomorrow?", {"date": "Monday"}, None),
+        ("What day comes after Tuesday?", {"date": "Tuesday", "days": 2}, None),
+        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday"}, None),
+    ],
+)
+def test_a_day_counted_from_the_weekday_supposed_runs_counting_the_days_said(query, arguments, settled):
+    from assistant.tools.standing import call_doubt
+
+    call = ToolCall("clock", arguments)
+    if settled is None:
+        assert as_said(query, call) == call
+    else:
+        day, days = settled
+        assert as_said(query, call) == ToolCall("clock", {"date": day, "days": days})
+        assert call_doubt(call, query) is None
 
 
 @pytest.mark.parametrize(
@@ -650,7 +681,7 @@ def test_a_clock_call_that_counts_on_from_the_day_supposed_passes(query, argumen
         ("um timer, one hour and ten minutes", "timer", {"hours": 1, "minutes": 10}, False),
         ("Which day of the week comes just before Friday?", "clock", {"date": "Friday"}, True),
         ("Which day of the week comes just before Friday?", "clock", {"date": "Friday", "days": -1}, False),
-        ("If today is Saturday, what day is it tomorrow?", "clock", {"date": "Saturday"}, True),
+        ("Say it's Thursday today. What day was it before?", "clock", {"date": "Thursday"}, True),
         ("How many days until May 3?", "clock", {"date": "May 3"}, True),  # a count asked: to_date or days
         ("What's 17 times 23?", "calculate", {"expression": "17 *"}, True),
         ("Remind me to call mum at 5 pm", "reminder", {"text": "call mum"}, True),
@@ -662,6 +693,8 @@ def test_a_clock_call_that_counts_on_from_the_day_supposed_passes(query, argumen
         # nothing left out
         ("What time is it in Tokyo?", "clock", {"place": "Tokyo"}, False),
         ("What day comes after Tuesday?", "clock", {"date": "Tuesday", "days": 1}, False),
+        # it runs counting the day after the one supposed (`as_said`)
+        ("If today is Saturday, what day is it tomorrow?", "clock", {"date": "Saturday"}, False),
         ("convert 5 miles to km", "convert", {"value": 5, "from_unit": "miles"}, False),
     ],
 )
@@ -873,6 +906,8 @@ def test_a_clock_call_for_another_place_than_the_one_asked_about_is_named():
         ("start a pasta timer for 9 minutes", {"minutes": 9}, "pasta"),
         ("tea timer, 4 minutes", {"minutes": 4}, "tea"),
         ("Set timer for 9 minutes", {"minutes": 9}, None),  # a verb leads it: no name
+        ("um timer, one hour and ten minutes", {"hours": 1, "minutes": 10}, None),  # nor a word said first
+        ("ok timer for 5 minutes", {"minutes": 5}, None),
         ("set a 10 minute timer", {"minutes": 10}, None),
         ("a kitchen timer for 5 min", {"minutes": 5}, None),
     ],

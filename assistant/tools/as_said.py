@@ -30,6 +30,7 @@ from assistant.tools.grounding import (
     names_given,
     operands_swapped,
     said_units,
+    supposed_offset,
     unasked_setting,
     unnamed_setting,
 )
@@ -38,7 +39,8 @@ from assistant.tools.grounding import (
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a calculation of a quantity into another unit made that
     conversion (`with_conversion_said`), a difference or a quotient taken in the order the user said its
-    two numbers (`with_operands_said`), a clock time read in the half of the day the user said
+    two numbers (`with_operands_said`), a day counted on from the weekday the user supposes today is by
+    the days they said (`with_supposed_said`), a clock time read in the half of the day the user said
     (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
     reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
     (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
@@ -49,6 +51,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     rewrites = (
         with_conversion_said,
         with_operands_said,
+        with_supposed_said,
         with_half_said,
         with_task_said,
         with_task_cut,
@@ -155,6 +158,22 @@ def with_operands_said(query: str, call: ToolCall) -> ToolCall:
     if found is None:
         return call
     return ToolCall("calculate", {**call.arguments, "expression": f"{found[3]} {found[2]} {found[1]}"})
+
+
+def with_supposed_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call at the weekday the user supposes today is that counts other days on from it than they
+    asked about ("If today is Saturday, what day is it tomorrow?" as clock(date="Saturday", days=2), or
+    as the Saturday itself; "Say it's Thursday today. What day will it be 4 days from now?" as the days
+    until Thursday) counting those ("date": "Saturday", "days": 1), read as
+    `grounding.uncounted_supposed` doubts it. A call about any other day is left as it is."""
+    if call.name != "clock" or (supposed := supposed_offset(query)) is None:
+        return call
+    day, days = supposed
+    named = {str(call.arguments.get(key) or "").strip().lower() for key in ("date", "to_date")}
+    if day.lower() not in named or call.arguments.get("days") == days and not call.arguments.get("to_date"):
+        return call
+    kept = {key: value for key, value in call.arguments.items() if key not in ("date", "to_date", "days", "months")}
+    return ToolCall("clock", {**kept, "date": day, "days": days})
 
 
 def with_task_said(query: str, call: ToolCall) -> ToolCall:

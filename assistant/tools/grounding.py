@@ -117,11 +117,12 @@ LABEL_BEFORE = re.compile(
 LABEL_TIMED = re.compile(r"\btime (?:the|my|our) ([a-z]+)\b", re.I)  # "can you time the pizza?"
 # A name given outright, to a timer or an alarm: "call it gym", "name it tea", "an alarm called work".
 LABEL_GIVEN = re.compile(r"\b(?:call|name|label) it ([a-z]+)\b|\b(?:called|named|labell?ed) ([a-z]+)\b", re.I)
-# Words in those places that name no timer: articles, lengths, "the next 10 minutes", "a new timer", and the
-# kitchen devices ("an egg timer").
+# Words in those places that name no timer: articles, lengths, "the next 10 minutes", "a new timer", the
+# kitchen devices ("an egg timer"), and what a spoken request begins with ("um timer, one hour", "ok timer").
 NOT_LABELS = frozenset(
     "a an the my our this that your one another new quick same next first last rest whole any every what which how "
-    "second seconds minute minutes hour hours day week night kitchen egg timer countdown".split()
+    "second seconds minute minutes hour hours day week night kitchen egg timer countdown "
+    "um uh uhm er erm hmm ah oh ok okay hey hi so yes yeah please".split()
 )
 # A message to someone: "Text Will that…", "Message Yuki: …", "Send Marta a message saying …" (a name
 # is capitalized, so "Text me at 5" and a lowercase "send this" are not read as one).
