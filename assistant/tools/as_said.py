@@ -1,5 +1,7 @@
 """A call as the tool runs it for what the user said: what a small model left out or cut short, filled
-in from the user's own words, and nothing else changed.
+in from the user's own words, or what it took another way than they said it (two numbers the other way
+round, the days on from a day they suppose today is, a question for a quantity in another unit asked
+of the calculator, the clock or a timer), set as they said it; nothing else changed.
 
 The student copies numbers well and drops the rest: the half of the day ("6:10 tomorrow morning" as
 "6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a
