@@ -8,7 +8,8 @@ is short enough to be a fact ("Paris", "42"), whether the student's answer conta
 An answer that is a tool call (a `ToolCall`, or text holding a `<tool_call>`) is judged as a
 call: two calls agree when they name the same tool with the same arguments once both are
 normalized (10 == "10", "7 am" == "07:00", 90 seconds == 1.5 minutes, "km" == "kilometers",
-"17 times 23" == "23*17"), through `assistant.tools.validate` and the tools' own readers.
+"17 times 23" == "23*17"), through `assistant.tools.validate` and the tools' own readers. Given the
+query, the student's call is first set as the tool runs it for that query (`as_said`).
 
 A student's call to a computing tool (clock, calculate, convert: they change nothing) against a
 teacher's answer in words is judged by what the call shows, run now (`shown`): "4 days after
@@ -116,12 +117,10 @@ def judge(
 ) -> Verdict:
     """Whether the student's answer says what the teacher's does. Given the `query`, a student's call is
     judged as the tool runs it for that query (`as_run`), as the user got it."""
-    if query and isinstance(student, str):
-        student = as_run(student, query)
-    elif query and isinstance(student, ToolCall):
+    if query:
         from assistant.tools.as_said import as_said
 
-        student = as_said(query, student)
+        student = as_said(query, student) if isinstance(student, ToolCall) else as_run(student, query)
     if any(as_call(answer) is not None or has_call(answer) for answer in (student, teacher)):
         theirs_in_words = as_call(teacher) is None and not has_call(teacher)
         result = shown(student) if theirs_in_words else None
