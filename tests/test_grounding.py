@@ -1055,36 +1055,29 @@ def test_a_note_cut_short_is_saved_whole_as_said(query, text, settled):
 
 
 @pytest.mark.parametrize(
-    "query, expression, converted",
-    [
-        ("Recalculate 15 yards in meters.", "15 yards in meters", (15, "yards", "meters")),
-        ("Recalculate 5 kilograms in pounds.", "5 kilograms in pounds", (5, "kilograms", "pounds")),
-        ("A 2 litre bottle holds how many cups?", "2 litre bottle holds 2 cups", (2, "litre", "cups")),
-        ("How many cups is 500 ml?", "500 ml", (500, "ml", "cups")),
-        ("it's minus ten celsius out, what's that in fahrenheit?", "-10 celsius to F", (-10, "celsius", "fahrenheit")),
-        # arithmetic the calculator reads, one number with no unit said after it, or two numbers: as written
-        ("Recalculate 15 yards in meters.", "15 * 0.9144", None),
-        ("What's the square root of 144?", "sqrt(144)", None),
-        ("Half of 90?", "half of 90", None),
-        ("What is 15% of 80?", "15% of 80", None),
-        ("Convert 100 dollars to euros", "100 dollars to euros", None),  # no unit here: a currency
-    ],
-)
-def test_a_calculation_of_a_quantity_into_another_unit_runs_as_the_conversion(query, expression, converted):
-    call = ToolCall("calculate", {"expression": expression})
-    settled = as_said(query, call)
-    if converted is None:
-        assert settled == call
-    else:
-        value, source, target = converted
-        assert settled == ToolCall("convert", {"value": value, "from_unit": source, "to_unit": target})
-        # and it stands: judged as it runs, not as the calculator that could not read it
-        assert call_doubt(call, query) is None
-
-
-@pytest.mark.parametrize(
     "query, call, converted",
     [
+        (
+            "Recalculate 15 yards in meters.",
+            ("calculate", {"expression": "15 yards in meters"}),
+            (15, "yards", "meters"),
+        ),
+        (
+            "Recalculate 5 kilograms in pounds.",
+            ("calculate", {"expression": "5 kilograms in pounds"}),
+            (5, "kilograms", "pounds"),
+        ),
+        (
+            "A 2 litre bottle holds how many cups?",
+            ("calculate", {"expression": "2 litre bottle holds 2 cups"}),
+            (2, "litre", "cups"),
+        ),
+        ("How many cups is 500 ml?", ("calculate", {"expression": "500 ml"}), (500, "ml", "cups")),
+        (
+            "it's minus ten celsius out, what's that in fahrenheit?",
+            ("calculate", {"expression": "-10 celsius to F"}),
+            (-10, "celsius", "fahrenheit"),
+        ),
         (
             "my phone screen is 6.1 inches, how many cm is that",
             ("clock", {"to_date": "6.1 inches"}),
@@ -1096,6 +1089,12 @@ def test_a_calculation_of_a_quantity_into_another_unit_runs_as_the_conversion(qu
             ("timer", {"minutes": 3.5}),
             (3.5, "hours", "minutes"),
         ),
+        # arithmetic the calculator reads, one number with no unit said after it, or two numbers: as written
+        ("Recalculate 15 yards in meters.", ("calculate", {"expression": "15 * 0.9144"}), None),
+        ("What's the square root of 144?", ("calculate", {"expression": "sqrt(144)"}), None),
+        ("Half of 90?", ("calculate", {"expression": "half of 90"}), None),
+        ("What is 15% of 80?", ("calculate", {"expression": "15% of 80"}), None),
+        ("Convert 100 dollars to euros", ("calculate", {"expression": "100 dollars to euros"}), None),  # a currency
         # a call that runs and answers what was asked, or one holding no number said: as written
         ("set a timer for 10 minutes", ("timer", {"minutes": 10}), None),
         ("How many days until May 3?", ("clock", {"to_date": "May 3"}), None),
@@ -1110,6 +1109,7 @@ def test_a_call_that_cannot_answer_a_question_for_a_quantity_runs_as_the_convers
     else:
         value, source, target = converted
         assert settled == ToolCall("convert", {"value": value, "from_unit": source, "to_unit": target})
+        # and it stands: judged as it runs, not as the tool that could not read it
         assert call_doubt(call, query) is None
 
 

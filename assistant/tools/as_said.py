@@ -122,12 +122,14 @@ def with_conversion_said(query: str, call: ToolCall) -> ToolCall:
     A call that runs and answers what was asked is left as it is."""
     from assistant.tools.numbers import words_to_digits
 
-    if call.name == "convert" or not (cannot_run(call) or unasked_setting(query, call)):
+    if call.name == "convert":
         return call
     said = {abs(float(n)) for n in NUMBER.findall(words_to_digits(query))}
     held = [v for v in call.arguments.values() if v is not None and not isinstance(v, bool)]
     numbers = {float(n) for v in held for n in NUMBER.findall(words_to_digits(str(v))) if abs(float(n)) in said}
-    if len(numbers) != 1:
+    # the reading of the words first: a try of the call (the constraint asks this as the call is written) only
+    # for a call that holds one quantity said
+    if len(numbers) != 1 or not (unasked_setting(query, call) or cannot_run(call)):
         return call
     (value,) = numbers
     units = said_units(query, value)
