@@ -198,7 +198,9 @@ def test_strace_sees_no_connect_outside_loopback_from_the_chat_app(tiny_student,
         for question in QUESTIONS:
             subprocess.run(tmux + ["send-keys", "-t", "chat", "-l", question], check=True)
             subprocess.run(tmux + ["send-keys", "-t", "chat", "Enter"], check=True)
+            # logged first, then the app takes the next question: the status bar stops saying "answering…"
             wait(lambda q=question: (q, "done") in chat_turns(), f"the answer to {question!r}")
+            wait(lambda: "answering…" not in pane(), f"the app to be ready after {question!r}")
         subprocess.run(tmux + ["send-keys", "-t", "chat", "C-q"], check=True)
         wait(lambda: "app-exit-" in pane(), "the chat app to quit", timeout=120)
         assert "app-exit-0" in pane()  # the app ran under strace to its own end
