@@ -260,7 +260,7 @@ def test_a_false_claim_with_the_numbers_the_wrong_way_round_is_computed_in_the_o
     "said, query",
     [
         ("The day after Tuesday is Friday.", "What day comes before Tuesday?"),  # not the day asked about
-        ("The day after Tuesday is Friday.", "What is 3 days after Tuesday?"),  # leaves out the 3
+        ("The day after Tuesday is Friday.", "What is 3 days after Monday?"),  # another day counted from
         ("19 - 100 = 9", "If I take 19 away from 200, what's left?"),  # numbers not said
         ("The day after Tuesday is Friday. It is a weekday.", "What day comes after Tuesday?"),  # more than a claim
     ],
@@ -270,6 +270,17 @@ def test_a_false_claim_about_anything_but_what_was_asked_is_sent_on(said, query)
     r.complete()
     step = CascadeStep(r, line=-100.0, query=query)
     assert step.computed is None and not step.sure
+
+
+def test_a_false_claim_that_counts_other_days_from_the_day_asked_runs_counting_the_days_asked():
+    """The student counted from the right weekday and got the count wrong: the clock counts the days said."""
+    from assistant.tools.as_said import as_said
+
+    query = "What is 3 days after Tuesday?"
+    r = _Scripted(["The day after Tuesday is Friday."]).stream([])
+    r.complete()
+    step = CascadeStep(r, line=-100.0, query=query)
+    assert step.sure and as_said(query, step.computed) == ToolCall("clock", {"date": "Tuesday", "days": 3})
 
 
 def test_an_unsure_sentence_a_tool_shows_for_the_question_asked_stands():

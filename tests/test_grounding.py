@@ -621,13 +621,22 @@ def test_the_day_after_tomorrow_is_two_days_on():
             ("Thursday", 4),
         ),
         ("Suppose today is Monday. What day was it 2 days ago?", {"date": "monday", "days": 2}, ("Monday", -2)),
-        # another day than the one supposed, nothing supposed, or counted from yesterday: as written
+        # yesterday or tomorrow supposed: the days are counted from the day supposed
+        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday"}, ("Friday", 2)),
+        ("if yesterday was friday, what's tomorrow", {"date": "yesterday", "days": 2}, ("Friday", 2)),
+        ("If tomorrow is Monday, what day is it today?", {"date": "Monday", "days": 1}, ("Monday", -1)),
+        # days counted from a weekday by itself, in a call the clock cannot read
+        ("What day is it four days after a Tuesday?", {"date": "4 days after a Tuesday"}, ("Tuesday", 4)),
+        ("two days before a friday is what day", {"date": "a", "days": 2}, ("Friday", -2)),
+        ("Seven days after a Sunday is which day?", {"date": "Sunday", "days": 7, "place": "Sunday"}, None),
+        # another day than the one supposed, nothing supposed, or a date the clock reads: as written
         ("If today is Saturday, what day is it tomorrow?", {"date": "Monday"}, None),
         ("What day comes after Tuesday?", {"date": "Tuesday", "days": 2}, None),
-        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday"}, None),
+        ("What day is 3 days after a Monday?", {"date": "2026-12-25", "days": 3}, None),
     ],
 )
 def test_a_day_counted_from_the_weekday_supposed_runs_counting_the_days_said(query, arguments, settled):
+    from assistant.tools import trial_run
     from assistant.tools.standing import call_doubt
 
     call = ToolCall("clock", arguments)
@@ -637,6 +646,64 @@ def test_a_day_counted_from_the_weekday_supposed_runs_counting_the_days_said(que
         day, days = settled
         assert as_said(query, call) == ToolCall("clock", {"date": day, "days": days})
         assert call_doubt(call, query) is None
+        # and the clock answers with the weekday that many days on from the one said
+        weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        landed = weekdays[(weekdays.index(day) + days) % 7]
+        assert trial_run("clock", {"date": day, "days": days}).text.split(" is ")[-1].startswith(landed)
+
+
+def test_a_weekday_written_as_the_place_too_is_dropped_with_the_count():
+    call = ToolCall("clock", {"date": "Monday", "days": -1, "to_date": "Wednesday", "place": "Monday", "months": -1})
+    assert as_said("three days before a monday is what day?", call) == ToolCall("clock", {"date": "Monday", "days": -3})
+
+
+@pytest.mark.parametrize(
+    "query, arguments, month",
+    [
+        ("Tell me the fourth month of the year.", {"date": "fourth"}, "April"),
+        ("what's the twelfth month of the year", {"to_date": "the twelfth month of the year"}, "December"),
+        ("which month is the ninth one of the year?", {"date": "1"}, "September"),
+        ("starting from january, which month is number seven", {"date": "january", "days": 7}, "July"),
+    ],
+)
+def test_a_month_asked_for_by_its_place_is_the_clocks_call_for_that_month(query, arguments, month):
+    from assistant.tools import trial_run
+
+    settled = as_said(query, ToolCall("clock", arguments))
+    assert settled == ToolCall("clock", {"date": month})
+    assert trial_run("clock", settled.arguments).text.startswith(f"{month} is the ")
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("How many days has the second month?", {"date": "the second month"}),  # that month already
+        ("What month is 3 months after the sixth month?", {"date": "June", "months": 3}),  # counted from it
+        ("What comes after the 5th?", {"date": "fifth"}),  # no month asked
+    ],
+)
+def test_a_call_for_the_month_asked_or_a_count_from_it_is_left_as_it_is(query, arguments):
+    assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
+
+
+@pytest.mark.parametrize(
+    "query, arguments, settled",
+    [
+        ("what time is it at the moment?", {"to_date": "at the moment"}, {}),
+        ("do you have the time?", {"to_date": "time"}, {}),
+        ("What time is it?", {"place": "New York"}, {}),  # a place never named
+        ("Is it day or night in Lima right now?", {"date": "Lima"}, {"place": "Lima"}),
+        ("what's the time in new york", {"place": "Chicago"}, {"place": "new york"}),
+        ("what's the time in new york", {"place": "Boston"}, None),  # the same clock: New York's zone
+        # the time there already, or a date the clock reads: as written
+        ("what time is it in Tokyo", {"place": "Tokyo"}, None),
+        ("How much time is left until Christmas?", {"to_date": "Christmas"}, None),
+        ("What time is it?", {}, None),
+    ],
+)
+def test_a_clock_call_for_the_time_now_tells_it_where_the_user_asked(query, arguments, settled):
+    call = ToolCall("clock", arguments)
+    assert as_said(query, call) == (call if settled is None else ToolCall("clock", settled))
 
 
 @pytest.mark.parametrize(
@@ -664,7 +731,7 @@ def test_a_clock_call_that_does_not_count_on_from_the_day_supposed_is_named(quer
         ("If today is Saturday, what day is it tomorrow?", {"date": "Saturday", "days": 1}),
         ("if it's tuesday today what day will it be in three days", {"date": "tuesday", "days": 3}),
         ("Suppose today is Monday. What day was it 2 days ago?", {"date": "Monday", "days": -2}),
-        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday"}),  # counted from yesterday: not read
+        ("If yesterday was Friday, what day is tomorrow?", {"date": "Friday", "days": 2}),  # two days on from it
         ("What day comes after Tuesday?", {"date": "Tuesday", "days": 1}),  # nothing supposed
     ],
 )
@@ -981,6 +1048,10 @@ def test_a_name_that_is_only_a_length_or_a_time_is_no_name():
         ("Alarm at 7.", "7", "7"),  # no half said: the tool takes the next 7 and says so
         ("Alarm at 7 am, and another at 8 pm.", "7", "7"),  # said both ways: left as it is
         ("Alarm at 7 am.", "07:00", "07:00"),  # already one half
+        # the other half written outright: the digits, in the half said
+        ("Could you set an alarm at nine in the evening?", "9 am", "9 evening"),
+        ("Alarm at 7 in the morning.", "7 p.m.", "7 morning"),
+        ("Alarm at 7 in the morning.", "19:00", "19:00"),  # no half written to take back: doubted, not read
     ],
 )
 def test_a_clock_time_in_either_half_is_read_in_the_half_the_user_said(query, time, settled):

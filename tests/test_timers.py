@@ -208,6 +208,17 @@ def test_timer_list_and_cancel(ctx, store):
             "Alarm set for 06:45 tomorrow; it rings in 16 hours 23 minutes.",
             "2026-03-03T06:45:00+01:00",
         ),
+        # "tomorrow" as typed in a hurry
+        (
+            "8:50 tmrw morning",
+            "Alarm set for 08:50 tomorrow; it rings in 18 hours 28 minutes.",
+            "2026-03-03T08:50:00+01:00",
+        ),
+        (
+            "tmr at 9 pm",
+            "Alarm set for 21:00 tomorrow; it rings in 1 day 6 hours 38 minutes.",
+            "2026-03-03T21:00:00+01:00",
+        ),
     ],
 )
 def test_alarm_rings_at_the_next_such_time_and_says_which(ctx, time_said, answer, due_local):

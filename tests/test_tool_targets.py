@@ -104,6 +104,10 @@ def test_anything_else_is_taught_as_the_teacher_said_it(answer):
             "It will be Thursday.",
             {"date": "Monday", "days": 10},
         ),
+        # yesterday's weekday supposed: tomorrow is two days on from it
+        ("If yesterday was Tuesday, what day is tomorrow?", "Tomorrow is Thursday.", {"date": "Tuesday", "days": 2}),
+        ("What day is it six days after a Monday?", "It is a Sunday.", {"date": "Monday", "days": 6}),
+        ("Four days before a Wednesday is which day?", "Saturday.", {"date": "Wednesday", "days": -4}),
         ("If today is Thursday, what day is it the day after tomorrow?", "It will be Sunday.", None),  # wrong: words
         ("What day is it tomorrow?", "Tomorrow is Sunday.", None),  # today's own: the clock's, not counting
     ],

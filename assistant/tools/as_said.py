@@ -26,15 +26,20 @@ from assistant.tools.grounding import (
     QUESTION,
     REMIND_TO,
     SAVE_NOTE,
+    SUPPOSED_FROM_TODAY,
     TELL_ME,
     WORD,
     half_said,
+    month_by_place,
     names_given,
     operands_swapped,
+    other_half_of_day,
+    place_asked,
     said_units,
-    supposed_offset,
+    time_now_asked,
     unasked_setting,
     unnamed_setting,
+    weekday_counted,
 )
 
 
@@ -54,6 +59,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_conversion_said,
         with_operands_said,
         with_supposed_said,
+        with_month_said,
+        with_time_said,
         with_half_said,
         with_task_said,
         with_task_cut,
@@ -165,19 +172,75 @@ def with_operands_said(query: str, call: ToolCall) -> ToolCall:
 
 
 def with_supposed_said(query: str, call: ToolCall) -> ToolCall:
-    """A clock call at the weekday the user supposes today is that counts other days on from it than they
-    asked about ("If today is Saturday, what day is it tomorrow?" as clock(date="Saturday", days=2), or
-    as the Saturday itself; "Say it's Thursday today. What day will it be 4 days from now?" as the days
-    until Thursday) counting those ("date": "Saturday", "days": 1), read as
-    `grounding.uncounted_supposed` doubts it. A call about any other day is left as it is."""
-    if call.name != "clock" or (supposed := supposed_offset(query)) is None:
+    """A clock call at the weekday the user supposes a day is, or counts from, that counts other days on
+    from it than they asked about ("If today is Saturday, what day is it tomorrow?" as
+    clock(date="Saturday", days=2), or as the Saturday itself; "Say it's Thursday today. What day will
+    it be 4 days from now?" as the days until Thursday), or that the clock cannot read ("what day is it
+    five days after a thursday?" as clock(date="5 days after a Thursday")) or reads as the calendar's
+    day ("if yesterday was friday, what day is tomorrow?" as clock(date="yesterday", days=2)), counting those ("date":
+    "Saturday", "days": 1), read as `grounding.uncounted_supposed` doubts it. A call that runs about any
+    other day is left as it is."""
+    if call.name != "clock" or (counted := weekday_counted(query)) is None:
         return call
-    day, days = supposed
+    day, days = counted
     named = {str(call.arguments.get(key) or "").strip().lower() for key in ("date", "to_date")}
-    if day.lower() not in named or call.arguments.get("days") == days and not call.arguments.get("to_date"):
+    if call.arguments.get("days") == days and day.lower() in named and not call.arguments.get("to_date"):
+        return call
+    # "yesterday" in a call for "if yesterday was friday" is the calendar's yesterday, not the one supposed
+    if day.lower() not in named and not named & set(SUPPOSED_FROM_TODAY) and not cannot_run(call):
         return call
     kept = {key: value for key, value in call.arguments.items() if key not in ("date", "to_date", "days", "months")}
+    if str(kept.get("place") or "").strip().lower() == day.lower():  # the weekday written as a place too
+        del kept["place"]
     return ToolCall("clock", {**kept, "date": day, "days": days})
+
+
+def with_month_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call for a month asked for by its place in the year that names no month by itself, or
+    another one ("Name the third month of the year." as clock(date="third"), "counting from january,
+    which month is number five" as clock(date="january", days=5)), made the call for that month by its
+    name (clock(date="May")), which the clock answers with the month's place, length and neighbours.
+    The place is read by `grounding.month_by_place`; a call for that month is left as it is."""
+    import datetime as dt
+
+    from assistant.tools import months
+
+    if call.name != "clock" or (place := month_by_place(query)) is None:
+        return call
+    date, counted = call.arguments.get("date"), any(call.arguments.get(key) for key in ("to_date", "days", "months"))
+    named = months.read(date, dt.date.today()) if isinstance(date, str) and not counted else None
+    if named is not None and named[0] == place:
+        return call
+    return ToolCall("clock", {"date": months.NAMES[place - 1]})
+
+
+def with_time_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call for the time now, here or in a place the user named, that tells the time somewhere
+    else or asks about a date the clock cannot read ("what time is it right now?" as
+    clock(to_date="right now"), "Is it morning or evening in Seoul right now?" as clock(date="Seoul"),
+    "what's the time in buenos aires" as clock(place="Barcelona")), made the call for the time there
+    (clock(), clock(place="Seoul")). The place is the one the user named that the clock knows
+    (`grounding.place_asked`); a call that counts days or months, or reads a date, is left as it is."""
+    from assistant.tools import ToolError
+    from assistant.tools.clock import find_zone
+
+    if call.name != "clock" or call.arguments.get("days") or call.arguments.get("months"):
+        return call
+    asked = place_asked(query)
+    if asked is None and not time_now_asked(query):
+        return call
+    dates = [str(call.arguments.get(key) or "").strip() for key in ("date", "to_date")]
+    named = asked is not None and any(date.lower() == asked[0].lower() for date in dates)
+    if any(dates) and not named and not cannot_run(call):
+        return call  # a date it reads: the question is the calendar's, not the time's
+    place = str(call.arguments.get("place") or "").strip()
+    try:
+        there = find_zone(place) if place else None
+    except ToolError:
+        there = ""
+    if not any(dates) and there == (asked[1] if asked else None):
+        return call
+    return ToolCall("clock", {"place": asked[0]} if asked else {})
 
 
 def with_task_said(query: str, call: ToolCall) -> ToolCall:
@@ -243,13 +306,17 @@ def with_half_said(query: str, call: ToolCall) -> ToolCall:
     """The call with a clock time that could be either half of the day ("6:10") read in the half the
     user said ("6:10 tomorrow morning", "at 5:45 in the morning"): the call as the tool would run it for
     this query. A model often copies the digits and drops the half; the tool would then take the next
-    6:10, which may be the evening's. Said both ways, or not at all, the call is left as it is."""
+    6:10, which may be the evening's. One that says the other half outright ("an alarm at nine in the
+    evening" as "9 am", as `grounding.other_half_of_day` doubts it) is read in the half said as well.
+    Said both ways, or not at all, the call is left as it is."""
     from assistant.tools import ToolError
     from assistant.tools.timers import parse_clock
 
     time = call.arguments.get("time") if call.name in ("alarm", "reminder") else None
     if not isinstance(time, str) or not time.strip():
         return call
+    if other_half_of_day(query, call):  # its digits, without the half the model gave them
+        time = MERIDIEM.sub("", time)
     try:
         ambiguous = parse_clock(time)[2]
     except ToolError:
@@ -261,3 +328,6 @@ def with_half_said(query: str, call: ToolCall) -> ToolCall:
     # "6 am" adds "am"; a part of the day adds its own word, which the tool reads ("1 tonight" is 1 am)
     said = ("am" if morning else "pm") if re.search(r"\d", words) else words.lower()
     return ToolCall(call.name, {**call.arguments, "time": f"{time.strip()} {said}"})
+
+
+MERIDIEM = re.compile(r"(?<=[\d\s])[ap]\.?\s?m\b\.?", re.I)  # "9 am", "9am", "9 p.m."

@@ -265,6 +265,8 @@ def number_gaps(query: str, call: ToolCall) -> tuple[list[float], list[float], l
     implied = {n for word in re.findall(r"[a-z]+", lowered) for n in IMPLIED.get(word, ())}
     implied |= {float(n) for name, date in HOLIDAYS.items() if re.search(rf"\b{name}\b", lowered) for n in date}
     implied |= {2.0} if IMPLIED_DAYS.search(query) else set()
+    # "if yesterday was Friday, what day is tomorrow?" counts 2 days on from the Friday
+    implied |= {float(abs(counted[1]))} if (counted := weekday_counted(query)) else set()
     known = _known(said, implied)
     used, lengths, times = [], [], []
     for key, value in call.arguments.items():
@@ -437,6 +439,8 @@ def unsaid_offset(query: str, call: ToolCall) -> str | None:
     unit = "month" if arguments.get("months") else "day"
     days = _length(arguments.get(f"{unit}s"))
     if days:  # counted, but which way: "the day before Wednesday" is no days=1, "3 days ago" no days=3
+        if (counted := weekday_counted(query)) and counted[1] == days:  # "if tomorrow is Monday, … today?"
+            return None
         way = way_counted(query)
         if way and way[0] != (days < 0):
             counted = f"{_show([abs(days)])} {unit}{'s' if abs(days) != 1 else ''} {'back' if days < 0 else 'on'}"
@@ -666,10 +670,16 @@ OFFSETS = (
 )
 
 
+# The day the user supposes a weekday is, as days on from today: "if yesterday was Friday" makes today Saturday.
+SUPPOSED_FROM_TODAY = {"today": 0, "yesterday": 1, "tomorrow": -1}
+TODAY_ASKED = re.compile(r"\btoday\b", re.I)
+
+
 def supposed_offset(query: str) -> tuple[str, int] | None:
-    """The weekday the user supposes today is and the days on from it they ask about ("If today is
+    """The weekday the user supposes a day is and the days on from it they ask about ("If today is
     Saturday, what day is it tomorrow?" is ("Saturday", 1), "Say it's Thursday today. What day will
-    it be 4 days from now?" ("Thursday", 4)), or None."""
+    it be 4 days from now?" ("Thursday", 4), "if yesterday was friday, what day is tomorrow?"
+    ("Friday", 2): yesterday's Friday makes tomorrow two days on), or None."""
     from assistant.router import SUPPOSED_DAY
     from assistant.tools.numbers import words_to_digits
 
@@ -678,22 +688,78 @@ def supposed_offset(query: str) -> tuple[str, int] | None:
         return None
     when = (supposed["when"] or supposed["when2"] or supposed["when3"]).lower()
     start = supposed["day"] or supposed["day2"] or supposed["day3"]
-    if when != "today" or not start:  # counted from today, as the question says it is
+    if not start:
         return None
     rest = words_to_digits(query[supposed.end() :])
+    to_today = SUPPOSED_FROM_TODAY[when]
     for pattern, sign in OFFSETS:
         if found := pattern.search(rest):
             numbers = [g for g in found.groups() if g]
-            days = sign * int(numbers[0]) if numbers else sign
+            days = to_today + (sign * int(numbers[0]) if numbers else sign)
             return (start.capitalize(), days) if days else None
+    if to_today and TODAY_ASKED.search(rest):  # "if tomorrow is Friday, what day is it today?"
+        return start.capitalize(), to_today
     return None
 
 
+# Days counted from a weekday by itself: "five days after a thursday", "3 days before Monday".
+COUNTED_FROM_WEEKDAY = re.compile(
+    r"\b(\d{1,3})\s+days?\s+(after|following|before|prior\s+to)\s+(?:a\s+|an\s+|the\s+)?"
+    r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
+
+
+def weekday_counted(query: str) -> tuple[str, int] | None:
+    """The weekday a question counts days from and the days it counts, negative for before: one the
+    user supposes a day is (`supposed_offset`), or one they count from by itself ("what day is it
+    five days after a thursday?" is ("Thursday", 5), "three days before a monday" ("Monday", -3)); None
+    when the question counts from no weekday, or from more than one."""
+    from assistant.tools.numbers import words_to_digits
+
+    if supposed := supposed_offset(query):
+        return supposed
+    counted = COUNTED_FROM_WEEKDAY.findall(words_to_digits(query or ""))
+    if len(counted) != 1 or not int(counted[0][0]):
+        return None
+    days, way, day = counted[0]
+    return day.capitalize(), int(days) * (-1 if way.lower().startswith(("before", "prior")) else 1)
+
+
+# A month asked for by its place in the year: "the eleventh month", "which month is number 5", "the
+# eighth one of the year".
+MONTH_BY_PLACE = (
+    re.compile(r"\b(\w+)\s+(?:month\b|(?:one|1)\s+(?:of|in)\s+the\s+year\b)", re.I),  # "one" may be "1" by now
+    re.compile(r"\bmonth\s+(?:is\s+)?(?:number|no\.?|#)\s*(\d{1,2})\b", re.I),
+)
+
+
+def month_by_place(query: str) -> int | None:
+    """The month (1 to 12) the user asks for by its place in the year ("Name the third month of the
+    year." is 3, "counting from january, which month is number five" 5), or None: a question that names
+    no such place, or more than one, or counts days or months from it."""
+    from assistant.tools import months
+    from assistant.tools.numbers import words_to_digits
+
+    said = words_to_digits(query or "")
+    # "3 months after the sixth month" counts from it: the clock's to count, not a month by itself
+    if not re.search(r"\bmonths?\b", said, re.I) or re.search(r"\b\d+\s+(?:days?|weeks?|months?)\b", said, re.I):
+        return None
+    places = set()
+    for pattern in MONTH_BY_PLACE:
+        for found in pattern.finditer(said):
+            # a place said as a number only after "number": "3 month" is a count of them
+            number = int(found[1]) if pattern is MONTH_BY_PLACE[1] else months.ORDINALS.get(found[1].lower())
+            if number is not None and 1 <= number <= 12:
+                places.add(number)
+    return places.pop() if len(places) == 1 else None
+
+
 def uncounted_supposed(query: str, call: ToolCall) -> str | None:
-    """Why a clock call does not count the days on from the weekday the user supposes today is ("If
-    today is Saturday, what day is it tomorrow?" as clock(date="Saturday"), which gives Saturday
-    itself, or as days=2), else None."""
-    if call.name != "clock" or (supposed := supposed_offset(query)) is None:
+    """Why a clock call does not count the days on from the weekday the user supposes a day is, or counts
+    from (`weekday_counted`: "If today is Saturday, what day is it tomorrow?" as clock(date="Saturday"),
+    which gives Saturday itself, or as days=2), else None."""
+    if call.name != "clock" or (supposed := weekday_counted(query)) is None:
         return None
     day, days = supposed
     counted = _length(call.arguments.get("days")) or 0
@@ -871,6 +937,32 @@ def unsaid_place(query: str, call: ToolCall) -> str | None:
     except ToolError:
         pass
     return f"its call tells the time {f'in {place}' if place else 'here'}, but you asked about {asked[0]}"
+
+
+# The time somewhere, asked in lower case as often as not: "what's the time in buenos aires".
+TIME_IN = re.compile(r"\b(?:time|clock)\b[^.?!]*?\bin\s+([\w.'-]+(?:\s+[\w.'-]+){0,2})", re.I)
+# The time now, here: "got the time?", "What's the clock say?"; a day, a date or a count is the calendar's.
+TIME_NOW = re.compile(r"\b(?:time|clock)\b", re.I)
+CALENDAR_WORDS = re.compile(
+    r"\b(?:days?|dates?|weeks?|weekday|months?|years?|until|till|since|ago|before|after|from|timers?|alarms?|"
+    r"remind\w*|set|start|times|zones?)\b|\d",
+    re.I,
+)
+
+
+def place_asked(query: str) -> tuple[str, str] | None:
+    """The place the user asks the time or the day in, as the clock knows it, with its zone ("what's the
+    time in buenos aires" is ("buenos aires", "America/Argentina/Buenos_Aires")), else None."""
+    found = [
+        named for pattern in (PLACE_SAID, TIME_IN) for m in pattern.finditer(query or "") if (named := _place(m[1]))
+    ]
+    return found[0] if found else None
+
+
+def time_now_asked(query: str) -> bool:
+    """Whether the user asks for the time now and nothing else ("got the time?", "What's the clock say?",
+    "what time is it right now?"): no day, date, count, setting or place."""
+    return bool(TIME_NOW.search(query or "")) and not CALENDAR_WORDS.search(query) and place_asked(query) is None
 
 
 def invented_place(query: str, call: ToolCall) -> str | None:

@@ -74,6 +74,7 @@ _PAST_TO = re.compile(
 _HALF_HOUR = re.compile(r"\bhalf\s+(\d{1,2})\b")
 _SPACED = re.compile(r"\b(\d{1,2})\s+(\d{2})\b")
 
+_TOMORROW = re.compile(r"\b(?:tmrw|tmrow|tmr|tmw|tomorow|tommorow|tommorrow|2moro)\b")  # as typed in a hurry
 _DAYS = "|".join(WEEKDAYS)
 _WEEKDAY = re.compile(rf"\b(?:on |this |next )?({_DAYS})\b")
 
@@ -86,6 +87,7 @@ def parse_clock(text: str) -> tuple[int, int, bool, str | None]:
     raw = str(text).strip()
     words = spoken_clock(raw.lower())
     words = words.replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
+    words = _TOMORROW.sub("tomorrow", words)
     weekday = _WEEKDAY.search(words)
     day = "tomorrow" if re.search(r"\btomorrow\b", words) else weekday[1] if weekday else None
     evening, morning = bool(_EVENING.search(words)), bool(_MORNING.search(words))

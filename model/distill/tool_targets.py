@@ -28,7 +28,7 @@ import re
 
 from assistant.tools.calls import format_call
 from assistant.tools.clock import WEEKDAYS
-from assistant.tools.grounding import supposed_offset
+from assistant.tools.grounding import weekday_counted
 from assistant.tools.reproduced import agrees, checked, target
 
 __all__ = ["agrees", "supposed_target", "target", "targets"]
@@ -40,11 +40,12 @@ def targets(examples) -> dict[int, str]:
 
 
 def supposed_target(query: str, answer: str) -> str | None:
-    """The clock call that counts on from a weekday the user supposes ("If today is Saturday, what day
-    is it tomorrow?" → clock(date="Saturday", days=1)), when the teacher's one-sentence answer names
+    """The clock call that counts on from a weekday the user supposes or counts from ("If today is
+    Saturday, what day is it tomorrow?" → clock(date="Saturday", days=1), "five days after a thursday"
+    → clock(date="Thursday", days=5)), when the teacher's one-sentence answer names
     the weekday it shows ("Tomorrow is Sunday."); None otherwise. Unlike `target`, this needs the
     query: the answer alone does not say which day was counted from."""
-    if not answer or "\n" in answer.strip() or len(answer) > 80 or (supposed := supposed_offset(query)) is None:
+    if not answer or "\n" in answer.strip() or len(answer) > 80 or (supposed := weekday_counted(query)) is None:
         return None
     start, days = supposed
     said = {day for day in WEEKDAYS if re.search(rf"\b{day}\b", answer, re.I)} - {start.lower()}
