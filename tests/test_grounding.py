@@ -1272,3 +1272,32 @@ def test_the_units_a_conversion_must_hold_are_the_ones_said(query, value, units)
 )
 def test_a_number_said_below_zero_is_told_apart(query, below):
     assert below_zero(query) is below
+
+
+@pytest.mark.parametrize(
+    "query, call, expression, result",
+    [
+        ("Triple 41, please.", ("calculate", {"expression": "41 * 2"}), "41 * 3", "123"),
+        ("what is half of two hundred and ten", ("calculate", {"expression": "210"}), "210 / 2", "105"),
+        ("double sixty-four for me", ("calculate", {"expression": "double 64"}), "64 * 2", "128"),
+        ("What's a third of 180?", ("clock", {"to_date": "180"}), "180 / 3", "60"),
+    ],
+)
+def test_a_number_doubled_or_halved_as_said_is_the_calculation_said(query, call, expression, result):
+    from assistant.tools import trial_run
+
+    settled = as_said(query, ToolCall(*call))
+    assert settled == ToolCall("calculate", {"expression": expression})
+    assert trial_run("calculate", settled.arguments).data["result"] == result
+
+
+@pytest.mark.parametrize(
+    "query, call",
+    [
+        ("Double 37 for me.", ("calculate", {"expression": "37 + 37"})),  # the same number, another way
+        ("what is half of 10 plus 3", ("calculate", {"expression": "10 / 2 + 3"})),  # two numbers
+        ("set a timer for half of 10 minutes", ("timer", {"minutes": 5})),  # a call that runs
+    ],
+)
+def test_a_calculation_that_comes_to_the_scaling_said_or_another_question_is_left(query, call):
+    assert as_said(query, ToolCall(*call)) == ToolCall(*call)

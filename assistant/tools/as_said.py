@@ -36,6 +36,7 @@ from assistant.tools.grounding import (
     other_half_of_day,
     place_asked,
     said_units,
+    scaled_said,
     time_now_asked,
     unasked_setting,
     unnamed_setting,
@@ -58,6 +59,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     rewrites = (
         with_conversion_said,
         with_operands_said,
+        with_scaling_said,
         with_supposed_said,
         with_month_said,
         with_time_said,
@@ -169,6 +171,24 @@ def with_operands_said(query: str, call: ToolCall) -> ToolCall:
     if found is None:
         return call
     return ToolCall("calculate", {**call.arguments, "expression": f"{found[3]} {found[2]} {found[1]}"})
+
+
+def with_scaling_said(query: str, call: ToolCall) -> ToolCall:
+    """A call for a number the user asked doubled, halved or taken a quarter or a third of, that
+    computes something else or cannot run ("Double 37 for me." as calculate(expression="37 * 3"),
+    "what's half of three hundred forty-six" as "346", "What is a quarter of 200?" as
+    clock(to_date="200")), made the calculation said (calculate(expression="37 * 2")), read by
+    `grounding.scaled_said`. A calculation that comes to the same is left as the model wrote it."""
+    from assistant.tools import trial_run
+
+    said = scaled_said(query)
+    if said is None or call.name != "calculate" and not cannot_run(call):
+        return call
+    if call.name == "calculate":
+        ran, wanted = trial_run("calculate", call.arguments), trial_run("calculate", {"expression": said})
+        if getattr(ran, "data", None) and ran.data.get("result") == getattr(wanted, "data", {}).get("result"):
+            return call
+    return ToolCall("calculate", {"expression": said})
 
 
 def with_supposed_said(query: str, call: ToolCall) -> ToolCall:

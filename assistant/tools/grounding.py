@@ -299,6 +299,41 @@ def number_gaps(query: str, call: ToolCall) -> tuple[list[float], list[float], l
     return as_time, extra, missing
 
 
+# A number taken a simple part or multiple of, said in words: "double 37", "half of 346", "a quarter of 200".
+SCALED = re.compile(
+    r"\b(?P<word>double|twice|triple|treble|half|halve|quarter|third)\s+(?:of\s+)?(?P<n>-?\d+(?:\.\d+)?)\b"
+    r"|\b(?P<n2>-?\d+(?:\.\d+)?)\s+(?P<word2>doubled|tripled|halved)\b",
+    re.I,
+)
+SCALINGS = {
+    "double": "* 2",
+    "doubled": "* 2",
+    "twice": "* 2",
+    "triple": "* 3",
+    "tripled": "* 3",
+    "treble": "* 3",
+    "half": "/ 2",
+    "halve": "/ 2",
+    "halved": "/ 2",
+    "quarter": "/ 4",
+    "third": "/ 3",
+}
+
+
+def scaled_said(query: str) -> str | None:
+    """The computation of the one number the user said, taken the part or multiple of it they said in a
+    word ("Double 37 for me." is "37 * 2", "what's half of three hundred forty-six" "346 / 2"), or None:
+    a question with more than one number, or none taken so."""
+    from assistant.tools.numbers import words_to_digits
+
+    digits = words_to_digits(query or "")
+    found = list(SCALED.finditer(digits))
+    if len(found) != 1 or len(_numbers(digits)) != 1:
+        return None
+    number, word = found[0]["n"] or found[0]["n2"], (found[0]["word"] or found[0]["word2"]).lower()
+    return f"{number} {SCALINGS[word]}"
+
+
 def below_zero(query: str) -> bool:
     """Whether the one number the user said is said below zero ("it's minus ten celsius out, what's that
     in fahrenheit?"): a conversion's value then begins with a minus (assistant/tools/constrain.py)."""
