@@ -1,7 +1,8 @@
 """A call as the tool runs it for what the user said: what a small model left out or cut short, filled
 in from the user's own words, or what it took another way than they said it (two numbers the other way
-round, the days on from a day they suppose today is, a question for a quantity in another unit asked
-of the calculator, the clock or a timer), set as they said it; nothing else changed.
+round, a number doubled as tripled, the days on from a weekday they count from or suppose a day is, a
+month by its place in the year, the time now somewhere else, a question for a quantity in another unit
+asked of the calculator, the clock or a timer), set as they said it; nothing else changed.
 
 The student copies numbers well and drops the rest: the half of the day ("6:10 tomorrow morning" as
 "6:10"), the name of a timer ("40 minute countdown for the laundry" as a bare timer), what a
@@ -47,14 +48,16 @@ from assistant.tools.grounding import (
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a calculation of a quantity into another unit made that
     conversion (`with_conversion_said`), a difference or a quotient taken in the order the user said its
-    two numbers (`with_operands_said`), a day counted on from the weekday the user supposes today is by
-    the days they said (`with_supposed_said`), a clock time read in the half of the day the user said
-    (`with_half_said`), a timer or alarm set for a request to be reminded of something made the
-    reminder that says it (`with_task_said`), a timer or alarm given the name the user gave outright
-    (`with_name_said`), a reminder's words without the time it is for (`with_task_cut`), a note saved
-    for a question about the user's own notes made the search (`with_search_said`), and a note cut
-    short given the whole of what the user said to save (`with_note_said`). Every check judges, and
-    the tool runs, this call."""
+    two numbers (`with_operands_said`), a number doubled, halved or taken a part of as said
+    (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
+    by the days they said (`with_supposed_said`), a month asked by its place made the call for it
+    (`with_month_said`), the time now told here or where the user asked (`with_time_said`), a clock
+    time read in the half of the day the user said (`with_half_said`), a timer or alarm set for a
+    request to be reminded of something made the reminder that says it (`with_task_said`), a timer or
+    alarm given the name the user gave outright (`with_name_said`), a reminder's words without the
+    time it is for (`with_task_cut`), a note saved for a question about the user's own notes made the
+    search (`with_search_said`), and a note cut short given the whole of what the user said to save
+    (`with_note_said`). Every check judges, and the tool runs, this call."""
     # a reminder first: a name read from the request would keep a timer that should say what it is for
     rewrites = (
         with_conversion_said,
