@@ -1301,3 +1301,39 @@ def test_a_number_doubled_or_halved_as_said_is_the_calculation_said(query, call,
 )
 def test_a_calculation_that_comes_to_the_scaling_said_or_another_question_is_left(query, call):
     assert as_said(query, ToolCall(*call)) == ToolCall(*call)
+
+
+@pytest.mark.parametrize(
+    "query, arguments, date, weekday",
+    [
+        ("what weekday is the 9th of june 2027?", {"date": "June 2027", "days": 9}, "9 June 2027", "Wednesday"),
+        (
+            "Which day of the week is October 3rd, 2028?",
+            {"date": "October 2028", "days": 3},
+            "3 October 2028",
+            "Tuesday",
+        ),
+        ("What weekday was the 1st of May this year?", {"date": "May", "days": 1}, "1 May this year", None),
+    ],
+)
+def test_a_date_said_split_into_its_month_and_days_runs_as_the_date(query, arguments, date, weekday):
+    import datetime as dt
+
+    from assistant.tools import trial_run
+
+    weekday = weekday or f"{dt.date(dt.date.today().year, 5, 1):%A}"  # this year's 1st of May
+    settled = as_said(query, ToolCall("clock", arguments))
+    assert settled == ToolCall("clock", {"date": date})
+    assert weekday in trial_run("clock", settled.arguments).text
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("What date is 16 days after March 1?", {"date": "March", "days": 16}),  # a count of days said
+        ("What day is March 16?", {"date": "March", "days": 15}),  # not the day said
+        ("What day is March 16?", {"date": "16 March"}),  # the date already
+    ],
+)
+def test_a_month_and_days_the_user_counted_or_another_day_are_left(query, arguments):
+    assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)

@@ -30,6 +30,7 @@ from assistant.tools.grounding import (
     SUPPOSED_FROM_TODAY,
     TELL_ME,
     WORD,
+    day_of_month_said,
     half_said,
     month_by_place,
     names_given,
@@ -51,7 +52,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     two numbers (`with_operands_said`), a number doubled, halved or taken a part of as said
     (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
     by the days they said (`with_supposed_said`), a month asked by its place made the call for it
-    (`with_month_said`), the time now told here or where the user asked (`with_time_said`), a clock
+    (`with_month_said`), a date said split into its month and a count of days made whole again
+    (`with_date_said`), the time now told here or where the user asked (`with_time_said`), a clock
     time read in the half of the day the user said (`with_half_said`), a timer or alarm set for a
     request to be reminded of something made the reminder that says it (`with_task_said`), a timer or
     alarm given the name the user gave outright (`with_name_said`), a reminder's words without the
@@ -65,6 +67,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_scaling_said,
         with_supposed_said,
         with_month_said,
+        with_date_said,
         with_time_said,
         with_half_said,
         with_task_said,
@@ -235,6 +238,36 @@ def with_month_said(query: str, call: ToolCall) -> ToolCall:
     if named is not None and named[0] == place:
         return call
     return ToolCall("clock", {"date": months.NAMES[place - 1]})
+
+
+def with_date_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call that splits a date the user said into its month and a count of days ("which day of
+    the week is the 16th of march 2027" as clock(date="March 2027", days=16), which counts 16 days on
+    from the 1st), made the call for that date (clock(date="16 March 2027")). Only where the user named
+    that day of that month (`grounding.day_of_month_said`) and counted no days; else as written."""
+    import datetime as dt
+
+    from assistant.tools import months
+
+    date, days = call.arguments.get("date"), call.arguments.get("days")
+    if call.name != "clock" or not isinstance(date, str) or isinstance(days, bool) or not isinstance(days, int):
+        return call
+    named = months.read(date, dt.date.today())
+    if named is None or call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+        return call
+    month, year = named
+    if days not in day_of_month_said(query, month):
+        return call
+    kept = {key: value for key, value in call.arguments.items() if key not in ("date", "days")}
+    # the year as the month had it, or as the user said it ("this year": the clock reads it so)
+    said_year = YEAR_SAID.search(query)
+    year_words = f" {year}" if year else f" {said_year[0].lower()}" if said_year else ""
+    return ToolCall("clock", {**kept, "date": f"{days} {months.NAMES[month - 1]}{year_words}"})
+
+
+YEAR_SAID = re.compile(r"\b(?:this|next|last)\s+year\b", re.I)
+# A count of days the user asked for: "16 days after March 1" counts them, "the 16th of March" does not.
+DAYS_COUNTED = re.compile(r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\b", re.I)
 
 
 def with_time_said(query: str, call: ToolCall) -> ToolCall:

@@ -334,6 +334,22 @@ def scaled_said(query: str) -> str | None:
     return f"{number} {SCALINGS[word]}"
 
 
+def day_of_month_said(query: str, month: int) -> set[int]:
+    """The days of `month` (1 to 12) the user names in `query` ("the 16th of march 2027", "March 16"
+    are 16 for March)."""
+    from assistant.tools.months import SPELLINGS
+    from assistant.tools.numbers import words_to_digits
+
+    names = "|".join(sorted((name for name, number in SPELLINGS.items() if number == month), key=len, reverse=True))
+    said = words_to_digits(query or "")
+    found = re.findall(
+        rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{names})\b|\b(?:{names})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b",
+        said,
+        re.I,
+    )
+    return {int(day) for pair in found for day in pair if day and 1 <= int(day) <= 31}
+
+
 def below_zero(query: str) -> bool:
     """Whether the one number the user said is said below zero ("it's minus ten celsius out, what's that
     in fahrenheit?"): a conversion's value then begins with a minus (assistant/tools/constrain.py)."""
