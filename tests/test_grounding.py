@@ -1337,3 +1337,34 @@ def test_a_date_said_split_into_its_month_and_days_runs_as_the_date(query, argum
 )
 def test_a_month_and_days_the_user_counted_or_another_day_are_left(query, arguments):
     assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
+
+
+@pytest.mark.parametrize(
+    "query, expression, whole, result",
+    [
+        ("Sum 312, 45 and 8 for me.", "312 + 45", "312 + 45 + 8", "365"),
+        ("multiply 2, 3 and 7 together", "2 * 3", "2 * 3 * 7", "42"),
+        ("what's (120 - 36) divided by 4", "120 - 36", "(120 - 36) / 4", "21"),
+        ("take 9 plus 11, then times the result by 5", "9 + 11", "(9 + 11) * 5", "100"),
+    ],
+)
+def test_a_calculation_cut_short_computes_the_whole_said(query, expression, whole, result):
+    from assistant.tools import trial_run
+
+    settled = as_said(query, ToolCall("calculate", {"expression": expression}))
+    assert settled == ToolCall("calculate", {"expression": whole})
+    assert trial_run("calculate", settled.arguments).data["result"] == result
+
+
+@pytest.mark.parametrize(
+    "query, expression",
+    [
+        ("what is 5 plus 3 minus 2", "5 + 3"),  # another operation, not said of the whole: as written
+        ("245 plus 118 divided by 2", "245 + 118"),  # which goes first is the words', not one reading
+        ("9 plus 11, then times the result by 5", "11 + 5"),  # not the first numbers said
+        ("Add up 245, 118 and 37.", "245 + 118 + 37"),  # whole already
+    ],
+)
+def test_a_calculation_that_is_whole_or_read_more_than_one_way_is_left(query, expression):
+    call = ToolCall("calculate", {"expression": expression})
+    assert as_said(query, call) == call

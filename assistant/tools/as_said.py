@@ -30,6 +30,7 @@ from assistant.tools.grounding import (
     SUPPOSED_FROM_TODAY,
     TELL_ME,
     WORD,
+    computation_cut,
     day_of_month_said,
     half_said,
     month_by_place,
@@ -49,7 +50,8 @@ from assistant.tools.grounding import (
 def as_said(query: str, call: ToolCall) -> ToolCall:
     """The call as the tool runs it for `query`: a calculation of a quantity into another unit made that
     conversion (`with_conversion_said`), a difference or a quotient taken in the order the user said its
-    two numbers (`with_operands_said`), a number doubled, halved or taken a part of as said
+    two numbers (`with_operands_said`), a calculation cut short given the rest of what the user said to
+    compute (`with_computation_said`), a number doubled, halved or taken a part of as said
     (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
     by the days they said (`with_supposed_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
@@ -64,6 +66,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     rewrites = (
         with_conversion_said,
         with_operands_said,
+        with_computation_said,
         with_scaling_said,
         with_supposed_said,
         with_month_said,
@@ -177,6 +180,15 @@ def with_operands_said(query: str, call: ToolCall) -> ToolCall:
     if found is None:
         return call
     return ToolCall("calculate", {**call.arguments, "expression": f"{found[3]} {found[2]} {found[1]}"})
+
+
+def with_computation_said(query: str, call: ToolCall) -> ToolCall:
+    """A calculation cut short of what the user said to compute: the first of their numbers in the order
+    said, and not the rest ("Add up 245, 118 and 37." as "245 + 118", "um work out 45 plus 78, then
+    times the whole thing by 12" as "45 + 78"), given the rest as said ("245 + 118 + 37", "(45 + 78) *
+    12"), read by `grounding.computation_cut`. Any other calculation is left as the model wrote it."""
+    whole = computation_cut(query, call)
+    return call if whole is None else ToolCall("calculate", {**call.arguments, "expression": whole})
 
 
 def with_scaling_said(query: str, call: ToolCall) -> ToolCall:

@@ -678,6 +678,54 @@ def operands_swapped(query: str, call: ToolCall) -> re.Match | None:
     return None if (abs(float(said[0][0])), abs(float(said[1][0]))) == (first, second) else found
 
 
+# What the user asks done with a number after the ones a calculation already holds: "(156 + 84) divided by
+# 6", "45 plus 78, then times the whole thing by 12". Only said of the whole so far: "then", "the whole
+# thing", "the total", a closing bracket; "245 plus 118 divided by 2" leaves which first to the words.
+ON_THE_WHOLE = re.compile(r"\)|\bthen\b|\bwhole\b|\btotal\b|\bresult\b|\ball (?:of )?(?:that|it)\b", re.I)
+OPERATION_WORDS = (
+    ("*", re.compile(r"\b(?:times|multipl\w*)\b", re.I)),
+    ("/", re.compile(r"\b(?:divided|divide|over|split)\b", re.I)),
+    ("+", re.compile(r"\b(?:plus|add|added)\b", re.I)),
+    ("-", re.compile(r"\b(?:minus|subtract\w*|less|take away)\b", re.I)),
+)
+# A sum or a product of every number said: "Add up 245, 118 and 37", "multiply 3, 4 and 5 together".
+ALL_ADDED = re.compile(r"\b(?:add(?:ing)? up|add together|sum|total of|plus)\b", re.I)
+ALL_MULTIPLIED = re.compile(r"\b(?:multiply|product of|times)\b", re.I)
+
+
+def computation_cut(query: str, call: ToolCall) -> str | None:
+    """The whole computation the user said, where a calculation holds only the first of their numbers
+    in the order said ("Add up 245, 118 and 37." as "245 + 118" is "245 + 118 + 37", "(156 + 84)
+    divided by 6" as "156 + 84" is "(156 + 84) / 6"), else None. One reading only: a sum or product of
+    every number, or one operation done on the whole so far."""
+    from assistant.tools.calculate import normalize
+    from assistant.tools.numbers import words_to_digits
+
+    expression = normalize(str(call.arguments.get("expression") or "")) if call.name == "calculate" else ""
+    held = _numbers(expression)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", words_to_digits(query))
+    said = list(NUMBER.finditer(text))
+    values = [abs(float(m[0])) for m in said]
+    if not held or len(held) >= len(values) or values[: len(held)] != held:
+        return None
+    if not re.search(r"[\d)]\s*$", expression):  # "17 *": a call cut off mid-way, not one computed whole
+        return None
+    rest = said[len(held) :]
+    operators = set(re.findall(r"[-+*/^%]", expression.replace("×", "*").replace("÷", "/")))
+    after = text[said[0].start() :]
+    for operator, words in (("+", ALL_ADDED), ("*", ALL_MULTIPLIED)):
+        others = [o for o, named in OPERATION_WORDS if o != operator and named.search(after)]
+        if operators == {operator} and words.search(text) and not others:  # "45 plus 78, then times…" is no sum
+            return " ".join([expression] + [f"{operator} {m[0]}" for m in rest])
+    if len(rest) != 1:
+        return None
+    gap = text[said[len(held) - 1].end() : rest[0].start()]
+    named = [operator for operator, words in OPERATION_WORDS if words.search(gap)]
+    if len(named) != 1 or not ON_THE_WHOLE.search(gap):
+        return None
+    return f"({expression}) {named[0]} {rest[0][0]}"
+
+
 def unsaid_date(query: str, call: ToolCall) -> str | None:
     """Why a clock call names a month or a weekday the user did not ("What day comes before Wednesday?"
     as clock(date="Wednesday", to_date="Thursday"), "What time is it?" as to_date="January 1st"), else
