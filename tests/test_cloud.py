@@ -405,15 +405,17 @@ def test_a_call_the_teacher_also_made_is_remembered_as_right(tiny_student, gemin
     assert [(o["wrong"], o["origin"]) for o in Store().outcomes("next")] == [(0, "rejudged")]
 
 
-@pytest.mark.parametrize("days, wrong", [(4, 0), (3, 1)])
+# counted from another day, the call shows another weekday (a count of other days from the day said
+# runs as said: `as_said.with_supposed_said`)
+@pytest.mark.parametrize("day, wrong", [("Saturday", 0), ("Sunday", 1)])
 def test_a_computing_call_the_teacher_answered_in_words_is_judged_by_what_it_shows(
-    tiny_student, gemini, monkeypatch, tiny_checkpoint, days, wrong
+    tiny_student, gemini, monkeypatch, tiny_checkpoint, day, wrong
 ):
     """The student hands "4 days after Saturday" to the clock and the teacher answers in words. The
     router remembers the student right when what the call shows says what the teacher said (else a
     student that learned to use the clock would send its whole kind of query to the teacher), and
     wrong when it does not; a new student judged again after a promotion is read the same way."""
-    call = f'<tool_call>{{"name": "clock", "arguments": {{"date": "Saturday", "days": {days}}}}}</tool_call>'
+    call = f'<tool_call>{{"name": "clock", "arguments": {{"date": "{day}", "days": 4}}}}</tool_call>'
     student_writes(call, tiny_checkpoint, monkeypatch)
     monkeypatch.setenv("APPRENTICE_CASCADE_MIN_LOGPROB", "0")  # nothing is sure: the cascade escalates
     query = "What day of the week is 4 days after Saturday?"
