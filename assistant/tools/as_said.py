@@ -295,7 +295,7 @@ def with_time_said(query: str, call: ToolCall) -> ToolCall:
     if call.name != "clock" or call.arguments.get("days") or call.arguments.get("months"):
         return call
     asked = place_asked(query)
-    if asked is None and not time_now_asked(query):
+    if asked is None and not time_now_asked(query):  # neither a place nor the time here
         return call
     dates = [str(call.arguments.get(key) or "").strip() for key in ("date", "to_date")]
     named = asked is not None and any(date.lower() == asked[0].lower() for date in dates)

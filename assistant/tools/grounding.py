@@ -809,6 +809,7 @@ COUNTED_FROM_WEEKDAY = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=64)  # read again for each token while a clock call is written
 def weekday_counted(query: str) -> tuple[str, int] | None:
     """The weekday a question counts days from and the days it counts, negative for before: one the
     user supposes a day is (`supposed_offset`), or one they count from by itself ("what day is it
@@ -1049,19 +1050,18 @@ CALENDAR_WORDS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=64)  # read again for each token while a clock call is written
 def place_asked(query: str) -> tuple[str, str] | None:
     """The place the user asks the time or the day in, as the clock knows it, with its zone ("what's the
     time in buenos aires" is ("buenos aires", "America/Argentina/Buenos_Aires")), else None."""
-    found = [
-        named for pattern in (PLACE_SAID, TIME_IN) for m in pattern.finditer(query or "") if (named := _place(m[1]))
-    ]
-    return found[0] if found else None
+    said = (found[1] for pattern in (PLACE_SAID, TIME_IN) for found in pattern.finditer(query or ""))
+    return next((named for words in said if (named := _place(words))), None)
 
 
 def time_now_asked(query: str) -> bool:
-    """Whether the user asks for the time now and nothing else ("got the time?", "What's the clock say?",
-    "what time is it right now?"): no day, date, count, setting or place."""
-    return bool(TIME_NOW.search(query or "")) and not CALENDAR_WORDS.search(query) and place_asked(query) is None
+    """Whether the user asks for the time ("got the time?", "What's the clock say?", "what time is it
+    right now?") and no day, date, count or setting; where, `place_asked` reads."""
+    return bool(TIME_NOW.search(query or "")) and not CALENDAR_WORDS.search(query)
 
 
 def invented_place(query: str, call: ToolCall) -> str | None:
