@@ -3,7 +3,8 @@
 A LoRA adapter (or DoRA) on the *base* checkpoint, trained on all examples so far with mlx-lm's
 tuner: the prompt is masked so only the teacher's answer is learned, and the system prompt the
 student answers with is part of every example. Validation loss on the held-out examples before
-and after; a progress bar with an ETA.
+and after; a progress bar with an ETA. The loss is mlx-lm's, computed at the answer's tokens alone
+(`answer_loss`): the output layer at every prompt token took a third of a step.
 
 Retention, replay and the KL term: before training, the current student answers the retention set
 (model/evaluate.py: its confident local answers from the log, and the shipped regression set), and
@@ -572,9 +573,46 @@ def attention_keys(model) -> list[str]:
     )
 
 
+def answer_tokens(batch, lengths):
+    """Where a batch's loss counts, as mlx-lm's trainer marks it: (rows, columns) of the targets
+    that are answer tokens (a row's prompt and padding are not learned)."""
+    import numpy as np
+
+    spans = np.array(lengths)
+    steps = np.arange(1, batch.shape[1])
+    return np.nonzero((steps >= spans[:, 0:1]) & (steps <= spans[:, 1:]))
+
+
+def logits_at(model, inputs, rows, columns):
+    """The model's next-token logits at (rows, columns) of `inputs` alone.
+
+    Why not `model(inputs)`: a lesson's rows are mostly prompt (a system prompt of about 140 tokens
+    before a query and an answer of 10 to 50), and the output layer spans the whole vocabulary
+    (49,152 tokens for SmolLM2, 262,144 for Gemma 3), so logits and their cross-entropy at every
+    position took a third of a training step, nearly all of it at positions the loss masks out."""
+    import mlx.core as mx
+
+    hidden = model.model(inputs)[mx.array(rows), mx.array(columns)]
+    head = getattr(model, "lm_head", None)  # absent where the output layer is the tied embedding
+    return head(hidden) if head is not None else model.model.embed_tokens.as_linear(hidden)
+
+
+def answer_loss(model, batch, lengths):
+    """mlx-lm's loss (the mean cross-entropy on the answer's tokens), computed at those tokens only
+    (`logits_at`): the same value and gradient as `mlx_lm.tuner.trainer.default_loss`."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    rows, columns = answer_tokens(batch, lengths)
+    logits = logits_at(model, batch[:, :-1], rows, columns)
+    ce = nn.losses.cross_entropy(logits, batch[:, 1:][mx.array(rows), mx.array(columns)])
+    ntoks = mx.array(len(rows))
+    return ce.astype(mx.float32).sum() / ntoks, ntoks
+
+
 def kl_regularised_loss(reference, weight: float):
-    """mlx-lm's loss (cross-entropy on the answer's tokens) plus `weight` × KL(reference ‖ model) at
-    those same tokens, where `reference` is the current student, frozen.
+    """`answer_loss` plus `weight` × KL(reference ‖ model) at those same tokens, where `reference`
+    is the current student, frozen.
 
     Why it keeps what the student knows: the candidate's next-token distribution is held near the
     current student's wherever it learns, so the weights move only as far as the teacher's answers
@@ -585,17 +623,16 @@ def kl_regularised_loss(reference, weight: float):
     import mlx.nn as nn
 
     def loss(model, batch, lengths):
-        inputs, targets = batch[:, :-1], batch[:, 1:]
-        logits = model(inputs).astype(mx.float32)
-        steps = mx.arange(1, targets.shape[1] + 1)
-        mask = mx.logical_and(steps >= lengths[:, 0:1], steps <= lengths[:, 1:])
-        ce = nn.losses.cross_entropy(logits, targets)
-        ref = mx.stop_gradient(reference(inputs).astype(mx.float32))
+        rows, columns = answer_tokens(batch, lengths)
+        inputs = batch[:, :-1]
+        logits = logits_at(model, inputs, rows, columns).astype(mx.float32)
+        ref = mx.stop_gradient(logits_at(reference, inputs, rows, columns).astype(mx.float32))
+        ce = nn.losses.cross_entropy(logits, batch[:, 1:][mx.array(rows), mx.array(columns)])
         ref_logp = ref - mx.logsumexp(ref, axis=-1, keepdims=True)
         logp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
         kl = (mx.exp(ref_logp) * (ref_logp - logp)).sum(axis=-1)
-        ntoks = mask.sum()
-        return ((ce + weight * kl) * mask).sum() / ntoks, ntoks
+        ntoks = mx.array(len(rows))
+        return (ce + weight * kl).sum() / ntoks, ntoks
 
     return loss
 
@@ -685,7 +722,9 @@ def _val_loss(model, valid_set, hp: Hyperparameters) -> float | None:
 
     if not len(valid_set):
         return None
-    loss = trainer.evaluate(model, valid_set, batch_size=1, num_batches=-1, max_seq_length=hp.max_seq_length)
+    loss = trainer.evaluate(
+        model, valid_set, batch_size=1, num_batches=-1, max_seq_length=hp.max_seq_length, loss=answer_loss
+    )
     return round(float(loss), 4)
 
 
@@ -781,7 +820,7 @@ def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int
                 state.done_iters = step
                 state.save(folder)
 
-    loss = trainer.default_loss
+    loss = answer_loss
     if hp.kl_weight > 0:
         from mlx_lm.utils import load_adapters, load_model
 
