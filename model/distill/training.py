@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import json
 import math
@@ -65,6 +66,7 @@ from assistant import blas, config
 from assistant.errors import ApprenticeError
 from assistant.training import STATE
 from model.distill import call_shapes, tool_targets
+from model.distill.frozen_layers import FrozenLayers
 from model.distill.options import Options, parse_strengths
 from model.distill.progress import Progress
 
@@ -583,28 +585,32 @@ def answer_tokens(batch, lengths):
     return np.nonzero((steps >= spans[:, 0:1]) & (steps <= spans[:, 1:]))
 
 
-def logits_at(model, inputs, rows, columns):
+def logits_at(model, inputs, rows, columns, hidden=None):
     """The model's next-token logits at (rows, columns) of `inputs` alone.
 
     Why not `model(inputs)`: a lesson's rows are mostly prompt (a system prompt of about 140 tokens
     before a query and an answer of 10 to 50), and the output layer spans the whole vocabulary
     (49,152 tokens for SmolLM2, 262,144 for Gemma 3), so logits and their cross-entropy at every
-    position took a third of a training step, nearly all of it at positions the loss masks out."""
+    position took a third of a training step, nearly all of it at positions the loss masks out.
+    `hidden`: the final norm's output at every position, where the caller has it already."""
     import mlx.core as mx
 
-    hidden = model.model(inputs)[mx.array(rows), mx.array(columns)]
+    hidden = (model.model(inputs) if hidden is None else hidden)[mx.array(rows), mx.array(columns)]
     head = getattr(model, "lm_head", None)  # absent where the output layer is the tied embedding
     return head(hidden) if head is not None else model.model.embed_tokens.as_linear(hidden)
 
 
-def answer_loss(model, batch, lengths):
+def answer_loss(model, batch, lengths, frozen: FrozenLayers | None = None):
     """mlx-lm's loss (the mean cross-entropy on the answer's tokens), computed at those tokens only
-    (`logits_at`): the same value and gradient as `mlx_lm.tuner.trainer.default_loss`."""
+    (`logits_at`): the same value and gradient as `mlx_lm.tuner.trainer.default_loss`. With
+    `frozen`, the blocks below the adapted ones are run once per row (model/distill/frozen_layers.py)."""
     import mlx.core as mx
     import mlx.nn as nn
 
     rows, columns = answer_tokens(batch, lengths)
-    logits = logits_at(model, batch[:, :-1], rows, columns)
+    inputs = batch[:, :-1]
+    hidden = frozen.hidden(model, inputs, lengths) if frozen is not None else None
+    logits = logits_at(model, inputs, rows, columns, hidden)
     ce = nn.losses.cross_entropy(logits, batch[:, 1:][mx.array(rows), mx.array(columns)])
     ntoks = mx.array(len(rows))
     return ce.astype(mx.float32).sum() / ntoks, ntoks
@@ -672,9 +678,10 @@ def _train(folder: Path, state: RunState, progress: Progress) -> None:
     hp = state.hyperparameters
     task = progress.task("train", state.iters, state.done_iters)
     model = valid_set = None
+    frozen_kept = {}  # what the frozen blocks hand the adapted ones, per row (FrozenLayers)
     while model is None or state.done_iters < state.iters:
         run = min(state.done_iters // hp.iters, hp.seeds - 1)
-        model, valid_set = _train_run(folder, state, progress, task, run)
+        model, valid_set = _train_run(folder, state, progress, task, run, frozen_kept)
     if hp.seeds > 1:
         _soup(folder, hp)
         model, _, _ = _adapted_model(state, hp.lora_rank * hp.seeds, hp.seed)
@@ -766,7 +773,7 @@ def _as_the_adapter_reads(path: Path) -> list[dict]:
     return [{**row, "messages": adapter_view(row["messages"])} for row in read_jsonl(path)]
 
 
-def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int):
+def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int, frozen_kept: dict):
     """Run `run` of the `seeds`, from its last saved step to its end, its adapter kept in its run file;
     (the model as trained, the validation set)."""
     import mlx.core as mx
@@ -820,7 +827,7 @@ def _train_run(folder: Path, state: RunState, progress: Progress, task, run: int
                 state.done_iters = step
                 state.save(folder)
 
-    loss = answer_loss
+    loss = functools.partial(answer_loss, frozen=FrozenLayers.of(model, config["num_layers"], frozen_kept))
     if hp.kl_weight > 0:
         from mlx_lm.utils import load_adapters, load_model
 
