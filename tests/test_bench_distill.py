@@ -284,8 +284,8 @@ def test_quick_rounds_measure_every_day_and_say_when_one_was_skipped(
     assert day1["active"] == "base"
     assert any("Day 1 had too few fallbacks" in n for n in result["notes"])
     assert "skipped: too few fallbacks to train on" in rounds.table(result)
-    assert "on test_fresh.jsonl (24 queries, never tuned on" in rounds.table(result)
-    assert "on test_fresh3.jsonl (24 queries, never tuned on" in rounds.table(result)
+    assert "on test_fresh.jsonl (24 queries, never trained on" in rounds.table(result)
+    assert "on test_fresh3.jsonl (24 queries, never trained on" in rounds.table(result)
     assert "day 2 of 2, test_fresh.jsonl: student alone" in err and "day 2 of 2, test_fresh2.jsonl" in err
     assert "day 1 of 2: answering 18 queries" in err and "day 2 of 2: distilling" in err
     assert f"day 2 of 2: student alone {100 * day2['student_accuracy']:.0f}%, routed" in err  # figures as they come

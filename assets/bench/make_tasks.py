@@ -25,7 +25,7 @@ call can teach one (they measure the sentence templates and the student as it is
 not the sentence templates' ("set a timer for N minutes"), and train and test phrasings differ: the
 test measures what the student learned for phrasings the templates miss. They are drawn from a
 generator of their own, after the text families, so the text families' lines stay as they were.
-assets/bench/test_fresh.jsonl is a second, small action test file written by hand, never tuned on.
+assets/bench/test_fresh.jsonl is a second, small action test file written by hand (README, Sets never tuned on).
 
 Queries are unique across both files (the test file is what distillation must never see).
 The same seed writes the same files.

@@ -99,7 +99,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="with --rounds: another test set, measured beside --test after each day and never trained on; "
         "once per file (default with the shipped --test: the shipped test_fresh*.jsonl, phrasings written "
-        "apart from the train set and never tuned on)",
+        "apart from the train set; of them only the seventh is still evidence: README)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")

@@ -15,10 +15,11 @@ and dealt into N days, each day a mix of every family. Each day:
    memory frozen).
 
 Other test sets (`--also-test`, once per file; beside the shipped test set, by default, the shipped
-`test_fresh*.jsonl`, phrasings written apart from the train set's templates and never tuned on) are
-measured beside it each round, kept out of training, and reported as `also_test` in each round, a
-list with one entry per file, without intervals but with its families and each query's record, as
-for the test set.
+`test_fresh*.jsonl`, phrasings written apart from the train set's templates; the first six have since
+been read to write checks, of the seventh eight answers: README, Sets never tuned on) are measured
+beside it each round, kept out of training (and what is near them in meaning, as for the test set), and
+reported as `also_test` in each round, a list with one entry per file, without intervals but with
+its families and each query's record, as for the test set.
 
 The test set is also measured before the first day. Each round reports, with a 95% bootstrap
 interval over test queries (resampled together across rounds): the student's accuracy alone; the
@@ -458,7 +459,7 @@ def table(result: dict) -> str:
     for first in result["rounds"][0].get("also_test") or []:
         lines.append("")
         alone = _pct(first["teacher_accuracy"])
-        lines.append(f"on {first['file']} ({first['n']} queries, never tuned on; teacher alone {alone}):")
+        lines.append(f"on {first['file']} ({first['n']} queries, never trained on; teacher alone {alone}):")
         for r in result["rounds"]:
             for a in r.get("also_test") or []:
                 if a["file"] == first["file"]:
