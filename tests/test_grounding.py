@@ -687,6 +687,49 @@ def test_a_call_for_the_month_asked_or_a_count_from_it_is_left_as_it_is(query, a
 
 
 @pytest.mark.parametrize(
+    "query, arguments, to_date, shown",
+    [
+        (
+            "how many days till april 22nd 2027",
+            {"date": "april 22nd 2027", "days": 22},
+            "22 April 2027",
+            "22 April 2027 is in",
+        ),
+        (
+            "how many days are left until november 5th, 2027?",
+            {"date": "november 5th", "days": 2027},
+            "5 November 2027",
+            "5 November 2027 is in",
+        ),
+        ("How many days until the 3rd of May?", {"date": "May", "days": 3}, "3 May", "3 May"),
+    ],
+)
+def test_a_dates_own_number_taken_for_a_count_of_days_is_the_count_until_that_date(query, arguments, to_date, shown):
+    """A small student asked the days until a date counts on from it by the date's day or year; as said,
+    the clock counts the days until it."""
+    from assistant.tools import trial_run
+
+    settled = as_said(query, ToolCall("clock", arguments))
+    assert settled == ToolCall("clock", {"to_date": to_date})
+    text = trial_run("clock", settled.arguments).text
+    assert text.startswith(shown) and "after" not in text  # the days until it, none counted on from it
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("how many days from april 22nd 2027 until may 1st", {"date": "april 22nd 2027", "days": 22}),  # two dates
+        ("what day is 22 days after april 22nd", {"date": "april 22nd", "days": 22}),  # a count said
+        ("how many days since march 3rd 2020", {"date": "march 3rd 2020", "days": 3}),  # since, not until
+        ("how many days till april 22nd", {"date": "april 22nd", "days": 21}),  # a number not said
+        ("how many days till april 22nd", {"date": "May", "days": 22}),  # another month
+    ],
+)
+def test_a_count_of_days_the_user_asked_or_that_is_not_the_dates_own_is_left_as_it_is(query, arguments):
+    assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
+
+
+@pytest.mark.parametrize(
     "query, arguments, settled",
     [
         ("what time is it at the moment?", {"to_date": "at the moment"}, {}),

@@ -21,6 +21,7 @@ import re
 
 from assistant.tools.calls import ToolCall
 from assistant.tools.grounding import (
+    COUNT_ASKED,
     DURATIONS,
     FOR_ME,
     NUMBER,
@@ -55,7 +56,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
     by the days they said (`with_supposed_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
-    (`with_date_said`), the time now told here or where the user asked (`with_time_said`), a clock
+    (`with_date_said`), a date's own number taken for a count of days on from it made the count of
+    days until it (`with_count_said`), the time now told here or where the user asked (`with_time_said`), a clock
     time read in the half of the day the user said (`with_half_said`), a timer or alarm set for a
     request to be reminded of something made the reminder that says it (`with_task_said`), a timer or
     alarm given the name the user gave outright (`with_name_said`), a reminder's words without the
@@ -70,6 +72,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_scaling_said,
         with_supposed_said,
         with_month_said,
+        with_count_said,
         with_date_said,
         with_time_said,
         with_half_said,
@@ -277,6 +280,40 @@ def with_date_said(query: str, call: ToolCall) -> ToolCall:
     return ToolCall("clock", {**kept, "date": f"{days} {months.NAMES[month - 1]}{year_words}"})
 
 
+def with_count_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call for a question for the days left until a date ("how many days till april 22nd
+    2027") that counts days on from that date by one of its own numbers (clock(date="april 22nd 2027",
+    days=22), clock(date="november 5th", days=2027): the day of the month or the year, taken for a
+    count), made the count of days until it (clock(to_date="22 April 2027")). Only where the user named
+    one day of one month, and that month is the call's, counted no days themselves, and asked the days
+    until it, not from, since or between dates; else as written."""
+    from assistant.tools.months import NAMES, SPELLINGS
+
+    date, days = call.arguments.get("date"), call.arguments.get("days")
+    if call.name != "clock" or not isinstance(date, str) or isinstance(days, bool) or not isinstance(days, int):
+        return call
+    if call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+        return call
+    if not (COUNT_ASKED.search(query) and UNTIL.search(query)) or SINCE.search(query):
+        return call
+    named = {SPELLINGS[word] for word in WORD.findall(query.lower()) if word in SPELLINGS}
+    in_call = {SPELLINGS[word] for word in WORD.findall(date.lower()) if word in SPELLINGS}
+    if len(named) != 1 or in_call != named:
+        return call
+    month = named.pop()
+    day = day_of_month_said(query, month)
+    years = {int(year) for year in YEAR_NUMBER.findall(query)}
+    if len(day) != 1 or len(years) > 1 or days not in day | years:
+        return call
+    kept = {key: value for key, value in call.arguments.items() if key not in ("date", "days")}
+    year_words = f" {years.pop()}" if years else ""
+    return ToolCall("clock", {**kept, "to_date": f"{day.pop()} {NAMES[month - 1]}{year_words}"})
+
+
+# the days until a date, not those since, from or between dates (`with_count_said`)
+UNTIL = re.compile(r"\b(?:until|till|til|left|to go)\b", re.I)
+SINCE = re.compile(r"\b(?:since|from|between|before|after|ago)\b", re.I)
+YEAR_NUMBER = re.compile(r"\b((?:19|20)\d\d)\b")
 YEAR_SAID = re.compile(r"\b(?:this|next|last)\s+year\b", re.I)
 # A count of days the user asked for: "16 days after March 1" counts them, "the 16th of March" does not.
 DAYS_COUNTED = re.compile(r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+days?\b", re.I)
