@@ -716,6 +716,24 @@ def test_a_dates_own_number_taken_for_a_count_of_days_is_the_count_until_that_da
 
 
 @pytest.mark.parametrize(
+    "query, arguments, month",
+    [
+        ("How many days does February have in a leap year?", {"date": "February", "days": 2}, "February"),
+        ("How many days has April?", {"date": "April", "days": 30}, "April"),
+    ],
+)
+def test_a_count_of_days_on_from_a_month_whose_length_was_asked_is_the_call_for_that_month(query, arguments, month):
+    """A small student asked the days a month has counts days on from its first; as said, the clock
+    gives the month, with its length."""
+    from assistant.tools import trial_run
+
+    settled = as_said(query, ToolCall("clock", arguments))
+    assert settled == ToolCall("clock", {"date": month})
+    text = trial_run("clock", settled.arguments).text
+    assert text.startswith(f"{month} is the ") and " days" in text  # its length, no day counted on from it
+
+
+@pytest.mark.parametrize(
     "query, arguments",
     [
         ("how many days from april 22nd 2027 until may 1st", {"date": "april 22nd 2027", "days": 22}),  # two dates
@@ -723,6 +741,8 @@ def test_a_dates_own_number_taken_for_a_count_of_days_is_the_count_until_that_da
         ("how many days since march 3rd 2020", {"date": "march 3rd 2020", "days": 3}),  # since, not until
         ("how many days till april 22nd", {"date": "april 22nd", "days": 21}),  # a number not said
         ("how many days till april 22nd", {"date": "May", "days": 22}),  # another month
+        ("how many days until april", {"date": "April", "days": 4}),  # no day of it said
+        ("What day is it 3 days after the start of March?", {"date": "March", "days": 3}),  # a count said
     ],
 )
 def test_a_count_of_days_the_user_asked_or_that_is_not_the_dates_own_is_left_as_it_is(query, arguments):

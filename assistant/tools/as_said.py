@@ -57,7 +57,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     by the days they said (`with_supposed_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
     (`with_date_said`), a date's own number taken for a count of days on from it made the count of
-    days until it (`with_count_said`), the time now told here or where the user asked (`with_time_said`), a clock
+    days until it (`with_count_said`), a count of days on from a month whose length the user asked made the
+    call for that month (`with_length_said`), the time now told here or where the user asked (`with_time_said`), a clock
     time read in the half of the day the user said (`with_half_said`), a timer or alarm set for a
     request to be reminded of something made the reminder that says it (`with_task_said`), a timer or
     alarm given the name the user gave outright (`with_name_said`), a reminder's words without the
@@ -73,6 +74,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_supposed_said,
         with_month_said,
         with_count_said,
+        with_length_said,
         with_date_said,
         with_time_said,
         with_half_said,
@@ -308,6 +310,24 @@ def with_count_said(query: str, call: ToolCall) -> ToolCall:
     kept = {key: value for key, value in call.arguments.items() if key not in ("date", "days")}
     year_words = f" {years.pop()}" if years else ""
     return ToolCall("clock", {**kept, "to_date": f"{day.pop()} {NAMES[month - 1]}{year_words}"})
+
+
+def with_length_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call for a question for the days a month has ("How many days does February have in a
+    leap year?") that counts days on from that month (clock(date="February", days=2): February's own
+    number taken for a count), made the call for the month (clock(date="February")), which says its
+    length. Only where the user counted no days and asked none until, since or from a date; else as
+    written."""
+    from assistant.tools.grounding import COUNT_TO, _a_month
+
+    date, days = call.arguments.get("date"), call.arguments.get("days")
+    if call.name != "clock" or not _a_month(date) or isinstance(days, bool) or not isinstance(days, int):
+        return call
+    if call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+        return call
+    if not COUNT_ASKED.search(query) or COUNT_TO.search(query):
+        return call
+    return ToolCall("clock", {key: value for key, value in call.arguments.items() if key != "days"})
 
 
 # the days until a date, not those since, from or between dates (`with_count_said`)
