@@ -520,16 +520,22 @@ class Answer:
         self.response = None
         again = self._assistant.settings.cascade_said_again
         if again <= 1 and not self.cancelled and step.worth_asking_again:
-            step.said_again, step.again_line = self._asked_again(messages, step.response.said), again
+            step.said_again, step.again_line = self._asked_again(messages, step.response.said, again), again
         return step
 
-    def _asked_again(self, messages: list[dict], said: str) -> float | None:
+    def _asked_again(self, messages: list[dict], said: str, needed: float) -> float | None:
         """The share of `said_again.SAMPLES` more answers, sampled at a temperature in the base student's
-        words, each from a seed of the query's, that name a name or number of `said` again."""
+        words, each from a seed of the query's, that name a name or number of `said` again; None when
+        `said` names nothing to say again. Asking stops once the share `needed` is out of reach: the
+        verdict is the same, and each answer not asked is a second or so the user does not wait."""
         from assistant import said_again
 
+        if not said_again.key_words(said, self.query):
+            return None
         samples = []
         for seed in said_again.seeds(self.query):
+            if said_again.out_of_reach(said, samples, self.query, needed):
+                break
             response = self.context.student.stream(
                 [{"role": m["role"], "content": m["content"]} for m in messages],
                 max_tokens=said_again.MAX_TOKENS,

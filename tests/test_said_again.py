@@ -84,17 +84,19 @@ class SaysAgain:
 
 
 @pytest.mark.parametrize(
-    "again, line, kept",
+    "again, line, kept, asked",
     [
-        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 0.5, True),
-        (["Christopher Marlowe.", "Ben Jonson wrote it.", "William Shakespeare."], 0.5, False),
-        (["Shakespeare wrote it.", "William Shakespeare.", "Christopher Marlowe."], 1.0, False),  # all, by default
-        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 1.0, True),
-        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 2.0, False),  # off
+        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 0.5, True, 3),
+        # two of three named nothing: half is out of reach, the third is not asked
+        (["Christopher Marlowe.", "Ben Jonson wrote it.", "William Shakespeare."], 0.5, False, 2),
+        (["Shakespeare wrote it.", "William Shakespeare.", "Christopher Marlowe."], 1.0, False, 3),  # all, by default
+        (["Christopher Marlowe.", "William Shakespeare.", "Shakespeare wrote it."], 1.0, False, 1),  # settled at once
+        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 1.0, True, 3),
+        (["Shakespeare wrote it.", "William Shakespeare.", "It was Shakespeare, William."], 2.0, False, 0),  # off
     ],
 )
 def test_the_cascade_keeps_an_unsure_sentence_the_student_says_again(
-    tiny_student, gemini, monkeypatch, again, line, kept
+    tiny_student, gemini, monkeypatch, again, line, kept, asked
 ):
     fake = gemini(answers={"Who wrote Hamlet?": "William Shakespeare wrote Hamlet."})
     monkeypatch.setenv("APPRENTICE_CASCADE_SAID_AGAIN", str(line))
@@ -104,8 +106,19 @@ def test_the_cascade_keeps_an_unsure_sentence_the_student_says_again(
     answer = assistant.answer("Who wrote Hamlet?", mode="auto")
     assert "".join(answer) == "William Shakespeare wrote Hamlet."
     assert (answer.decision.route == "local") == kept and (sent_requests(fake) == []) == kept
-    if line <= 1:  # asked again three times, from the query's own seeds
-        assert student.asked == [None, *said_again.seeds("Who wrote Hamlet?")]
+    # asked again from the query's own seeds, until what is needed is reached or out of reach
+    assert student.asked == [None, *said_again.seeds("Who wrote Hamlet?")[:asked]]
+    if line <= 1:
         assert ("the student said it again" if kept else "did not say it again") in answer.decision.reason
-    else:
-        assert student.asked == [None]
+
+
+def test_a_sentence_with_no_name_or_number_is_not_asked_again(tiny_student, gemini, monkeypatch):
+    """Nothing in it could be said again, so no answer asked again could keep it: none is asked."""
+    gemini(answers={"Who wrote Hamlet?": "William Shakespeare wrote Hamlet."})
+    monkeypatch.setenv("APPRENTICE_CASCADE_SAID_AGAIN", "1.0")
+    assistant = Assistant()
+    student = SaysAgain(assistant.student().name, "It was written a long time ago.", ["Shakespeare."] * 3)
+    assistant.student = lambda version=None: student
+    answer = assistant.answer("Who wrote Hamlet?", mode="auto")
+    assert "".join(answer) == "William Shakespeare wrote Hamlet."  # the teacher's, for the student was unsure
+    assert student.asked == [None] and answer.decision.route == "cloud"
