@@ -98,8 +98,8 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="FILE",
         help="with --rounds: another test set, measured beside --test after each day and never trained on; "
-        "once per file (default with the shipped --test: the shipped test_fresh*.jsonl, phrasings written "
-        "apart from the train set; of them only the seventh is still evidence: README)",
+        "once per file (default with the shipped --test: test_fresh7.jsonl, the shipped fresh phrasings "
+        "never tuned on; test_fresh.jsonl to test_fresh6.jsonl were read to write checks)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the routing curve and the before/after bars")
