@@ -57,10 +57,11 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     by the days they said (`with_supposed_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
     (`with_date_said`), a date's own number taken for a count of days on from it made the count of
-    days until it (`with_count_said`), a count of days on from a month whose length the user asked made the
-    call for that month (`with_length_said`), the time now told here or where the user asked (`with_time_said`), a clock
-    time read in the half of the day the user said (`with_half_said`), a timer or alarm set for a
-    request to be reminded of something made the reminder that says it (`with_task_said`), a timer or
+    days until it (`with_count_said`), a count of days on from a month whose length the user asked
+    made the call for that month (`with_length_said`), the time now told here or where the user asked
+    (`with_time_said`), a clock time read in the half of the day the user said (`with_half_said`), a
+    timer or alarm set for a request to be reminded of something made the reminder that says it
+    (`with_task_said`), a timer or
     alarm given the name the user gave outright (`with_name_said`), a reminder's words without the
     time it is for (`with_task_cut`), a note saved for a question about the user's own notes made the
     search (`with_search_said`), and a note cut short given the whole of what the user said to save
@@ -257,6 +258,15 @@ def with_month_said(query: str, call: ToolCall) -> ToolCall:
     return ToolCall("clock", {"date": months.NAMES[place - 1]})
 
 
+def _counts_unsaid_days(query: str, call: ToolCall) -> bool:
+    """Whether `call` is a clock call that counts days on (and no months, to no date) where the user
+    counted none themselves: what `with_count_said`, `with_length_said` and `with_date_said` mend."""
+    days, arguments = call.arguments.get("days"), call.arguments
+    if call.name != "clock" or isinstance(days, bool) or not isinstance(days, int):
+        return False
+    return not (arguments.get("to_date") or arguments.get("months") or DAYS_COUNTED.search(query))
+
+
 def with_date_said(query: str, call: ToolCall) -> ToolCall:
     """A clock call that splits a date the user said into its month and a count of days ("which day of
     the week is the 16th of march 2027" as clock(date="March 2027", days=16), which counts 16 days on
@@ -267,10 +277,10 @@ def with_date_said(query: str, call: ToolCall) -> ToolCall:
     from assistant.tools import months
 
     date, days = call.arguments.get("date"), call.arguments.get("days")
-    if call.name != "clock" or not isinstance(date, str) or isinstance(days, bool) or not isinstance(days, int):
+    if not _counts_unsaid_days(query, call) or not isinstance(date, str):
         return call
     named = months.read(date, dt.date.today())
-    if named is None or call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+    if named is None:
         return call
     month, year = named
     if days not in day_of_month_said(query, month):
@@ -292,9 +302,7 @@ def with_count_said(query: str, call: ToolCall) -> ToolCall:
     from assistant.tools.months import NAMES, SPELLINGS
 
     date, days = call.arguments.get("date"), call.arguments.get("days")
-    if call.name != "clock" or not isinstance(date, str) or isinstance(days, bool) or not isinstance(days, int):
-        return call
-    if call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+    if not _counts_unsaid_days(query, call) or not isinstance(date, str):
         return call
     if not (COUNT_ASKED.search(query) and UNTIL.search(query)) or SINCE.search(query):
         return call
@@ -320,10 +328,7 @@ def with_length_said(query: str, call: ToolCall) -> ToolCall:
     written."""
     from assistant.tools.grounding import COUNT_TO, _a_month
 
-    date, days = call.arguments.get("date"), call.arguments.get("days")
-    if call.name != "clock" or not _a_month(date) or isinstance(days, bool) or not isinstance(days, int):
-        return call
-    if call.arguments.get("to_date") or call.arguments.get("months") or DAYS_COUNTED.search(query):
+    if not _counts_unsaid_days(query, call) or not _a_month(call.arguments.get("date")):
         return call
     if not COUNT_ASKED.search(query) or COUNT_TO.search(query):
         return call
