@@ -121,11 +121,13 @@ class CascadeStep:
     def shown(self) -> bool:
         """Whether the student's sentence is one a tool shows ("The day after Sunday is Monday.", "12 ÷ 3
         = 4."), by a call that could stand for the query: then it is as sure as that call would be,
-        whatever its log-probability, for this machine has shown it (`tools.reproduced`)."""
+        whatever its log-probability, for this machine has shown it (`tools.reproduced`). The call must
+        stand as the sentence says it: one the tool would run otherwise for the query (`as_said`: "3 - 10
+        = -7" for "10 minus 3") shows the sentence of another answer."""
         if made_call(self.response):
             return False
         call = call_of(self.response.said.strip())
-        return call is not None and call_doubt(call, self.query) is None
+        return call is not None and as_said(self.query, call) == call and call_doubt(call, self.query) is None
 
     @functools.cached_property
     def computed(self) -> ToolCall | None:

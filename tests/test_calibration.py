@@ -296,6 +296,9 @@ def test_an_unsure_sentence_a_tool_shows_for_the_question_asked_stands():
     # shown, but not for the question asked, or not shown at all: the line decides, and it is unsure
     assert not step("The day after Sunday is Monday.", "What day comes before Sunday?").sure
     assert not step("12 × 4 = 48.", "What is 12 times 5?").sure
+    # shown by a call the tool would run otherwise for the question: the sentence answers another one
+    assert not step("3 - 10 = -7.", "What is 10 minus 3?").sure
+    assert not step("Two days after Sunday is Tuesday.", "What day comes after Sunday?").sure
     assert not step("The capital of Kenya is Nairobi.", "What is the capital of Kenya?").sure
 
 

@@ -631,7 +631,7 @@ def test_the_day_after_tomorrow_is_two_days_on():
         ("Seven days after a Sunday is which day?", {"date": "Sunday", "days": 7, "place": "Sunday"}, None),
         # another day than the one supposed, nothing supposed, or a date the clock reads: as written
         ("If today is Saturday, what day is it tomorrow?", {"date": "Monday"}, None),
-        ("What day comes after Tuesday?", {"date": "Tuesday", "days": 2}, None),
+        ("What's the date on Tuesday?", {"date": "Tuesday", "days": 2}, None),
         ("What day is 3 days after a Monday?", {"date": "2026-12-25", "days": 3}, None),
     ],
 )
@@ -746,6 +746,46 @@ def test_a_count_of_days_on_from_a_month_whose_length_was_asked_is_the_call_for_
     ],
 )
 def test_a_count_of_days_the_user_asked_or_that_is_not_the_dates_own_is_left_as_it_is(query, arguments):
+    assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
+
+
+@pytest.mark.parametrize(
+    "query, arguments, days, weekday",
+    [
+        ("What day comes after Sunday?", {"date": "Sunday", "days": 2}, 1, "Monday"),  # as "the day after tomorrow"
+        ("What day is the day after Thursday?", {"date": "Thursday", "days": 2}, 1, "Friday"),
+        ("what's the day before a friday", {"date": "Friday", "days": -2}, -1, "Thursday"),
+        ("which day follows tuesday", {"date": "tuesday", "days": 3}, 1, "Wednesday"),
+        ("Which day precedes Monday?", {"date": "Monday", "days": -3}, -1, "Sunday"),
+    ],
+)
+def test_the_day_after_or_before_a_weekday_is_one_day_on_or_back(query, arguments, days, weekday):
+    """A small student that learned "the day after tomorrow" as two days counts two after a weekday too;
+    as said, "the day after Sunday" is one day on from it, and the clock names the day asked about."""
+    from assistant.tools import trial_run
+    from assistant.tools.standing import call_doubt
+
+    call = ToolCall("clock", arguments)
+    settled = as_said(query, call)
+    assert settled == ToolCall("clock", {**arguments, "days": days})
+    assert f" is {weekday}, " in trial_run("clock", settled.arguments).text
+    assert call_doubt(call, query) is None  # judged as it runs: it stands
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("What day comes after Sunday?", {"date": "Sunday", "days": 1}),  # already one day on
+        ("What day comes a week after Sunday?", {"date": "Sunday", "days": 2}),  # a week, not a day
+        ("What day comes after next Sunday?", {"date": "next Sunday", "days": 2}),  # another day than the one named
+        ("whats the day before sunday", {"date": "Saturday", "days": -1}),  # another weekday: doubted, not mended
+        ("What is the day after tomorrow?", {"days": 2}),  # two days on, as said
+        ("If today is Sunday, what day is it the day after tomorrow?", {"date": "Sunday", "days": 2}),
+        ("What day comes after Sunday?", {"to_date": "Sunday", "days": 2}),  # to a date: cannot run, as written
+        ("What day comes before Sunday?", {"date": "Sunday", "days": 1}),  # the other way: doubted, not turned
+    ],
+)
+def test_a_day_counted_as_said_or_from_another_day_is_left_as_it_is(query, arguments):
     assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
 
 

@@ -36,6 +36,7 @@ from assistant.tools.grounding import (
     half_said,
     month_by_place,
     names_given,
+    next_to_weekday,
     operands_swapped,
     other_half_of_day,
     place_asked,
@@ -54,7 +55,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     two numbers (`with_operands_said`), a calculation cut short given the rest of what the user said to
     compute (`with_computation_said`), a number doubled, halved or taken a part of as said
     (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
-    by the days they said (`with_supposed_said`), a month asked by its place made the call for it
+    by the days they said (`with_supposed_said`), the day just after or before a weekday counted one day
+    on or back (`with_next_day_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
     (`with_date_said`), a date's own number taken for a count of days on from it made the count of
     days until it (`with_count_said`), a count of days on from a month whose length the user asked
@@ -73,6 +75,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_computation_said,
         with_scaling_said,
         with_supposed_said,
+        with_next_day_said,
         with_month_said,
         with_count_said,
         with_length_said,
@@ -237,6 +240,22 @@ def with_supposed_said(query: str, call: ToolCall) -> ToolCall:
     if str(kept.get("place") or "").strip().lower() == day.lower():  # the weekday written as a place too
         del kept["place"]
     return ToolCall("clock", {**kept, "date": day, "days": days})
+
+
+def with_next_day_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call at the weekday whose next or previous day the user asked ("What day comes after
+    Sunday?" as clock(date="Sunday", days=2), the count of "the day after tomorrow") that counts other
+    days than the one they said, made that one day on or back (clock(date="Sunday", days=1)), read by
+    `grounding.next_to_weekday`. A call at another day, one that counts the other way, months or to a
+    date is left as it is (the checks doubt it)."""
+    if not _counts_unsaid_days(query, call) or (asked := next_to_weekday(query)) is None:
+        return call
+    day, days = asked
+    counted = call.arguments["days"]
+    # the same way as said, by other days: a count the other way ("before" as days=1) is doubted, never turned
+    if str(call.arguments.get("date") or "").strip().lower() != day.lower() or counted == days or counted * days <= 0:
+        return call
+    return ToolCall("clock", {**call.arguments, "days": days})
 
 
 def with_month_said(query: str, call: ToolCall) -> ToolCall:

@@ -826,6 +826,34 @@ def weekday_counted(query: str) -> tuple[str, int] | None:
     return day.capitalize(), int(days) * (-1 if way.lower().startswith(("before", "prior")) else 1)
 
 
+# The day just after or before a weekday, no days counted: "What day comes after Sunday?", "the day
+# before a friday", "which day follows Tuesday".
+NEXT_TO_WEEKDAY = re.compile(
+    r"\b(?:day|comes?|came|falls?|is)\s+(?:right\s+|just\s+|directly\s+|immediately\s+)?"
+    r"(after|following|before|prior\s+to)\s+(?:a\s+|an\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(follows|precedes)\s+(?:a\s+|an\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
+# Any count or span said ("2 days", "a week after Monday", "the day after next Sunday"): no single day.
+COUNT_OR_SPAN = re.compile(r"\d|\b(?:weeks?|fortnights?|months?|years?|days|next|last|this)\b", re.I)
+
+
+def next_to_weekday(query: str) -> tuple[str, int] | None:
+    """The weekday whose next or previous day the user asks, and 1 or -1 ("What day comes after Sunday?"
+    is ("Sunday", 1), "the day before a friday" ("Friday", -1)); None when they count days or weeks
+    themselves, suppose a day is some weekday (`weekday_counted`), or name more than one such day. "The
+    day after" a weekday is one day on, where "the day after tomorrow" is two."""
+    from assistant.tools.numbers import words_to_digits
+
+    said = words_to_digits(query or "")
+    found = NEXT_TO_WEEKDAY.findall(said)
+    if len(found) != 1 or COUNT_OR_SPAN.search(said) or weekday_counted(query):
+        return None
+    way, day, way2, day2 = found[0]
+    back = (way or way2).lower().startswith(("before", "prior", "precedes"))
+    return (day or day2).capitalize(), -1 if back else 1
+
+
 # A month asked for by its place in the year: "the eleventh month", "which month is number 5", "the
 # eighth one of the year".
 MONTH_BY_PLACE = (
