@@ -790,6 +790,43 @@ def test_a_day_counted_as_said_or_from_another_day_is_left_as_it_is(query, argum
 
 
 @pytest.mark.parametrize(
+    "query, arguments, month, neighbour",
+    [
+        ("Which month comes after June?", {"place": "June", "date": "June"}, "June", "before July"),
+        ("which month comes after april", {"to_date": "april", "days": 3}, "April", "before May"),
+        ("what month is right before august?", {"to_date": "August", "days": -1}, "August", "after July"),
+        ("Which month comes after December?", {"to_date": "December", "days": 1}, "December", "before January"),
+    ],
+)
+def test_a_question_for_the_month_after_or_before_another_is_the_call_for_that_month(
+    query, arguments, month, neighbour
+):
+    """A small student asked for the next month writes a place or a count of days to it; as said, the
+    clock gives the month named, with the months either side."""
+    from assistant.tools import trial_run
+    from assistant.tools.standing import call_doubt
+
+    call = ToolCall("clock", arguments)
+    assert as_said(query, call) == ToolCall("clock", {"date": month})
+    assert neighbour in trial_run("clock", {"date": month}).text
+    assert call_doubt(call, query) is None
+
+
+@pytest.mark.parametrize(
+    "query, arguments",
+    [
+        ("the month before february is what?", {"date": "february"}),  # that month already
+        ("Which month comes after June?", {"date": "July"}),  # another month: doubted, not mended
+        ("how many days are in the month after june?", {"date": "June", "days": 30}),  # its days asked
+        ("what month will it be 5 months after september", {"date": "September", "months": 5}),  # a count said
+        ("Remind me after June to renew the lease", {"date": "June"}),  # no question for a month
+    ],
+)
+def test_a_call_for_another_month_or_another_question_is_left_as_it_is(query, arguments):
+    assert as_said(query, ToolCall("clock", arguments)) == ToolCall("clock", arguments)
+
+
+@pytest.mark.parametrize(
     "query, arguments, settled",
     [
         ("what time is it at the moment?", {"to_date": "at the moment"}, {}),

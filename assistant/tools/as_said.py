@@ -36,6 +36,7 @@ from assistant.tools.grounding import (
     half_said,
     month_by_place,
     names_given,
+    next_to_month,
     next_to_weekday,
     operands_swapped,
     other_half_of_day,
@@ -56,7 +57,8 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
     compute (`with_computation_said`), a number doubled, halved or taken a part of as said
     (`with_scaling_said`), a day counted on from the weekday the user counts from or supposes a day is
     by the days they said (`with_supposed_said`), the day just after or before a weekday counted one day
-    on or back (`with_next_day_said`), a month asked by its place made the call for it
+    on or back (`with_next_day_said`), a question for the month after or before another made the call
+    for that month (`with_next_month_said`), a month asked by its place made the call for it
     (`with_month_said`), a date said split into its month and a count of days made whole again
     (`with_date_said`), a date's own number taken for a count of days on from it made the count of
     days until it (`with_count_said`), a count of days on from a month whose length the user asked
@@ -76,6 +78,7 @@ def as_said(query: str, call: ToolCall) -> ToolCall:
         with_scaling_said,
         with_supposed_said,
         with_next_day_said,
+        with_next_month_said,
         with_month_said,
         with_count_said,
         with_length_said,
@@ -256,6 +259,23 @@ def with_next_day_said(query: str, call: ToolCall) -> ToolCall:
     if str(call.arguments.get("date") or "").strip().lower() != day.lower() or counted == days or counted * days <= 0:
         return call
     return ToolCall("clock", {**call.arguments, "days": days})
+
+
+def with_next_month_said(query: str, call: ToolCall) -> ToolCall:
+    """A clock call for a question for the month after or before one the user named ("Which month comes
+    after June?" as clock(place="June", date="June"), clock(to_date="april", days=3)) that holds no
+    other month, made the call for the month named (clock(date="June")), which the clock answers with
+    its place in the year and the months either side; read by `grounding.next_to_month`. A call that
+    names another month, or none, is left as it is."""
+    from assistant.tools.months import NAMES, SPELLINGS
+
+    if call.name != "clock" or (month := next_to_month(query)) is None:
+        return call
+    values = [str(value).lower() for value in call.arguments.values() if isinstance(value, str)]
+    named = {SPELLINGS[word] for value in values for word in WORD.findall(value) if word in SPELLINGS}
+    if named != {month} or set(call.arguments) == {"date"}:  # another month, or that month already
+        return call
+    return ToolCall("clock", {"date": NAMES[month - 1]})
 
 
 def with_month_said(query: str, call: ToolCall) -> ToolCall:

@@ -854,6 +854,27 @@ def next_to_weekday(query: str) -> tuple[str, int] | None:
     return (day or day2).capitalize(), -1 if back else 1
 
 
+# The month just after or before a month, asked for itself: "Which month comes after June?", "the month
+# before february is what?", "what month follows March".
+NEXT_TO_MONTH = re.compile(
+    r"\bmonths?\b[^.?!]*?\b(?:(after|following|before|prior\s+to)|(follows|precedes))\s+([a-z]+)\b", re.I
+)
+NOT_THE_MONTH = re.compile(r"\d|\b(?:days?|dates?|weeks?|years?|months|next|last|this)\b", re.I)
+
+
+def next_to_month(query: str) -> int | None:
+    """The month (1-12) whose next or previous month the user asks for ("Which month comes after June?"
+    is 6); None when they ask anything else of it: its days, a date in it, a count of months."""
+    from assistant.tools.months import SPELLINGS
+    from assistant.tools.numbers import words_to_digits
+
+    said = words_to_digits(query or "")
+    found = NEXT_TO_MONTH.findall(said)
+    if len(found) != 1 or NOT_THE_MONTH.search(said) or not re.search(r"\b(?:what|which)\b", said, re.I):
+        return None
+    return SPELLINGS.get(found[0][2].lower())
+
+
 # A month asked for by its place in the year: "the eleventh month", "which month is number 5", "the
 # eighth one of the year".
 MONTH_BY_PLACE = (
