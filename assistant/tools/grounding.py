@@ -857,7 +857,7 @@ def next_to_weekday(query: str) -> tuple[str, int] | None:
 # The month just after or before a month, asked for itself: "Which month comes after June?", "the month
 # before february is what?", "what month follows March".
 NEXT_TO_MONTH = re.compile(
-    r"\bmonths?\b[^.?!]*?\b(?:(after|following|before|prior\s+to)|(follows|precedes))\s+([a-z]+)\b", re.I
+    r"\bmonth\b[^.?!]*?\b(?:after|following|before|prior\s+to|follows|precedes)\s+([a-z]+)\b", re.I
 )
 NOT_THE_MONTH = re.compile(r"\d|\b(?:days?|dates?|weeks?|years?|months|next|last|this)\b", re.I)
 
@@ -872,7 +872,7 @@ def next_to_month(query: str) -> int | None:
     found = NEXT_TO_MONTH.findall(said)
     if len(found) != 1 or NOT_THE_MONTH.search(said) or not re.search(r"\b(?:what|which)\b", said, re.I):
         return None
-    return SPELLINGS.get(found[0][2].lower())
+    return SPELLINGS.get(found[0].lower())
 
 
 # A month asked for by its place in the year: "the eleventh month", "which month is number 5", "the
