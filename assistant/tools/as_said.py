@@ -299,7 +299,8 @@ def with_month_said(query: str, call: ToolCall) -> ToolCall:
 
 def _counts_unsaid_days(query: str, call: ToolCall) -> bool:
     """Whether `call` is a clock call that counts days on (and no months, to no date) where the user
-    counted none themselves: what `with_count_said`, `with_length_said` and `with_date_said` mend."""
+    counted none themselves: what `with_next_day_said`, `with_count_said`, `with_length_said` and
+    `with_date_said` mend."""
     days, arguments = call.arguments.get("days"), call.arguments
     if call.name != "clock" or isinstance(days, bool) or not isinstance(days, int):
         return False

@@ -802,10 +802,9 @@ def supposed_offset(query: str) -> tuple[str, int] | None:
 
 
 # Days counted from a weekday by itself: "five days after a thursday", "3 days before Monday".
+WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 COUNTED_FROM_WEEKDAY = re.compile(
-    r"\b(\d{1,3})\s+days?\s+(after|following|before|prior\s+to)\s+(?:a\s+|an\s+|the\s+)?"
-    r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-    re.I,
+    rf"\b(\d{{1,3}})\s+days?\s+(after|following|before|prior\s+to)\s+(?:a\s+|an\s+|the\s+)?{WEEKDAY}\b", re.I
 )
 
 
@@ -829,15 +828,15 @@ def weekday_counted(query: str) -> tuple[str, int] | None:
 # The day just after or before a weekday, no days counted: "What day comes after Sunday?", "the day
 # before a friday", "which day follows Tuesday".
 NEXT_TO_WEEKDAY = re.compile(
-    r"\b(?:day|comes?|came|falls?|is)\s+(?:right\s+|just\s+|directly\s+|immediately\s+)?"
-    r"(after|following|before|prior\s+to)\s+(?:a\s+|an\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\b(follows|precedes)\s+(?:a\s+|an\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    r"\b(?:(?:day|comes?|came|falls?|is)\s+(?:right\s+|just\s+|directly\s+|immediately\s+)?"
+    rf"(after|following|before|prior\s+to)|(follows|precedes))\s+(?:a\s+|an\s+)?{WEEKDAY}\b",
     re.I,
 )
 # Any count or span said ("2 days", "a week after Monday", "the day after next Sunday"): no single day.
 COUNT_OR_SPAN = re.compile(r"\d|\b(?:weeks?|fortnights?|months?|years?|days|next|last|this)\b", re.I)
 
 
+@functools.lru_cache(maxsize=64)  # as `weekday_counted`: read again for each token while a clock call is written
 def next_to_weekday(query: str) -> tuple[str, int] | None:
     """The weekday whose next or previous day the user asks, and 1 or -1 ("What day comes after Sunday?"
     is ("Sunday", 1), "the day before a friday" ("Friday", -1)); None when they count days or weeks
@@ -849,9 +848,9 @@ def next_to_weekday(query: str) -> tuple[str, int] | None:
     found = NEXT_TO_WEEKDAY.findall(said)
     if len(found) != 1 or COUNT_OR_SPAN.search(said) or weekday_counted(query):
         return None
-    way, day, way2, day2 = found[0]
-    back = (way or way2).lower().startswith(("before", "prior", "precedes"))
-    return (day or day2).capitalize(), -1 if back else 1
+    way, other_way, day = found[0]
+    back = (way or other_way).lower().startswith(("before", "prior", "precedes"))
+    return day.capitalize(), -1 if back else 1
 
 
 # The month just after or before a month, asked for itself: "Which month comes after June?", "the month
@@ -860,8 +859,10 @@ NEXT_TO_MONTH = re.compile(
     r"\bmonth\b[^.?!]*?\b(?:after|following|before|prior\s+to|follows|precedes)\s+([a-z]+)\b", re.I
 )
 NOT_THE_MONTH = re.compile(r"\d|\b(?:days?|dates?|weeks?|years?|months|next|last|this)\b", re.I)
+WHAT_OR_WHICH = re.compile(r"\b(?:what|which)\b", re.I)
 
 
+@functools.lru_cache(maxsize=64)  # as `weekday_counted`: read again for each token while a clock call is written
 def next_to_month(query: str) -> int | None:
     """The month (1-12) whose next or previous month the user asks for ("Which month comes after June?"
     is 6); None when they ask anything else of it: its days, a date in it, a count of months."""
@@ -870,7 +871,7 @@ def next_to_month(query: str) -> int | None:
 
     said = words_to_digits(query or "")
     found = NEXT_TO_MONTH.findall(said)
-    if len(found) != 1 or NOT_THE_MONTH.search(said) or not re.search(r"\b(?:what|which)\b", said, re.I):
+    if len(found) != 1 or NOT_THE_MONTH.search(said) or not WHAT_OR_WHICH.search(said):
         return None
     return SPELLINGS.get(found[0].lower())
 
